@@ -1,0 +1,362 @@
+//! Wire types shared by the server, the shopper widget and the agent inbox.
+//!
+//! Every WebSocket frame is a JSON object tagged by `type`. This crate holds
+//! only the shapes and the limits; it does no IO, so the widget can carry it
+//! without pulling in server code.
+
+use serde::{Deserialize, Serialize};
+
+/// Longest message body accepted, in characters (Unicode scalar values).
+pub const MAX_BODY_CHARS: usize = 4000;
+/// Largest frame the server reads as a protocol frame, in bytes. Larger frames
+/// get an error frame; the connection stays open.
+pub const MAX_FRAME_BYTES: usize = 16 * 1024;
+/// Longest client-generated id, in bytes.
+pub const MAX_CLIENT_ID_LEN: usize = 64;
+/// How often a client sends `ping` while connected, in seconds.
+pub const PING_INTERVAL_SECS: u32 = 20;
+/// A side that hears nothing for this long treats the connection as dead.
+pub const IDLE_TIMEOUT_SECS: u32 = 60;
+/// The first frame on a widget socket must be `hello` within this many seconds.
+pub const HELLO_TIMEOUT_SECS: u32 = 10;
+
+/// Per-conversation event number; only grows, starts at 1.
+pub type Seq = i64;
+
+/// Stable, machine-readable error codes, on the wire and in HTTP error bodies.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame is not JSON or does not match its type's shape.
+    BadFrame,
+    /// The frame's `type` is not one this endpoint knows.
+    UnknownFrame,
+    /// The frame is larger than [`MAX_FRAME_BYTES`].
+    FrameTooLarge,
+    /// A message body is empty (or only whitespace).
+    EmptyBody,
+    /// A message body is longer than [`MAX_BODY_CHARS`].
+    BodyTooLong,
+    /// A `client_id` is missing, too long or has characters outside `[A-Za-z0-9_-]`.
+    BadClientId,
+    /// The visitor token is unknown or belongs to another site.
+    InvalidVisitorToken,
+    /// A widget socket must start with `hello`.
+    HelloRequired,
+    /// No site has this key.
+    UnknownSite,
+    /// The page's origin is not in the site's allowed origins.
+    OriginNotAllowed,
+    /// Sign in first.
+    Unauthenticated,
+    /// Wrong email or password.
+    BadCredentials,
+    /// Signed in, but this is not yours.
+    Forbidden,
+    /// No such thing (or not visible to you).
+    NotFound,
+    /// The request body or parameters are malformed.
+    BadRequest,
+    /// Something failed on our side; nothing was half-stored.
+    Internal,
+}
+
+/// Body of every HTTP error response: `{"error": {"code": ..., "message": ...}}`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Who wrote an event.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Author {
+    Visitor,
+    Agent { id: String, name: String },
+    System,
+}
+
+/// What happened. Stored events only; typing indicators are not events.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventBody {
+    Message { body: String },
+    /// Agent-only; never sent to a shopper.
+    Note { body: String },
+    Assigned { agent_id: String, agent_name: String },
+    Closed,
+}
+
+impl EventBody {
+    /// Whether a shopper may ever see this event.
+    pub fn is_shopper_visible(&self) -> bool {
+        !matches!(self, EventBody::Note { .. })
+    }
+}
+
+/// One stored event of a conversation's log.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub conversation_id: String,
+    pub seq: Seq,
+    pub author: Author,
+    #[serde(flatten)]
+    pub body: EventBody,
+    /// The sender's idempotency key, when a client sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    pub created_at_ms: i64,
+}
+
+/// Where a conversation stands.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ConversationState {
+    Waiting,
+    Assigned { agent_id: String, agent_name: String },
+    Closed,
+}
+
+/// First frame a shopper's widget sends on every (re)connect.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WidgetRequest {
+    /// Authenticate (or start a new visitor when `token` is absent) and resume:
+    /// the server replays the current conversation's events after `after_seq`
+    /// when `conversation_id` names it, or all of them otherwise.
+    Hello {
+        #[serde(default)]
+        token: Option<String>,
+        #[serde(default)]
+        conversation_id: Option<String>,
+        #[serde(default)]
+        after_seq: Seq,
+    },
+    /// A shopper's message. Retrying with the same `client_id` is safe.
+    Send { client_id: String, body: String },
+    Ping,
+}
+
+/// Frames the server sends to a shopper's widget.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WidgetFrame {
+    Welcome {
+        visitor_token: String,
+        conversation_id: Option<String>,
+        state: Option<ConversationState>,
+    },
+    Event {
+        event: Event,
+    },
+    /// The message with this `client_id` is stored as `seq`.
+    Ack {
+        client_id: String,
+        conversation_id: String,
+        seq: Seq,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+    },
+    Pong,
+}
+
+/// Frames an agent's inbox sends.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentRequest {
+    /// Go online (offered conversations) or offline.
+    SetPresence { online: bool },
+    /// Follow one conversation: replays its events after `after_seq`, then live ones.
+    Open {
+        conversation_id: String,
+        #[serde(default)]
+        after_seq: Seq,
+    },
+    /// Reply to the shopper. A waiting conversation is claimed by the sender.
+    Send {
+        conversation_id: String,
+        client_id: String,
+        body: String,
+    },
+    Ping,
+}
+
+/// A conversation as the inbox lists it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ConversationSummary {
+    pub id: String,
+    pub site_id: String,
+    pub site_name: String,
+    pub visitor_id: String,
+    pub state: ConversationState,
+    pub last_seq: Seq,
+    pub last_message: Option<String>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// Frames the server sends to an agent's inbox.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentFrame {
+    /// Sent once per connection: who you are, your presence, and the
+    /// conversations you may work on (waiting ones and your own).
+    Inbox {
+        me: AgentProfile,
+        online: bool,
+        conversations: Vec<ConversationSummary>,
+    },
+    /// A conversation of your account was created or changed.
+    Conversation {
+        conversation: ConversationSummary,
+    },
+    Presence {
+        online: bool,
+    },
+    Event {
+        event: Event,
+    },
+    Ack {
+        client_id: String,
+        conversation_id: String,
+        seq: Seq,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+    },
+    Pong,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Agent,
+}
+
+/// The signed-in agent, as `/api/me` and the inbox show them.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct AgentProfile {
+    pub id: String,
+    pub account_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// What the loader and widget learn about a site before drawing anything.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct WidgetConfig {
+    pub site_name: String,
+    pub greeting: String,
+}
+
+/// Checks a client-generated id: 1 to [`MAX_CLIENT_ID_LEN`] bytes of `[A-Za-z0-9_-]`.
+pub fn is_valid_client_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_CLIENT_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Why a message body cannot be sent, if it cannot.
+pub fn check_body(body: &str) -> Result<(), (ErrorCode, String)> {
+    if body.trim().is_empty() {
+        return Err((ErrorCode::EmptyBody, "A message cannot be empty.".into()));
+    }
+    let chars = body.chars().count();
+    if chars > MAX_BODY_CHARS {
+        return Err((
+            ErrorCode::BodyTooLong,
+            format!("A message can be at most {MAX_BODY_CHARS} characters; this one has {chars}."),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_tagged_by_type() {
+        let json = serde_json::to_string(&WidgetRequest::Send {
+            client_id: "c1".into(),
+            body: "hi".into(),
+        })
+        .expect("serialize");
+        assert_eq!(json, r#"{"type":"send","client_id":"c1","body":"hi"}"#);
+        let hello: WidgetRequest = serde_json::from_str(r#"{"type":"hello"}"#).expect("parse");
+        assert_eq!(
+            hello,
+            WidgetRequest::Hello {
+                token: None,
+                conversation_id: None,
+                after_seq: 0
+            }
+        );
+    }
+
+    #[test]
+    fn event_flattens_its_body() {
+        let event = Event {
+            conversation_id: "c".into(),
+            seq: 3,
+            author: Author::Visitor,
+            body: EventBody::Message { body: "hello".into() },
+            client_id: None,
+            created_at_ms: 1,
+        };
+        let value = serde_json::to_value(&event).expect("serialize");
+        assert_eq!(value["kind"], "message");
+        assert_eq!(value["body"], "hello");
+        assert_eq!(value["author"]["kind"], "visitor");
+        let back: Event = serde_json::from_value(value).expect("parse");
+        assert_eq!(back, event);
+    }
+
+    #[test]
+    fn notes_are_not_shopper_visible() {
+        assert!(!EventBody::Note { body: "x".into() }.is_shopper_visible());
+        assert!(EventBody::Message { body: "x".into() }.is_shopper_visible());
+        assert!(EventBody::Closed.is_shopper_visible());
+    }
+
+    #[test]
+    fn client_ids_are_bounded() {
+        assert!(is_valid_client_id("a-B_9"));
+        assert!(!is_valid_client_id(""));
+        assert!(!is_valid_client_id("has space"));
+        assert!(!is_valid_client_id(&"x".repeat(MAX_CLIENT_ID_LEN + 1)));
+    }
+
+    #[test]
+    fn bodies_are_bounded_in_characters() {
+        assert_eq!(check_body("  \n").map_err(|e| e.0), Err(ErrorCode::EmptyBody));
+        assert!(check_body(&"é".repeat(MAX_BODY_CHARS)).is_ok());
+        assert_eq!(
+            check_body(&"é".repeat(MAX_BODY_CHARS + 1)).map_err(|e| e.0),
+            Err(ErrorCode::BodyTooLong)
+        );
+    }
+}

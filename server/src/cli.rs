@@ -1,0 +1,101 @@
+//! Admin commands and the first-run setup: accounts, owners and sites
+//! created from the command line.
+
+use std::io::{BufRead, Write};
+
+use protocol::Role;
+
+use crate::StartError;
+use crate::config::{AddSite, AddUser, Config, normalize_origin};
+use crate::identity;
+use crate::store::{Store, StoreError};
+
+/// On an empty database: one account, its owner with a random password
+/// (logged once, never stored in clear) and a demo site for the page at `/`.
+pub async fn first_run(store: &Store, config: &Config) -> Result<(), StartError> {
+    if store.count_agents().await? > 0 {
+        return Ok(());
+    }
+    let account_id = match store.first_account().await? {
+        Some(id) => id,
+        None => store.create_account("My shop").await?,
+    };
+    if store.first_site().await?.is_none() {
+        // No allowed origins: any page may embed the demo site. Fine for a
+        // local demo; real sites list their origins.
+        store.create_site(&account_id, "Demo shop", &[]).await?;
+    }
+    let password = identity::generate_password();
+    let hash = identity::hash_password(&password)?;
+    let email = "owner@example.com";
+    store
+        .create_agent(&account_id, email, "Owner", Role::Owner, &hash)
+        .await?;
+    tracing::warn!(
+        "First run: sign in at {}/app as {email} with password {password} (shown only now)",
+        config.public_url.trim_end_matches('/')
+    );
+    Ok(())
+}
+
+pub async fn add_user(config: &Config, args: AddUser) -> Result<(), StartError> {
+    let role = match args.role.as_str() {
+        "owner" => Role::Owner,
+        "agent" => Role::Agent,
+        other => return Err(StartError::Input(format!("--role must be owner or agent, not {other:?}"))),
+    };
+    if !args.email.contains('@') {
+        return Err(StartError::Input(format!("{:?} is not an email address", args.email)));
+    }
+    let password = match args.password {
+        Some(password) => password,
+        None => {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let hash = identity::hash_password(&password)?;
+    let store = Store::connect(&config.database_url).await?;
+    let account_id = match (args.new_account, store.first_account().await?) {
+        (Some(name), _) => store.create_account(&name).await?,
+        (None, Some(id)) => id,
+        (None, None) => store.create_account("My shop").await?,
+    };
+    let agent = match store.create_agent(&account_id, &args.email, &args.name, role, &hash).await {
+        Err(StoreError::Conflict(_)) => {
+            return Err(StartError::Input(format!("{} already has an account", args.email)));
+        }
+        other => other?,
+    };
+    let out = serde_json::json!({ "id": agent.id, "account_id": agent.account_id, "email": agent.email });
+    writeln!(std::io::stdout(), "{out}")?;
+    store.close().await;
+    Ok(())
+}
+
+pub async fn add_site(config: &Config, args: AddSite) -> Result<(), StartError> {
+    let origins = args
+        .origins
+        .iter()
+        .map(|raw| {
+            normalize_origin(raw).ok_or_else(|| {
+                StartError::Input(format!("{raw:?} is not an origin like https://shop.example"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let store = Store::connect(&config.database_url).await?;
+    let account_id = match store.first_account().await? {
+        Some(id) => id,
+        None => store.create_account("My shop").await?,
+    };
+    let site = store.create_site(&account_id, &args.name, &origins).await?;
+    let out = serde_json::json!({
+        "id": site.id,
+        "site_key": site.site_key,
+        "snippet": crate::http::embed_snippet(&config.public_url, &site.site_key),
+    });
+    writeln!(std::io::stdout(), "{out}")?;
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! Typed configuration from flags and `RAPPORT_*` environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "rapport", version, about = "Rapport: live chat for online shops")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Create an agent or owner in the first account (or a new account).
+    AddUser(AddUser),
+    /// Create a site and print its key as JSON.
+    AddSite(AddSite),
+}
+
+#[derive(Debug, Args)]
+pub struct AddUser {
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub name: String,
+    /// owner or agent
+    #[arg(long, default_value = "agent")]
+    pub role: String,
+    /// The password; read from standard input when absent.
+    #[arg(long, env = "RAPPORT_NEW_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Create a new account with this name instead of joining the first one.
+    #[arg(long)]
+    pub new_account: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AddSite {
+    #[arg(long)]
+    pub name: String,
+    /// An allowed page origin, e.g. https://shop.example; repeat for more.
+    #[arg(long = "origin")]
+    pub origins: Vec<String>,
+}
+
+/// Server settings. Every flag can also be given as its environment variable.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address and port to listen on.
+    #[arg(long, env = "RAPPORT_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Database: sqlite://path/to/file.db or postgres://user@host/db.
+    #[arg(long, env = "RAPPORT_DATABASE_URL", default_value = "sqlite://data/rapport.db")]
+    pub database_url: String,
+    /// The URL shoppers' browsers reach this server at (used in the embed snippet).
+    #[arg(long, env = "RAPPORT_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub public_url: String,
+    /// Folder with the built widget and inbox (`cargo xtask dist` writes it).
+    #[arg(long, env = "RAPPORT_ASSETS_DIR", default_value = "dist")]
+    pub assets_dir: PathBuf,
+    /// Log filter, e.g. info or rapport_server=debug.
+    #[arg(long, env = "RAPPORT_LOG", default_value = "info")]
+    pub log: String,
+}
+
+impl Config {
+    /// A config for tests and tools: everything default but the database.
+    pub fn for_database(database_url: &str) -> Config {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: database_url.to_owned(),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            assets_dir: PathBuf::from("dist"),
+            log: "info".to_owned(),
+        }
+    }
+
+    /// Whether cookies must be marked Secure.
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// Normalises an origin as browsers send it: scheme://host[:port], no path,
+/// lower case. Returns `None` for anything else.
+pub fn normalize_origin(raw: &str) -> Option<String> {
+    let raw = raw.trim().trim_end_matches('/').to_ascii_lowercase();
+    let (scheme, rest) = raw.split_once("://")?;
+    if !(scheme == "http" || scheme == "https") || rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+        return None;
+    }
+    Some(format!("{scheme}://{rest}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_normalised() {
+        assert_eq!(normalize_origin("https://Shop.Example/"), Some("https://shop.example".into()));
+        assert_eq!(normalize_origin("http://127.0.0.1:3000"), Some("http://127.0.0.1:3000".into()));
+        assert_eq!(normalize_origin("https://shop.example/path"), None);
+        assert_eq!(normalize_origin("ftp://shop.example"), None);
+        assert_eq!(normalize_origin("shop.example"), None);
+    }
+}

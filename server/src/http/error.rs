@@ -1,0 +1,77 @@
+//! The HTTP error: a stable code and a clear message for the client, the
+//! internals in the log only.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use protocol::{ErrorBody, ErrorCode, ErrorDetail};
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    Client {
+        status: StatusCode,
+        code: ErrorCode,
+        message: String,
+    },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError::Client {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn unauthenticated() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            "Sign in to use the inbox.",
+        )
+    }
+
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("No such {what}."))
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> ApiError {
+        ApiError::Internal(err.to_string())
+    }
+}
+
+impl From<tower_sessions::session::Error> for ApiError {
+    fn from(err: tower_sessions::session::Error) -> ApiError {
+        ApiError::Internal(format!("session: {err}"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            ApiError::Client { status, code, message } => (status, code, message),
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorCode::Internal,
+                    "Something went wrong on our side. Nothing was half-saved; please try again."
+                        .to_owned(),
+                )
+            }
+        };
+        (status, Json(ErrorBody { error: ErrorDetail { code, message } })).into_response()
+    }
+}

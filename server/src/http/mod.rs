@@ -1,0 +1,65 @@
+//! HTTP routers by audience: the widget (public, origin-checked), the agent
+//! inbox (session required), their sockets, and static pages.
+
+mod agent_api;
+pub mod error;
+mod pages;
+pub mod socket;
+mod state;
+mod widget_api;
+mod ws_agent;
+mod ws_widget;
+
+pub use pages::embed_snippet;
+pub use state::AppState;
+
+use axum::Router;
+use axum::http::Method;
+use axum::routing::{get, post};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::store::SessionRecords;
+
+/// Agent sessions last this long without activity.
+const SESSION_IDLE_DAYS: i64 = 7;
+
+/// The whole application. Tests drive it directly or serve it on port 0.
+pub fn router(state: AppState) -> Router {
+    let sessions = SessionManagerLayer::new(SessionRecords::new(state.store.clone()))
+        .with_name("rapport_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.is_https())
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_IDLE_DAYS)));
+
+    // The widget runs on shops' origins. CORS only lets the browser read our
+    // answer (including a refusal's reason); the real check is per site in
+    // `authorize_site`.
+    let widget = Router::new()
+        .route("/api/widget/config", get(widget_api::config))
+        .layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::mirror_request())
+                .allow_methods([Method::GET]),
+        )
+        .route("/ws/widget", get(ws_widget::upgrade));
+
+    let agent = Router::new()
+        .route("/api/auth/login", post(agent_api::login))
+        .route("/api/auth/logout", post(agent_api::logout))
+        .route("/api/me", get(agent_api::me))
+        .route("/api/conversations", get(agent_api::conversations))
+        .route("/api/conversations/{id}/events", get(agent_api::events))
+        .route("/ws/agent", get(ws_agent::upgrade))
+        .layer(sessions);
+
+    Router::new()
+        .merge(widget)
+        .merge(agent)
+        .merge(pages::static_routes(&state.config.assets_dir))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,96 @@
+//! What a browser fetches directly: the demo shop at `/`, the widget loader
+//! and hashed bundles, the inbox app, and `/healthz`.
+
+use std::path::Path;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use super::state::AppState;
+
+/// The one-line embed snippet for a site.
+pub fn embed_snippet(public_url: &str, site_key: &str) -> String {
+    format!(
+        r#"<script async src="{}/widget.js" data-site="{site_key}"></script>"#,
+        public_url.trim_end_matches('/')
+    )
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// `/`: a demo shop page embedding the oldest site's widget.
+pub async fn demo_page(State(state): State<AppState>) -> Response {
+    match state.store.first_site().await {
+        Ok(Some(site)) => {
+            let snippet = embed_snippet(&state.config.public_url, &site.site_key);
+            Html(
+                include_str!("demo.html")
+                    .replace("{{SNIPPET_ESCAPED}}", &escape_html(&snippet))
+                    .replace("{{SNIPPET}}", &snippet),
+            )
+            .into_response()
+        }
+        Ok(None) => (StatusCode::NOT_FOUND, "No site yet: create one with `rapport add-site`.").into_response(),
+        Err(err) => {
+            tracing::error!(%err, "demo page");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(err) => {
+            tracing::error!(%err, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+/// Static files from the assets folder: hashed bundles cached for a year,
+/// the loader and the app's page revalidated so deploys show up.
+pub fn static_routes(assets_dir: &Path) -> Router<AppState> {
+    let immutable = SetResponseHeaderLayer::overriding(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    let short = |value: &'static str| {
+        SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(value))
+    };
+    let app_page = ServeFile::new(assets_dir.join("app/index.html"));
+    Router::new()
+        .nest_service(
+            "/assets",
+            tower::ServiceBuilder::new().layer(immutable).service(
+                ServeDir::new(assets_dir.join("assets"))
+                    .precompressed_br()
+                    .precompressed_gzip(),
+            ),
+        )
+        .route_service(
+            "/widget.js",
+            tower::ServiceBuilder::new()
+                .layer(short("public, max-age=300"))
+                .service(
+                    ServeFile::new(assets_dir.join("widget.js"))
+                        .precompressed_br()
+                        .precompressed_gzip(),
+                ),
+        )
+        .route_service("/app", tower::ServiceBuilder::new().layer(short("no-cache")).service(app_page.clone()))
+        .route_service("/app/", tower::ServiceBuilder::new().layer(short("no-cache")).service(app_page.clone()))
+        .route_service("/app/{*path}", tower::ServiceBuilder::new().layer(short("no-cache")).service(app_page))
+        .route("/", get(demo_page))
+        .route("/healthz", get(healthz))
+}

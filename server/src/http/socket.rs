@@ -1,0 +1,159 @@
+//! The loop every WebSocket runs: read bounded JSON frames, answer bad ones
+//! with an error frame (never a dropped connection), forward hub frames,
+//! heartbeat, and close politely on shutdown.
+
+use std::ops::ControlFlow;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use protocol::{ErrorCode, HELLO_TIMEOUT_SECS, IDLE_TIMEOUT_SECS, MAX_FRAME_BYTES, PING_INTERVAL_SECS};
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, interval, sleep};
+
+use crate::hub::{Frame, Subscriber};
+
+/// Transport limit: frames above it end the connection (the protocol limit,
+/// [`MAX_FRAME_BYTES`], is checked in the loop and only earns an error frame).
+pub const TRANSPORT_MAX_BYTES: usize = 4 * MAX_FRAME_BYTES;
+
+/// Close codes the clients know.
+pub const CLOSE_LAGGING: u16 = 4008;
+pub const CLOSE_HELLO_TIMEOUT: u16 = 4001;
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+
+/// One kind of socket (widget or inbox).
+pub trait Endpoint: Send {
+    type Request: DeserializeOwned + Send;
+    /// The `type` tags this socket accepts.
+    const FRAME_TYPES: &'static [&'static str];
+    /// Whether the client has identified itself (widget: said hello).
+    fn is_ready(&self) -> bool;
+    fn error_frame(code: ErrorCode, message: String, client_id: Option<String>) -> Frame;
+    /// Handles one valid frame; frames for this client alone go in `replies`.
+    fn handle(
+        &mut self,
+        request: Self::Request,
+        subscriber: &Subscriber,
+        replies: &mut Vec<Frame>,
+    ) -> impl std::future::Future<Output = ControlFlow<()>> + Send;
+}
+
+/// Parses a text frame, telling apart "not JSON", "unknown type" and "bad shape".
+pub fn decode<T: DeserializeOwned>(text: &str, known: &[&str]) -> Result<T, (ErrorCode, String)> {
+    if text.len() > MAX_FRAME_BYTES {
+        return Err((
+            ErrorCode::FrameTooLarge,
+            format!("Frames can be at most {MAX_FRAME_BYTES} bytes; this one has {}.", text.len()),
+        ));
+    }
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| (ErrorCode::BadFrame, format!("A frame must be a JSON object: {e}.")))?;
+    let kind = value
+        .get("type")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| (ErrorCode::BadFrame, "A frame needs a string \"type\".".to_owned()))?;
+    if !known.contains(&kind) {
+        return Err((
+            ErrorCode::UnknownFrame,
+            format!("Unknown frame type \"{kind}\"; this socket accepts {}.", known.join(", ")),
+        ));
+    }
+    let kind = kind.to_owned();
+    serde_json::from_value(value).map_err(|e| (ErrorCode::BadFrame, format!("Malformed \"{kind}\" frame: {e}.")))
+}
+
+/// Runs a socket until the client leaves, goes silent, lags, or the server stops.
+pub async fn drive<C: Endpoint>(
+    mut socket: WebSocket,
+    subscriber: &Subscriber,
+    mut outbox: mpsc::Receiver<Frame>,
+    endpoint: &mut C,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut heartbeat = interval(Duration::from_secs(u64::from(PING_INTERVAL_SECS)));
+    let idle_limit = Duration::from_secs(u64::from(IDLE_TIMEOUT_SECS));
+    let hello_deadline = sleep(Duration::from_secs(u64::from(HELLO_TIMEOUT_SECS)));
+    tokio::pin!(hello_deadline);
+    let mut last_heard = Instant::now();
+    let mut replies = Vec::new();
+    let close = |code: u16, reason: &'static str| {
+        Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        }))
+    };
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => {
+                let Some(Ok(message)) = incoming else { break };
+                last_heard = Instant::now();
+                let text = match message {
+                    Message::Text(text) => text,
+                    Message::Binary(_) => {
+                        replies.push(C::error_frame(ErrorCode::BadFrame, "Frames are JSON text, not binary.".into(), None));
+                        if flush(&mut socket, &mut replies).await.is_err() { break }
+                        continue;
+                    }
+                    Message::Close(_) => break,
+                    Message::Ping(_) | Message::Pong(_) => continue,
+                };
+                let flow = match decode::<C::Request>(text.as_str(), C::FRAME_TYPES) {
+                    Ok(request) => endpoint.handle(request, subscriber, &mut replies).await,
+                    Err((code, message)) => {
+                        replies.push(C::error_frame(code, message, None));
+                        ControlFlow::Continue(())
+                    }
+                };
+                if flush(&mut socket, &mut replies).await.is_err() || flow.is_break() { break }
+            }
+            frame = outbox.recv() => {
+                let Some(frame) = frame else { break };
+                if socket.send(Message::Text(frame)).await.is_err() { break }
+            }
+            () = subscriber.kicked() => {
+                let _ = socket.send(close(CLOSE_LAGGING, "too slow; reconnect and resume")).await;
+                break;
+            }
+            () = &mut hello_deadline, if !endpoint.is_ready() => {
+                let _ = socket.send(close(CLOSE_HELLO_TIMEOUT, "say hello first")).await;
+                break;
+            }
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() > idle_limit { break }
+                if socket.send(Message::Ping(Default::default())).await.is_err() { break }
+            }
+            _ = shutdown.changed() => {
+                let _ = socket.send(close(CLOSE_GOING_AWAY, "server restarting")).await;
+                break;
+            }
+        }
+    }
+}
+
+async fn flush(socket: &mut WebSocket, replies: &mut Vec<Frame>) -> Result<(), axum::Error> {
+    for frame in replies.drain(..) {
+        socket.send(Message::Text(frame)).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::WidgetRequest;
+
+    const TYPES: &[&str] = &["hello", "send", "ping"];
+
+    #[test]
+    fn tells_bad_json_from_unknown_type_from_bad_shape() {
+        let err = |text: &str| decode::<WidgetRequest>(text, TYPES).map(|_| ()).map_err(|e| e.0);
+        assert_eq!(err("nope"), Err(ErrorCode::BadFrame));
+        assert_eq!(err(r#"{"no_type":1}"#), Err(ErrorCode::BadFrame));
+        assert_eq!(err(r#"{"type":"dance"}"#), Err(ErrorCode::UnknownFrame));
+        assert_eq!(err(r#"{"type":"send","body":"x"}"#), Err(ErrorCode::BadFrame));
+        assert_eq!(err(r#"{"type":"ping"}"#), Ok(()));
+        let huge = format!(r#"{{"type":"ping","pad":"{}"}}"#, "x".repeat(MAX_FRAME_BYTES));
+        assert_eq!(err(&huge), Err(ErrorCode::FrameTooLarge));
+    }
+}

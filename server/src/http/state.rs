@@ -1,0 +1,35 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::dispatch::Dispatcher;
+use crate::hub::Hub;
+use crate::store::Store;
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub hub: Arc<Hub>,
+    pub dispatcher: Dispatcher,
+    pub config: Arc<Config>,
+    /// Flips to true when the server is shutting down; sockets close politely.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl AppState {
+    /// Wires the parts together; `shutdown` tells open sockets to close.
+    pub fn new(store: Store, config: Config, shutdown: watch::Receiver<bool>) -> AppState {
+        let hub = Arc::new(Hub::new());
+        let dispatcher = Dispatcher::start(store.clone(), hub.clone());
+        AppState {
+            store,
+            hub,
+            dispatcher,
+            config: Arc::new(config),
+            shutdown,
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! The agent's socket: the inbox list live, presence, following a
+//! conversation (all events, notes included) and replying.
+
+use std::ops::ControlFlow;
+
+use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use protocol::{AgentFrame, AgentRequest, ErrorCode, Seq, check_body, is_valid_client_id};
+use tower_sessions::Session;
+
+use super::agent_api::{INBOX_LIMIT, current_agent};
+use super::error::ApiError;
+use super::socket::{self, Endpoint, TRANSPORT_MAX_BYTES};
+use super::state::AppState;
+use crate::fanout::{self, encode};
+use crate::hub::{Frame, Subscriber, Topic};
+use crate::store::{Agent, Conversation, NewMessage, StoreError};
+
+/// `GET /ws/agent`: needs a session cookie and a same-origin page, so another
+/// site cannot open an agent's socket with the agent's cookie.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let agent = current_agent(&state, &session).await?;
+    if !is_same_origin(&headers) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "The inbox socket only accepts pages served by this server.",
+        ));
+    }
+    Ok(ws
+        .max_message_size(TRANSPORT_MAX_BYTES)
+        .max_frame_size(TRANSPORT_MAX_BYTES)
+        .on_upgrade(move |socket| async move {
+            let (subscriber, outbox) = state.hub.connect();
+            let mut endpoint = AgentSocket {
+                state: state.clone(),
+                agent,
+            };
+            if endpoint.start(&subscriber).await.is_ok() {
+                let shutdown = state.shutdown.clone();
+                socket::drive(socket, &subscriber, outbox, &mut endpoint, shutdown).await;
+            }
+            state.hub.disconnect(&subscriber);
+            state.dispatcher.disconnected(&endpoint.agent, subscriber.id());
+        }))
+}
+
+/// Origin (when sent) must name the host the request was sent to.
+fn is_same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // Non-browser clients send no Origin; the cookie is what they need.
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or_default();
+    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+}
+
+struct AgentSocket {
+    state: AppState,
+    agent: Agent,
+}
+
+fn error(code: ErrorCode, message: impl Into<String>, client_id: Option<String>) -> Frame {
+    encode(&AgentFrame::Error {
+        code,
+        message: message.into(),
+        client_id,
+    })
+}
+
+impl AgentSocket {
+    /// Registers presence, follows the account and sends the inbox snapshot.
+    async fn start(&mut self, subscriber: &Subscriber) -> Result<(), StoreError> {
+        let hub = &self.state.hub;
+        hub.subscribe(Topic::Account(self.agent.account_id.clone()), subscriber);
+        hub.subscribe(Topic::Agent(self.agent.id.clone()), subscriber);
+        let online = self.state.dispatcher.connected(&self.agent, subscriber.id()).await;
+        let conversations = self.state.store.inbox(&self.agent, INBOX_LIMIT).await?;
+        subscriber.send(encode(&AgentFrame::Inbox {
+            me: self.agent.profile(),
+            online,
+            conversations: conversations.iter().map(Conversation::summary).collect(),
+        }));
+        Ok(())
+    }
+
+    async fn own_conversation(&self, id: &str) -> Result<Option<Conversation>, StoreError> {
+        Ok(self
+            .state
+            .store
+            .conversation(id)
+            .await?
+            .filter(|c| c.account_id == self.agent.account_id))
+    }
+
+    async fn open(
+        &self,
+        conversation_id: String,
+        after_seq: Seq,
+        subscriber: &Subscriber,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
+        let Some(conversation) = self.own_conversation(&conversation_id).await? else {
+            replies.push(error(ErrorCode::NotFound, "No such conversation.", None));
+            return Ok(());
+        };
+        self.state
+            .hub
+            .subscribe(Topic::Conversation(conversation.id.clone()), subscriber);
+        let mut after = after_seq.max(0);
+        loop {
+            let page = self.state.store.events_after(&conversation.id, after, 500).await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            let full = page.len() == 500;
+            replies.extend(page.into_iter().map(|event| encode(&AgentFrame::Event { event })));
+            if !full {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(
+        &self,
+        conversation_id: String,
+        client_id: String,
+        body: String,
+        subscriber: &Subscriber,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
+        if !is_valid_client_id(&client_id) {
+            replies.push(error(
+                ErrorCode::BadClientId,
+                "client_id must be 1 to 64 characters of A-Z, a-z, 0-9, '-' or '_'.",
+                None,
+            ));
+            return Ok(());
+        }
+        if let Err((code, message)) = check_body(&body) {
+            replies.push(error(code, message, Some(client_id)));
+            return Ok(());
+        }
+        if self.own_conversation(&conversation_id).await?.is_none() {
+            replies.push(error(ErrorCode::NotFound, "No such conversation.", Some(client_id)));
+            return Ok(());
+        }
+        let message = NewMessage {
+            client_id: &client_id,
+            body: &body,
+        };
+        let posted = match self.state.store.post_agent_message(&self.agent, &conversation_id, message).await {
+            Err(StoreError::Conflict(_)) => {
+                replies.push(error(
+                    ErrorCode::BadRequest,
+                    "This conversation is closed.",
+                    Some(client_id),
+                ));
+                return Ok(());
+            }
+            other => other?,
+        };
+        self.state
+            .hub
+            .subscribe(Topic::Conversation(conversation_id), subscriber);
+        replies.push(encode(&AgentFrame::Ack {
+            client_id,
+            conversation_id: posted.conversation.id.clone(),
+            seq: posted.message.seq,
+        }));
+        if !posted.is_duplicate() {
+            fanout::publish(&self.state.hub, &posted.conversation, &posted.new_events);
+        }
+        Ok(())
+    }
+}
+
+impl Endpoint for AgentSocket {
+    type Request = AgentRequest;
+    const FRAME_TYPES: &'static [&'static str] = &["set_presence", "open", "send", "ping"];
+
+    fn is_ready(&self) -> bool {
+        true
+    }
+
+    fn error_frame(code: ErrorCode, message: String, client_id: Option<String>) -> Frame {
+        error(code, message, client_id)
+    }
+
+    async fn handle(&mut self, request: AgentRequest, subscriber: &Subscriber, replies: &mut Vec<Frame>) -> ControlFlow<()> {
+        let outcome = match request {
+            AgentRequest::Ping => {
+                replies.push(encode(&AgentFrame::Pong));
+                Ok(())
+            }
+            AgentRequest::SetPresence { online } => {
+                self.state.dispatcher.set_presence(&self.agent, online);
+                Ok(())
+            }
+            AgentRequest::Open {
+                conversation_id,
+                after_seq,
+            } => self.open(conversation_id, after_seq, subscriber, replies).await,
+            AgentRequest::Send {
+                conversation_id,
+                client_id,
+                body,
+            } => self.send(conversation_id, client_id, body, subscriber, replies).await,
+        };
+        if let Err(err) = outcome {
+            tracing::error!(%err, agent = %self.agent.id, "inbox frame failed");
+            replies.push(error(
+                ErrorCode::Internal,
+                "Something went wrong on our side; nothing was half-saved. Please retry.",
+                None,
+            ));
+        }
+        ControlFlow::Continue(())
+    }
+}

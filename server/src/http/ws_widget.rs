@@ -1,0 +1,211 @@
+//! The shopper's socket: hello (token or a new visitor), resume after a
+//! `seq`, send messages. It only ever carries shopper-visible events.
+
+use std::ops::ControlFlow;
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use protocol::{ErrorCode, Seq, WidgetFrame, WidgetRequest, check_body, is_valid_client_id};
+
+use super::error::ApiError;
+use super::socket::{self, Endpoint, TRANSPORT_MAX_BYTES};
+use super::state::AppState;
+use super::widget_api::{SiteQuery, authorize_site};
+use crate::fanout::{self, encode};
+use crate::hub::{Frame, Subscriber, Topic};
+use crate::identity;
+use crate::store::{NewMessage, Site, StoreError, Visitor};
+
+/// Events replayed per store round trip on resume.
+const REPLAY_PAGE: i64 = 500;
+
+/// `GET /ws/widget?site=KEY`: the site and origin are checked before upgrading.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    Query(query): Query<SiteQuery>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let site = authorize_site(&state, &query, &headers).await?;
+    Ok(ws
+        .max_message_size(TRANSPORT_MAX_BYTES)
+        .max_frame_size(TRANSPORT_MAX_BYTES)
+        .on_upgrade(move |socket| async move {
+            let (subscriber, outbox) = state.hub.connect();
+            let shutdown = state.shutdown.clone();
+            let mut endpoint = WidgetSocket {
+                state: state.clone(),
+                site,
+                visitor: None,
+            };
+            socket::drive(socket, &subscriber, outbox, &mut endpoint, shutdown).await;
+            state.hub.disconnect(&subscriber);
+        }))
+}
+
+struct WidgetSocket {
+    state: AppState,
+    site: Site,
+    visitor: Option<Visitor>,
+}
+
+fn error(code: ErrorCode, message: impl Into<String>, client_id: Option<String>) -> Frame {
+    encode(&WidgetFrame::Error {
+        code,
+        message: message.into(),
+        client_id,
+    })
+}
+
+impl Endpoint for WidgetSocket {
+    type Request = WidgetRequest;
+    const FRAME_TYPES: &'static [&'static str] = &["hello", "send", "ping"];
+
+    fn is_ready(&self) -> bool {
+        self.visitor.is_some()
+    }
+
+    fn error_frame(code: ErrorCode, message: String, client_id: Option<String>) -> Frame {
+        error(code, message, client_id)
+    }
+
+    async fn handle(&mut self, request: WidgetRequest, subscriber: &Subscriber, replies: &mut Vec<Frame>) -> ControlFlow<()> {
+        let outcome = match request {
+            WidgetRequest::Ping => {
+                replies.push(encode(&WidgetFrame::Pong));
+                Ok(())
+            }
+            WidgetRequest::Hello {
+                token,
+                conversation_id,
+                after_seq,
+            } => self.hello(token, conversation_id, after_seq, subscriber, replies).await,
+            WidgetRequest::Send { client_id, body } => self.send(client_id, body, replies).await,
+        };
+        if let Err(err) = outcome {
+            tracing::error!(%err, site = %self.site.id, "widget frame failed");
+            replies.push(error(
+                ErrorCode::Internal,
+                "Something went wrong on our side; nothing was half-saved. Please retry.",
+                None,
+            ));
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+impl WidgetSocket {
+    async fn hello(
+        &mut self,
+        token: Option<String>,
+        conversation_id: Option<String>,
+        after_seq: Seq,
+        subscriber: &Subscriber,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
+        if self.visitor.is_some() {
+            replies.push(error(ErrorCode::BadFrame, "This socket already said hello.", None));
+            return Ok(());
+        }
+        let store = &self.state.store;
+        let (visitor, token) = match token {
+            Some(token) => {
+                let visitor = store
+                    .visitor_by_token_hash(&identity::token_hash(&token))
+                    .await?
+                    .filter(|visitor| visitor.site_id == self.site.id);
+                let Some(visitor) = visitor else {
+                    replies.push(error(
+                        ErrorCode::InvalidVisitorToken,
+                        "This visitor token is not valid for this site. Say hello without a token to start as a new visitor.",
+                        None,
+                    ));
+                    return Ok(());
+                };
+                (visitor, token)
+            }
+            None => {
+                let token = identity::new_visitor_token();
+                let visitor = store.create_visitor(&self.site.id, &identity::token_hash(&token)).await?;
+                (visitor, token)
+            }
+        };
+        // Subscribe before reading history: an event stored in between is
+        // then seen twice (the client skips seqs it holds), never missed.
+        self.state.hub.subscribe(Topic::Visitor(visitor.id.clone()), subscriber);
+        let conversation = store.latest_conversation_of_visitor(&visitor.id).await?;
+        replies.push(encode(&WidgetFrame::Welcome {
+            visitor_token: token,
+            conversation_id: conversation.as_ref().map(|c| c.id.clone()),
+            state: conversation.as_ref().map(|c| c.state.clone()),
+        }));
+        if let Some(conversation) = conversation {
+            let mut after = if conversation_id.as_deref() == Some(conversation.id.as_str()) {
+                after_seq.max(0)
+            } else {
+                0
+            };
+            loop {
+                let page = store.events_after(&conversation.id, after, REPLAY_PAGE).await?;
+                let Some(last) = page.last() else { break };
+                after = last.seq;
+                let full = page.len() as i64 == REPLAY_PAGE;
+                replies.extend(
+                    page.into_iter()
+                        .filter(|event| event.body.is_shopper_visible())
+                        .map(|event| encode(&WidgetFrame::Event { event })),
+                );
+                if !full {
+                    break;
+                }
+            }
+        }
+        self.visitor = Some(visitor);
+        Ok(())
+    }
+
+    async fn send(&mut self, client_id: String, body: String, replies: &mut Vec<Frame>) -> Result<(), StoreError> {
+        let Some(visitor) = &self.visitor else {
+            replies.push(error(ErrorCode::HelloRequired, "Say hello before sending messages.", Some(client_id)));
+            return Ok(());
+        };
+        if !is_valid_client_id(&client_id) {
+            replies.push(error(
+                ErrorCode::BadClientId,
+                "client_id must be 1 to 64 characters of A-Z, a-z, 0-9, '-' or '_'.",
+                None,
+            ));
+            return Ok(());
+        }
+        if let Err((code, message)) = check_body(&body) {
+            replies.push(error(code, message, Some(client_id)));
+            return Ok(());
+        }
+        let posted = self
+            .state
+            .store
+            .post_visitor_message(
+                &self.site.id,
+                &visitor.id,
+                NewMessage {
+                    client_id: &client_id,
+                    body: &body,
+                },
+            )
+            .await?;
+        replies.push(encode(&WidgetFrame::Ack {
+            client_id,
+            conversation_id: posted.conversation.id.clone(),
+            seq: posted.message.seq,
+        }));
+        if !posted.is_duplicate() {
+            fanout::publish(&self.state.hub, &posted.conversation, &posted.new_events);
+        }
+        if posted.opened {
+            self.state.dispatcher.waiting(&posted.conversation.account_id);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,185 @@
+//! Real-time fan-out: connections subscribe to topics, and whoever stores an
+//! event publishes the already-serialised frame to the topic once.
+//!
+//! Each connection has a bounded outbox. A connection that cannot keep up is
+//! kicked rather than buffered without limit; nothing is lost, because the
+//! client resumes from its last `seq` when it reconnects.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::{Notify, mpsc};
+
+/// A serialised frame; cloning shares the bytes, so fan-out copies nothing.
+pub type Frame = Utf8Bytes;
+
+/// Frames waiting for one connection, at most.
+pub const OUTBOX_CAPACITY: usize = 256;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// Shopper-visible events of one visitor's conversations (all their tabs).
+    Visitor(String),
+    /// Every event of one conversation, for the agents following it.
+    Conversation(String),
+    /// Conversation summaries of one account, for every inbox of it.
+    Account(String),
+    /// Frames for one agent only (presence), on all their tabs.
+    Agent(String),
+}
+
+/// A connection's handle in the hub.
+#[derive(Clone, Debug)]
+pub struct Subscriber {
+    id: u64,
+    outbox: mpsc::Sender<Frame>,
+    kicked: Arc<Notify>,
+}
+
+impl Subscriber {
+    /// This connection's id, unique within the process.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Resolves when the hub has dropped this connection for lagging.
+    pub async fn kicked(&self) {
+        self.kicked.notified().await;
+    }
+
+    /// Queues a frame for this connection alone (acks, errors, replays).
+    pub fn send(&self, frame: Frame) -> bool {
+        self.outbox.try_send(frame).is_ok()
+    }
+}
+
+#[derive(Debug, Default)]
+struct Routes {
+    by_topic: HashMap<Topic, HashMap<u64, Subscriber>>,
+    by_connection: HashMap<u64, HashSet<Topic>>,
+}
+
+#[derive(Debug, Default)]
+pub struct Hub {
+    routes: Mutex<Routes>,
+    next_id: AtomicU64,
+}
+
+impl Hub {
+    pub fn new() -> Hub {
+        Hub::default()
+    }
+
+    fn routes(&self) -> MutexGuard<'_, Routes> {
+        // A panic while holding the lock cannot leave Routes half-updated in
+        // a way that matters more than losing the hub, so keep serving.
+        self.routes.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Registers a connection; returns its handle and the receiving end of its outbox.
+    pub fn connect(&self) -> (Subscriber, mpsc::Receiver<Frame>) {
+        let (outbox, inbox) = mpsc::channel(OUTBOX_CAPACITY);
+        let subscriber = Subscriber {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            outbox,
+            kicked: Arc::new(Notify::new()),
+        };
+        (subscriber, inbox)
+    }
+
+    pub fn subscribe(&self, topic: Topic, subscriber: &Subscriber) {
+        let mut routes = self.routes();
+        routes
+            .by_topic
+            .entry(topic.clone())
+            .or_default()
+            .insert(subscriber.id, subscriber.clone());
+        routes.by_connection.entry(subscriber.id).or_default().insert(topic);
+    }
+
+    /// Removes a connection from every topic; call when it closes.
+    pub fn disconnect(&self, subscriber: &Subscriber) {
+        let mut routes = self.routes();
+        remove_connection(&mut routes, subscriber.id);
+    }
+
+    /// Sends a frame to every subscriber of `topic`.
+    pub fn publish(&self, topic: &Topic, frame: Frame) {
+        let mut routes = self.routes();
+        let Some(subscribers) = routes.by_topic.get(topic) else {
+            return;
+        };
+        let mut lagging = Vec::new();
+        for subscriber in subscribers.values() {
+            if subscriber.outbox.try_send(frame.clone()).is_err() {
+                lagging.push(subscriber.clone());
+            }
+        }
+        for subscriber in lagging {
+            tracing::warn!(connection = subscriber.id, "connection lagging; dropping it so it resumes");
+            remove_connection(&mut routes, subscriber.id);
+            subscriber.kicked.notify_one();
+        }
+    }
+
+    /// How many connections follow a topic (for tests and metrics).
+    pub fn subscriber_count(&self, topic: &Topic) -> usize {
+        self.routes().by_topic.get(topic).map_or(0, HashMap::len)
+    }
+}
+
+fn remove_connection(routes: &mut Routes, id: u64) {
+    for topic in routes.by_connection.remove(&id).unwrap_or_default() {
+        if let Some(subscribers) = routes.by_topic.get_mut(&topic) {
+            subscribers.remove(&id);
+            if subscribers.is_empty() {
+                routes.by_topic.remove(&topic);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn publishes_to_subscribers_of_the_topic_only() {
+        let hub = Hub::new();
+        let (a, mut a_rx) = hub.connect();
+        let (b, mut b_rx) = hub.connect();
+        hub.subscribe(Topic::Conversation("c1".into()), &a);
+        hub.subscribe(Topic::Conversation("c2".into()), &b);
+        hub.publish(&Topic::Conversation("c1".into()), Frame::from("one"));
+        assert_eq!(a_rx.recv().await.as_deref(), Some("one"));
+        assert!(b_rx.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn disconnect_forgets_every_topic() {
+        let hub = Hub::new();
+        let (a, _rx) = hub.connect();
+        hub.subscribe(Topic::Visitor("v".into()), &a);
+        hub.subscribe(Topic::Account("x".into()), &a);
+        hub.disconnect(&a);
+        assert_eq!(hub.subscriber_count(&Topic::Visitor("v".into())), 0);
+        assert_eq!(hub.subscriber_count(&Topic::Account("x".into())), 0);
+    }
+
+    #[tokio::test]
+    async fn a_lagging_connection_is_kicked_not_buffered() {
+        let hub = Hub::new();
+        let (slow, _rx) = hub.connect();
+        let topic = Topic::Conversation("c".into());
+        hub.subscribe(topic.clone(), &slow);
+        for _ in 0..=OUTBOX_CAPACITY {
+            hub.publish(&topic, Frame::from("x"));
+        }
+        tokio::time::timeout(std::time::Duration::from_secs(1), slow.kicked())
+            .await
+            .expect("kicked");
+        assert_eq!(hub.subscriber_count(&topic), 0);
+    }
+}

@@ -1,0 +1,108 @@
+//! Who is who: agent password hashes (argon2id), random bearer tokens for
+//! visitors and site keys, and the agent's id inside their session.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// Session key under which the signed-in agent's id is kept.
+pub const SESSION_AGENT_ID: &str = "agent_id";
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    #[error("a password must be at least {MIN_PASSWORD_LEN} characters")]
+    WeakPassword,
+}
+
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+/// Hashes a password with argon2id and a random salt (PHC string).
+pub fn hash_password(password: &str) -> Result<String, IdentityError> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(IdentityError::WeakPassword);
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| IdentityError::Hash(e.to_string()))
+}
+
+/// Checks a password against a stored PHC hash; a malformed hash never matches.
+pub fn verify_password(password: &str, stored_hash: &str) -> bool {
+    PasswordHash::new(stored_hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A valid hash of a random password, verified against when an email is
+/// unknown so that sign-in takes as long either way.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password(&random_token(24)).unwrap_or_default())
+}
+
+/// A URL-safe random token of `bytes` random bytes.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// A new visitor token: 256 bits of randomness.
+pub fn new_visitor_token() -> String {
+    random_token(32)
+}
+
+/// What the store keeps of a bearer token: its SHA-256, hex. The token has
+/// full entropy, so a fast hash is enough to make a leaked table useless.
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A readable random password for a first-run owner.
+pub fn generate_password() -> String {
+    random_token(15)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_themselves() {
+        let hash = hash_password("correct horse battery").expect("hash");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("correct horse batterY", &hash));
+        assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn short_passwords_are_refused() {
+        assert!(matches!(hash_password("short"), Err(IdentityError::WeakPassword)));
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let a = new_visitor_token();
+        let b = new_visitor_token();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), token_hash(&b));
+    }
+}

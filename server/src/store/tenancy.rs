@@ -1,0 +1,245 @@
+//! Accounts, their sites (with allowed origins) and their agents.
+
+use protocol::{AgentProfile, Role};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError, StoreResult, is_unique_violation, new_id, now_ms};
+
+/// A site that embeds the widget.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Site {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    pub site_key: String,
+    /// Page origins allowed to use the widget; empty means any (demo/local only).
+    pub allowed_origins: Vec<String>,
+}
+
+impl Site {
+    /// Whether a page on `origin` may use this site's widget.
+    pub fn allows_origin(&self, origin: Option<&str>) -> bool {
+        if self.allowed_origins.is_empty() {
+            return true;
+        }
+        origin.is_some_and(|origin| {
+            self.allowed_origins
+                .iter()
+                .any(|allowed| allowed.eq_ignore_ascii_case(origin))
+        })
+    }
+}
+
+/// An agent (or owner) who signs in to the inbox.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Agent {
+    pub id: String,
+    pub account_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+impl Agent {
+    pub fn profile(&self) -> AgentProfile {
+        AgentProfile {
+            id: self.id.clone(),
+            account_id: self.account_id.clone(),
+            email: self.email.clone(),
+            name: self.name.clone(),
+            role: self.role,
+        }
+    }
+}
+
+fn role_str(role: Role) -> &'static str {
+    match role {
+        Role::Owner => "owner",
+        Role::Agent => "agent",
+    }
+}
+
+fn agent_from_row(row: &AnyRow) -> StoreResult<Agent> {
+    let role: String = row.try_get("role")?;
+    let role = match role.as_str() {
+        "owner" => Role::Owner,
+        "agent" => Role::Agent,
+        other => return Err(StoreError::Corrupt(format!("unknown role {other:?}"))),
+    };
+    Ok(Agent {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        role,
+        password_hash: row.try_get("password_hash")?,
+    })
+}
+
+const AGENT_COLUMNS: &str = "id, account_id, email, name, role, password_hash";
+
+impl Store {
+    pub async fn create_account(&self, name: &str) -> StoreResult<String> {
+        let id = new_id();
+        sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(&id)
+            .bind(name)
+            .bind(now_ms())
+            .execute(&self.write)
+            .await?;
+        Ok(id)
+    }
+
+    /// The oldest account, if any (the one a first run created).
+    pub async fn first_account(&self) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM accounts ORDER BY created_at, id LIMIT 1")
+                .fetch_optional(&self.read)
+                .await?,
+        )
+    }
+
+    /// Creates a site with a fresh random key; origins are stored as given
+    /// (callers normalise them).
+    pub async fn create_site(
+        &self,
+        account_id: &str,
+        name: &str,
+        origins: &[String],
+    ) -> StoreResult<Site> {
+        let site = Site {
+            id: new_id(),
+            account_id: account_id.to_owned(),
+            name: name.to_owned(),
+            site_key: crate::identity::random_token(18),
+            allowed_origins: origins.to_vec(),
+        };
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO sites (id, account_id, name, site_key, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&site.id)
+        .bind(&site.account_id)
+        .bind(&site.name)
+        .bind(&site.site_key)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        for origin in origins {
+            sqlx::query("INSERT INTO site_origins (site_id, origin) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(&site.id)
+                .bind(origin)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(site)
+    }
+
+    pub async fn site_by_key(&self, site_key: &str) -> StoreResult<Option<Site>> {
+        let row = sqlx::query("SELECT id, account_id, name, site_key FROM sites WHERE site_key = $1")
+            .bind(site_key)
+            .fetch_optional(&self.read)
+            .await?;
+        match row {
+            Some(row) => Ok(Some(self.site_from_row(&row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The oldest site, which the demo page at `/` embeds.
+    pub async fn first_site(&self) -> StoreResult<Option<Site>> {
+        let row = sqlx::query(
+            "SELECT id, account_id, name, site_key FROM sites ORDER BY created_at, id LIMIT 1",
+        )
+        .fetch_optional(&self.read)
+        .await?;
+        match row {
+            Some(row) => Ok(Some(self.site_from_row(&row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn site_from_row(&self, row: &AnyRow) -> StoreResult<Site> {
+        let id: String = row.try_get("id")?;
+        let allowed_origins =
+            sqlx::query_scalar("SELECT origin FROM site_origins WHERE site_id = $1 ORDER BY origin")
+                .bind(&id)
+                .fetch_all(&self.read)
+                .await?;
+        Ok(Site {
+            id,
+            account_id: row.try_get("account_id")?,
+            name: row.try_get("name")?,
+            site_key: row.try_get("site_key")?,
+            allowed_origins,
+        })
+    }
+
+    /// Creates an agent; fails with [`StoreError::Conflict`] if the email is taken.
+    pub async fn create_agent(
+        &self,
+        account_id: &str,
+        email: &str,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+    ) -> StoreResult<Agent> {
+        let agent = Agent {
+            id: new_id(),
+            account_id: account_id.to_owned(),
+            email: email.trim().to_lowercase(),
+            name: name.to_owned(),
+            role,
+            password_hash: password_hash.to_owned(),
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO agents (id, account_id, email, name, role, password_hash, active, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7)",
+        )
+        .bind(&agent.id)
+        .bind(&agent.account_id)
+        .bind(&agent.email)
+        .bind(&agent.name)
+        .bind(role_str(role))
+        .bind(&agent.password_hash)
+        .bind(now_ms())
+        .execute(&self.write)
+        .await;
+        match inserted {
+            Ok(_) => Ok(agent),
+            Err(err) if is_unique_violation(&err) => Err(StoreError::Conflict("agent email")),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// An active agent by (case-insensitive) email.
+    pub async fn agent_by_email(&self, email: &str) -> StoreResult<Option<Agent>> {
+        let row = sqlx::query(&format!(
+            "SELECT {AGENT_COLUMNS} FROM agents WHERE email = $1 AND active = TRUE"
+        ))
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&self.read)
+        .await?;
+        row.as_ref().map(agent_from_row).transpose()
+    }
+
+    /// An active agent by id.
+    pub async fn agent_by_id(&self, id: &str) -> StoreResult<Option<Agent>> {
+        let row = sqlx::query(&format!(
+            "SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1 AND active = TRUE"
+        ))
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?;
+        row.as_ref().map(agent_from_row).transpose()
+    }
+
+    pub async fn count_agents(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM agents")
+            .fetch_one(&self.read)
+            .await?)
+    }
+}
