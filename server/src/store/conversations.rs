@@ -160,6 +160,7 @@ async fn append_event(
     tx: &mut Transaction<'static, Any>,
     conversation_id: &str,
     author: Author,
+    sender_id: Option<&str>,
     body: EventBody,
     client_id: Option<&str>,
 ) -> StoreResult<Event> {
@@ -178,10 +179,10 @@ async fn append_event(
     .bind(now)
     .fetch_one(&mut **tx)
     .await?;
-    let (author_kind, author_id) = match &author {
-        Author::Visitor => ("visitor", None),
-        Author::Agent { id, .. } => ("agent", Some(id.as_str())),
-        Author::System => ("system", None),
+    let author_kind = match &author {
+        Author::Visitor => "visitor",
+        Author::Agent { .. } => "agent",
+        Author::System => "system",
     };
     let (kind, subject_id, text) = match &body {
         EventBody::Message { body } => ("message", None, Some(body.as_str())),
@@ -197,7 +198,7 @@ async fn append_event(
     .bind(seq)
     .bind(kind)
     .bind(author_kind)
-    .bind(author_id)
+    .bind(sender_id)
     .bind(subject_id)
     .bind(text)
     .bind(client_id)
@@ -430,6 +431,7 @@ impl Store {
             &mut tx,
             &conversation_id,
             author,
+            Some(sender_id),
             EventBody::Message {
                 body: message.body.to_owned(),
             },
@@ -513,6 +515,7 @@ async fn assign_in(
         tx,
         conversation_id,
         Author::System,
+        None,
         EventBody::Assigned {
             agent_id: agent.id.clone(),
             agent_name: agent.name.clone(),

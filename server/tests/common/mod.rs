@@ -1,0 +1,272 @@
+//! Test harness: a real server on port 0 over a fresh database (a SQLite
+//! file, or a new PostgreSQL database when `RAPPORT_TEST_POSTGRES_URL` is set),
+//! with real HTTP and WebSocket clients.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use protocol::Role;
+use sqlx::Connection;
+use rapport_server::config::Config;
+use rapport_server::store::{Agent, Site, Store};
+use rapport_server::{AppState, identity, router};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const SHOP_ORIGIN: &str = "http://shop.test:3000";
+pub const PASSWORD: &str = "a long test password";
+const WAIT: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs the test body once per backend, as two test functions.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = common::TestApp::start(common::Backend::Sqlite).await {
+                    ($body)(app).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = common::TestApp::start(common::Backend::Postgres).await {
+                    ($body)(app).await;
+                }
+            }
+        }
+    };
+}
+
+/// A fresh, empty database URL for `backend`, or `None` (loudly) if
+/// PostgreSQL is not configured.
+pub async fn fresh_database(backend: Backend) -> Option<(String, Option<tempfile::TempDir>)> {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}/rapport.db", dir.path().display());
+            Some((url, Some(dir)))
+        }
+        Backend::Postgres => {
+            let Ok(admin_url) = std::env::var("RAPPORT_TEST_POSTGRES_URL") else {
+                eprintln!(
+                    "SKIPPED on PostgreSQL: set RAPPORT_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test) to run it"
+                );
+                return None;
+            };
+            let name = format!("rapport_test_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = sqlx::postgres::PgConnection::connect(&admin_url).await.unwrap();
+            sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
+            sqlx::Connection::close(admin).await.unwrap();
+            let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap();
+            Some((format!("{base}/{name}"), None))
+        }
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub store: Store,
+    pub state: AppState,
+    pub site: Site,
+    pub agent: Agent,
+    pub database_url: String,
+    stop: watch::Sender<bool>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestApp {
+    /// A server with one account, a site allowing [`SHOP_ORIGIN`] and one agent.
+    pub async fn start(backend: Backend) -> Option<TestApp> {
+        let (database_url, dir) = fresh_database(backend).await?;
+        let store = Store::connect(&database_url).await.unwrap();
+        let account = store.create_account("Test shop").await.unwrap();
+        let site = store
+            .create_site(&account, "Shop", &[SHOP_ORIGIN.to_owned()])
+            .await
+            .unwrap();
+        let agent = add_agent(&store, &account, "ada@shop.test", "Ada").await;
+        let (stop, stopped) = watch::channel(false);
+        let state = AppState::new(store.clone(), Config::for_database(&database_url), stopped);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = router(state.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Some(TestApp {
+            addr,
+            store,
+            state,
+            site,
+            agent,
+            database_url,
+            stop,
+            _dir: dir,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn stop_sockets(&self) {
+        self.stop.send(true).unwrap();
+    }
+
+    /// A shopper's socket from a page on `origin`.
+    pub async fn widget_socket_from(&self, site_key: &str, origin: &str) -> Result<Ws, tungstenite::Error> {
+        let mut request = format!("ws://{}/ws/widget?site={site_key}", self.addr)
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("origin", HeaderValue::from_str(origin).unwrap());
+        tokio_tungstenite::connect_async(request).await.map(|(ws, _)| Ws(ws))
+    }
+
+    pub async fn widget_socket(&self) -> Ws {
+        self.widget_socket_from(&self.site.site_key, SHOP_ORIGIN).await.unwrap()
+    }
+
+    /// A new shopper who said hello; returns the socket and their token.
+    pub async fn new_shopper(&self) -> (Ws, String) {
+        let mut ws = self.widget_socket().await;
+        ws.send(json!({"type": "hello"})).await;
+        let welcome = ws.expect("welcome").await;
+        let token = welcome["visitor_token"].as_str().unwrap().to_owned();
+        (ws, token)
+    }
+
+    /// Signs in over HTTP; returns the session cookie.
+    pub async fn login(&self, email: &str) -> String {
+        let response = reqwest::Client::new()
+            .post(self.url("/api/auth/login"))
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "login of {email}");
+        response
+            .headers()
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn agent_socket_with(&self, cookie: &str) -> Result<Ws, tungstenite::Error> {
+        let mut request = format!("ws://{}/ws/agent", self.addr).into_client_request().unwrap();
+        request.headers_mut().insert("cookie", HeaderValue::from_str(cookie).unwrap());
+        tokio_tungstenite::connect_async(request).await.map(|(ws, _)| Ws(ws))
+    }
+
+    /// The default agent, signed in, with the socket past its inbox frame.
+    pub async fn agent_socket(&self) -> (Ws, Value) {
+        let cookie = self.login(&self.agent.email).await;
+        let mut ws = self.agent_socket_with(&cookie).await.unwrap();
+        let inbox = ws.expect("inbox").await;
+        (ws, inbox)
+    }
+
+    pub async fn counts(&self) -> (i64, i64, i64) {
+        (
+            self.store.count_visitors().await.unwrap(),
+            self.store.count_conversations().await.unwrap(),
+            self.store.count_events().await.unwrap(),
+        )
+    }
+}
+
+pub async fn add_agent(store: &Store, account: &str, email: &str, name: &str) -> Agent {
+    let hash = identity::hash_password(PASSWORD).unwrap();
+    store.create_agent(account, email, name, Role::Agent, &hash).await.unwrap()
+}
+
+/// A test WebSocket speaking JSON frames.
+pub struct Ws(pub WebSocketStream<MaybeTlsStream<TcpStream>>);
+
+impl Ws {
+    pub async fn send(&mut self, frame: Value) {
+        self.0.send(Message::text(frame.to_string())).await.unwrap();
+    }
+
+    pub async fn send_text(&mut self, text: String) {
+        self.0.send(Message::text(text)).await.unwrap();
+    }
+
+    /// The next JSON frame (control frames skipped).
+    pub async fn next(&mut self) -> Value {
+        loop {
+            let message = tokio::time::timeout(WAIT, self.0.next())
+                .await
+                .expect("a frame within the wait")
+                .expect("socket open")
+                .expect("no socket error");
+            match message {
+                Message::Text(text) => return serde_json::from_str(&text).unwrap(),
+                Message::Close(frame) => panic!("socket closed: {frame:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// The next frame, which must have this `type`.
+    pub async fn expect(&mut self, kind: &str) -> Value {
+        let frame = self.next().await;
+        assert_eq!(frame["type"], kind, "expected a {kind} frame, got {frame}");
+        frame
+    }
+
+    /// Skips frames until one of this `type` that satisfies `pred`.
+    pub async fn until(&mut self, kind: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let frame = self.next().await;
+            if frame["type"] == kind && pred(&frame) {
+                return frame;
+            }
+        }
+    }
+
+    /// Sends a ping and returns every frame received before the pong.
+    pub async fn drain(&mut self) -> Vec<Value> {
+        self.send(json!({"type": "ping"})).await;
+        let mut seen = Vec::new();
+        loop {
+            let frame = self.next().await;
+            if frame["type"] == "pong" {
+                return seen;
+            }
+            seen.push(frame);
+        }
+    }
+
+    /// Waits for the server to close the socket; returns the close code.
+    pub async fn closed(&mut self) -> Option<u16> {
+        loop {
+            match tokio::time::timeout(WAIT, self.0.next()).await.expect("closed within the wait") {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    }
+}
