@@ -1,1 +1,185 @@
+//! The shopper's chat panel. `loader.js` draws the launcher, loads this
+//! module when the shopper opens the chat (or the page is idle), and calls
+//! [`mount`] with an element inside its shadow root.
 
+mod chat;
+
+use chat::{Chat, Delivery, Outcome, Speaker};
+use client::{Handlers, LiveSocket, new_client_id};
+use leptos::prelude::*;
+use protocol::{ConversationState, MAX_BODY_CHARS, WidgetConfig, WidgetFrame, WidgetRequest};
+use wasm_bindgen::prelude::*;
+
+/// The panel's styles; they live only inside the shadow root.
+const CSS: &str = include_str!("../../style/widget.css");
+
+fn storage_key(site_key: &str) -> String {
+    format!("rapport:{site_key}:visitor")
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn socket_url(base_url: &str, site_key: &str) -> String {
+    let ws_base = if let Some(rest) = base_url.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else {
+        format!("ws://{}", base_url.trim_start_matches("http://"))
+    };
+    format!("{}/ws/widget?site={}", ws_base.trim_end_matches('/'), js_sys::encode_uri_component(site_key))
+}
+
+/// Mounts the chat panel into `root` (inside the loader's shadow root) and
+/// connects. `on_close` is the loader's function that hides the panel.
+#[wasm_bindgen]
+pub fn mount(root: web_sys::HtmlElement, base_url: String, site_key: String, config_json: String, on_close: js_sys::Function) {
+    let config: WidgetConfig = serde_json::from_str(&config_json).unwrap_or(WidgetConfig {
+        site_name: String::new(),
+        greeting: "Hi! How can we help?".to_owned(),
+    });
+    if let Some(document) = web_sys::window().and_then(|w| w.document())
+        && let Ok(style) = document.create_element("style")
+    {
+        style.set_text_content(Some(CSS));
+        let _ = root.append_child(&style);
+    }
+    let key = storage_key(&site_key);
+    let chat = RwSignal::new(Chat {
+        token: local_storage().and_then(|s| s.get_item(&key).ok().flatten()),
+        ..Chat::default()
+    });
+    let online = RwSignal::new(false);
+    let socket = StoredValue::new_local(None::<LiveSocket>);
+
+    let send_frame = move |frame: &WidgetRequest| {
+        let text = serde_json::to_string(frame).unwrap_or_default();
+        socket.with_value(|s| s.as_ref().is_some_and(|s| s.send(&text)))
+    };
+    let live = LiveSocket::start(
+        socket_url(&base_url, &site_key),
+        Handlers {
+            on_open: Box::new(move |live| {
+                let hello = chat.with_untracked(Chat::hello);
+                live.send(&serde_json::to_string(&hello).unwrap_or_default());
+            }),
+            on_frame: Box::new(move |text| {
+                let Ok(frame) = serde_json::from_str::<WidgetFrame>(text) else { return };
+                match chat.try_update(|c| c.apply(frame)) {
+                    Some(Outcome::Welcomed) => {
+                        let (token, unacked) = chat.with_untracked(|c| (c.token.clone(), c.unacked.clone()));
+                        if let (Some(storage), Some(token)) = (local_storage(), token) {
+                            let _ = storage.set_item(&key, &token);
+                        }
+                        socket.with_value(|s| {
+                            if let Some(s) = s {
+                                s.connected_ok();
+                                for (client_id, body) in unacked {
+                                    let resend = WidgetRequest::Send { client_id, body };
+                                    s.send(&serde_json::to_string(&resend).unwrap_or_default());
+                                }
+                            }
+                        });
+                    }
+                    Some(Outcome::ForgetToken) => {
+                        if let Some(storage) = local_storage() {
+                            let _ = storage.remove_item(&key);
+                        }
+                        let hello = chat.with_untracked(Chat::hello);
+                        send_frame(&hello);
+                    }
+                    _ => {}
+                }
+            }),
+            on_status: Box::new(move |up| online.set(up)),
+        },
+    );
+    socket.set_value(Some(live));
+
+    let title = config.site_name.clone();
+    leptos::mount::mount_to(root, move || {
+        view! { <Panel chat online title greeting=config.greeting send=send_frame on_close /> }
+    })
+    .forget();
+}
+
+#[component]
+fn Panel(
+    chat: RwSignal<Chat>,
+    online: RwSignal<bool>,
+    title: String,
+    greeting: String,
+    send: impl Fn(&WidgetRequest) -> bool + Copy + 'static,
+    on_close: js_sys::Function,
+) -> impl IntoView {
+    let draft = RwSignal::new(String::new());
+    let log = NodeRef::<leptos::html::Ol>::new();
+    Effect::new(move |_| {
+        chat.with(|c| c.lines.len());
+        if let Some(log) = log.get() {
+            log.set_scroll_top(log.scroll_height());
+        }
+    });
+    let submit = move || {
+        let body = draft.get_untracked();
+        if body.trim().is_empty() {
+            return;
+        }
+        let frame = chat.try_update(|c| c.compose(new_client_id(), body));
+        if let Some(frame) = frame {
+            send(&frame);
+        }
+        draft.set(String::new());
+    };
+    let header_title = move || match chat.with(|c| c.state.clone()) {
+        Some(ConversationState::Assigned { agent_name, .. }) => agent_name,
+        _ => title.clone(),
+    };
+    let waiting = move || chat.with(|c| matches!(c.state, Some(ConversationState::Waiting)));
+    view! {
+        <section class="rp-panel" role="dialog" aria-label="Chat">
+            <header class="rp-header">
+                <div>
+                    <h2 class="rp-title">{header_title}</h2>
+                    <p class="rp-status">{move || if online.get() { "Online" } else { "Connecting…" }}</p>
+                </div>
+                <button class="rp-close" type="button" aria-label="Close chat"
+                    on:click=move |_| { let _ = on_close.call0(&JsValue::NULL); }>"×"</button>
+            </header>
+            <ol class="rp-log" node_ref=log aria-live="polite">
+                <li class="rp-line rp-agent rp-greeting">{greeting}</li>
+                <For each=move || chat.with(|c| c.lines.clone())
+                    key=|line| (line.key.clone(), line.status as u8)
+                    children=|line| {
+                        let class = match (&line.speaker, line.status) {
+                            (_, Delivery::Failed) => "rp-line rp-me rp-failed",
+                            (Speaker::Me, Delivery::Sending) => "rp-line rp-me rp-sending",
+                            (Speaker::Me, _) => "rp-line rp-me",
+                            (Speaker::Agent(_), _) => "rp-line rp-agent",
+                            (Speaker::System, _) => "rp-line rp-system",
+                        };
+                        view! { <li class=class>{line.text}</li> }
+                    }
+                />
+            </ol>
+            <Show when=waiting>
+                <p class="rp-waiting" role="status">"Waiting for an agent… you will be connected as soon as one is free."</p>
+            </Show>
+            <p class="rp-notice" role="alert">{move || chat.with(|c| c.notice.clone())}</p>
+            <form class="rp-composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>
+                <textarea class="rp-input" rows="1" aria-label="Message" placeholder="Type your message…"
+                    maxlength=MAX_BODY_CHARS.to_string()
+                    prop:value=move || draft.get()
+                    on:input=move |ev| draft.set(event_target_value(&ev))
+                    on:keydown=move |ev| {
+                        if ev.key() == "Enter" && !ev.shift_key() {
+                            ev.prevent_default();
+                            submit();
+                        }
+                    }
+                ></textarea>
+                <button class="rp-send" type="submit">"Send"</button>
+            </form>
+        </section>
+    }
+}

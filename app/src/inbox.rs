@@ -1,0 +1,288 @@
+//! The inbox: the live list of waiting and own conversations, one open
+//! conversation with its history, the reply box, presence.
+
+use client::{Handlers, LiveSocket, new_client_id};
+use gloo_net::http::Request;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use protocol::{
+    AgentFrame, AgentProfile, AgentRequest, Author, ConversationState, ConversationSummary, Event, EventBody,
+};
+
+const ONLINE_KEY: &str = "rapport:inbox:online";
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn socket_url() -> String {
+    let location = web_sys::window().map(|w| w.location());
+    let host = location.as_ref().and_then(|l| l.host().ok()).unwrap_or_default();
+    let secure = location.and_then(|l| l.protocol().ok()).as_deref() == Some("https:");
+    format!("{}://{host}/ws/agent", if secure { "wss" } else { "ws" })
+}
+
+/// A reply typed here, until the server confirms it.
+#[derive(Clone, Debug, PartialEq)]
+struct Pending {
+    client_id: String,
+    conversation_id: String,
+    body: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Inbox {
+    conversations: Vec<ConversationSummary>,
+    online: bool,
+    open: Option<String>,
+    events: Vec<Event>,
+    pending: Vec<Pending>,
+    notice: Option<String>,
+}
+
+impl Inbox {
+    fn visible_to(me: &AgentProfile, conversation: &ConversationSummary) -> bool {
+        match &conversation.state {
+            ConversationState::Waiting => true,
+            ConversationState::Assigned { agent_id, .. } => *agent_id == me.id,
+            ConversationState::Closed => false,
+        }
+    }
+
+    fn upsert(&mut self, me: &AgentProfile, conversation: ConversationSummary) {
+        self.conversations.retain(|c| c.id != conversation.id);
+        if Self::visible_to(me, &conversation) {
+            self.conversations.push(conversation);
+            self.conversations.sort_by(|a, b| b.updated_at_ms.cmp(&a.updated_at_ms));
+        }
+    }
+
+    fn last_seq(&self) -> i64 {
+        self.events.last().map_or(0, |e| e.seq)
+    }
+
+    fn apply(&mut self, me: &AgentProfile, frame: AgentFrame) {
+        match frame {
+            AgentFrame::Inbox {
+                online, conversations, ..
+            } => {
+                self.online = online;
+                self.conversations = conversations;
+            }
+            AgentFrame::Conversation { conversation } => self.upsert(me, conversation),
+            AgentFrame::Presence { online } => self.online = online,
+            AgentFrame::Event { event } => {
+                if self.open.as_deref() == Some(event.conversation_id.as_str()) && event.seq > self.last_seq() {
+                    if let Some(client_id) = &event.client_id {
+                        self.pending.retain(|p| p.client_id != *client_id);
+                    }
+                    self.events.push(event);
+                }
+            }
+            AgentFrame::Ack { client_id, .. } => self.pending.retain(|p| p.client_id != client_id),
+            AgentFrame::Error { message, client_id, .. } => {
+                if let Some(client_id) = client_id {
+                    self.pending.retain(|p| p.client_id != client_id);
+                }
+                self.notice = Some(message);
+            }
+            AgentFrame::Pong => {}
+        }
+    }
+}
+
+fn visitor_label(conversation: &ConversationSummary) -> String {
+    let short: String = conversation.visitor_id.chars().take(6).collect();
+    format!("Visitor {short} · {}", conversation.site_name)
+}
+
+#[component]
+pub fn Inbox(me: AgentProfile, on_signed_out: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let state = RwSignal::new(Inbox::default());
+    let connected = RwSignal::new(false);
+    let socket = StoredValue::new_local(None::<LiveSocket>);
+    let send = move |request: &AgentRequest| {
+        let text = serde_json::to_string(request).unwrap_or_default();
+        socket.with_value(|s| s.as_ref().is_some_and(|s| s.send(&text)))
+    };
+    let me_for_frames = me.clone();
+    let live = LiveSocket::start(
+        socket_url(),
+        Handlers {
+            on_open: Box::new(move |live| {
+                live.connected_ok();
+                let wants_online = local_storage()
+                    .and_then(|s| s.get_item(ONLINE_KEY).ok().flatten())
+                    .is_some_and(|v| v == "1");
+                if wants_online {
+                    live.send(&serde_json::to_string(&AgentRequest::SetPresence { online: true }).unwrap_or_default());
+                }
+                let (open, after_seq, pending) =
+                    state.with_untracked(|s| (s.open.clone(), s.last_seq(), s.pending.clone()));
+                if let Some(conversation_id) = open {
+                    live.send(&serde_json::to_string(&AgentRequest::Open { conversation_id, after_seq }).unwrap_or_default());
+                }
+                for p in pending {
+                    let resend = AgentRequest::Send {
+                        conversation_id: p.conversation_id,
+                        client_id: p.client_id,
+                        body: p.body,
+                    };
+                    live.send(&serde_json::to_string(&resend).unwrap_or_default());
+                }
+            }),
+            on_frame: Box::new(move |text| {
+                if let Ok(frame) = serde_json::from_str::<AgentFrame>(text) {
+                    state.update(|s| s.apply(&me_for_frames, frame));
+                }
+            }),
+            on_status: Box::new(move |up| connected.set(up)),
+        },
+    );
+    socket.set_value(Some(live));
+
+    let toggle_online = move |_| {
+        let online = !state.with_untracked(|s| s.online);
+        if let Some(storage) = local_storage() {
+            let _ = storage.set_item(ONLINE_KEY, if online { "1" } else { "0" });
+        }
+        send(&AgentRequest::SetPresence { online });
+    };
+    let sign_out = move |_| {
+        spawn_local(async move {
+            let _ = Request::post("/api/auth/logout").send().await;
+            on_signed_out();
+        });
+    };
+    let open = move |id: String| {
+        state.update(|s| {
+            s.open = Some(id.clone());
+            s.events.clear();
+            s.notice = None;
+        });
+        send(&AgentRequest::Open {
+            conversation_id: id,
+            after_seq: 0,
+        });
+    };
+    let name = me.name.clone();
+    let my_id = me.id.clone();
+    view! {
+        <div class="inbox">
+            <header class="topbar">
+                <strong>"Rapport"</strong>
+                <span class="who">{name}</span>
+                <span class="conn">{move || if connected.get() { "" } else { "Reconnecting…" }}</span>
+                <button class="presence" class:online=move || state.with(|s| s.online) on:click=toggle_online>
+                    {move || if state.with(|s| s.online) { "Online — go offline" } else { "Offline — go online" }}
+                </button>
+                <button class="signout" on:click=sign_out>"Sign out"</button>
+            </header>
+            <nav class="list" aria-label="Conversations">
+                <ConversationList title="Waiting" state open
+                    filter=|c: &ConversationSummary| matches!(c.state, ConversationState::Waiting) />
+                <ConversationList title="Mine" state open
+                    filter=|c: &ConversationSummary| matches!(c.state, ConversationState::Assigned { .. }) />
+            </nav>
+            <Transcript state send my_id />
+        </div>
+    }
+}
+
+#[component]
+fn ConversationList(
+    title: &'static str,
+    state: RwSignal<Inbox>,
+    open: impl Fn(String) + Copy + Send + Sync + 'static,
+    filter: fn(&ConversationSummary) -> bool,
+) -> impl IntoView {
+    let items = move || {
+        state.with(|s| s.conversations.iter().filter(|c| filter(c)).cloned().collect::<Vec<_>>())
+    };
+    view! {
+        <section>
+            <h2>{title} " (" {move || items().len()} ")"</h2>
+            <ul>
+                <For each=items key=|c| (c.id.clone(), c.last_seq) children=move |c| {
+                    let id = c.id.clone();
+                    let selected_id = c.id.clone();
+                    let selected = move || state.with(|s| s.open.as_deref() == Some(selected_id.as_str()));
+                    view! {
+                        <li>
+                            <button class="conversation" class:selected=selected on:click=move |_| open(id.clone())>
+                                <span class="label">{visitor_label(&c)}</span>
+                                <span class="preview">{c.last_message.clone().unwrap_or_default()}</span>
+                            </button>
+                        </li>
+                    }
+                } />
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn Transcript(
+    state: RwSignal<Inbox>,
+    send: impl Fn(&AgentRequest) -> bool + Copy + Send + Sync + 'static,
+    my_id: String,
+) -> impl IntoView {
+    let draft = RwSignal::new(String::new());
+    let reply = move || {
+        let body = draft.get_untracked();
+        let Some(conversation_id) = state.with_untracked(|s| s.open.clone()) else { return };
+        if body.trim().is_empty() {
+            return;
+        }
+        let pending = Pending {
+            client_id: new_client_id(),
+            conversation_id,
+            body,
+        };
+        state.update(|s| s.pending.push(pending.clone()));
+        send(&AgentRequest::Send {
+            conversation_id: pending.conversation_id,
+            client_id: pending.client_id,
+            body: pending.body,
+        });
+        draft.set(String::new());
+    };
+    let line = move |event: Event| {
+        let (class, who, text) = match (event.author, event.body) {
+            (Author::Visitor, EventBody::Message { body }) => ("line visitor", "Visitor".to_owned(), body),
+            (Author::Agent { id, name }, EventBody::Message { body }) => {
+                (if id == my_id { "line me" } else { "line agent" }, name, body)
+            }
+            (_, EventBody::Note { body }) => ("line note", "Note".to_owned(), body),
+            (_, EventBody::Assigned { agent_name, .. }) => ("line system", String::new(), format!("Assigned to {agent_name}")),
+            (_, EventBody::Closed) => ("line system", String::new(), "Closed".to_owned()),
+            (Author::System, EventBody::Message { body }) => ("line system", String::new(), body),
+        };
+        view! { <li class=class><span class="who">{who}</span><span class="text">{text}</span></li> }
+    };
+    view! {
+        <main class="transcript">
+            <Show when=move || state.with(|s| s.open.is_some())
+                fallback=|| view! { <p class="empty">"Pick a conversation on the left."</p> }>
+                <ol class="events" aria-live="polite">
+                    <For each=move || state.with(|s| s.events.clone()) key=|e| e.seq children=line.clone() />
+                    <For each=move || state.with(|s| s.pending.clone()) key=|p| p.client_id.clone()
+                        children=|p| view! { <li class="line me sending"><span class="text">{p.body}</span></li> } />
+                </ol>
+                <p class="error" role="alert">{move || state.with(|s| s.notice.clone())}</p>
+                <form class="reply" on:submit=move |ev| { ev.prevent_default(); reply(); }>
+                    <textarea aria-label="Reply" placeholder="Write a reply…"
+                        prop:value=move || draft.get()
+                        on:input=move |ev| draft.set(event_target_value(&ev))
+                        on:keydown=move |ev| {
+                            if ev.key() == "Enter" && !ev.shift_key() {
+                                ev.prevent_default();
+                                reply();
+                            }
+                        }></textarea>
+                    <button type="submit">"Send"</button>
+                </form>
+            </Show>
+        </main>
+    }
+}

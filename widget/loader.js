@@ -1,0 +1,86 @@
+/* Rapport loader: <script async src=".../widget.js" data-site="KEY"></script>.
+   Draws the launcher in a shadow root, keeps the Rapport(...) command
+   queue, and loads the chat (WASM) only when opened or when the page is idle.
+   Placeholders __X__ are filled in by `cargo xtask dist`. */
+(function (w, d) {
+  var script = d.currentScript;
+  if (!script || w.Rapport && w.Rapport.loaded) return;
+  var site = script.getAttribute('data-site') || '';
+  var base = new URL(script.src).origin;
+  var queued = (w.Rapport && w.Rapport.q) || [];
+  var host, root, frame, launcher, config, loading, mounted, ready;
+
+  function log(message) { w.console && console.error('Rapport: ' + message); }
+
+  function api() {
+    var args = [].slice.call(arguments);
+    if (!ready) return queued.push(args);
+    if (args[0] == 'open') open();
+    else if (args[0] == 'close') close();
+    else log('unknown command ' + args[0]);
+  }
+  api.loaded = 1;
+  w.Rapport = api;
+
+  function load() {
+    return loading || (loading = import(base + '__GLUE__').then(function (m) {
+      return m.default({ module_or_path: base + '__WASM__' }).then(function () { return m; });
+    }));
+  }
+
+  function mount() {
+    return load().then(function (m) {
+      if (!mounted) {
+        mounted = 1;
+        m.mount(frame, base, site, JSON.stringify(config), close);
+      }
+    }, function (e) { loading = 0; log('the chat failed to load: ' + e); });
+  }
+
+  function open() {
+    frame.hidden = false;
+    launcher.setAttribute('aria-expanded', 'true');
+    mount().then(function () {
+      var input = root.querySelector('textarea');
+      input && input.focus();
+    });
+  }
+
+  function close() {
+    frame.hidden = true;
+    launcher.setAttribute('aria-expanded', 'false');
+    launcher.focus();
+  }
+
+  function draw() {
+    host = d.createElement('div');
+    host.setAttribute('data-rapport', '');
+    root = host.attachShadow({ mode: 'open' });
+    root.innerHTML = '<style>__CSS__</style><div class="rp-frame" hidden></div>' +
+      '<button class="rp-launcher" type="button" aria-expanded="false" aria-haspopup="dialog">' +
+      '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16v12H7l-3 3z"/></svg>Chat</button>';
+    frame = root.firstChild.nextSibling;
+    launcher = frame.nextSibling;
+    launcher.onclick = function () { frame.hidden ? open() : close(); };
+    frame.onkeydown = function (e) { if (e.key == 'Escape') close(); };
+    d.body.appendChild(host);
+    ready = 1;
+    queued.forEach(function (args) { api.apply(null, args); });
+    // Warm up when the page has nothing better to do; a returning shopper
+    // reconnects at once so replies that came meanwhile show up.
+    function warm() {
+      try { localStorage.getItem('rapport:' + site + ':visitor') ? mount() : load(); } catch (e) { load(); }
+    }
+    w.requestIdleCallback ? requestIdleCallback(warm, { timeout: 5000 }) : setTimeout(warm, 2000);
+  }
+
+  fetch(base + '/api/widget/config?site=' + encodeURIComponent(site))
+    .then(function (r) {
+      return r.json().then(function (body) {
+        if (!r.ok) throw body.error ? body.error.message : r.status;
+        config = body;
+        d.body ? draw() : d.addEventListener('DOMContentLoaded', draw);
+      });
+    })
+    .catch(function (e) { log(e); });
+})(window, document);

@@ -1,0 +1,269 @@
+//! The shopper's side of the conversation: what is shown, what is still
+//! unsent, and how each server frame changes it. No UI code here.
+
+use protocol::{Author, ConversationState, ErrorCode, Event, EventBody, Seq, WidgetFrame, WidgetRequest};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Speaker {
+    Me,
+    Agent(String),
+    System,
+}
+
+/// One line of the transcript as shown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    /// Stable key: the client id for the shopper's own lines, else the seq.
+    pub key: String,
+    pub speaker: Speaker,
+    pub text: String,
+    pub status: Delivery,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Delivery {
+    Sending,
+    Stored,
+    Failed,
+}
+
+/// Everything the widget holds about the conversation.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Chat {
+    pub token: Option<String>,
+    pub conversation_id: Option<String>,
+    pub last_seq: Seq,
+    pub state: Option<ConversationState>,
+    pub lines: Vec<Line>,
+    /// (client_id, body) sent but not yet acknowledged; resent on reconnect.
+    pub unacked: Vec<(String, String)>,
+    pub notice: Option<String>,
+}
+
+/// What the caller should do after a frame.
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    None,
+    /// Persist the new visitor token and resend what is unacknowledged.
+    Welcomed,
+    /// The stored token is no good: forget it and say hello again.
+    ForgetToken,
+}
+
+impl Chat {
+    /// The hello to send on every (re)connect.
+    pub fn hello(&self) -> WidgetRequest {
+        WidgetRequest::Hello {
+            token: self.token.clone(),
+            conversation_id: self.conversation_id.clone(),
+            after_seq: self.last_seq,
+        }
+    }
+
+    /// Queues a message typed by the shopper; returns the frame to send.
+    pub fn compose(&mut self, client_id: String, body: String) -> WidgetRequest {
+        self.lines.push(Line {
+            key: client_id.clone(),
+            speaker: Speaker::Me,
+            text: body.clone(),
+            status: Delivery::Sending,
+        });
+        self.unacked.push((client_id.clone(), body.clone()));
+        WidgetRequest::Send { client_id, body }
+    }
+
+    pub fn apply(&mut self, frame: WidgetFrame) -> Outcome {
+        match frame {
+            WidgetFrame::Welcome {
+                visitor_token,
+                conversation_id,
+                state,
+            } => {
+                self.token = Some(visitor_token);
+                if conversation_id != self.conversation_id {
+                    // Another conversation than the one shown: the server
+                    // replays it whole; keep only our unsent lines.
+                    self.lines.retain(|line| line.status == Delivery::Sending);
+                    self.last_seq = 0;
+                    self.conversation_id = conversation_id;
+                }
+                self.state = state;
+                self.notice = None;
+                Outcome::Welcomed
+            }
+            WidgetFrame::Event { event } => {
+                self.apply_event(event);
+                Outcome::None
+            }
+            WidgetFrame::Ack {
+                client_id,
+                conversation_id,
+                ..
+            } => {
+                self.unacked.retain(|(id, _)| *id != client_id);
+                self.set_status(&client_id, Delivery::Stored);
+                if self.conversation_id.is_none() {
+                    self.conversation_id = Some(conversation_id);
+                    self.state.get_or_insert(ConversationState::Waiting);
+                }
+                Outcome::None
+            }
+            WidgetFrame::Error {
+                code: ErrorCode::InvalidVisitorToken,
+                ..
+            } => {
+                self.token = None;
+                self.conversation_id = None;
+                self.last_seq = 0;
+                Outcome::ForgetToken
+            }
+            WidgetFrame::Error {
+                message,
+                client_id: Some(client_id),
+                ..
+            } => {
+                // The server refused this message for what it is; resending
+                // it would be refused again.
+                self.unacked.retain(|(id, _)| *id != client_id);
+                self.set_status(&client_id, Delivery::Failed);
+                self.notice = Some(message);
+                Outcome::None
+            }
+            WidgetFrame::Error { message, .. } => {
+                self.notice = Some(message);
+                Outcome::None
+            }
+            WidgetFrame::Pong => Outcome::None,
+        }
+    }
+
+    fn apply_event(&mut self, event: Event) {
+        if event.seq <= self.last_seq {
+            return; // already shown (replay overlapping live delivery)
+        }
+        self.last_seq = event.seq;
+        if self.conversation_id.is_none() {
+            self.conversation_id = Some(event.conversation_id.clone());
+        }
+        match event.body {
+            EventBody::Message { body } => {
+                let mine = event.author == Author::Visitor;
+                if let Some(client_id) = event.client_id.as_deref().filter(|_| mine)
+                    && self.lines.iter().any(|line| line.key == client_id)
+                {
+                    self.set_status(client_id, Delivery::Stored);
+                    return;
+                }
+                let speaker = match event.author {
+                    Author::Visitor => Speaker::Me,
+                    Author::Agent { name, .. } => Speaker::Agent(name),
+                    Author::System => Speaker::System,
+                };
+                self.lines.push(Line {
+                    key: event.client_id.unwrap_or_else(|| format!("seq-{}", event.seq)),
+                    speaker,
+                    text: body,
+                    status: Delivery::Stored,
+                });
+            }
+            EventBody::Assigned { agent_id, agent_name } => {
+                self.lines.push(Line {
+                    key: format!("seq-{}", event.seq),
+                    speaker: Speaker::System,
+                    text: format!("{agent_name} joined the chat"),
+                    status: Delivery::Stored,
+                });
+                self.state = Some(ConversationState::Assigned { agent_id, agent_name });
+            }
+            EventBody::Closed => {
+                self.lines.push(Line {
+                    key: format!("seq-{}", event.seq),
+                    speaker: Speaker::System,
+                    text: "This chat has ended".to_owned(),
+                    status: Delivery::Stored,
+                });
+                self.state = Some(ConversationState::Closed);
+            }
+            // Never sent to shoppers; ignore if it ever were.
+            EventBody::Note { .. } => {}
+        }
+    }
+
+    fn set_status(&mut self, client_id: &str, status: Delivery) {
+        if let Some(line) = self.lines.iter_mut().find(|line| line.key == client_id) {
+            line.status = status;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(seq: Seq, author: Author, body: &str, client_id: Option<&str>) -> WidgetFrame {
+        WidgetFrame::Event {
+            event: Event {
+                conversation_id: "c".into(),
+                seq,
+                author,
+                body: EventBody::Message { body: body.into() },
+                client_id: client_id.map(Into::into),
+                created_at_ms: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn own_message_is_shown_once_whatever_arrives_first() {
+        let mut chat = Chat::default();
+        chat.compose("k1".into(), "hi".into());
+        chat.apply(message(1, Author::Visitor, "hi", Some("k1")));
+        chat.apply(WidgetFrame::Ack {
+            client_id: "k1".into(),
+            conversation_id: "c".into(),
+            seq: 1,
+        });
+        assert_eq!(chat.lines.len(), 1);
+        assert_eq!(chat.lines[0].status, Delivery::Stored);
+        assert!(chat.unacked.is_empty());
+    }
+
+    #[test]
+    fn replayed_events_are_not_shown_twice() {
+        let mut chat = Chat::default();
+        let agent = Author::Agent { id: "a".into(), name: "Ada".into() };
+        chat.apply(message(1, agent.clone(), "hello", None));
+        chat.apply(message(1, agent, "hello", None));
+        assert_eq!(chat.lines.len(), 1);
+        assert_eq!(chat.lines[0].speaker, Speaker::Agent("Ada".into()));
+    }
+
+    #[test]
+    fn unacknowledged_messages_survive_a_reconnect() {
+        let mut chat = Chat::default();
+        chat.compose("k1".into(), "are you there?".into());
+        let effect = chat.apply(WidgetFrame::Welcome {
+            visitor_token: "t".into(),
+            conversation_id: Some("c".into()),
+            state: Some(ConversationState::Waiting),
+        });
+        assert_eq!(effect, Outcome::Welcomed);
+        assert_eq!(chat.unacked, vec![("k1".to_owned(), "are you there?".to_owned())]);
+        assert_eq!(chat.lines.len(), 1);
+    }
+
+    #[test]
+    fn a_bad_token_is_forgotten() {
+        let mut chat = Chat {
+            token: Some("stale".into()),
+            ..Chat::default()
+        };
+        let effect = chat.apply(WidgetFrame::Error {
+            code: ErrorCode::InvalidVisitorToken,
+            message: String::new(),
+            client_id: None,
+        });
+        assert_eq!(effect, Outcome::ForgetToken);
+        assert_eq!(chat.hello(), WidgetRequest::Hello { token: None, conversation_id: None, after_seq: 0 });
+    }
+}
