@@ -6,7 +6,8 @@ use gloo_net::http::Request;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::{
-    AgentFrame, AgentProfile, AgentRequest, Author, ConversationState, ConversationSummary, Event, EventBody,
+    AgentFrame, AgentProfile, AgentRequest, Author, ConversationState, ConversationSummary, Event,
+    EventBody,
 };
 
 const ONLINE_KEY: &str = "rapport:inbox:online";
@@ -17,7 +18,10 @@ fn local_storage() -> Option<web_sys::Storage> {
 
 fn socket_url() -> String {
     let location = web_sys::window().map(|w| w.location());
-    let host = location.as_ref().and_then(|l| l.host().ok()).unwrap_or_default();
+    let host = location
+        .as_ref()
+        .and_then(|l| l.host().ok())
+        .unwrap_or_default();
     let secure = location.and_then(|l| l.protocol().ok()).as_deref() == Some("https:");
     format!("{}://{host}/ws/agent", if secure { "wss" } else { "ws" })
 }
@@ -53,7 +57,8 @@ impl Inbox {
         self.conversations.retain(|c| c.id != conversation.id);
         if Self::visible_to(me, &conversation) {
             self.conversations.push(conversation);
-            self.conversations.sort_by(|a, b| b.updated_at_ms.cmp(&a.updated_at_ms));
+            self.conversations
+                .sort_by(|a, b| b.updated_at_ms.cmp(&a.updated_at_ms));
         }
     }
 
@@ -64,7 +69,9 @@ impl Inbox {
     fn apply(&mut self, me: &AgentProfile, frame: AgentFrame) {
         match frame {
             AgentFrame::Inbox {
-                online, conversations, ..
+                online,
+                conversations,
+                ..
             } => {
                 self.online = online;
                 self.conversations = conversations;
@@ -72,7 +79,9 @@ impl Inbox {
             AgentFrame::Conversation { conversation } => self.upsert(me, conversation),
             AgentFrame::Presence { online } => self.online = online,
             AgentFrame::Event { event } => {
-                if self.open.as_deref() == Some(event.conversation_id.as_str()) && event.seq > self.last_seq() {
+                if self.open.as_deref() == Some(event.conversation_id.as_str())
+                    && event.seq > self.last_seq()
+                {
                     if let Some(client_id) = &event.client_id {
                         self.pending.retain(|p| p.client_id != *client_id);
                     }
@@ -80,7 +89,9 @@ impl Inbox {
                 }
             }
             AgentFrame::Ack { client_id, .. } => self.pending.retain(|p| p.client_id != client_id),
-            AgentFrame::Error { message, client_id, .. } => {
+            AgentFrame::Error {
+                message, client_id, ..
+            } => {
                 if let Some(client_id) = client_id {
                     self.pending.retain(|p| p.client_id != client_id);
                 }
@@ -97,7 +108,10 @@ fn visitor_label(conversation: &ConversationSummary) -> String {
 }
 
 #[component]
-pub fn Inbox(me: AgentProfile, on_signed_out: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+pub fn Inbox(
+    me: AgentProfile,
+    on_signed_out: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let state = RwSignal::new(Inbox::default());
     let connected = RwSignal::new(false);
     let socket = StoredValue::new_local(None::<LiveSocket>);
@@ -115,12 +129,21 @@ pub fn Inbox(me: AgentProfile, on_signed_out: impl Fn() + Copy + Send + Sync + '
                     .and_then(|s| s.get_item(ONLINE_KEY).ok().flatten())
                     .is_some_and(|v| v == "1");
                 if wants_online {
-                    live.send(&serde_json::to_string(&AgentRequest::SetPresence { online: true }).unwrap_or_default());
+                    live.send(
+                        &serde_json::to_string(&AgentRequest::SetPresence { online: true })
+                            .unwrap_or_default(),
+                    );
                 }
                 let (open, after_seq, pending) =
                     state.with_untracked(|s| (s.open.clone(), s.last_seq(), s.pending.clone()));
                 if let Some(conversation_id) = open {
-                    live.send(&serde_json::to_string(&AgentRequest::Open { conversation_id, after_seq }).unwrap_or_default());
+                    live.send(
+                        &serde_json::to_string(&AgentRequest::Open {
+                            conversation_id,
+                            after_seq,
+                        })
+                        .unwrap_or_default(),
+                    );
                 }
                 for p in pending {
                     let resend = AgentRequest::Send {
@@ -197,7 +220,13 @@ fn ConversationList(
     filter: fn(&ConversationSummary) -> bool,
 ) -> impl IntoView {
     let items = move || {
-        state.with(|s| s.conversations.iter().filter(|c| filter(c)).cloned().collect::<Vec<_>>())
+        state.with(|s| {
+            s.conversations
+                .iter()
+                .filter(|c| filter(c))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
     };
     view! {
         <section>
@@ -230,7 +259,9 @@ fn Transcript(
     let draft = RwSignal::new(String::new());
     let reply = move || {
         let body = draft.get_untracked();
-        let Some(conversation_id) = state.with_untracked(|s| s.open.clone()) else { return };
+        let Some(conversation_id) = state.with_untracked(|s| s.open.clone()) else {
+            return;
+        };
         if body.trim().is_empty() {
             return;
         }
@@ -249,12 +280,20 @@ fn Transcript(
     };
     let line = move |event: Event| {
         let (class, who, text) = match (event.author, event.body) {
-            (Author::Visitor, EventBody::Message { body }) => ("line visitor", "Visitor".to_owned(), body),
-            (Author::Agent { id, name }, EventBody::Message { body }) => {
-                (if id == my_id { "line me" } else { "line agent" }, name, body)
+            (Author::Visitor, EventBody::Message { body }) => {
+                ("line visitor", "Visitor".to_owned(), body)
             }
+            (Author::Agent { id, name }, EventBody::Message { body }) => (
+                if id == my_id { "line me" } else { "line agent" },
+                name,
+                body,
+            ),
             (_, EventBody::Note { body }) => ("line note", "Note".to_owned(), body),
-            (_, EventBody::Assigned { agent_name, .. }) => ("line system", String::new(), format!("Assigned to {agent_name}")),
+            (_, EventBody::Assigned { agent_name, .. }) => (
+                "line system",
+                String::new(),
+                format!("Assigned to {agent_name}"),
+            ),
             (_, EventBody::Closed) => ("line system", String::new(), "Closed".to_owned()),
             (Author::System, EventBody::Message { body }) => ("line system", String::new(), body),
         };

@@ -86,7 +86,10 @@ async fn sign_in(login: &LoginRequest) -> Result<AgentProfile, String> {
         .await
         .map_err(unreachable)?;
     if response.ok() {
-        return response.json().await.map_err(|_| "Unexpected answer from the server.".to_owned());
+        return response
+            .json()
+            .await
+            .map_err(|_| "Unexpected answer from the server.".to_owned());
     }
     Err(response
         .json::<ErrorBody>()

@@ -180,7 +180,9 @@ impl LiveSocket {
     }
 
     fn watch_wake_ups(&self) {
-        let Some(window) = web_sys::window() else { return };
+        let Some(window) = web_sys::window() else {
+            return;
+        };
         let live = self.clone();
         let wake = Closure::<dyn FnMut(Event)>::new(move |_| {
             let visible = web_sys::window()

@@ -86,10 +86,17 @@ pub enum Author {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventBody {
-    Message { body: String },
+    Message {
+        body: String,
+    },
     /// Agent-only; never sent to a shopper.
-    Note { body: String },
-    Assigned { agent_id: String, agent_name: String },
+    Note {
+        body: String,
+    },
+    Assigned {
+        agent_id: String,
+        agent_name: String,
+    },
     Closed,
 }
 
@@ -119,7 +126,10 @@ pub struct Event {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ConversationState {
     Waiting,
-    Assigned { agent_id: String, agent_name: String },
+    Assigned {
+        agent_id: String,
+        agent_name: String,
+    },
     Closed,
 }
 
@@ -139,7 +149,10 @@ pub enum WidgetRequest {
         after_seq: Seq,
     },
     /// A shopper's message. Retrying with the same `client_id` is safe.
-    Send { client_id: String, body: String },
+    Send {
+        client_id: String,
+        body: String,
+    },
     Ping,
 }
 
@@ -175,7 +188,9 @@ pub enum WidgetFrame {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AgentRequest {
     /// Go online (offered conversations) or offline.
-    SetPresence { online: bool },
+    SetPresence {
+        online: bool,
+    },
     /// Follow one conversation: replays its events after `after_seq`, then live ones.
     Open {
         conversation_id: String,
@@ -323,7 +338,9 @@ mod tests {
             conversation_id: "c".into(),
             seq: 3,
             author: Author::Visitor,
-            body: EventBody::Message { body: "hello".into() },
+            body: EventBody::Message {
+                body: "hello".into(),
+            },
             client_id: None,
             created_at_ms: 1,
         };
@@ -352,7 +369,10 @@ mod tests {
 
     #[test]
     fn bodies_are_bounded_in_characters() {
-        assert_eq!(check_body("  \n").map_err(|e| e.0), Err(ErrorCode::EmptyBody));
+        assert_eq!(
+            check_body("  \n").map_err(|e| e.0),
+            Err(ErrorCode::EmptyBody)
+        );
         assert!(check_body(&"é".repeat(MAX_BODY_CHARS)).is_ok());
         assert_eq!(
             check_body(&"é".repeat(MAX_BODY_CHARS + 1)).map_err(|e| e.0),

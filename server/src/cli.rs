@@ -42,10 +42,17 @@ pub async fn add_user(config: &Config, args: AddUser) -> Result<(), StartError> 
     let role = match args.role.as_str() {
         "owner" => Role::Owner,
         "agent" => Role::Agent,
-        other => return Err(StartError::Input(format!("--role must be owner or agent, not {other:?}"))),
+        other => {
+            return Err(StartError::Input(format!(
+                "--role must be owner or agent, not {other:?}"
+            )));
+        }
     };
     if !args.email.contains('@') {
-        return Err(StartError::Input(format!("{:?} is not an email address", args.email)));
+        return Err(StartError::Input(format!(
+            "{:?} is not an email address",
+            args.email
+        )));
     }
     let password = match args.password {
         Some(password) => password,
@@ -62,13 +69,20 @@ pub async fn add_user(config: &Config, args: AddUser) -> Result<(), StartError> 
         (None, Some(id)) => id,
         (None, None) => store.create_account("My shop").await?,
     };
-    let agent = match store.create_agent(&account_id, &args.email, &args.name, role, &hash).await {
+    let agent = match store
+        .create_agent(&account_id, &args.email, &args.name, role, &hash)
+        .await
+    {
         Err(StoreError::Conflict(_)) => {
-            return Err(StartError::Input(format!("{} already has an account", args.email)));
+            return Err(StartError::Input(format!(
+                "{} already has an account",
+                args.email
+            )));
         }
         other => other?,
     };
-    let out = serde_json::json!({ "id": agent.id, "account_id": agent.account_id, "email": agent.email });
+    let out =
+        serde_json::json!({ "id": agent.id, "account_id": agent.account_id, "email": agent.email });
     writeln!(std::io::stdout(), "{out}")?;
     store.close().await;
     Ok(())
@@ -80,7 +94,9 @@ pub async fn add_site(config: &Config, args: AddSite) -> Result<(), StartError> 
         .iter()
         .map(|raw| {
             normalize_origin(raw).ok_or_else(|| {
-                StartError::Input(format!("{raw:?} is not an origin like https://shop.example"))
+                StartError::Input(format!(
+                    "{raw:?} is not an origin like https://shop.example"
+                ))
             })
         })
         .collect::<Result<Vec<_>, _>>()?;

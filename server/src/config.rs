@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "rapport", version, about = "Rapport: live chat for online shops")]
+#[command(
+    name = "rapport",
+    version,
+    about = "Rapport: live chat for online shops"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -57,10 +61,18 @@ pub struct Config {
     #[arg(long, env = "RAPPORT_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
     /// Database: sqlite://path/to/file.db or postgres://user@host/db.
-    #[arg(long, env = "RAPPORT_DATABASE_URL", default_value = "sqlite://data/rapport.db")]
+    #[arg(
+        long,
+        env = "RAPPORT_DATABASE_URL",
+        default_value = "sqlite://data/rapport.db"
+    )]
     pub database_url: String,
     /// The URL shoppers' browsers reach this server at (used in the embed snippet).
-    #[arg(long, env = "RAPPORT_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "RAPPORT_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub public_url: String,
     /// Folder with the built widget and inbox (`cargo xtask dist` writes it).
     #[arg(long, env = "RAPPORT_ASSETS_DIR", default_value = "dist")]
@@ -93,7 +105,10 @@ impl Config {
 pub fn normalize_origin(raw: &str) -> Option<String> {
     let raw = raw.trim().trim_end_matches('/').to_ascii_lowercase();
     let (scheme, rest) = raw.split_once("://")?;
-    if !(scheme == "http" || scheme == "https") || rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+    if !(scheme == "http" || scheme == "https")
+        || rest.is_empty()
+        || rest.contains(['/', '?', '#', '@', ' '])
+    {
         return None;
     }
     Some(format!("{scheme}://{rest}"))
@@ -105,8 +120,14 @@ mod tests {
 
     #[test]
     fn origins_are_normalised() {
-        assert_eq!(normalize_origin("https://Shop.Example/"), Some("https://shop.example".into()));
-        assert_eq!(normalize_origin("http://127.0.0.1:3000"), Some("http://127.0.0.1:3000".into()));
+        assert_eq!(
+            normalize_origin("https://Shop.Example/"),
+            Some("https://shop.example".into())
+        );
+        assert_eq!(
+            normalize_origin("http://127.0.0.1:3000"),
+            Some("http://127.0.0.1:3000".into())
+        );
         assert_eq!(normalize_origin("https://shop.example/path"), None);
         assert_eq!(normalize_origin("ftp://shop.example"), None);
         assert_eq!(normalize_origin("shop.example"), None);

@@ -16,10 +16,22 @@ use std::sync::Arc;
 
 #[derive(Debug)]
 enum Command {
-    Connected { agent: Agent, connection: u64, reply: oneshot::Sender<bool> },
-    Disconnected { agent: Agent, connection: u64 },
-    SetPresence { agent: Agent, online: bool },
-    Waiting { account_id: String },
+    Connected {
+        agent: Agent,
+        connection: u64,
+        reply: oneshot::Sender<bool>,
+    },
+    Disconnected {
+        agent: Agent,
+        connection: u64,
+    },
+    SetPresence {
+        agent: Agent,
+        online: bool,
+    },
+    Waiting {
+        account_id: String,
+    },
 }
 
 /// Handle to the dispatcher task. Cheap to clone.
@@ -102,7 +114,11 @@ impl Dispatcher {
 impl State {
     async fn handle(&mut self, command: Command) {
         let account_id = match command {
-            Command::Connected { agent, connection, reply } => {
+            Command::Connected {
+                agent,
+                connection,
+                reply,
+            } => {
                 let presence = self.presence(&agent);
                 presence.connections.insert(connection);
                 let _ = reply.send(presence.wants_online);
@@ -151,7 +167,12 @@ impl State {
         if waiting.is_empty() {
             return Ok(());
         }
-        let mut loads: HashMap<String, i64> = self.store.agent_loads(account_id).await?.into_iter().collect();
+        let mut loads: HashMap<String, i64> = self
+            .store
+            .agent_loads(account_id)
+            .await?
+            .into_iter()
+            .collect();
         for conversation in waiting {
             let candidates: Vec<Candidate<'_>> = agents
                 .iter()
@@ -168,7 +189,8 @@ impl State {
             let Some(agent) = agents.get(&chosen).and_then(|p| p.agent.clone()) else {
                 break;
             };
-            if let Some((event, conversation)) = self.store.assign(&conversation.id, &agent).await? {
+            if let Some((event, conversation)) = self.store.assign(&conversation.id, &agent).await?
+            {
                 fanout::publish(&self.hub, &conversation, &[event]);
                 *loads.entry(chosen.clone()).or_default() += 1;
                 if let Some(presence) = agents.get_mut(&chosen) {

@@ -15,7 +15,9 @@ pub fn encode<T: Serialize>(frame: &T) -> Frame {
         Ok(text) => Frame::from(text),
         Err(err) => {
             tracing::error!(%err, "frame failed to serialise");
-            Frame::from(r#"{"type":"error","code":"internal","message":"The server could not encode a frame."}"#)
+            Frame::from(
+                r#"{"type":"error","code":"internal","message":"The server could not encode a frame."}"#,
+            )
         }
     }
 }
@@ -25,10 +27,20 @@ pub fn publish(hub: &Hub, conversation: &Conversation, events: &[Event]) {
     let visitor = Topic::Visitor(conversation.visitor_id.clone());
     let followers = Topic::Conversation(conversation.id.clone());
     for event in events {
-        hub.publish(&followers, encode(&AgentFrame::Event { event: event.clone() }));
+        hub.publish(
+            &followers,
+            encode(&AgentFrame::Event {
+                event: event.clone(),
+            }),
+        );
         // The one place shopper sockets receive events: agent-only events stop here.
         if event.body.is_shopper_visible() {
-            hub.publish(&visitor, encode(&WidgetFrame::Event { event: event.clone() }));
+            hub.publish(
+                &visitor,
+                encode(&WidgetFrame::Event {
+                    event: event.clone(),
+                }),
+            );
         }
     }
     publish_summary(hub, conversation);

@@ -75,7 +75,9 @@ impl Hub {
     fn routes(&self) -> MutexGuard<'_, Routes> {
         // A panic while holding the lock cannot leave Routes half-updated in
         // a way that matters more than losing the hub, so keep serving.
-        self.routes.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.routes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Registers a connection; returns its handle and the receiving end of its outbox.
@@ -96,7 +98,11 @@ impl Hub {
             .entry(topic.clone())
             .or_default()
             .insert(subscriber.id, subscriber.clone());
-        routes.by_connection.entry(subscriber.id).or_default().insert(topic);
+        routes
+            .by_connection
+            .entry(subscriber.id)
+            .or_default()
+            .insert(topic);
     }
 
     /// Removes a connection from every topic; call when it closes.
@@ -118,7 +124,10 @@ impl Hub {
             }
         }
         for subscriber in lagging {
-            tracing::warn!(connection = subscriber.id, "connection lagging; dropping it so it resumes");
+            tracing::warn!(
+                connection = subscriber.id,
+                "connection lagging; dropping it so it resumes"
+            );
             remove_connection(&mut routes, subscriber.id);
             subscriber.kicked.notify_one();
         }

@@ -1,9 +1,9 @@
 //! Who is who: agent password hashes (argon2id), random bearer tokens for
 //! visitors and site keys, and the agent's id inside their session.
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
@@ -93,7 +93,10 @@ mod tests {
 
     #[test]
     fn short_passwords_are_refused() {
-        assert!(matches!(hash_password("short"), Err(IdentityError::WeakPassword)));
+        assert!(matches!(
+            hash_password("short"),
+            Err(IdentityError::WeakPassword)
+        ));
     }
 
     #[test]

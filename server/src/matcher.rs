@@ -44,7 +44,10 @@ mod tests {
 
     #[test]
     fn least_loaded_wins() {
-        assert_eq!(pick(&[c("a", 3, 0), c("b", 1, 50), c("c", 2, 0)]), Some("b"));
+        assert_eq!(
+            pick(&[c("a", 3, 0), c("b", 1, 50), c("c", 2, 0)]),
+            Some("b")
+        );
     }
 
     #[test]

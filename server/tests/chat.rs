@@ -7,7 +7,8 @@ use common::{TestApp, Ws};
 use serde_json::json;
 
 async fn send(ws: &mut Ws, client_id: &str, body: &str) -> i64 {
-    ws.send(json!({"type": "send", "client_id": client_id, "body": body})).await;
+    ws.send(json!({"type": "send", "client_id": client_id, "body": body}))
+        .await;
     let ack = ws.until("ack", |f| f["client_id"] == client_id).await;
     ack["seq"].as_i64().unwrap()
 }
@@ -24,13 +25,19 @@ on_both_backends!(shopper_and_agent_chat_live, |app: TestApp| async move {
     let conversation_id = listed[0]["id"].as_str().unwrap().to_owned();
 
     // Going online hands the waiting conversation to this agent; the shopper hears it.
-    agent.send(json!({"type": "set_presence", "online": true})).await;
+    agent
+        .send(json!({"type": "set_presence", "online": true}))
+        .await;
     agent.expect("presence").await;
     let update = agent
-        .until("conversation", |f| f["conversation"]["state"]["state"] == "assigned")
+        .until("conversation", |f| {
+            f["conversation"]["state"]["state"] == "assigned"
+        })
         .await;
     assert_eq!(update["conversation"]["state"]["agent_name"], "Ada");
-    let assigned = shopper.until("event", |f| f["event"]["kind"] == "assigned").await;
+    let assigned = shopper
+        .until("event", |f| f["event"]["kind"] == "assigned")
+        .await;
     assert_eq!(assigned["event"]["agent_name"], "Ada");
     assert_eq!(assigned["event"]["seq"], 2);
 
@@ -47,7 +54,9 @@ on_both_backends!(shopper_and_agent_chat_live, |app: TestApp| async move {
     let ack = agent.until("ack", |f| f["client_id"] == "r1").await;
     assert_eq!(ack["seq"], 3);
 
-    let reply = shopper.until("event", |f| f["event"]["kind"] == "message").await;
+    let reply = shopper
+        .until("event", |f| f["event"]["kind"] == "message")
+        .await;
     assert_eq!(reply["event"]["body"], "Yes, in two days.");
     assert_eq!(reply["event"]["author"]["name"], "Ada");
 
@@ -59,82 +68,116 @@ on_both_backends!(shopper_and_agent_chat_live, |app: TestApp| async move {
     assert_eq!(live["event"]["seq"], 4);
 });
 
-on_both_backends!(a_new_conversation_goes_to_an_online_agent_at_once, |app: TestApp| async move {
-    let (mut agent, _) = app.agent_socket().await;
-    agent.send(json!({"type": "set_presence", "online": true})).await;
-    agent.expect("presence").await;
-    let (mut shopper, _) = app.new_shopper().await;
-    send(&mut shopper, "m1", "Hello?").await;
-    let assigned = shopper.until("event", |f| f["event"]["kind"] == "assigned").await;
-    assert_eq!(assigned["event"]["agent_id"], app.agent.id);
-});
-
-on_both_backends!(waiting_conversations_go_to_the_least_loaded_agent, |app: TestApp| async move {
-    let bob = common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
-    let mut shoppers = Vec::new();
-    for i in 0..4 {
+on_both_backends!(
+    a_new_conversation_goes_to_an_online_agent_at_once,
+    |app: TestApp| async move {
+        let (mut agent, _) = app.agent_socket().await;
+        agent
+            .send(json!({"type": "set_presence", "online": true}))
+            .await;
+        agent.expect("presence").await;
         let (mut shopper, _) = app.new_shopper().await;
-        send(&mut shopper, &format!("m{i}"), "Anyone there?").await;
-        shoppers.push(shopper);
+        send(&mut shopper, "m1", "Hello?").await;
+        let assigned = shopper
+            .until("event", |f| f["event"]["kind"] == "assigned")
+            .await;
+        assert_eq!(assigned["event"]["agent_id"], app.agent.id);
     }
-    let (mut ada, _) = app.agent_socket().await;
-    let cookie = app.login(&bob.email).await;
-    let mut bob_ws = app.agent_socket_with(&cookie).await.unwrap();
-    bob_ws.expect("inbox").await;
-    // Ada goes online first and takes all four; Bob then gets new ones until even.
-    ada.send(json!({"type": "set_presence", "online": true})).await;
-    for shopper in &mut shoppers {
-        shopper.until("event", |f| f["event"]["kind"] == "assigned").await;
-    }
-    bob_ws.send(json!({"type": "set_presence", "online": true})).await;
-    bob_ws.until("presence", |_| true).await;
-    for i in 0..4 {
-        let (mut shopper, _) = app.new_shopper().await;
-        send(&mut shopper, &format!("n{i}"), "Hi").await;
-        let assigned = shopper.until("event", |f| f["event"]["kind"] == "assigned").await;
-        assert_eq!(assigned["event"]["agent_name"], "Bob", "new chat {i} goes to the less loaded agent");
-    }
-});
+);
 
-on_both_backends!(a_reload_resumes_exactly_after_the_last_seq, |app: TestApp| async move {
-    let (mut shopper, token) = app.new_shopper().await;
-    for (i, body) in ["one", "two", "three"].iter().enumerate() {
-        send(&mut shopper, &format!("c{i}"), body).await;
+on_both_backends!(
+    waiting_conversations_go_to_the_least_loaded_agent,
+    |app: TestApp| async move {
+        let bob =
+            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
+        let mut shoppers = Vec::new();
+        for i in 0..4 {
+            let (mut shopper, _) = app.new_shopper().await;
+            send(&mut shopper, &format!("m{i}"), "Anyone there?").await;
+            shoppers.push(shopper);
+        }
+        let (mut ada, _) = app.agent_socket().await;
+        let cookie = app.login(&bob.email).await;
+        let mut bob_ws = app.agent_socket_with(&cookie).await.unwrap();
+        bob_ws.expect("inbox").await;
+        // Ada goes online first and takes all four; Bob then gets new ones until even.
+        ada.send(json!({"type": "set_presence", "online": true}))
+            .await;
+        for shopper in &mut shoppers {
+            shopper
+                .until("event", |f| f["event"]["kind"] == "assigned")
+                .await;
+        }
+        bob_ws
+            .send(json!({"type": "set_presence", "online": true}))
+            .await;
+        bob_ws.until("presence", |_| true).await;
+        for i in 0..4 {
+            let (mut shopper, _) = app.new_shopper().await;
+            send(&mut shopper, &format!("n{i}"), "Hi").await;
+            let assigned = shopper
+                .until("event", |f| f["event"]["kind"] == "assigned")
+                .await;
+            assert_eq!(
+                assigned["event"]["agent_name"], "Bob",
+                "new chat {i} goes to the less loaded agent"
+            );
+        }
     }
-    let conversation_id = app
-        .store
-        .latest_conversation_of_visitor(
-            &app.store
-                .visitor_by_token_hash(&rapport_server::identity::token_hash(&token))
-                .await
-                .unwrap()
-                .unwrap()
-                .id,
-        )
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    drop(shopper);
+);
 
-    // Same tab reconnecting with what it holds: only what it missed.
-    let mut again = app.widget_socket().await;
-    again
+on_both_backends!(
+    a_reload_resumes_exactly_after_the_last_seq,
+    |app: TestApp| async move {
+        let (mut shopper, token) = app.new_shopper().await;
+        for (i, body) in ["one", "two", "three"].iter().enumerate() {
+            send(&mut shopper, &format!("c{i}"), body).await;
+        }
+        let conversation_id = app
+            .store
+            .latest_conversation_of_visitor(
+                &app.store
+                    .visitor_by_token_hash(&rapport_server::identity::token_hash(&token))
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id,
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        drop(shopper);
+
+        // Same tab reconnecting with what it holds: only what it missed.
+        let mut again = app.widget_socket().await;
+        again
         .send(json!({"type": "hello", "token": token, "conversation_id": conversation_id, "after_seq": 1}))
         .await;
-    let welcome = again.expect("welcome").await;
-    assert_eq!(welcome["conversation_id"], conversation_id.as_str());
-    assert_eq!(welcome["state"]["state"], "waiting");
-    let replayed: Vec<_> = again.drain().await.into_iter().map(|f| f["event"]["body"].clone()).collect();
-    assert_eq!(replayed, vec![json!("two"), json!("three")]);
+        let welcome = again.expect("welcome").await;
+        assert_eq!(welcome["conversation_id"], conversation_id.as_str());
+        assert_eq!(welcome["state"]["state"], "waiting");
+        let replayed: Vec<_> = again
+            .drain()
+            .await
+            .into_iter()
+            .map(|f| f["event"]["body"].clone())
+            .collect();
+        assert_eq!(replayed, vec![json!("two"), json!("three")]);
 
-    // A fresh page load (nothing held) gets the whole conversation.
-    let mut reload = app.widget_socket().await;
-    reload.send(json!({"type": "hello", "token": token})).await;
-    reload.expect("welcome").await;
-    let all: Vec<_> = reload.drain().await.into_iter().map(|f| f["event"]["seq"].clone()).collect();
-    assert_eq!(all, vec![json!(1), json!(2), json!(3)]);
-});
+        // A fresh page load (nothing held) gets the whole conversation.
+        let mut reload = app.widget_socket().await;
+        reload.send(json!({"type": "hello", "token": token})).await;
+        reload.expect("welcome").await;
+        let all: Vec<_> = reload
+            .drain()
+            .await
+            .into_iter()
+            .map(|f| f["event"]["seq"].clone())
+            .collect();
+        assert_eq!(all, vec![json!(1), json!(2), json!(3)]);
+    }
+);
 
 on_both_backends!(a_second_tab_sees_messages_live, |app: TestApp| async move {
     let (mut first, token) = app.new_shopper().await;
@@ -142,30 +185,46 @@ on_both_backends!(a_second_tab_sees_messages_live, |app: TestApp| async move {
     second.send(json!({"type": "hello", "token": token})).await;
     second.expect("welcome").await;
     send(&mut first, "t1", "from tab one").await;
-    let seen = second.until("event", |f| f["event"]["kind"] == "message").await;
+    let seen = second
+        .until("event", |f| f["event"]["kind"] == "message")
+        .await;
     assert_eq!(seen["event"]["body"], "from tab one");
     assert_eq!(seen["event"]["client_id"], "t1");
 });
 
-on_both_backends!(a_retried_message_is_stored_once, |app: TestApp| async move {
-    let (mut shopper, _) = app.new_shopper().await;
-    let first = send(&mut shopper, "same-id", "hello").await;
-    let before = app.counts().await;
-    let again = send(&mut shopper, "same-id", "hello").await;
-    assert_eq!(first, again, "the retry is acknowledged with the stored seq");
-    assert_eq!(app.counts().await, before, "nothing new stored");
-});
+on_both_backends!(
+    a_retried_message_is_stored_once,
+    |app: TestApp| async move {
+        let (mut shopper, _) = app.new_shopper().await;
+        let first = send(&mut shopper, "same-id", "hello").await;
+        let before = app.counts().await;
+        let again = send(&mut shopper, "same-id", "hello").await;
+        assert_eq!(
+            first, again,
+            "the retry is acknowledged with the stored seq"
+        );
+        assert_eq!(app.counts().await, before, "nothing new stored");
+    }
+);
 
-on_both_backends!(shutdown_closes_sockets_politely, |app: TestApp| async move {
-    let (mut shopper, _) = app.new_shopper().await;
-    app.stop_sockets();
-    assert_eq!(shopper.closed().await, Some(1001));
-});
+on_both_backends!(
+    shutdown_closes_sockets_politely,
+    |app: TestApp| async move {
+        let (mut shopper, _) = app.new_shopper().await;
+        app.stop_sockets();
+        assert_eq!(shopper.closed().await, Some(1001));
+    }
+);
 
 on_both_backends!(health_and_demo_page, |app: TestApp| async move {
     let health = reqwest::get(app.url("/healthz")).await.unwrap();
     assert_eq!(health.status(), 200);
-    let page = reqwest::get(app.url("/")).await.unwrap().text().await.unwrap();
+    let page = reqwest::get(app.url("/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
         page.contains(&format!(r#"/widget.js" data-site="{}""#, app.site.site_key)),
         "the demo page embeds the first site's snippet"

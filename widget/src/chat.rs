@@ -1,7 +1,9 @@
 //! The shopper's side of the conversation: what is shown, what is still
 //! unsent, and how each server frame changes it. No UI code here.
 
-use protocol::{Author, ConversationState, ErrorCode, Event, EventBody, Seq, WidgetFrame, WidgetRequest};
+use protocol::{
+    Author, ConversationState, ErrorCode, Event, EventBody, Seq, WidgetFrame, WidgetRequest,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Speaker {
@@ -160,20 +162,28 @@ impl Chat {
                     Author::System => Speaker::System,
                 };
                 self.lines.push(Line {
-                    key: event.client_id.unwrap_or_else(|| format!("seq-{}", event.seq)),
+                    key: event
+                        .client_id
+                        .unwrap_or_else(|| format!("seq-{}", event.seq)),
                     speaker,
                     text: body,
                     status: Delivery::Stored,
                 });
             }
-            EventBody::Assigned { agent_id, agent_name } => {
+            EventBody::Assigned {
+                agent_id,
+                agent_name,
+            } => {
                 self.lines.push(Line {
                     key: format!("seq-{}", event.seq),
                     speaker: Speaker::System,
                     text: format!("{agent_name} joined the chat"),
                     status: Delivery::Stored,
                 });
-                self.state = Some(ConversationState::Assigned { agent_id, agent_name });
+                self.state = Some(ConversationState::Assigned {
+                    agent_id,
+                    agent_name,
+                });
             }
             EventBody::Closed => {
                 self.lines.push(Line {
@@ -231,7 +241,10 @@ mod tests {
     #[test]
     fn replayed_events_are_not_shown_twice() {
         let mut chat = Chat::default();
-        let agent = Author::Agent { id: "a".into(), name: "Ada".into() };
+        let agent = Author::Agent {
+            id: "a".into(),
+            name: "Ada".into(),
+        };
         chat.apply(message(1, agent.clone(), "hello", None));
         chat.apply(message(1, agent, "hello", None));
         assert_eq!(chat.lines.len(), 1);
@@ -248,7 +261,10 @@ mod tests {
             state: Some(ConversationState::Waiting),
         });
         assert_eq!(effect, Outcome::Welcomed);
-        assert_eq!(chat.unacked, vec![("k1".to_owned(), "are you there?".to_owned())]);
+        assert_eq!(
+            chat.unacked,
+            vec![("k1".to_owned(), "are you there?".to_owned())]
+        );
         assert_eq!(chat.lines.len(), 1);
     }
 
@@ -264,6 +280,13 @@ mod tests {
             client_id: None,
         });
         assert_eq!(effect, Outcome::ForgetToken);
-        assert_eq!(chat.hello(), WidgetRequest::Hello { token: None, conversation_id: None, after_seq: 0 });
+        assert_eq!(
+            chat.hello(),
+            WidgetRequest::Hello {
+                token: None,
+                conversation_id: None,
+                after_seq: 0
+            }
+        );
     }
 }

@@ -27,13 +27,23 @@ fn socket_url(base_url: &str, site_key: &str) -> String {
     } else {
         format!("ws://{}", base_url.trim_start_matches("http://"))
     };
-    format!("{}/ws/widget?site={}", ws_base.trim_end_matches('/'), js_sys::encode_uri_component(site_key))
+    format!(
+        "{}/ws/widget?site={}",
+        ws_base.trim_end_matches('/'),
+        js_sys::encode_uri_component(site_key)
+    )
 }
 
 /// Mounts the chat panel into `root` (inside the loader's shadow root) and
 /// connects. `on_close` is the loader's function that hides the panel.
 #[wasm_bindgen]
-pub fn mount(root: web_sys::HtmlElement, base_url: String, site_key: String, config_json: String, on_close: js_sys::Function) {
+pub fn mount(
+    root: web_sys::HtmlElement,
+    base_url: String,
+    site_key: String,
+    config_json: String,
+    on_close: js_sys::Function,
+) {
     let config: WidgetConfig = serde_json::from_str(&config_json).unwrap_or(WidgetConfig {
         site_name: String::new(),
         greeting: "Hi! How can we help?".to_owned(),
@@ -64,10 +74,13 @@ pub fn mount(root: web_sys::HtmlElement, base_url: String, site_key: String, con
                 live.send(&serde_json::to_string(&hello).unwrap_or_default());
             }),
             on_frame: Box::new(move |text| {
-                let Ok(frame) = serde_json::from_str::<WidgetFrame>(text) else { return };
+                let Ok(frame) = serde_json::from_str::<WidgetFrame>(text) else {
+                    return;
+                };
                 match chat.try_update(|c| c.apply(frame)) {
                     Some(Outcome::Welcomed) => {
-                        let (token, unacked) = chat.with_untracked(|c| (c.token.clone(), c.unacked.clone()));
+                        let (token, unacked) =
+                            chat.with_untracked(|c| (c.token.clone(), c.unacked.clone()));
                         if let (Some(storage), Some(token)) = (local_storage(), token) {
                             let _ = storage.set_item(&key, &token);
                         }

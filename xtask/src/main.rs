@@ -1,1 +1,74 @@
-fn main(){}
+//! Build orchestration for Rapport: `cargo xtask <run|test|dist>`.
+//! A program rather than shell so the steps are the same on every machine.
+
+mod dist;
+mod setup;
+mod test;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+  run [ARGS…]  build the widget and inbox, then start the server (ARGS go to `rapport`)
+  test         install what is missing, then run every check and test (what CI runs)
+  dist         build the widget and inbox bundles into dist/ and report their sizes";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let outcome = match args.next().as_deref() {
+        Some("dist") => dist::build().map(|_| ()),
+        Some("run") => run(args.collect()),
+        Some("test") => test::all(),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Vec<String>) -> Result<()> {
+    dist::build()?;
+    let mut command = cargo();
+    command
+        .args(["run", "-p", "rapport-server", "--bin", "rapport", "--"])
+        .args(args);
+    command.env("RAPPORT_ASSETS_DIR", root().join("dist"));
+    check(&mut command)
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+pub fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(root());
+    command
+}
+
+/// Runs a command, failing with its command line if it fails.
+pub fn check(command: &mut Command) -> Result<()> {
+    eprintln!("xtask: $ {command:?}");
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command:?} failed ({status})").into())
+    }
+}

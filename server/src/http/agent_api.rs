@@ -35,7 +35,11 @@ pub async fn current_agent(state: &AppState, session: &Session) -> Result<Agent,
 
 /// A conversation of the agent's own account, or 404 (never 403: other
 /// accounts' conversations do not exist as far as this agent can tell).
-pub async fn own_conversation(state: &AppState, agent: &Agent, id: &str) -> Result<Conversation, ApiError> {
+pub async fn own_conversation(
+    state: &AppState,
+    agent: &Agent,
+    id: &str,
+) -> Result<Conversation, ApiError> {
     match state.store.conversation(id).await? {
         Some(conversation) if conversation.account_id == agent.account_id => Ok(conversation),
         _ => Err(ApiError::not_found("conversation")),
@@ -79,7 +83,10 @@ pub async fn logout(session: Session) -> Result<StatusCode, ApiError> {
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn me(State(state): State<AppState>, session: Session) -> Result<Json<AgentProfile>, ApiError> {
+pub async fn me(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<AgentProfile>, ApiError> {
     Ok(Json(current_agent(&state, &session).await?.profile()))
 }
 

@@ -38,7 +38,11 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("No such {what}."))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            format!("No such {what}."),
+        )
     }
 
     pub fn bad_request(message: impl Into<String>) -> ApiError {
@@ -61,7 +65,11 @@ impl From<tower_sessions::session::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message) = match self {
-            ApiError::Client { status, code, message } => (status, code, message),
+            ApiError::Client {
+                status,
+                code,
+                message,
+            } => (status, code, message),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "request failed");
                 (
@@ -72,6 +80,12 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        (status, Json(ErrorBody { error: ErrorDetail { code, message } })).into_response()
+        (
+            status,
+            Json(ErrorBody {
+                error: ErrorDetail { code, message },
+            }),
+        )
+            .into_response()
     }
 }

@@ -33,7 +33,9 @@ pub fn router(state: AppState) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.is_https())
-        .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_IDLE_DAYS)));
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(
+            SESSION_IDLE_DAYS,
+        )));
 
     // The widget runs on shops' origins. CORS only lets the browser read our
     // answer (including a refusal's reason); the real check is per site in

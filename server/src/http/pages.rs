@@ -40,7 +40,11 @@ pub async fn demo_page(State(state): State<AppState>) -> Response {
             )
             .into_response()
         }
-        Ok(None) => (StatusCode::NOT_FOUND, "No site yet: create one with `rapport add-site`.").into_response(),
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            "No site yet: create one with `rapport add-site`.",
+        )
+            .into_response(),
         Err(err) => {
             tracing::error!(%err, "demo page");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -88,9 +92,24 @@ pub fn static_routes(assets_dir: &Path) -> Router<AppState> {
                         .precompressed_gzip(),
                 ),
         )
-        .route_service("/app", tower::ServiceBuilder::new().layer(short("no-cache")).service(app_page.clone()))
-        .route_service("/app/", tower::ServiceBuilder::new().layer(short("no-cache")).service(app_page.clone()))
-        .route_service("/app/{*path}", tower::ServiceBuilder::new().layer(short("no-cache")).service(app_page))
+        .route_service(
+            "/app",
+            tower::ServiceBuilder::new()
+                .layer(short("no-cache"))
+                .service(app_page.clone()),
+        )
+        .route_service(
+            "/app/",
+            tower::ServiceBuilder::new()
+                .layer(short("no-cache"))
+                .service(app_page.clone()),
+        )
+        .route_service(
+            "/app/{*path}",
+            tower::ServiceBuilder::new()
+                .layer(short("no-cache"))
+                .service(app_page),
+        )
         .route("/", get(demo_page))
         .route("/healthz", get(healthz))
 }

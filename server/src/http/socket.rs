@@ -6,7 +6,9 @@ use std::ops::ControlFlow;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use protocol::{ErrorCode, HELLO_TIMEOUT_SECS, IDLE_TIMEOUT_SECS, MAX_FRAME_BYTES, PING_INTERVAL_SECS};
+use protocol::{
+    ErrorCode, HELLO_TIMEOUT_SECS, IDLE_TIMEOUT_SECS, MAX_FRAME_BYTES, PING_INTERVAL_SECS,
+};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, interval, sleep};
@@ -44,23 +46,43 @@ pub fn decode<T: DeserializeOwned>(text: &str, known: &[&str]) -> Result<T, (Err
     if text.len() > MAX_FRAME_BYTES {
         return Err((
             ErrorCode::FrameTooLarge,
-            format!("Frames can be at most {MAX_FRAME_BYTES} bytes; this one has {}.", text.len()),
+            format!(
+                "Frames can be at most {MAX_FRAME_BYTES} bytes; this one has {}.",
+                text.len()
+            ),
         ));
     }
-    let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| (ErrorCode::BadFrame, format!("A frame must be a JSON object: {e}.")))?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        (
+            ErrorCode::BadFrame,
+            format!("A frame must be a JSON object: {e}."),
+        )
+    })?;
     let kind = value
         .get("type")
         .and_then(serde_json::Value::as_str)
-        .ok_or_else(|| (ErrorCode::BadFrame, "A frame needs a string \"type\".".to_owned()))?;
+        .ok_or_else(|| {
+            (
+                ErrorCode::BadFrame,
+                "A frame needs a string \"type\".".to_owned(),
+            )
+        })?;
     if !known.contains(&kind) {
         return Err((
             ErrorCode::UnknownFrame,
-            format!("Unknown frame type \"{kind}\"; this socket accepts {}.", known.join(", ")),
+            format!(
+                "Unknown frame type \"{kind}\"; this socket accepts {}.",
+                known.join(", ")
+            ),
         ));
     }
     let kind = kind.to_owned();
-    serde_json::from_value(value).map_err(|e| (ErrorCode::BadFrame, format!("Malformed \"{kind}\" frame: {e}.")))
+    serde_json::from_value(value).map_err(|e| {
+        (
+            ErrorCode::BadFrame,
+            format!("Malformed \"{kind}\" frame: {e}."),
+        )
+    })
 }
 
 /// Runs a socket until the client leaves, goes silent, lags, or the server stops.
@@ -147,13 +169,23 @@ mod tests {
 
     #[test]
     fn tells_bad_json_from_unknown_type_from_bad_shape() {
-        let err = |text: &str| decode::<WidgetRequest>(text, TYPES).map(|_| ()).map_err(|e| e.0);
+        let err = |text: &str| {
+            decode::<WidgetRequest>(text, TYPES)
+                .map(|_| ())
+                .map_err(|e| e.0)
+        };
         assert_eq!(err("nope"), Err(ErrorCode::BadFrame));
         assert_eq!(err(r#"{"no_type":1}"#), Err(ErrorCode::BadFrame));
         assert_eq!(err(r#"{"type":"dance"}"#), Err(ErrorCode::UnknownFrame));
-        assert_eq!(err(r#"{"type":"send","body":"x"}"#), Err(ErrorCode::BadFrame));
+        assert_eq!(
+            err(r#"{"type":"send","body":"x"}"#),
+            Err(ErrorCode::BadFrame)
+        );
         assert_eq!(err(r#"{"type":"ping"}"#), Ok(()));
-        let huge = format!(r#"{{"type":"ping","pad":"{}"}}"#, "x".repeat(MAX_FRAME_BYTES));
+        let huge = format!(
+            r#"{{"type":"ping","pad":"{}"}}"#,
+            "x".repeat(MAX_FRAME_BYTES)
+        );
         assert_eq!(err(&huge), Err(ErrorCode::FrameTooLarge));
     }
 }

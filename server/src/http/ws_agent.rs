@@ -48,7 +48,9 @@ pub async fn upgrade(
                 socket::drive(socket, &subscriber, outbox, &mut endpoint, shutdown).await;
             }
             state.hub.disconnect(&subscriber);
-            state.dispatcher.disconnected(&endpoint.agent, subscriber.id());
+            state
+                .dispatcher
+                .disconnected(&endpoint.agent, subscriber.id());
         }))
 }
 
@@ -58,8 +60,14 @@ fn is_same_origin(headers: &HeaderMap) -> bool {
         // Non-browser clients send no Origin; the cookie is what they need.
         return true;
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or_default();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let origin_host = origin
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .unwrap_or_default();
     !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
 
@@ -82,7 +90,11 @@ impl AgentSocket {
         let hub = &self.state.hub;
         hub.subscribe(Topic::Account(self.agent.account_id.clone()), subscriber);
         hub.subscribe(Topic::Agent(self.agent.id.clone()), subscriber);
-        let online = self.state.dispatcher.connected(&self.agent, subscriber.id()).await;
+        let online = self
+            .state
+            .dispatcher
+            .connected(&self.agent, subscriber.id())
+            .await;
         let conversations = self.state.store.inbox(&self.agent, INBOX_LIMIT).await?;
         subscriber.send(encode(&AgentFrame::Inbox {
             me: self.agent.profile(),
@@ -117,11 +129,18 @@ impl AgentSocket {
             .subscribe(Topic::Conversation(conversation.id.clone()), subscriber);
         let mut after = after_seq.max(0);
         loop {
-            let page = self.state.store.events_after(&conversation.id, after, 500).await?;
+            let page = self
+                .state
+                .store
+                .events_after(&conversation.id, after, 500)
+                .await?;
             let Some(last) = page.last() else { break };
             after = last.seq;
             let full = page.len() == 500;
-            replies.extend(page.into_iter().map(|event| encode(&AgentFrame::Event { event })));
+            replies.extend(
+                page.into_iter()
+                    .map(|event| encode(&AgentFrame::Event { event })),
+            );
             if !full {
                 break;
             }
@@ -150,14 +169,23 @@ impl AgentSocket {
             return Ok(());
         }
         if self.own_conversation(&conversation_id).await?.is_none() {
-            replies.push(error(ErrorCode::NotFound, "No such conversation.", Some(client_id)));
+            replies.push(error(
+                ErrorCode::NotFound,
+                "No such conversation.",
+                Some(client_id),
+            ));
             return Ok(());
         }
         let message = NewMessage {
             client_id: &client_id,
             body: &body,
         };
-        let posted = match self.state.store.post_agent_message(&self.agent, &conversation_id, message).await {
+        let posted = match self
+            .state
+            .store
+            .post_agent_message(&self.agent, &conversation_id, message)
+            .await
+        {
             Err(StoreError::Conflict(_)) => {
                 replies.push(error(
                     ErrorCode::BadRequest,
@@ -195,7 +223,12 @@ impl Endpoint for AgentSocket {
         error(code, message, client_id)
     }
 
-    async fn handle(&mut self, request: AgentRequest, subscriber: &Subscriber, replies: &mut Vec<Frame>) -> ControlFlow<()> {
+    async fn handle(
+        &mut self,
+        request: AgentRequest,
+        subscriber: &Subscriber,
+        replies: &mut Vec<Frame>,
+    ) -> ControlFlow<()> {
         let outcome = match request {
             AgentRequest::Ping => {
                 replies.push(encode(&AgentFrame::Pong));
@@ -208,12 +241,18 @@ impl Endpoint for AgentSocket {
             AgentRequest::Open {
                 conversation_id,
                 after_seq,
-            } => self.open(conversation_id, after_seq, subscriber, replies).await,
+            } => {
+                self.open(conversation_id, after_seq, subscriber, replies)
+                    .await
+            }
             AgentRequest::Send {
                 conversation_id,
                 client_id,
                 body,
-            } => self.send(conversation_id, client_id, body, subscriber, replies).await,
+            } => {
+                self.send(conversation_id, client_id, body, subscriber, replies)
+                    .await
+            }
         };
         if let Err(err) = outcome {
             tracing::error!(%err, agent = %self.agent.id, "inbox frame failed");

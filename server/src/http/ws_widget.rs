@@ -71,7 +71,12 @@ impl Endpoint for WidgetSocket {
         error(code, message, client_id)
     }
 
-    async fn handle(&mut self, request: WidgetRequest, subscriber: &Subscriber, replies: &mut Vec<Frame>) -> ControlFlow<()> {
+    async fn handle(
+        &mut self,
+        request: WidgetRequest,
+        subscriber: &Subscriber,
+        replies: &mut Vec<Frame>,
+    ) -> ControlFlow<()> {
         let outcome = match request {
             WidgetRequest::Ping => {
                 replies.push(encode(&WidgetFrame::Pong));
@@ -81,7 +86,10 @@ impl Endpoint for WidgetSocket {
                 token,
                 conversation_id,
                 after_seq,
-            } => self.hello(token, conversation_id, after_seq, subscriber, replies).await,
+            } => {
+                self.hello(token, conversation_id, after_seq, subscriber, replies)
+                    .await
+            }
             WidgetRequest::Send { client_id, body } => self.send(client_id, body, replies).await,
         };
         if let Err(err) = outcome {
@@ -106,7 +114,11 @@ impl WidgetSocket {
         replies: &mut Vec<Frame>,
     ) -> Result<(), StoreError> {
         if self.visitor.is_some() {
-            replies.push(error(ErrorCode::BadFrame, "This socket already said hello.", None));
+            replies.push(error(
+                ErrorCode::BadFrame,
+                "This socket already said hello.",
+                None,
+            ));
             return Ok(());
         }
         let store = &self.state.store;
@@ -128,13 +140,17 @@ impl WidgetSocket {
             }
             None => {
                 let token = identity::new_visitor_token();
-                let visitor = store.create_visitor(&self.site.id, &identity::token_hash(&token)).await?;
+                let visitor = store
+                    .create_visitor(&self.site.id, &identity::token_hash(&token))
+                    .await?;
                 (visitor, token)
             }
         };
         // Subscribe before reading history: an event stored in between is
         // then seen twice (the client skips seqs it holds), never missed.
-        self.state.hub.subscribe(Topic::Visitor(visitor.id.clone()), subscriber);
+        self.state
+            .hub
+            .subscribe(Topic::Visitor(visitor.id.clone()), subscriber);
         let conversation = store.latest_conversation_of_visitor(&visitor.id).await?;
         replies.push(encode(&WidgetFrame::Welcome {
             visitor_token: token,
@@ -148,7 +164,9 @@ impl WidgetSocket {
                 0
             };
             loop {
-                let page = store.events_after(&conversation.id, after, REPLAY_PAGE).await?;
+                let page = store
+                    .events_after(&conversation.id, after, REPLAY_PAGE)
+                    .await?;
                 let Some(last) = page.last() else { break };
                 after = last.seq;
                 let full = page.len() as i64 == REPLAY_PAGE;
@@ -166,9 +184,18 @@ impl WidgetSocket {
         Ok(())
     }
 
-    async fn send(&mut self, client_id: String, body: String, replies: &mut Vec<Frame>) -> Result<(), StoreError> {
+    async fn send(
+        &mut self,
+        client_id: String,
+        body: String,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
         let Some(visitor) = &self.visitor else {
-            replies.push(error(ErrorCode::HelloRequired, "Say hello before sending messages.", Some(client_id)));
+            replies.push(error(
+                ErrorCode::HelloRequired,
+                "Say hello before sending messages.",
+                Some(client_id),
+            ));
             return Ok(());
         };
         if !is_valid_client_id(&client_id) {
@@ -204,7 +231,9 @@ impl WidgetSocket {
             fanout::publish(&self.state.hub, &posted.conversation, &posted.new_events);
         }
         if posted.opened {
-            self.state.dispatcher.waiting(&posted.conversation.account_id);
+            self.state
+                .dispatcher
+                .waiting(&posted.conversation.account_id);
         }
         Ok(())
     }

@@ -121,7 +121,9 @@ fn event_from_row(row: &AnyRow) -> StoreResult<Event> {
         "visitor" => Author::Visitor,
         "system" => Author::System,
         "agent" => Author::Agent {
-            id: row.try_get::<Option<String>, _>("author_id")?.unwrap_or_default(),
+            id: row
+                .try_get::<Option<String>, _>("author_id")?
+                .unwrap_or_default(),
             name: row
                 .try_get::<Option<String>, _>("author_name")?
                 .unwrap_or_else(|| "Former agent".to_owned()),
@@ -130,13 +132,17 @@ fn event_from_row(row: &AnyRow) -> StoreResult<Event> {
     };
     let kind: String = row.try_get("kind")?;
     let text = || -> StoreResult<String> {
-        Ok(row.try_get::<Option<String>, _>("body")?.unwrap_or_default())
+        Ok(row
+            .try_get::<Option<String>, _>("body")?
+            .unwrap_or_default())
     };
     let body = match kind.as_str() {
         "message" => EventBody::Message { body: text()? },
         "note" => EventBody::Note { body: text()? },
         "assigned" => EventBody::Assigned {
-            agent_id: row.try_get::<Option<String>, _>("subject_id")?.unwrap_or_default(),
+            agent_id: row
+                .try_get::<Option<String>, _>("subject_id")?
+                .unwrap_or_default(),
             agent_name: row
                 .try_get::<Option<String>, _>("subject_name")?
                 .unwrap_or_else(|| "Former agent".to_owned()),
@@ -218,8 +224,14 @@ async fn append_event(
 /// Where a message goes: a visitor's open conversation (opened on demand), or
 /// a given conversation for an agent.
 enum Target<'a> {
-    Visitor { site_id: &'a str, visitor_id: &'a str },
-    Agent { agent: &'a Agent, conversation_id: &'a str },
+    Visitor {
+        site_id: &'a str,
+        visitor_id: &'a str,
+    },
+    Agent {
+        agent: &'a Agent,
+        conversation_id: &'a str,
+    },
 }
 
 impl Store {
@@ -315,8 +327,15 @@ impl Store {
         visitor_id: &str,
         message: NewMessage<'_>,
     ) -> StoreResult<Posted> {
-        self.post(Target::Visitor { site_id, visitor_id }, visitor_id, message)
-            .await
+        self.post(
+            Target::Visitor {
+                site_id,
+                visitor_id,
+            },
+            visitor_id,
+            message,
+        )
+        .await
     }
 
     /// Appends an agent's reply. A waiting conversation is first assigned to
@@ -328,11 +347,23 @@ impl Store {
         conversation_id: &str,
         message: NewMessage<'_>,
     ) -> StoreResult<Posted> {
-        self.post(Target::Agent { agent, conversation_id }, &agent.id, message)
-            .await
+        self.post(
+            Target::Agent {
+                agent,
+                conversation_id,
+            },
+            &agent.id,
+            message,
+        )
+        .await
     }
 
-    async fn post(&self, target: Target<'_>, sender_id: &str, message: NewMessage<'_>) -> StoreResult<Posted> {
+    async fn post(
+        &self,
+        target: Target<'_>,
+        sender_id: &str,
+        message: NewMessage<'_>,
+    ) -> StoreResult<Posted> {
         match self.try_post(&target, sender_id, &message).await {
             // Two identical retries raced past the duplicate check; the loser
             // finds the winner's row now.
@@ -346,7 +377,11 @@ impl Store {
         }
     }
 
-    async fn find_duplicate(&self, sender_id: &str, client_id: &str) -> StoreResult<Option<Posted>> {
+    async fn find_duplicate(
+        &self,
+        sender_id: &str,
+        client_id: &str,
+    ) -> StoreResult<Option<Posted>> {
         let row = sqlx::query(&format!(
             "{EVENT_SELECT} WHERE e.author_id = $1 AND e.client_id = $2"
         ))
@@ -369,7 +404,12 @@ impl Store {
         }))
     }
 
-    async fn try_post(&self, target: &Target<'_>, sender_id: &str, message: &NewMessage<'_>) -> StoreResult<Posted> {
+    async fn try_post(
+        &self,
+        target: &Target<'_>,
+        sender_id: &str,
+        message: &NewMessage<'_>,
+    ) -> StoreResult<Posted> {
         if let Some(posted) = self.find_duplicate(sender_id, message.client_id).await? {
             return Ok(posted);
         }
@@ -377,7 +417,10 @@ impl Store {
         let mut new_events = Vec::new();
         let mut opened = false;
         let (conversation_id, author) = match target {
-            Target::Visitor { site_id, visitor_id } => {
+            Target::Visitor {
+                site_id,
+                visitor_id,
+            } => {
                 let id = match open_conversation_of(&mut tx, visitor_id).await? {
                     Some(id) => id,
                     None => {
@@ -397,12 +440,17 @@ impl Store {
                         opened = true;
                         open_conversation_of(&mut tx, visitor_id)
                             .await?
-                            .ok_or_else(|| StoreError::Corrupt("opened conversation vanished".into()))?
+                            .ok_or_else(|| {
+                                StoreError::Corrupt("opened conversation vanished".into())
+                            })?
                     }
                 };
                 (id, Author::Visitor)
             }
-            Target::Agent { agent, conversation_id } => {
+            Target::Agent {
+                agent,
+                conversation_id,
+            } => {
                 let state: Option<String> =
                     sqlx::query_scalar("SELECT state FROM conversations WHERE id = $1")
                         .bind(*conversation_id)
@@ -455,7 +503,11 @@ impl Store {
     /// Assigns a waiting conversation to `agent`. Returns the stored
     /// `assigned` event, or `None` if the conversation is no longer waiting
     /// (someone else took it): the store, not the caller's memory, decides.
-    pub async fn assign(&self, conversation_id: &str, agent: &Agent) -> StoreResult<Option<(Event, Conversation)>> {
+    pub async fn assign(
+        &self,
+        conversation_id: &str,
+        agent: &Agent,
+    ) -> StoreResult<Option<(Event, Conversation)>> {
         let mut tx = self.write.begin().await?;
         let Some(event) = assign_in(&mut tx, conversation_id, agent).await? else {
             tx.rollback().await?;

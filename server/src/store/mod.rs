@@ -75,7 +75,11 @@ impl Store {
                 let options = AnyConnectOptions::from_str(&with_create_mode(url))?;
                 let write = sqlite_pool(1).connect_with(options.clone()).await?;
                 let read = sqlite_pool(8).connect_with(options).await?;
-                Store { read, write, backend }
+                Store {
+                    read,
+                    write,
+                    backend,
+                }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -83,7 +87,11 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect(url)
                     .await?;
-                Store { read: pool.clone(), write: pool, backend }
+                Store {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                }
             }
         };
         store.migrate().await?;
@@ -92,8 +100,16 @@ impl Store {
 
     async fn migrate(&self) -> StoreResult<()> {
         match self.backend {
-            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.write).await?,
-            Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&self.write).await?,
+            Backend::Sqlite => {
+                sqlx::migrate!("../migrations/sqlite")
+                    .run(&self.write)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("../migrations/postgres")
+                    .run(&self.write)
+                    .await?
+            }
         }
         Ok(())
     }

@@ -48,12 +48,13 @@ impl SessionStore for SessionRecords {
         let data = serde_json::to_string(&record.data)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         loop {
-            let inserted = sqlx::query("INSERT INTO sessions (id, data, expiry_ms) VALUES ($1, $2, $3)")
-                .bind(key(&record.id))
-                .bind(&data)
-                .bind(expiry_ms(record))
-                .execute(&self.store.write)
-                .await;
+            let inserted =
+                sqlx::query("INSERT INTO sessions (id, data, expiry_ms) VALUES ($1, $2, $3)")
+                    .bind(key(&record.id))
+                    .bind(&data)
+                    .bind(expiry_ms(record))
+                    .execute(&self.store.write)
+                    .await;
             match inserted {
                 Ok(_) => return Ok(()),
                 Err(err) if is_unique_violation(&err) => record.id = Id::default(),
@@ -89,9 +90,11 @@ impl SessionStore for SessionRecords {
         let Some((data, expiry)) = row else {
             return Ok(None);
         };
-        let data = serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        let expiry_date = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(expiry) * 1_000_000)
-            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let data =
+            serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date =
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(expiry) * 1_000_000)
+                .map_err(|e| session_store::Error::Decode(e.to_string()))?;
         Ok(Some(Record {
             id: *id,
             data,

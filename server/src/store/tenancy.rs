@@ -128,21 +128,24 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         for origin in origins {
-            sqlx::query("INSERT INTO site_origins (site_id, origin) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(&site.id)
-                .bind(origin)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO site_origins (site_id, origin) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(&site.id)
+            .bind(origin)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(site)
     }
 
     pub async fn site_by_key(&self, site_key: &str) -> StoreResult<Option<Site>> {
-        let row = sqlx::query("SELECT id, account_id, name, site_key FROM sites WHERE site_key = $1")
-            .bind(site_key)
-            .fetch_optional(&self.read)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, account_id, name, site_key FROM sites WHERE site_key = $1")
+                .bind(site_key)
+                .fetch_optional(&self.read)
+                .await?;
         match row {
             Some(row) => Ok(Some(self.site_from_row(&row).await?)),
             None => Ok(None),
@@ -164,11 +167,12 @@ impl Store {
 
     async fn site_from_row(&self, row: &AnyRow) -> StoreResult<Site> {
         let id: String = row.try_get("id")?;
-        let allowed_origins =
-            sqlx::query_scalar("SELECT origin FROM site_origins WHERE site_id = $1 ORDER BY origin")
-                .bind(&id)
-                .fetch_all(&self.read)
-                .await?;
+        let allowed_origins = sqlx::query_scalar(
+            "SELECT origin FROM site_origins WHERE site_id = $1 ORDER BY origin",
+        )
+        .bind(&id)
+        .fetch_all(&self.read)
+        .await?;
         Ok(Site {
             id,
             account_id: row.try_get("account_id")?,

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use protocol::Role;
-use sqlx::Connection;
 use rapport_server::config::Config;
 use rapport_server::store::{Agent, Site, Store};
 use rapport_server::{AppState, identity, router};
 use serde_json::{Value, json};
+use sqlx::Connection;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -69,7 +69,9 @@ pub async fn fresh_database(backend: Backend) -> Option<(String, Option<tempfile
                 return None;
             };
             let name = format!("rapport_test_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = sqlx::postgres::PgConnection::connect(&admin_url).await.unwrap();
+            let mut admin = sqlx::postgres::PgConnection::connect(&admin_url)
+                .await
+                .unwrap();
             sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str())
                 .await
                 .unwrap();
@@ -129,18 +131,26 @@ impl TestApp {
     }
 
     /// A shopper's socket from a page on `origin`.
-    pub async fn widget_socket_from(&self, site_key: &str, origin: &str) -> Result<Ws, tungstenite::Error> {
+    pub async fn widget_socket_from(
+        &self,
+        site_key: &str,
+        origin: &str,
+    ) -> Result<Ws, tungstenite::Error> {
         let mut request = format!("ws://{}/ws/widget?site={site_key}", self.addr)
             .into_client_request()
             .unwrap();
         request
             .headers_mut()
             .insert("origin", HeaderValue::from_str(origin).unwrap());
-        tokio_tungstenite::connect_async(request).await.map(|(ws, _)| Ws(ws))
+        tokio_tungstenite::connect_async(request)
+            .await
+            .map(|(ws, _)| Ws(ws))
     }
 
     pub async fn widget_socket(&self) -> Ws {
-        self.widget_socket_from(&self.site.site_key, SHOP_ORIGIN).await.unwrap()
+        self.widget_socket_from(&self.site.site_key, SHOP_ORIGIN)
+            .await
+            .unwrap()
     }
 
     /// A new shopper who said hello; returns the socket and their token.
@@ -174,9 +184,15 @@ impl TestApp {
     }
 
     pub async fn agent_socket_with(&self, cookie: &str) -> Result<Ws, tungstenite::Error> {
-        let mut request = format!("ws://{}/ws/agent", self.addr).into_client_request().unwrap();
-        request.headers_mut().insert("cookie", HeaderValue::from_str(cookie).unwrap());
-        tokio_tungstenite::connect_async(request).await.map(|(ws, _)| Ws(ws))
+        let mut request = format!("ws://{}/ws/agent", self.addr)
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("cookie", HeaderValue::from_str(cookie).unwrap());
+        tokio_tungstenite::connect_async(request)
+            .await
+            .map(|(ws, _)| Ws(ws))
     }
 
     /// The default agent, signed in, with the socket past its inbox frame.
@@ -198,7 +214,10 @@ impl TestApp {
 
 pub async fn add_agent(store: &Store, account: &str, email: &str, name: &str) -> Agent {
     let hash = identity::hash_password(PASSWORD).unwrap();
-    store.create_agent(account, email, name, Role::Agent, &hash).await.unwrap()
+    store
+        .create_agent(account, email, name, Role::Agent, &hash)
+        .await
+        .unwrap()
 }
 
 /// A test WebSocket speaking JSON frames.
@@ -262,7 +281,10 @@ impl Ws {
     /// Waits for the server to close the socket; returns the close code.
     pub async fn closed(&mut self) -> Option<u16> {
         loop {
-            match tokio::time::timeout(WAIT, self.0.next()).await.expect("closed within the wait") {
+            match tokio::time::timeout(WAIT, self.0.next())
+                .await
+                .expect("closed within the wait")
+            {
                 Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
                 Some(Ok(_)) => continue,
                 _ => return None,

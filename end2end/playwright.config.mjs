@@ -1,0 +1,70 @@
+// Browser tests: a real rapport server on a fresh SQLite file, a fixture
+// shop on another origin, Debian's Chromium. `cargo xtask test` runs this
+// with RAPPORT_BIN, RAPPORT_E2E_STATE and RAPPORT_ASSETS_DIR set.
+import { defineConfig } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const bin = process.env.RAPPORT_BIN;
+const stateDir = process.env.RAPPORT_E2E_STATE;
+if (!bin || !stateDir) throw new Error('run the browser tests with `cargo xtask test`');
+
+const serverPort = Number(process.env.RAPPORT_E2E_PORT || 18470);
+const shopPort = serverPort + 1;
+const baseUrl = `http://127.0.0.1:${serverPort}`;
+// "localhost" vs "127.0.0.1": a different origin, as a real shop would be.
+const shopUrl = `http://localhost:${shopPort}`;
+const databaseUrl = `sqlite://${join(stateDir, 'e2e.db')}`;
+const setupFile = join(stateDir, 'setup.json');
+
+// Runs once: the config is evaluated again in each worker, after this exists.
+if (!existsSync(setupFile)) {
+  const env = { ...process.env, RAPPORT_DATABASE_URL: databaseUrl, RAPPORT_PUBLIC_URL: baseUrl };
+  const password = 'e2e password ' + Math.random().toString(36).slice(2);
+  execFileSync(bin, ['add-user', '--email', 'ada@shop.test', '--name', 'Ada', '--role', 'owner'], {
+    env: { ...env, RAPPORT_NEW_PASSWORD: password },
+  });
+  const site = JSON.parse(execFileSync(bin, ['add-site', '--name', 'Fixture shop', '--origin', shopUrl], { env }));
+  writeFileSync(setupFile, JSON.stringify({ baseUrl, shopUrl, siteKey: site.site_key, email: 'ada@shop.test', password }));
+}
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  workers: 1,
+  reporter: [['list']],
+  outputDir: './test-results',
+  use: {
+    screenshot: 'only-on-failure',
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    },
+  },
+  webServer: [
+    {
+      command: `${bin} serve`,
+      url: `${baseUrl}/healthz`,
+      env: {
+        RAPPORT_ADDR: `127.0.0.1:${serverPort}`,
+        RAPPORT_PUBLIC_URL: baseUrl,
+        RAPPORT_DATABASE_URL: databaseUrl,
+        RAPPORT_ASSETS_DIR: process.env.RAPPORT_ASSETS_DIR,
+        RAPPORT_LOG: 'warn',
+      },
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+    {
+      command: `node fixtures/serve.mjs ${shopPort}`,
+      url: `${shopUrl}/health`,
+      env: { RAPPORT_E2E_SETUP: setupFile },
+      reuseExistingServer: false,
+    },
+  ],
+});

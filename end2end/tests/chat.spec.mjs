@@ -1,0 +1,87 @@
+// A shopper on a hostile shop page chats with an agent in the inbox, live
+// both ways, and finds the conversation again after a reload.
+import { test, expect } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const setup = JSON.parse(readFileSync(join(process.env.RAPPORT_E2E_STATE, 'setup.json'), 'utf8'));
+
+/** Boxes and computed styles of the shop's own elements. */
+function pageFacts(page) {
+  return page.evaluate(() =>
+    ['header', 'main', 'h1', '#price', '.rp-line', '.rp-panel', '.cookie-banner'].map((selector) => {
+      const el = document.querySelector(selector);
+      const box = el.getBoundingClientRect();
+      const style = getComputedStyle(el);
+      return {
+        selector, x: box.x, y: box.y, width: box.width, height: box.height,
+        color: style.color, background: style.backgroundColor, font: style.fontFamily, display: style.display,
+      };
+    }),
+  );
+}
+
+test('a shopper and an agent chat live, and the chat survives a reload', async ({ browser }) => {
+  // The page as it is without Rapport, to compare with later.
+  const plain = await browser.newContext();
+  const plainPage = await plain.newPage();
+  await plainPage.route('**/widget.js', (route) => route.abort());
+  await plainPage.goto(setup.shopUrl);
+  const withoutWidget = await pageFacts(plainPage);
+  await plain.close();
+
+  const shopper = await (await browser.newContext()).newPage();
+  await shopper.goto(setup.shopUrl);
+  const launcher = shopper.getByRole('button', { name: 'Chat' });
+  await expect(launcher).toBeVisible();
+  // The page's CSS (button display:none, opacity, transform, red text) does not reach it.
+  await expect(launcher).toHaveCSS('background-color', 'rgb(37, 99, 235)');
+  await expect(launcher).toHaveCSS('display', 'flex');
+  // Clickable through the page's banner at the highest z-index.
+  await launcher.click();
+
+  const message = shopper.getByRole('textbox', { name: 'Message' });
+  await expect(message).toBeFocused();
+  await message.fill('Do you ship to Utrecht?');
+  await message.press('Enter');
+  const transcript = shopper.locator('.rp-log');
+  await expect(transcript).toContainText('Do you ship to Utrecht?');
+  await expect(shopper.getByText('Waiting for an agent')).toBeVisible();
+
+  const inbox = await (await browser.newContext()).newPage();
+  await inbox.goto(setup.baseUrl + '/app');
+  await inbox.getByLabel('Email').fill(setup.email);
+  await inbox.getByLabel('Password').fill(setup.password);
+  await inbox.getByRole('button', { name: 'Sign in' }).click();
+  const conversation = inbox.getByRole('button', { name: /Do you ship to Utrecht\?/ });
+  await expect(conversation).toBeVisible();
+  await expect(inbox.getByRole('heading', { name: /Waiting \(1\)/ })).toBeVisible();
+
+  await inbox.getByRole('button', { name: /go online/ }).click();
+  await expect(inbox.getByRole('heading', { name: /Mine \(1\)/ })).toBeVisible();
+  await expect(transcript).toContainText('Ada joined the chat');
+  await expect(shopper.getByText('Waiting for an agent')).toBeHidden();
+
+  await conversation.click();
+  const events = inbox.locator('.events');
+  await expect(events).toContainText('Do you ship to Utrecht?');
+  const reply = inbox.getByLabel('Reply');
+  await reply.fill('Yes, within two days.');
+  await reply.press('Enter');
+  await expect(transcript).toContainText('Yes, within two days.');
+
+  await message.fill('Great, thanks!');
+  await message.press('Enter');
+  await expect(events).toContainText('Great, thanks!');
+
+  // The widget changed nothing of the page's own layout or styles.
+  expect(await pageFacts(shopper)).toEqual(withoutWidget);
+
+  await shopper.reload();
+  await shopper.getByRole('button', { name: 'Chat' }).click();
+  for (const line of ['Do you ship to Utrecht?', 'Ada joined the chat', 'Yes, within two days.', 'Great, thanks!']) {
+    await expect(transcript).toContainText(line);
+  }
+  await shopper.screenshot({ path: 'test-results/shopper-after-reload.png' });
+  await inbox.screenshot({ path: 'test-results/inbox.png' });
+});
