@@ -280,22 +280,24 @@ fn Transcript(
     };
     let line = move |event: Event| {
         let (class, who, text) = match (event.author, event.body) {
-            (Author::Visitor, EventBody::Message { body }) => {
+            (Author::Visitor, EventBody::Message { text: body }) => {
                 ("line visitor", "Visitor".to_owned(), body)
             }
-            (Author::Agent { id, name }, EventBody::Message { body }) => (
+            (Author::Agent { id, name }, EventBody::Message { text: body }) => (
                 if id == my_id { "line me" } else { "line agent" },
                 name,
                 body,
             ),
-            (_, EventBody::Note { body }) => ("line note", "Note".to_owned(), body),
+            (_, EventBody::Note { text: body }) => ("line note", "Note".to_owned(), body),
             (_, EventBody::Assigned { agent_name, .. }) => (
                 "line system",
                 String::new(),
                 format!("Assigned to {agent_name}"),
             ),
             (_, EventBody::Closed) => ("line system", String::new(), "Closed".to_owned()),
-            (Author::System, EventBody::Message { body }) => ("line system", String::new(), body),
+            (Author::System, EventBody::Message { text: body }) => {
+                ("line system", String::new(), body)
+            }
         };
         view! { <li class=class><span class="who">{who}</span><span class="text">{text}</span></li> }
     };

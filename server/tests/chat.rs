@@ -36,16 +36,16 @@ on_both_backends!(shopper_and_agent_chat_live, |app: TestApp| async move {
         .await;
     assert_eq!(update["conversation"]["state"]["agent_name"], "Ada");
     let assigned = shopper
-        .until("event", |f| f["event"]["kind"] == "assigned")
+        .until("event", |f| f["event"]["body"]["kind"] == "assigned")
         .await;
-    assert_eq!(assigned["event"]["agent_name"], "Ada");
+    assert_eq!(assigned["event"]["body"]["agent_name"], "Ada");
     assert_eq!(assigned["event"]["seq"], 2);
 
     agent
         .send(json!({"type": "open", "conversation_id": conversation_id, "after_seq": 0}))
         .await;
     let first = agent.expect("event").await;
-    assert_eq!(first["event"]["body"], "Do you ship to Utrecht?");
+    assert_eq!(first["event"]["body"]["text"], "Do you ship to Utrecht?");
     assert_eq!(first["event"]["author"]["kind"], "visitor");
 
     agent
@@ -55,15 +55,15 @@ on_both_backends!(shopper_and_agent_chat_live, |app: TestApp| async move {
     assert_eq!(ack["seq"], 3);
 
     let reply = shopper
-        .until("event", |f| f["event"]["kind"] == "message")
+        .until("event", |f| f["event"]["body"]["kind"] == "message")
         .await;
-    assert_eq!(reply["event"]["body"], "Yes, in two days.");
+    assert_eq!(reply["event"]["body"]["text"], "Yes, in two days.");
     assert_eq!(reply["event"]["author"]["name"], "Ada");
 
     // And the agent following the conversation sees the shopper's next line live.
     send(&mut shopper, "m2", "Great, thanks!").await;
     let live = agent
-        .until("event", |f| f["event"]["body"] == "Great, thanks!")
+        .until("event", |f| f["event"]["body"]["text"] == "Great, thanks!")
         .await;
     assert_eq!(live["event"]["seq"], 4);
 });
@@ -79,9 +79,9 @@ on_both_backends!(
         let (mut shopper, _) = app.new_shopper().await;
         send(&mut shopper, "m1", "Hello?").await;
         let assigned = shopper
-            .until("event", |f| f["event"]["kind"] == "assigned")
+            .until("event", |f| f["event"]["body"]["kind"] == "assigned")
             .await;
-        assert_eq!(assigned["event"]["agent_id"], app.agent.id);
+        assert_eq!(assigned["event"]["body"]["agent_id"], app.agent.id);
     }
 );
 
@@ -105,7 +105,7 @@ on_both_backends!(
             .await;
         for shopper in &mut shoppers {
             shopper
-                .until("event", |f| f["event"]["kind"] == "assigned")
+                .until("event", |f| f["event"]["body"]["kind"] == "assigned")
                 .await;
         }
         bob_ws
@@ -116,10 +116,10 @@ on_both_backends!(
             let (mut shopper, _) = app.new_shopper().await;
             send(&mut shopper, &format!("n{i}"), "Hi").await;
             let assigned = shopper
-                .until("event", |f| f["event"]["kind"] == "assigned")
+                .until("event", |f| f["event"]["body"]["kind"] == "assigned")
                 .await;
             assert_eq!(
-                assigned["event"]["agent_name"], "Bob",
+                assigned["event"]["body"]["agent_name"], "Bob",
                 "new chat {i} goes to the less loaded agent"
             );
         }
@@ -161,7 +161,7 @@ on_both_backends!(
             .drain()
             .await
             .into_iter()
-            .map(|f| f["event"]["body"].clone())
+            .map(|f| f["event"]["body"]["text"].clone())
             .collect();
         assert_eq!(replayed, vec![json!("two"), json!("three")]);
 
@@ -186,9 +186,9 @@ on_both_backends!(a_second_tab_sees_messages_live, |app: TestApp| async move {
     second.expect("welcome").await;
     send(&mut first, "t1", "from tab one").await;
     let seen = second
-        .until("event", |f| f["event"]["kind"] == "message")
+        .until("event", |f| f["event"]["body"]["kind"] == "message")
         .await;
-    assert_eq!(seen["event"]["body"], "from tab one");
+    assert_eq!(seen["event"]["body"]["text"], "from tab one");
     assert_eq!(seen["event"]["client_id"], "t1");
 });
 

@@ -148,7 +148,7 @@ impl Chat {
             self.conversation_id = Some(event.conversation_id.clone());
         }
         match event.body {
-            EventBody::Message { body } => {
+            EventBody::Message { text } => {
                 let mine = event.author == Author::Visitor;
                 if let Some(client_id) = event.client_id.as_deref().filter(|_| mine)
                     && self.lines.iter().any(|line| line.key == client_id)
@@ -166,7 +166,7 @@ impl Chat {
                         .client_id
                         .unwrap_or_else(|| format!("seq-{}", event.seq)),
                     speaker,
-                    text: body,
+                    text,
                     status: Delivery::Stored,
                 });
             }
@@ -216,7 +216,7 @@ mod tests {
                 conversation_id: "c".into(),
                 seq,
                 author,
-                body: EventBody::Message { body: body.into() },
+                body: EventBody::Message { text: body.into() },
                 client_id: client_id.map(Into::into),
                 created_at_ms: 0,
             },

@@ -76,11 +76,19 @@ pub fn static_routes(assets_dir: &Path) -> Router<AppState> {
     Router::new()
         .nest_service(
             "/assets",
-            tower::ServiceBuilder::new().layer(immutable).service(
-                ServeDir::new(assets_dir.join("assets"))
-                    .precompressed_br()
-                    .precompressed_gzip(),
-            ),
+            // Shops' pages import these cross-origin (module script, WASM);
+            // they are public and carry no credentials.
+            tower::ServiceBuilder::new()
+                .layer(immutable)
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                    HeaderValue::from_static("*"),
+                ))
+                .service(
+                    ServeDir::new(assets_dir.join("assets"))
+                        .precompressed_br()
+                        .precompressed_gzip(),
+                ),
         )
         .route_service(
             "/widget.js",

@@ -137,8 +137,8 @@ fn event_from_row(row: &AnyRow) -> StoreResult<Event> {
             .unwrap_or_default())
     };
     let body = match kind.as_str() {
-        "message" => EventBody::Message { body: text()? },
-        "note" => EventBody::Note { body: text()? },
+        "message" => EventBody::Message { text: text()? },
+        "note" => EventBody::Note { text: text()? },
         "assigned" => EventBody::Assigned {
             agent_id: row
                 .try_get::<Option<String>, _>("subject_id")?
@@ -172,7 +172,7 @@ async fn append_event(
 ) -> StoreResult<Event> {
     let now = now_ms();
     let preview = match &body {
-        EventBody::Message { body } => Some(body.as_str()),
+        EventBody::Message { text } => Some(text.as_str()),
         _ => None,
     };
     let seq: Seq = sqlx::query_scalar(
@@ -191,8 +191,8 @@ async fn append_event(
         Author::System => "system",
     };
     let (kind, subject_id, text) = match &body {
-        EventBody::Message { body } => ("message", None, Some(body.as_str())),
-        EventBody::Note { body } => ("note", None, Some(body.as_str())),
+        EventBody::Message { text } => ("message", None, Some(text.as_str())),
+        EventBody::Note { text } => ("note", None, Some(text.as_str())),
         EventBody::Assigned { agent_id, .. } => ("assigned", Some(agent_id.as_str()), None),
         EventBody::Closed => ("closed", None, None),
     };
@@ -481,7 +481,7 @@ impl Store {
             author,
             Some(sender_id),
             EventBody::Message {
-                body: message.body.to_owned(),
+                text: message.body.to_owned(),
             },
             Some(message.client_id),
         )
