@@ -58,7 +58,7 @@ impl Inbox {
         if Self::visible_to(me, &conversation) {
             self.conversations.push(conversation);
             self.conversations
-                .sort_by(|a, b| b.updated_at_ms.cmp(&a.updated_at_ms));
+                .sort_by_key(|c| std::cmp::Reverse(c.updated_at_ms));
         }
     }
 

@@ -15,6 +15,9 @@ use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
 const FIRST_RETRY_MS: f64 = 500.0;
 const MAX_RETRY_MS: f64 = 15_000.0;
 
+/// A JS event listener kept alive for as long as it is registered.
+type Listener = Closure<dyn FnMut(Event)>;
+
 /// Callbacks of a [`LiveSocket`].
 pub struct Handlers {
     /// The socket opened; send your hello through the given socket.
@@ -39,13 +42,13 @@ struct Inner {
     retry: RefCell<Option<Timeout>>,
     last_heard_ms: Cell<f64>,
     _heartbeat: RefCell<Option<Interval>>,
-    _wake: RefCell<Option<Closure<dyn FnMut(Event)>>>,
+    _wake: RefCell<Option<Listener>>,
 }
 
 /// A socket with the closures that must live as long as it does.
 struct Connection {
     ws: WebSocket,
-    _on_open: Closure<dyn FnMut(Event)>,
+    _on_open: Listener,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_close: Closure<dyn FnMut(CloseEvent)>,
 }
@@ -184,7 +187,7 @@ impl LiveSocket {
             return;
         };
         let live = self.clone();
-        let wake = Closure::<dyn FnMut(Event)>::new(move |_| {
+        let wake = Listener::new(move |_| {
             let visible = web_sys::window()
                 .and_then(|w| w.document())
                 .is_none_or(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
