@@ -161,19 +161,16 @@ fn Panel(
             </header>
             <ol class="rp-log" node_ref=log aria-live="polite">
                 <li class="rp-line rp-agent rp-greeting">{greeting}</li>
-                <For each=move || chat.with(|c| c.lines.clone())
-                    key=|line| (line.key.clone(), line.status as u8)
-                    children=|line| {
-                        let class = match (&line.speaker, line.status) {
-                            (_, Delivery::Failed) => "rp-line rp-me rp-failed",
-                            (Speaker::Me, Delivery::Sending) => "rp-line rp-me rp-sending",
-                            (Speaker::Me, _) => "rp-line rp-me",
-                            (Speaker::Agent(_), _) => "rp-line rp-agent",
-                            (Speaker::System, _) => "rp-line rp-system",
-                        };
-                        view! { <li class=class>{line.text}</li> }
-                    }
-                />
+                {move || chat.with(|c| c.lines.iter().map(|line| {
+                    let class = match (&line.speaker, line.status) {
+                        (_, Delivery::Failed) => "rp-line rp-me rp-failed",
+                        (Speaker::Me, Delivery::Sending) => "rp-line rp-me rp-sending",
+                        (Speaker::Me, _) => "rp-line rp-me",
+                        (Speaker::Agent(_), _) => "rp-line rp-agent",
+                        (Speaker::System, _) => "rp-line rp-system",
+                    };
+                    view! { <li class=class>{line.text.clone()}</li> }
+                }).collect_view())}
             </ol>
             <Show when=waiting>
                 <p class="rp-waiting" role="status">"Waiting for an agent… you will be connected as soon as one is free."</p>

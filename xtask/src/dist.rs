@@ -13,13 +13,10 @@ use sha2::{Digest, Sha256};
 use crate::setup::{self, WASM_TARGET};
 use crate::{Result, cargo, check, root};
 
-/// Size budgets, gzip bytes. The loader meets its 3 KB target. The widget's
-/// target is 120 KB; it measures about 131 KB today (serde's buffered
-/// decoding of internally tagged frames is the largest part), so the
-/// enforced ceiling stops growth while that work is open.
+/// Size budgets, gzip bytes: the loader, and everything the widget fetches
+/// (loader, JS glue, WASM with its CSS). `dist` fails above them.
 pub const LOADER_BUDGET_GZIP: usize = 3 * 1024;
-pub const WIDGET_BUDGET_GZIP: usize = 135 * 1024;
-pub const WIDGET_TARGET_GZIP: usize = 120 * 1024;
+pub const WIDGET_BUDGET_GZIP: usize = 120 * 1024;
 
 /// Sizes of one file or a group of files, in bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -266,14 +263,7 @@ fn print_report(report: &Report) {
     row("widget.js (loader)", report.loader);
     row("widget total (loader+JS+WASM+CSS)", report.widget_total);
     row("inbox app (JS+WASM+CSS)", report.app_total);
-    eprintln!(
-        "  budgets: loader {LOADER_BUDGET_GZIP} B gzip; widget ceiling {WIDGET_BUDGET_GZIP} B gzip, target {WIDGET_TARGET_GZIP} B gzip{}",
-        if report.widget_total.gzip > WIDGET_TARGET_GZIP {
-            " (NOT MET)"
-        } else {
-            ""
-        }
-    );
+    eprintln!("  budgets: loader {LOADER_BUDGET_GZIP} B gzip, widget {WIDGET_BUDGET_GZIP} B gzip");
 }
 
 #[cfg(test)]
