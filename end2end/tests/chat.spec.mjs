@@ -6,6 +6,18 @@ import { join } from 'node:path';
 
 const setup = JSON.parse(readFileSync(join(process.env.RAPPORT_E2E_STATE, 'setup.json'), 'utf8'));
 
+// Every browser context a test opens (a shopper's device, an agent's) is
+// closed after it, so no test sees another's open inbox.
+const contexts = [];
+async function newContext(browser) {
+  const context = await browser.newContext();
+  contexts.push(context);
+  return context;
+}
+test.afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((context) => context.close()));
+});
+
 /** Boxes and computed styles of the shop's own elements. */
 function pageFacts(page) {
   return page.evaluate(() =>
@@ -23,14 +35,13 @@ function pageFacts(page) {
 
 test('a shopper and an agent chat live, and the chat survives a reload', async ({ browser }) => {
   // The page as it is without Rapport, to compare with later.
-  const plain = await browser.newContext();
+  const plain = await newContext(browser);
   const plainPage = await plain.newPage();
   await plainPage.route('**/widget.js', (route) => route.abort());
   await plainPage.goto(setup.shopUrl);
   const withoutWidget = await pageFacts(plainPage);
-  await plain.close();
 
-  const shopper = await (await browser.newContext()).newPage();
+  const shopper = await (await newContext(browser)).newPage();
   await shopper.goto(setup.shopUrl);
   const launcher = shopper.getByRole('button', { name: 'Chat' });
   await expect(launcher).toBeVisible();
@@ -48,7 +59,7 @@ test('a shopper and an agent chat live, and the chat survives a reload', async (
   await expect(transcript).toContainText('Do you ship to Utrecht?');
   await expect(shopper.getByText('Waiting for an agent')).toBeVisible();
 
-  const inbox = await (await browser.newContext()).newPage();
+  const inbox = await (await newContext(browser)).newPage();
   await inbox.goto(setup.baseUrl + '/app');
   await inbox.getByLabel('Email').fill(setup.email);
   await inbox.getByLabel('Password').fill(setup.password);
@@ -84,4 +95,52 @@ test('a shopper and an agent chat live, and the chat survives a reload', async (
   }
   await shopper.screenshot({ path: 'test-results/shopper-after-reload.png' });
   await inbox.screenshot({ path: 'test-results/inbox.png' });
+});
+
+test('the widget reconnects by itself and delivers what was typed meanwhile', async ({ browser }) => {
+  const shopperContext = await newContext(browser);
+  // Keep a handle on the page's WebSockets so the test can cut one.
+  await shopperContext.addInitScript(() => {
+    const Native = window.WebSocket;
+    window.__sockets = [];
+    window.WebSocket = function (url, protocols) {
+      const socket = new Native(url, protocols);
+      window.__sockets.push(socket);
+      return socket;
+    };
+    window.WebSocket.prototype = Native.prototype;
+    Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+  });
+  const shopper = await shopperContext.newPage();
+  await shopper.goto(setup.shopUrl);
+  await shopper.getByRole('button', { name: 'Chat' }).click();
+  const message = shopper.getByRole('textbox', { name: 'Message' });
+  const transcript = shopper.locator('.rp-log');
+  await message.fill('First line before the drop');
+  await message.press('Enter');
+  await expect(transcript).toContainText('First line before the drop');
+
+  const inbox = await (await newContext(browser)).newPage();
+  await inbox.goto(setup.baseUrl + '/app');
+  await inbox.getByLabel('Email').fill(setup.email);
+  await inbox.getByLabel('Password').fill(setup.password);
+  await inbox.getByRole('button', { name: 'Sign in' }).click();
+  await inbox.getByRole('button', { name: /go online/ }).click();
+  await inbox.getByRole('button', { name: /First line before the drop/ }).click();
+  const events = inbox.locator('.events');
+  await expect(events).toContainText('First line before the drop');
+
+  // The network drops the shopper's socket; the shopper keeps typing.
+  const socketsBefore = await shopper.evaluate(() => window.__sockets.length);
+  await shopper.evaluate(() => window.__sockets.at(-1).close());
+  await message.fill('Typed while the connection was down');
+  await message.press('Enter');
+  await expect.poll(() => shopper.evaluate(() => window.__sockets.length)).toBeGreaterThan(socketsBefore);
+
+  await expect(events).toContainText('Typed while the connection was down');
+  const reply = inbox.getByLabel('Reply');
+  await reply.fill('Still here after your reconnect.');
+  await reply.press('Enter');
+  await expect(transcript).toContainText('Still here after your reconnect.');
+  await expect(transcript.getByText('Typed while the connection was down')).toHaveCount(1);
 });

@@ -125,7 +125,13 @@ impl State {
                 agent.account_id
             }
             Command::Disconnected { agent, connection } => {
-                self.presence(&agent).connections.remove(&connection);
+                let presence = self.presence(&agent);
+                presence.connections.remove(&connection);
+                // No inbox open, no one to answer: offline. An inbox that
+                // reconnects says again that its agent wants to be online.
+                if presence.connections.is_empty() {
+                    presence.wants_online = false;
+                }
                 return;
             }
             Command::SetPresence { agent, online } => {

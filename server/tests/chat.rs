@@ -244,3 +244,39 @@ on_both_backends!(health_and_demo_page, |app: TestApp| async move {
         "the demo page embeds the first site's snippet"
     );
 });
+
+on_both_backends!(
+    an_agent_with_no_inbox_open_is_offline,
+    |app: TestApp| async move {
+        let (mut agent, inbox) = app.agent_socket().await;
+        assert_eq!(inbox["online"], false);
+        agent
+            .send(json!({"type": "set_presence", "online": true}))
+            .await;
+        agent.until("presence", |f| f["online"] == true).await;
+        // A second tab sees the agent online; closing both leaves nobody to answer.
+        let (second, inbox) = app.agent_socket().await;
+        assert_eq!(inbox["online"], true);
+        drop(second);
+        drop(agent);
+        let topic = rapport_server::hub::Topic::Agent(app.agent.id.clone());
+        for _ in 0..200 {
+            if app.state.hub.subscriber_count(&topic) == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let (mut shopper, _) = app.new_shopper().await;
+        send(&mut shopper, "m1", "Anyone?").await;
+        let (_third, inbox) = app.agent_socket().await;
+        assert_eq!(
+            inbox["online"], false,
+            "presence does not outlive the agent's inboxes"
+        );
+        let conversation = &inbox["conversations"][0];
+        assert_eq!(
+            conversation["state"], "waiting",
+            "nobody took the chat while nobody was there"
+        );
+    }
+);

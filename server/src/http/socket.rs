@@ -2,7 +2,6 @@
 //! with an error frame (never a dropped connection), forward hub frames,
 //! heartbeat, and close politely on shutdown.
 
-use std::ops::ControlFlow;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
@@ -14,6 +13,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, interval, sleep};
 
 use crate::hub::{Frame, Subscriber};
+use crate::store::StoreError;
 
 /// Transport limit: frames above it end the connection (the protocol limit,
 /// [`MAX_FRAME_BYTES`], is checked in the loop and only earns an error frame).
@@ -32,13 +32,15 @@ pub trait Endpoint: Send {
     /// Whether the client has identified itself (widget: said hello).
     fn is_ready(&self) -> bool;
     fn error_frame(code: ErrorCode, message: String, client_id: Option<String>) -> Frame;
-    /// Handles one valid frame; frames for this client alone go in `replies`.
+    /// Handles one valid frame; frames for this client alone go in
+    /// `replies`. A store failure is logged and answered with an internal
+    /// error frame by the caller; the store left nothing half-written.
     fn handle(
         &mut self,
         request: Self::Request,
         subscriber: &Subscriber,
         replies: &mut Vec<Frame>,
-    ) -> impl std::future::Future<Output = ControlFlow<()>> + Send;
+    ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Parses a text frame, telling apart "not JSON", "unknown type" and "bad shape".
@@ -120,14 +122,20 @@ pub async fn drive<C: Endpoint>(
                     Message::Close(_) => break,
                     Message::Ping(_) | Message::Pong(_) => continue,
                 };
-                let flow = match decode::<C::Request>(text.as_str(), C::FRAME_TYPES) {
-                    Ok(request) => endpoint.handle(request, subscriber, &mut replies).await,
-                    Err((code, message)) => {
-                        replies.push(C::error_frame(code, message, None));
-                        ControlFlow::Continue(())
+                match decode::<C::Request>(text.as_str(), C::FRAME_TYPES) {
+                    Ok(request) => {
+                        if let Err(err) = endpoint.handle(request, subscriber, &mut replies).await {
+                            tracing::error!(%err, "socket frame failed");
+                            replies.push(C::error_frame(
+                                ErrorCode::Internal,
+                                "Something went wrong on our side; nothing was half-saved. Please retry.".into(),
+                                None,
+                            ));
+                        }
                     }
-                };
-                if flush(&mut socket, &mut replies).await.is_err() || flow.is_break() { break }
+                    Err((code, message)) => replies.push(C::error_frame(code, message, None)),
+                }
+                if flush(&mut socket, &mut replies).await.is_err() { break }
             }
             frame = outbox.recv() => {
                 let Some(frame) = frame else { break };

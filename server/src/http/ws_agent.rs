@@ -1,8 +1,6 @@
 //! The agent's socket: the inbox list live, presence, following a
 //! conversation (all events, notes included) and replying.
 
-use std::ops::ControlFlow;
-
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -228,8 +226,8 @@ impl Endpoint for AgentSocket {
         request: AgentRequest,
         subscriber: &Subscriber,
         replies: &mut Vec<Frame>,
-    ) -> ControlFlow<()> {
-        let outcome = match request {
+    ) -> Result<(), StoreError> {
+        match request {
             AgentRequest::Ping => {
                 replies.push(encode(&AgentFrame::Pong));
                 Ok(())
@@ -253,15 +251,6 @@ impl Endpoint for AgentSocket {
                 self.send(conversation_id, client_id, body, subscriber, replies)
                     .await
             }
-        };
-        if let Err(err) = outcome {
-            tracing::error!(%err, agent = %self.agent.id, "inbox frame failed");
-            replies.push(error(
-                ErrorCode::Internal,
-                "Something went wrong on our side; nothing was half-saved. Please retry.",
-                None,
-            ));
         }
-        ControlFlow::Continue(())
     }
 }

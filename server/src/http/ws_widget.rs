@@ -1,8 +1,6 @@
 //! The shopper's socket: hello (token or a new visitor), resume after a
 //! `seq`, send messages. It only ever carries shopper-visible events.
 
-use std::ops::ControlFlow;
-
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -76,8 +74,8 @@ impl Endpoint for WidgetSocket {
         request: WidgetRequest,
         subscriber: &Subscriber,
         replies: &mut Vec<Frame>,
-    ) -> ControlFlow<()> {
-        let outcome = match request {
+    ) -> Result<(), StoreError> {
+        match request {
             WidgetRequest::Ping => {
                 replies.push(encode(&WidgetFrame::Pong));
                 Ok(())
@@ -91,16 +89,7 @@ impl Endpoint for WidgetSocket {
                     .await
             }
             WidgetRequest::Send { client_id, body } => self.send(client_id, body, replies).await,
-        };
-        if let Err(err) = outcome {
-            tracing::error!(%err, site = %self.site.id, "widget frame failed");
-            replies.push(error(
-                ErrorCode::Internal,
-                "Something went wrong on our side; nothing was half-saved. Please retry.",
-                None,
-            ));
         }
-        ControlFlow::Continue(())
     }
 }
 
