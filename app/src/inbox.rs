@@ -305,6 +305,13 @@ fn Transcript(
         <main class="transcript">
             <Show when=move || state.with(|s| s.open.is_some())
                 fallback=|| view! { <p class="empty">"Pick a conversation on the left."</p> }>
+                <div class="transcript-actions">
+                    <button class="close-conversation" type="button" on:click=move |_| {
+                        if let Some(conversation_id) = state.with_untracked(|s| s.open.clone()) {
+                            send(&AgentRequest::Close { conversation_id });
+                        }
+                    }>"Close conversation"</button>
+                </div>
                 <ol class="events" aria-live="polite">
                     <For each=move || state.with(|s| s.events.clone()) key=|e| e.seq children=line.clone() />
                     <For each=move || state.with(|s| s.pending.clone()) key=|p| p.client_id.clone()

@@ -5,13 +5,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use protocol::AgentFrame;
+use protocol::{AgentFrame, ConversationState, WidgetFrame};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::fanout::{self, encode};
 use crate::hub::{Hub, Topic};
 use crate::matcher::{self, Candidate};
-use crate::store::{Agent, Store, StoreError, now_ms};
+use crate::store::{Agent, Conversation, Store, StoreError, now_ms};
 use std::sync::Arc;
 
 #[derive(Debug)]
@@ -161,50 +161,173 @@ impl State {
     }
 
     /// Hands out the account's waiting conversations, oldest first, while
-    /// anyone is available.
+    /// anyone has room; then tells each shopper still waiting where they
+    /// stand.
     async fn assign_waiting(&mut self, account_id: &str) -> Result<(), StoreError> {
-        let Some(agents) = self.accounts.get_mut(account_id) else {
-            return Ok(());
-        };
-        if !agents.values().any(Presence::available) {
-            return Ok(());
-        }
         let waiting = self.store.waiting_conversations(account_id).await?;
         if waiting.is_empty() {
             return Ok(());
         }
-        let mut loads: HashMap<String, i64> = self
+        let mut loads = self.loads(account_id).await?;
+        let mut still_waiting = Vec::new();
+        for conversation in waiting {
+            if !self.try_assign(&conversation, &mut loads).await? {
+                still_waiting.push(conversation);
+            }
+        }
+        self.publish_queue(account_id, &still_waiting).await
+    }
+
+    async fn loads(&self, account_id: &str) -> Result<HashMap<String, i64>, StoreError> {
+        Ok(self
             .store
             .agent_loads(account_id)
             .await?
             .into_iter()
-            .collect();
-        for conversation in waiting {
+            .collect())
+    }
+
+    /// Offers one conversation; returns whether it is no longer waiting.
+    async fn try_assign(
+        &mut self,
+        conversation: &Conversation,
+        loads: &mut HashMap<String, i64>,
+    ) -> Result<bool, StoreError> {
+        let returning_to = self
+            .store
+            .previous_agent_of_visitor(&conversation.visitor_id, &conversation.id)
+            .await?;
+        // The store may disagree with our view (another process assigned in
+        // the meantime); refresh and try again a few times.
+        for _ in 0..3 {
+            let Some(agents) = self.accounts.get(&conversation.account_id) else {
+                return Ok(false);
+            };
             let candidates: Vec<Candidate<'_>> = agents
                 .iter()
                 .filter(|(_, presence)| presence.available())
-                .map(|(id, presence)| Candidate {
-                    agent_id: id,
-                    open: loads.get(id).copied().unwrap_or(0),
-                    last_assigned_ms: presence.last_assigned_ms,
+                .filter_map(|(id, presence)| {
+                    let agent = presence.agent.as_ref()?;
+                    Some(Candidate {
+                        agent_id: id,
+                        open: loads.get(id).copied().unwrap_or(0),
+                        capacity: agent.capacity.unwrap_or(conversation.site_agent_capacity),
+                        last_assigned_ms: presence.last_assigned_ms,
+                    })
                 })
                 .collect();
-            let Some(chosen) = matcher::pick(&candidates).map(str::to_owned) else {
-                break;
+            let Some(chosen) = matcher::pick(&candidates, returning_to.as_deref()) else {
+                return Ok(false);
             };
-            let Some(agent) = agents.get(&chosen).and_then(|p| p.agent.clone()) else {
-                break;
+            let Some(agent) = agents.get(chosen).and_then(|p| p.agent.clone()) else {
+                return Ok(false);
             };
-            if let Some((event, conversation)) = self.store.assign(&conversation.id, &agent).await?
+            let capacity = agent.capacity.unwrap_or(conversation.site_agent_capacity);
+            match self
+                .store
+                .assign(&conversation.id, &agent, capacity)
+                .await?
             {
-                fanout::publish(&self.hub, &conversation, &[event]);
-                *loads.entry(chosen.clone()).or_default() += 1;
-                if let Some(presence) = agents.get_mut(&chosen) {
-                    presence.last_assigned_ms = now_ms();
+                Some((event, assigned)) => {
+                    fanout::publish(&self.hub, &assigned, &[event]);
+                    *loads.entry(agent.id.clone()).or_default() += 1;
+                    if let Some(presence) = self
+                        .accounts
+                        .get_mut(&conversation.account_id)
+                        .and_then(|agents| agents.get_mut(&agent.id))
+                    {
+                        presence.last_assigned_ms = now_ms();
+                    }
+                    tracing::info!(conversation = %assigned.id, agent = %agent.id, "assigned");
+                    return Ok(true);
                 }
-                tracing::info!(conversation = %conversation.id, agent = %chosen, "assigned");
+                None => {
+                    let now = self.store.conversation(&conversation.id).await?;
+                    if now.is_none_or(|c| c.state != ConversationState::Waiting) {
+                        return Ok(true);
+                    }
+                    *loads = self.loads(&conversation.account_id).await?;
+                }
             }
         }
+        Ok(false)
+    }
+
+    /// Tells every waiting shopper their place in line and, when there is
+    /// data to base it on, about how long it will take.
+    async fn publish_queue(
+        &self,
+        account_id: &str,
+        waiting: &[Conversation],
+    ) -> Result<(), StoreError> {
+        let Some(first) = waiting.first() else {
+            return Ok(());
+        };
+        let seats: i64 = self
+            .accounts
+            .get(account_id)
+            .map(|agents| {
+                agents
+                    .values()
+                    .filter(|p| p.available())
+                    .filter_map(|p| p.agent.as_ref())
+                    .map(|a| a.capacity.unwrap_or(first.site_agent_capacity))
+                    .sum()
+            })
+            .unwrap_or(0);
+        let handling_ms = self
+            .store
+            .recent_handling_ms(account_id, HANDLING_SAMPLE)
+            .await?;
+        for (index, conversation) in waiting.iter().enumerate() {
+            let position = u32::try_from(index + 1).unwrap_or(u32::MAX);
+            let frame = WidgetFrame::Queue {
+                position,
+                estimate_secs: estimate_wait_secs(position, seats, handling_ms),
+                agents_online: seats > 0,
+            };
+            self.hub.publish(
+                &Topic::Visitor(conversation.visitor_id.clone()),
+                encode(&frame),
+            );
+        }
         Ok(())
+    }
+}
+
+/// Closed conversations the wait estimate averages over.
+const HANDLING_SAMPLE: i64 = 20;
+
+/// With every seat taken, one frees about every `handling / seats`; the
+/// shopper at `position` waits for that many. No seats or no history: no
+/// estimate, rather than a made-up one.
+pub fn estimate_wait_secs(position: u32, seats: i64, handling_ms: Option<i64>) -> Option<u32> {
+    let handling_ms = handling_ms.filter(|&h| h > 0)?;
+    if seats <= 0 {
+        return None;
+    }
+    let wait_ms = i64::from(position).saturating_mul(handling_ms) / seats;
+    Some(u32::try_from(wait_ms / 1000).unwrap_or(u32::MAX).max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::estimate_wait_secs;
+
+    #[test]
+    fn estimates_only_from_data() {
+        assert_eq!(estimate_wait_secs(1, 2, None), None, "no history yet");
+        assert_eq!(
+            estimate_wait_secs(1, 0, Some(60_000)),
+            None,
+            "nobody online"
+        );
+        // Two seats, six-minute chats: one frees every three minutes.
+        assert_eq!(estimate_wait_secs(2, 2, Some(360_000)), Some(360));
+        assert_eq!(
+            estimate_wait_secs(1, 50, Some(10)),
+            Some(1),
+            "never says zero"
+        );
     }
 }

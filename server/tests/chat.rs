@@ -280,3 +280,52 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    closing_ends_the_chat_and_the_next_message_opens_a_new_one,
+    |app: TestApp| async move {
+        let (mut agent, _) = app.agent_socket().await;
+        agent
+            .send(json!({"type": "set_presence", "online": true}))
+            .await;
+        agent.until("presence", |_| true).await;
+        let (mut shopper, _) = app.new_shopper().await;
+        send(&mut shopper, "m1", "Where is my order?").await;
+        let assigned = shopper
+            .until("event", |f| f["event"]["body"]["assigned"].is_object())
+            .await;
+        let first = assigned["event"]["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        agent
+            .send(json!({"type": "close", "conversation_id": first}))
+            .await;
+        let closed = shopper
+            .until("event", |f| f["event"]["body"] == "closed")
+            .await;
+        assert_eq!(closed["event"]["seq"], 3);
+        let stored = app.store.conversation(&first).await.unwrap().unwrap();
+        assert_eq!(stored.state, protocol::ConversationState::Closed);
+        // Closing again changes nothing.
+        let before = app.counts().await;
+        agent
+            .send(json!({"type": "close", "conversation_id": first}))
+            .await;
+        agent.drain().await;
+        assert_eq!(app.counts().await, before);
+
+        // The shopper writes again: a new conversation, seqs from 1, and the
+        // agent's freed seat takes it at once.
+        shopper
+            .send(json!({"type": "send", "client_id": "m2", "body": "One more thing"}))
+            .await;
+        let ack = shopper.until("ack", |f| f["client_id"] == "m2").await;
+        assert_ne!(ack["conversation_id"], first.as_str());
+        assert_eq!(ack["seq"], 1);
+        shopper
+            .until("event", |f| f["event"]["body"]["assigned"].is_object())
+            .await;
+    }
+);

@@ -40,6 +40,34 @@ pub struct Chat {
     /// (client_id, body) sent but not yet acknowledged; resent on reconnect.
     pub unacked: Vec<(String, String)>,
     pub notice: Option<String>,
+    /// Where the shopper stands while waiting for an agent.
+    pub queue: Option<Queue>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Queue {
+    pub position: u32,
+    pub estimate_secs: Option<u32>,
+    pub agents_online: bool,
+}
+
+impl Queue {
+    /// What to tell the shopper, honestly.
+    pub fn describe(&self) -> String {
+        if !self.agents_online {
+            return "No agent is online right now. Leave your message here and we will answer as soon as someone is back."
+                .to_owned();
+        }
+        let place = format!("You are number {} in line", self.position);
+        match self.estimate_secs {
+            Some(secs) => {
+                let minutes = secs.div_ceil(60);
+                let unit = if minutes == 1 { "minute" } else { "minutes" };
+                format!("{place}, about {minutes} {unit}.")
+            }
+            None => format!("{place}. We cannot estimate the wait yet."),
+        }
+    }
 }
 
 /// What the caller should do after a frame.
@@ -89,6 +117,9 @@ impl Chat {
                     self.last_seq = 0;
                     self.conversation_id = conversation_id;
                 }
+                if state != Some(ConversationState::Waiting) {
+                    self.queue = None;
+                }
                 self.state = state;
                 self.notice = None;
                 Outcome::Welcomed
@@ -104,9 +135,10 @@ impl Chat {
             } => {
                 self.unacked.retain(|(id, _)| *id != client_id);
                 self.set_status(&client_id, Delivery::Stored);
-                if self.conversation_id.is_none() {
+                if self.conversation_id.as_deref() != Some(conversation_id.as_str()) {
                     self.conversation_id = Some(conversation_id);
-                    self.state.get_or_insert(ConversationState::Waiting);
+                    self.last_seq = 0;
+                    self.state = Some(ConversationState::Waiting);
                 }
                 Outcome::None
             }
@@ -135,18 +167,34 @@ impl Chat {
                 self.notice = Some(message);
                 Outcome::None
             }
+            WidgetFrame::Queue {
+                position,
+                estimate_secs,
+                agents_online,
+            } => {
+                self.queue = Some(Queue {
+                    position,
+                    estimate_secs,
+                    agents_online,
+                });
+                Outcome::None
+            }
             WidgetFrame::Pong => Outcome::None,
         }
     }
 
     fn apply_event(&mut self, event: Event) {
+        if self.conversation_id.as_deref() != Some(event.conversation_id.as_str()) {
+            // A new conversation after a closed one: its seqs start afresh.
+            // Earlier lines stay on screen as history.
+            self.conversation_id = Some(event.conversation_id.clone());
+            self.last_seq = 0;
+            self.state = Some(ConversationState::Waiting);
+        }
         if event.seq <= self.last_seq {
             return; // already shown (replay overlapping live delivery)
         }
         self.last_seq = event.seq;
-        if self.conversation_id.is_none() {
-            self.conversation_id = Some(event.conversation_id.clone());
-        }
         match event.body {
             EventBody::Message { text } => {
                 let mine = event.author == Author::Visitor;
@@ -180,6 +228,7 @@ impl Chat {
                     text: format!("{agent_name} joined the chat"),
                     status: Delivery::Stored,
                 });
+                self.queue = None;
                 self.state = Some(ConversationState::Assigned {
                     agent_id,
                     agent_name,
@@ -192,6 +241,7 @@ impl Chat {
                     text: "This chat has ended".to_owned(),
                     status: Delivery::Stored,
                 });
+                self.queue = None;
                 self.state = Some(ConversationState::Closed);
             }
             // Never sent to shoppers; ignore if it ever were.
@@ -266,6 +316,55 @@ mod tests {
             vec![("k1".to_owned(), "are you there?".to_owned())]
         );
         assert_eq!(chat.lines.len(), 1);
+    }
+
+    #[test]
+    fn a_new_conversation_after_a_closed_one_starts_its_seqs_afresh() {
+        let mut chat = Chat::default();
+        let agent = Author::Agent {
+            id: "a".into(),
+            name: "Ada".into(),
+        };
+        chat.apply(message(1, agent.clone(), "old", None));
+        chat.apply(message(2, agent.clone(), "bye", None));
+        let mut next = message(1, agent, "hello again", None);
+        if let WidgetFrame::Event { event } = &mut next {
+            event.conversation_id = "c2".into();
+        }
+        chat.apply(next);
+        assert_eq!(chat.conversation_id.as_deref(), Some("c2"));
+        assert_eq!(
+            chat.lines.len(),
+            3,
+            "the new conversation's first event is shown"
+        );
+        assert_eq!(chat.last_seq, 1);
+    }
+
+    #[test]
+    fn the_queue_is_described_honestly() {
+        let queue = |estimate_secs, agents_online| Queue {
+            position: 2,
+            estimate_secs,
+            agents_online,
+        };
+        assert_eq!(
+            queue(Some(150), true).describe(),
+            "You are number 2 in line, about 3 minutes."
+        );
+        assert_eq!(
+            queue(Some(30), true).describe(),
+            "You are number 2 in line, about 1 minute."
+        );
+        assert_eq!(
+            queue(None, true).describe(),
+            "You are number 2 in line. We cannot estimate the wait yet."
+        );
+        assert!(
+            queue(None, false)
+                .describe()
+                .starts_with("No agent is online")
+        );
     }
 
     #[test]

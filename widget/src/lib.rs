@@ -173,7 +173,10 @@ fn Panel(
                 }).collect_view())}
             </ol>
             <Show when=waiting>
-                <p class="rp-waiting" role="status">"Waiting for an agent… you will be connected as soon as one is free."</p>
+                <p class="rp-waiting" role="status">{move || chat.with(|c| c.queue.map_or_else(
+                    || "Waiting for an agent… you will be connected as soon as one is free.".to_owned(),
+                    |queue| queue.describe(),
+                ))}</p>
             </Show>
             <p class="rp-notice" role="alert">{move || chat.with(|c| c.notice.clone())}</p>
             <form class="rp-composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>

@@ -209,9 +209,33 @@ impl AgentSocket {
     }
 }
 
+impl AgentSocket {
+    async fn close(
+        &self,
+        conversation_id: String,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
+        if self.own_conversation(&conversation_id).await?.is_none() {
+            replies.push(error(ErrorCode::NotFound, "No such conversation.", None));
+            return Ok(());
+        }
+        if let Some((event, conversation)) = self
+            .state
+            .store
+            .close_conversation(&conversation_id, &self.agent)
+            .await?
+        {
+            fanout::publish(&self.state.hub, &conversation, &[event]);
+            // A seat is free: someone waiting may be served now.
+            self.state.dispatcher.waiting(&conversation.account_id);
+        }
+        Ok(())
+    }
+}
+
 impl Endpoint for AgentSocket {
     type Request = AgentRequest;
-    const FRAME_TYPES: &'static [&'static str] = &["set_presence", "open", "send", "ping"];
+    const FRAME_TYPES: &'static [&'static str] = &["set_presence", "open", "send", "close", "ping"];
 
     fn is_ready(&self) -> bool {
         true
@@ -251,6 +275,7 @@ impl Endpoint for AgentSocket {
                 self.send(conversation_id, client_id, body, subscriber, replies)
                     .await
             }
+            AgentRequest::Close { conversation_id } => self.close(conversation_id, replies).await,
         }
     }
 }

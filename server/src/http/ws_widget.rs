@@ -5,7 +5,9 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use protocol::{ErrorCode, Seq, WidgetFrame, WidgetRequest, check_body, is_valid_client_id};
+use protocol::{
+    ConversationState, ErrorCode, Seq, WidgetFrame, WidgetRequest, check_body, is_valid_client_id,
+};
 
 use super::error::ApiError;
 use super::socket::{self, Endpoint, TRANSPORT_MAX_BYTES};
@@ -147,6 +149,10 @@ impl WidgetSocket {
             state: conversation.as_ref().map(|c| c.state.clone()),
         }));
         if let Some(conversation) = conversation {
+            if conversation.state == ConversationState::Waiting {
+                // Tells this shopper (and the others waiting) where they stand.
+                self.state.dispatcher.waiting(&conversation.account_id);
+            }
             let mut after = if conversation_id.as_deref() == Some(conversation.id.as_str()) {
                 after_seq.max(0)
             } else {

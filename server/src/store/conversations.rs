@@ -24,6 +24,8 @@ pub struct Conversation {
     pub last_message: Option<String>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+    /// The site's default agent capacity.
+    pub site_agent_capacity: i64,
 }
 
 impl Conversation {
@@ -77,7 +79,7 @@ impl Posted {
 
 const CONVERSATION_SELECT: &str = "SELECT c.id, c.site_id, s.name AS site_name, s.account_id, \
      c.visitor_id, c.state, c.assigned_agent_id, a.name AS agent_name, c.last_seq, \
-     c.last_message, c.created_at, c.updated_at \
+     c.last_message, c.created_at, c.updated_at, s.agent_capacity \
      FROM conversations c JOIN sites s ON s.id = c.site_id \
      LEFT JOIN agents a ON a.id = c.assigned_agent_id";
 
@@ -112,6 +114,7 @@ fn conversation_from_row(row: &AnyRow) -> StoreResult<Conversation> {
         last_message: row.try_get("last_message")?,
         created_at_ms: row.try_get("created_at")?,
         updated_at_ms: row.try_get("updated_at")?,
+        site_agent_capacity: row.try_get("agent_capacity")?,
     })
 }
 
@@ -500,15 +503,75 @@ impl Store {
         })
     }
 
-    /// Assigns a waiting conversation to `agent`. Returns the stored
-    /// `assigned` event, or `None` if the conversation is no longer waiting
-    /// (someone else took it): the store, not the caller's memory, decides.
-    pub async fn assign(
+    /// Closes an open conversation on behalf of `agent`. Returns the stored
+    /// `closed` event, or `None` if it was already closed.
+    pub async fn close_conversation(
         &self,
         conversation_id: &str,
         agent: &Agent,
     ) -> StoreResult<Option<(Event, Conversation)>> {
         let mut tx = self.write.begin().await?;
+        let closed = sqlx::query(
+            "UPDATE conversations SET state = 'closed', closed_at = $2 WHERE id = $1 AND state <> 'closed'",
+        )
+        .bind(conversation_id)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        if closed.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let event = append_event(
+            &mut tx,
+            conversation_id,
+            Author::Agent {
+                id: agent.id.clone(),
+                name: agent.name.clone(),
+            },
+            Some(&agent.id),
+            EventBody::Closed,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        let conversation = self
+            .conversation(conversation_id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("conversation vanished".into()))?;
+        Ok(Some((event, conversation)))
+    }
+
+    /// Assigns a waiting conversation to `agent` if the agent holds fewer
+    /// than `capacity` open conversations. Returns the stored `assigned`
+    /// event, or `None` if the conversation is no longer waiting or the agent
+    /// is full: the store decides, so no two tasks or processes can put one
+    /// conversation in two hands or an agent over capacity.
+    pub async fn assign(
+        &self,
+        conversation_id: &str,
+        agent: &Agent,
+        capacity: i64,
+    ) -> StoreResult<Option<(Event, Conversation)>> {
+        let mut tx = self.write.begin().await?;
+        // Taking the agent's row first serialises assignments to this agent
+        // (a row lock on PostgreSQL, the single writer on SQLite), so the
+        // count below cannot be overtaken.
+        sqlx::query("UPDATE agents SET last_assigned_at = $2 WHERE id = $1")
+            .bind(&agent.id)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        let open: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM conversations WHERE assigned_agent_id = $1 AND state = 'assigned'",
+        )
+        .bind(&agent.id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if open >= capacity {
+            tx.rollback().await?;
+            return Ok(None);
+        }
         let Some(event) = assign_in(&mut tx, conversation_id, agent).await? else {
             tx.rollback().await?;
             return Ok(None);
@@ -519,6 +582,44 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::Corrupt("conversation vanished".into()))?;
         Ok(Some((event, conversation)))
+    }
+
+    /// The agent who most recently served this visitor in another conversation.
+    pub async fn previous_agent_of_visitor(
+        &self,
+        visitor_id: &str,
+        except_conversation: &str,
+    ) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT assigned_agent_id FROM conversations \
+             WHERE visitor_id = $1 AND id <> $2 AND assigned_agent_id IS NOT NULL \
+             ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(visitor_id)
+        .bind(except_conversation)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
+    /// Average time from assignment to close over the account's last
+    /// `sample` closed conversations, or `None` without any.
+    pub async fn recent_handling_ms(
+        &self,
+        account_id: &str,
+        sample: i64,
+    ) -> StoreResult<Option<i64>> {
+        let durations: Vec<i64> = sqlx::query_scalar(
+            "SELECT c.closed_at - c.assigned_at FROM conversations c JOIN sites s ON s.id = c.site_id \
+             WHERE s.account_id = $1 AND c.state = 'closed' \
+             AND c.assigned_at IS NOT NULL AND c.closed_at IS NOT NULL \
+             ORDER BY c.closed_at DESC LIMIT $2",
+        )
+        .bind(account_id)
+        .bind(sample)
+        .fetch_all(&self.read)
+        .await?;
+        let count = i64::try_from(durations.len()).unwrap_or(i64::MAX);
+        Ok((count > 0).then(|| durations.iter().sum::<i64>() / count))
     }
 
     pub async fn count_conversations(&self) -> StoreResult<i64> {
@@ -553,11 +654,12 @@ async fn assign_in(
     agent: &Agent,
 ) -> StoreResult<Option<Event>> {
     let taken = sqlx::query(
-        "UPDATE conversations SET state = 'assigned', assigned_agent_id = $2 \
+        "UPDATE conversations SET state = 'assigned', assigned_agent_id = $2, assigned_at = $3 \
          WHERE id = $1 AND state = 'waiting'",
     )
     .bind(conversation_id)
     .bind(&agent.id)
+    .bind(now_ms())
     .execute(&mut **tx)
     .await?;
     if taken.rows_affected() == 0 {

@@ -40,6 +40,8 @@ pub struct Agent {
     pub name: String,
     pub role: Role,
     pub password_hash: String,
+    /// Most open conversations at once; `None` means the site's default.
+    pub capacity: Option<i64>,
 }
 
 impl Agent {
@@ -75,10 +77,11 @@ fn agent_from_row(row: &AnyRow) -> StoreResult<Agent> {
         name: row.try_get("name")?,
         role,
         password_hash: row.try_get("password_hash")?,
+        capacity: row.try_get("capacity")?,
     })
 }
 
-const AGENT_COLUMNS: &str = "id, account_id, email, name, role, password_hash";
+const AGENT_COLUMNS: &str = "id, account_id, email, name, role, password_hash, capacity";
 
 impl Store {
     pub async fn create_account(&self, name: &str) -> StoreResult<String> {
@@ -198,6 +201,7 @@ impl Store {
             name: name.to_owned(),
             role,
             password_hash: password_hash.to_owned(),
+            capacity: None,
         };
         let inserted = sqlx::query(
             "INSERT INTO agents (id, account_id, email, name, role, password_hash, active, created_at) \
@@ -239,6 +243,30 @@ impl Store {
         .fetch_optional(&self.read)
         .await?;
         row.as_ref().map(agent_from_row).transpose()
+    }
+
+    /// Sets an agent's own capacity (`None`: the site's default).
+    pub async fn set_agent_capacity(
+        &self,
+        agent_id: &str,
+        capacity: Option<i64>,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE agents SET capacity = $2 WHERE id = $1")
+            .bind(agent_id)
+            .bind(capacity)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets how many open conversations an agent holds by default on this site.
+    pub async fn set_site_agent_capacity(&self, site_id: &str, capacity: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE sites SET agent_capacity = $2 WHERE id = $1")
+            .bind(site_id)
+            .bind(capacity)
+            .execute(&self.write)
+            .await?;
+        Ok(())
     }
 
     pub async fn count_agents(&self) -> StoreResult<i64> {

@@ -220,6 +220,15 @@ pub async fn add_agent(store: &Store, account: &str, email: &str, name: &str) ->
         .unwrap()
 }
 
+/// A `Drop` impl also makes closures capture a `TestApp` whole: with
+/// precise captures, a test body using only some fields would otherwise drop
+/// the rest (the temporary database folder) before the body runs.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
 /// A test WebSocket speaking JSON frames.
 pub struct Ws(pub WebSocketStream<MaybeTlsStream<TcpStream>>);
 

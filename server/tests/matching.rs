@@ -1,0 +1,210 @@
+//! Matching over real sockets and real databases: capacity, the queue a
+//! shopper sees, returning shoppers, and assignments racing from two
+//! database pools (as two server processes would).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{TestApp, Ws};
+use rapport_server::store::Store;
+use serde_json::{Value, json};
+
+async fn send(ws: &mut Ws, client_id: &str, body: &str) -> Value {
+    ws.send(json!({"type": "send", "client_id": client_id, "body": body}))
+        .await;
+    ws.until("ack", |f| f["client_id"] == client_id).await
+}
+
+async fn go_online(ws: &mut Ws) {
+    ws.send(json!({"type": "set_presence", "online": true}))
+        .await;
+    ws.until("presence", |f| f["online"] == true).await;
+}
+
+fn is_assigned(frame: &Value) -> bool {
+    frame["event"]["body"]["assigned"].is_object()
+}
+
+on_both_backends!(
+    capacity_holds_and_a_freed_seat_is_filled_at_once,
+    |app: TestApp| async move {
+        app.store
+            .set_agent_capacity(&app.agent.id, Some(1))
+            .await
+            .unwrap();
+        let (mut agent, _) = app.agent_socket().await;
+        go_online(&mut agent).await;
+
+        let (mut first, _) = app.new_shopper().await;
+        let first_id = send(&mut first, "a", "First!").await["conversation_id"].clone();
+        first.until("event", is_assigned).await;
+
+        let (mut second, _) = app.new_shopper().await;
+        send(&mut second, "b", "Second").await;
+        let queue = second.until("queue", |_| true).await;
+        assert_eq!(queue["position"], 1);
+        assert_eq!(queue["agents_online"], true);
+        assert_eq!(
+            queue["estimate_secs"],
+            Value::Null,
+            "no handling history yet"
+        );
+
+        agent
+            .send(json!({"type": "close", "conversation_id": first_id}))
+            .await;
+        let assigned = second.until("event", is_assigned).await;
+        assert_eq!(
+            assigned["event"]["body"]["assigned"]["agent_id"],
+            app.agent.id
+        );
+    }
+);
+
+on_both_backends!(
+    waiting_shoppers_see_their_place_in_line_move,
+    |app: TestApp| async move {
+        let mut shoppers = Vec::new();
+        for i in 0..3 {
+            let (mut shopper, _) = app.new_shopper().await;
+            send(&mut shopper, &format!("m{i}"), "Hello?").await;
+            let queue = shopper.until("queue", |_| true).await;
+            assert_eq!(queue["position"], i + 1);
+            assert_eq!(queue["agents_online"], false, "nobody is online yet");
+            shoppers.push(shopper);
+        }
+        app.store
+            .set_agent_capacity(&app.agent.id, Some(1))
+            .await
+            .unwrap();
+        let (mut agent, _) = app.agent_socket().await;
+        go_online(&mut agent).await;
+        // The oldest is served; the others move up.
+        shoppers[0].until("event", is_assigned).await;
+        for (i, shopper) in shoppers.iter_mut().enumerate().skip(1) {
+            let queue = shopper.until("queue", |f| f["agents_online"] == true).await;
+            assert_eq!(queue["position"], i, "one place further");
+        }
+    }
+);
+
+on_both_backends!(
+    a_returning_shopper_gets_the_agent_who_served_them,
+    |app: TestApp| async move {
+        let bob =
+            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
+        let bob_cookie = app.login(&bob.email).await;
+        let mut bob_ws = app.agent_socket_with(&bob_cookie).await.unwrap();
+        bob_ws.expect("inbox").await;
+        go_online(&mut bob_ws).await;
+
+        let (mut shopper, token) = app.new_shopper().await;
+        let first = send(&mut shopper, "a", "About my order").await["conversation_id"].clone();
+        shopper.until("event", is_assigned).await;
+        bob_ws
+            .send(json!({"type": "close", "conversation_id": first}))
+            .await;
+        shopper
+            .until("event", |f| f["event"]["body"] == "closed")
+            .await;
+
+        // Ada comes online with nothing to do; Bob still holds another chat.
+        let (mut other, _) = app.new_shopper().await;
+        send(&mut other, "o", "Someone else").await;
+        other.until("event", is_assigned).await;
+        let (mut ada, _) = app.agent_socket().await;
+        go_online(&mut ada).await;
+
+        let mut again = app.widget_socket().await;
+        again.send(json!({"type": "hello", "token": token})).await;
+        again.expect("welcome").await;
+        send(&mut again, "b", "Me again").await;
+        let assigned = again.until("event", is_assigned).await;
+        assert_eq!(
+            assigned["event"]["body"]["assigned"]["agent_name"], "Bob",
+            "back to the agent who knows them, though Ada is less loaded"
+        );
+    }
+);
+
+on_both_backends!(
+    racing_assignments_never_exceed_capacity_or_double_assign,
+    |app: TestApp| async move {
+        const SHOPPERS: usize = 24;
+        const CAPACITY: i64 = 3;
+        let bob =
+            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
+        let mut conversations = Vec::new();
+        for i in 0..SHOPPERS {
+            let visitor = app
+                .store
+                .create_visitor(&app.site.id, &format!("hash-{i}"))
+                .await
+                .unwrap();
+            let posted = app
+                .store
+                .post_visitor_message(
+                    &app.site.id,
+                    &visitor.id,
+                    rapport_server::store::NewMessage {
+                        client_id: "c",
+                        body: "hi",
+                    },
+                )
+                .await
+                .unwrap();
+            conversations.push(posted.conversation.id);
+        }
+        // A second, independent pool on the same database: another process.
+        let other_process = Store::connect(&app.database_url).await.unwrap();
+        // Every conversation is tried three times at once: for Ada from
+        // each process, and for Bob.
+        let mut tasks = Vec::new();
+        for conversation in &conversations {
+            for (store, agent) in [
+                (&app.store, &app.agent),
+                (&other_process, &app.agent),
+                (&other_process, &bob),
+            ] {
+                let (store, agent, conversation) =
+                    (store.clone(), agent.clone(), conversation.clone());
+                tasks.push(tokio::spawn(async move {
+                    store
+                        .assign(&conversation, &agent, CAPACITY)
+                        .await
+                        .unwrap()
+                        .is_some()
+                }));
+            }
+        }
+        let mut wins = 0;
+        for task in tasks {
+            wins += usize::from(task.await.unwrap());
+        }
+        let loads = app.store.agent_loads(&app.agent.account_id).await.unwrap();
+        let total: i64 = loads.iter().map(|(_, open)| open).sum();
+        assert_eq!(
+            total,
+            2 * CAPACITY,
+            "both agents filled exactly to capacity: {loads:?}"
+        );
+        assert!(loads.iter().all(|(_, open)| *open <= CAPACITY), "{loads:?}");
+        assert_eq!(
+            wins,
+            2 * usize::try_from(CAPACITY).unwrap(),
+            "one win per assigned conversation"
+        );
+        for conversation in &conversations {
+            let events = app.store.events_after(conversation, 0, 100).await.unwrap();
+            let assigned = events
+                .iter()
+                .filter(|e| matches!(e.body, protocol::EventBody::Assigned { .. }))
+                .count();
+            assert!(
+                assigned <= 1,
+                "conversation {conversation} assigned {assigned} times"
+            );
+        }
+        other_process.close().await;
+    }
+);
