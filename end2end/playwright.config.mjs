@@ -25,8 +25,14 @@ if (!existsSync(setupFile)) {
   execFileSync(bin, ['add-user', '--email', 'ada@shop.test', '--name', 'Ada', '--role', 'owner'], {
     env: { ...env, RAPPORT_NEW_PASSWORD: password },
   });
+  // A second agent who holds one conversation at a time, for the queue test.
+  execFileSync(bin, ['add-user', '--email', 'cy@shop.test', '--name', 'Cy', '--role', 'agent', '--capacity', '1'], {
+    env: { ...env, RAPPORT_NEW_PASSWORD: password },
+  });
   const site = JSON.parse(execFileSync(bin, ['add-site', '--name', 'Fixture shop', '--origin', shopUrl], { env }));
-  writeFileSync(setupFile, JSON.stringify({ baseUrl, shopUrl, siteKey: site.site_key, email: 'ada@shop.test', password }));
+  writeFileSync(setupFile, JSON.stringify({
+    baseUrl, shopUrl, siteKey: site.site_key, email: 'ada@shop.test', password, oneAtATime: 'cy@shop.test',
+  }));
 }
 
 export default defineConfig({

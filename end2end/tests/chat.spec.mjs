@@ -1,22 +1,7 @@
 // A shopper on a hostile shop page chats with an agent in the inbox, live
 // both ways, and finds the conversation again after a reload.
 import { test, expect } from '@playwright/test';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-
-const setup = JSON.parse(readFileSync(join(process.env.RAPPORT_E2E_STATE, 'setup.json'), 'utf8'));
-
-// Every browser context a test opens (a shopper's device, an agent's) is
-// closed after it, so no test sees another's open inbox.
-const contexts = [];
-async function newContext(browser) {
-  const context = await browser.newContext();
-  contexts.push(context);
-  return context;
-}
-test.afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
-});
+import { setup, newContext, signIn } from './helpers.mjs';
 
 /** Boxes and computed styles of the shop's own elements. */
 function pageFacts(page) {
@@ -61,11 +46,7 @@ test('a shopper and an agent chat live, and the chat survives a reload', async (
   const waiting = shopper.getByRole('status');
   await expect(waiting).toContainText('No agent is online right now');
 
-  const inbox = await (await newContext(browser)).newPage();
-  await inbox.goto(setup.baseUrl + '/app');
-  await inbox.getByLabel('Email').fill(setup.email);
-  await inbox.getByLabel('Password').fill(setup.password);
-  await inbox.getByRole('button', { name: 'Sign in' }).click();
+  const inbox = await signIn(browser, setup.email);
   const conversation = inbox.getByRole('button', { name: /Do you ship to Utrecht\?/ });
   await expect(conversation).toBeVisible();
   await expect(inbox.getByRole('heading', { name: /Waiting \(1\)/ })).toBeVisible();
@@ -122,11 +103,7 @@ test('the widget reconnects by itself and delivers what was typed meanwhile', as
   await message.press('Enter');
   await expect(transcript).toContainText('First line before the drop');
 
-  const inbox = await (await newContext(browser)).newPage();
-  await inbox.goto(setup.baseUrl + '/app');
-  await inbox.getByLabel('Email').fill(setup.email);
-  await inbox.getByLabel('Password').fill(setup.password);
-  await inbox.getByRole('button', { name: 'Sign in' }).click();
+  const inbox = await signIn(browser, setup.email);
   await inbox.getByRole('button', { name: /go online/ }).click();
   await inbox.getByRole('button', { name: /First line before the drop/ }).click();
   const events = inbox.locator('.events');

@@ -81,6 +81,9 @@ pub async fn add_user(config: &Config, args: AddUser) -> Result<(), StartError> 
         }
         other => other?,
     };
+    if args.capacity.is_some() {
+        store.set_agent_capacity(&agent.id, args.capacity).await?;
+    }
     let out =
         serde_json::json!({ "id": agent.id, "account_id": agent.account_id, "email": agent.email });
     writeln!(std::io::stdout(), "{out}")?;

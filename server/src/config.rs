@@ -43,6 +43,9 @@ pub struct AddUser {
     /// Create a new account with this name instead of joining the first one.
     #[arg(long)]
     pub new_account: Option<String>,
+    /// Most conversations this person holds at once (default: the site's).
+    #[arg(long, value_parser = clap::value_parser!(i64).range(0..=1000))]
+    pub capacity: Option<i64>,
 }
 
 #[derive(Debug, Args)]

@@ -1,0 +1,48 @@
+// A shopper who has to wait is told their place in line and about how long,
+// and is connected the moment an agent frees up, without reloading.
+import { test, expect } from '@playwright/test';
+import { setup, signIn, openShop } from './helpers.mjs';
+
+/** The agent opens the conversation whose last line is `text` and closes it. */
+async function closeConversation(inbox, text) {
+  await inbox.getByRole('button', { name: new RegExp(text) }).click();
+  await expect(inbox.locator('.events')).toContainText(text);
+  await inbox.getByRole('button', { name: 'Close conversation' }).click();
+  await expect(inbox.getByRole('button', { name: new RegExp(text) })).toHaveCount(0);
+}
+
+test('a waiting shopper sees their place in line and is connected when an agent frees up', async ({ browser }) => {
+  // Cy holds one conversation at a time.
+  const inbox = await signIn(browser, setup.oneAtATime);
+  await inbox.getByRole('button', { name: /go online/ }).click();
+
+  // One finished chat gives the estimate something to go on.
+  const earlier = await openShop(browser);
+  await earlier.say('Quick question about sizes');
+  await expect(earlier.transcript).toContainText('Cy joined the chat');
+  await closeConversation(inbox, 'Quick question about sizes');
+  await expect(earlier.transcript).toContainText('This chat has ended');
+
+  const first = await openShop(browser);
+  await first.say('I am first');
+  await expect(first.transcript).toContainText('Cy joined the chat');
+
+  const second = await openShop(browser);
+  await second.say('I am second');
+  await expect(second.status).toContainText('You are number 1 in line, about');
+
+  const third = await openShop(browser);
+  await third.say('I am third');
+  await expect(third.status).toContainText(/You are number 2 in line, about \d+ minutes?\./);
+
+  // Cy finishes with the first shopper: the second is connected, the third moves up.
+  await closeConversation(inbox, 'I am first');
+  await expect(second.transcript).toContainText('Cy joined the chat');
+  await expect(second.status).toBeHidden();
+  await expect(third.status).toContainText('You are number 1 in line');
+
+  await closeConversation(inbox, 'I am second');
+  await expect(third.transcript).toContainText('Cy joined the chat');
+  await expect(third.status).toBeHidden();
+  await third.page.screenshot({ path: 'test-results/queue-connected.png' });
+});
