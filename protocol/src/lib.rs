@@ -341,6 +341,19 @@ pub enum AgentRequest {
         client_id: String,
         body: String,
     },
+    /// An agent-only note on the conversation; never reaches the shopper.
+    Note {
+        conversation_id: String,
+        client_id: String,
+        body: String,
+    },
+    /// Hand an assigned conversation to another agent of the account, with
+    /// a note only agents see. The receiver sees the whole history.
+    HandOver {
+        conversation_id: String,
+        to_agent_id: String,
+        note: String,
+    },
     /// End the conversation; the shopper sees it ended, and a new message
     /// from them opens a new one. Closing a closed conversation does nothing.
     Close {

@@ -146,11 +146,13 @@ impl AgentSocket {
         Ok(())
     }
 
+    /// A reply to the shopper, or (`as_note`) a note only agents see.
     async fn send(
         &self,
         conversation_id: String,
         client_id: String,
         body: String,
+        as_note: bool,
         subscriber: &Subscriber,
         replies: &mut Vec<Frame>,
     ) -> Result<(), StoreError> {
@@ -178,12 +180,17 @@ impl AgentSocket {
             client_id: &client_id,
             body: &body,
         };
-        let posted = match self
-            .state
-            .store
-            .post_agent_message(&self.agent, &conversation_id, message)
-            .await
-        {
+        let store = &self.state.store;
+        let posted = if as_note {
+            store
+                .post_agent_note(&self.agent, &conversation_id, message)
+                .await
+        } else {
+            store
+                .post_agent_message(&self.agent, &conversation_id, message)
+                .await
+        };
+        let posted = match posted {
             Err(StoreError::Conflict(_)) => {
                 replies.push(error(
                     ErrorCode::BadRequest,
@@ -210,6 +217,66 @@ impl AgentSocket {
 }
 
 impl AgentSocket {
+    async fn hand_over(
+        &self,
+        conversation_id: String,
+        to_agent_id: String,
+        note: String,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
+        if let Err((code, message)) = check_body(&note) {
+            let message = if code == ErrorCode::EmptyBody {
+                "Say why you hand it over; the receiving agent sees this note.".to_owned()
+            } else {
+                message
+            };
+            replies.push(error(code, message, None));
+            return Ok(());
+        }
+        let Some(conversation) = self.own_conversation(&conversation_id).await? else {
+            replies.push(error(ErrorCode::NotFound, "No such conversation.", None));
+            return Ok(());
+        };
+        let receiver = self
+            .state
+            .store
+            .agent_by_id(&to_agent_id)
+            .await?
+            .filter(|a| a.account_id == self.agent.account_id);
+        let Some(receiver) = receiver else {
+            replies.push(error(ErrorCode::NotFound, "No such agent.", None));
+            return Ok(());
+        };
+        let capacity = receiver
+            .capacity
+            .unwrap_or(conversation.site_agent_capacity);
+        match self
+            .state
+            .store
+            .hand_over(&conversation.id, &self.agent, &receiver, capacity, note.trim())
+            .await
+        {
+            Ok(Some((events, conversation))) => {
+                fanout::publish(&self.state.hub, &conversation, &events);
+            }
+            Ok(None) => replies.push(error(
+                ErrorCode::BadRequest,
+                format!(
+                    "Only a conversation someone holds can be handed over, and not to {} who holds it.",
+                    receiver.name
+                ),
+                None,
+            )),
+            Err(StoreError::Conflict(_)) => replies.push(error(
+                ErrorCode::BadRequest,
+                format!("{} has no room for another conversation right now.", receiver.name),
+                None,
+            )),
+            Err(other) => return Err(other),
+        }
+        Ok(())
+    }
+
     async fn close(
         &self,
         conversation_id: String,
@@ -235,7 +302,15 @@ impl AgentSocket {
 
 impl Endpoint for AgentSocket {
     type Request = AgentRequest;
-    const FRAME_TYPES: &'static [&'static str] = &["set_presence", "open", "send", "close", "ping"];
+    const FRAME_TYPES: &'static [&'static str] = &[
+        "set_presence",
+        "open",
+        "send",
+        "note",
+        "hand_over",
+        "close",
+        "ping",
+    ];
 
     fn is_ready(&self) -> bool {
         true
@@ -272,7 +347,23 @@ impl Endpoint for AgentSocket {
                 client_id,
                 body,
             } => {
-                self.send(conversation_id, client_id, body, subscriber, replies)
+                self.send(conversation_id, client_id, body, false, subscriber, replies)
+                    .await
+            }
+            AgentRequest::Note {
+                conversation_id,
+                client_id,
+                body,
+            } => {
+                self.send(conversation_id, client_id, body, true, subscriber, replies)
+                    .await
+            }
+            AgentRequest::HandOver {
+                conversation_id,
+                to_agent_id,
+                note,
+            } => {
+                self.hand_over(conversation_id, to_agent_id, note, replies)
                     .await
             }
             AgentRequest::Close { conversation_id } => self.close(conversation_id, replies).await,

@@ -225,7 +225,7 @@ async fn append_event(
 }
 
 /// Where a message goes: a visitor's open conversation (opened on demand), or
-/// a given conversation for an agent.
+/// a given conversation for an agent, as a reply or as an agent-only note.
 enum Target<'a> {
     Visitor {
         site_id: &'a str,
@@ -234,6 +234,7 @@ enum Target<'a> {
     Agent {
         agent: &'a Agent,
         conversation_id: &'a str,
+        note: bool,
     },
 }
 
@@ -354,6 +355,27 @@ impl Store {
             Target::Agent {
                 agent,
                 conversation_id,
+                note: false,
+            },
+            &agent.id,
+            message,
+        )
+        .await
+    }
+
+    /// Appends an agent-only note (also on a closed conversation). Never
+    /// claims the conversation. Idempotent on `client_id`.
+    pub async fn post_agent_note(
+        &self,
+        agent: &Agent,
+        conversation_id: &str,
+        message: NewMessage<'_>,
+    ) -> StoreResult<Posted> {
+        self.post(
+            Target::Agent {
+                agent,
+                conversation_id,
+                note: true,
             },
             &agent.id,
             message,
@@ -453,6 +475,7 @@ impl Store {
             Target::Agent {
                 agent,
                 conversation_id,
+                note,
             } => {
                 let state: Option<String> =
                     sqlx::query_scalar("SELECT state FROM conversations WHERE id = $1")
@@ -461,8 +484,10 @@ impl Store {
                         .await?;
                 match state.as_deref() {
                     None => return Err(StoreError::Corrupt("no such conversation".into())),
-                    Some("closed") => return Err(StoreError::Conflict("conversation is closed")),
-                    Some("waiting") => {
+                    Some("closed") if !note => {
+                        return Err(StoreError::Conflict("conversation is closed"));
+                    }
+                    Some("waiting") if !note => {
                         if let Some(event) = assign_in(&mut tx, conversation_id, agent).await? {
                             new_events.push(event);
                         }
@@ -483,8 +508,13 @@ impl Store {
             &conversation_id,
             author,
             Some(sender_id),
-            EventBody::Message {
-                text: message.body.to_owned(),
+            match target {
+                Target::Agent { note: true, .. } => EventBody::Note {
+                    text: message.body.to_owned(),
+                },
+                _ => EventBody::Message {
+                    text: message.body.to_owned(),
+                },
             },
             Some(message.client_id),
         )
@@ -582,6 +612,85 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::Corrupt("conversation vanished".into()))?;
         Ok(Some((event, conversation)))
+    }
+
+    /// Hands an assigned conversation to `to` with a note from `by` that
+    /// only agents see. Fails with [`StoreError::Conflict`] if `to` has no
+    /// room; returns `None` if the conversation is not assigned to anyone.
+    pub async fn hand_over(
+        &self,
+        conversation_id: &str,
+        by: &Agent,
+        to: &Agent,
+        to_capacity: i64,
+        note: &str,
+    ) -> StoreResult<Option<(Vec<Event>, Conversation)>> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("UPDATE agents SET last_assigned_at = $2 WHERE id = $1")
+            .bind(&to.id)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        let open: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM conversations WHERE assigned_agent_id = $1 AND state = 'assigned'",
+        )
+        .bind(&to.id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if open >= to_capacity {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict("the receiving agent has no room"));
+        }
+        let moved = sqlx::query(
+            "UPDATE conversations SET assigned_agent_id = $2, assigned_at = $3 \
+             WHERE id = $1 AND state = 'assigned' AND assigned_agent_id <> $2",
+        )
+        .bind(conversation_id)
+        .bind(&to.id)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let by_author = Author::Agent {
+            id: by.id.clone(),
+            name: by.name.clone(),
+        };
+        let mut events = vec![
+            append_event(
+                &mut tx,
+                conversation_id,
+                by_author,
+                Some(&by.id),
+                EventBody::Note {
+                    text: format!("Handed over to {}: {note}", to.name),
+                },
+                None,
+            )
+            .await?,
+        ];
+        events.push(
+            append_event(
+                &mut tx,
+                conversation_id,
+                Author::System,
+                None,
+                EventBody::Assigned {
+                    agent_id: to.id.clone(),
+                    agent_name: to.name.clone(),
+                },
+                None,
+            )
+            .await?,
+        );
+        tx.commit().await?;
+        let conversation = self
+            .conversation(conversation_id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("conversation vanished".into()))?;
+        Ok(Some((events, conversation)))
     }
 
     /// The agent who most recently served this visitor in another conversation.

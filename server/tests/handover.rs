@@ -1,0 +1,198 @@
+//! Agent-only notes and handing a conversation over, on both backends.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{TestApp, Ws};
+use serde_json::{Value, json};
+
+/// An online agent (Ada) holding a new shopper's chat: (agent, shopper,
+/// conversation id, the shopper's visitor token).
+async fn online_agent_with_a_chat(app: &TestApp) -> (Ws, Ws, String, String) {
+    let (mut agent, _) = app.agent_socket().await;
+    agent
+        .send(json!({"type": "set_presence", "online": true}))
+        .await;
+    agent.until("presence", |_| true).await;
+    let (mut shopper, token) = app.new_shopper().await;
+    shopper
+        .send(json!({"type": "send", "client_id": "m1", "body": "I want a refund"}))
+        .await;
+    let assigned = shopper
+        .until("event", |f| f["event"]["body"]["assigned"].is_object())
+        .await;
+    let id = assigned["event"]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    agent
+        .send(json!({"type": "open", "conversation_id": id}))
+        .await;
+    (agent, shopper, id, token)
+}
+
+fn is_note(frame: &Value) -> bool {
+    frame["event"]["body"]["note"].is_object()
+}
+
+on_both_backends!(notes_never_reach_the_shopper, |app: TestApp| async move {
+    let (mut agent, mut shopper, id, _) = online_agent_with_a_chat(&app).await;
+    agent
+        .send(json!({"type": "note", "conversation_id": id, "client_id": "n1", "body": "Ordered twice last year; be kind"}))
+        .await;
+    agent.until("ack", |f| f["client_id"] == "n1").await;
+    let note = agent.until("event", is_note).await;
+    assert_eq!(
+        note["event"]["body"]["note"]["text"],
+        "Ordered twice last year; be kind"
+    );
+    agent
+        .send(
+            json!({"type": "send", "conversation_id": id, "client_id": "r1", "body": "Of course."}),
+        )
+        .await;
+    agent.until("ack", |f| f["client_id"] == "r1").await;
+
+    // Live: the shopper gets the reply and never the note.
+    let seen = shopper
+        .until("event", |f| {
+            f["event"]["body"]["message"]["text"] == "Of course."
+        })
+        .await;
+    assert_eq!(
+        seen["event"]["seq"], 4,
+        "the note took seq 3 on the agents' side"
+    );
+    assert!(shopper.drain().await.iter().all(|f| !is_note(f)));
+
+    let stored = app.store.events_after(&id, 0, 100).await.unwrap();
+    assert!(
+        stored
+            .iter()
+            .any(|e| matches!(e.body, protocol::EventBody::Note { .. }))
+    );
+});
+
+on_both_backends!(
+    a_replayed_conversation_leaves_notes_out,
+    |app: TestApp| async move {
+        let (mut agent, shopper, id, token) = online_agent_with_a_chat(&app).await;
+        agent
+            .send(
+                json!({"type": "note", "conversation_id": id, "client_id": "n1", "body": "secret"}),
+            )
+            .await;
+        agent.until("ack", |f| f["client_id"] == "n1").await;
+        drop(shopper);
+        // A reload: everything from the start, except the note.
+        let mut again = app.widget_socket().await;
+        again.send(json!({"type": "hello", "token": token})).await;
+        let welcome = again.expect("welcome").await;
+        assert_eq!(welcome["conversation_id"], id.as_str());
+        let replayed = again.drain().await;
+        assert_eq!(
+            replayed.len(),
+            2,
+            "the message and the assignment: {replayed:?}"
+        );
+        assert!(replayed.iter().all(|f| !is_note(f)));
+        assert!(!replayed.iter().any(|f| f.to_string().contains("secret")));
+    }
+);
+
+on_both_backends!(
+    handing_over_moves_the_chat_with_its_history_and_a_note,
+    |app: TestApp| async move {
+        let bob =
+            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
+        let bob_cookie = app.login(&bob.email).await;
+        let mut bob_ws = app.agent_socket_with(&bob_cookie).await.unwrap();
+        bob_ws.expect("inbox").await;
+        let (mut ada, mut shopper, id, _) = online_agent_with_a_chat(&app).await;
+
+        ada.send(
+            json!({"type": "hand_over", "conversation_id": id, "to_agent_id": bob.id, "note": ""}),
+        )
+        .await;
+        assert_eq!(ada.until("error", |_| true).await["code"], "empty_body");
+
+        ada.send(json!({"type": "hand_over", "conversation_id": id, "to_agent_id": bob.id, "note": "Refunds are Bob's"}))
+        .await;
+        // Bob's inbox now lists it as his.
+        let update = bob_ws
+            .until("conversation", |f| {
+                f["conversation"]["id"] == id.as_str()
+                    && f["conversation"]["state"]["assigned"]["agent_id"] == bob.id.as_str()
+            })
+            .await;
+        assert_eq!(
+            update["conversation"]["state"]["assigned"]["agent_name"],
+            "Bob"
+        );
+        // The shopper sees who took over, not why.
+        let joined = shopper
+            .until("event", |f| f["event"]["body"]["assigned"].is_object())
+            .await;
+        assert_eq!(joined["event"]["body"]["assigned"]["agent_name"], "Bob");
+        assert!(shopper.drain().await.iter().all(|f| !is_note(f)));
+        // Bob opens it: the whole history and the note.
+        bob_ws
+            .send(json!({"type": "open", "conversation_id": id}))
+            .await;
+        let mut texts = Vec::new();
+        for frame in bob_ws.drain().await {
+            if frame["type"] == "event" {
+                texts.push(frame["event"]["body"].to_string());
+            }
+        }
+        assert!(
+            texts.iter().any(|t| t.contains("I want a refund")),
+            "{texts:?}"
+        );
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("Handed over to Bob: Refunds are Bob's")),
+            "{texts:?}"
+        );
+    }
+);
+
+on_both_backends!(
+    handing_over_is_refused_without_room_or_outside_the_account,
+    |app: TestApp| async move {
+        let bob =
+            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
+        app.store
+            .set_agent_capacity(&bob.id, Some(0))
+            .await
+            .unwrap();
+        let other_account = app.store.create_account("Elsewhere").await.unwrap();
+        let mallory =
+            common::add_agent(&app.store, &other_account, "mallory@else.test", "Mallory").await;
+        let (mut ada, _shopper, id, _) = online_agent_with_a_chat(&app).await;
+        let before = app.counts().await;
+
+        ada.send(json!({"type": "hand_over", "conversation_id": id, "to_agent_id": bob.id, "note": "please"}))
+        .await;
+        let full = ada.until("error", |_| true).await;
+        assert!(
+            full["message"]
+                .as_str()
+                .unwrap()
+                .contains("Bob has no room"),
+            "{full}"
+        );
+
+        ada.send(json!({"type": "hand_over", "conversation_id": id, "to_agent_id": mallory.id, "note": "please"}))
+        .await;
+        assert_eq!(ada.until("error", |_| true).await["code"], "not_found");
+
+        assert_eq!(app.counts().await, before, "nothing stored");
+        let conversation = app.store.conversation(&id).await.unwrap().unwrap();
+        assert_eq!(
+            conversation.assigned_agent_id(),
+            Some(app.agent.id.as_str())
+        );
+    }
+);
