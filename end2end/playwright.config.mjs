@@ -61,6 +61,8 @@ export default defineConfig({
         RAPPORT_DATABASE_URL: databaseUrl,
         RAPPORT_ASSETS_DIR: process.env.RAPPORT_ASSETS_DIR,
         RAPPORT_LOG: 'warn',
+        // Tests close an agent's browser and expect them offline at once.
+        RAPPORT_OFFLINE_GRACE_SECS: '0',
       },
       reuseExistingServer: false,
       stdout: 'pipe',

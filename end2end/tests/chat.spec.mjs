@@ -78,6 +78,10 @@ test('a shopper and an agent chat live, and the chat survives a reload', async (
   }
   await shopper.screenshot({ path: 'test-results/shopper-after-reload.png' });
   await inbox.screenshot({ path: 'test-results/inbox.png' });
+
+  // Done: the agent closes the chat and the shopper is told.
+  await inbox.getByRole('button', { name: 'Close conversation' }).click();
+  await expect(transcript).toContainText('This chat has ended');
 });
 
 test('the widget reconnects by itself and delivers what was typed meanwhile', async ({ browser }) => {
@@ -122,4 +126,7 @@ test('the widget reconnects by itself and delivers what was typed meanwhile', as
   await reply.press('Enter');
   await expect(transcript).toContainText('Still here after your reconnect.');
   await expect(transcript.getByText('Typed while the connection was down')).toHaveCount(1);
+
+  await inbox.getByRole('button', { name: 'Close conversation' }).click();
+  await expect(transcript).toContainText('This chat has ended');
 });

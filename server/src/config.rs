@@ -80,6 +80,14 @@ pub struct Config {
     /// Folder with the built widget and inbox (`cargo xtask dist` writes it).
     #[arg(long, env = "RAPPORT_ASSETS_DIR", default_value = "dist")]
     pub assets_dir: PathBuf,
+    /// Seconds an assigned agent has to send a first reply before the
+    /// conversation is offered to someone else.
+    #[arg(long, env = "RAPPORT_REPLY_TIMEOUT_SECS", default_value_t = 120)]
+    pub reply_timeout_secs: u64,
+    /// Seconds an agent stays online after their last inbox tab closed (a
+    /// reload is not leaving); then their conversations go to others.
+    #[arg(long, env = "RAPPORT_OFFLINE_GRACE_SECS", default_value_t = 30)]
+    pub offline_grace_secs: u64,
     /// Log filter, e.g. info or rapport_server=debug.
     #[arg(long, env = "RAPPORT_LOG", default_value = "info")]
     pub log: String,
@@ -93,6 +101,8 @@ impl Config {
             database_url: database_url.to_owned(),
             public_url: "http://127.0.0.1:8080".to_owned(),
             assets_dir: PathBuf::from("dist"),
+            reply_timeout_secs: 120,
+            offline_grace_secs: 30,
             log: "info".to_owned(),
         }
     }

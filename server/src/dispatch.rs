@@ -4,9 +4,11 @@
 //! across processes too.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use protocol::{AgentFrame, ConversationState, WidgetFrame};
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
 use crate::fanout::{self, encode};
 use crate::hub::{Hub, Topic};
@@ -40,12 +42,26 @@ pub struct Dispatcher {
     commands: mpsc::UnboundedSender<Command>,
 }
 
+/// How long people get before the dispatcher acts for them.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadlines {
+    /// From assignment to the agent's first reply.
+    pub reply: Duration,
+    /// From an agent's last inbox closing to treating them as offline.
+    pub offline_grace: Duration,
+}
+
+/// How often deadlines are checked.
+const TICK: Duration = Duration::from_secs(1);
+
 #[derive(Debug, Default)]
 struct Presence {
     wants_online: bool,
     connections: HashSet<u64>,
     last_assigned_ms: i64,
     agent: Option<Agent>,
+    /// When the last inbox closed, while the agent still wants to be online.
+    left_at: Option<Instant>,
 }
 
 impl Presence {
@@ -57,22 +73,39 @@ impl Presence {
 struct State {
     store: Store,
     hub: Arc<Hub>,
+    deadlines: Deadlines,
     /// account id → agent id → presence
     accounts: HashMap<String, HashMap<String, Presence>>,
+    /// conversation id → agents who let it lapse; it is not offered to them again.
+    passed_over: HashMap<String, HashSet<String>>,
 }
 
 impl Dispatcher {
     /// Starts the task; it ends when every handle is dropped.
-    pub fn start(store: Store, hub: Arc<Hub>) -> Dispatcher {
+    pub fn start(store: Store, hub: Arc<Hub>, deadlines: Deadlines) -> Dispatcher {
         let (commands, mut queue) = mpsc::unbounded_channel();
         let mut state = State {
             store,
             hub,
+            deadlines,
             accounts: HashMap::new(),
+            passed_over: HashMap::new(),
         };
         tokio::spawn(async move {
-            while let Some(command) = queue.recv().await {
-                state.handle(command).await;
+            let mut tick = tokio::time::interval(TICK);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    command = queue.recv() => match command {
+                        Some(command) => state.handle(command).await,
+                        None => break,
+                    },
+                    _ = tick.tick() => {
+                        if let Err(err) = state.enforce_deadlines().await {
+                            tracing::error!(%err, "checking deadlines failed");
+                        }
+                    }
+                }
             }
         });
         Dispatcher { commands }
@@ -121,16 +154,21 @@ impl State {
             } => {
                 let presence = self.presence(&agent);
                 presence.connections.insert(connection);
+                presence.left_at = None;
                 let _ = reply.send(presence.wants_online);
                 agent.account_id
             }
             Command::Disconnected { agent, connection } => {
                 let presence = self.presence(&agent);
                 presence.connections.remove(&connection);
-                // No inbox open, no one to answer: offline. An inbox that
-                // reconnects says again that its agent wants to be online.
-                if presence.connections.is_empty() {
-                    presence.wants_online = false;
+                // Without an inbox open nobody answers; after the grace
+                // period (a reload is not leaving) the agent is offline and
+                // their conversations go to others. See `enforce_deadlines`.
+                if presence.connections.is_empty() && presence.wants_online {
+                    presence.left_at = Some(Instant::now());
+                }
+                if let Err(err) = self.enforce_deadlines().await {
+                    tracing::error!(%err, "checking deadlines failed");
                 }
                 return;
             }
@@ -146,6 +184,85 @@ impl State {
         };
         if let Err(err) = self.assign_waiting(&account_id).await {
             tracing::error!(%err, account_id, "assigning waiting conversations failed");
+        }
+    }
+
+    /// Agents gone longer than the grace period go offline and their
+    /// conversations back to the queue; so do conversations whose agent has
+    /// not replied in time. Both agents see why in an agent-only note.
+    async fn enforce_deadlines(&mut self) -> Result<(), StoreError> {
+        let grace = self.deadlines.offline_grace;
+        let mut gone = Vec::new();
+        for agents in self.accounts.values_mut() {
+            for presence in agents.values_mut() {
+                if presence.left_at.is_some_and(|left| left.elapsed() >= grace) {
+                    presence.left_at = None;
+                    presence.wants_online = false;
+                    if let Some(agent) = presence.agent.clone() {
+                        gone.push(agent);
+                    }
+                }
+            }
+        }
+        let mut accounts = HashSet::new();
+        for agent in gone {
+            tracing::info!(agent = %agent.id, "offline after the grace period");
+            for conversation_id in self.store.conversations_held_by(&agent.id).await? {
+                let reason = format!(
+                    "{} went offline; offered to the next available agent.",
+                    agent.name
+                );
+                self.requeue(&conversation_id, &agent.id, &reason).await?;
+            }
+            accounts.insert(agent.account_id);
+        }
+        let reply_ms = i64::try_from(self.deadlines.reply.as_millis()).unwrap_or(i64::MAX);
+        for (conversation_id, agent_id, account_id) in self
+            .store
+            .unanswered_since(now_ms().saturating_sub(reply_ms))
+            .await?
+        {
+            let name = self
+                .accounts
+                .get(&account_id)
+                .and_then(|agents| agents.get(&agent_id))
+                .and_then(|p| p.agent.as_ref())
+                .map_or_else(|| "The assigned agent".to_owned(), |a| a.name.clone());
+            let reason = format!(
+                "{name} did not reply within {}; offered to the next available agent.",
+                describe(self.deadlines.reply)
+            );
+            if self.requeue(&conversation_id, &agent_id, &reason).await? {
+                self.passed_over
+                    .entry(conversation_id)
+                    .or_default()
+                    .insert(agent_id);
+            }
+            accounts.insert(account_id);
+        }
+        for account_id in accounts {
+            self.assign_waiting(&account_id).await?;
+        }
+        Ok(())
+    }
+
+    async fn requeue(
+        &self,
+        conversation_id: &str,
+        agent_id: &str,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        match self
+            .store
+            .requeue(conversation_id, agent_id, reason)
+            .await?
+        {
+            Some((event, conversation)) => {
+                tracing::info!(conversation = %conversation_id, agent = %agent_id, reason, "requeued");
+                fanout::publish(&self.hub, &conversation, &[event]);
+                Ok(true)
+            }
+            None => Ok(false),
         }
     }
 
@@ -203,9 +320,11 @@ impl State {
             let Some(agents) = self.accounts.get(&conversation.account_id) else {
                 return Ok(false);
             };
+            let passed_over = self.passed_over.get(&conversation.id);
             let candidates: Vec<Candidate<'_>> = agents
                 .iter()
                 .filter(|(_, presence)| presence.available())
+                .filter(|(id, _)| passed_over.is_none_or(|skip| !skip.contains(*id)))
                 .filter_map(|(id, presence)| {
                     let agent = presence.agent.as_ref()?;
                     Some(Candidate {
@@ -229,6 +348,7 @@ impl State {
                 .await?
             {
                 Some((event, assigned)) => {
+                    self.passed_over.remove(&assigned.id);
                     fanout::publish(&self.hub, &assigned, &[event]);
                     *loads.entry(agent.id.clone()).or_default() += 1;
                     if let Some(presence) = self
@@ -292,6 +412,18 @@ impl State {
             );
         }
         Ok(())
+    }
+}
+
+/// "2 minutes", "90 seconds": a deadline as people say it.
+fn describe(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    if secs >= 120 && secs.is_multiple_of(60) {
+        format!("{} minutes", secs / 60)
+    } else if secs == 1 {
+        "1 second".to_owned()
+    } else {
+        format!("{secs} seconds")
     }
 }
 

@@ -172,6 +172,8 @@ impl Chat {
                 estimate_secs,
                 agents_online,
             } => {
+                // Also after an agent let the chat lapse: waiting again.
+                self.state = Some(ConversationState::Waiting);
                 self.queue = Some(Queue {
                     position,
                     estimate_secs,

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use crate::config::Config;
-use crate::dispatch::Dispatcher;
+use std::time::Duration;
+
+use crate::dispatch::{Deadlines, Dispatcher};
 use crate::hub::Hub;
 use crate::store::Store;
 
@@ -23,7 +25,11 @@ impl AppState {
     /// Wires the parts together; `shutdown` tells open sockets to close.
     pub fn new(store: Store, config: Config, shutdown: watch::Receiver<bool>) -> AppState {
         let hub = Arc::new(Hub::new());
-        let dispatcher = Dispatcher::start(store.clone(), hub.clone());
+        let deadlines = Deadlines {
+            reply: Duration::from_secs(config.reply_timeout_secs),
+            offline_grace: Duration::from_secs(config.offline_grace_secs),
+        };
+        let dispatcher = Dispatcher::start(store.clone(), hub.clone(), deadlines);
         AppState {
             store,
             hub,

@@ -693,6 +693,85 @@ impl Store {
         Ok(Some((events, conversation)))
     }
 
+    /// Takes an assigned conversation back from `agent_id` into the queue,
+    /// with an agent-only note saying why. `None` if it is no longer theirs.
+    pub async fn requeue(
+        &self,
+        conversation_id: &str,
+        agent_id: &str,
+        reason: &str,
+    ) -> StoreResult<Option<(Event, Conversation)>> {
+        let mut tx = self.write.begin().await?;
+        let taken = sqlx::query(
+            "UPDATE conversations SET state = 'waiting', assigned_agent_id = NULL, assigned_at = NULL \
+             WHERE id = $1 AND state = 'assigned' AND assigned_agent_id = $2",
+        )
+        .bind(conversation_id)
+        .bind(agent_id)
+        .execute(&mut *tx)
+        .await?;
+        if taken.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let event = append_event(
+            &mut tx,
+            conversation_id,
+            Author::System,
+            None,
+            EventBody::Note {
+                text: reason.to_owned(),
+            },
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        let conversation = self
+            .conversation(conversation_id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("conversation vanished".into()))?;
+        Ok(Some((event, conversation)))
+    }
+
+    /// Conversations assigned before `assigned_before` (Unix ms) whose agent
+    /// has not sent a message since: (conversation, agent, account).
+    pub async fn unanswered_since(
+        &self,
+        assigned_before: i64,
+    ) -> StoreResult<Vec<(String, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.assigned_agent_id, s.account_id FROM conversations c \
+             JOIN sites s ON s.id = c.site_id \
+             WHERE c.state = 'assigned' AND c.assigned_at IS NOT NULL AND c.assigned_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM events e WHERE e.conversation_id = c.id \
+               AND e.kind = 'message' AND e.author_kind = 'agent' AND e.created_at >= c.assigned_at) \
+             ORDER BY c.assigned_at LIMIT 100",
+        )
+        .bind(assigned_before)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("id")?,
+                    row.try_get::<Option<String>, _>("assigned_agent_id")?
+                        .unwrap_or_default(),
+                    row.try_get("account_id")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Ids of the conversations an agent holds.
+    pub async fn conversations_held_by(&self, agent_id: &str) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM conversations WHERE assigned_agent_id = $1 AND state = 'assigned' ORDER BY assigned_at",
+        )
+        .bind(agent_id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
     /// The agent who most recently served this visitor in another conversation.
     pub async fn previous_agent_of_visitor(
         &self,

@@ -52,6 +52,32 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Like `on_both_backends!`, with the server's configuration adjusted.
+#[macro_export]
+macro_rules! on_both_backends_with {
+    ($name:ident, $configure:expr, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) =
+                    common::TestApp::start_with(common::Backend::Sqlite, $configure).await
+                {
+                    ($body)(app).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) =
+                    common::TestApp::start_with(common::Backend::Postgres, $configure).await
+                {
+                    ($body)(app).await;
+                }
+            }
+        }
+    };
+}
+
 /// A fresh, empty database URL for `backend`, or `None` (loudly) if
 /// PostgreSQL is not configured.
 pub async fn fresh_database(backend: Backend) -> Option<(String, Option<tempfile::TempDir>)> {
@@ -94,8 +120,17 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// A server with one account, a site allowing [`SHOP_ORIGIN`] and one agent.
+    /// A server with one account, a site allowing [`SHOP_ORIGIN`] and one
+    /// agent, who goes offline the moment their last inbox closes.
     pub async fn start(backend: Backend) -> Option<TestApp> {
+        TestApp::start_with(backend, |config| config.offline_grace_secs = 0).await
+    }
+
+    /// Like [`TestApp::start`], with the configuration adjusted first.
+    pub async fn start_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut Config),
+    ) -> Option<TestApp> {
         let (database_url, dir) = fresh_database(backend).await?;
         let store = Store::connect(&database_url).await.unwrap();
         let account = store.create_account("Test shop").await.unwrap();
@@ -105,7 +140,9 @@ impl TestApp {
             .unwrap();
         let agent = add_agent(&store, &account, "ada@shop.test", "Ada").await;
         let (stop, stopped) = watch::channel(false);
-        let state = AppState::new(store.clone(), Config::for_database(&database_url), stopped);
+        let mut config = Config::for_database(&database_url);
+        configure(&mut config);
+        let state = AppState::new(store.clone(), config, stopped);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = router(state.clone());

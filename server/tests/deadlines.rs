@@ -1,0 +1,148 @@
+//! No chat left hanging: a conversation moves on when its agent does not
+//! reply in time or goes offline, and both agents can see why.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{TestApp, Ws};
+use rapport_server::config::Config;
+use serde_json::{Value, json};
+
+fn is_assigned(frame: &Value) -> bool {
+    frame["event"]["body"]["assigned"].is_object()
+}
+
+async fn online(app: &TestApp, email: &str) -> Ws {
+    let cookie = app.login(email).await;
+    let mut ws = app.agent_socket_with(&cookie).await.unwrap();
+    ws.expect("inbox").await;
+    ws.send(json!({"type": "set_presence", "online": true}))
+        .await;
+    ws.until("presence", |f| f["online"] == true).await;
+    ws
+}
+
+/// A shopper who has written and been assigned: (socket, conversation id, agent name).
+async fn assigned_shopper(app: &TestApp) -> (Ws, String, String) {
+    let (mut shopper, _) = app.new_shopper().await;
+    shopper
+        .send(json!({"type": "send", "client_id": "m1", "body": "Hello, anyone?"}))
+        .await;
+    let assigned = shopper.until("event", is_assigned).await;
+    let id = assigned["event"]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let name = assigned["event"]["body"]["assigned"]["agent_name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (shopper, id, name)
+}
+
+fn quick_replies(config: &mut Config) {
+    config.reply_timeout_secs = 1;
+    config.offline_grace_secs = 0;
+}
+
+on_both_backends_with!(
+    an_unanswered_chat_goes_to_the_next_agent,
+    quick_replies,
+    |app: TestApp| async move {
+        let bob =
+            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
+        let mut ada = online(&app, &app.agent.email).await;
+        let mut bob_ws = online(&app, &bob.email).await;
+        let (mut shopper, id, first) = assigned_shopper(&app).await;
+        let next = if first == "Ada" { "Bob" } else { "Ada" };
+
+        // Nobody replies: within a couple of seconds the other agent has it.
+        let again = shopper.until("event", is_assigned).await;
+        assert_eq!(again["event"]["body"]["assigned"]["agent_name"], next);
+        let holder = if next == "Bob" { &mut bob_ws } else { &mut ada };
+        holder
+            .send(json!({"type": "open", "conversation_id": id}))
+            .await;
+        let note = holder
+            .until("event", |f| f["event"]["body"]["note"].is_object())
+            .await;
+        let why = note["event"]["body"]["note"]["text"].as_str().unwrap();
+        assert!(
+            why.contains(&format!("{first} did not reply within 1 second")),
+            "{why}"
+        );
+        // The shopper saw who took over, never why.
+        assert!(
+            shopper
+                .drain()
+                .await
+                .iter()
+                .all(|f| !f["event"]["body"]["note"].is_object())
+        );
+    }
+);
+
+on_both_backends_with!(
+    a_chat_answered_in_time_stays_put,
+    quick_replies,
+    |app: TestApp| async move {
+        let mut ada = online(&app, &app.agent.email).await;
+        let (_shopper, id, name) = assigned_shopper(&app).await;
+        assert_eq!(name, "Ada");
+        ada.send(json!({"type": "send", "conversation_id": id, "client_id": "r1", "body": "Hi!"}))
+            .await;
+        ada.until("ack", |_| true).await;
+        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+        let conversation = app.store.conversation(&id).await.unwrap().unwrap();
+        assert_eq!(
+            conversation.assigned_agent_id(),
+            Some(app.agent.id.as_str())
+        );
+    }
+);
+
+on_both_backends_with!(
+    an_agent_who_leaves_hands_their_chats_on_after_the_grace_period,
+    |config: &mut Config| config.offline_grace_secs = 2,
+    |app: TestApp| async move {
+        let bob =
+            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
+        app.store
+            .set_agent_capacity(&bob.id, Some(0))
+            .await
+            .unwrap();
+        let ada = online(&app, &app.agent.email).await;
+        let (mut shopper, id, name) = assigned_shopper(&app).await;
+        assert_eq!(name, "Ada");
+
+        // A reload: gone and back within the grace period changes nothing.
+        drop(ada);
+        let (_back, inbox) = app.agent_socket().await;
+        assert_eq!(inbox["online"], true, "still online after a reload");
+        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+        let conversation = app.store.conversation(&id).await.unwrap().unwrap();
+        assert_eq!(
+            conversation.assigned_agent_id(),
+            Some(app.agent.id.as_str())
+        );
+        drop(_back);
+
+        // Gone for good: after the grace period Bob (now with room) takes over.
+        app.store.set_agent_capacity(&bob.id, None).await.unwrap();
+        let mut bob_ws = online(&app, &bob.email).await;
+        let again = shopper.until("event", is_assigned).await;
+        assert_eq!(again["event"]["body"]["assigned"]["agent_name"], "Bob");
+        bob_ws
+            .send(json!({"type": "open", "conversation_id": id}))
+            .await;
+        let note = bob_ws
+            .until("event", |f| f["event"]["body"]["note"].is_object())
+            .await;
+        assert!(
+            note["event"]["body"]["note"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("Ada went offline")
+        );
+    }
+);
