@@ -428,6 +428,19 @@ pub struct AgentProfile {
     pub role: Role,
 }
 
+/// A colleague as the inbox shows them: `GET /api/agents`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TeamMember {
+    pub id: String,
+    pub name: String,
+    /// Online and with an inbox open.
+    pub online: bool,
+    /// Conversations they hold now.
+    pub open: i64,
+    /// Their own cap, if set (otherwise each site's default applies).
+    pub capacity: Option<i64>,
+}
+
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct LoginRequest {
     pub email: String,

@@ -34,6 +34,10 @@ enum Command {
     Waiting {
         account_id: String,
     },
+    Available {
+        account_id: String,
+        reply: oneshot::Sender<HashSet<String>>,
+    },
 }
 
 /// Handle to the dispatcher task. Cheap to clone.
@@ -136,6 +140,16 @@ impl Dispatcher {
         });
     }
 
+    /// Ids of the account's agents who are online with an inbox open.
+    pub async fn available_agents(&self, account_id: &str) -> HashSet<String> {
+        let (reply, answer) = oneshot::channel();
+        let _ = self.commands.send(Command::Available {
+            account_id: account_id.to_owned(),
+            reply,
+        });
+        answer.await.unwrap_or_default()
+    }
+
     /// A conversation of this account is waiting: try to hand it out.
     pub fn waiting(&self, account_id: &str) {
         let _ = self.commands.send(Command::Waiting {
@@ -181,6 +195,21 @@ impl State {
                 agent.account_id
             }
             Command::Waiting { account_id } => account_id,
+            Command::Available { account_id, reply } => {
+                let available = self
+                    .accounts
+                    .get(&account_id)
+                    .map(|agents| {
+                        agents
+                            .iter()
+                            .filter(|(_, p)| p.available())
+                            .map(|(id, _)| id.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let _ = reply.send(available);
+                return;
+            }
         };
         if let Err(err) = self.assign_waiting(&account_id).await {
             tracing::error!(%err, account_id, "assigning waiting conversations failed");

@@ -186,6 +186,7 @@ on_both_backends!(inbox_requests_need_a_session, |app: TestApp| async move {
     let client = reqwest::Client::new();
     for path in [
         "/api/me",
+        "/api/agents",
         "/api/conversations",
         "/api/conversations/x/events",
     ] {

@@ -208,3 +208,42 @@ on_both_backends!(
         other_process.close().await;
     }
 );
+
+on_both_backends!(
+    the_roster_shows_who_is_online_and_how_loaded,
+    |app: TestApp| async move {
+        let bob =
+            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
+        app.store
+            .set_agent_capacity(&bob.id, Some(2))
+            .await
+            .unwrap();
+        let elsewhere = app.store.create_account("Elsewhere").await.unwrap();
+        common::add_agent(&app.store, &elsewhere, "eve@else.test", "Eve").await;
+        let (mut ada, _) = app.agent_socket().await;
+        go_online(&mut ada).await;
+        let (mut shopper, _) = app.new_shopper().await;
+        send(&mut shopper, "a", "Hi").await;
+        shopper.until("event", is_assigned).await;
+
+        let cookie = app.login(&bob.email).await;
+        let roster: Value = reqwest::Client::new()
+            .get(app.url("/api/agents"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let people = roster.as_array().unwrap();
+        assert_eq!(people.len(), 2, "only this account's agents: {roster}");
+        let ada_row = people.iter().find(|p| p["name"] == "Ada").unwrap();
+        assert_eq!(ada_row["online"], true);
+        assert_eq!(ada_row["open"], 1);
+        let bob_row = people.iter().find(|p| p["name"] == "Bob").unwrap();
+        assert_eq!(bob_row["online"], false);
+        assert_eq!(bob_row["open"], 0);
+        assert_eq!(bob_row["capacity"], 2);
+    }
+);

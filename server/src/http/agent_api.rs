@@ -4,7 +4,9 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use protocol::{AgentProfile, ConversationSummary, ErrorCode, Event, LoginRequest, Seq};
+use protocol::{
+    AgentProfile, ConversationSummary, ErrorCode, Event, LoginRequest, Seq, TeamMember,
+};
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -97,6 +99,34 @@ pub async fn conversations(
     let agent = current_agent(&state, &session).await?;
     let list = state.store.inbox(&agent, INBOX_LIMIT).await?;
     Ok(Json(list.iter().map(Conversation::summary).collect()))
+}
+
+/// `GET /api/agents`: colleagues, who is online, and how loaded they are.
+pub async fn agents(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Vec<TeamMember>>, ApiError> {
+    let me = current_agent(&state, &session).await?;
+    let agents = state.store.agents_of_account(&me.account_id).await?;
+    let loads: std::collections::HashMap<String, i64> = state
+        .store
+        .agent_loads(&me.account_id)
+        .await?
+        .into_iter()
+        .collect();
+    let online = state.dispatcher.available_agents(&me.account_id).await;
+    Ok(Json(
+        agents
+            .into_iter()
+            .map(|agent| TeamMember {
+                online: online.contains(&agent.id),
+                open: loads.get(&agent.id).copied().unwrap_or(0),
+                capacity: agent.capacity,
+                id: agent.id,
+                name: agent.name,
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Deserialize)]

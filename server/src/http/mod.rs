@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/login", post(agent_api::login))
         .route("/api/auth/logout", post(agent_api::logout))
         .route("/api/me", get(agent_api::me))
+        .route("/api/agents", get(agent_api::agents))
         .route("/api/conversations", get(agent_api::conversations))
         .route("/api/conversations/{id}/events", get(agent_api::events))
         .route("/ws/agent", get(ws_agent::upgrade))

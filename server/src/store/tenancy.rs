@@ -269,6 +269,17 @@ impl Store {
         Ok(())
     }
 
+    /// The account's active agents, by name.
+    pub async fn agents_of_account(&self, account_id: &str) -> StoreResult<Vec<Agent>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {AGENT_COLUMNS} FROM agents WHERE account_id = $1 AND active = TRUE ORDER BY name, id"
+        ))
+        .bind(account_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(agent_from_row).collect()
+    }
+
     pub async fn count_agents(&self) -> StoreResult<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM agents")
             .fetch_one(&self.read)
