@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::{
     AgentFrame, AgentProfile, AgentRequest, Author, ConversationState, ConversationSummary, Event,
-    EventBody,
+    EventBody, TeamMember,
 };
 
 const ONLINE_KEY: &str = "rapport:inbox:online";
@@ -26,12 +26,38 @@ fn socket_url() -> String {
     format!("{}://{host}/ws/agent", if secure { "wss" } else { "ws" })
 }
 
-/// A reply typed here, until the server confirms it.
+/// A reply or note typed here, until the server confirms it.
 #[derive(Clone, Debug, PartialEq)]
 struct Pending {
     client_id: String,
     conversation_id: String,
     body: String,
+    note: bool,
+}
+
+impl Pending {
+    fn request(self) -> AgentRequest {
+        if self.note {
+            AgentRequest::Note {
+                conversation_id: self.conversation_id,
+                client_id: self.client_id,
+                body: self.body,
+            }
+        } else {
+            AgentRequest::Send {
+                conversation_id: self.conversation_id,
+                client_id: self.client_id,
+                body: self.body,
+            }
+        }
+    }
+}
+
+/// How often the team's presence and load, and waiting times, refresh.
+const REFRESH_MS: u32 = 10_000;
+
+fn minutes_since(then_ms: i64, now_ms: f64) -> i64 {
+    ((now_ms as i64 - then_ms) / 60_000).max(0)
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -146,12 +172,7 @@ pub fn Inbox(
                     );
                 }
                 for p in pending {
-                    let resend = AgentRequest::Send {
-                        conversation_id: p.conversation_id,
-                        client_id: p.client_id,
-                        body: p.body,
-                    };
-                    live.send(&serde_json::to_string(&resend).unwrap_or_default());
+                    live.send(&serde_json::to_string(&p.request()).unwrap_or_default());
                 }
             }),
             on_frame: Box::new(move |text| {
@@ -188,6 +209,26 @@ pub fn Inbox(
             after_seq: 0,
         });
     };
+    // The team's presence and load, and the clock for waiting times.
+    let team = RwSignal::new(Vec::<TeamMember>::new());
+    let now = RwSignal::new(js_sys::Date::now());
+    let refresh = move || {
+        now.set(js_sys::Date::now());
+        spawn_local(async move {
+            if let Ok(response) = Request::get("/api/agents").send().await
+                && response.ok()
+                && let Ok(members) = response.json::<Vec<TeamMember>>().await
+            {
+                team.set(members);
+            }
+        });
+    };
+    refresh();
+    let ticker = StoredValue::new_local(Some(gloo_timers::callback::Interval::new(
+        REFRESH_MS, refresh,
+    )));
+    on_cleanup(move || ticker.set_value(None));
+
     let name = me.name.clone();
     let my_id = me.id.clone();
     view! {
@@ -202,12 +243,13 @@ pub fn Inbox(
                 <button class="signout" on:click=sign_out>"Sign out"</button>
             </header>
             <nav class="list" aria-label="Conversations">
-                <ConversationList title="Waiting" state open
+                <ConversationList title="Waiting" state open now
                     filter=|c: &ConversationSummary| matches!(c.state, ConversationState::Waiting) />
-                <ConversationList title="Mine" state open
+                <ConversationList title="Mine" state open now
                     filter=|c: &ConversationSummary| matches!(c.state, ConversationState::Assigned { .. }) />
+                <Team team />
             </nav>
-            <Transcript state send my_id />
+            <Transcript state send my_id team />
         </div>
     }
 }
@@ -217,6 +259,7 @@ fn ConversationList(
     title: &'static str,
     state: RwSignal<Inbox>,
     open: impl Fn(String) + Copy + Send + Sync + 'static,
+    now: RwSignal<f64>,
     filter: fn(&ConversationSummary) -> bool,
 ) -> impl IntoView {
     let items = move || {
@@ -241,10 +284,45 @@ fn ConversationList(
                             <button class="conversation" class:selected=selected on:click=move |_| open(id.clone())>
                                 <span class="label">{visitor_label(&c)}</span>
                                 <span class="preview">{c.last_message.clone().unwrap_or_default()}</span>
+                                {matches!(c.state, ConversationState::Waiting).then(|| {
+                                    let since = c.created_at_ms;
+                                    view! {
+                                        <span class="waited">
+                                            {move || format!("waiting {} min", minutes_since(since, now.get()))}
+                                        </span>
+                                    }
+                                })}
                             </button>
                         </li>
                     }
                 } />
+            </ul>
+        </section>
+    }
+}
+
+/// Colleagues: who is online and how many chats each holds.
+#[component]
+fn Team(team: RwSignal<Vec<TeamMember>>) -> impl IntoView {
+    view! {
+        <section class="team">
+            <h2>"Team"</h2>
+            <ul>
+                {move || team.get().into_iter().map(|member| {
+                    let load = match member.capacity {
+                        Some(capacity) => format!("{} / {capacity}", member.open),
+                        None => format!("{} open", member.open),
+                    };
+                    let presence = if member.online { "online" } else { "offline" };
+                    view! {
+                        <li class="member" class:online=member.online>
+                            <span class="dot" aria-hidden="true"></span>
+                            <span class="name">{member.name}</span>
+                            <span class="sr-only">{presence}</span>
+                            <span class="load">{load}</span>
+                        </li>
+                    }
+                }).collect_view()}
             </ul>
         </section>
     }
@@ -255,8 +333,35 @@ fn Transcript(
     state: RwSignal<Inbox>,
     send: impl Fn(&AgentRequest) -> bool + Copy + Send + Sync + 'static,
     my_id: String,
+    team: RwSignal<Vec<TeamMember>>,
 ) -> impl IntoView {
     let draft = RwSignal::new(String::new());
+    let private = RwSignal::new(false);
+    let hand_to = RwSignal::new(String::new());
+    let hand_note = RwSignal::new(String::new());
+    let me = StoredValue::new(my_id.clone());
+    let others = move || {
+        team.get()
+            .into_iter()
+            .filter(|m| me.with_value(|id| m.id != *id))
+            .collect::<Vec<_>>()
+    };
+    let hand_over = move || {
+        let Some(conversation_id) = state.with_untracked(|s| s.open.clone()) else {
+            return;
+        };
+        let to_agent_id = hand_to.get_untracked();
+        if to_agent_id.is_empty() {
+            state.update(|s| s.notice = Some("Pick who to hand the conversation to.".to_owned()));
+            return;
+        }
+        send(&AgentRequest::HandOver {
+            conversation_id,
+            to_agent_id,
+            note: hand_note.get_untracked(),
+        });
+        hand_note.set(String::new());
+    };
     let reply = move || {
         let body = draft.get_untracked();
         let Some(conversation_id) = state.with_untracked(|s| s.open.clone()) else {
@@ -269,13 +374,10 @@ fn Transcript(
             client_id: new_client_id(),
             conversation_id,
             body,
+            note: private.get_untracked(),
         };
         state.update(|s| s.pending.push(pending.clone()));
-        send(&AgentRequest::Send {
-            conversation_id: pending.conversation_id,
-            client_id: pending.client_id,
-            body: pending.body,
-        });
+        send(&pending.request());
         draft.set(String::new());
     };
     let line = move |event: Event| {
@@ -288,6 +390,9 @@ fn Transcript(
                 name,
                 body,
             ),
+            (Author::Agent { name, .. }, EventBody::Note { text: body }) => {
+                ("line note", format!("Note · {name}"), body)
+            }
             (_, EventBody::Note { text: body }) => ("line note", "Note".to_owned(), body),
             (_, EventBody::Assigned { agent_name, .. }) => (
                 "line system",
@@ -311,15 +416,38 @@ fn Transcript(
                             send(&AgentRequest::Close { conversation_id });
                         }
                     }>"Close conversation"</button>
+                    <details class="hand-over">
+                        <summary>"Hand over…"</summary>
+                        <select aria-label="Hand over to" on:change=move |ev| hand_to.set(event_target_value(&ev))>
+                            <option value="">"Choose a colleague"</option>
+                            {move || others().into_iter().map(|m| {
+                                let label = if m.online { m.name.clone() } else { format!("{} (offline)", m.name) };
+                                view! { <option value=m.id>{label}</option> }
+                            }).collect_view()}
+                        </select>
+                        <input aria-label="Note for the next agent" placeholder="Why, and what they should know"
+                            prop:value=move || hand_note.get()
+                            on:input=move |ev| hand_note.set(event_target_value(&ev)) />
+                        <button type="button" on:click=move |_| hand_over()>"Hand over"</button>
+                    </details>
                 </div>
                 <ol class="events" aria-live="polite">
                     <For each=move || state.with(|s| s.events.clone()) key=|e| e.seq children=line.clone() />
                     <For each=move || state.with(|s| s.pending.clone()) key=|p| p.client_id.clone()
-                        children=|p| view! { <li class="line me sending"><span class="text">{p.body}</span></li> } />
+                        children=|p| {
+                            let class = if p.note { "line note sending" } else { "line me sending" };
+                            view! { <li class=class><span class="text">{p.body}</span></li> }
+                        } />
                 </ol>
                 <p class="error" role="alert">{move || state.with(|s| s.notice.clone())}</p>
-                <form class="reply" on:submit=move |ev| { ev.prevent_default(); reply(); }>
-                    <textarea aria-label="Reply" placeholder="Write a reply…"
+                <form class="reply" class:private=move || private.get() on:submit=move |ev| { ev.prevent_default(); reply(); }>
+                    <label class="private-toggle">
+                        <input type="checkbox" prop:checked=move || private.get()
+                            on:change=move |ev| private.set(event_target_checked(&ev)) />
+                        "Private note"
+                    </label>
+                    <textarea aria-label="Reply"
+                        placeholder=move || if private.get() { "A note only agents see…" } else { "Write a reply…" }
                         prop:value=move || draft.get()
                         on:input=move |ev| draft.set(event_target_value(&ev))
                         on:keydown=move |ev| {

@@ -1,7 +1,9 @@
 // A shopper on a hostile shop page chats with an agent in the inbox, live
 // both ways, and finds the conversation again after a reload.
 import { test, expect } from '@playwright/test';
-import { setup, newContext, signIn } from './helpers.mjs';
+import { setup, newContext, signIn, goOnline, closeContexts } from './helpers.mjs';
+
+test.afterEach(closeContexts);
 
 /** Boxes and computed styles of the shop's own elements. */
 function pageFacts(page) {
@@ -51,7 +53,7 @@ test('a shopper and an agent chat live, and the chat survives a reload', async (
   await expect(conversation).toBeVisible();
   await expect(inbox.getByRole('heading', { name: /Waiting \(1\)/ })).toBeVisible();
 
-  await inbox.getByRole('button', { name: /go online/ }).click();
+  await goOnline(inbox);
   await expect(inbox.getByRole('heading', { name: /Mine \(1\)/ })).toBeVisible();
   await expect(transcript).toContainText('Ada joined the chat');
   await expect(waiting).toBeHidden();
@@ -108,7 +110,7 @@ test('the widget reconnects by itself and delivers what was typed meanwhile', as
   await expect(transcript).toContainText('First line before the drop');
 
   const inbox = await signIn(browser, setup.email);
-  await inbox.getByRole('button', { name: /go online/ }).click();
+  await goOnline(inbox);
   await inbox.getByRole('button', { name: /First line before the drop/ }).click();
   const events = inbox.locator('.events');
   await expect(events).toContainText('First line before the drop');

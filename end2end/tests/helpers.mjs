@@ -7,16 +7,25 @@ import { join } from 'node:path';
 export const setup = JSON.parse(readFileSync(join(process.env.RAPPORT_E2E_STATE, 'setup.json'), 'utf8'));
 
 // Every context a test opens (a shopper's device, an agent's) is closed
-// after it, so no test sees another's open inbox.
+// after it, so no test sees another's open inbox. Each spec file registers
+// `test.afterEach(closeContexts)` itself: this module is evaluated once per
+// worker, so a hook registered here would only apply to the first file.
 const contexts = [];
 export async function newContext(browser) {
   const context = await browser.newContext();
   contexts.push(context);
   return context;
 }
-test.afterEach(async () => {
+
+export async function closeContexts({ request }) {
   await Promise.all(contexts.splice(0).map((context) => context.close()));
-});
+  // The server notices closed sockets a moment later; wait until every
+  // agent is offline so the next test starts with nobody online.
+  await request.post(setup.baseUrl + '/api/auth/login', { data: { email: setup.email, password: setup.password } });
+  await expect
+    .poll(async () => (await (await request.get(setup.baseUrl + '/api/agents')).json()).filter((m) => m.online).length)
+    .toBe(0);
+}
 
 /** An agent signed in to the inbox in a fresh context. */
 export async function signIn(browser, email) {
@@ -27,6 +36,18 @@ export async function signIn(browser, email) {
   await inbox.getByRole('button', { name: 'Sign in' }).click();
   await expect(inbox.getByRole('button', { name: 'Sign out' })).toBeVisible();
   return inbox;
+}
+
+/**
+ * Puts a signed-in agent online. They may already be: an inbox of theirs
+ * that a previous test closed can outlive the sign-in by a moment, and with
+ * the new inbox connected they stay online.
+ */
+export async function goOnline(inbox) {
+  const presence = inbox.getByRole('button', { name: /go (online|offline)/ });
+  await expect(presence).toBeVisible();
+  if (/go online/.test(await presence.textContent())) await presence.click();
+  await expect(inbox.getByRole('button', { name: /go offline/ })).toBeVisible();
 }
 
 /** A new shopper on the shop's page with the chat open. */

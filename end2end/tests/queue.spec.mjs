@@ -1,7 +1,9 @@
 // A shopper who has to wait is told their place in line and about how long,
 // and is connected the moment an agent frees up, without reloading.
 import { test, expect } from '@playwright/test';
-import { setup, signIn, openShop } from './helpers.mjs';
+import { setup, signIn, openShop, goOnline, closeContexts } from './helpers.mjs';
+
+test.afterEach(closeContexts);
 
 /** The agent opens the conversation whose last line is `text` and closes it. */
 async function closeConversation(inbox, text) {
@@ -14,7 +16,7 @@ async function closeConversation(inbox, text) {
 test('a waiting shopper sees their place in line and is connected when an agent frees up', async ({ browser }) => {
   // Cy holds one conversation at a time.
   const inbox = await signIn(browser, setup.oneAtATime);
-  await inbox.getByRole('button', { name: /go online/ }).click();
+  await goOnline(inbox);
 
   // One finished chat gives the estimate something to go on.
   const earlier = await openShop(browser);

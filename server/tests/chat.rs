@@ -172,7 +172,7 @@ on_both_backends!(
         assert_eq!(welcome["conversation_id"], conversation_id.as_str());
         assert_eq!(welcome["state"], "waiting");
         let replayed: Vec<_> = again
-            .drain()
+            .drain_events()
             .await
             .into_iter()
             .map(|f| f["event"]["body"]["message"]["text"].clone())
@@ -184,7 +184,7 @@ on_both_backends!(
         reload.send(json!({"type": "hello", "token": token})).await;
         reload.expect("welcome").await;
         let all: Vec<_> = reload
-            .drain()
+            .drain_events()
             .await
             .into_iter()
             .map(|f| f["event"]["seq"].clone())

@@ -89,7 +89,7 @@ on_both_backends!(
         again.send(json!({"type": "hello", "token": token})).await;
         let welcome = again.expect("welcome").await;
         assert_eq!(welcome["conversation_id"], id.as_str());
-        let replayed = again.drain().await;
+        let replayed = again.drain_events().await;
         assert_eq!(
             replayed.len(),
             2,

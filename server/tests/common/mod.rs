@@ -324,6 +324,14 @@ impl Ws {
         }
     }
 
+    /// Like [`Ws::drain`], keeping only `event` frames (a waiting shopper
+    /// also hears about their place in line, whenever it changes).
+    pub async fn drain_events(&mut self) -> Vec<Value> {
+        let mut frames = self.drain().await;
+        frames.retain(|f| f["type"] == "event");
+        frames
+    }
+
     /// Waits for the server to close the socket; returns the close code.
     pub async fn closed(&mut self) -> Option<u16> {
         loop {
