@@ -6,11 +6,12 @@ use gloo_net::http::Request;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::{
-    AgentFrame, AgentProfile, AgentRequest, Author, ConversationState, ConversationSummary, Event,
-    EventBody, TeamMember,
+    AgentFrame, AgentProfile, AgentRequest, Author, Availability, ConversationState,
+    ConversationSummary, Event, EventBody, TeamMember,
 };
 
-const ONLINE_KEY: &str = "rapport:inbox:online";
+/// The status this browser last chose, restored on every reconnect.
+const STATUS_KEY: &str = "rapport:inbox:status";
 
 fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
@@ -63,7 +64,7 @@ fn minutes_since(then_ms: i64, now_ms: f64) -> i64 {
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Inbox {
     conversations: Vec<ConversationSummary>,
-    online: bool,
+    status: Availability,
     open: Option<String>,
     events: Vec<Event>,
     pending: Vec<Pending>,
@@ -95,15 +96,15 @@ impl Inbox {
     fn apply(&mut self, me: &AgentProfile, frame: AgentFrame) {
         match frame {
             AgentFrame::Inbox {
-                online,
+                status,
                 conversations,
                 ..
             } => {
-                self.online = online;
+                self.status = status;
                 self.conversations = conversations;
             }
             AgentFrame::Conversation { conversation } => self.upsert(me, conversation),
-            AgentFrame::Presence { online } => self.online = online,
+            AgentFrame::Status { status } => self.status = status,
             AgentFrame::Event { event } => {
                 if self.open.as_deref() == Some(event.conversation_id.as_str())
                     && event.seq > self.last_seq()
@@ -151,12 +152,12 @@ pub fn Inbox(
         Handlers {
             on_open: Box::new(move |live| {
                 live.connected_ok();
-                let wants_online = local_storage()
-                    .and_then(|s| s.get_item(ONLINE_KEY).ok().flatten())
-                    .is_some_and(|v| v == "1");
-                if wants_online {
+                let chosen = local_storage()
+                    .and_then(|s| s.get_item(STATUS_KEY).ok().flatten())
+                    .and_then(|v| serde_json::from_str::<Availability>(&v).ok());
+                if let Some(status) = chosen.filter(|s| *s != Availability::Offline) {
                     live.send(
-                        &serde_json::to_string(&AgentRequest::SetPresence { online: true })
+                        &serde_json::to_string(&AgentRequest::SetStatus { status })
                             .unwrap_or_default(),
                     );
                 }
@@ -185,12 +186,16 @@ pub fn Inbox(
     );
     socket.set_value(Some(live));
 
-    let toggle_online = move |_| {
-        let online = !state.with_untracked(|s| s.online);
-        if let Some(storage) = local_storage() {
-            let _ = storage.set_item(ONLINE_KEY, if online { "1" } else { "0" });
+    let choose_status = move |ev: leptos::ev::Event| {
+        let Ok(status) =
+            serde_json::from_str::<Availability>(&format!("\"{}\"", event_target_value(&ev)))
+        else {
+            return;
+        };
+        if let (Some(storage), Ok(saved)) = (local_storage(), serde_json::to_string(&status)) {
+            let _ = storage.set_item(STATUS_KEY, &saved);
         }
-        send(&AgentRequest::SetPresence { online });
+        send(&AgentRequest::SetStatus { status });
     };
     let sign_out = move |_| {
         spawn_local(async move {
@@ -237,9 +242,19 @@ pub fn Inbox(
                 <strong>"Rapport"</strong>
                 <span class="who">{name}</span>
                 <span class="conn">{move || if connected.get() { "" } else { "Reconnecting…" }}</span>
-                <button class="presence" class:online=move || state.with(|s| s.online) on:click=toggle_online>
-                    {move || if state.with(|s| s.online) { "Online — go offline" } else { "Offline — go online" }}
-                </button>
+                <label class="status" class:online=move || state.with(|s| s.status == Availability::Online)>
+                    "Status "
+                    <select on:change=choose_status
+                        prop:value=move || match state.with(|s| s.status) {
+                            Availability::Online => "online",
+                            Availability::Away => "away",
+                            Availability::Offline => "offline",
+                        }>
+                        <option value="online">"Online"</option>
+                        <option value="away">"Away"</option>
+                        <option value="offline">"Offline"</option>
+                    </select>
+                </label>
                 <button class="signout" on:click=sign_out>"Sign out"</button>
             </header>
             <nav class="list" aria-label="Conversations">
@@ -313,9 +328,14 @@ fn Team(team: RwSignal<Vec<TeamMember>>) -> impl IntoView {
                         Some(capacity) => format!("{} / {capacity}", member.open),
                         None => format!("{} open", member.open),
                     };
-                    let presence = if member.online { "online" } else { "offline" };
+                    let online = member.status == Availability::Online;
+                    let presence = match member.status {
+                        Availability::Online => "online",
+                        Availability::Away => "away",
+                        Availability::Offline => "offline",
+                    };
                     view! {
-                        <li class="member" class:online=member.online>
+                        <li class="member" class:online=online class:away=member.status == Availability::Away>
                             <span class="dot" aria-hidden="true"></span>
                             <span class="name">{member.name}</span>
                             <span class="sr-only">{presence}</span>
@@ -421,7 +441,11 @@ fn Transcript(
                         <select aria-label="Hand over to" on:change=move |ev| hand_to.set(event_target_value(&ev))>
                             <option value="">"Choose a colleague"</option>
                             {move || others().into_iter().map(|m| {
-                                let label = if m.online { m.name.clone() } else { format!("{} (offline)", m.name) };
+                                let label = match m.status {
+                                    Availability::Online => m.name.clone(),
+                                    Availability::Away => format!("{} (away)", m.name),
+                                    Availability::Offline => format!("{} (offline)", m.name),
+                                };
                                 view! { <option value=m.id>{label}</option> }
                             }).collect_view()}
                         </select>

@@ -321,13 +321,27 @@ pub mod widget_frame_decoding {
     }
 }
 
+/// What an agent is doing, as they set it. Without an inbox open (after a
+/// grace period) an agent is offline whatever they chose.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    /// Taking new conversations.
+    Online,
+    /// Keeping current conversations, taking no new ones.
+    Away,
+    #[default]
+    Offline,
+}
+
 /// Frames an agent's inbox sends.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AgentRequest {
-    /// Go online (offered conversations) or offline.
-    SetPresence {
-        online: bool,
+    /// Online (offered new conversations), away (keeps current ones, gets
+    /// no new ones) or offline.
+    SetStatus {
+        status: Availability,
     },
     /// Follow one conversation: replays its events after `after_seq`, then live ones.
     Open {
@@ -384,15 +398,16 @@ pub enum AgentFrame {
     /// conversations you may work on (waiting ones and your own).
     Inbox {
         me: AgentProfile,
-        online: bool,
+        status: Availability,
         conversations: Vec<ConversationSummary>,
     },
     /// A conversation of your account was created or changed.
     Conversation {
         conversation: ConversationSummary,
     },
-    Presence {
-        online: bool,
+    /// The agent's status changed (from any of their tabs).
+    Status {
+        status: Availability,
     },
     Event {
         event: Event,
@@ -433,8 +448,8 @@ pub struct AgentProfile {
 pub struct TeamMember {
     pub id: String,
     pub name: String,
-    /// Online and with an inbox open.
-    pub online: bool,
+    /// Offline unless they have an inbox open.
+    pub status: Availability,
     /// Conversations they hold now.
     pub open: i64,
     /// Their own cap, if set (otherwise each site's default applies).

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use protocol::{AgentFrame, ConversationState, WidgetFrame};
+use protocol::{AgentFrame, Availability, ConversationState, WidgetFrame};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -21,22 +21,22 @@ enum Command {
     Connected {
         agent: Agent,
         connection: u64,
-        reply: oneshot::Sender<bool>,
+        reply: oneshot::Sender<Availability>,
     },
     Disconnected {
         agent: Agent,
         connection: u64,
     },
-    SetPresence {
+    SetStatus {
         agent: Agent,
-        online: bool,
+        status: Availability,
     },
     Waiting {
         account_id: String,
     },
-    Available {
+    Statuses {
         account_id: String,
-        reply: oneshot::Sender<HashSet<String>>,
+        reply: oneshot::Sender<HashMap<String, Availability>>,
     },
 }
 
@@ -60,17 +60,28 @@ const TICK: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Default)]
 struct Presence {
-    wants_online: bool,
+    /// What the agent chose; see [`Presence::status`] for what holds.
+    chosen: Availability,
     connections: HashSet<u64>,
     last_assigned_ms: i64,
     agent: Option<Agent>,
-    /// When the last inbox closed, while the agent still wants to be online.
+    /// When the last inbox closed, while the agent was not offline.
     left_at: Option<Instant>,
 }
 
 impl Presence {
+    /// Offered new conversations now.
     fn available(&self) -> bool {
-        self.wants_online && !self.connections.is_empty()
+        self.status() == Availability::Online
+    }
+
+    /// What holds: without an inbox open nobody is there, whatever they chose.
+    fn status(&self) -> Availability {
+        if self.connections.is_empty() {
+            Availability::Offline
+        } else {
+            self.chosen
+        }
     }
 }
 
@@ -115,15 +126,15 @@ impl Dispatcher {
         Dispatcher { commands }
     }
 
-    /// An inbox connected; returns whether the agent is online.
-    pub async fn connected(&self, agent: &Agent, connection: u64) -> bool {
+    /// An inbox connected; returns the agent's status.
+    pub async fn connected(&self, agent: &Agent, connection: u64) -> Availability {
         let (reply, answer) = oneshot::channel();
         let _ = self.commands.send(Command::Connected {
             agent: agent.clone(),
             connection,
             reply,
         });
-        answer.await.unwrap_or(false)
+        answer.await.unwrap_or_default()
     }
 
     pub fn disconnected(&self, agent: &Agent, connection: u64) {
@@ -133,17 +144,17 @@ impl Dispatcher {
         });
     }
 
-    pub fn set_presence(&self, agent: &Agent, online: bool) {
-        let _ = self.commands.send(Command::SetPresence {
+    pub fn set_status(&self, agent: &Agent, status: Availability) {
+        let _ = self.commands.send(Command::SetStatus {
             agent: agent.clone(),
-            online,
+            status,
         });
     }
 
-    /// Ids of the account's agents who are online with an inbox open.
-    pub async fn available_agents(&self, account_id: &str) -> HashSet<String> {
+    /// The status of each of the account's agents this process knows of.
+    pub async fn statuses(&self, account_id: &str) -> HashMap<String, Availability> {
         let (reply, answer) = oneshot::channel();
-        let _ = self.commands.send(Command::Available {
+        let _ = self.commands.send(Command::Statuses {
             account_id: account_id.to_owned(),
             reply,
         });
@@ -169,7 +180,7 @@ impl State {
                 let presence = self.presence(&agent);
                 presence.connections.insert(connection);
                 presence.left_at = None;
-                let _ = reply.send(presence.wants_online);
+                let _ = reply.send(presence.chosen);
                 agent.account_id
             }
             Command::Disconnected { agent, connection } => {
@@ -178,7 +189,7 @@ impl State {
                 // Without an inbox open nobody answers; after the grace
                 // period (a reload is not leaving) the agent is offline and
                 // their conversations go to others. See `enforce_deadlines`.
-                if presence.connections.is_empty() && presence.wants_online {
+                if presence.connections.is_empty() && presence.chosen != Availability::Offline {
                     presence.left_at = Some(Instant::now());
                 }
                 if let Err(err) = self.enforce_deadlines().await {
@@ -186,28 +197,27 @@ impl State {
                 }
                 return;
             }
-            Command::SetPresence { agent, online } => {
-                self.presence(&agent).wants_online = online;
+            Command::SetStatus { agent, status } => {
+                self.presence(&agent).chosen = status;
                 self.hub.publish(
                     &Topic::Agent(agent.id.clone()),
-                    encode(&AgentFrame::Presence { online }),
+                    encode(&AgentFrame::Status { status }),
                 );
                 agent.account_id
             }
             Command::Waiting { account_id } => account_id,
-            Command::Available { account_id, reply } => {
-                let available = self
+            Command::Statuses { account_id, reply } => {
+                let statuses = self
                     .accounts
                     .get(&account_id)
                     .map(|agents| {
                         agents
                             .iter()
-                            .filter(|(_, p)| p.available())
-                            .map(|(id, _)| id.clone())
+                            .map(|(id, p)| (id.clone(), p.status()))
                             .collect()
                     })
                     .unwrap_or_default();
-                let _ = reply.send(available);
+                let _ = reply.send(statuses);
                 return;
             }
         };
@@ -226,7 +236,7 @@ impl State {
             for presence in agents.values_mut() {
                 if presence.left_at.is_some_and(|left| left.elapsed() >= grace) {
                     presence.left_at = None;
-                    presence.wants_online = false;
+                    presence.chosen = Availability::Offline;
                     if let Some(agent) = presence.agent.clone() {
                         gone.push(agent);
                     }

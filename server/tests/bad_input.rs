@@ -274,9 +274,9 @@ on_both_backends!(
         assert_eq!(events.status(), 404);
         assert_eq!(app.counts().await, before);
         // Mallory going online does not take the other account's waiting chat.
-        ws.send(json!({"type": "set_presence", "online": true}))
+        ws.send(json!({"type": "set_status", "status": "online"}))
             .await;
-        ws.until("presence", |_| true).await;
+        ws.until("status", |_| true).await;
         assert!(ws.drain().await.iter().all(|f| f["type"] != "conversation"));
         let conversation = app
             .store

@@ -18,7 +18,7 @@ on_both_backends!(shopper_and_agent_chat_live, |app: TestApp| async move {
     assert_eq!(send(&mut shopper, "m1", "Do you ship to Utrecht?").await, 1);
 
     let (mut agent, inbox) = app.agent_socket().await;
-    assert_eq!(inbox["online"], false);
+    assert_eq!(inbox["status"], "offline");
     let listed = inbox["conversations"].as_array().unwrap();
     assert_eq!(listed.len(), 1, "the waiting conversation is in the inbox");
     assert_eq!(listed[0]["state"], "waiting");
@@ -26,9 +26,9 @@ on_both_backends!(shopper_and_agent_chat_live, |app: TestApp| async move {
 
     // Going online hands the waiting conversation to this agent; the shopper hears it.
     agent
-        .send(json!({"type": "set_presence", "online": true}))
+        .send(json!({"type": "set_status", "status": "online"}))
         .await;
-    agent.expect("presence").await;
+    agent.expect("status").await;
     let update = agent
         .until("conversation", |f| {
             f["conversation"]["state"]["assigned"].is_object()
@@ -84,9 +84,9 @@ on_both_backends!(
     |app: TestApp| async move {
         let (mut agent, _) = app.agent_socket().await;
         agent
-            .send(json!({"type": "set_presence", "online": true}))
+            .send(json!({"type": "set_status", "status": "online"}))
             .await;
-        agent.expect("presence").await;
+        agent.expect("status").await;
         let (mut shopper, _) = app.new_shopper().await;
         send(&mut shopper, "m1", "Hello?").await;
         let assigned = shopper
@@ -115,7 +115,7 @@ on_both_backends!(
         let mut bob_ws = app.agent_socket_with(&cookie).await.unwrap();
         bob_ws.expect("inbox").await;
         // Ada goes online first and takes all four; Bob then gets new ones until even.
-        ada.send(json!({"type": "set_presence", "online": true}))
+        ada.send(json!({"type": "set_status", "status": "online"}))
             .await;
         for shopper in &mut shoppers {
             shopper
@@ -123,9 +123,9 @@ on_both_backends!(
                 .await;
         }
         bob_ws
-            .send(json!({"type": "set_presence", "online": true}))
+            .send(json!({"type": "set_status", "status": "online"}))
             .await;
-        bob_ws.until("presence", |_| true).await;
+        bob_ws.until("status", |_| true).await;
         for i in 0..4 {
             let (mut shopper, _) = app.new_shopper().await;
             send(&mut shopper, &format!("n{i}"), "Hi").await;
@@ -249,14 +249,14 @@ on_both_backends!(
     an_agent_with_no_inbox_open_is_offline,
     |app: TestApp| async move {
         let (mut agent, inbox) = app.agent_socket().await;
-        assert_eq!(inbox["online"], false);
+        assert_eq!(inbox["status"], "offline");
         agent
-            .send(json!({"type": "set_presence", "online": true}))
+            .send(json!({"type": "set_status", "status": "online"}))
             .await;
-        agent.until("presence", |f| f["online"] == true).await;
+        agent.until("status", |f| f["status"] == "online").await;
         // A second tab sees the agent online; closing both leaves nobody to answer.
         let (second, inbox) = app.agent_socket().await;
-        assert_eq!(inbox["online"], true);
+        assert_eq!(inbox["status"], "online");
         drop(second);
         drop(agent);
         let topic = rapport_server::hub::Topic::Agent(app.agent.id.clone());
@@ -270,7 +270,7 @@ on_both_backends!(
         send(&mut shopper, "m1", "Anyone?").await;
         let (_third, inbox) = app.agent_socket().await;
         assert_eq!(
-            inbox["online"], false,
+            inbox["status"], "offline",
             "presence does not outlive the agent's inboxes"
         );
         let conversation = &inbox["conversations"][0];
@@ -286,9 +286,9 @@ on_both_backends!(
     |app: TestApp| async move {
         let (mut agent, _) = app.agent_socket().await;
         agent
-            .send(json!({"type": "set_presence", "online": true}))
+            .send(json!({"type": "set_status", "status": "online"}))
             .await;
-        agent.until("presence", |_| true).await;
+        agent.until("status", |_| true).await;
         let (mut shopper, _) = app.new_shopper().await;
         send(&mut shopper, "m1", "Where is my order?").await;
         let assigned = shopper

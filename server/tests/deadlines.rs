@@ -16,9 +16,9 @@ async fn online(app: &TestApp, email: &str) -> Ws {
     let cookie = app.login(email).await;
     let mut ws = app.agent_socket_with(&cookie).await.unwrap();
     ws.expect("inbox").await;
-    ws.send(json!({"type": "set_presence", "online": true}))
+    ws.send(json!({"type": "set_status", "status": "online"}))
         .await;
-    ws.until("presence", |f| f["online"] == true).await;
+    ws.until("status", |f| f["status"] == "online").await;
     ws
 }
 
@@ -118,7 +118,7 @@ on_both_backends_with!(
         // A reload: gone and back within the grace period changes nothing.
         drop(ada);
         let (_back, inbox) = app.agent_socket().await;
-        assert_eq!(inbox["online"], true, "still online after a reload");
+        assert_eq!(inbox["status"], "online", "still online after a reload");
         tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
         let conversation = app.store.conversation(&id).await.unwrap().unwrap();
         assert_eq!(

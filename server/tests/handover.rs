@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 async fn online_agent_with_a_chat(app: &TestApp) -> (Ws, Ws, String, String) {
     let (mut agent, _) = app.agent_socket().await;
     agent
-        .send(json!({"type": "set_presence", "online": true}))
+        .send(json!({"type": "set_status", "status": "online"}))
         .await;
-    agent.until("presence", |_| true).await;
+    agent.until("status", |_| true).await;
     let (mut shopper, token) = app.new_shopper().await;
     shopper
         .send(json!({"type": "send", "client_id": "m1", "body": "I want a refund"}))

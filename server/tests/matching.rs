@@ -16,9 +16,9 @@ async fn send(ws: &mut Ws, client_id: &str, body: &str) -> Value {
 }
 
 async fn go_online(ws: &mut Ws) {
-    ws.send(json!({"type": "set_presence", "online": true}))
+    ws.send(json!({"type": "set_status", "status": "online"}))
         .await;
-    ws.until("presence", |f| f["online"] == true).await;
+    ws.until("status", |f| f["status"] == "online").await;
 }
 
 fn is_assigned(frame: &Value) -> bool {
@@ -239,11 +239,44 @@ on_both_backends!(
         let people = roster.as_array().unwrap();
         assert_eq!(people.len(), 2, "only this account's agents: {roster}");
         let ada_row = people.iter().find(|p| p["name"] == "Ada").unwrap();
-        assert_eq!(ada_row["online"], true);
+        assert_eq!(ada_row["status"], "online");
         assert_eq!(ada_row["open"], 1);
         let bob_row = people.iter().find(|p| p["name"] == "Bob").unwrap();
-        assert_eq!(bob_row["online"], false);
+        assert_eq!(bob_row["status"], "offline");
         assert_eq!(bob_row["open"], 0);
         assert_eq!(bob_row["capacity"], 2);
+    }
+);
+
+on_both_backends!(
+    an_away_agent_keeps_their_chats_and_gets_no_new_ones,
+    |app: TestApp| async move {
+        let (mut ada, _) = app.agent_socket().await;
+        go_online(&mut ada).await;
+        let (mut first, _) = app.new_shopper().await;
+        let first_id = send(&mut first, "a", "Before the break").await["conversation_id"].clone();
+        first.until("event", is_assigned).await;
+
+        ada.send(json!({"type": "set_status", "status": "away"}))
+            .await;
+        ada.until("status", |f| f["status"] == "away").await;
+        let (mut second, _) = app.new_shopper().await;
+        send(&mut second, "b", "During the break").await;
+        let queue = second.until("queue", |_| true).await;
+        assert_eq!(queue["agents_online"], false, "nobody is taking chats");
+        let held = app
+            .store
+            .conversation(first_id.as_str().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            held.assigned_agent_id(),
+            Some(app.agent.id.as_str()),
+            "still Ada's"
+        );
+
+        go_online(&mut ada).await;
+        second.until("event", is_assigned).await;
     }
 );

@@ -114,12 +114,12 @@ pub async fn agents(
         .await?
         .into_iter()
         .collect();
-    let online = state.dispatcher.available_agents(&me.account_id).await;
+    let statuses = state.dispatcher.statuses(&me.account_id).await;
     Ok(Json(
         agents
             .into_iter()
             .map(|agent| TeamMember {
-                online: online.contains(&agent.id),
+                status: statuses.get(&agent.id).copied().unwrap_or_default(),
                 open: loads.get(&agent.id).copied().unwrap_or(0),
                 capacity: agent.capacity,
                 id: agent.id,

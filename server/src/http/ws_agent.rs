@@ -88,7 +88,7 @@ impl AgentSocket {
         let hub = &self.state.hub;
         hub.subscribe(Topic::Account(self.agent.account_id.clone()), subscriber);
         hub.subscribe(Topic::Agent(self.agent.id.clone()), subscriber);
-        let online = self
+        let status = self
             .state
             .dispatcher
             .connected(&self.agent, subscriber.id())
@@ -96,7 +96,7 @@ impl AgentSocket {
         let conversations = self.state.store.inbox(&self.agent, INBOX_LIMIT).await?;
         subscriber.send(encode(&AgentFrame::Inbox {
             me: self.agent.profile(),
-            online,
+            status,
             conversations: conversations.iter().map(Conversation::summary).collect(),
         }));
         Ok(())
@@ -303,7 +303,7 @@ impl AgentSocket {
 impl Endpoint for AgentSocket {
     type Request = AgentRequest;
     const FRAME_TYPES: &'static [&'static str] = &[
-        "set_presence",
+        "set_status",
         "open",
         "send",
         "note",
@@ -331,8 +331,8 @@ impl Endpoint for AgentSocket {
                 replies.push(encode(&AgentFrame::Pong));
                 Ok(())
             }
-            AgentRequest::SetPresence { online } => {
-                self.state.dispatcher.set_presence(&self.agent, online);
+            AgentRequest::SetStatus { status } => {
+                self.state.dispatcher.set_status(&self.agent, status);
                 Ok(())
             }
             AgentRequest::Open {
