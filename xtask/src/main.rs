@@ -14,7 +14,9 @@ const USAGE: &str = "usage: cargo xtask <command>
 
   run [ARGS…]  build the widget and inbox, then start the server (ARGS go to `rapport`)
   test         install what is missing, then run every check and test (what CI runs)
-  dist         build the widget and inbox bundles into dist/ and report their sizes";
+  dist         build the widget and inbox bundles into dist/ and report their sizes
+  bench [ARGS…] measure assignment speed (release build); ARGS: --waiting N --agents N
+               --capacity N --database-url URL";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -22,6 +24,7 @@ fn main() -> ExitCode {
         Some("dist") => dist::build().map(|_| ()),
         Some("run") => run(args.collect()),
         Some("test") => test::all(),
+        Some("bench") => bench(args.collect()),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -44,6 +47,23 @@ fn run(args: Vec<String>) -> Result<()> {
         .args(args);
     command.env("RAPPORT_ASSETS_DIR", root().join("dist"));
     check(&mut command)
+}
+
+/// Benchmarks are programs that print figures, never timed assertions.
+fn bench(args: Vec<String>) -> Result<()> {
+    check(
+        cargo()
+            .args([
+                "run",
+                "--release",
+                "-p",
+                "rapport-server",
+                "--example",
+                "bench_assign",
+                "--",
+            ])
+            .args(args),
+    )
 }
 
 /// The workspace root.
