@@ -185,6 +185,15 @@ pub fn Inbox(
         },
     );
     socket.set_value(Some(live));
+    // Signing out unmounts the inbox: its socket must go with it, or the
+    // agent would stay online.
+    on_cleanup(move || {
+        socket.try_with_value(|s| {
+            if let Some(s) = s {
+                s.close();
+            }
+        });
+    });
 
     let choose_status = move |ev: leptos::ev::Event| {
         let Ok(status) =

@@ -41,8 +41,10 @@ struct Inner {
     failures: Cell<u32>,
     retry: RefCell<Option<Timeout>>,
     last_heard_ms: Cell<f64>,
-    _heartbeat: RefCell<Option<Interval>>,
-    _wake: RefCell<Option<Listener>>,
+    heartbeat: RefCell<Option<Interval>>,
+    wake: RefCell<Option<Listener>>,
+    /// Set by [`LiveSocket::close`]: stay closed.
+    closed: Cell<bool>,
 }
 
 /// A socket with the closures that must live as long as it does.
@@ -73,8 +75,9 @@ impl LiveSocket {
                 failures: Cell::new(0),
                 retry: RefCell::new(None),
                 last_heard_ms: Cell::new(js_sys::Date::now()),
-                _heartbeat: RefCell::new(None),
-                _wake: RefCell::new(None),
+                heartbeat: RefCell::new(None),
+                wake: RefCell::new(None),
+                closed: Cell::new(false),
             }),
         };
         live.connect();
@@ -94,6 +97,25 @@ impl LiveSocket {
             .is_some_and(|c| c.ws.send_with_str(text).is_ok())
     }
 
+    /// Closes for good (signing out): no reconnect, heartbeat or wake-up.
+    /// Dropping the timers and listeners also breaks the reference cycles
+    /// that otherwise keep a socket alive for the life of the page.
+    pub fn close(&self) {
+        self.inner.closed.set(true);
+        self.inner.retry.borrow_mut().take();
+        self.inner.heartbeat.borrow_mut().take();
+        if let Some(wake) = self.inner.wake.borrow_mut().take()
+            && let Some(window) = web_sys::window()
+        {
+            let callback = wake.as_ref().unchecked_ref();
+            let _ = window.remove_event_listener_with_callback("online", callback);
+            if let Some(document) = window.document() {
+                let _ = document.remove_event_listener_with_callback("visibilitychange", callback);
+            }
+        }
+        self.inner.socket.borrow_mut().take();
+    }
+
     /// The server accepted us: the next failure starts the backoff afresh.
     pub fn connected_ok(&self) {
         self.inner.failures.set(0);
@@ -108,6 +130,9 @@ impl LiveSocket {
 
     fn connect(&self) {
         self.inner.retry.borrow_mut().take();
+        if self.inner.closed.get() {
+            return;
+        }
         let Ok(ws) = WebSocket::new(&self.inner.url) else {
             self.schedule_retry();
             return;
@@ -150,6 +175,9 @@ impl LiveSocket {
     }
 
     fn schedule_retry(&self) {
+        if self.inner.closed.get() {
+            return;
+        }
         let failures = self.inner.failures.get();
         self.inner.failures.set(failures.saturating_add(1));
         let base = (FIRST_RETRY_MS * 2f64.powi(failures.min(10) as i32)).min(MAX_RETRY_MS);
@@ -179,7 +207,7 @@ impl LiveSocket {
                 live.send(r#"{"type":"ping"}"#);
             }
         });
-        *self.inner._heartbeat.borrow_mut() = Some(interval);
+        *self.inner.heartbeat.borrow_mut() = Some(interval);
     }
 
     fn watch_wake_ups(&self) {
@@ -200,7 +228,7 @@ impl LiveSocket {
         if let Some(document) = window.document() {
             let _ = document.add_event_listener_with_callback("visibilitychange", callback);
         }
-        *self.inner._wake.borrow_mut() = Some(wake);
+        *self.inner.wake.borrow_mut() = Some(wake);
     }
 }
 

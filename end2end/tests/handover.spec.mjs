@@ -5,7 +5,7 @@ import { setup, signIn, openShop, goOnline, closeContexts } from './helpers.mjs'
 
 test.afterEach(closeContexts);
 
-test('a private note stays private and a handover carries the history', async ({ browser }) => {
+test('a private note stays private and a handover carries the history', async ({ browser, request }) => {
   const ada = await signIn(browser, setup.email);
   await goOnline(ada);
   const shopper = await openShop(browser);
@@ -46,4 +46,12 @@ test('a private note stays private and a handover carries the history', async ({
   await cy.screenshot({ path: 'test-results/handover-inbox.png' });
   await cy.getByRole('button', { name: 'Close conversation' }).click();
   await expect(shopper.transcript).toContainText('This chat has ended');
+
+  // Signing out takes Ada offline at once: her inbox's socket goes with her.
+  await ada.getByRole('button', { name: 'Sign out' }).click();
+  await expect(ada.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  await request.post(setup.baseUrl + '/api/auth/login', { data: { email: setup.oneAtATime, password: setup.password } });
+  await expect
+    .poll(async () => (await (await request.get(setup.baseUrl + '/api/agents')).json()).find((m) => m.name === 'Ada').status)
+    .toBe('offline');
 });
