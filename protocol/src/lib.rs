@@ -154,6 +154,10 @@ pub enum WidgetRequest {
         conversation_id: Option<String>,
         #[serde(default)]
         after_seq: Seq,
+        /// The browser's language (`navigator.language`), to prefer an
+        /// agent who speaks it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        language: Option<String>,
     },
     /// A shopper's message. Retrying with the same `client_id` is safe.
     Send {
@@ -511,7 +515,8 @@ mod tests {
             WidgetRequest::Hello {
                 token: None,
                 conversation_id: None,
-                after_seq: 0
+                after_seq: 0,
+                language: None,
             }
         );
     }

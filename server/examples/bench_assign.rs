@@ -57,6 +57,7 @@ fn baseline(p: &Params) -> Duration {
                 open: open[i],
                 capacity: p.capacity,
                 last_assigned_ms: last[i],
+                speaks: false,
             })
             .collect();
         let Some(chosen) = matcher::pick(&candidates, None) else {
@@ -123,7 +124,7 @@ async fn main() {
             body: "hello",
         };
         store
-            .post_visitor_message(&site.id, &visitor.id, message)
+            .post_visitor_message(&site.id, &visitor.id, None, message)
             .await
             .unwrap();
     }

@@ -84,6 +84,11 @@ pub async fn add_user(config: &Config, args: AddUser) -> Result<(), StartError> 
     if args.capacity.is_some() {
         store.set_agent_capacity(&agent.id, args.capacity).await?;
     }
+    if !args.languages.is_empty() {
+        store
+            .set_agent_languages(&agent.id, &args.languages)
+            .await?;
+    }
     let out =
         serde_json::json!({ "id": agent.id, "account_id": agent.account_id, "email": agent.email });
     writeln!(std::io::stdout(), "{out}")?;

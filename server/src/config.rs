@@ -46,6 +46,10 @@ pub struct AddUser {
     /// Most conversations this person holds at once (default: the site's).
     #[arg(long, value_parser = clap::value_parser!(i64).range(0..=1000))]
     pub capacity: Option<i64>,
+    /// Languages this person speaks, e.g. en,nl (shoppers whose browser
+    /// uses one of them are offered to them first).
+    #[arg(long, value_delimiter = ',')]
+    pub languages: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -371,6 +371,10 @@ impl State {
                         open: loads.get(id).copied().unwrap_or(0),
                         capacity: agent.capacity.unwrap_or(conversation.site_agent_capacity),
                         last_assigned_ms: presence.last_assigned_ms,
+                        speaks: conversation
+                            .language
+                            .as_deref()
+                            .is_some_and(|language| agent.speaks(language)),
                     })
                 })
                 .collect();

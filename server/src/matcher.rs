@@ -14,6 +14,8 @@ pub struct Candidate<'a> {
     pub capacity: i64,
     /// When the agent was last given a conversation (Unix ms; 0 = never).
     pub last_assigned_ms: i64,
+    /// Speaks the shopper's language.
+    pub speaks: bool,
 }
 
 impl Candidate<'_> {
@@ -30,9 +32,10 @@ impl Candidate<'_> {
 
 /// The agent to offer a conversation to, if anyone has room:
 /// 1. `returning_to`, the agent who last served this shopper, if they have room;
-/// 2. otherwise the lowest load relative to capacity; ties go to whoever has
-///    waited longest since their last assignment, then to the smaller id so
-///    the choice is stable.
+/// 2. otherwise, preferring agents who speak the shopper's language, the
+///    lowest load relative to capacity; ties go to whoever has waited longest
+///    since their last assignment, then to the smaller id so the choice is
+///    stable.
 pub fn pick<'a>(candidates: &[Candidate<'a>], returning_to: Option<&str>) -> Option<&'a str> {
     let mut eligible = candidates.iter().filter(|c| c.has_room());
     if let Some(previous) = returning_to
@@ -43,7 +46,9 @@ pub fn pick<'a>(candidates: &[Candidate<'a>], returning_to: Option<&str>) -> Opt
     eligible
         .by_ref()
         .min_by(|a, b| {
-            a.load_cmp(b)
+            b.speaks
+                .cmp(&a.speaks)
+                .then(a.load_cmp(b))
                 .then(a.last_assigned_ms.cmp(&b.last_assigned_ms))
                 .then(a.agent_id.cmp(b.agent_id))
         })
@@ -61,7 +66,20 @@ mod tests {
             open,
             capacity,
             last_assigned_ms,
+            speaks: false,
         }
+    }
+
+    #[test]
+    fn speaking_the_shoppers_language_comes_before_load() {
+        let dutch = Candidate {
+            speaks: true,
+            ..c("b", 3, 4, 0)
+        };
+        assert_eq!(pick(&[c("a", 0, 4, 0), dutch.clone()], None), Some("b"));
+        // ...but a full agent is full, whatever they speak.
+        let full = Candidate { open: 4, ..dutch };
+        assert_eq!(pick(&[c("a", 0, 4, 0), full], None), Some("a"));
     }
 
     #[test]
@@ -96,8 +114,8 @@ mod tests {
         assert_eq!(pick(&agents, Some("gone")), Some("a"));
     }
 
-    fn candidates() -> impl Strategy<Value = Vec<(i64, i64, i64)>> {
-        prop::collection::vec((0i64..12, 0i64..8, 0i64..1000), 0..8)
+    fn candidates() -> impl Strategy<Value = Vec<(i64, i64, i64, bool)>> {
+        prop::collection::vec((0i64..12, 0i64..8, 0i64..1000, any::<bool>()), 0..8)
     }
 
     fn ids(n: usize) -> Vec<String> {
@@ -108,7 +126,11 @@ mod tests {
         #[test]
         fn never_over_capacity_and_always_someone_with_room(raw in candidates(), sticky in 0usize..10) {
             let names = ids(raw.len());
-            let list: Vec<_> = raw.iter().zip(&names).map(|(&(open, cap, last), id)| c(id, open, cap, last)).collect();
+            let list: Vec<_> = raw
+                .iter()
+                .zip(&names)
+                .map(|(&(open, cap, last, speaks), id)| Candidate { speaks, ..c(id, open, cap, last) })
+                .collect();
             let returning = names.get(sticky).map(String::as_str);
             match pick(&list, returning) {
                 Some(chosen) => {
@@ -117,9 +139,14 @@ mod tests {
                     let sticky_eligible = returning.and_then(|r| list.iter().find(|c| c.agent_id == r && c.has_room()));
                     match sticky_eligible {
                         Some(previous) => prop_assert_eq!(chosen.agent_id, previous.agent_id),
-                        None => for other in list.iter().filter(|c| c.has_room()) {
-                            prop_assert_ne!(chosen.load_cmp(other), Ordering::Greater);
-                        },
+                        None => {
+                            // Language first: nobody with room speaks it better.
+                            let any_speaker = list.iter().any(|c| c.has_room() && c.speaks);
+                            prop_assert_eq!(chosen.speaks, any_speaker);
+                            for other in list.iter().filter(|c| c.has_room() && c.speaks == chosen.speaks) {
+                                prop_assert_ne!(chosen.load_cmp(other), Ordering::Greater);
+                            }
+                        }
                     }
                 }
                 None => prop_assert!(list.iter().all(|c| !c.has_room())),

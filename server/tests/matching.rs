@@ -146,6 +146,7 @@ on_both_backends!(
                 .post_visitor_message(
                     &app.site.id,
                     &visitor.id,
+                    None,
                     rapport_server::store::NewMessage {
                         client_id: "c",
                         body: "hi",
@@ -278,5 +279,55 @@ on_both_backends!(
 
         go_online(&mut ada).await;
         second.until("event", is_assigned).await;
+    }
+);
+
+on_both_backends!(
+    a_shopper_is_offered_to_an_agent_who_speaks_their_language,
+    |app: TestApp| async move {
+        let bob =
+            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
+        app.store
+            .set_agent_languages(&app.agent.id, &["en".to_owned()])
+            .await
+            .unwrap();
+        app.store
+            .set_agent_languages(&bob.id, &["NL".to_owned(), "en-GB".to_owned()])
+            .await
+            .unwrap();
+        // Bob already has a chat; Ada has none.
+        let bob_cookie = app.login(&bob.email).await;
+        let mut bob_ws = app.agent_socket_with(&bob_cookie).await.unwrap();
+        bob_ws.expect("inbox").await;
+        go_online(&mut bob_ws).await;
+        let (mut busy, _) = app.new_shopper().await;
+        send(&mut busy, "x", "First").await;
+        busy.until("event", is_assigned).await;
+        let (mut ada, _) = app.agent_socket().await;
+        go_online(&mut ada).await;
+
+        let mut dutch = app.widget_socket().await;
+        dutch
+            .send(json!({"type": "hello", "language": "nl-BE"}))
+            .await;
+        dutch.expect("welcome").await;
+        send(&mut dutch, "d", "Goedemiddag!").await;
+        let assigned = dutch.until("event", is_assigned).await;
+        assert_eq!(
+            assigned["event"]["body"]["assigned"]["agent_name"], "Bob",
+            "Bob speaks Dutch, though Ada is less loaded"
+        );
+
+        let mut english = app.widget_socket().await;
+        english
+            .send(json!({"type": "hello", "language": "en-US"}))
+            .await;
+        english.expect("welcome").await;
+        send(&mut english, "e", "Hello!").await;
+        let assigned = english.until("event", is_assigned).await;
+        assert_eq!(
+            assigned["event"]["body"]["assigned"]["agent_name"], "Ada",
+            "both speak English: the less loaded one"
+        );
     }
 );

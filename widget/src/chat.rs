@@ -33,6 +33,9 @@ pub enum Delivery {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Chat {
     pub token: Option<String>,
+    /// The browser's language, told to the server so it can prefer an agent
+    /// who speaks it.
+    pub language: Option<String>,
     pub conversation_id: Option<String>,
     pub last_seq: Seq,
     pub state: Option<ConversationState>,
@@ -87,6 +90,7 @@ impl Chat {
             token: self.token.clone(),
             conversation_id: self.conversation_id.clone(),
             after_seq: self.last_seq,
+            language: self.language.clone(),
         }
     }
 
@@ -386,7 +390,8 @@ mod tests {
             WidgetRequest::Hello {
                 token: None,
                 conversation_id: None,
-                after_seq: 0
+                after_seq: 0,
+                language: None
             }
         );
     }

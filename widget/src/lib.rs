@@ -57,6 +57,7 @@ pub fn mount(
     let key = storage_key(&site_key);
     let chat = RwSignal::new(Chat {
         token: local_storage().and_then(|s| s.get_item(&key).ok().flatten()),
+        language: web_sys::window().and_then(|w| w.navigator().language()),
         ..Chat::default()
     });
     let online = RwSignal::new(false);

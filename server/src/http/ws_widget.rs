@@ -39,6 +39,7 @@ pub async fn upgrade(
                 state: state.clone(),
                 site,
                 visitor: None,
+                language: None,
             };
             socket::drive(socket, &subscriber, outbox, &mut endpoint, shutdown).await;
             state.hub.disconnect(&subscriber);
@@ -49,7 +50,12 @@ struct WidgetSocket {
     state: AppState,
     site: Site,
     visitor: Option<Visitor>,
+    /// The shopper's browser language, from their hello.
+    language: Option<String>,
 }
+
+/// Longest language tag kept (BCP 47 tags in practice are far shorter).
+const MAX_LANGUAGE_TAG: usize = 35;
 
 fn error(code: ErrorCode, message: impl Into<String>, client_id: Option<String>) -> Frame {
     encode(&WidgetFrame::Error {
@@ -86,7 +92,12 @@ impl Endpoint for WidgetSocket {
                 token,
                 conversation_id,
                 after_seq,
+                language,
             } => {
+                self.language = language.filter(|tag| {
+                    tag.len() <= MAX_LANGUAGE_TAG
+                        && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                });
                 self.hello(token, conversation_id, after_seq, subscriber, replies)
                     .await
             }
@@ -211,6 +222,7 @@ impl WidgetSocket {
             .post_visitor_message(
                 &self.site.id,
                 &visitor.id,
+                self.language.as_deref(),
                 NewMessage {
                     client_id: &client_id,
                     body: &body,

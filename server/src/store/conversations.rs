@@ -26,6 +26,8 @@ pub struct Conversation {
     pub updated_at_ms: i64,
     /// The site's default agent capacity.
     pub site_agent_capacity: i64,
+    /// The shopper's browser language, when the widget told us.
+    pub language: Option<String>,
 }
 
 impl Conversation {
@@ -79,7 +81,7 @@ impl Posted {
 
 const CONVERSATION_SELECT: &str = "SELECT c.id, c.site_id, s.name AS site_name, s.account_id, \
      c.visitor_id, c.state, c.assigned_agent_id, a.name AS agent_name, c.last_seq, \
-     c.last_message, c.created_at, c.updated_at, s.agent_capacity \
+     c.last_message, c.created_at, c.updated_at, s.agent_capacity, c.language \
      FROM conversations c JOIN sites s ON s.id = c.site_id \
      LEFT JOIN agents a ON a.id = c.assigned_agent_id";
 
@@ -115,6 +117,7 @@ fn conversation_from_row(row: &AnyRow) -> StoreResult<Conversation> {
         created_at_ms: row.try_get("created_at")?,
         updated_at_ms: row.try_get("updated_at")?,
         site_agent_capacity: row.try_get("agent_capacity")?,
+        language: row.try_get("language")?,
     })
 }
 
@@ -230,6 +233,7 @@ enum Target<'a> {
     Visitor {
         site_id: &'a str,
         visitor_id: &'a str,
+        language: Option<&'a str>,
     },
     Agent {
         agent: &'a Agent,
@@ -324,17 +328,20 @@ impl Store {
     }
 
     /// Appends a shopper's message to their open conversation, opening one
-    /// (waiting for an agent) if they have none. Idempotent on `client_id`.
+    /// (waiting for an agent, in the shopper's `language` if known) if they
+    /// have none. Idempotent on `client_id`.
     pub async fn post_visitor_message(
         &self,
         site_id: &str,
         visitor_id: &str,
+        language: Option<&str>,
         message: NewMessage<'_>,
     ) -> StoreResult<Posted> {
         self.post(
             Target::Visitor {
                 site_id,
                 visitor_id,
+                language,
             },
             visitor_id,
             message,
@@ -445,6 +452,7 @@ impl Store {
             Target::Visitor {
                 site_id,
                 visitor_id,
+                language,
             } => {
                 let id = match open_conversation_of(&mut tx, visitor_id).await? {
                     Some(id) => id,
@@ -453,13 +461,14 @@ impl Store {
                         // The partial unique index keeps this to one open
                         // conversation per visitor even if two tabs race.
                         sqlx::query(
-                            "INSERT INTO conversations (id, site_id, visitor_id, state, last_seq, created_at, updated_at) \
-                             VALUES ($1, $2, $3, 'waiting', 0, $4, $4) ON CONFLICT DO NOTHING",
+                            "INSERT INTO conversations (id, site_id, visitor_id, state, last_seq, created_at, updated_at, language) \
+                             VALUES ($1, $2, $3, 'waiting', 0, $4, $4, $5) ON CONFLICT DO NOTHING",
                         )
                         .bind(new_id())
                         .bind(site_id)
                         .bind(visitor_id)
                         .bind(now)
+                        .bind(*language)
                         .execute(&mut *tx)
                         .await?;
                         opened = true;

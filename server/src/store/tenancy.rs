@@ -42,6 +42,25 @@ pub struct Agent {
     pub password_hash: String,
     /// Most open conversations at once; `None` means the site's default.
     pub capacity: Option<i64>,
+    /// Languages spoken, as lower-case primary subtags ("en", "nl").
+    pub languages: Vec<String>,
+}
+
+impl Agent {
+    /// Whether the agent speaks `language` (any tag; only its primary subtag counts).
+    pub fn speaks(&self, language: &str) -> bool {
+        let wanted = primary_subtag(language);
+        !wanted.is_empty() && self.languages.contains(&wanted)
+    }
+}
+
+/// "nl-BE" → "nl": the part of a language tag that matters for matching.
+pub fn primary_subtag(tag: &str) -> String {
+    tag.trim()
+        .split(['-', '_'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
 }
 
 impl Agent {
@@ -78,10 +97,16 @@ fn agent_from_row(row: &AnyRow) -> StoreResult<Agent> {
         role,
         password_hash: row.try_get("password_hash")?,
         capacity: row.try_get("capacity")?,
+        languages: row
+            .try_get::<String, _>("languages")?
+            .split(',')
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
     })
 }
 
-const AGENT_COLUMNS: &str = "id, account_id, email, name, role, password_hash, capacity";
+const AGENT_COLUMNS: &str = "id, account_id, email, name, role, password_hash, capacity, languages";
 
 impl Store {
     pub async fn create_account(&self, name: &str) -> StoreResult<String> {
@@ -202,6 +227,7 @@ impl Store {
             role,
             password_hash: password_hash.to_owned(),
             capacity: None,
+            languages: Vec::new(),
         };
         let inserted = sqlx::query(
             "INSERT INTO agents (id, account_id, email, name, role, password_hash, active, created_at) \
@@ -254,6 +280,27 @@ impl Store {
         sqlx::query("UPDATE agents SET capacity = $2 WHERE id = $1")
             .bind(agent_id)
             .bind(capacity)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets the languages an agent speaks (any tags; stored as primary subtags).
+    pub async fn set_agent_languages(
+        &self,
+        agent_id: &str,
+        languages: &[String],
+    ) -> StoreResult<()> {
+        let mut tags: Vec<String> = languages
+            .iter()
+            .map(|l| primary_subtag(l))
+            .filter(|l| !l.is_empty())
+            .collect();
+        tags.sort();
+        tags.dedup();
+        sqlx::query("UPDATE agents SET languages = $2 WHERE id = $1")
+            .bind(agent_id)
+            .bind(tags.join(","))
             .execute(&self.write)
             .await?;
         Ok(())
