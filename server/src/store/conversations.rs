@@ -243,6 +243,13 @@ enum Target<'a> {
 }
 
 impl Store {
+    /// A conversation this call just wrote to; it must exist.
+    async fn reload(&self, id: &str) -> StoreResult<Conversation> {
+        self.conversation(id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("conversation {id} vanished")))
+    }
+
     pub async fn conversation(&self, id: &str) -> StoreResult<Option<Conversation>> {
         let row = sqlx::query(&format!("{CONVERSATION_SELECT} WHERE c.id = $1"))
             .bind(id)
@@ -530,10 +537,7 @@ impl Store {
         .await?;
         new_events.push(event.clone());
         tx.commit().await?;
-        let conversation = self
-            .conversation(&conversation_id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("conversation vanished".into()))?;
+        let conversation = self.reload(&conversation_id).await?;
         Ok(Posted {
             conversation,
             message: event,
@@ -574,10 +578,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        let conversation = self
-            .conversation(conversation_id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("conversation vanished".into()))?;
+        let conversation = self.reload(conversation_id).await?;
         Ok(Some((event, conversation)))
     }
 
@@ -593,21 +594,7 @@ impl Store {
         capacity: i64,
     ) -> StoreResult<Option<(Event, Conversation)>> {
         let mut tx = self.write.begin().await?;
-        // Taking the agent's row first serialises assignments to this agent
-        // (a row lock on PostgreSQL, the single writer on SQLite), so the
-        // count below cannot be overtaken.
-        sqlx::query("UPDATE agents SET last_assigned_at = $2 WHERE id = $1")
-            .bind(&agent.id)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-        let open: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM conversations WHERE assigned_agent_id = $1 AND state = 'assigned'",
-        )
-        .bind(&agent.id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if open >= capacity {
+        if !has_room(&mut tx, &agent.id, capacity).await? {
             tx.rollback().await?;
             return Ok(None);
         }
@@ -616,10 +603,7 @@ impl Store {
             return Ok(None);
         };
         tx.commit().await?;
-        let conversation = self
-            .conversation(conversation_id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("conversation vanished".into()))?;
+        let conversation = self.reload(conversation_id).await?;
         Ok(Some((event, conversation)))
     }
 
@@ -635,18 +619,7 @@ impl Store {
         note: &str,
     ) -> StoreResult<Option<(Vec<Event>, Conversation)>> {
         let mut tx = self.write.begin().await?;
-        sqlx::query("UPDATE agents SET last_assigned_at = $2 WHERE id = $1")
-            .bind(&to.id)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-        let open: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM conversations WHERE assigned_agent_id = $1 AND state = 'assigned'",
-        )
-        .bind(&to.id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if open >= to_capacity {
+        if !has_room(&mut tx, &to.id, to_capacity).await? {
             tx.rollback().await?;
             return Err(StoreError::Conflict("the receiving agent has no room"));
         }
@@ -695,10 +668,7 @@ impl Store {
             .await?,
         );
         tx.commit().await?;
-        let conversation = self
-            .conversation(conversation_id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("conversation vanished".into()))?;
+        let conversation = self.reload(conversation_id).await?;
         Ok(Some((events, conversation)))
     }
 
@@ -735,10 +705,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        let conversation = self
-            .conversation(conversation_id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("conversation vanished".into()))?;
+        let conversation = self.reload(conversation_id).await?;
         Ok(Some((event, conversation)))
     }
 
@@ -830,6 +797,29 @@ impl Store {
             .fetch_one(&self.read)
             .await?)
     }
+}
+
+/// Whether the agent holds fewer than `capacity` conversations. Takes the
+/// agent's row first, which serialises assignments to this agent (a row lock
+/// on PostgreSQL, the single writer on SQLite), so the count cannot be
+/// overtaken before the transaction commits.
+async fn has_room(
+    tx: &mut Transaction<'static, Any>,
+    agent_id: &str,
+    capacity: i64,
+) -> StoreResult<bool> {
+    sqlx::query("UPDATE agents SET last_assigned_at = $2 WHERE id = $1")
+        .bind(agent_id)
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await?;
+    let open: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM conversations WHERE assigned_agent_id = $1 AND state = 'assigned'",
+    )
+    .bind(agent_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(open < capacity)
 }
 
 async fn open_conversation_of(
