@@ -30,6 +30,9 @@ if (!existsSync(setupFile)) {
     env: { ...env, RAPPORT_NEW_PASSWORD: password },
   });
   const site = JSON.parse(execFileSync(bin, ['add-site', '--name', 'Fixture shop', '--origin', shopUrl], { env }));
+  // Billing, a team of one (Cy), and the site's "billing" topic routed to it.
+  execFileSync(bin, ['add-team', '--name', 'Billing', '--member', 'cy@shop.test'], { env });
+  execFileSync(bin, ['add-topic', '--site', site.site_key, '--topic', 'billing', '--label', 'Billing', '--team', 'Billing'], { env });
   writeFileSync(setupFile, JSON.stringify({
     baseUrl, shopUrl, siteKey: site.site_key, email: 'ada@shop.test', password, oneAtATime: 'cy@shop.test',
   }));

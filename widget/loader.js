@@ -8,7 +8,7 @@
   var site = script.getAttribute('data-site') || '';
   var base = new URL(script.src).origin;
   var queued = (w.Rapport && w.Rapport.q) || [];
-  var host, root, frame, launcher, config, loading, mounted, ready;
+  var host, root, frame, launcher, config, loading, mounted, ready, chat, context = {};
 
   function log(message) { w.console && console.error('Rapport: ' + message); }
 
@@ -17,7 +17,10 @@
     if (!ready) return queued.push(args);
     if (args[0] == 'open') open();
     else if (args[0] == 'close') close();
-    else log('unknown command ' + args[0]);
+    else if (args[0] == 'set' && args[1] && typeof args[1] == 'object') {
+      Object.assign(context, args[1]);
+      chat && chat.set_context(JSON.stringify(context));
+    } else log('unknown command ' + args[0]);
   }
   api.loaded = 1;
   w.Rapport = api;
@@ -32,6 +35,8 @@
     return load().then(function (m) {
       if (!mounted) {
         mounted = 1;
+        chat = m;
+        m.set_context(JSON.stringify(context));
         m.mount(frame, base, site, JSON.stringify(config), close);
       }
     }, function (e) { loading = 0; log('the chat failed to load: ' + e); });

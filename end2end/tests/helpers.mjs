@@ -45,10 +45,10 @@ export async function goOnline(inbox) {
   await expect(status).toHaveValue('online');
 }
 
-/** A new shopper on the shop's page with the chat open. */
-export async function openShop(browser) {
+/** A new shopper on one of the shop's pages with the chat open. */
+export async function openShop(browser, path = '/') {
   const page = await (await newContext(browser)).newPage();
-  await page.goto(setup.shopUrl);
+  await page.goto(setup.shopUrl + path);
   await page.getByRole('button', { name: 'Chat' }).click();
   const message = page.getByRole('textbox', { name: 'Message' });
   const transcript = page.locator('.rp-log');

@@ -160,9 +160,13 @@ pub enum WidgetRequest {
         language: Option<String>,
     },
     /// A shopper's message. Retrying with the same `client_id` is safe.
+    /// `topic` (a site topic key, e.g. set by the page with
+    /// `Rapport('set', {topic})`) routes a new conversation to a team.
     Send {
         client_id: String,
         body: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        topic: Option<String>,
     },
     Ping,
 }
@@ -506,6 +510,7 @@ mod tests {
         let json = serde_json::to_string(&WidgetRequest::Send {
             client_id: "c1".into(),
             body: "hi".into(),
+            topic: None,
         })
         .expect("serialize");
         assert_eq!(json, r#"{"type":"send","client_id":"c1","body":"hi"}"#);

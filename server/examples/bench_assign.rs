@@ -124,7 +124,7 @@ async fn main() {
             body: "hello",
         };
         store
-            .post_visitor_message(&site.id, &visitor.id, None, message)
+            .post_visitor_message(&site.id, &visitor.id, Default::default(), message)
             .await
             .unwrap();
     }

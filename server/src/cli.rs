@@ -6,7 +6,7 @@ use std::io::{BufRead, Write};
 use protocol::Role;
 
 use crate::StartError;
-use crate::config::{AddSite, AddUser, Config, normalize_origin};
+use crate::config::{AddSite, AddTeam, AddTopic, AddUser, Config, normalize_origin};
 use crate::identity;
 use crate::store::{Store, StoreError};
 
@@ -120,6 +120,71 @@ pub async fn add_site(config: &Config, args: AddSite) -> Result<(), StartError> 
         "snippet": crate::http::embed_snippet(&config.public_url, &site.site_key),
     });
     writeln!(std::io::stdout(), "{out}")?;
+    store.close().await;
+    Ok(())
+}
+
+pub async fn add_team(config: &Config, args: AddTeam) -> Result<(), StartError> {
+    let store = Store::connect(&config.database_url).await?;
+    let account_id = store
+        .first_account()
+        .await?
+        .ok_or_else(|| StartError::Input("create an account first (rapport add-user)".into()))?;
+    let mut members = Vec::new();
+    for email in &args.members {
+        let agent = store
+            .agent_by_email(email)
+            .await?
+            .filter(|a| a.account_id == account_id)
+            .ok_or_else(|| StartError::Input(format!("no agent {email} in this account")))?;
+        members.push(agent.id);
+    }
+    let team_id = match store.create_team(&account_id, &args.name).await {
+        Err(StoreError::Conflict(_)) => {
+            return Err(StartError::Input(format!(
+                "a team {:?} exists already",
+                args.name
+            )));
+        }
+        other => other?,
+    };
+    for agent_id in &members {
+        store.add_team_member(&team_id, agent_id).await?;
+    }
+    writeln!(
+        std::io::stdout(),
+        "{}",
+        serde_json::json!({ "id": team_id, "members": members.len() })
+    )?;
+    store.close().await;
+    Ok(())
+}
+
+pub async fn add_topic(config: &Config, args: AddTopic) -> Result<(), StartError> {
+    let store = Store::connect(&config.database_url).await?;
+    let site = store
+        .site_by_key(&args.site)
+        .await?
+        .ok_or_else(|| StartError::Input(format!("no site has the key {:?}", args.site)))?;
+    let team_id = store
+        .team_by_name(&site.account_id, &args.team)
+        .await?
+        .ok_or_else(|| {
+            StartError::Input(format!("no team {:?} in the site's account", args.team))
+        })?;
+    if args.topic.trim().is_empty() || args.label.trim().is_empty() {
+        return Err(StartError::Input(
+            "--topic and --label must not be empty".into(),
+        ));
+    }
+    store
+        .set_site_topic(&site.id, &args.topic, &args.label, &team_id)
+        .await?;
+    writeln!(
+        std::io::stdout(),
+        "{}",
+        serde_json::json!({ "site": site.site_key, "topic": args.topic.trim() })
+    )?;
     store.close().await;
     Ok(())
 }

@@ -26,6 +26,35 @@ pub enum Command {
     AddUser(AddUser),
     /// Create a site and print its key as JSON.
     AddSite(AddSite),
+    /// Create a team in the first account, with members by email.
+    AddTeam(AddTeam),
+    /// Offer a topic on a site, routed to a team.
+    AddTopic(AddTopic),
+}
+
+#[derive(Debug, Args)]
+pub struct AddTeam {
+    #[arg(long)]
+    pub name: String,
+    /// A member's email; repeat for more.
+    #[arg(long = "member")]
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AddTopic {
+    /// The site's key.
+    #[arg(long)]
+    pub site: String,
+    /// The key the page uses: Rapport('set', {topic: "billing"}).
+    #[arg(long)]
+    pub topic: String,
+    /// What the shopper reads, e.g. "Billing and refunds".
+    #[arg(long)]
+    pub label: String,
+    /// The team's name.
+    #[arg(long)]
+    pub team: String,
 }
 
 #[derive(Debug, Args)]

@@ -325,13 +325,14 @@ impl State {
             return Ok(());
         }
         let mut loads = self.loads(account_id).await?;
+        let teams = self.store.team_memberships(account_id).await?;
         let mut still_waiting = Vec::new();
         for conversation in waiting {
-            if !self.try_assign(&conversation, &mut loads).await? {
+            if !self.try_assign(&conversation, &mut loads, &teams).await? {
                 still_waiting.push(conversation);
             }
         }
-        self.publish_queue(account_id, &still_waiting).await
+        self.publish_queue(account_id, &still_waiting, &teams).await
     }
 
     async fn loads(&self, account_id: &str) -> Result<HashMap<String, i64>, StoreError> {
@@ -348,6 +349,7 @@ impl State {
         &mut self,
         conversation: &Conversation,
         loads: &mut HashMap<String, i64>,
+        teams: &Teams,
     ) -> Result<bool, StoreError> {
         let returning_to = self
             .store
@@ -363,6 +365,7 @@ impl State {
             let candidates: Vec<Candidate<'_>> = agents
                 .iter()
                 .filter(|(_, presence)| presence.available())
+                .filter(|(id, _)| in_team(teams, id, conversation.team_id.as_deref()))
                 .filter(|(id, _)| passed_over.is_none_or(|skip| !skip.contains(*id)))
                 .filter_map(|(id, presence)| {
                     let agent = presence.agent.as_ref()?;
@@ -416,46 +419,65 @@ impl State {
         Ok(false)
     }
 
-    /// Tells every waiting shopper their place in line and, when there is
-    /// data to base it on, about how long it will take.
+    /// Tells every waiting shopper their place in their team's line and,
+    /// when there is data to base it on, about how long it will take.
     async fn publish_queue(
         &self,
         account_id: &str,
         waiting: &[Conversation],
+        teams: &Teams,
     ) -> Result<(), StoreError> {
-        let Some(first) = waiting.first() else {
+        if waiting.is_empty() {
             return Ok(());
-        };
-        let seats: i64 = self
-            .accounts
-            .get(account_id)
-            .map(|agents| {
-                agents
-                    .values()
-                    .filter(|p| p.available())
-                    .filter_map(|p| p.agent.as_ref())
-                    .map(|a| a.capacity.unwrap_or(first.site_agent_capacity))
-                    .sum()
-            })
-            .unwrap_or(0);
+        }
         let handling_ms = self
             .store
             .recent_handling_ms(account_id, HANDLING_SAMPLE)
             .await?;
-        for (index, conversation) in waiting.iter().enumerate() {
-            let position = u32::try_from(index + 1).unwrap_or(u32::MAX);
-            let frame = WidgetFrame::Queue {
-                position,
-                estimate_secs: estimate_wait_secs(position, seats, handling_ms),
-                agents_online: seats > 0,
-            };
-            self.hub.publish(
-                &Topic::Visitor(conversation.visitor_id.clone()),
-                encode(&frame),
-            );
+        let mut lines: HashMap<Option<&str>, Vec<&Conversation>> = HashMap::new();
+        for conversation in waiting {
+            lines
+                .entry(conversation.team_id.as_deref())
+                .or_default()
+                .push(conversation);
+        }
+        for (team, line) in lines {
+            let default_capacity = line.first().map_or(0, |c| c.site_agent_capacity);
+            let seats: i64 = self
+                .accounts
+                .get(account_id)
+                .map(|agents| {
+                    agents
+                        .iter()
+                        .filter(|(id, p)| p.available() && in_team(teams, id, team))
+                        .filter_map(|(_, p)| p.agent.as_ref())
+                        .map(|a| a.capacity.unwrap_or(default_capacity))
+                        .sum()
+                })
+                .unwrap_or(0);
+            for (index, conversation) in line.iter().enumerate() {
+                let position = u32::try_from(index + 1).unwrap_or(u32::MAX);
+                let frame = WidgetFrame::Queue {
+                    position,
+                    estimate_secs: estimate_wait_secs(position, seats, handling_ms),
+                    agents_online: seats > 0,
+                };
+                self.hub.publish(
+                    &Topic::Visitor(conversation.visitor_id.clone()),
+                    encode(&frame),
+                );
+            }
         }
         Ok(())
     }
+}
+
+/// agent id → the teams they belong to.
+type Teams = HashMap<String, HashSet<String>>;
+
+/// Whether an agent may take a conversation routed to `team` (`None`: anyone).
+fn in_team(teams: &Teams, agent_id: &str, team: Option<&str>) -> bool {
+    team.is_none_or(|team| teams.get(agent_id).is_some_and(|t| t.contains(team)))
 }
 
 /// "2 minutes", "90 seconds": a deadline as people say it.

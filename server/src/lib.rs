@@ -39,6 +39,8 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
         Command::Serve => serve(cli.config).await,
         Command::AddUser(args) => cli::add_user(&cli.config, args).await,
         Command::AddSite(args) => cli::add_site(&cli.config, args).await,
+        Command::AddTeam(args) => cli::add_team(&cli.config, args).await,
+        Command::AddTopic(args) => cli::add_topic(&cli.config, args).await,
     }
 }
 

@@ -146,7 +146,7 @@ on_both_backends!(
                 .post_visitor_message(
                     &app.site.id,
                     &visitor.id,
-                    None,
+                    Default::default(),
                     rapport_server::store::NewMessage {
                         client_id: "c",
                         body: "hi",
@@ -329,5 +329,82 @@ on_both_backends!(
             assigned["event"]["body"]["assigned"]["agent_name"], "Ada",
             "both speak English: the less loaded one"
         );
+    }
+);
+
+on_both_backends!(
+    a_topic_routes_to_its_team_and_never_outside_it,
+    |app: TestApp| async move {
+        let bob =
+            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
+        app.store
+            .set_agent_capacity(&bob.id, Some(1))
+            .await
+            .unwrap();
+        let billing = app
+            .store
+            .create_team(&app.agent.account_id, "Billing")
+            .await
+            .unwrap();
+        app.store.add_team_member(&billing, &bob.id).await.unwrap();
+        app.store
+            .set_site_topic(&app.site.id, "billing", "Billing and refunds", &billing)
+            .await
+            .unwrap();
+        let (mut ada, _) = app.agent_socket().await;
+        go_online(&mut ada).await;
+        let bob_cookie = app.login(&bob.email).await;
+        let mut bob_ws = app.agent_socket_with(&bob_cookie).await.unwrap();
+        bob_ws.expect("inbox").await;
+        go_online(&mut bob_ws).await;
+
+        let on_topic = |client_id: &'static str| json!({"type": "send", "client_id": client_id, "body": "About my invoice", "topic": "billing"});
+        let (mut first, _) = app.new_shopper().await;
+        first.send(on_topic("a")).await;
+        let assigned = first.until("event", is_assigned).await;
+        assert_eq!(
+            assigned["event"]["body"]["assigned"]["agent_name"], "Bob",
+            "Ada is idle but not in Billing"
+        );
+        let first_id = assigned["event"]["conversation_id"].clone();
+
+        let (mut second, _) = app.new_shopper().await;
+        second.send(on_topic("b")).await;
+        let queue = second.until("queue", |_| true).await;
+        assert_eq!(queue["position"], 1, "first in Billing's line");
+        assert_eq!(queue["agents_online"], true);
+
+        // Billing's line does not hold up anyone else.
+        let (mut general, _) = app.new_shopper().await;
+        send(&mut general, "c", "Where is my parcel?").await;
+        let assigned = general.until("event", is_assigned).await;
+        assert_eq!(assigned["event"]["body"]["assigned"]["agent_name"], "Ada");
+        let waiting = app
+            .store
+            .waiting_conversations(&app.agent.account_id)
+            .await
+            .unwrap();
+        assert_eq!(waiting.len(), 1, "the billing chat still waits for Billing");
+
+        bob_ws
+            .send(json!({"type": "close", "conversation_id": first_id}))
+            .await;
+        let assigned = second.until("event", is_assigned).await;
+        assert_eq!(assigned["event"]["body"]["assigned"]["agent_name"], "Bob");
+    }
+);
+
+on_both_backends!(
+    an_unknown_topic_still_reaches_someone,
+    |app: TestApp| async move {
+        let (mut ada, _) = app.agent_socket().await;
+        go_online(&mut ada).await;
+        let (mut shopper, _) = app.new_shopper().await;
+        shopper
+            .send(json!({"type": "send", "client_id": "a", "body": "Hi", "topic": "no-such-topic"}))
+            .await;
+        shopper.until("ack", |_| true).await;
+        let assigned = shopper.until("event", is_assigned).await;
+        assert_eq!(assigned["event"]["body"]["assigned"]["agent_name"], "Ada");
     }
 );

@@ -95,7 +95,13 @@ impl Chat {
     }
 
     /// Queues a message typed by the shopper; returns the frame to send.
-    pub fn compose(&mut self, client_id: String, body: String) -> WidgetRequest {
+    /// `topic` routes a conversation this message opens to a team.
+    pub fn compose(
+        &mut self,
+        client_id: String,
+        body: String,
+        topic: Option<String>,
+    ) -> WidgetRequest {
         self.lines.push(Line {
             key: client_id.clone(),
             speaker: Speaker::Me,
@@ -103,7 +109,11 @@ impl Chat {
             status: Delivery::Sending,
         });
         self.unacked.push((client_id.clone(), body.clone()));
-        WidgetRequest::Send { client_id, body }
+        WidgetRequest::Send {
+            client_id,
+            body,
+            topic,
+        }
     }
 
     pub fn apply(&mut self, frame: WidgetFrame) -> Outcome {
@@ -282,7 +292,7 @@ mod tests {
     #[test]
     fn own_message_is_shown_once_whatever_arrives_first() {
         let mut chat = Chat::default();
-        chat.compose("k1".into(), "hi".into());
+        chat.compose("k1".into(), "hi".into(), None);
         chat.apply(message(1, Author::Visitor, "hi", Some("k1")));
         chat.apply(WidgetFrame::Ack {
             client_id: "k1".into(),
@@ -310,7 +320,7 @@ mod tests {
     #[test]
     fn unacknowledged_messages_survive_a_reconnect() {
         let mut chat = Chat::default();
-        chat.compose("k1".into(), "are you there?".into());
+        chat.compose("k1".into(), "are you there?".into(), None);
         let effect = chat.apply(WidgetFrame::Welcome {
             visitor_token: "t".into(),
             conversation_id: Some("c".into()),

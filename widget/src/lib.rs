@@ -10,6 +10,30 @@ use leptos::prelude::*;
 use protocol::{ConversationState, MAX_BODY_CHARS, WidgetConfig, WidgetFrame, WidgetRequest};
 use wasm_bindgen::prelude::*;
 
+thread_local! {
+    /// What the page said with `Rapport('set', {...})`: the topic for now.
+    static TOPIC: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The page's context (`Rapport('set', {topic: "billing"})`), as JSON; the
+/// loader calls this before mounting and again on every later `set`.
+#[wasm_bindgen]
+pub fn set_context(context_json: String) {
+    // A struct, not `serde_json::Value`: the latter costs the widget 4 KB gzip.
+    #[derive(serde::Deserialize)]
+    struct PageContext {
+        topic: Option<String>,
+    }
+    let topic = serde_json::from_str::<PageContext>(&context_json)
+        .ok()
+        .and_then(|context| context.topic);
+    TOPIC.with(|t| *t.borrow_mut() = topic);
+}
+
+fn topic() -> Option<String> {
+    TOPIC.with(|t| t.borrow().clone())
+}
+
 /// The panel's styles; they live only inside the shadow root.
 const CSS: &str = include_str!("../../style/widget.css");
 
@@ -89,7 +113,11 @@ pub fn mount(
                             if let Some(s) = s {
                                 s.connected_ok();
                                 for (client_id, body) in unacked {
-                                    let resend = WidgetRequest::Send { client_id, body };
+                                    let resend = WidgetRequest::Send {
+                                        client_id,
+                                        body,
+                                        topic: topic(),
+                                    };
                                     s.send(&serde_json::to_string(&resend).unwrap_or_default());
                                 }
                             }
@@ -139,7 +167,7 @@ fn Panel(
         if body.trim().is_empty() {
             return;
         }
-        let frame = chat.try_update(|c| c.compose(new_client_id(), body));
+        let frame = chat.try_update(|c| c.compose(new_client_id(), body, topic()));
         if let Some(frame) = frame {
             send(&frame);
         }

@@ -16,7 +16,7 @@ use super::widget_api::{SiteQuery, authorize_site};
 use crate::fanout::{self, encode};
 use crate::hub::{Frame, Subscriber, Topic};
 use crate::identity;
-use crate::store::{NewMessage, Site, StoreError, Visitor};
+use crate::store::{NewMessage, Opening, Site, StoreError, Visitor};
 
 /// Events replayed per store round trip on resume.
 const REPLAY_PAGE: i64 = 500;
@@ -101,7 +101,11 @@ impl Endpoint for WidgetSocket {
                 self.hello(token, conversation_id, after_seq, subscriber, replies)
                     .await
             }
-            WidgetRequest::Send { client_id, body } => self.send(client_id, body, replies).await,
+            WidgetRequest::Send {
+                client_id,
+                body,
+                topic,
+            } => self.send(client_id, body, topic, replies).await,
         }
     }
 }
@@ -194,6 +198,7 @@ impl WidgetSocket {
         &mut self,
         client_id: String,
         body: String,
+        topic: Option<String>,
         replies: &mut Vec<Frame>,
     ) -> Result<(), StoreError> {
         let Some(visitor) = &self.visitor else {
@@ -222,7 +227,10 @@ impl WidgetSocket {
             .post_visitor_message(
                 &self.site.id,
                 &visitor.id,
-                self.language.as_deref(),
+                Opening {
+                    language: self.language.as_deref(),
+                    topic: topic.as_deref(),
+                },
                 NewMessage {
                     client_id: &client_id,
                     body: &body,

@@ -28,6 +28,8 @@ pub struct Conversation {
     pub site_agent_capacity: i64,
     /// The shopper's browser language, when the widget told us.
     pub language: Option<String>,
+    /// The team this conversation is routed to (from its topic); `None`: anyone.
+    pub team_id: Option<String>,
 }
 
 impl Conversation {
@@ -60,6 +62,17 @@ pub struct NewMessage<'a> {
     pub body: &'a str,
 }
 
+/// What the shopper's page and browser told us, used when a message opens
+/// a conversation.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Opening<'a> {
+    /// The browser's language tag.
+    pub language: Option<&'a str>,
+    /// The site topic chosen, which routes to a team. An unknown topic
+    /// routes to anyone rather than losing the message.
+    pub topic: Option<&'a str>,
+}
+
 /// The outcome of appending a message.
 #[derive(Clone, Debug)]
 pub struct Posted {
@@ -81,7 +94,7 @@ impl Posted {
 
 const CONVERSATION_SELECT: &str = "SELECT c.id, c.site_id, s.name AS site_name, s.account_id, \
      c.visitor_id, c.state, c.assigned_agent_id, a.name AS agent_name, c.last_seq, \
-     c.last_message, c.created_at, c.updated_at, s.agent_capacity, c.language \
+     c.last_message, c.created_at, c.updated_at, s.agent_capacity, c.language, c.team_id \
      FROM conversations c JOIN sites s ON s.id = c.site_id \
      LEFT JOIN agents a ON a.id = c.assigned_agent_id";
 
@@ -118,6 +131,7 @@ fn conversation_from_row(row: &AnyRow) -> StoreResult<Conversation> {
         updated_at_ms: row.try_get("updated_at")?,
         site_agent_capacity: row.try_get("agent_capacity")?,
         language: row.try_get("language")?,
+        team_id: row.try_get("team_id")?,
     })
 }
 
@@ -233,7 +247,7 @@ enum Target<'a> {
     Visitor {
         site_id: &'a str,
         visitor_id: &'a str,
-        language: Option<&'a str>,
+        opening: Opening<'a>,
     },
     Agent {
         agent: &'a Agent,
@@ -335,20 +349,20 @@ impl Store {
     }
 
     /// Appends a shopper's message to their open conversation, opening one
-    /// (waiting for an agent, in the shopper's `language` if known) if they
-    /// have none. Idempotent on `client_id`.
+    /// (waiting for an agent, routed by `opening`) if they have none.
+    /// Idempotent on `client_id`.
     pub async fn post_visitor_message(
         &self,
         site_id: &str,
         visitor_id: &str,
-        language: Option<&str>,
+        opening: Opening<'_>,
         message: NewMessage<'_>,
     ) -> StoreResult<Posted> {
         self.post(
             Target::Visitor {
                 site_id,
                 visitor_id,
-                language,
+                opening,
             },
             visitor_id,
             message,
@@ -459,7 +473,7 @@ impl Store {
             Target::Visitor {
                 site_id,
                 visitor_id,
-                language,
+                opening,
             } => {
                 let id = match open_conversation_of(&mut tx, visitor_id).await? {
                     Some(id) => id,
@@ -468,14 +482,17 @@ impl Store {
                         // The partial unique index keeps this to one open
                         // conversation per visitor even if two tabs race.
                         sqlx::query(
-                            "INSERT INTO conversations (id, site_id, visitor_id, state, last_seq, created_at, updated_at, language) \
-                             VALUES ($1, $2, $3, 'waiting', 0, $4, $4, $5) ON CONFLICT DO NOTHING",
+                            "INSERT INTO conversations (id, site_id, visitor_id, state, last_seq, created_at, updated_at, language, team_id) \
+                             VALUES ($1, $2, $3, 'waiting', 0, $4, $4, $5, \
+                             (SELECT team_id FROM site_topics WHERE site_id = $2 AND topic = $6)) \
+                             ON CONFLICT DO NOTHING",
                         )
                         .bind(new_id())
                         .bind(site_id)
                         .bind(visitor_id)
                         .bind(now)
-                        .bind(*language)
+                        .bind(opening.language)
+                        .bind(opening.topic)
                         .execute(&mut *tx)
                         .await?;
                         opened = true;

@@ -4,10 +4,11 @@
 
 mod conversations;
 mod sessions;
+mod teams;
 mod tenancy;
 mod visitors;
 
-pub use conversations::{Conversation, NewMessage, Posted};
+pub use conversations::{Conversation, NewMessage, Opening, Posted};
 pub use sessions::SessionRecords;
 pub use tenancy::{Agent, Site};
 pub use visitors::Visitor;
