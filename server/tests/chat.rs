@@ -6,11 +6,9 @@ mod common;
 use common::{TestApp, Ws};
 use serde_json::json;
 
+/// Says something and returns the stored seq.
 async fn send(ws: &mut Ws, client_id: &str, body: &str) -> i64 {
-    ws.send(json!({"type": "send", "client_id": client_id, "body": body}))
-        .await;
-    let ack = ws.until("ack", |f| f["client_id"] == client_id).await;
-    ack["seq"].as_i64().unwrap()
+    ws.say(client_id, body).await["seq"].as_i64().unwrap()
 }
 
 on_both_backends!(shopper_and_agent_chat_live, |app: TestApp| async move {
@@ -102,8 +100,7 @@ on_both_backends!(
 on_both_backends!(
     waiting_conversations_go_to_the_least_loaded_agent,
     |app: TestApp| async move {
-        let bob =
-            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
+        let bob = app.colleague("bob@shop.test", "Bob").await;
         let mut shoppers = Vec::new();
         for i in 0..4 {
             let (mut shopper, _) = app.new_shopper().await;
@@ -111,9 +108,7 @@ on_both_backends!(
             shoppers.push(shopper);
         }
         let (mut ada, _) = app.agent_socket().await;
-        let cookie = app.login(&bob.email).await;
-        let mut bob_ws = app.agent_socket_with(&cookie).await.unwrap();
-        bob_ws.expect("inbox").await;
+        let mut bob_ws = app.inbox_of(&bob.email).await;
         // Ada goes online first and takes all four; Bob then gets new ones until even.
         ada.send(json!({"type": "set_status", "status": "online"}))
             .await;

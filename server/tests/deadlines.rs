@@ -4,23 +4,9 @@
 
 mod common;
 
-use common::{TestApp, Ws};
+use common::{TestApp, Ws, is_assigned};
 use rapport_server::config::Config;
-use serde_json::{Value, json};
-
-fn is_assigned(frame: &Value) -> bool {
-    frame["event"]["body"]["assigned"].is_object()
-}
-
-async fn online(app: &TestApp, email: &str) -> Ws {
-    let cookie = app.login(email).await;
-    let mut ws = app.agent_socket_with(&cookie).await.unwrap();
-    ws.expect("inbox").await;
-    ws.send(json!({"type": "set_status", "status": "online"}))
-        .await;
-    ws.until("status", |f| f["status"] == "online").await;
-    ws
-}
+use serde_json::json;
 
 /// A shopper who has written and been assigned: (socket, conversation id, agent name).
 async fn assigned_shopper(app: &TestApp) -> (Ws, String, String) {
@@ -49,10 +35,9 @@ on_both_backends_with!(
     an_unanswered_chat_goes_to_the_next_agent,
     quick_replies,
     |app: TestApp| async move {
-        let bob =
-            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
-        let mut ada = online(&app, &app.agent.email).await;
-        let mut bob_ws = online(&app, &bob.email).await;
+        let bob = app.colleague("bob@shop.test", "Bob").await;
+        let mut ada = app.online_inbox_of(&app.agent.email).await;
+        let mut bob_ws = app.online_inbox_of(&bob.email).await;
         let (mut shopper, id, first) = assigned_shopper(&app).await;
         let next = if first == "Ada" { "Bob" } else { "Ada" };
 
@@ -86,7 +71,7 @@ on_both_backends_with!(
     a_chat_answered_in_time_stays_put,
     quick_replies,
     |app: TestApp| async move {
-        let mut ada = online(&app, &app.agent.email).await;
+        let mut ada = app.online_inbox_of(&app.agent.email).await;
         let (_shopper, id, name) = assigned_shopper(&app).await;
         assert_eq!(name, "Ada");
         ada.send(json!({"type": "send", "conversation_id": id, "client_id": "r1", "body": "Hi!"}))
@@ -105,13 +90,12 @@ on_both_backends_with!(
     an_agent_who_leaves_hands_their_chats_on_after_the_grace_period,
     |config: &mut Config| config.offline_grace_secs = 2,
     |app: TestApp| async move {
-        let bob =
-            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
+        let bob = app.colleague("bob@shop.test", "Bob").await;
         app.store
             .set_agent_capacity(&bob.id, Some(0))
             .await
             .unwrap();
-        let ada = online(&app, &app.agent.email).await;
+        let ada = app.online_inbox_of(&app.agent.email).await;
         let (mut shopper, id, name) = assigned_shopper(&app).await;
         assert_eq!(name, "Ada");
 
@@ -129,7 +113,7 @@ on_both_backends_with!(
 
         // Gone for good: after the grace period Bob (now with room) takes over.
         app.store.set_agent_capacity(&bob.id, None).await.unwrap();
-        let mut bob_ws = online(&app, &bob.email).await;
+        let mut bob_ws = app.online_inbox_of(&bob.email).await;
         let again = shopper.until("event", is_assigned).await;
         assert_eq!(again["event"]["body"]["assigned"]["agent_name"], "Bob");
         bob_ws

@@ -3,24 +3,18 @@
 
 mod common;
 
-use common::{TestApp, Ws};
+use common::{TestApp, Ws, is_assigned};
 use serde_json::{Value, json};
 
 /// An online agent (Ada) holding a new shopper's chat: (agent, shopper,
 /// conversation id, the shopper's visitor token).
 async fn online_agent_with_a_chat(app: &TestApp) -> (Ws, Ws, String, String) {
-    let (mut agent, _) = app.agent_socket().await;
-    agent
-        .send(json!({"type": "set_status", "status": "online"}))
-        .await;
-    agent.until("status", |_| true).await;
+    let mut agent = app.online_inbox_of(&app.agent.email).await;
     let (mut shopper, token) = app.new_shopper().await;
     shopper
         .send(json!({"type": "send", "client_id": "m1", "body": "I want a refund"}))
         .await;
-    let assigned = shopper
-        .until("event", |f| f["event"]["body"]["assigned"].is_object())
-        .await;
+    let assigned = shopper.until("event", is_assigned).await;
     let id = assigned["event"]["conversation_id"]
         .as_str()
         .unwrap()
@@ -103,11 +97,8 @@ on_both_backends!(
 on_both_backends!(
     handing_over_moves_the_chat_with_its_history_and_a_note,
     |app: TestApp| async move {
-        let bob =
-            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
-        let bob_cookie = app.login(&bob.email).await;
-        let mut bob_ws = app.agent_socket_with(&bob_cookie).await.unwrap();
-        bob_ws.expect("inbox").await;
+        let bob = app.colleague("bob@shop.test", "Bob").await;
+        let mut bob_ws = app.inbox_of(&bob.email).await;
         let (mut ada, mut shopper, id, _) = online_agent_with_a_chat(&app).await;
 
         ada.send(
@@ -161,8 +152,7 @@ on_both_backends!(
 on_both_backends!(
     handing_over_is_refused_without_room_or_outside_the_account,
     |app: TestApp| async move {
-        let bob =
-            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
+        let bob = app.colleague("bob@shop.test", "Bob").await;
         app.store
             .set_agent_capacity(&bob.id, Some(0))
             .await

@@ -5,25 +5,9 @@
 
 mod common;
 
-use common::{TestApp, Ws};
+use common::{TestApp, is_assigned};
 use rapport_server::store::Store;
 use serde_json::{Value, json};
-
-async fn send(ws: &mut Ws, client_id: &str, body: &str) -> Value {
-    ws.send(json!({"type": "send", "client_id": client_id, "body": body}))
-        .await;
-    ws.until("ack", |f| f["client_id"] == client_id).await
-}
-
-async fn go_online(ws: &mut Ws) {
-    ws.send(json!({"type": "set_status", "status": "online"}))
-        .await;
-    ws.until("status", |f| f["status"] == "online").await;
-}
-
-fn is_assigned(frame: &Value) -> bool {
-    frame["event"]["body"]["assigned"].is_object()
-}
 
 on_both_backends!(
     capacity_holds_and_a_freed_seat_is_filled_at_once,
@@ -33,14 +17,14 @@ on_both_backends!(
             .await
             .unwrap();
         let (mut agent, _) = app.agent_socket().await;
-        go_online(&mut agent).await;
+        agent.go_online().await;
 
         let (mut first, _) = app.new_shopper().await;
-        let first_id = send(&mut first, "a", "First!").await["conversation_id"].clone();
+        let first_id = first.say("a", "First!").await["conversation_id"].clone();
         first.until("event", is_assigned).await;
 
         let (mut second, _) = app.new_shopper().await;
-        send(&mut second, "b", "Second").await;
+        second.say("b", "Second").await;
         let queue = second.until("queue", |_| true).await;
         assert_eq!(queue["position"], 1);
         assert_eq!(queue["agents_online"], true);
@@ -67,7 +51,7 @@ on_both_backends!(
         let mut shoppers = Vec::new();
         for i in 0..3 {
             let (mut shopper, _) = app.new_shopper().await;
-            send(&mut shopper, &format!("m{i}"), "Hello?").await;
+            shopper.say(&format!("m{i}"), "Hello?").await;
             let queue = shopper.until("queue", |_| true).await;
             assert_eq!(queue["position"], i + 1);
             assert_eq!(queue["agents_online"], false, "nobody is online yet");
@@ -78,7 +62,7 @@ on_both_backends!(
             .await
             .unwrap();
         let (mut agent, _) = app.agent_socket().await;
-        go_online(&mut agent).await;
+        agent.go_online().await;
         // The oldest is served; the others move up.
         shoppers[0].until("event", is_assigned).await;
         for (i, shopper) in shoppers.iter_mut().enumerate().skip(1) {
@@ -91,15 +75,11 @@ on_both_backends!(
 on_both_backends!(
     a_returning_shopper_gets_the_agent_who_served_them,
     |app: TestApp| async move {
-        let bob =
-            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
-        let bob_cookie = app.login(&bob.email).await;
-        let mut bob_ws = app.agent_socket_with(&bob_cookie).await.unwrap();
-        bob_ws.expect("inbox").await;
-        go_online(&mut bob_ws).await;
+        let bob = app.colleague("bob@shop.test", "Bob").await;
+        let mut bob_ws = app.online_inbox_of(&bob.email).await;
 
         let (mut shopper, token) = app.new_shopper().await;
-        let first = send(&mut shopper, "a", "About my order").await["conversation_id"].clone();
+        let first = shopper.say("a", "About my order").await["conversation_id"].clone();
         shopper.until("event", is_assigned).await;
         bob_ws
             .send(json!({"type": "close", "conversation_id": first}))
@@ -110,15 +90,15 @@ on_both_backends!(
 
         // Ada comes online with nothing to do; Bob still holds another chat.
         let (mut other, _) = app.new_shopper().await;
-        send(&mut other, "o", "Someone else").await;
+        other.say("o", "Someone else").await;
         other.until("event", is_assigned).await;
         let (mut ada, _) = app.agent_socket().await;
-        go_online(&mut ada).await;
+        ada.go_online().await;
 
         let mut again = app.widget_socket().await;
         again.send(json!({"type": "hello", "token": token})).await;
         again.expect("welcome").await;
-        send(&mut again, "b", "Me again").await;
+        again.say("b", "Me again").await;
         let assigned = again.until("event", is_assigned).await;
         assert_eq!(
             assigned["event"]["body"]["assigned"]["agent_name"], "Bob",
@@ -132,8 +112,7 @@ on_both_backends!(
     |app: TestApp| async move {
         const SHOPPERS: usize = 24;
         const CAPACITY: i64 = 3;
-        let bob =
-            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
+        let bob = app.colleague("bob@shop.test", "Bob").await;
         let mut conversations = Vec::new();
         for i in 0..SHOPPERS {
             let visitor = app
@@ -213,8 +192,7 @@ on_both_backends!(
 on_both_backends!(
     the_roster_shows_who_is_online_and_how_loaded,
     |app: TestApp| async move {
-        let bob =
-            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
+        let bob = app.colleague("bob@shop.test", "Bob").await;
         app.store
             .set_agent_capacity(&bob.id, Some(2))
             .await
@@ -222,9 +200,9 @@ on_both_backends!(
         let elsewhere = app.store.create_account("Elsewhere").await.unwrap();
         common::add_agent(&app.store, &elsewhere, "eve@else.test", "Eve").await;
         let (mut ada, _) = app.agent_socket().await;
-        go_online(&mut ada).await;
+        ada.go_online().await;
         let (mut shopper, _) = app.new_shopper().await;
-        send(&mut shopper, "a", "Hi").await;
+        shopper.say("a", "Hi").await;
         shopper.until("event", is_assigned).await;
 
         let cookie = app.login(&bob.email).await;
@@ -253,16 +231,16 @@ on_both_backends!(
     an_away_agent_keeps_their_chats_and_gets_no_new_ones,
     |app: TestApp| async move {
         let (mut ada, _) = app.agent_socket().await;
-        go_online(&mut ada).await;
+        ada.go_online().await;
         let (mut first, _) = app.new_shopper().await;
-        let first_id = send(&mut first, "a", "Before the break").await["conversation_id"].clone();
+        let first_id = first.say("a", "Before the break").await["conversation_id"].clone();
         first.until("event", is_assigned).await;
 
         ada.send(json!({"type": "set_status", "status": "away"}))
             .await;
         ada.until("status", |f| f["status"] == "away").await;
         let (mut second, _) = app.new_shopper().await;
-        send(&mut second, "b", "During the break").await;
+        second.say("b", "During the break").await;
         let queue = second.until("queue", |_| true).await;
         assert_eq!(queue["agents_online"], false, "nobody is taking chats");
         let held = app
@@ -277,7 +255,7 @@ on_both_backends!(
             "still Ada's"
         );
 
-        go_online(&mut ada).await;
+        ada.go_online().await;
         second.until("event", is_assigned).await;
     }
 );
@@ -285,8 +263,7 @@ on_both_backends!(
 on_both_backends!(
     a_shopper_is_offered_to_an_agent_who_speaks_their_language,
     |app: TestApp| async move {
-        let bob =
-            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
+        let bob = app.colleague("bob@shop.test", "Bob").await;
         app.store
             .set_agent_languages(&app.agent.id, &["en".to_owned()])
             .await
@@ -296,22 +273,19 @@ on_both_backends!(
             .await
             .unwrap();
         // Bob already has a chat; Ada has none.
-        let bob_cookie = app.login(&bob.email).await;
-        let mut bob_ws = app.agent_socket_with(&bob_cookie).await.unwrap();
-        bob_ws.expect("inbox").await;
-        go_online(&mut bob_ws).await;
+        let _bob_online = app.online_inbox_of(&bob.email).await;
         let (mut busy, _) = app.new_shopper().await;
-        send(&mut busy, "x", "First").await;
+        busy.say("x", "First").await;
         busy.until("event", is_assigned).await;
         let (mut ada, _) = app.agent_socket().await;
-        go_online(&mut ada).await;
+        ada.go_online().await;
 
         let mut dutch = app.widget_socket().await;
         dutch
             .send(json!({"type": "hello", "language": "nl-BE"}))
             .await;
         dutch.expect("welcome").await;
-        send(&mut dutch, "d", "Goedemiddag!").await;
+        dutch.say("d", "Goedemiddag!").await;
         let assigned = dutch.until("event", is_assigned).await;
         assert_eq!(
             assigned["event"]["body"]["assigned"]["agent_name"], "Bob",
@@ -323,7 +297,7 @@ on_both_backends!(
             .send(json!({"type": "hello", "language": "en-US"}))
             .await;
         english.expect("welcome").await;
-        send(&mut english, "e", "Hello!").await;
+        english.say("e", "Hello!").await;
         let assigned = english.until("event", is_assigned).await;
         assert_eq!(
             assigned["event"]["body"]["assigned"]["agent_name"], "Ada",
@@ -335,8 +309,7 @@ on_both_backends!(
 on_both_backends!(
     a_topic_routes_to_its_team_and_never_outside_it,
     |app: TestApp| async move {
-        let bob =
-            common::add_agent(&app.store, &app.agent.account_id, "bob@shop.test", "Bob").await;
+        let bob = app.colleague("bob@shop.test", "Bob").await;
         app.store
             .set_agent_capacity(&bob.id, Some(1))
             .await
@@ -352,11 +325,8 @@ on_both_backends!(
             .await
             .unwrap();
         let (mut ada, _) = app.agent_socket().await;
-        go_online(&mut ada).await;
-        let bob_cookie = app.login(&bob.email).await;
-        let mut bob_ws = app.agent_socket_with(&bob_cookie).await.unwrap();
-        bob_ws.expect("inbox").await;
-        go_online(&mut bob_ws).await;
+        ada.go_online().await;
+        let mut bob_ws = app.online_inbox_of(&bob.email).await;
 
         let on_topic = |client_id: &'static str| json!({"type": "send", "client_id": client_id, "body": "About my invoice", "topic": "billing"});
         let (mut first, _) = app.new_shopper().await;
@@ -376,7 +346,7 @@ on_both_backends!(
 
         // Billing's line does not hold up anyone else.
         let (mut general, _) = app.new_shopper().await;
-        send(&mut general, "c", "Where is my parcel?").await;
+        general.say("c", "Where is my parcel?").await;
         let assigned = general.until("event", is_assigned).await;
         assert_eq!(assigned["event"]["body"]["assigned"]["agent_name"], "Ada");
         let waiting = app
@@ -398,7 +368,7 @@ on_both_backends!(
     an_unknown_topic_still_reaches_someone,
     |app: TestApp| async move {
         let (mut ada, _) = app.agent_socket().await;
-        go_online(&mut ada).await;
+        ada.go_online().await;
         let (mut shopper, _) = app.new_shopper().await;
         shopper
             .send(json!({"type": "send", "client_id": "a", "body": "Hi", "topic": "no-such-topic"}))

@@ -240,6 +240,26 @@ impl TestApp {
         (ws, inbox)
     }
 
+    /// Another agent in the same account.
+    pub async fn colleague(&self, email: &str, name: &str) -> Agent {
+        add_agent(&self.store, &self.agent.account_id, email, name).await
+    }
+
+    /// An agent's inbox socket, signed in, past its inbox frame.
+    pub async fn inbox_of(&self, email: &str) -> Ws {
+        let cookie = self.login(email).await;
+        let mut ws = self.agent_socket_with(&cookie).await.unwrap();
+        ws.expect("inbox").await;
+        ws
+    }
+
+    /// Like [`TestApp::inbox_of`], with the agent online.
+    pub async fn online_inbox_of(&self, email: &str) -> Ws {
+        let mut ws = self.inbox_of(email).await;
+        ws.go_online().await;
+        ws
+    }
+
     pub async fn counts(&self) -> (i64, i64, i64) {
         (
             self.store.count_visitors().await.unwrap(),
@@ -255,6 +275,11 @@ pub async fn add_agent(store: &Store, account: &str, email: &str, name: &str) ->
         .create_agent(account, email, name, Role::Agent, &hash)
         .await
         .unwrap()
+}
+
+/// Whether a frame is the event of a conversation being assigned.
+pub fn is_assigned(frame: &Value) -> bool {
+    frame["event"]["body"]["assigned"].is_object()
 }
 
 /// A `Drop` impl also makes closures capture a `TestApp` whole: with
@@ -322,6 +347,20 @@ impl Ws {
             }
             seen.push(frame);
         }
+    }
+
+    /// Sends a shopper's or agent's message frame and waits for its ack.
+    pub async fn say(&mut self, client_id: &str, body: &str) -> Value {
+        self.send(json!({"type": "send", "client_id": client_id, "body": body}))
+            .await;
+        self.until("ack", |f| f["client_id"] == client_id).await
+    }
+
+    /// Sets an agent's status to online and waits until it holds.
+    pub async fn go_online(&mut self) {
+        self.send(json!({"type": "set_status", "status": "online"}))
+            .await;
+        self.until("status", |f| f["status"] == "online").await;
     }
 
     /// Like [`Ws::drain`], keeping only `event` frames (a waiting shopper
