@@ -6,8 +6,8 @@ use gloo_net::http::Request;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::{
-    AgentFrame, AgentProfile, AgentRequest, Author, Availability, ConversationState,
-    ConversationSummary, Event, EventBody, TeamMember,
+    AgentFrame, AgentProfile, AgentRequest, Author, Availability, CapacityUpdate,
+    ConversationState, ConversationSummary, Event, EventBody, Team, TeamMember,
 };
 
 /// The status this browser last chose, restored on every reconnect.
@@ -147,6 +147,7 @@ pub fn Inbox(
         socket.with_value(|s| s.as_ref().is_some_and(|s| s.send(&text)))
     };
     let me_for_frames = me.clone();
+    let me_id = StoredValue::new(me.id.clone());
     let live = LiveSocket::start(
         socket_url(),
         Handlers {
@@ -238,6 +239,42 @@ pub fn Inbox(
         });
     };
     refresh();
+    let teams = RwSignal::new(Vec::<Team>::new());
+    spawn_local(async move {
+        if let Ok(response) = Request::get("/api/teams").send().await
+            && response.ok()
+            && let Ok(list) = response.json::<Vec<Team>>().await
+        {
+            teams.set(list);
+        }
+    });
+    let my_capacity = move || {
+        me_id
+            .with_value(|id| team.with(|t| t.iter().find(|m| m.id == *id).and_then(|m| m.capacity)))
+    };
+    let set_capacity = move |ev: leptos::ev::Event| {
+        let capacity = event_target_value(&ev).trim().parse::<i64>().ok();
+        let id = me_id.get_value();
+        spawn_local(async move {
+            let Ok(request) = Request::put(&format!("/api/agents/{id}/capacity"))
+                .json(&CapacityUpdate { capacity })
+            else {
+                return;
+            };
+            let notice = match request.send().await {
+                Ok(response) if response.ok() => {
+                    refresh();
+                    return;
+                }
+                Ok(response) => response.json::<protocol::ErrorBody>().await.map_or_else(
+                    |_| "Could not change your capacity.".to_owned(),
+                    |b| b.error.message,
+                ),
+                Err(_) => "Could not reach the server.".to_owned(),
+            };
+            state.update(|s| s.notice = Some(notice));
+        });
+    };
     let ticker = StoredValue::new_local(Some(gloo_timers::callback::Interval::new(
         REFRESH_MS, refresh,
     )));
@@ -264,16 +301,23 @@ pub fn Inbox(
                         <option value="offline">"Offline"</option>
                     </select>
                 </label>
+                <label class="capacity">
+                    "Chats at once "
+                    <input type="number" min=protocol::CAPACITY_RANGE.start().to_string()
+                        max=protocol::CAPACITY_RANGE.end().to_string()
+                        placeholder="default"
+                        prop:value=move || my_capacity().map(|c| c.to_string()).unwrap_or_default()
+                        on:change=set_capacity />
+                </label>
                 <button class="signout" on:click=sign_out>"Sign out"</button>
             </header>
             <nav class="list" aria-label="Conversations">
-                <ConversationList title="Waiting" state open now
-                    filter=|c: &ConversationSummary| matches!(c.state, ConversationState::Waiting) />
+                <WaitingLines state open now />
                 <ConversationList title="Mine" state open now
                     filter=|c: &ConversationSummary| matches!(c.state, ConversationState::Assigned { .. }) />
                 <Team team />
             </nav>
-            <Transcript state send my_id team />
+            <Transcript state send my_id team teams />
         </div>
     }
 }
@@ -299,29 +343,86 @@ fn ConversationList(
         <section>
             <h2>{title} " (" {move || items().len()} ")"</h2>
             <ul>
-                <For each=items key=|c| (c.id.clone(), c.last_seq) children=move |c| {
-                    let id = c.id.clone();
-                    let selected_id = c.id.clone();
-                    let selected = move || state.with(|s| s.open.as_deref() == Some(selected_id.as_str()));
-                    view! {
-                        <li>
-                            <button class="conversation" class:selected=selected on:click=move |_| open(id.clone())>
-                                <span class="label">{visitor_label(&c)}</span>
-                                <span class="preview">{c.last_message.clone().unwrap_or_default()}</span>
-                                {matches!(c.state, ConversationState::Waiting).then(|| {
-                                    let since = c.created_at_ms;
-                                    view! {
-                                        <span class="waited">
-                                            {move || format!("waiting {} min", minutes_since(since, now.get()))}
-                                        </span>
-                                    }
-                                })}
-                            </button>
-                        </li>
-                    }
-                } />
+                <For each=items key=|c| (c.id.clone(), c.last_seq)
+                    children=move |c| view! { <ConversationItem c state open now /> } />
             </ul>
         </section>
+    }
+}
+
+/// The waiting conversations, one line per team (first come first served,
+/// as they will be handed out), each with how long its first has waited.
+#[component]
+fn WaitingLines(
+    state: RwSignal<Inbox>,
+    open: impl Fn(String) + Copy + Send + Sync + 'static,
+    now: RwSignal<f64>,
+) -> impl IntoView {
+    let lines = move || state.with(|s| waiting_lines(&s.conversations));
+    let count = move || lines().iter().map(|(_, line)| line.len()).sum::<usize>();
+    view! {
+        <section class="waiting">
+            <h2>"Waiting (" {count} ")"</h2>
+            {move || lines().into_iter().map(|(team, line)| {
+                let longest = line.first().map_or(0, |c| minutes_since(c.created_at_ms, now.get()));
+                view! {
+                    <h3 class="line-name">{format!("{team} · {} waiting, longest {longest} min", line.len())}</h3>
+                    <ul aria-label=format!("Waiting for {team}")>
+                        {line.into_iter().map(|c| view! { <ConversationItem c state open now /> }).collect_view()}
+                    </ul>
+                }
+            }).collect_view()}
+        </section>
+    }
+}
+
+/// Waiting conversations grouped by team name ("Anyone" for unrouted),
+/// teams by name, each line oldest first.
+fn waiting_lines(conversations: &[ConversationSummary]) -> Vec<(String, Vec<ConversationSummary>)> {
+    let mut lines: std::collections::BTreeMap<String, Vec<ConversationSummary>> =
+        std::collections::BTreeMap::new();
+    for c in conversations
+        .iter()
+        .filter(|c| matches!(c.state, ConversationState::Waiting))
+    {
+        let team = c
+            .team
+            .as_ref()
+            .map_or_else(|| "Anyone".to_owned(), |t| t.name.clone());
+        lines.entry(team).or_default().push(c.clone());
+    }
+    let mut lines: Vec<_> = lines.into_iter().collect();
+    for (_, line) in &mut lines {
+        line.sort_by_key(|c| c.created_at_ms);
+    }
+    lines
+}
+
+#[component]
+fn ConversationItem(
+    c: ConversationSummary,
+    state: RwSignal<Inbox>,
+    open: impl Fn(String) + Copy + Send + Sync + 'static,
+    now: RwSignal<f64>,
+) -> impl IntoView {
+    let id = c.id.clone();
+    let selected_id = c.id.clone();
+    let selected = move || state.with(|s| s.open.as_deref() == Some(selected_id.as_str()));
+    view! {
+        <li>
+            <button class="conversation" class:selected=selected on:click=move |_| open(id.clone())>
+                <span class="label">{visitor_label(&c)}</span>
+                <span class="preview">{c.last_message.clone().unwrap_or_default()}</span>
+                {matches!(c.state, ConversationState::Waiting).then(|| {
+                    let since = c.created_at_ms;
+                    view! {
+                        <span class="waited">
+                            {move || format!("waiting {} min", minutes_since(since, now.get()))}
+                        </span>
+                    }
+                })}
+            </button>
+        </li>
     }
 }
 
@@ -363,6 +464,7 @@ fn Transcript(
     send: impl Fn(&AgentRequest) -> bool + Copy + Send + Sync + 'static,
     my_id: String,
     team: RwSignal<Vec<TeamMember>>,
+    teams: RwSignal<Vec<Team>>,
 ) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let private = RwSignal::new(false);
@@ -379,14 +481,21 @@ fn Transcript(
         let Some(conversation_id) = state.with_untracked(|s| s.open.clone()) else {
             return;
         };
-        let to_agent_id = hand_to.get_untracked();
-        if to_agent_id.is_empty() {
-            state.update(|s| s.notice = Some("Pick who to hand the conversation to.".to_owned()));
-            return;
-        }
+        let target = hand_to.get_untracked();
+        let (to_agent_id, to_team_id) = match target.split_once(':') {
+            Some(("agent", id)) => (Some(id.to_owned()), None),
+            Some(("team", id)) => (None, Some(id.to_owned())),
+            _ => {
+                state.update(|s| {
+                    s.notice = Some("Pick who to hand the conversation to.".to_owned());
+                });
+                return;
+            }
+        };
         send(&AgentRequest::HandOver {
             conversation_id,
             to_agent_id,
+            to_team_id,
             note: hand_note.get_untracked(),
         });
         hand_note.set(String::new());
@@ -448,15 +557,22 @@ fn Transcript(
                     <details class="hand-over">
                         <summary>"Hand over…"</summary>
                         <select aria-label="Hand over to" on:change=move |ev| hand_to.set(event_target_value(&ev))>
-                            <option value="">"Choose a colleague"</option>
-                            {move || others().into_iter().map(|m| {
-                                let label = match m.status {
-                                    Availability::Online => m.name.clone(),
-                                    Availability::Away => format!("{} (away)", m.name),
-                                    Availability::Offline => format!("{} (offline)", m.name),
-                                };
-                                view! { <option value=m.id>{label}</option> }
-                            }).collect_view()}
+                            <option value="">"Choose a colleague or a team"</option>
+                            <optgroup label="Colleagues">
+                                {move || others().into_iter().map(|m| {
+                                    let label = match m.status {
+                                        Availability::Online => m.name.clone(),
+                                        Availability::Away => format!("{} (away)", m.name),
+                                        Availability::Offline => format!("{} (offline)", m.name),
+                                    };
+                                    view! { <option value=format!("agent:{}", m.id)>{label}</option> }
+                                }).collect_view()}
+                            </optgroup>
+                            <optgroup label="Teams (back to their queue)">
+                                {move || teams.get().into_iter().map(|t| {
+                                    view! { <option value=format!("team:{}", t.id)>{format!("Team {}", t.name)}</option> }
+                                }).collect_view()}
+                            </optgroup>
                         </select>
                         <input aria-label="Note for the next agent" placeholder="Why, and what they should know"
                             prop:value=move || hand_note.get()

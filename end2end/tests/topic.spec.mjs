@@ -20,3 +20,27 @@ test("a page's topic routes the shopper to the team that handles it", async ({ b
   await cy.getByRole('button', { name: 'Close conversation' }).click();
   await expect(shopper.transcript).toContainText('This chat has ended');
 });
+
+test('a shopper picks a topic in the widget and waits in that team\'s line', async ({ browser }) => {
+  const ada = await signIn(browser, setup.email);
+  await goOnline(ada);
+
+  const shopper = await openShop(browser, '/');
+  const topics = shopper.page.getByRole('group', { name: 'What is it about?' });
+  const billing = topics.getByRole('button', { name: 'Billing' });
+  await billing.click();
+  await expect(billing).toHaveAttribute('aria-pressed', 'true');
+  await shopper.say('I was charged twice');
+  // Ada is online with room, but not in Billing: the chat waits in Billing's line.
+  await expect(shopper.status).toContainText('No agent is online');
+  await expect(ada.getByRole('heading', { name: /Billing · 1 waiting/ })).toBeVisible();
+  await expect(ada.getByRole('list', { name: 'Waiting for Billing' })).toContainText('I was charged twice');
+  await expect(topics).toBeHidden();
+
+  const cy = await signIn(browser, setup.oneAtATime);
+  await goOnline(cy);
+  await expect(shopper.transcript).toContainText('Cy joined the chat');
+  await cy.getByRole('button', { name: /I was charged twice/ }).click();
+  await cy.getByRole('button', { name: 'Close conversation' }).click();
+  await expect(shopper.transcript).toContainText('This chat has ended');
+});

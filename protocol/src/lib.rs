@@ -369,11 +369,16 @@ pub enum AgentRequest {
         client_id: String,
         body: String,
     },
-    /// Hand an assigned conversation to another agent of the account, with
-    /// a note only agents see. The receiver sees the whole history.
+    /// Hand a conversation to another agent of the account, or back to the
+    /// queue of one of its teams, with a note only agents see. The receiver
+    /// sees the whole history. Exactly one of `to_agent_id` and
+    /// `to_team_id` must be given.
     HandOver {
         conversation_id: String,
-        to_agent_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_agent_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_team_id: Option<String>,
         note: String,
     },
     /// End the conversation; the shopper sees it ended, and a new message
@@ -392,11 +397,39 @@ pub struct ConversationSummary {
     pub site_name: String,
     pub visitor_id: String,
     pub state: ConversationState,
+    /// The team it is routed to; only that team's agents are offered it.
+    #[serde(default)]
+    pub team: Option<TeamRef>,
     pub last_seq: Seq,
     pub last_message: Option<String>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }
+
+/// A team as lists show it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct TeamRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// A team and who is in it: `GET /api/teams`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+    pub member_ids: Vec<String>,
+}
+
+/// `PUT /api/agents/{id}/capacity`: how many conversations the agent holds
+/// at once; `null` means the site's default.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CapacityUpdate {
+    pub capacity: Option<i64>,
+}
+
+/// Smallest and largest capacity an agent can be given.
+pub const CAPACITY_RANGE: std::ops::RangeInclusive<i64> = 1..=50;
 
 /// Frames the server sends to an agent's inbox.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -475,6 +508,17 @@ pub struct LoginRequest {
 pub struct WidgetConfig {
     pub site_name: String,
     pub greeting: String,
+    /// Topics the shopper may pick before their first message, each
+    /// routed to a team; empty when the site offers none.
+    #[serde(default)]
+    pub topics: Vec<TopicChoice>,
+}
+
+/// A topic the shopper can pick: `key` goes back in `send`, `label` is shown.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TopicChoice {
+    pub key: String,
+    pub label: String,
 }
 
 /// Checks a client-generated id: 1 to [`MAX_CLIENT_ID_LEN`] bytes of `[A-Za-z0-9_-]`.

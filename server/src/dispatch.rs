@@ -10,6 +10,7 @@ use protocol::{AgentFrame, Availability, ConversationState, WidgetFrame};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use crate::cluster::{Cluster, Notice};
 use crate::fanout::{self, encode};
 use crate::hub::{Hub, Topic};
 use crate::matcher::{self, Candidate};
@@ -34,9 +35,30 @@ enum Command {
     Waiting {
         account_id: String,
     },
+    /// The agent's stored details (capacity, languages…) changed.
+    AgentChanged {
+        agent: Agent,
+    },
+    /// `from` handed the conversation back to a queue: not to be offered it again.
+    HandedOver {
+        account_id: String,
+        conversation_id: String,
+        from_agent_id: String,
+    },
     Statuses {
         account_id: String,
         reply: oneshot::Sender<HashMap<String, Availability>>,
+    },
+    /// Other processes share this database: tell them about presence.
+    JoinCluster(Cluster),
+    /// Another process's agents who are not offline.
+    RemotePresence {
+        node: String,
+        agents: Vec<(String, String, Availability)>,
+    },
+    /// Another process changed an agent's stored details.
+    RemoteAgentChanged {
+        agent_id: String,
     },
 }
 
@@ -57,24 +79,22 @@ pub struct Deadlines {
 
 /// How often deadlines are checked.
 const TICK: Duration = Duration::from_secs(1);
+/// Every this many ticks, this process re-tells the others who is online here.
+const HEARTBEAT_TICKS: u32 = 5;
+/// Another process not heard of for this long is gone, and so is its presence.
+const REMOTE_SILENCE: Duration = Duration::from_secs(15);
 
 #[derive(Debug, Default)]
 struct Presence {
     /// What the agent chose; see [`Presence::status`] for what holds.
     chosen: Availability,
     connections: HashSet<u64>,
-    last_assigned_ms: i64,
     agent: Option<Agent>,
     /// When the last inbox closed, while the agent was not offline.
     left_at: Option<Instant>,
 }
 
 impl Presence {
-    /// Offered new conversations now.
-    fn available(&self) -> bool {
-        self.status() == Availability::Online
-    }
-
     /// What holds: without an inbox open nobody is there, whatever they chose.
     fn status(&self) -> Availability {
         if self.connections.is_empty() {
@@ -93,6 +113,37 @@ struct State {
     accounts: HashMap<String, HashMap<String, Presence>>,
     /// conversation id → agents who let it lapse; it is not offered to them again.
     passed_over: HashMap<String, HashSet<String>>,
+    /// agent id → when this process last gave them a conversation (Unix ms).
+    last_assigned: HashMap<String, i64>,
+    cluster: Option<Cluster>,
+    /// node → what another process last said about its agents.
+    remote: HashMap<String, RemoteNode>,
+    /// Agents other processes told of, as stored.
+    remote_agents: HashMap<String, Agent>,
+    ticks: u32,
+}
+
+#[derive(Debug)]
+struct RemoteNode {
+    heard: Instant,
+    /// (account, agent, status) of its agents who are not offline.
+    agents: Vec<(String, String, Availability)>,
+}
+
+/// An agent as the whole cluster sees them: their best status anywhere.
+struct Seat<'a> {
+    agent: &'a Agent,
+    status: Availability,
+}
+
+/// Online beats away beats offline: one open, online inbox anywhere is enough.
+fn best(a: Availability, b: Availability) -> Availability {
+    let rank = |s| match s {
+        Availability::Online => 2,
+        Availability::Away => 1,
+        Availability::Offline => 0,
+    };
+    if rank(b) > rank(a) { b } else { a }
 }
 
 impl Dispatcher {
@@ -105,6 +156,11 @@ impl Dispatcher {
             deadlines,
             accounts: HashMap::new(),
             passed_over: HashMap::new(),
+            last_assigned: HashMap::new(),
+            cluster: None,
+            remote: HashMap::new(),
+            remote_agents: HashMap::new(),
+            ticks: 0,
         };
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(TICK);
@@ -116,6 +172,7 @@ impl Dispatcher {
                         None => break,
                     },
                     _ = tick.tick() => {
+                        state.heartbeat();
                         if let Err(err) = state.enforce_deadlines().await {
                             tracing::error!(%err, "checking deadlines failed");
                         }
@@ -161,6 +218,38 @@ impl Dispatcher {
         answer.await.unwrap_or_default()
     }
 
+    /// An agent's stored details changed, e.g. a raised capacity: use them
+    /// from now on and serve whoever waits if there is new room.
+    pub fn agent_changed(&self, agent: &Agent) {
+        let _ = self.commands.send(Command::AgentChanged {
+            agent: agent.clone(),
+        });
+    }
+
+    /// `from_agent_id` sent the conversation back to a team's queue; it is
+    /// offered to the others first.
+    pub fn handed_over(&self, account_id: &str, conversation_id: &str, from_agent_id: &str) {
+        let _ = self.commands.send(Command::HandedOver {
+            account_id: account_id.to_owned(),
+            conversation_id: conversation_id.to_owned(),
+            from_agent_id: from_agent_id.to_owned(),
+        });
+    }
+
+    /// Shares presence with the other processes of `cluster` from now on.
+    pub fn join(&self, cluster: Cluster) {
+        let _ = self.commands.send(Command::JoinCluster(cluster));
+    }
+
+    /// What another process said about its agents.
+    pub fn remote_presence(&self, node: String, agents: Vec<(String, String, Availability)>) {
+        let _ = self.commands.send(Command::RemotePresence { node, agents });
+    }
+
+    pub fn remote_agent_changed(&self, agent_id: String) {
+        let _ = self.commands.send(Command::RemoteAgentChanged { agent_id });
+    }
+
     /// A conversation of this account is waiting: try to hand it out.
     pub fn waiting(&self, account_id: &str) {
         let _ = self.commands.send(Command::Waiting {
@@ -177,10 +266,13 @@ impl State {
                 connection,
                 reply,
             } => {
+                // Read from the store as the inbox connected: the freshest copy.
                 let presence = self.presence(&agent);
+                presence.agent = Some(agent.clone());
                 presence.connections.insert(connection);
                 presence.left_at = None;
                 let _ = reply.send(presence.chosen);
+                self.announce();
                 agent.account_id
             }
             Command::Disconnected { agent, connection } => {
@@ -192,6 +284,7 @@ impl State {
                 if presence.connections.is_empty() && presence.chosen != Availability::Offline {
                     presence.left_at = Some(Instant::now());
                 }
+                self.announce();
                 if let Err(err) = self.enforce_deadlines().await {
                     tracing::error!(%err, "checking deadlines failed");
                 }
@@ -199,6 +292,7 @@ impl State {
             }
             Command::SetStatus { agent, status } => {
                 self.presence(&agent).chosen = status;
+                self.announce();
                 self.hub.publish(
                     &Topic::Agent(agent.id.clone()),
                     encode(&AgentFrame::Status { status }),
@@ -206,19 +300,76 @@ impl State {
                 agent.account_id
             }
             Command::Waiting { account_id } => account_id,
+            Command::AgentChanged { agent } => {
+                if let Some(presence) = self
+                    .accounts
+                    .get_mut(&agent.account_id)
+                    .and_then(|agents| agents.get_mut(&agent.id))
+                {
+                    presence.agent = Some(agent.clone());
+                }
+                if self.remote_agents.contains_key(&agent.id) {
+                    self.remote_agents.insert(agent.id.clone(), agent.clone());
+                }
+                if let Some(cluster) = &self.cluster {
+                    cluster.tell(Notice::AgentChanged {
+                        agent_id: agent.id.clone(),
+                    });
+                }
+                agent.account_id
+            }
+            Command::HandedOver {
+                account_id,
+                conversation_id,
+                from_agent_id,
+            } => {
+                self.passed_over
+                    .entry(conversation_id)
+                    .or_default()
+                    .insert(from_agent_id);
+                account_id
+            }
             Command::Statuses { account_id, reply } => {
                 let statuses = self
-                    .accounts
-                    .get(&account_id)
-                    .map(|agents| {
-                        agents
-                            .iter()
-                            .map(|(id, p)| (id.clone(), p.status()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                    .seats(&account_id)
+                    .into_iter()
+                    .map(|(id, seat)| (id.to_owned(), seat.status))
+                    .collect();
                 let _ = reply.send(statuses);
                 return;
+            }
+            Command::JoinCluster(cluster) => {
+                self.cluster = Some(cluster);
+                self.announce();
+                return;
+            }
+            Command::RemotePresence { node, agents } => {
+                if let Err(err) = self.remote_presence(node, agents).await {
+                    tracing::error!(%err, "taking in another process's presence failed");
+                }
+                return;
+            }
+            Command::RemoteAgentChanged { agent_id } => {
+                let agent = match self.store.agent_by_id(&agent_id).await {
+                    Ok(agent) => agent,
+                    Err(err) => {
+                        tracing::error!(%err, "reloading a changed agent failed");
+                        return;
+                    }
+                };
+                let Some(agent) = agent else { return };
+                if let Some(presence) = self
+                    .accounts
+                    .get_mut(&agent.account_id)
+                    .and_then(|agents| agents.get_mut(&agent.id))
+                {
+                    presence.agent = Some(agent.clone());
+                }
+                let account_id = agent.account_id.clone();
+                if self.remote_agents.contains_key(&agent.id) {
+                    self.remote_agents.insert(agent.id.clone(), agent);
+                }
+                account_id
             }
         };
         if let Err(err) = self.assign_waiting(&account_id).await {
@@ -242,6 +393,9 @@ impl State {
                     }
                 }
             }
+        }
+        if !gone.is_empty() {
+            self.announce();
         }
         let mut accounts = HashSet::new();
         for agent in gone {
@@ -305,6 +459,110 @@ impl State {
         }
     }
 
+    /// Tells the other processes who is not offline here.
+    fn announce(&self) {
+        let Some(cluster) = &self.cluster else { return };
+        let agents = self
+            .accounts
+            .iter()
+            .flat_map(|(account, agents)| {
+                agents
+                    .iter()
+                    .filter(|(_, p)| p.status() != Availability::Offline)
+                    .map(|(id, p)| (account.clone(), id.clone(), p.status()))
+            })
+            .collect();
+        cluster.tell(Notice::Presence { agents });
+    }
+
+    /// Every few ticks: re-tell our presence, forget processes gone silent.
+    fn heartbeat(&mut self) {
+        if self.cluster.is_none() {
+            return;
+        }
+        self.ticks = self.ticks.wrapping_add(1);
+        if self.ticks.is_multiple_of(HEARTBEAT_TICKS) {
+            self.announce();
+        }
+        self.remote.retain(|node, remote| {
+            let alive = remote.heard.elapsed() < REMOTE_SILENCE;
+            if !alive {
+                tracing::warn!(%node, "another process went silent; forgetting its agents");
+            }
+            alive
+        });
+    }
+
+    async fn remote_presence(
+        &mut self,
+        node: String,
+        agents: Vec<(String, String, Availability)>,
+    ) -> Result<(), StoreError> {
+        for (_, agent_id, _) in &agents {
+            if !self.remote_agents.contains_key(agent_id)
+                && let Some(agent) = self.store.agent_by_id(agent_id).await?
+            {
+                self.remote_agents.insert(agent_id.clone(), agent);
+            }
+        }
+        let before = self.remote.insert(
+            node,
+            RemoteNode {
+                heard: Instant::now(),
+                agents: agents.clone(),
+            },
+        );
+        let before = before.map(|node| node.agents).unwrap_or_default();
+        if before == agents {
+            return Ok(());
+        }
+        let accounts: HashSet<String> = before
+            .into_iter()
+            .chain(agents)
+            .map(|(account, _, _)| account)
+            .collect();
+        for account_id in accounts {
+            self.assign_waiting(&account_id).await?;
+        }
+        Ok(())
+    }
+
+    /// The account's agents who are not offline anywhere in the cluster.
+    fn seats(&self, account_id: &str) -> HashMap<&str, Seat<'_>> {
+        let mut seats: HashMap<&str, Seat<'_>> = HashMap::new();
+        if let Some(agents) = self.accounts.get(account_id) {
+            for (id, presence) in agents {
+                if let Some(agent) = &presence.agent {
+                    seats.insert(
+                        id,
+                        Seat {
+                            agent,
+                            status: presence.status(),
+                        },
+                    );
+                }
+            }
+        }
+        let remote = self
+            .remote
+            .values()
+            .flat_map(|node| &node.agents)
+            .filter(|(account, _, _)| account == account_id);
+        for (_, agent_id, status) in remote {
+            let Some(agent) = self.remote_agents.get(agent_id) else {
+                continue;
+            };
+            seats
+                .entry(agent_id)
+                .and_modify(|seat| seat.status = best(seat.status, *status))
+                .or_insert(Seat {
+                    agent,
+                    status: *status,
+                });
+        }
+        seats
+    }
+
     fn presence(&mut self, agent: &Agent) -> &mut Presence {
         let presence = self
             .accounts
@@ -312,7 +570,10 @@ impl State {
             .or_default()
             .entry(agent.id.clone())
             .or_default();
-        presence.agent = Some(agent.clone());
+        // A tab's copy of the agent may be older than one given since.
+        if presence.agent.is_none() {
+            presence.agent = Some(agent.clone());
+        }
         presence
     }
 
@@ -358,33 +619,31 @@ impl State {
         // The store may disagree with our view (another process assigned in
         // the meantime); refresh and try again a few times.
         for _ in 0..3 {
-            let Some(agents) = self.accounts.get(&conversation.account_id) else {
-                return Ok(false);
-            };
+            let seats = self.seats(&conversation.account_id);
             let passed_over = self.passed_over.get(&conversation.id);
-            let candidates: Vec<Candidate<'_>> = agents
+            let candidates: Vec<Candidate<'_>> = seats
                 .iter()
-                .filter(|(_, presence)| presence.available())
+                .filter(|(_, seat)| seat.status == Availability::Online)
                 .filter(|(id, _)| in_team(teams, id, conversation.team_id.as_deref()))
-                .filter(|(id, _)| passed_over.is_none_or(|skip| !skip.contains(*id)))
-                .filter_map(|(id, presence)| {
-                    let agent = presence.agent.as_ref()?;
-                    Some(Candidate {
-                        agent_id: id,
-                        open: loads.get(id).copied().unwrap_or(0),
-                        capacity: agent.capacity.unwrap_or(conversation.site_agent_capacity),
-                        last_assigned_ms: presence.last_assigned_ms,
-                        speaks: conversation
-                            .language
-                            .as_deref()
-                            .is_some_and(|language| agent.speaks(language)),
-                    })
+                .filter(|(id, _)| passed_over.is_none_or(|skip| !skip.contains(**id)))
+                .map(|(id, seat)| Candidate {
+                    agent_id: id,
+                    open: loads.get(*id).copied().unwrap_or(0),
+                    capacity: seat
+                        .agent
+                        .capacity
+                        .unwrap_or(conversation.site_agent_capacity),
+                    last_assigned_ms: self.last_assigned.get(*id).copied().unwrap_or(0),
+                    speaks: conversation
+                        .language
+                        .as_deref()
+                        .is_some_and(|language| seat.agent.speaks(language)),
                 })
                 .collect();
             let Some(chosen) = matcher::pick(&candidates, returning_to.as_deref()) else {
                 return Ok(false);
             };
-            let Some(agent) = agents.get(chosen).and_then(|p| p.agent.clone()) else {
+            let Some(agent) = seats.get(chosen).map(|seat| seat.agent.clone()) else {
                 return Ok(false);
             };
             let capacity = agent.capacity.unwrap_or(conversation.site_agent_capacity);
@@ -397,13 +656,7 @@ impl State {
                     self.passed_over.remove(&assigned.id);
                     fanout::publish(&self.hub, &assigned, &[event]);
                     *loads.entry(agent.id.clone()).or_default() += 1;
-                    if let Some(presence) = self
-                        .accounts
-                        .get_mut(&conversation.account_id)
-                        .and_then(|agents| agents.get_mut(&agent.id))
-                    {
-                        presence.last_assigned_ms = now_ms();
-                    }
+                    self.last_assigned.insert(agent.id.clone(), now_ms());
                     tracing::info!(conversation = %assigned.id, agent = %agent.id, "assigned");
                     return Ok(true);
                 }
@@ -444,17 +697,13 @@ impl State {
         for (team, line) in lines {
             let default_capacity = line.first().map_or(0, |c| c.site_agent_capacity);
             let seats: i64 = self
-                .accounts
-                .get(account_id)
-                .map(|agents| {
-                    agents
-                        .iter()
-                        .filter(|(id, p)| p.available() && in_team(teams, id, team))
-                        .filter_map(|(_, p)| p.agent.as_ref())
-                        .map(|a| a.capacity.unwrap_or(default_capacity))
-                        .sum()
+                .seats(account_id)
+                .iter()
+                .filter(|(id, seat)| {
+                    seat.status == Availability::Online && in_team(teams, id, team)
                 })
-                .unwrap_or(0);
+                .map(|(_, seat)| seat.agent.capacity.unwrap_or(default_capacity))
+                .sum();
             for (index, conversation) in line.iter().enumerate() {
                 let position = u32::try_from(index + 1).unwrap_or(u32::MAX);
                 let frame = WidgetFrame::Queue {

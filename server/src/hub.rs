@@ -7,10 +7,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{Notify, mpsc};
+
+use crate::cluster::{Cluster, Notice};
 
 /// A serialised frame; cloning shares the bytes, so fan-out copies nothing.
 pub type Frame = Utf8Bytes;
@@ -65,6 +67,32 @@ struct Routes {
 pub struct Hub {
     routes: Mutex<Routes>,
     next_id: AtomicU64,
+    /// The other processes on the same database, when there are any.
+    cluster: OnceLock<Cluster>,
+}
+
+impl Topic {
+    /// `v:ID`, `c:ID`, `a:ID` or `g:ID`: how a topic travels to other processes.
+    pub fn to_wire(&self) -> String {
+        match self {
+            Topic::Visitor(id) => format!("v:{id}"),
+            Topic::Conversation(id) => format!("c:{id}"),
+            Topic::Account(id) => format!("a:{id}"),
+            Topic::Agent(id) => format!("g:{id}"),
+        }
+    }
+
+    pub fn from_wire(wire: &str) -> Option<Topic> {
+        let (kind, id) = wire.split_once(':')?;
+        let id = id.to_owned();
+        Some(match kind {
+            "v" => Topic::Visitor(id),
+            "c" => Topic::Conversation(id),
+            "a" => Topic::Account(id),
+            "g" => Topic::Agent(id),
+            _ => return None,
+        })
+    }
 }
 
 impl Hub {
@@ -111,8 +139,26 @@ impl Hub {
         remove_connection(&mut routes, subscriber.id);
     }
 
-    /// Sends a frame to every subscriber of `topic`.
+    /// From now on, every frame published here also goes to the other
+    /// processes of the cluster.
+    pub fn join(&self, cluster: Cluster) {
+        let _ = self.cluster.set(cluster);
+    }
+
+    /// Sends a frame to every subscriber of `topic`, in this process and,
+    /// when clustered, in the others.
     pub fn publish(&self, topic: &Topic, frame: Frame) {
+        if let Some(cluster) = self.cluster.get() {
+            cluster.tell(Notice::Frame {
+                topic: topic.to_wire(),
+                frame: frame.as_str().to_owned(),
+            });
+        }
+        self.publish_local(topic, frame);
+    }
+
+    /// Sends a frame to the subscribers of `topic` in this process only.
+    pub fn publish_local(&self, topic: &Topic, frame: Frame) {
         let mut routes = self.routes();
         let Some(subscribers) = routes.by_topic.get(topic) else {
             return;
@@ -164,6 +210,20 @@ mod tests {
         hub.publish(&Topic::Conversation("c1".into()), Frame::from("one"));
         assert_eq!(a_rx.recv().await.as_deref(), Some("one"));
         assert!(b_rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn topics_travel_as_text() {
+        for topic in [
+            Topic::Visitor("v1".into()),
+            Topic::Conversation("c1".into()),
+            Topic::Account("a1".into()),
+            Topic::Agent("g1".into()),
+        ] {
+            assert_eq!(Topic::from_wire(&topic.to_wire()), Some(topic));
+        }
+        assert_eq!(Topic::from_wire("x:1"), None);
+        assert_eq!(Topic::from_wire("nocolon"), None);
     }
 
     #[tokio::test]

@@ -2,6 +2,7 @@
 //! with agents in the inbox. `main.rs` only parses flags and calls [`run`].
 
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod dispatch;
 pub mod fanout;
@@ -29,6 +30,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Identity(#[from] identity::IdentityError),
+    #[error(transparent)]
+    Cluster(#[from] cluster::ClusterError),
     #[error("{0}")]
     Input(String),
 }
@@ -52,7 +55,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let listener = TcpListener::bind(config.addr).await?;
     let public_url = config.public_url.trim_end_matches('/').to_owned();
     let (stop, stopped) = watch::channel(false);
-    let state = AppState::new(store.clone(), config, stopped);
+    let state = AppState::new(store.clone(), config, stopped).await?;
     tokio::spawn(expire_sessions(SessionRecords::new(store.clone())));
     tracing::info!(
         addr = %listener.local_addr()?,

@@ -186,3 +186,112 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    handing_over_to_a_team_queues_it_for_that_team_only,
+    |app: TestApp| async move {
+        // Ada is in Billing too: she handed it over, so it goes to Bob.
+        let bob = app.colleague("bob@shop.test", "Bob").await;
+        let cy = app.colleague("cy@shop.test", "Cy").await;
+        let billing = app
+            .store
+            .create_team(&app.agent.account_id, "Billing")
+            .await
+            .unwrap();
+        for member in [&app.agent.id, &bob.id] {
+            app.store.add_team_member(&billing, member).await.unwrap();
+        }
+        let (mut ada, mut shopper, id, _) = online_agent_with_a_chat(&app).await;
+        let mut cy_ws = app.online_inbox_of(&cy.email).await;
+
+        ada.send(json!({"type": "hand_over", "conversation_id": id, "to_team_id": billing, "note": "Invoice question"}))
+            .await;
+        let queued = ada
+            .until("conversation", |f| {
+                f["conversation"]["id"] == id.as_str()
+                    && f["conversation"]["team"]["name"] == "Billing"
+            })
+            .await;
+        assert_eq!(queued["conversation"]["state"], "waiting");
+        assert_eq!(queued["conversation"]["team"]["name"], "Billing");
+        // Nobody else in Billing is online: it waits, for Billing only.
+        let queue = shopper.until("queue", |_| true).await;
+        assert_eq!(queue["position"], 1);
+        assert!(
+            cy_ws
+                .drain()
+                .await
+                .iter()
+                .all(|f| f["conversation"]["state"]["assigned"]["agent_id"] != cy.id.as_str()),
+            "Cy is not in Billing"
+        );
+
+        let mut bob_ws = app.online_inbox_of(&bob.email).await;
+        let joined = shopper.until("event", is_assigned).await;
+        assert_eq!(joined["event"]["body"]["assigned"]["agent_name"], "Bob");
+        assert!(shopper.drain().await.iter().all(|f| !is_note(f)));
+        bob_ws
+            .send(json!({"type": "open", "conversation_id": id}))
+            .await;
+        let texts: Vec<String> = bob_ws
+            .drain()
+            .await
+            .iter()
+            .filter(|f| f["type"] == "event")
+            .map(|f| f["event"]["body"].to_string())
+            .collect();
+        assert!(
+            texts.iter().any(|t| t.contains("I want a refund")),
+            "{texts:?}"
+        );
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("Handed over to the Billing team: Invoice question")),
+            "{texts:?}"
+        );
+    }
+);
+
+on_both_backends!(
+    handing_over_to_a_team_is_refused_when_malformed_or_foreign,
+    |app: TestApp| async move {
+        let bob = app.colleague("bob@shop.test", "Bob").await;
+        let billing = app
+            .store
+            .create_team(&app.agent.account_id, "Billing")
+            .await
+            .unwrap();
+        let other_account = app.store.create_account("Elsewhere").await.unwrap();
+        let foreign = app
+            .store
+            .create_team(&other_account, "Theirs")
+            .await
+            .unwrap();
+        let (mut ada, _shopper, id, _) = online_agent_with_a_chat(&app).await;
+        let before = app.counts().await;
+
+        ada.send(json!({"type": "hand_over", "conversation_id": id, "note": "to whom?"}))
+            .await;
+        assert_eq!(ada.until("error", |_| true).await["code"], "bad_frame");
+        ada.send(json!({"type": "hand_over", "conversation_id": id, "to_agent_id": bob.id, "to_team_id": billing, "note": "both"}))
+            .await;
+        assert_eq!(ada.until("error", |_| true).await["code"], "bad_frame");
+        ada.send(json!({"type": "hand_over", "conversation_id": id, "to_team_id": foreign, "note": "theirs"}))
+            .await;
+        assert_eq!(ada.until("error", |_| true).await["code"], "not_found");
+        ada.send(
+            json!({"type": "hand_over", "conversation_id": id, "to_team_id": billing, "note": " "}),
+        )
+        .await;
+        assert_eq!(ada.until("error", |_| true).await["code"], "empty_body");
+
+        assert_eq!(app.counts().await, before, "nothing stored");
+        let conversation = app.store.conversation(&id).await.unwrap().unwrap();
+        assert_eq!(
+            conversation.assigned_agent_id(),
+            Some(app.agent.id.as_str())
+        );
+        assert_eq!(conversation.team_id, None);
+    }
+);

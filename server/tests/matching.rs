@@ -378,3 +378,148 @@ on_both_backends!(
         assert_eq!(assigned["event"]["body"]["assigned"]["agent_name"], "Ada");
     }
 );
+
+/// `PUT /api/agents/{id}/capacity` as the agent with this cookie.
+async fn put_capacity(app: &TestApp, cookie: &str, agent_id: &str, body: &str) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .put(app.url(&format!("/api/agents/{agent_id}/capacity")))
+        .header("cookie", cookie)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+on_both_backends!(
+    raising_capacity_serves_the_queue_at_once,
+    |app: TestApp| async move {
+        app.store
+            .set_agent_capacity(&app.agent.id, Some(1))
+            .await
+            .unwrap();
+        let cookie = app.login(&app.agent.email).await;
+        let mut ada = app.agent_socket_with(&cookie).await.unwrap();
+        ada.expect("inbox").await;
+        ada.go_online().await;
+        let (mut first, _) = app.new_shopper().await;
+        first.say("a", "Hello").await;
+        first.until("event", is_assigned).await;
+        let (mut second, _) = app.new_shopper().await;
+        second.say("b", "Anyone?").await;
+        assert_eq!(second.until("queue", |_| true).await["position"], 1);
+
+        let (status, member) =
+            put_capacity(&app, &cookie, &app.agent.id, r#"{"capacity":2}"#).await;
+        assert_eq!(status, 200, "{member}");
+        assert_eq!(member["capacity"], 2);
+        // The dispatcher took the change (and served the queue) before answering.
+        assert_eq!(member["open"], 2);
+        let assigned = second.until("event", is_assigned).await;
+        assert_eq!(assigned["event"]["body"]["assigned"]["agent_name"], "Ada");
+        let stored = app.store.agent_by_id(&app.agent.id).await.unwrap().unwrap();
+        assert_eq!(stored.capacity, Some(2));
+
+        // Back to the site's default.
+        let (status, member) =
+            put_capacity(&app, &cookie, &app.agent.id, r#"{"capacity":null}"#).await;
+        assert_eq!(status, 200, "{member}");
+        assert_eq!(member["capacity"], Value::Null);
+        let stored = app.store.agent_by_id(&app.agent.id).await.unwrap().unwrap();
+        assert_eq!(stored.capacity, None);
+    }
+);
+
+on_both_backends!(
+    capacity_changes_are_checked_and_authorised,
+    |app: TestApp| async move {
+        let bob = app.colleague("bob@shop.test", "Bob").await;
+        let hash = rapport_server::identity::hash_password(common::PASSWORD).unwrap();
+        let owner = app
+            .store
+            .create_agent(
+                &app.agent.account_id,
+                "owner@shop.test",
+                "Olga",
+                protocol::Role::Owner,
+                &hash,
+            )
+            .await
+            .unwrap();
+        let elsewhere = app.store.create_account("Elsewhere").await.unwrap();
+        let mallory =
+            common::add_agent(&app.store, &elsewhere, "mallory@else.test", "Mallory").await;
+        let ada = app.login(&app.agent.email).await;
+        let olga = app.login(&owner.email).await;
+
+        for (body, why) in [
+            (r#"{"capacity":0}"#, "zero"),
+            (r#"{"capacity":51}"#, "too many"),
+            (r#"{"capacity":"two"}"#, "not a number"),
+            ("not json", "not JSON"),
+        ] {
+            let (status, error) = put_capacity(&app, &ada, &app.agent.id, body).await;
+            assert_eq!(status, 400, "{why}: {error}");
+            assert_eq!(error["error"]["code"], "bad_request", "{why}");
+        }
+        let (status, error) = put_capacity(&app, &ada, &bob.id, r#"{"capacity":3}"#).await;
+        assert_eq!(
+            (status, &error["error"]["code"]),
+            (403, &json!("forbidden"))
+        );
+        let (status, error) = put_capacity(&app, &olga, &mallory.id, r#"{"capacity":3}"#).await;
+        assert_eq!(
+            (status, &error["error"]["code"]),
+            (404, &json!("not_found")),
+            "another account's agent"
+        );
+        let (status, _) = put_capacity(
+            &app,
+            "rapport_session=forged",
+            &app.agent.id,
+            r#"{"capacity":3}"#,
+        )
+        .await;
+        assert_eq!(status, 401);
+        for agent in [&app.agent.id, &bob.id, &mallory.id] {
+            let stored = app.store.agent_by_id(agent).await.unwrap().unwrap();
+            assert_eq!(stored.capacity, None, "unchanged");
+        }
+
+        // An owner sets anyone's in their account.
+        let (status, member) = put_capacity(&app, &olga, &bob.id, r#"{"capacity":3}"#).await;
+        assert_eq!(status, 200, "{member}");
+        let stored = app.store.agent_by_id(&bob.id).await.unwrap().unwrap();
+        assert_eq!(stored.capacity, Some(3));
+    }
+);
+
+on_both_backends!(
+    the_widget_learns_the_sites_topics,
+    |app: TestApp| async move {
+        let billing = app
+            .store
+            .create_team(&app.agent.account_id, "Billing")
+            .await
+            .unwrap();
+        app.store
+            .set_site_topic(&app.site.id, "billing", "Billing and refunds", &billing)
+            .await
+            .unwrap();
+        let config: Value = reqwest::Client::new()
+            .get(app.url(&format!("/api/widget/config?site={}", app.site.site_key)))
+            .header("origin", common::SHOP_ORIGIN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            config["topics"],
+            json!([{"key": "billing", "label": "Billing and refunds"}])
+        );
+    }
+);

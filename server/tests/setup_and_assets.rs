@@ -69,9 +69,8 @@ async fn assets_are_cached_by_kind_and_importable_cross_origin() {
     let (_stop, stopped) = tokio::sync::watch::channel(false);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, router(AppState::new(store, config, stopped))).await
-    });
+    let state = AppState::new(store, config, stopped).await.unwrap();
+    tokio::spawn(async move { axum::serve(listener, router(state)).await });
 
     let hashed = reqwest::get(format!("http://{addr}/assets/widget-abc.js"))
         .await

@@ -7,7 +7,9 @@ mod chat;
 use chat::{Chat, Delivery, Outcome, Speaker};
 use client::{Handlers, LiveSocket, new_client_id};
 use leptos::prelude::*;
-use protocol::{ConversationState, MAX_BODY_CHARS, WidgetConfig, WidgetFrame, WidgetRequest};
+use protocol::{
+    ConversationState, MAX_BODY_CHARS, TopicChoice, WidgetConfig, WidgetFrame, WidgetRequest,
+};
 use wasm_bindgen::prelude::*;
 
 thread_local! {
@@ -30,7 +32,12 @@ pub fn set_context(context_json: String) {
     TOPIC.with(|t| *t.borrow_mut() = topic);
 }
 
-fn topic() -> Option<String> {
+/// The page's topic; failing that, what the shopper picked.
+fn topic(picked: RwSignal<Option<String>>) -> Option<String> {
+    page_topic().or_else(|| picked.get_untracked())
+}
+
+fn page_topic() -> Option<String> {
     TOPIC.with(|t| t.borrow().clone())
 }
 
@@ -71,6 +78,7 @@ pub fn mount(
     let config: WidgetConfig = serde_json::from_str(&config_json).unwrap_or(WidgetConfig {
         site_name: String::new(),
         greeting: "Hi! How can we help?".to_owned(),
+        topics: Vec::new(),
     });
     if let Some(document) = web_sys::window().and_then(|w| w.document())
         && let Ok(style) = document.create_element("style")
@@ -85,6 +93,7 @@ pub fn mount(
         ..Chat::default()
     });
     let online = RwSignal::new(false);
+    let picked = RwSignal::new(None::<String>);
     let socket = StoredValue::new_local(None::<LiveSocket>);
 
     let send_frame = move |frame: &WidgetRequest| {
@@ -116,7 +125,7 @@ pub fn mount(
                                     let resend = WidgetRequest::Send {
                                         client_id,
                                         body,
-                                        topic: topic(),
+                                        topic: topic(picked),
                                     };
                                     s.send(&serde_json::to_string(&resend).unwrap_or_default());
                                 }
@@ -139,8 +148,9 @@ pub fn mount(
     socket.set_value(Some(live));
 
     let title = config.site_name.clone();
+    let topics = config.topics;
     leptos::mount::mount_to(root, move || {
-        view! { <Panel chat online title greeting=config.greeting send=send_frame on_close /> }
+        view! { <Panel chat online title greeting=config.greeting topics picked send=send_frame on_close /> }
     })
     .forget();
 }
@@ -151,6 +161,8 @@ fn Panel(
     online: RwSignal<bool>,
     title: String,
     greeting: String,
+    topics: Vec<TopicChoice>,
+    picked: RwSignal<Option<String>>,
     send: impl Fn(&WidgetRequest) -> bool + Copy + 'static,
     on_close: js_sys::Function,
 ) -> impl IntoView {
@@ -167,7 +179,7 @@ fn Panel(
         if body.trim().is_empty() {
             return;
         }
-        let frame = chat.try_update(|c| c.compose(new_client_id(), body, topic()));
+        let frame = chat.try_update(|c| c.compose(new_client_id(), body, topic(picked)));
         if let Some(frame) = frame {
             send(&frame);
         }
@@ -178,6 +190,14 @@ fn Panel(
         _ => title.clone(),
     };
     let waiting = move || chat.with(|c| matches!(c.state, Some(ConversationState::Waiting)));
+    let choices = topics.clone();
+    // Before a conversation opens, a shopper can say what it is about, unless
+    // the page already did.
+    let choosing = move || {
+        !topics.is_empty()
+            && page_topic().is_none()
+            && chat.with(|c| matches!(c.state, None | Some(ConversationState::Closed)))
+    };
     view! {
         <section class="rp-panel" role="dialog" aria-label="Chat">
             <header class="rp-header">
@@ -206,6 +226,19 @@ fn Panel(
                     || "Waiting for an agent… you will be connected as soon as one is free.".to_owned(),
                     |queue| queue.describe(),
                 ))}</p>
+            </Show>
+            <Show when=choosing>
+                <div class="rp-topics" role="group" aria-label="What is it about?">
+                    {choices.iter().map(|choice| {
+                        let key = choice.key.clone();
+                        let mine = key.clone();
+                        view! {
+                            <button class="rp-topic" type="button"
+                                aria-pressed=move || (picked.get().as_ref() == Some(&mine)).to_string()
+                                on:click=move |_| picked.set(Some(key.clone()))>{choice.label.clone()}</button>
+                        }
+                    }).collect_view()}
+                </div>
             </Show>
             <p class="rp-notice" role="alert">{move || chat.with(|c| c.notice.clone())}</p>
             <form class="rp-composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>

@@ -2,10 +2,12 @@
 //! Everything but sign-in needs a session.
 
 use axum::Json;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use protocol::{
-    AgentProfile, ConversationSummary, ErrorCode, Event, LoginRequest, Seq, TeamMember,
+    AgentProfile, CAPACITY_RANGE, CapacityUpdate, ConversationSummary, ErrorCode, Event,
+    LoginRequest, Role, Seq, Team, TeamMember,
 };
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -127,6 +129,75 @@ pub async fn agents(
             })
             .collect(),
     ))
+}
+
+/// `GET /api/teams`: the account's teams and who is in each.
+pub async fn teams(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Vec<Team>>, ApiError> {
+    let me = current_agent(&state, &session).await?;
+    Ok(Json(state.store.teams_of_account(&me.account_id).await?))
+}
+
+/// `PUT /api/agents/{id}/capacity`: an agent sets their own, an owner
+/// anyone's in the account. Raising it serves whoever waits at once.
+pub async fn set_capacity(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    body: Result<Json<CapacityUpdate>, JsonRejection>,
+) -> Result<Json<TeamMember>, ApiError> {
+    let me = current_agent(&state, &session).await?;
+    let Json(update) = body?;
+    let agent = state
+        .store
+        .agent_by_id(&id)
+        .await?
+        .filter(|agent| agent.account_id == me.account_id)
+        .ok_or_else(|| ApiError::not_found("agent"))?;
+    if agent.id != me.id && me.role != Role::Owner {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "Only an owner can change another agent's capacity.",
+        ));
+    }
+    if let Some(capacity) = update.capacity
+        && !CAPACITY_RANGE.contains(&capacity)
+    {
+        return Err(ApiError::bad_request(format!(
+            "Capacity must be from {} to {} conversations at once, or null for the site's default; got {capacity}.",
+            CAPACITY_RANGE.start(),
+            CAPACITY_RANGE.end()
+        )));
+    }
+    state
+        .store
+        .set_agent_capacity(&agent.id, update.capacity)
+        .await?;
+    let agent = state
+        .store
+        .agent_by_id(&agent.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("agent"))?;
+    state.dispatcher.agent_changed(&agent);
+    tracing::info!(agent = %agent.id, by = %me.id, capacity = ?agent.capacity, "capacity changed");
+    let statuses = state.dispatcher.statuses(&me.account_id).await;
+    let open = state
+        .store
+        .agent_loads(&me.account_id)
+        .await?
+        .into_iter()
+        .find_map(|(id, open)| (id == agent.id).then_some(open))
+        .unwrap_or(0);
+    Ok(Json(TeamMember {
+        status: statuses.get(&agent.id).copied().unwrap_or_default(),
+        open,
+        capacity: agent.capacity,
+        id: agent.id,
+        name: agent.name,
+    }))
 }
 
 #[derive(Debug, Deserialize)]

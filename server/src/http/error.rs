@@ -56,6 +56,14 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// A request body that is not the JSON expected: 400 with serde's reason,
+/// in our error shape rather than axum's plain text.
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::JsonRejection) -> ApiError {
+        ApiError::bad_request(rejection.body_text())
+    }
+}
+
 impl From<tower_sessions::session::Error> for ApiError {
     fn from(err: tower_sessions::session::Error) -> ApiError {
         ApiError::Internal(format!("session: {err}"))

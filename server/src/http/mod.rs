@@ -15,7 +15,7 @@ pub use state::AppState;
 
 use axum::Router;
 use axum::http::Method;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -54,6 +54,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/logout", post(agent_api::logout))
         .route("/api/me", get(agent_api::me))
         .route("/api/agents", get(agent_api::agents))
+        .route("/api/agents/{id}/capacity", put(agent_api::set_capacity))
+        .route("/api/teams", get(agent_api::teams))
         .route("/api/conversations", get(agent_api::conversations))
         .route("/api/conversations/{id}/events", get(agent_api::events))
         .route("/ws/agent", get(ws_agent::upgrade))

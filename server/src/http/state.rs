@@ -4,12 +4,13 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use crate::cluster::{Cluster, ClusterError};
 use crate::config::Config;
 use std::time::Duration;
 
 use crate::dispatch::{Deadlines, Dispatcher};
 use crate::hub::Hub;
-use crate::store::Store;
+use crate::store::{Backend, Store};
 
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -23,19 +24,31 @@ pub struct AppState {
 
 impl AppState {
     /// Wires the parts together; `shutdown` tells open sockets to close.
-    pub fn new(store: Store, config: Config, shutdown: watch::Receiver<bool>) -> AppState {
+    /// On PostgreSQL the process joins the others on the same database, so
+    /// that any of them can serve any shopper and agent.
+    pub async fn new(
+        store: Store,
+        config: Config,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<AppState, ClusterError> {
         let hub = Arc::new(Hub::new());
         let deadlines = Deadlines {
             reply: Duration::from_secs(config.reply_timeout_secs),
             offline_grace: Duration::from_secs(config.offline_grace_secs),
         };
         let dispatcher = Dispatcher::start(store.clone(), hub.clone(), deadlines);
-        AppState {
+        if store.backend() == Backend::Postgres {
+            let cluster =
+                Cluster::join(&config.database_url, hub.clone(), dispatcher.clone()).await?;
+            hub.join(cluster.clone());
+            dispatcher.join(cluster);
+        }
+        Ok(AppState {
             store,
             hub,
             dispatcher,
             config: Arc::new(config),
             shutdown,
-        }
+        })
     }
 }

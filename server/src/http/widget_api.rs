@@ -59,7 +59,8 @@ pub async fn config(
 ) -> Result<Json<WidgetConfig>, ApiError> {
     let site = authorize_site(&state, &query, &headers).await?;
     Ok(Json(WidgetConfig {
-        site_name: site.name,
+        site_name: site.name.clone(),
         greeting: "Hi! Ask us anything. We usually answer within minutes.".to_owned(),
+        topics: state.store.site_topics(&site.id).await?,
     }))
 }

@@ -69,6 +69,12 @@ fn is_same_origin(headers: &HeaderMap) -> bool {
     !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
 
+/// Who receives a handed-over conversation.
+enum HandOverTo {
+    Agent(String),
+    Team(String),
+}
+
 struct AgentSocket {
     state: AppState,
     agent: Agent,
@@ -220,7 +226,7 @@ impl AgentSocket {
     async fn hand_over(
         &self,
         conversation_id: String,
-        to_agent_id: String,
+        to: HandOverTo,
         note: String,
         replies: &mut Vec<Frame>,
     ) -> Result<(), StoreError> {
@@ -237,10 +243,29 @@ impl AgentSocket {
             replies.push(error(ErrorCode::NotFound, "No such conversation.", None));
             return Ok(());
         };
+        match to {
+            HandOverTo::Agent(to_agent_id) => {
+                self.hand_over_to_agent(&conversation, &to_agent_id, note.trim(), replies)
+                    .await
+            }
+            HandOverTo::Team(team_id) => {
+                self.hand_over_to_team(&conversation, &team_id, note.trim(), replies)
+                    .await
+            }
+        }
+    }
+
+    async fn hand_over_to_agent(
+        &self,
+        conversation: &Conversation,
+        to_agent_id: &str,
+        note: &str,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
         let receiver = self
             .state
             .store
-            .agent_by_id(&to_agent_id)
+            .agent_by_id(to_agent_id)
             .await?
             .filter(|a| a.account_id == self.agent.account_id);
         let Some(receiver) = receiver else {
@@ -253,7 +278,7 @@ impl AgentSocket {
         match self
             .state
             .store
-            .hand_over(&conversation.id, &self.agent, &receiver, capacity, note.trim())
+            .hand_over(&conversation.id, &self.agent, &receiver, capacity, note)
             .await
         {
             Ok(Some((events, conversation))) => {
@@ -273,6 +298,47 @@ impl AgentSocket {
                 None,
             )),
             Err(other) => return Err(other),
+        }
+        Ok(())
+    }
+
+    /// Back to the queue, for the team's agents only; whoever handed it
+    /// over is not offered it again.
+    async fn hand_over_to_team(
+        &self,
+        conversation: &Conversation,
+        team_id: &str,
+        note: &str,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
+        match self
+            .state
+            .store
+            .hand_over_to_team(&conversation.id, &self.agent, team_id, note)
+            .await?
+        {
+            Some((event, moved)) => {
+                fanout::publish(&self.state.hub, &moved, &[event]);
+                let dispatcher = &self.state.dispatcher;
+                if let Some(holder) = conversation.assigned_agent_id() {
+                    dispatcher.handed_over(&moved.account_id, &moved.id, holder);
+                }
+                dispatcher.waiting(&moved.account_id);
+            }
+            None => {
+                let team = self
+                    .state
+                    .store
+                    .teams_of_account(&self.agent.account_id)
+                    .await?
+                    .into_iter()
+                    .any(|team| team.id == team_id);
+                replies.push(if team {
+                    error(ErrorCode::BadRequest, "This conversation is closed.", None)
+                } else {
+                    error(ErrorCode::NotFound, "No such team.", None)
+                });
+            }
         }
         Ok(())
     }
@@ -361,10 +427,22 @@ impl Endpoint for AgentSocket {
             AgentRequest::HandOver {
                 conversation_id,
                 to_agent_id,
+                to_team_id,
                 note,
             } => {
-                self.hand_over(conversation_id, to_agent_id, note, replies)
-                    .await
+                let to = match (to_agent_id, to_team_id) {
+                    (Some(agent), None) => HandOverTo::Agent(agent),
+                    (None, Some(team)) => HandOverTo::Team(team),
+                    _ => {
+                        replies.push(error(
+                            ErrorCode::BadFrame,
+                            "hand_over needs exactly one of to_agent_id and to_team_id.",
+                            None,
+                        ));
+                        return Ok(());
+                    }
+                };
+                self.hand_over(conversation_id, to, note, replies).await
             }
             AgentRequest::Close { conversation_id } => self.close(conversation_id, replies).await,
         }

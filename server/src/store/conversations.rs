@@ -5,7 +5,7 @@
 //! only grows and has no gaps. An event is committed before anyone hears
 //! of it.
 
-use protocol::{Author, ConversationState, ConversationSummary, Event, EventBody, Seq};
+use protocol::{Author, ConversationState, ConversationSummary, Event, EventBody, Seq, TeamRef};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
@@ -30,6 +30,7 @@ pub struct Conversation {
     pub language: Option<String>,
     /// The team this conversation is routed to (from its topic); `None`: anyone.
     pub team_id: Option<String>,
+    pub team_name: Option<String>,
 }
 
 impl Conversation {
@@ -40,6 +41,10 @@ impl Conversation {
             site_name: self.site_name.clone(),
             visitor_id: self.visitor_id.clone(),
             state: self.state.clone(),
+            team: self.team_id.clone().map(|id| TeamRef {
+                id,
+                name: self.team_name.clone().unwrap_or_default(),
+            }),
             last_seq: self.last_seq,
             last_message: self.last_message.clone(),
             created_at_ms: self.created_at_ms,
@@ -94,9 +99,11 @@ impl Posted {
 
 const CONVERSATION_SELECT: &str = "SELECT c.id, c.site_id, s.name AS site_name, s.account_id, \
      c.visitor_id, c.state, c.assigned_agent_id, a.name AS agent_name, c.last_seq, \
-     c.last_message, c.created_at, c.updated_at, s.agent_capacity, c.language, c.team_id \
+     c.last_message, c.created_at, c.updated_at, s.agent_capacity, c.language, c.team_id, \
+     t.name AS team_name \
      FROM conversations c JOIN sites s ON s.id = c.site_id \
-     LEFT JOIN agents a ON a.id = c.assigned_agent_id";
+     LEFT JOIN agents a ON a.id = c.assigned_agent_id \
+     LEFT JOIN teams t ON t.id = c.team_id";
 
 const EVENT_SELECT: &str = "SELECT e.conversation_id, e.seq, e.kind, e.author_kind, e.author_id, \
      au.name AS author_name, e.subject_id, su.name AS subject_name, e.body, e.client_id, e.created_at \
@@ -132,6 +139,7 @@ fn conversation_from_row(row: &AnyRow) -> StoreResult<Conversation> {
         site_agent_capacity: row.try_get("agent_capacity")?,
         language: row.try_get("language")?,
         team_id: row.try_get("team_id")?,
+        team_name: row.try_get("team_name")?,
     })
 }
 
@@ -687,6 +695,54 @@ impl Store {
         tx.commit().await?;
         let conversation = self.reload(conversation_id).await?;
         Ok(Some((events, conversation)))
+    }
+
+    /// Sends an open conversation back to the queue of `team_id`, with a note
+    /// from `by` that only agents see; only that team's agents are offered
+    /// it from now on. `None` if the conversation is closed or the team is
+    /// not of the conversation's account.
+    pub async fn hand_over_to_team(
+        &self,
+        conversation_id: &str,
+        by: &Agent,
+        team_id: &str,
+        note: &str,
+    ) -> StoreResult<Option<(Event, Conversation)>> {
+        let mut tx = self.write.begin().await?;
+        let moved = sqlx::query(
+            "UPDATE conversations SET state = 'waiting', assigned_agent_id = NULL, assigned_at = NULL, \
+             team_id = $2 WHERE id = $1 AND state <> 'closed' AND EXISTS (SELECT 1 FROM teams t \
+             JOIN sites s ON s.account_id = t.account_id WHERE t.id = $2 AND s.id = conversations.site_id)",
+        )
+        .bind(conversation_id)
+        .bind(team_id)
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let team_name: String = sqlx::query_scalar("SELECT name FROM teams WHERE id = $1")
+            .bind(team_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let event = append_event(
+            &mut tx,
+            conversation_id,
+            Author::Agent {
+                id: by.id.clone(),
+                name: by.name.clone(),
+            },
+            Some(&by.id),
+            EventBody::Note {
+                text: format!("Handed over to the {team_name} team: {note}"),
+            },
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        let conversation = self.reload(conversation_id).await?;
+        Ok(Some((event, conversation)))
     }
 
     /// Takes an assigned conversation back from `agent_id` into the queue,

@@ -70,6 +70,54 @@ impl Store {
         Ok(())
     }
 
+    /// The account's teams with their members, by name.
+    pub async fn teams_of_account(&self, account_id: &str) -> StoreResult<Vec<protocol::Team>> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.name, m.agent_id FROM teams t \
+             LEFT JOIN team_members m ON m.team_id = t.id \
+             WHERE t.account_id = $1 ORDER BY t.name, t.id, m.agent_id",
+        )
+        .bind(account_id)
+        .fetch_all(&self.read)
+        .await?;
+        let mut teams: Vec<protocol::Team> = Vec::new();
+        for row in rows {
+            let id: String = row.try_get("id")?;
+            if teams.last().is_none_or(|team| team.id != id) {
+                teams.push(protocol::Team {
+                    id,
+                    name: row.try_get("name")?,
+                    member_ids: Vec::new(),
+                });
+            }
+            if let (Some(team), Some(member)) = (
+                teams.last_mut(),
+                row.try_get::<Option<String>, _>("agent_id")?,
+            ) {
+                team.member_ids.push(member);
+            }
+        }
+        Ok(teams)
+    }
+
+    /// The topics a site offers shoppers, by label.
+    pub async fn site_topics(&self, site_id: &str) -> StoreResult<Vec<protocol::TopicChoice>> {
+        let rows = sqlx::query(
+            "SELECT topic, label FROM site_topics WHERE site_id = $1 ORDER BY label, topic",
+        )
+        .bind(site_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(protocol::TopicChoice {
+                    key: row.try_get("topic")?,
+                    label: row.try_get("label")?,
+                })
+            })
+            .collect()
+    }
+
     /// Team ids of each agent of the account who is in any team.
     pub async fn team_memberships(
         &self,

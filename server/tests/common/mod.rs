@@ -142,7 +142,7 @@ impl TestApp {
         let (stop, stopped) = watch::channel(false);
         let mut config = Config::for_database(&database_url);
         configure(&mut config);
-        let state = AppState::new(store.clone(), config, stopped);
+        let state = AppState::new(store.clone(), config, stopped).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = router(state.clone());
@@ -173,15 +173,7 @@ impl TestApp {
         site_key: &str,
         origin: &str,
     ) -> Result<Ws, tungstenite::Error> {
-        let mut request = format!("ws://{}/ws/widget?site={site_key}", self.addr)
-            .into_client_request()
-            .unwrap();
-        request
-            .headers_mut()
-            .insert("origin", HeaderValue::from_str(origin).unwrap());
-        tokio_tungstenite::connect_async(request)
-            .await
-            .map(|(ws, _)| Ws(ws))
+        widget_socket_at(self.addr, site_key, origin).await
     }
 
     pub async fn widget_socket(&self) -> Ws {
@@ -201,35 +193,11 @@ impl TestApp {
 
     /// Signs in over HTTP; returns the session cookie.
     pub async fn login(&self, email: &str) -> String {
-        let response = reqwest::Client::new()
-            .post(self.url("/api/auth/login"))
-            .json(&json!({"email": email, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "login of {email}");
-        response
-            .headers()
-            .get("set-cookie")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned()
+        login_at(self.addr, email).await
     }
 
     pub async fn agent_socket_with(&self, cookie: &str) -> Result<Ws, tungstenite::Error> {
-        let mut request = format!("ws://{}/ws/agent", self.addr)
-            .into_client_request()
-            .unwrap();
-        request
-            .headers_mut()
-            .insert("cookie", HeaderValue::from_str(cookie).unwrap());
-        tokio_tungstenite::connect_async(request)
-            .await
-            .map(|(ws, _)| Ws(ws))
+        agent_socket_at(self.addr, cookie).await
     }
 
     /// The default agent, signed in, with the socket past its inbox frame.
@@ -267,6 +235,57 @@ impl TestApp {
             self.store.count_events().await.unwrap(),
         )
     }
+}
+
+/// A shopper's socket to the server at `addr`, from a page on `origin`.
+pub async fn widget_socket_at(
+    addr: SocketAddr,
+    site_key: &str,
+    origin: &str,
+) -> Result<Ws, tungstenite::Error> {
+    let mut request = format!("ws://{addr}/ws/widget?site={site_key}")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("origin", HeaderValue::from_str(origin).unwrap());
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(ws, _)| Ws(ws))
+}
+
+/// Signs in to the server at `addr`; returns the session cookie.
+pub async fn login_at(addr: SocketAddr, email: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/api/auth/login"))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "login of {email}");
+    response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// An inbox socket to the server at `addr` with a session cookie.
+pub async fn agent_socket_at(addr: SocketAddr, cookie: &str) -> Result<Ws, tungstenite::Error> {
+    let mut request = format!("ws://{addr}/ws/agent")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", HeaderValue::from_str(cookie).unwrap());
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(ws, _)| Ws(ws))
 }
 
 pub async fn add_agent(store: &Store, account: &str, email: &str, name: &str) -> Agent {
