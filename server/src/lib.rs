@@ -16,6 +16,7 @@ use std::time::Duration;
 
 pub use http::{AppState, router};
 
+use axum::serve::ListenerExt;
 use config::{Cli, Command, Config};
 use store::{SessionRecords, Store, StoreError};
 use tokio::net::TcpListener;
@@ -62,6 +63,12 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         backend = ?store.backend(),
         "Rapport is running: demo shop at {public_url}/ , inbox at {public_url}/app"
     );
+    // Frames are small and latency matters: no Nagle delay on any socket.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::warn!(%err, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async move {
             shutdown_signal().await;

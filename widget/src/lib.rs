@@ -190,13 +190,29 @@ fn Panel(
         _ => title.clone(),
     };
     let waiting = move || chat.with(|c| matches!(c.state, Some(ConversationState::Waiting)));
-    let choices = topics.clone();
     // Before a conversation opens, a shopper can say what it is about, unless
-    // the page already did.
-    let choosing = move || {
-        !topics.is_empty()
-            && page_topic().is_none()
-            && chat.with(|c| matches!(c.state, None | Some(ConversationState::Closed)))
+    // the page already did. One closure draws the whole group (a pick redraws
+    // it): cheaper in WASM than a reactive attribute per button.
+    let topic_picker = move || {
+        let open = chat.with(|c| matches!(c.state, None | Some(ConversationState::Closed)));
+        if topics.is_empty() || page_topic().is_some() || !open {
+            return None;
+        }
+        let current = picked.get();
+        let buttons = topics
+            .iter()
+            .map(|choice| {
+                let key = choice.key.clone();
+                let pressed = if current.as_ref() == Some(&key) { "true" } else { "false" };
+                view! {
+                    <button class="rp-topic" type="button" aria-pressed=pressed
+                        on:click=move |_| picked.set(Some(key.clone()))>{choice.label.clone()}</button>
+                }
+            })
+            .collect::<Vec<_>>();
+        Some(
+            view! { <div class="rp-topics" role="group" aria-label="What is it about?">{buttons}</div> },
+        )
     };
     view! {
         <section class="rp-panel" role="dialog" aria-label="Chat">
@@ -227,19 +243,7 @@ fn Panel(
                     |queue| queue.describe(),
                 ))}</p>
             </Show>
-            <Show when=choosing>
-                <div class="rp-topics" role="group" aria-label="What is it about?">
-                    {choices.iter().map(|choice| {
-                        let key = choice.key.clone();
-                        let mine = key.clone();
-                        view! {
-                            <button class="rp-topic" type="button"
-                                aria-pressed=move || (picked.get().as_ref() == Some(&mine)).to_string()
-                                on:click=move |_| picked.set(Some(key.clone()))>{choice.label.clone()}</button>
-                        }
-                    }).collect_view()}
-                </div>
-            </Show>
+            {topic_picker}
             <p class="rp-notice" role="alert">{move || chat.with(|c| c.notice.clone())}</p>
             <form class="rp-composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>
                 <textarea class="rp-input" rows="1" aria-label="Message" placeholder="Type your message…"

@@ -1,6 +1,7 @@
 //! Build orchestration for Rapport: `cargo xtask <run|test|dist>`.
 //! A program rather than shell so the steps are the same on every machine.
 
+mod bench;
 mod dist;
 mod setup;
 mod test;
@@ -15,8 +16,10 @@ const USAGE: &str = "usage: cargo xtask <command>
   run [ARGS…]  build the widget and inbox, then start the server (ARGS go to `rapport`)
   test         install what is missing, then run every check and test (what CI runs)
   dist         build the widget and inbox bundles into dist/ and report their sizes
-  bench [ARGS…] measure assignment speed (release build); ARGS: --waiting N --agents N
-               --capacity N --database-url URL";
+  bench [ARGS…] Rapport and a bare relay under the same load (release build); ARGS:
+               --shoppers N --agents N --rate MSG_PER_SEC --duration SECS --database-url URL
+  bench-assign [ARGS…] time one assignment decision and its store write; ARGS:
+               --waiting N --agents N --capacity N --database-url URL";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -24,7 +27,8 @@ fn main() -> ExitCode {
         Some("dist") => dist::build().map(|_| ()),
         Some("run") => run(args.collect()),
         Some("test") => test::all(),
-        Some("bench") => bench(args.collect()),
+        Some("bench") => bench::run(&args.collect::<Vec<_>>()),
+        Some("bench-assign") => bench::assign(&args.collect::<Vec<_>>()),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -47,23 +51,6 @@ fn run(args: Vec<String>) -> Result<()> {
         .args(args);
     command.env("RAPPORT_ASSETS_DIR", root().join("dist"));
     check(&mut command)
-}
-
-/// Benchmarks are programs that print figures, never timed assertions.
-fn bench(args: Vec<String>) -> Result<()> {
-    check(
-        cargo()
-            .args([
-                "run",
-                "--release",
-                "-p",
-                "rapport-server",
-                "--example",
-                "bench_assign",
-                "--",
-            ])
-            .args(args),
-    )
 }
 
 /// The workspace root.

@@ -25,6 +25,8 @@ pub fn all() -> Result<()> {
         "-p",
         "rapport-server",
         "-p",
+        "rapport-bench",
+        "-p",
         "xtask",
         "--all-targets",
         "--",
@@ -55,6 +57,8 @@ pub fn all() -> Result<()> {
         "rapport-server",
         "-p",
         "rapport-widget",
+        "-p",
+        "rapport-bench",
         "-p",
         "xtask",
     ]);

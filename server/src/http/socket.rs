@@ -19,6 +19,22 @@ use crate::store::StoreError;
 /// [`MAX_FRAME_BYTES`], is checked in the loop and only earns an error frame).
 pub const TRANSPORT_MAX_BYTES: usize = 4 * MAX_FRAME_BYTES;
 
+/// Bytes read from a socket at a time. Tungstenite's default (128 KiB) is
+/// allocated up front for every connection; frames are small, and a larger
+/// one is still read whole, just in more reads. Measured with
+/// `cargo xtask bench` (server memory per shopper).
+pub const READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// Our limits and buffer sizes on an upgrade, for every socket kind.
+pub fn limits(upgrade: axum::extract::ws::WebSocketUpgrade) -> axum::extract::ws::WebSocketUpgrade {
+    upgrade
+        .max_message_size(TRANSPORT_MAX_BYTES)
+        .max_frame_size(TRANSPORT_MAX_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        // Every frame is flushed as it is sent; nothing to gather.
+        .write_buffer_size(0)
+}
+
 /// Close codes the clients know.
 pub const CLOSE_LAGGING: u16 = 4008;
 pub const CLOSE_HELLO_TIMEOUT: u16 = 4001;

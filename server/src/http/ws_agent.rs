@@ -10,7 +10,7 @@ use tower_sessions::Session;
 
 use super::agent_api::{INBOX_LIMIT, current_agent};
 use super::error::ApiError;
-use super::socket::{self, Endpoint, TRANSPORT_MAX_BYTES};
+use super::socket::{self, Endpoint};
 use super::state::AppState;
 use crate::fanout::{self, encode};
 use crate::hub::{Frame, Subscriber, Topic};
@@ -32,24 +32,21 @@ pub async fn upgrade(
             "The inbox socket only accepts pages served by this server.",
         ));
     }
-    Ok(ws
-        .max_message_size(TRANSPORT_MAX_BYTES)
-        .max_frame_size(TRANSPORT_MAX_BYTES)
-        .on_upgrade(move |socket| async move {
-            let (subscriber, outbox) = state.hub.connect();
-            let mut endpoint = AgentSocket {
-                state: state.clone(),
-                agent,
-            };
-            if endpoint.start(&subscriber).await.is_ok() {
-                let shutdown = state.shutdown.clone();
-                socket::drive(socket, &subscriber, outbox, &mut endpoint, shutdown).await;
-            }
-            state.hub.disconnect(&subscriber);
-            state
-                .dispatcher
-                .disconnected(&endpoint.agent, subscriber.id());
-        }))
+    Ok(socket::limits(ws).on_upgrade(move |socket| async move {
+        let (subscriber, outbox) = state.hub.connect();
+        let mut endpoint = AgentSocket {
+            state: state.clone(),
+            agent,
+        };
+        if endpoint.start(&subscriber).await.is_ok() {
+            let shutdown = state.shutdown.clone();
+            socket::drive(socket, &subscriber, outbox, &mut endpoint, shutdown).await;
+        }
+        state.hub.disconnect(&subscriber);
+        state
+            .dispatcher
+            .disconnected(&endpoint.agent, subscriber.id());
+    }))
 }
 
 /// Origin (when sent) must name the host the request was sent to.

@@ -10,7 +10,7 @@ use protocol::{
 };
 
 use super::error::ApiError;
-use super::socket::{self, Endpoint, TRANSPORT_MAX_BYTES};
+use super::socket::{self, Endpoint};
 use super::state::AppState;
 use super::widget_api::{SiteQuery, authorize_site};
 use crate::fanout::{self, encode};
@@ -29,21 +29,18 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let site = authorize_site(&state, &query, &headers).await?;
-    Ok(ws
-        .max_message_size(TRANSPORT_MAX_BYTES)
-        .max_frame_size(TRANSPORT_MAX_BYTES)
-        .on_upgrade(move |socket| async move {
-            let (subscriber, outbox) = state.hub.connect();
-            let shutdown = state.shutdown.clone();
-            let mut endpoint = WidgetSocket {
-                state: state.clone(),
-                site,
-                visitor: None,
-                language: None,
-            };
-            socket::drive(socket, &subscriber, outbox, &mut endpoint, shutdown).await;
-            state.hub.disconnect(&subscriber);
-        }))
+    Ok(socket::limits(ws).on_upgrade(move |socket| async move {
+        let (subscriber, outbox) = state.hub.connect();
+        let shutdown = state.shutdown.clone();
+        let mut endpoint = WidgetSocket {
+            state: state.clone(),
+            site,
+            visitor: None,
+            language: None,
+        };
+        socket::drive(socket, &subscriber, outbox, &mut endpoint, shutdown).await;
+        state.hub.disconnect(&subscriber);
+    }))
 }
 
 struct WidgetSocket {

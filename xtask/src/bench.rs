@@ -1,0 +1,351 @@
+//! `cargo xtask bench`: Rapport and the bare relay under the same load, in
+//! one run, from a separate load-generator process; every figure is also
+//! given as a ratio to the relay's. `cargo xtask bench-assign` times the
+//! matcher and the store's assignment alone.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::{Result, cargo, check, root};
+
+const USAGE: &str =
+    "cargo xtask bench [--shoppers N] [--agents N] [--rate MSG_PER_SEC] [--duration SECS]
+                  [--throughput-duration SECS] [--database-url URL] [--no-relay]";
+
+struct Options {
+    shoppers: usize,
+    agents: usize,
+    rate: u32,
+    duration: u64,
+    throughput_duration: u64,
+    database_url: Option<String>,
+    relay: bool,
+}
+
+fn parse(args: &[String]) -> Result<Options> {
+    let mut options = Options {
+        shoppers: 1000,
+        agents: 50,
+        rate: 200,
+        duration: 10,
+        throughput_duration: 5,
+        database_url: None,
+        relay: true,
+    };
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        if flag == "--no-relay" {
+            options.relay = false;
+            continue;
+        }
+        let value = args
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value\nusage: {USAGE}"))?;
+        let number = || {
+            value
+                .parse::<u64>()
+                .map_err(|_| format!("{flag} {value}: not a number"))
+        };
+        match flag.as_str() {
+            "--shoppers" => options.shoppers = usize::try_from(number()?)?,
+            "--agents" => options.agents = usize::try_from(number()?)?,
+            "--rate" => options.rate = u32::try_from(number()?)?,
+            "--duration" => options.duration = number()?,
+            "--throughput-duration" => options.throughput_duration = number()?,
+            "--database-url" => options.database_url = Some(value.clone()),
+            _ => return Err(format!("unknown flag {flag}\nusage: {USAGE}").into()),
+        }
+    }
+    if options.agents == 0 || options.shoppers == 0 {
+        return Err("--agents and --shoppers must be at least 1".into());
+    }
+    Ok(options)
+}
+
+/// A child process killed when dropped, so a failed run leaves nothing behind.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let options = parse(args)?;
+    check(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "rapport-server",
+        "-p",
+        "rapport-bench",
+        "--bins",
+    ]))?;
+    let bin = root().join("target/release");
+    let work = std::env::temp_dir().join(format!("rapport-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let database_url = options
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", work.join("bench.db").display()));
+    let password = random_password();
+    // Emails unique to this run, so a reused database works too.
+    let run_id = &password[..8];
+
+    let started = Instant::now();
+    let capacity = options.shoppers.div_ceil(options.agents) + 1;
+    for i in 0..options.agents {
+        let status = Command::new(bin.join("rapport"))
+            .args([
+                "add-user",
+                "--email",
+                &format!("agent{i}@{run_id}.bench.test"),
+            ])
+            .args(["--name", &format!("Agent {i}"), "--role", "agent"])
+            .args(["--capacity", &capacity.to_string()])
+            .env("RAPPORT_DATABASE_URL", &database_url)
+            .env("RAPPORT_NEW_PASSWORD", &password)
+            .env("RAPPORT_LOG", "warn")
+            .stdout(Stdio::null())
+            .status()?;
+        if !status.success() {
+            return Err(format!("could not add agent {i}").into());
+        }
+    }
+    let site = Command::new(bin.join("rapport"))
+        .args(["add-site", "--name", "Bench shop"])
+        .env("RAPPORT_DATABASE_URL", &database_url)
+        .env("RAPPORT_LOG", "warn")
+        .output()?;
+    let site: Value = serde_json::from_slice(&site.stdout)?;
+    let site_key = site["site_key"]
+        .as_str()
+        .ok_or("add-site printed no site key")?
+        .to_owned();
+    eprintln!("xtask: set up in {:.1?}", started.elapsed());
+
+    let port = free_port()?;
+    let server = Running(
+        Command::new(bin.join("rapport"))
+            .arg("serve")
+            .env("RAPPORT_ADDR", format!("127.0.0.1:{port}"))
+            .env("RAPPORT_DATABASE_URL", &database_url)
+            .env("RAPPORT_LOG", "warn")
+            // Agents in the bench answer only some chats; none is reassigned.
+            .env("RAPPORT_REPLY_TIMEOUT_SECS", "86400")
+            .spawn()?,
+    );
+    wait_healthy(port)?;
+    let rapport = loadgen(
+        &bin,
+        &options,
+        port,
+        server.0.id(),
+        &["--target", "rapport", "--site", &site_key],
+        &password,
+        run_id,
+    )?;
+    drop(server);
+
+    let relay = if options.relay {
+        let port = free_port()?;
+        let relay = Running(
+            Command::new(bin.join("rapport-relay"))
+                .args(["--addr", &format!("127.0.0.1:{port}")])
+                .spawn()?,
+        );
+        wait_healthy(port)?;
+        let report = loadgen(
+            &bin,
+            &options,
+            port,
+            relay.0.id(),
+            &["--target", "relay"],
+            "",
+            run_id,
+        )?;
+        drop(relay);
+        Some(report)
+    } else {
+        None
+    };
+    let _ = std::fs::remove_dir_all(&work);
+    print_report(&options, &database_url, &rapport, relay.as_ref());
+    Ok(())
+}
+
+fn loadgen(
+    bin: &Path,
+    options: &Options,
+    port: u16,
+    pid: u32,
+    target: &[&str],
+    password: &str,
+    run_id: &str,
+) -> Result<Value> {
+    let output = Command::new(bin.join("rapport-loadgen"))
+        .args(target)
+        .args(["--url", &format!("http://127.0.0.1:{port}")])
+        .args(["--agents", &options.agents.to_string()])
+        .args(["--shoppers", &options.shoppers.to_string()])
+        .args(["--rate", &options.rate.to_string()])
+        .args(["--duration", &options.duration.to_string()])
+        .args([
+            "--throughput-duration",
+            &options.throughput_duration.to_string(),
+        ])
+        .args(["--server-pid", &pid.to_string()])
+        .args(["--email-domain", &format!("{run_id}.bench.test")])
+        .env("RAPPORT_BENCH_PASSWORD", password)
+        .stderr(Stdio::inherit())
+        .output()?;
+    if !output.status.success() {
+        return Err(format!("the load generator failed ({})", output.status).into());
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let result = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("RESULT "))
+        .ok_or("the load generator printed no RESULT line")?;
+    Ok(serde_json::from_str(result)?)
+}
+
+fn print_report(options: &Options, database_url: &str, rapport: &Value, relay: Option<&Value>) {
+    let backend = database_url.split(':').next().unwrap_or("?");
+    let cores = rapport["cores"].as_u64().unwrap_or(0);
+    eprintln!();
+    eprintln!(
+        "Rapport vs bare relay: {} shoppers, {} agents, {} msg/s for {} s, throughput {} s; {cores} cores; {backend}",
+        options.shoppers,
+        options.agents,
+        options.rate,
+        options.duration,
+        options.throughput_duration
+    );
+    let ratio = |path: &[&str]| -> String {
+        let get = |v: &Value| {
+            path.iter()
+                .fold(v.clone(), |v, key| v[*key].clone())
+                .as_f64()
+        };
+        match (get(rapport), relay.and_then(get)) {
+            (Some(ours), Some(theirs)) if theirs > 0.0 => format!("{:>8.2}×", ours / theirs),
+            _ => "        -".to_owned(),
+        }
+    };
+    let show = |label: &str, path: &[&str], unit: &str| {
+        let get = |v: &Value| path.iter().fold(v.clone(), |v, key| v[*key].clone());
+        let ours = get(rapport);
+        let theirs = relay.map(get).unwrap_or(Value::Null);
+        eprintln!(
+            "  {label:<34} {:>12} {:>12} {}   {unit}",
+            fmt(&ours),
+            fmt(&theirs),
+            ratio(path)
+        );
+    };
+    eprintln!(
+        "  {:<34} {:>12} {:>12} {:>9}",
+        "", "rapport", "relay", "ratio"
+    );
+    for (label, key) in [
+        ("shopper → agent", "shopper_to_agent"),
+        ("agent → shopper", "agent_to_shopper"),
+        ("open (connect + hello)", "open"),
+    ] {
+        for stat in ["p50_ms", "p99_ms", "max_ms"] {
+            show(&format!("{label} {stat}"), &[key, stat], "ms");
+        }
+    }
+    for stat in ["p50_ms", "p99_ms", "max_ms"] {
+        show(
+            &format!("first agent offer {stat}"),
+            &["first_offer", stat],
+            "ms",
+        );
+    }
+    show("messages lost", &["lost"], "");
+    show("throughput", &["throughput_per_sec"], "msg/s delivered");
+    show(
+        "server RSS before shoppers",
+        &["rss_before_shoppers_kib"],
+        "KiB",
+    );
+    show(
+        "server RSS with shoppers",
+        &["rss_with_shoppers_kib"],
+        "KiB",
+    );
+    show(
+        "server memory per shopper",
+        &["rss_per_shopper_bytes"],
+        "bytes",
+    );
+}
+
+fn fmt(value: &Value) -> String {
+    match value.as_f64() {
+        Some(n) if n.fract() == 0.0 => format!("{n:.0}"),
+        Some(n) => format!("{n:.3}"),
+        None => "-".to_owned(),
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn wait_healthy(port: u16) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            let _ = stream.write_all(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            if answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200") {
+                return Ok(());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("nothing healthy on port {port} within 30 s").into())
+}
+
+/// A password for this run's agents, never printed.
+fn random_password() -> String {
+    let seed = format!(
+        "{:?}{}{:?}",
+        Instant::now(),
+        std::process::id(),
+        std::time::SystemTime::now()
+    );
+    Sha256::digest(seed.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The older micro-benchmark of one assignment decision and its store write.
+pub fn assign(args: &[String]) -> Result<()> {
+    check(
+        cargo()
+            .args([
+                "run",
+                "--release",
+                "-p",
+                "rapport-server",
+                "--example",
+                "bench_assign",
+                "--",
+            ])
+            .args(args),
+    )
+}
