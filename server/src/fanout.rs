@@ -1,8 +1,8 @@
 //! After the store commits, tell everyone who should know: the shopper's
 //! tabs (shopper-visible events only), the agents following the
-//! conversation, and every inbox of the account (the summary).
+//! conversation, and the inboxes that list it (the summary).
 
-use protocol::{AgentFrame, Event, WidgetFrame};
+use protocol::{AgentFrame, Event, EventBody, WidgetFrame};
 use serde::Serialize;
 
 use crate::hub::{Frame, Hub, Topic};
@@ -43,12 +43,24 @@ pub fn publish(hub: &Hub, conversation: &Conversation, events: &[Event]) {
             );
         }
     }
-    publish_summary(hub, conversation);
+    publish_summary(hub, conversation, events);
 }
 
-pub fn publish_summary(hub: &Hub, conversation: &Conversation) {
+/// Every inbox of the account lists waiting conversations and learns when
+/// one changes hands or ends; a new message in a conversation someone holds
+/// only concerns the holder. (Sending every message's summary to every
+/// inbox made 50 inboxes lag behind at 1,000 messages a second; see
+/// BENCHMARKS.md.)
+fn publish_summary(hub: &Hub, conversation: &Conversation, events: &[Event]) {
+    let changes_hands = events
+        .iter()
+        .any(|event| matches!(event.body, EventBody::Assigned { .. } | EventBody::Closed));
+    let topic = match conversation.assigned_agent_id() {
+        Some(holder) if !changes_hands => Topic::Agent(holder.to_owned()),
+        _ => Topic::Account(conversation.account_id.clone()),
+    };
     hub.publish(
-        &Topic::Account(conversation.account_id.clone()),
+        &topic,
         encode(&AgentFrame::Conversation {
             conversation: conversation.summary(),
         }),

@@ -523,3 +523,52 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    inboxes_hear_of_waiting_chats_and_their_own_not_every_colleagues_message,
+    |app: TestApp| async move {
+        let bob = app.colleague("bob@shop.test", "Bob").await;
+        let (mut ada, _) = app.agent_socket().await;
+        ada.go_online().await;
+        let mut bob_ws = app.online_inbox_of(&bob.email).await;
+
+        let (mut shopper, _) = app.new_shopper().await;
+        shopper.say("a", "First question").await;
+        let assigned = shopper.until("event", is_assigned).await;
+        let id = assigned["event"]["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let holder = assigned["event"]["body"]["assigned"]["agent_name"].clone();
+        // Both inboxes learn it is taken.
+        for inbox in [&mut ada, &mut bob_ws] {
+            inbox
+                .until("conversation", |f| {
+                    f["conversation"]["id"] == id.as_str()
+                        && f["conversation"]["state"]["assigned"].is_object()
+                })
+                .await;
+        }
+
+        shopper.say("b", "Second question").await;
+        let (mut holding, mut other) = if holder == "Ada" {
+            (ada, bob_ws)
+        } else {
+            (bob_ws, ada)
+        };
+        let update = holding
+            .until("conversation", |f| {
+                f["conversation"]["last_message"] == "Second question"
+            })
+            .await;
+        assert_eq!(update["conversation"]["id"], id.as_str());
+        assert!(
+            other
+                .drain()
+                .await
+                .iter()
+                .all(|f| f["conversation"]["last_message"] != "Second question"),
+            "a colleague's inbox is not told of every message in a chat it does not hold"
+        );
+    }
+);

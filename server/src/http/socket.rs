@@ -140,7 +140,11 @@ pub async fn drive<C: Endpoint>(
                 };
                 match decode::<C::Request>(text.as_str(), C::FRAME_TYPES) {
                     Ok(request) => {
-                        if let Err(err) = endpoint.handle(request, subscriber, &mut replies).await {
+                        // Boxed: a handler's future (store queries and all) is
+                        // large, and would otherwise sit inside every idle
+                        // connection's task for its whole life.
+                        let handled = Box::pin(endpoint.handle(request, subscriber, &mut replies)).await;
+                        if let Err(err) = handled {
                             tracing::error!(%err, "socket frame failed");
                             replies.push(C::error_frame(
                                 ErrorCode::Internal,
