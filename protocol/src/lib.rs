@@ -57,6 +57,9 @@ pub enum ErrorCode {
     NotFound,
     /// The request body or parameters are malformed.
     BadRequest,
+    /// An `identify` was refused (bad or expired token, another site's,
+    /// no customer id, or unsigned details where the site requires a token).
+    IdentityRefused,
     /// Something failed on our side; nothing was half-stored.
     Internal,
 }
@@ -168,7 +171,29 @@ pub enum WidgetRequest {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         topic: Option<String>,
     },
+    /// Who the shopper is, from the page's `Rapport('identify', …)`: a token
+    /// the shop's backend signed (verified), or, on sites that allow it,
+    /// details the page states (kept as unverified, never merged into a
+    /// contact). Answered with a fresh `welcome` naming the shopper.
+    Identify {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        details: Option<StatedDetails>,
+    },
     Ping,
+}
+
+/// What a page says about its shopper without a signature: shown to agents
+/// as unverified.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct StatedDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
 }
 
 /// Frames the server sends to a shopper's widget.
@@ -184,6 +209,9 @@ pub enum WidgetFrame {
         visitor_token: String,
         conversation_id: Option<String>,
         state: Option<ConversationState>,
+        /// The verified contact's name, to greet them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
     },
     Event {
         event: Event,
@@ -226,6 +254,8 @@ pub mod widget_frame_decoding {
         visitor_token: String,
         conversation_id: Option<String>,
         state: Option<ConversationState>,
+        #[serde(default)]
+        name: Option<String>,
     }
 
     #[derive(serde::Deserialize)]
@@ -280,6 +310,7 @@ pub mod widget_frame_decoding {
                         visitor_token: f.visitor_token,
                         conversation_id: f.conversation_id,
                         state: f.state,
+                        name: f.name,
                     }
                 }
                 "event" => WidgetFrame::Event {
@@ -599,11 +630,13 @@ mod tests {
                     agent_id: "a".into(),
                     agent_name: "Ada".into(),
                 }),
+                name: Some("Grace".into()),
             },
             WidgetFrame::Welcome {
                 visitor_token: "t".into(),
                 conversation_id: None,
                 state: None,
+                name: None,
             },
             WidgetFrame::Event {
                 event: Event {

@@ -6,7 +6,7 @@ use std::io::{BufRead, Write};
 use protocol::Role;
 
 use crate::StartError;
-use crate::config::{AddSite, AddTeam, AddTopic, AddUser, Config, normalize_origin};
+use crate::config::{AddSite, AddTeam, AddTopic, AddUser, Config, SiteSecret, normalize_origin};
 use crate::identity;
 use crate::store::{Store, StoreError};
 
@@ -185,6 +185,40 @@ pub async fn add_topic(config: &Config, args: AddTopic) -> Result<(), StartError
         "{}",
         serde_json::json!({ "site": site.site_key, "topic": args.topic.trim() })
     )?;
+    store.close().await;
+    Ok(())
+}
+
+pub async fn site_secret(config: &Config, args: SiteSecret) -> Result<(), StartError> {
+    let store = Store::connect(&config.database_url).await?;
+    let site = store
+        .site_by_key(args.site.trim())
+        .await?
+        .ok_or_else(|| StartError::Input(format!("no site has the key {:?}", args.site)))?;
+    let mut secrets = store.usable_site_secrets(&site.id).await?;
+    if args.rotate || secrets.is_empty() {
+        let grace_ms = if secrets.is_empty() {
+            0
+        } else {
+            args.grace_minutes * 60_000
+        };
+        store.rotate_site_secret(&site.id, grace_ms).await?;
+        secrets = store.usable_site_secrets(&site.id).await?;
+    }
+    if let Some(enforce) = args.enforce {
+        store.set_enforce_identity(&site.id, enforce).await?;
+    }
+    let site = store
+        .site_by_key(&site.site_key)
+        .await?
+        .ok_or_else(|| StartError::Input("the site vanished".into()))?;
+    let out = serde_json::json!({
+        "site_key": site.site_key,
+        "secret": secrets.first(),
+        "secrets_still_accepted": secrets.len(),
+        "enforce_identity": site.enforce_identity,
+    });
+    writeln!(std::io::stdout(), "{out}")?;
     store.close().await;
     Ok(())
 }

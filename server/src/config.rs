@@ -30,6 +30,26 @@ pub enum Command {
     AddTeam(AddTeam),
     /// Offer a topic on a site, routed to a team.
     AddTopic(AddTopic),
+    /// Show a site's identity secret (creating one if it has none), rotate
+    /// it, or require verified identity; prints JSON.
+    SiteSecret(SiteSecret),
+}
+
+#[derive(Debug, Args)]
+pub struct SiteSecret {
+    /// The site's key.
+    #[arg(long)]
+    pub site: String,
+    /// Make a new secret; tokens signed with the old one work for
+    /// `--grace-minutes` more.
+    #[arg(long)]
+    pub rotate: bool,
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(i64).range(0..=10080))]
+    pub grace_minutes: i64,
+    /// Refuse `identify` without a valid signed token (`true`), or keep
+    /// unsigned details as unverified (`false`).
+    #[arg(long)]
+    pub enforce: Option<bool>,
 }
 
 #[derive(Debug, Args)]

@@ -133,6 +133,20 @@ impl Hub {
             .insert(topic);
     }
 
+    /// Stops one connection following one topic.
+    pub fn unsubscribe(&self, topic: &Topic, subscriber: &Subscriber) {
+        let mut routes = self.routes();
+        if let Some(subscribers) = routes.by_topic.get_mut(topic) {
+            subscribers.remove(&subscriber.id);
+            if subscribers.is_empty() {
+                routes.by_topic.remove(topic);
+            }
+        }
+        if let Some(topics) = routes.by_connection.get_mut(&subscriber.id) {
+            topics.remove(topic);
+        }
+    }
+
     /// Removes a connection from every topic; call when it closes.
     pub fn disconnect(&self, subscriber: &Subscriber) {
         let mut routes = self.routes();
@@ -224,6 +238,19 @@ mod tests {
         }
         assert_eq!(Topic::from_wire("x:1"), None);
         assert_eq!(Topic::from_wire("nocolon"), None);
+    }
+
+    #[tokio::test]
+    async fn unsubscribe_stops_one_topic_only() {
+        let hub = Hub::new();
+        let (a, mut a_rx) = hub.connect();
+        hub.subscribe(Topic::Visitor("old".into()), &a);
+        hub.subscribe(Topic::Visitor("new".into()), &a);
+        hub.unsubscribe(&Topic::Visitor("old".into()), &a);
+        hub.publish(&Topic::Visitor("old".into()), Frame::from("stale"));
+        hub.publish(&Topic::Visitor("new".into()), Frame::from("fresh"));
+        assert_eq!(a_rx.recv().await.as_deref(), Some("fresh"));
+        assert_eq!(hub.subscriber_count(&Topic::Visitor("old".into())), 0);
     }
 
     #[tokio::test]

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod contact_token;
 pub mod dispatch;
 pub mod fanout;
 pub mod http;
@@ -45,6 +46,7 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
         Command::AddSite(args) => cli::add_site(&cli.config, args).await,
         Command::AddTeam(args) => cli::add_team(&cli.config, args).await,
         Command::AddTopic(args) => cli::add_topic(&cli.config, args).await,
+        Command::SiteSecret(args) => cli::site_secret(&cli.config, args).await,
     }
 }
 

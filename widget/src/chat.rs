@@ -122,6 +122,7 @@ impl Chat {
                 visitor_token,
                 conversation_id,
                 state,
+                ..
             } => {
                 self.token = Some(visitor_token);
                 if conversation_id != self.conversation_id {
@@ -325,6 +326,7 @@ mod tests {
             visitor_token: "t".into(),
             conversation_id: Some("c".into()),
             state: Some(ConversationState::Waiting),
+            name: None,
         });
         assert_eq!(effect, Outcome::Welcomed);
         assert_eq!(

@@ -6,7 +6,8 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use protocol::{
-    ConversationState, ErrorCode, Seq, WidgetFrame, WidgetRequest, check_body, is_valid_client_id,
+    ConversationState, ErrorCode, Seq, StatedDetails, WidgetFrame, WidgetRequest, check_body,
+    is_valid_client_id,
 };
 
 use super::error::ApiError;
@@ -15,8 +16,8 @@ use super::state::AppState;
 use super::widget_api::{SiteQuery, authorize_site};
 use crate::fanout::{self, encode};
 use crate::hub::{Frame, Subscriber, Topic};
-use crate::identity;
-use crate::store::{NewMessage, Opening, Site, StoreError, Visitor};
+use crate::store::{NewMessage, Opening, Site, StoreError, Visitor, now_ms};
+use crate::{contact_token, identity};
 
 /// Events replayed per store round trip on resume.
 const REPLAY_PAGE: i64 = 500;
@@ -36,6 +37,7 @@ pub async fn upgrade(
             state: state.clone(),
             site,
             visitor: None,
+            token: String::new(),
             language: None,
         };
         socket::drive(socket, &subscriber, outbox, &mut endpoint, shutdown).await;
@@ -47,8 +49,22 @@ struct WidgetSocket {
     state: AppState,
     site: Site,
     visitor: Option<Visitor>,
+    /// The token this browser holds (sent back in every welcome).
+    token: String,
     /// The shopper's browser language, from their hello.
     language: Option<String>,
+}
+
+/// Longest stated name, email or phone kept.
+const MAX_STATED_CHARS: usize = 200;
+
+fn stated_details_are_sane(details: &StatedDetails) -> bool {
+    let fields = [&details.name, &details.email, &details.phone];
+    fields.iter().any(|f| f.is_some())
+        && fields.iter().all(|f| {
+            f.as_ref()
+                .is_none_or(|v| v.chars().count() <= MAX_STATED_CHARS)
+        })
 }
 
 /// Longest language tag kept (BCP 47 tags in practice are far shorter).
@@ -64,7 +80,7 @@ fn error(code: ErrorCode, message: impl Into<String>, client_id: Option<String>)
 
 impl Endpoint for WidgetSocket {
     type Request = WidgetRequest;
-    const FRAME_TYPES: &'static [&'static str] = &["hello", "send", "ping"];
+    const FRAME_TYPES: &'static [&'static str] = &["hello", "send", "identify", "ping"];
 
     fn is_ready(&self) -> bool {
         self.visitor.is_some()
@@ -103,6 +119,9 @@ impl Endpoint for WidgetSocket {
                 body,
                 topic,
             } => self.send(client_id, body, topic, replies).await,
+            WidgetRequest::Identify { token, details } => {
+                self.identify(token, details, subscriber, replies).await
+            }
         }
     }
 }
@@ -149,16 +168,37 @@ impl WidgetSocket {
                 (visitor, token)
             }
         };
+        self.token = token;
+        self.welcome(visitor, conversation_id, after_seq, subscriber, replies)
+            .await
+    }
+
+    /// Follows `visitor`'s events, then says welcome and replays their
+    /// latest conversation (after `after_seq` if the client names it).
+    async fn welcome(
+        &mut self,
+        visitor: Visitor,
+        conversation_id: Option<String>,
+        after_seq: Seq,
+        subscriber: &Subscriber,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
+        let store = &self.state.store;
         // Subscribe before reading history: an event stored in between is
         // then seen twice (the client skips seqs it holds), never missed.
         self.state
             .hub
             .subscribe(Topic::Visitor(visitor.id.clone()), subscriber);
         let conversation = store.latest_conversation_of_visitor(&visitor.id).await?;
+        let name = match &visitor.contact_id {
+            Some(contact) => store.contact_name(contact).await?,
+            None => None,
+        };
         replies.push(encode(&WidgetFrame::Welcome {
-            visitor_token: token,
+            visitor_token: self.token.clone(),
             conversation_id: conversation.as_ref().map(|c| c.id.clone()),
             state: conversation.as_ref().map(|c| c.state.clone()),
+            name,
         }));
         if let Some(conversation) = conversation {
             if conversation.state == ConversationState::Waiting {
@@ -189,6 +229,72 @@ impl WidgetSocket {
         }
         self.visitor = Some(visitor);
         Ok(())
+    }
+
+    /// `Rapport('identify', …)`: a signed token joins this browser to the
+    /// contact it names; unsigned details stay on this visitor, unverified.
+    async fn identify(
+        &mut self,
+        token: Option<String>,
+        details: Option<StatedDetails>,
+        subscriber: &Subscriber,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
+        let Some(visitor) = self.visitor.clone() else {
+            replies.push(error(
+                ErrorCode::HelloRequired,
+                "Say hello before identifying.",
+                None,
+            ));
+            return Ok(());
+        };
+        let refuse = |reason: &str| {
+            error(
+                ErrorCode::IdentityRefused,
+                format!("Identify refused: {reason}."),
+                None,
+            )
+        };
+        let store = &self.state.store;
+        let Some(token) = token.filter(|t| !t.trim().is_empty()) else {
+            if self.site.enforce_identity {
+                replies.push(refuse(
+                    "this site accepts only a token signed by the shop's server",
+                ));
+                return Ok(());
+            }
+            let Some(details) = details.filter(stated_details_are_sane) else {
+                replies.push(refuse(
+                    "give a signed token, or details (name, email, phone) of at most 200 characters each",
+                ));
+                return Ok(());
+            };
+            let details = serde_json::to_value(&details).unwrap_or_default();
+            store.set_unverified_details(&visitor.id, &details).await?;
+            return Ok(());
+        };
+        let secrets = store.usable_site_secrets(&self.site.id).await?;
+        let now = now_ms() / 1000;
+        let claims = match contact_token::verify(&token, &self.site.site_key, &secrets, now) {
+            Ok(claims) => claims,
+            Err(refusal) => {
+                tracing::info!(site = %self.site.id, %refusal, "identify refused");
+                replies.push(refuse(&refusal.to_string()));
+                return Ok(());
+            }
+        };
+        let identified = store.identify_visitor(&visitor, &claims).await?;
+        if let Some(new_token) = identified.new_token {
+            self.token = new_token;
+        }
+        if identified.visitor.id != visitor.id {
+            // Nothing of the visitor this browser was reaches it any more.
+            self.state
+                .hub
+                .unsubscribe(&Topic::Visitor(visitor.id.clone()), subscriber);
+        }
+        self.welcome(identified.visitor, None, 0, subscriber, replies)
+            .await
     }
 
     async fn send(

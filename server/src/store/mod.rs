@@ -2,12 +2,14 @@
 //! queries are runtime-checked text written in the SQL both accept, run
 //! through sqlx's `Any` driver, and every store test runs on both backends.
 
+mod contacts;
 mod conversations;
 mod sessions;
 mod teams;
 mod tenancy;
 mod visitors;
 
+pub use contacts::Identified;
 pub use conversations::{Conversation, NewMessage, Opening, Posted};
 pub use sessions::SessionRecords;
 pub use tenancy::{Agent, Site};

@@ -15,6 +15,8 @@ pub struct Site {
     pub site_key: String,
     /// Page origins allowed to use the widget; empty means any (demo/local only).
     pub allowed_origins: Vec<String>,
+    /// `identify` must carry a valid signed token.
+    pub enforce_identity: bool,
 }
 
 impl Site {
@@ -143,6 +145,7 @@ impl Store {
             name: name.to_owned(),
             site_key: crate::identity::random_token(18),
             allowed_origins: origins.to_vec(),
+            enforce_identity: false,
         };
         let mut tx = self.write.begin().await?;
         sqlx::query(
@@ -170,7 +173,7 @@ impl Store {
 
     pub async fn site_by_key(&self, site_key: &str) -> StoreResult<Option<Site>> {
         let row =
-            sqlx::query("SELECT id, account_id, name, site_key FROM sites WHERE site_key = $1")
+            sqlx::query("SELECT id, account_id, name, site_key, enforce_identity FROM sites WHERE site_key = $1")
                 .bind(site_key)
                 .fetch_optional(&self.read)
                 .await?;
@@ -183,7 +186,7 @@ impl Store {
     /// The oldest site, which the demo page at `/` embeds.
     pub async fn first_site(&self) -> StoreResult<Option<Site>> {
         let row = sqlx::query(
-            "SELECT id, account_id, name, site_key FROM sites ORDER BY created_at, id LIMIT 1",
+            "SELECT id, account_id, name, site_key, enforce_identity FROM sites ORDER BY created_at, id LIMIT 1",
         )
         .fetch_optional(&self.read)
         .await?;
@@ -207,6 +210,7 @@ impl Store {
             name: row.try_get("name")?,
             site_key: row.try_get("site_key")?,
             allowed_origins,
+            enforce_identity: row.try_get::<i64, _>("enforce_identity")? != 0,
         })
     }
 

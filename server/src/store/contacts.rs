@@ -1,0 +1,248 @@
+//! Contacts: a shop's own customers, as their signed identity tokens
+//! describe them, and the site secrets those tokens are checked with.
+//!
+//! A contact has one primary visitor that holds its conversations. A browser
+//! that identifies as the contact is merged into the primary (its token then
+//! stands for it); an anonymous browser brings its conversations along. Two
+//! different contacts are never merged, and unsigned details stay on the
+//! visitor that gave them.
+
+use sqlx::Row;
+
+use super::{Store, StoreResult, Visitor, new_id, now_ms};
+use crate::contact_token::Claims;
+use crate::identity;
+
+/// The outcome of a verified identify.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Identified {
+    /// The visitor this browser now stands for (the contact's primary).
+    pub visitor: Visitor,
+    /// A new visitor token for this browser, when it must stop standing for
+    /// the visitor it was (it was another contact's).
+    pub new_token: Option<String>,
+}
+
+impl Store {
+    /// The secrets tokens for this site may be signed with now: the current
+    /// one and rotated ones still in their grace period, newest first.
+    pub async fn usable_site_secrets(&self, site_id: &str) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT secret FROM site_secrets WHERE site_id = $1 \
+             AND (retires_at IS NULL OR retires_at > $2) ORDER BY created_at DESC, id",
+        )
+        .bind(site_id)
+        .bind(now_ms())
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// Makes a new current secret; the previous ones keep working for
+    /// `grace_ms` more. Returns the new secret.
+    pub async fn rotate_site_secret(&self, site_id: &str, grace_ms: i64) -> StoreResult<String> {
+        let secret = identity::random_token(32);
+        let now = now_ms();
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "UPDATE site_secrets SET retires_at = $2 WHERE site_id = $1 \
+             AND (retires_at IS NULL OR retires_at > $2)",
+        )
+        .bind(site_id)
+        .bind(now.saturating_add(grace_ms.max(0)))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO site_secrets (id, site_id, secret, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(new_id())
+        .bind(site_id)
+        .bind(&secret)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(secret)
+    }
+
+    /// Whether `identify` on this site must carry a valid signed token.
+    pub async fn set_enforce_identity(&self, site_id: &str, enforce: bool) -> StoreResult<()> {
+        sqlx::query("UPDATE sites SET enforce_identity = $2 WHERE id = $1")
+            .bind(site_id)
+            .bind(i64::from(enforce))
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Keeps what an unsigned identify said on this visitor only.
+    pub async fn set_unverified_details(
+        &self,
+        visitor_id: &str,
+        details: &serde_json::Value,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE visitors SET unverified = $2 WHERE id = $1")
+            .bind(visitor_id)
+            .bind(details.to_string())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// The contact's name, for greeting them.
+    pub async fn contact_name(&self, contact_id: &str) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar::<_, Option<String>>("SELECT name FROM contacts WHERE id = $1")
+                .bind(contact_id)
+                .fetch_optional(&self.read)
+                .await?
+                .flatten(),
+        )
+    }
+
+    pub async fn count_contacts(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM contacts")
+            .fetch_one(&self.read)
+            .await?)
+    }
+
+    /// Records what a verified token says and joins `visitor` to the contact
+    /// it names (see the module doc).
+    pub async fn identify_visitor(
+        &self,
+        visitor: &Visitor,
+        claims: &Claims,
+    ) -> StoreResult<Identified> {
+        let now = now_ms();
+        let mut tx = self.write.begin().await?;
+        let existing = sqlx::query(
+            "SELECT id, attributes FROM contacts WHERE site_id = $1 AND external_id = $2",
+        )
+        .bind(&visitor.site_id)
+        .bind(claims.sub.trim())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let contact_id = match existing {
+            None => {
+                let id = new_id();
+                sqlx::query(
+                    "INSERT INTO contacts (id, site_id, external_id, name, email, phone, language, attributes, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                )
+                .bind(&id)
+                .bind(&visitor.site_id)
+                .bind(claims.sub.trim())
+                .bind(claims.name.as_deref())
+                .bind(claims.email.as_deref())
+                .bind(claims.phone.as_deref())
+                .bind(claims.language.as_deref())
+                .bind(serde_json::Value::Object(claims.attributes.clone()).to_string())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+            Some(row) => {
+                let id: String = row.try_get("id")?;
+                // The shop's latest word wins, key by key; what it did not
+                // mention this time stays.
+                let mut attributes: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(&row.try_get::<String, _>("attributes")?)
+                        .unwrap_or_default();
+                attributes.extend(claims.attributes.clone());
+                sqlx::query(
+                    "UPDATE contacts SET name = COALESCE($2, name), email = COALESCE($3, email), \
+                     phone = COALESCE($4, phone), language = COALESCE($5, language), attributes = $6, \
+                     updated_at = $7 WHERE id = $1",
+                )
+                .bind(&id)
+                .bind(claims.name.as_deref())
+                .bind(claims.email.as_deref())
+                .bind(claims.phone.as_deref())
+                .bind(claims.language.as_deref())
+                .bind(serde_json::Value::Object(attributes).to_string())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+        };
+        let primary: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM visitors WHERE contact_id = $1 AND merged_into IS NULL ORDER BY created_at, id LIMIT 1",
+        )
+        .bind(&contact_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let anonymous = visitor.contact_id.is_none();
+        let mut new_token = None;
+        let primary = match primary {
+            Some(primary) if primary == visitor.id => primary,
+            Some(primary) if anonymous => {
+                // This browser's chats move to the contact; one open
+                // conversation per visitor, so the contact's open one wins.
+                let contact_has_open: Option<String> = sqlx::query_scalar(
+                    "SELECT id FROM conversations WHERE visitor_id = $1 AND state <> 'closed'",
+                )
+                .bind(&primary)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if contact_has_open.is_some() {
+                    sqlx::query(
+                        "UPDATE conversations SET state = 'closed', closed_at = $2 WHERE visitor_id = $1 AND state <> 'closed'",
+                    )
+                    .bind(&visitor.id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query("UPDATE conversations SET visitor_id = $2 WHERE visitor_id = $1")
+                    .bind(&visitor.id)
+                    .bind(&primary)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE visitors SET merged_into = $2 WHERE id = $1")
+                    .bind(&visitor.id)
+                    .bind(&primary)
+                    .execute(&mut *tx)
+                    .await?;
+                primary
+            }
+            None if anonymous => {
+                sqlx::query("UPDATE visitors SET contact_id = $2 WHERE id = $1")
+                    .bind(&visitor.id)
+                    .bind(&contact_id)
+                    .execute(&mut *tx)
+                    .await?;
+                visitor.id.clone()
+            }
+            other => {
+                // This browser stands for another contact (a shared computer
+                // without a logout): it starts afresh for this one.
+                let token = identity::new_visitor_token();
+                let id = new_id();
+                sqlx::query(
+                    "INSERT INTO visitors (id, site_id, token_hash, created_at, last_seen_at, contact_id, merged_into) \
+                     VALUES ($1, $2, $3, $4, $4, $5, $6)",
+                )
+                .bind(&id)
+                .bind(&visitor.site_id)
+                .bind(identity::token_hash(&token))
+                .bind(now)
+                .bind(other.is_none().then_some(contact_id.as_str()))
+                .bind(other.as_deref())
+                .execute(&mut *tx)
+                .await?;
+                new_token = Some(token);
+                other.unwrap_or(id)
+            }
+        };
+        tx.commit().await?;
+        Ok(Identified {
+            visitor: Visitor {
+                id: primary,
+                site_id: visitor.site_id.clone(),
+                contact_id: Some(contact_id),
+            },
+            new_token,
+        })
+    }
+}

@@ -1,0 +1,346 @@
+//! Verified identity from the shop's own backend, on both backends: every
+//! refusal leaves contacts untouched, unsigned details never reach a verified
+//! contact, a browser that identifies brings its anonymous chat along and one
+//! conversation follows the customer to another device, and two customers
+//! are never merged.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{TestApp, Ws};
+use jsonwebtoken::{EncodingKey, Header, encode};
+use rapport_server::identity::token_hash;
+use rapport_server::store::now_ms;
+use serde_json::{Value, json};
+
+fn sign(claims: &Value, secret: &str) -> String {
+    encode(
+        &Header::default(),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// What the shop's backend would sign for customer `sub` of `site_key`.
+fn claims(site_key: &str, sub: &str, name: &str) -> Value {
+    json!({
+        "sub": sub,
+        "aud": site_key,
+        "exp": now_ms() / 1000 + 600,
+        "name": name,
+        "email": format!("{sub}@customers.test"),
+        "attributes": {"tier": "gold", "last_order": "#1042"},
+    })
+}
+
+/// Sends an identify frame; returns the answer (a welcome or an error).
+async fn identify(ws: &mut Ws, frame: Value) -> Value {
+    ws.send(frame).await;
+    loop {
+        let answer = ws.next().await;
+        if answer["type"] == "welcome" || answer["type"] == "error" {
+            return answer;
+        }
+    }
+}
+
+async fn contact_of(app: &TestApp, visitor_token: &str) -> Option<String> {
+    app.store
+        .visitor_by_token_hash(&token_hash(visitor_token))
+        .await
+        .unwrap()
+        .unwrap()
+        .contact_id
+}
+
+on_both_backends!(
+    every_bad_identify_is_refused_and_touches_nothing,
+    |app: TestApp| async move {
+        let key = app.site.site_key.clone();
+        let retired = app.store.rotate_site_secret(&app.site.id, 0).await.unwrap();
+        let secret = app.store.rotate_site_secret(&app.site.id, 0).await.unwrap();
+        let other = app
+            .store
+            .create_site(&app.agent.account_id, "Other shop", &[])
+            .await
+            .unwrap();
+        let other_secret = app.store.rotate_site_secret(&other.id, 0).await.unwrap();
+        let (mut shopper, token) = app.new_shopper().await;
+        shopper.say("m1", "Hello").await;
+        let before = app.counts().await;
+
+        let good = claims(&key, "cust-1", "Ada");
+        let mut expired = good.clone();
+        expired["exp"] = json!(now_ms() / 1000 - 3600);
+        let mut no_id = good.clone();
+        no_id.as_object_mut().unwrap().remove("sub");
+        let cases = [
+            ("forged", sign(&good, "not the secret"), "signature"),
+            ("expired", sign(&expired, &secret), "expired"),
+            (
+                "another site's token",
+                sign(&claims(&other.site_key, "cust-1", "Ada"), &other_secret),
+                "signature",
+            ),
+            (
+                "addressed to another site",
+                sign(&claims(&other.site_key, "cust-1", "Ada"), &secret),
+                "another site",
+            ),
+            ("rotated-away secret", sign(&good, &retired), "signature"),
+            ("no customer id", sign(&no_id, &secret), "names no customer"),
+            ("not a token", "garbage".to_owned(), "not a JWT"),
+        ];
+        for (what, bad, reason) in cases {
+            let answer = identify(&mut shopper, json!({"type": "identify", "token": bad})).await;
+            assert_eq!(answer["code"], "identity_refused", "{what}: {answer}");
+            assert!(
+                answer["message"].as_str().unwrap().contains(reason),
+                "{what}: {answer}"
+            );
+        }
+        // A site that enforces verification refuses unsigned details, and an
+        // identify with nothing at all.
+        app.store
+            .set_enforce_identity(&app.site.id, true)
+            .await
+            .unwrap();
+        let mut shopper = app.widget_socket().await;
+        shopper.send(json!({"type": "hello", "token": token})).await;
+        shopper.expect("welcome").await;
+        for frame in [
+            json!({"type": "identify", "details": {"name": "Ada", "email": "ada@customers.test"}}),
+            json!({"type": "identify"}),
+        ] {
+            let answer = identify(&mut shopper, frame).await;
+            assert_eq!(answer["code"], "identity_refused", "{answer}");
+        }
+
+        assert_eq!(app.store.count_contacts().await.unwrap(), 0);
+        assert_eq!(contact_of(&app, &token).await, None);
+        let visitor = app
+            .store
+            .visitor_by_token_hash(&token_hash(&token))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            app.store.unverified_details(&visitor.id).await.unwrap(),
+            None
+        );
+        assert_eq!(
+            app.counts().await,
+            before,
+            "no visitor, conversation or event added"
+        );
+
+        // The same shopper with a good token is who they say they are.
+        let answer = identify(
+            &mut shopper,
+            json!({"type": "identify", "token": sign(&good, &secret)}),
+        )
+        .await;
+        assert_eq!(answer["type"], "welcome", "{answer}");
+        assert_eq!(answer["name"], "Ada");
+        assert!(contact_of(&app, &token).await.is_some());
+    }
+);
+
+on_both_backends!(
+    a_rotated_secret_keeps_working_for_its_grace_period,
+    |app: TestApp| async move {
+        let old = app.store.rotate_site_secret(&app.site.id, 0).await.unwrap();
+        let new = app
+            .store
+            .rotate_site_secret(&app.site.id, 3_600_000)
+            .await
+            .unwrap();
+        assert_ne!(old, new);
+        for (n, secret) in [old, new].iter().enumerate() {
+            let (mut shopper, _) = app.new_shopper().await;
+            let token = sign(
+                &claims(&app.site.site_key, &format!("cust-{n}"), "Ada"),
+                secret,
+            );
+            let answer = identify(&mut shopper, json!({"type": "identify", "token": token})).await;
+            assert_eq!(answer["type"], "welcome", "{answer}");
+        }
+    }
+);
+
+on_both_backends!(
+    unsigned_details_never_reach_a_verified_contact,
+    |app: TestApp| async move {
+        let secret = app.store.rotate_site_secret(&app.site.id, 0).await.unwrap();
+        let (mut ada, ada_token) = app.new_shopper().await;
+        let verified = sign(
+            &claims(&app.site.site_key, "cust-1", "Ada Lovelace"),
+            &secret,
+        );
+        identify(&mut ada, json!({"type": "identify", "token": verified})).await;
+        ada.say("m1", "My order is late").await;
+
+        // Someone else states Ada's email without a signature.
+        let (mut mallory, mallory_token) = app.new_shopper().await;
+        mallory
+            .send(json!({"type": "identify", "details": {"name": "Mallory", "email": "cust-1@customers.test"}}))
+            .await;
+        let frames = mallory.drain().await;
+        assert!(
+            frames
+                .iter()
+                .all(|f| f["type"] != "error" && f["type"] != "welcome"),
+            "{frames:?}"
+        );
+        assert!(
+            !frames
+                .iter()
+                .any(|f| f.to_string().contains("My order is late")),
+            "nothing of Ada's reaches Mallory"
+        );
+
+        assert_eq!(contact_of(&app, &mallory_token).await, None, "not attached");
+        let mallory_visitor = app
+            .store
+            .visitor_by_token_hash(&token_hash(&mallory_token))
+            .await
+            .unwrap()
+            .unwrap();
+        let stated: Value = serde_json::from_str(
+            &app.store
+                .unverified_details(&mallory_visitor.id)
+                .await
+                .unwrap()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(stated["name"], "Mallory");
+        let contact = contact_of(&app, &ada_token).await.unwrap();
+        assert_eq!(
+            app.store.contact_name(&contact).await.unwrap().as_deref(),
+            Some("Ada Lovelace")
+        );
+        assert_eq!(app.store.count_contacts().await.unwrap(), 1);
+
+        // Oversized or empty statements are refused.
+        for details in [json!({}), json!({"name": "x".repeat(201)})] {
+            let answer = identify(
+                &mut mallory,
+                json!({"type": "identify", "details": details}),
+            )
+            .await;
+            assert_eq!(answer["code"], "identity_refused", "{answer}");
+        }
+    }
+);
+
+on_both_backends!(
+    one_conversation_follows_the_customer_from_anonymous_to_another_device,
+    |app: TestApp| async move {
+        let secret = app.store.rotate_site_secret(&app.site.id, 0).await.unwrap();
+        let token = || sign(&claims(&app.site.site_key, "cust-7", "Grace"), &secret);
+        // Anonymous first, then the shopper logs in at the shop.
+        let (mut laptop, laptop_token) = app.new_shopper().await;
+        let ack = laptop.say("m1", "Where is order 1042?").await;
+        let conversation = ack["conversation_id"].clone();
+        let welcome = identify(&mut laptop, json!({"type": "identify", "token": token()})).await;
+        assert_eq!(
+            welcome["conversation_id"], conversation,
+            "the chat came along"
+        );
+        assert_eq!(welcome["name"], "Grace");
+        assert_eq!(
+            welcome["visitor_token"],
+            laptop_token.as_str(),
+            "same browser, same token"
+        );
+
+        // The phone: a new browser, identified by the shop as the same customer.
+        let (mut phone, phone_token) = app.new_shopper().await;
+        phone
+            .send(json!({"type": "identify", "token": token()}))
+            .await;
+        let welcome = phone.expect("welcome").await;
+        assert_eq!(welcome["conversation_id"], conversation);
+        let replayed = phone.drain_events().await;
+        assert!(
+            replayed
+                .iter()
+                .any(|f| f["event"]["body"]["message"]["text"] == "Where is order 1042?"),
+            "{replayed:?}"
+        );
+        let ack = phone.say("m2", "Asking from my phone").await;
+        assert_eq!(ack["conversation_id"], conversation);
+        laptop
+            .until("event", |f| {
+                f["event"]["body"]["message"]["text"] == "Asking from my phone"
+            })
+            .await;
+
+        // Next visit on the phone: its token stands for the customer.
+        let mut again = app.widget_socket().await;
+        again
+            .send(json!({"type": "hello", "token": phone_token}))
+            .await;
+        let welcome = again.expect("welcome").await;
+        assert_eq!(welcome["conversation_id"], conversation);
+        assert_eq!(welcome["name"], "Grace");
+        assert_eq!(app.store.count_contacts().await.unwrap(), 1);
+    }
+);
+
+on_both_backends!(
+    two_customers_on_one_browser_are_never_merged,
+    |app: TestApp| async move {
+        let secret = app.store.rotate_site_secret(&app.site.id, 0).await.unwrap();
+        let sign_for =
+            |sub: &str, name: &str| sign(&claims(&app.site.site_key, sub, name), &secret);
+        let (mut browser, first_token) = app.new_shopper().await;
+        identify(
+            &mut browser,
+            json!({"type": "identify", "token": sign_for("cust-1", "Ada")}),
+        )
+        .await;
+        browser.say("m1", "My secret order").await;
+
+        // Without a logout, the next customer logs in on the same computer.
+        let welcome = identify(
+            &mut browser,
+            json!({"type": "identify", "token": sign_for("cust-2", "Bob")}),
+        )
+        .await;
+        assert_eq!(welcome["name"], "Bob");
+        assert_eq!(welcome["conversation_id"], Value::Null, "Bob starts afresh");
+        let bob_token = welcome["visitor_token"].as_str().unwrap().to_owned();
+        assert_ne!(bob_token, first_token, "a new token for Bob");
+        assert!(
+            !browser
+                .drain()
+                .await
+                .iter()
+                .any(|f| f.to_string().contains("My secret order"))
+        );
+
+        // Ada writing from elsewhere no longer reaches this browser.
+        let (mut ada_elsewhere, _) = app.new_shopper().await;
+        identify(
+            &mut ada_elsewhere,
+            json!({"type": "identify", "token": sign_for("cust-1", "Ada")}),
+        )
+        .await;
+        ada_elsewhere.say("m2", "Only for Ada").await;
+        assert!(
+            !browser
+                .drain()
+                .await
+                .iter()
+                .any(|f| f.to_string().contains("Only for Ada"))
+        );
+
+        let ada = contact_of(&app, &first_token).await.unwrap();
+        let bob = contact_of(&app, &bob_token).await.unwrap();
+        assert_ne!(ada, bob);
+        assert_eq!(app.store.count_contacts().await.unwrap(), 2);
+    }
+);
