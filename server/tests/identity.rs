@@ -344,3 +344,121 @@ on_both_backends!(
         assert_eq!(app.store.count_contacts().await.unwrap(), 2);
     }
 );
+
+/// An owner of the app's account, signed in: (agent, cookie).
+async fn owner_of(app: &TestApp, email: &str, account: &str) -> String {
+    let hash = rapport_server::identity::hash_password(common::PASSWORD).unwrap();
+    app.store
+        .create_agent(account, email, "Olga", protocol::Role::Owner, &hash)
+        .await
+        .unwrap();
+    app.login(email).await
+}
+
+async fn call(app: &TestApp, method: reqwest::Method, path: &str, cookie: &str) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .request(method, app.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+on_both_backends!(
+    an_owner_exports_and_really_deletes_a_contact,
+    |app: TestApp| async move {
+        use reqwest::Method;
+        let secret = app.store.rotate_site_secret(&app.site.id, 0).await.unwrap();
+        let token = || sign(&claims(&app.site.site_key, "cust-9", "Grace"), &secret);
+        // Grace chats anonymously, logs in, then writes from a second device.
+        let (mut laptop, _) = app.new_shopper().await;
+        laptop.say("m1", "Before logging in").await;
+        identify(&mut laptop, json!({"type": "identify", "token": token()})).await;
+        let (mut phone, _) = app.new_shopper().await;
+        identify(&mut phone, json!({"type": "identify", "token": token()})).await;
+        phone.say("m2", "From my phone").await;
+        // Someone else's chat must survive the deletion.
+        let (mut other, _) = app.new_shopper().await;
+        other.say("m3", "Unrelated shopper").await;
+
+        let olga = owner_of(&app, "olga@shop.test", &app.agent.account_id).await;
+        let (status, found) =
+            call(&app, Method::GET, "/api/contacts?external_id=cust-9", &olga).await;
+        assert_eq!(status, 200, "{found}");
+        let id = found[0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(found[0]["attributes"]["last_order"], "#1042");
+
+        // Nobody but an owner of this account reaches it.
+        let ada = app.login(&app.agent.email).await;
+        let elsewhere = app.store.create_account("Elsewhere").await.unwrap();
+        let stranger = owner_of(&app, "owner@else.test", &elsewhere).await;
+        for (who, cookie, expected) in [
+            ("an agent", &ada, 403),
+            ("another account's owner", &stranger, 404),
+        ] {
+            for (method, path) in [
+                (Method::GET, format!("/api/contacts/{id}/export")),
+                (Method::DELETE, format!("/api/contacts/{id}")),
+            ] {
+                let (status, _) = call(&app, method, &path, cookie).await;
+                assert_eq!(status, expected, "{who}: {path}");
+            }
+        }
+        let (status, none) = call(
+            &app,
+            Method::GET,
+            "/api/contacts?external_id=cust-9",
+            &stranger,
+        )
+        .await;
+        assert_eq!((status, none), (200, json!([])));
+
+        let (status, export) = call(
+            &app,
+            Method::GET,
+            &format!("/api/contacts/{id}/export"),
+            &olga,
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(export["contact"]["name"], "Grace");
+        assert_eq!(export["contact"]["email"], "cust-9@customers.test");
+        assert_eq!(
+            export["visitors"].as_array().unwrap().len(),
+            2,
+            "laptop and phone"
+        );
+        let text = export["conversations"].to_string();
+        assert!(
+            text.contains("Before logging in") && text.contains("From my phone"),
+            "{text}"
+        );
+        assert!(!text.contains("Unrelated shopper"));
+
+        let before = app.counts().await;
+        let (status, _) = call(&app, Method::DELETE, &format!("/api/contacts/{id}"), &olga).await;
+        assert_eq!(status, 204);
+        assert_eq!(app.store.count_contacts().await.unwrap(), 0);
+        let after = app.counts().await;
+        assert_eq!(
+            after.0,
+            before.0 - 2,
+            "both browsers' visitor rows are gone"
+        );
+        assert_eq!(after.1, before.1 - 1, "Grace's conversation is gone");
+        assert!(after.2 < before.2, "its events are gone");
+        let (status, _) = call(
+            &app,
+            Method::GET,
+            &format!("/api/contacts/{id}/export"),
+            &olga,
+        )
+        .await;
+        assert_eq!(status, 404);
+        // The other shopper's chat is untouched.
+        assert_eq!(app.store.count_conversations().await.unwrap(), 1);
+        other.say("m4", "Still here").await;
+    }
+);

@@ -2,6 +2,7 @@
 //! inbox (session required), their sockets, and static pages.
 
 mod agent_api;
+mod contacts_api;
 pub mod error;
 mod pages;
 pub mod socket;
@@ -15,7 +16,7 @@ pub use state::AppState;
 
 use axum::Router;
 use axum::http::Method;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -56,6 +57,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/agents", get(agent_api::agents))
         .route("/api/agents/{id}/capacity", put(agent_api::set_capacity))
         .route("/api/teams", get(agent_api::teams))
+        .route("/api/contacts", get(contacts_api::find))
+        .route("/api/contacts/{id}/export", get(contacts_api::export))
+        .route("/api/contacts/{id}", delete(contacts_api::delete))
         .route("/api/conversations", get(agent_api::conversations))
         .route("/api/conversations/{id}/events", get(agent_api::events))
         .route("/ws/agent", get(ws_agent::upgrade))

@@ -246,3 +246,157 @@ impl Store {
         })
     }
 }
+
+/// A contact as the owner's console and exports show it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ContactRecord {
+    pub id: String,
+    pub site_id: String,
+    pub account_id: String,
+    pub external_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub language: Option<String>,
+    pub attributes: serde_json::Value,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+const CONTACT_SELECT: &str = "SELECT c.id, c.site_id, s.account_id, c.external_id, c.name, c.email, \
+     c.phone, c.language, c.attributes, c.created_at, c.updated_at \
+     FROM contacts c JOIN sites s ON s.id = c.site_id";
+
+fn contact_from_row(row: &sqlx::any::AnyRow) -> StoreResult<ContactRecord> {
+    Ok(ContactRecord {
+        id: row.try_get("id")?,
+        site_id: row.try_get("site_id")?,
+        account_id: row.try_get("account_id")?,
+        external_id: row.try_get("external_id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        phone: row.try_get("phone")?,
+        language: row.try_get("language")?,
+        attributes: serde_json::from_str(&row.try_get::<String, _>("attributes")?)
+            .unwrap_or_default(),
+        created_at_ms: row.try_get("created_at")?,
+        updated_at_ms: row.try_get("updated_at")?,
+    })
+}
+
+impl Store {
+    pub async fn contact(&self, id: &str) -> StoreResult<Option<ContactRecord>> {
+        let row = sqlx::query(&format!("{CONTACT_SELECT} WHERE c.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(contact_from_row).transpose()
+    }
+
+    /// The account's contacts with this shop-side id (one per site at most).
+    pub async fn contacts_by_external_id(
+        &self,
+        account_id: &str,
+        external_id: &str,
+    ) -> StoreResult<Vec<ContactRecord>> {
+        let rows = sqlx::query(&format!(
+            "{CONTACT_SELECT} WHERE s.account_id = $1 AND c.external_id = $2 ORDER BY c.created_at, c.id"
+        ))
+        .bind(account_id)
+        .bind(external_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(contact_from_row).collect()
+    }
+
+    /// Ids of every visitor that is or was merged into the contact.
+    async fn visitors_of_contact(&self, contact_id: &str) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM visitors WHERE contact_id = $1 \
+             OR merged_into IN (SELECT id FROM visitors WHERE contact_id = $1) ORDER BY created_at, id",
+        )
+        .bind(contact_id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// Everything stored about a contact, for the owner to hand over: the
+    /// contact, the browsers that were them, and every conversation with
+    /// every event (agents' notes included).
+    pub async fn export_contact(&self, contact: &ContactRecord) -> StoreResult<serde_json::Value> {
+        let mut visitors = Vec::new();
+        let mut conversations = Vec::new();
+        for visitor_id in self.visitors_of_contact(&contact.id).await? {
+            let row = sqlx::query(
+                "SELECT created_at, last_seen_at, unverified FROM visitors WHERE id = $1",
+            )
+            .bind(&visitor_id)
+            .fetch_one(&self.read)
+            .await?;
+            let unverified: Option<String> = row.try_get("unverified")?;
+            visitors.push(serde_json::json!({
+                "id": visitor_id,
+                "created_at_ms": row.try_get::<i64, _>("created_at")?,
+                "last_seen_at_ms": row.try_get::<i64, _>("last_seen_at")?,
+                "unverified_details": unverified.and_then(|u| serde_json::from_str::<serde_json::Value>(&u).ok()),
+            }));
+            let ids: Vec<String> = sqlx::query_scalar(
+                "SELECT id FROM conversations WHERE visitor_id = $1 ORDER BY created_at, id",
+            )
+            .bind(&visitor_id)
+            .fetch_all(&self.read)
+            .await?;
+            for id in ids {
+                let Some(conversation) = self.conversation(&id).await? else {
+                    continue;
+                };
+                let events = self.events_after(&id, 0, i64::MAX).await?;
+                conversations.push(serde_json::json!({
+                    "conversation": conversation.summary(),
+                    "events": events,
+                }));
+            }
+        }
+        Ok(serde_json::json!({
+            "contact": contact,
+            "visitors": visitors,
+            "conversations": conversations,
+        }))
+    }
+
+    /// Deletes the contact with every conversation, event and browser
+    /// record of theirs: the rows are gone, not hidden.
+    pub async fn delete_contact(&self, contact_id: &str) -> StoreResult<bool> {
+        let visitors = self.visitors_of_contact(contact_id).await?;
+        let mut tx = self.write.begin().await?;
+        for visitor in &visitors {
+            sqlx::query(
+                "DELETE FROM events WHERE conversation_id IN (SELECT id FROM conversations WHERE visitor_id = $1)",
+            )
+            .bind(visitor)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM conversations WHERE visitor_id = $1")
+                .bind(visitor)
+                .execute(&mut *tx)
+                .await?;
+        }
+        // Merged browsers first: they point at the primary.
+        sqlx::query(
+            "DELETE FROM visitors WHERE merged_into IN (SELECT id FROM visitors WHERE contact_id = $1)",
+        )
+        .bind(contact_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM visitors WHERE contact_id = $1")
+            .bind(contact_id)
+            .execute(&mut *tx)
+            .await?;
+        let deleted = sqlx::query("DELETE FROM contacts WHERE id = $1")
+            .bind(contact_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(deleted.rows_affected() > 0)
+    }
+}

@@ -9,7 +9,7 @@ mod teams;
 mod tenancy;
 mod visitors;
 
-pub use contacts::Identified;
+pub use contacts::{ContactRecord, Identified};
 pub use conversations::{Conversation, NewMessage, Opening, Posted};
 pub use sessions::SessionRecords;
 pub use tenancy::{Agent, Site};
