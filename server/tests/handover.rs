@@ -25,6 +25,26 @@ async fn online_agent_with_a_chat(app: &TestApp) -> (Ws, Ws, String, String) {
     (agent, shopper, id, token)
 }
 
+/// The receiving agent opens the conversation: the shopper's first message
+/// and the handover note are both there.
+async fn sees_history_and_note(receiver: &mut Ws, conversation_id: &str, note: &str) {
+    receiver
+        .send(json!({"type": "open", "conversation_id": conversation_id}))
+        .await;
+    let texts: Vec<String> = receiver
+        .drain()
+        .await
+        .iter()
+        .filter(|f| f["type"] == "event")
+        .map(|f| f["event"]["body"].to_string())
+        .collect();
+    assert!(
+        texts.iter().any(|t| t.contains("I want a refund")),
+        "{texts:?}"
+    );
+    assert!(texts.iter().any(|t| t.contains(note)), "{texts:?}");
+}
+
 fn is_note(frame: &Value) -> bool {
     frame["event"]["body"]["note"].is_object()
 }
@@ -127,25 +147,7 @@ on_both_backends!(
         assert_eq!(joined["event"]["body"]["assigned"]["agent_name"], "Bob");
         assert!(shopper.drain().await.iter().all(|f| !is_note(f)));
         // Bob opens it: the whole history and the note.
-        bob_ws
-            .send(json!({"type": "open", "conversation_id": id}))
-            .await;
-        let mut texts = Vec::new();
-        for frame in bob_ws.drain().await {
-            if frame["type"] == "event" {
-                texts.push(frame["event"]["body"].to_string());
-            }
-        }
-        assert!(
-            texts.iter().any(|t| t.contains("I want a refund")),
-            "{texts:?}"
-        );
-        assert!(
-            texts
-                .iter()
-                .any(|t| t.contains("Handed over to Bob: Refunds are Bob's")),
-            "{texts:?}"
-        );
+        sees_history_and_note(&mut bob_ws, &id, "Handed over to Bob: Refunds are Bob's").await;
     }
 );
 
@@ -230,26 +232,12 @@ on_both_backends!(
         let joined = shopper.until("event", is_assigned).await;
         assert_eq!(joined["event"]["body"]["assigned"]["agent_name"], "Bob");
         assert!(shopper.drain().await.iter().all(|f| !is_note(f)));
-        bob_ws
-            .send(json!({"type": "open", "conversation_id": id}))
-            .await;
-        let texts: Vec<String> = bob_ws
-            .drain()
-            .await
-            .iter()
-            .filter(|f| f["type"] == "event")
-            .map(|f| f["event"]["body"].to_string())
-            .collect();
-        assert!(
-            texts.iter().any(|t| t.contains("I want a refund")),
-            "{texts:?}"
-        );
-        assert!(
-            texts
-                .iter()
-                .any(|t| t.contains("Handed over to the Billing team: Invoice question")),
-            "{texts:?}"
-        );
+        sees_history_and_note(
+            &mut bob_ws,
+            &id,
+            "Handed over to the Billing team: Invoice question",
+        )
+        .await;
     }
 );
 

@@ -356,14 +356,7 @@ async fn owner_of(app: &TestApp, email: &str, account: &str) -> String {
 }
 
 async fn call(app: &TestApp, method: reqwest::Method, path: &str, cookie: &str) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .request(method, app.url(path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    app.call(method, path, cookie, None).await
 }
 
 on_both_backends!(

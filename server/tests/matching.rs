@@ -381,16 +381,9 @@ on_both_backends!(
 
 /// `PUT /api/agents/{id}/capacity` as the agent with this cookie.
 async fn put_capacity(app: &TestApp, cookie: &str, agent_id: &str, body: &str) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .put(app.url(&format!("/api/agents/{agent_id}/capacity")))
-        .header("cookie", cookie)
-        .header("content-type", "application/json")
-        .body(body.to_owned())
-        .send()
+    let path = format!("/api/agents/{agent_id}/capacity");
+    app.call(reqwest::Method::PUT, &path, cookie, Some(body))
         .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 on_both_backends!(

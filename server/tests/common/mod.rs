@@ -228,6 +228,28 @@ impl TestApp {
         ws
     }
 
+    /// An HTTP request with a session cookie and an optional JSON body:
+    /// the status and the JSON answer (`null` if none).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        cookie: &str,
+        body: Option<&str>,
+    ) -> (u16, Value) {
+        let mut request = reqwest::Client::new()
+            .request(method, self.url(path))
+            .header("cookie", cookie);
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn counts(&self) -> (i64, i64, i64) {
         (
             self.store.count_visitors().await.unwrap(),
@@ -237,21 +259,33 @@ impl TestApp {
     }
 }
 
+/// A WebSocket to `url` with one extra request header.
+async fn socket_with_header(
+    url: String,
+    name: &'static str,
+    value: &str,
+) -> Result<Ws, tungstenite::Error> {
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert(name, HeaderValue::from_str(value).unwrap());
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(ws, _)| Ws(ws))
+}
+
 /// A shopper's socket to the server at `addr`, from a page on `origin`.
 pub async fn widget_socket_at(
     addr: SocketAddr,
     site_key: &str,
     origin: &str,
 ) -> Result<Ws, tungstenite::Error> {
-    let mut request = format!("ws://{addr}/ws/widget?site={site_key}")
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("origin", HeaderValue::from_str(origin).unwrap());
-    tokio_tungstenite::connect_async(request)
-        .await
-        .map(|(ws, _)| Ws(ws))
+    socket_with_header(
+        format!("ws://{addr}/ws/widget?site={site_key}"),
+        "origin",
+        origin,
+    )
+    .await
 }
 
 /// Signs in to the server at `addr`; returns the session cookie.
@@ -277,15 +311,7 @@ pub async fn login_at(addr: SocketAddr, email: &str) -> String {
 
 /// An inbox socket to the server at `addr` with a session cookie.
 pub async fn agent_socket_at(addr: SocketAddr, cookie: &str) -> Result<Ws, tungstenite::Error> {
-    let mut request = format!("ws://{addr}/ws/agent")
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("cookie", HeaderValue::from_str(cookie).unwrap());
-    tokio_tungstenite::connect_async(request)
-        .await
-        .map(|(ws, _)| Ws(ws))
+    socket_with_header(format!("ws://{addr}/ws/agent"), "cookie", cookie).await
 }
 
 pub async fn add_agent(store: &Store, account: &str, email: &str, name: &str) -> Agent {
