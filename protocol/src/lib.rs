@@ -528,6 +528,73 @@ pub struct TeamMember {
     pub capacity: Option<i64>,
 }
 
+/// What an agent sees about the shopper of a conversation the moment it is
+/// offered: `GET /api/conversations/{id}/profile`. Agent-only.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct CustomerProfile {
+    /// What the shop's signed token said; `None` for an anonymous shopper.
+    pub contact: Option<ContactView>,
+    /// What the page stated without a signature: shown as unverified.
+    pub unverified: Option<StatedDetails>,
+    /// The shopper's browser (User-Agent) and language, as last seen.
+    pub browser: Option<String>,
+    pub language: Option<String>,
+    /// Every conversation of this shopper, newest first, with its outcome.
+    pub conversations: Vec<ConversationSummary>,
+    /// Notes any agent left on the contact, newest first.
+    pub notes: Vec<ContactNote>,
+    /// Who changed which attribute, newest first.
+    pub changes: Vec<AttributeChange>,
+}
+
+/// A verified contact as agents see them.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct ContactView {
+    pub id: String,
+    /// The shop's own id for the customer.
+    pub external_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub language: Option<String>,
+    /// Loyalty tier, last order, lifetime value…, as text.
+    pub attributes: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ContactNote {
+    pub id: String,
+    pub author_name: Option<String>,
+    pub body: String,
+    pub created_at_ms: i64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct AttributeChange {
+    pub name: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub agent_name: Option<String>,
+    pub created_at_ms: i64,
+}
+
+/// `POST /api/contacts/{id}/notes`
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct NewContactNote {
+    pub body: String,
+}
+
+/// `PUT /api/contacts/{id}/attributes`: set `name` to `value`, or remove it
+/// when `value` is null.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct AttributeEdit {
+    pub name: String,
+    pub value: Option<String>,
+}
+
+/// Longest attribute name an agent may set.
+pub const MAX_ATTRIBUTE_NAME_CHARS: usize = 64;
+
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct LoginRequest {
     pub email: String,

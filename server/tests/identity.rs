@@ -455,3 +455,164 @@ on_both_backends!(
         other.say("m4", "Still here").await;
     }
 );
+
+on_both_backends!(
+    agents_see_the_whole_customer_and_share_notes_with_an_audit,
+    |app: TestApp| async move {
+        use reqwest::Method;
+        let secret = app.store.rotate_site_secret(&app.site.id, 0).await.unwrap();
+        let (mut ada, _) = app.agent_socket().await;
+        ada.go_online().await;
+        let mut shopper = app.widget_socket().await;
+        shopper
+            .send(json!({"type": "hello", "language": "nl-BE"}))
+            .await;
+        shopper.expect("welcome").await;
+        let verified = sign(&claims(&app.site.site_key, "cust-5", "Grace"), &secret);
+        identify(&mut shopper, json!({"type": "identify", "token": verified})).await;
+        let first = shopper.say("m1", "First visit").await["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        ada.send(json!({"type": "close", "conversation_id": first}))
+            .await;
+        shopper
+            .until("event", |f| f["event"]["body"] == "closed")
+            .await;
+        let second = shopper.say("m2", "Back again").await["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_ne!(first, second);
+
+        let cookie = app.login(&app.agent.email).await;
+        let profile_path = format!("/api/conversations/{second}/profile");
+        let (status, profile) = app.call(Method::GET, &profile_path, &cookie, None).await;
+        assert_eq!(status, 200, "{profile}");
+        assert_eq!(profile["contact"]["name"], "Grace");
+        assert_eq!(profile["contact"]["external_id"], "cust-5");
+        assert_eq!(profile["contact"]["attributes"]["last_order"], "#1042");
+        assert_eq!(profile["language"], "nl-BE");
+        let past: Vec<&Value> = profile["conversations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(past.len(), 2, "{profile}");
+        assert_eq!(past[1]["id"], first.as_str());
+        assert_eq!(past[1]["state"], "closed");
+        let contact = profile["contact"]["id"].as_str().unwrap().to_owned();
+
+        // A note and an edit, seen by a colleague with who did what.
+        let notes = format!("/api/contacts/{contact}/notes");
+        let attributes = format!("/api/contacts/{contact}/attributes");
+        let (status, _) = app
+            .call(
+                Method::POST,
+                &notes,
+                &cookie,
+                Some(r#"{"body":"Prefers SMS"}"#),
+            )
+            .await;
+        assert_eq!(status, 201);
+        let (status, after) = app
+            .call(
+                Method::PUT,
+                &attributes,
+                &cookie,
+                Some(r#"{"name":"tier","value":"platinum"}"#),
+            )
+            .await;
+        assert_eq!(status, 200, "{after}");
+        assert_eq!(after["tier"], "platinum");
+        let bob = app.colleague("bob@shop.test", "Bob").await;
+        let bob_cookie = app.login(&bob.email).await;
+        let (_, seen) = app
+            .call(Method::GET, &profile_path, &bob_cookie, None)
+            .await;
+        assert_eq!(seen["notes"][0]["body"], "Prefers SMS");
+        assert_eq!(seen["notes"][0]["author_name"], "Ada");
+        assert_eq!(
+            seen["changes"][0],
+            json!({
+                "name": "tier", "old_value": "gold", "new_value": "platinum",
+                "agent_name": "Ada", "created_at_ms": seen["changes"][0]["created_at_ms"],
+            })
+        );
+        assert_eq!(seen["contact"]["attributes"]["tier"], "platinum");
+
+        // None of it ever reaches the shopper.
+        let heard = shopper.drain().await;
+        assert!(!heard.iter().any(|f| {
+            let text = f.to_string();
+            text.contains("Prefers SMS") || text.contains("platinum")
+        }));
+
+        // Bad input and strangers.
+        for (body, code) in [(r#"{"body":"  "}"#, "empty_body"), ("nope", "bad_request")] {
+            let (status, error) = app.call(Method::POST, &notes, &cookie, Some(body)).await;
+            assert_eq!(
+                (status, &error["error"]["code"]),
+                (400, &json!(code)),
+                "{body}"
+            );
+        }
+        let (status, _) = app
+            .call(
+                Method::PUT,
+                &attributes,
+                &cookie,
+                Some(r#"{"name":" ","value":"x"}"#),
+            )
+            .await;
+        assert_eq!(status, 400);
+        let elsewhere = app.store.create_account("Elsewhere").await.unwrap();
+        let mallory =
+            common::add_agent(&app.store, &elsewhere, "mallory@else.test", "Mallory").await;
+        let mallory_cookie = app.login(&mallory.email).await;
+        for (method, path, body) in [
+            (Method::GET, profile_path.as_str(), None),
+            (Method::POST, notes.as_str(), Some(r#"{"body":"hi"}"#)),
+            (
+                Method::PUT,
+                attributes.as_str(),
+                Some(r#"{"name":"tier","value":"x"}"#),
+            ),
+        ] {
+            let (status, _) = app.call(method.clone(), path, &mallory_cookie, body).await;
+            assert_eq!(status, 404, "{method} {path}");
+            let (status, _) = app.call(method, path, "rapport_session=none", body).await;
+            assert_eq!(status, 401, "{path}");
+        }
+        let (_, unchanged) = app.call(Method::GET, &profile_path, &cookie, None).await;
+        assert_eq!(unchanged["notes"].as_array().unwrap().len(), 1);
+        assert_eq!(unchanged["changes"].as_array().unwrap().len(), 1);
+    }
+);
+
+on_both_backends!(
+    an_anonymous_shoppers_stated_details_show_as_unverified,
+    |app: TestApp| async move {
+        let (mut shopper, _) = app.new_shopper().await;
+        shopper
+            .send(json!({"type": "identify", "details": {"name": "Sam", "email": "sam@example.test"}}))
+            .await;
+        let id = shopper.say("m1", "Hi").await["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let cookie = app.login(&app.agent.email).await;
+        let (status, profile) = app
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/conversations/{id}/profile"),
+                &cookie,
+                None,
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(profile["contact"], Value::Null);
+        assert_eq!(profile["unverified"]["name"], "Sam");
+        assert_eq!(profile["unverified"]["email"], "sam@example.test");
+    }
+);

@@ -1,15 +1,20 @@
-//! The owner's privacy tools for a contact: find them by the shop's own
-//! customer id, export everything stored about them, delete them for good.
-//! Owners only, and only within their own account (others get 404).
+//! Contacts over HTTP. Any agent of the account: the customer profile of a
+//! conversation, shared notes, attribute edits (audited). Owners only: find
+//! a contact by the shop's own id, export everything stored about them,
+//! delete them for good. Other accounts' contacts do not exist (404).
 
 use axum::Json;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use protocol::{ErrorCode, Role};
+use protocol::{
+    AttributeEdit, ContactNote, CustomerProfile, ErrorCode, MAX_ATTRIBUTE_NAME_CHARS,
+    NewContactNote, Role, check_body,
+};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::agent_api::current_agent;
+use super::agent_api::{current_agent, own_conversation};
 use super::error::ApiError;
 use super::state::AppState;
 use crate::store::{Agent, ContactRecord};
@@ -26,9 +31,10 @@ async fn owner(state: &AppState, session: &Session) -> Result<Agent, ApiError> {
     Ok(agent)
 }
 
-async fn own_contact(state: &AppState, owner: &Agent, id: &str) -> Result<ContactRecord, ApiError> {
+/// A contact of the agent's own account, or 404.
+async fn own_contact(state: &AppState, agent: &Agent, id: &str) -> Result<ContactRecord, ApiError> {
     match state.store.contact(id).await? {
-        Some(contact) if contact.account_id == owner.account_id => Ok(contact),
+        Some(contact) if contact.account_id == agent.account_id => Ok(contact),
         _ => Err(ApiError::not_found("contact")),
     }
 }
@@ -81,4 +87,65 @@ pub async fn delete(
     state.store.delete_contact(&contact.id).await?;
     tracing::info!(contact = %contact.id, by = %owner.id, "contact deleted");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/conversations/{id}/profile`: who the shopper is.
+pub async fn profile(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Json<CustomerProfile>, ApiError> {
+    let agent = current_agent(&state, &session).await?;
+    let conversation = own_conversation(&state, &agent, &id).await?;
+    Ok(Json(state.store.customer_profile(&conversation).await?))
+}
+
+/// `POST /api/contacts/{id}/notes`: a note every agent of the account sees.
+pub async fn add_note(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    body: Result<Json<NewContactNote>, JsonRejection>,
+) -> Result<(StatusCode, Json<ContactNote>), ApiError> {
+    let agent = current_agent(&state, &session).await?;
+    let Json(note) = body?;
+    let contact = own_contact(&state, &agent, &id).await?;
+    if let Err((code, message)) = check_body(&note.body) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, code, message));
+    }
+    let note = state
+        .store
+        .add_contact_note(&contact.id, &agent, &note.body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(note)))
+}
+
+/// `PUT /api/contacts/{id}/attributes`: set or remove one attribute; who
+/// changed what is kept.
+pub async fn edit_attribute(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    body: Result<Json<AttributeEdit>, JsonRejection>,
+) -> Result<Json<std::collections::BTreeMap<String, String>>, ApiError> {
+    let agent = current_agent(&state, &session).await?;
+    let Json(edit) = body?;
+    let contact = own_contact(&state, &agent, &id).await?;
+    let name = edit.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_ATTRIBUTE_NAME_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "An attribute name is 1 to {MAX_ATTRIBUTE_NAME_CHARS} characters."
+        )));
+    }
+    if let Some(value) = &edit.value
+        && let Err((code, message)) = check_body(value)
+    {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, code, message));
+    }
+    let attributes = state
+        .store
+        .edit_contact_attribute(&contact.id, &agent, name, edit.value.as_deref())
+        .await?;
+    tracing::info!(contact = %contact.id, by = %agent.id, attribute = name, "attribute edited");
+    Ok(Json(attributes))
 }

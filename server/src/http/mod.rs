@@ -60,6 +60,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/contacts", get(contacts_api::find))
         .route("/api/contacts/{id}/export", get(contacts_api::export))
         .route("/api/contacts/{id}", delete(contacts_api::delete))
+        .route("/api/contacts/{id}/notes", post(contacts_api::add_note))
+        .route(
+            "/api/contacts/{id}/attributes",
+            put(contacts_api::edit_attribute),
+        )
+        .route(
+            "/api/conversations/{id}/profile",
+            get(contacts_api::profile),
+        )
         .route("/api/conversations", get(agent_api::conversations))
         .route("/api/conversations/{id}/events", get(agent_api::events))
         .route("/ws/agent", get(ws_agent::upgrade))

@@ -30,6 +30,10 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let site = authorize_site(&state, &query, &headers).await?;
+    let user_agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(MAX_USER_AGENT_CHARS).collect());
     Ok(socket::limits(ws).on_upgrade(move |socket| async move {
         let (subscriber, outbox) = state.hub.connect();
         let shutdown = state.shutdown.clone();
@@ -39,6 +43,7 @@ pub async fn upgrade(
             visitor: None,
             token: String::new(),
             language: None,
+            user_agent,
         };
         socket::drive(socket, &subscriber, outbox, &mut endpoint, shutdown).await;
         state.hub.disconnect(&subscriber);
@@ -53,7 +58,12 @@ struct WidgetSocket {
     token: String,
     /// The shopper's browser language, from their hello.
     language: Option<String>,
+    /// The shopper's browser, from the upgrade request.
+    user_agent: Option<String>,
 }
+
+/// Longest User-Agent kept.
+const MAX_USER_AGENT_CHARS: usize = 300;
 
 /// Longest stated name, email or phone kept.
 const MAX_STATED_CHARS: usize = 200;
@@ -164,6 +174,13 @@ impl WidgetSocket {
                 let token = identity::new_visitor_token();
                 let visitor = store
                     .create_visitor(&self.site.id, &identity::token_hash(&token))
+                    .await?;
+                store
+                    .record_browser(
+                        &visitor.id,
+                        self.user_agent.as_deref(),
+                        self.language.as_deref(),
+                    )
                     .await?;
                 (visitor, token)
             }

@@ -4,6 +4,7 @@
 
 mod contacts;
 mod conversations;
+mod profiles;
 mod sessions;
 mod teams;
 mod tenancy;

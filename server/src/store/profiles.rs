@@ -1,0 +1,199 @@
+//! The agent's one view of a customer: what the shop vouched for, what the
+//! page merely stated, the browser, every conversation, and the notes and
+//! attribute edits agents made (with who made them). Agent-only.
+
+use std::collections::BTreeMap;
+
+use protocol::{AttributeChange, ContactNote, ContactView, CustomerProfile, StatedDetails};
+use sqlx::Row;
+
+use super::{Agent, Conversation, Store, StoreError, StoreResult, new_id, now_ms};
+
+/// Attribute values as agents read them: strings as they are, anything else as JSON.
+fn as_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Store {
+    /// Remembers the shopper's browser and language on their visitor.
+    pub async fn record_browser(
+        &self,
+        visitor_id: &str,
+        user_agent: Option<&str>,
+        language: Option<&str>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE visitors SET user_agent = COALESCE($2, user_agent), language = COALESCE($3, language), \
+             last_seen_at = $4 WHERE id = $1",
+        )
+        .bind(visitor_id)
+        .bind(user_agent)
+        .bind(language)
+        .bind(now_ms())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Everything an agent of the account may know about this
+    /// conversation's shopper.
+    pub async fn customer_profile(
+        &self,
+        conversation: &Conversation,
+    ) -> StoreResult<CustomerProfile> {
+        let visitor = sqlx::query(
+            "SELECT contact_id, unverified, user_agent, language FROM visitors WHERE id = $1",
+        )
+        .bind(&conversation.visitor_id)
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("conversation without visitor".into()))?;
+        let contact_id: Option<String> = visitor.try_get("contact_id")?;
+        let unverified: Option<String> = visitor.try_get("unverified")?;
+        let mut profile = CustomerProfile {
+            unverified: unverified.and_then(|u| serde_json::from_str::<StatedDetails>(&u).ok()),
+            browser: visitor.try_get("user_agent")?,
+            language: visitor.try_get("language")?,
+            ..CustomerProfile::default()
+        };
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM conversations WHERE visitor_id = $1 ORDER BY created_at DESC, id LIMIT 50",
+        )
+        .bind(&conversation.visitor_id)
+        .fetch_all(&self.read)
+        .await?;
+        for id in ids {
+            if let Some(past) = self.conversation(&id).await? {
+                profile.conversations.push(past.summary());
+            }
+        }
+        let Some(contact_id) = contact_id else {
+            return Ok(profile);
+        };
+        if let Some(contact) = self.contact(&contact_id).await? {
+            profile.contact = Some(ContactView {
+                id: contact.id,
+                external_id: contact.external_id,
+                name: contact.name,
+                email: contact.email,
+                phone: contact.phone,
+                language: contact.language,
+                attributes: contact
+                    .attributes
+                    .as_object()
+                    .map(|map| map.iter().map(|(k, v)| (k.clone(), as_text(v))).collect())
+                    .unwrap_or_default(),
+            });
+        }
+        let notes = sqlx::query(
+            "SELECT n.id, a.name AS author_name, n.body, n.created_at FROM contact_notes n \
+             LEFT JOIN agents a ON a.id = n.agent_id WHERE n.contact_id = $1 \
+             ORDER BY n.created_at DESC, n.id LIMIT 200",
+        )
+        .bind(&contact_id)
+        .fetch_all(&self.read)
+        .await?;
+        for row in notes {
+            profile.notes.push(ContactNote {
+                id: row.try_get("id")?,
+                author_name: row.try_get("author_name")?,
+                body: row.try_get("body")?,
+                created_at_ms: row.try_get("created_at")?,
+            });
+        }
+        let changes = sqlx::query(
+            "SELECT c.name, c.old_value, c.new_value, a.name AS agent_name, c.created_at \
+             FROM attribute_changes c LEFT JOIN agents a ON a.id = c.agent_id \
+             WHERE c.contact_id = $1 ORDER BY c.created_at DESC, c.id LIMIT 200",
+        )
+        .bind(&contact_id)
+        .fetch_all(&self.read)
+        .await?;
+        for row in changes {
+            profile.changes.push(AttributeChange {
+                name: row.try_get("name")?,
+                old_value: row.try_get("old_value")?,
+                new_value: row.try_get("new_value")?,
+                agent_name: row.try_get("agent_name")?,
+                created_at_ms: row.try_get("created_at")?,
+            });
+        }
+        Ok(profile)
+    }
+
+    pub async fn add_contact_note(
+        &self,
+        contact_id: &str,
+        by: &Agent,
+        body: &str,
+    ) -> StoreResult<ContactNote> {
+        let note = ContactNote {
+            id: new_id(),
+            author_name: Some(by.name.clone()),
+            body: body.trim().to_owned(),
+            created_at_ms: now_ms(),
+        };
+        sqlx::query(
+            "INSERT INTO contact_notes (id, contact_id, agent_id, body, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&note.id)
+        .bind(contact_id)
+        .bind(&by.id)
+        .bind(&note.body)
+        .bind(note.created_at_ms)
+        .execute(&self.write)
+        .await?;
+        Ok(note)
+    }
+
+    /// Sets (or, with `None`, removes) one attribute and records who changed
+    /// it from what to what, in one transaction. Returns the attributes after.
+    pub async fn edit_contact_attribute(
+        &self,
+        contact_id: &str,
+        by: &Agent,
+        name: &str,
+        value: Option<&str>,
+    ) -> StoreResult<BTreeMap<String, String>> {
+        let mut tx = self.write.begin().await?;
+        let current: String = sqlx::query_scalar("SELECT attributes FROM contacts WHERE id = $1")
+            .bind(contact_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut attributes: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&current).unwrap_or_default();
+        let old = match value {
+            Some(value) => {
+                attributes.insert(name.to_owned(), serde_json::Value::String(value.to_owned()))
+            }
+            None => attributes.remove(name),
+        };
+        sqlx::query("UPDATE contacts SET attributes = $2, updated_at = $3 WHERE id = $1")
+            .bind(contact_id)
+            .bind(serde_json::Value::Object(attributes.clone()).to_string())
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO attribute_changes (id, contact_id, agent_id, name, old_value, new_value, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(new_id())
+        .bind(contact_id)
+        .bind(&by.id)
+        .bind(name)
+        .bind(old.as_ref().map(as_text))
+        .bind(value)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(attributes
+            .iter()
+            .map(|(k, v)| (k.clone(), as_text(v)))
+            .collect())
+    }
+}
