@@ -318,6 +318,7 @@ pub fn Inbox(
                 <Team team />
             </nav>
             <Transcript state send my_id team teams />
+            <crate::profile::Profile open=Signal::derive(move || state.with(|s| s.open.clone())) />
         </div>
     }
 }

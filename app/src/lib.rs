@@ -2,6 +2,7 @@
 //! Sign in, go online, see waiting and own conversations live, reply.
 
 mod inbox;
+mod profile;
 
 use gloo_net::http::Request;
 use leptos::prelude::*;

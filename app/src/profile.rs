@@ -1,0 +1,171 @@
+//! The customer beside the conversation: who they are (verified by the shop,
+//! or only stated), their browser, every conversation with its outcome, and
+//! the notes and attribute edits agents share. Agent-only.
+
+use gloo_net::http::Request;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use protocol::{AttributeEdit, ConversationState, CustomerProfile, ErrorBody, NewContactNote};
+
+/// Loads the profile of `conversation_id` into `profile`.
+fn load(conversation_id: String, profile: RwSignal<Option<CustomerProfile>>) {
+    spawn_local(async move {
+        let url = format!("/api/conversations/{conversation_id}/profile");
+        if let Ok(response) = Request::get(&url).send().await
+            && response.ok()
+            && let Ok(loaded) = response.json::<CustomerProfile>().await
+        {
+            profile.set(Some(loaded));
+        }
+    });
+}
+
+/// Sends a change and reloads; the server's reason is shown if it refuses.
+fn change(
+    request: Result<gloo_net::http::Request, gloo_net::Error>,
+    conversation_id: String,
+    profile: RwSignal<Option<CustomerProfile>>,
+    problem: RwSignal<Option<String>>,
+) {
+    spawn_local(async move {
+        let Ok(request) = request else { return };
+        match request.send().await {
+            Ok(response) if response.ok() => {
+                problem.set(None);
+                load(conversation_id, profile);
+            }
+            Ok(response) => {
+                problem.set(Some(response.json::<ErrorBody>().await.map_or_else(
+                    |_| "That did not work.".to_owned(),
+                    |b| b.error.message,
+                )))
+            }
+            Err(_) => problem.set(Some("Could not reach the server.".to_owned())),
+        }
+    });
+}
+
+#[component]
+pub fn Profile(open: Signal<Option<String>>) -> impl IntoView {
+    let profile = RwSignal::new(None::<CustomerProfile>);
+    let problem = RwSignal::new(None::<String>);
+    let note = RwSignal::new(String::new());
+    let attribute = RwSignal::new(String::new());
+    let value = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        profile.set(None);
+        if let Some(id) = open.get() {
+            load(id, profile);
+        }
+    });
+    let contact_id = move || {
+        profile.with(|p| {
+            p.as_ref()
+                .and_then(|p| p.contact.as_ref().map(|c| c.id.clone()))
+        })
+    };
+    let add_note = move || {
+        let (Some(contact), Some(conversation)) = (contact_id(), open.get_untracked()) else {
+            return;
+        };
+        let body = NewContactNote {
+            body: note.get_untracked(),
+        };
+        change(
+            Request::post(&format!("/api/contacts/{contact}/notes")).json(&body),
+            conversation,
+            profile,
+            problem,
+        );
+        note.set(String::new());
+    };
+    let set_attribute = move || {
+        let (Some(contact), Some(conversation)) = (contact_id(), open.get_untracked()) else {
+            return;
+        };
+        let text = value.get_untracked();
+        let edit = AttributeEdit {
+            name: attribute.get_untracked(),
+            value: (!text.trim().is_empty()).then_some(text),
+        };
+        change(
+            Request::put(&format!("/api/contacts/{contact}/attributes")).json(&edit),
+            conversation,
+            profile,
+            problem,
+        );
+        value.set(String::new());
+    };
+    view! {
+        <aside class="profile" aria-label="Customer">
+            {move || profile.get().map(|p| {
+                let verified = p.contact.is_some();
+                let title = p.contact.as_ref().and_then(|c| c.name.clone())
+                    .or_else(|| p.unverified.as_ref().and_then(|u| u.name.clone()))
+                    .unwrap_or_else(|| "Anonymous visitor".to_owned());
+                view! {
+                    <h2>{title}
+                        <span class="badge" class:verified=verified>
+                            {if verified { "verified" } else if p.unverified.is_some() { "unverified" } else { "anonymous" }}
+                        </span>
+                    </h2>
+                    {p.contact.clone().map(|c| view! {
+                        <dl class="details">
+                            <dt>"Customer id"</dt><dd>{c.external_id}</dd>
+                            <dt>"Email"</dt><dd>{c.email.unwrap_or_default()}</dd>
+                            <dt>"Phone"</dt><dd>{c.phone.unwrap_or_default()}</dd>
+                            {c.attributes.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+                        </dl>
+                    })}
+                    {p.unverified.clone().map(|u| view! {
+                        <p class="unverified">"Stated by the page, not verified: "
+                            {[u.name, u.email, u.phone].into_iter().flatten().collect::<Vec<_>>().join(", ")}</p>
+                    })}
+                    <p class="browser">{p.language.clone().unwrap_or_default()} " · " {p.browser.clone().unwrap_or_default()}</p>
+                    <h3>"Conversations (" {p.conversations.len()} ")"</h3>
+                    <ul class="history">
+                        {p.conversations.iter().map(|c| {
+                            let outcome = match &c.state {
+                                ConversationState::Waiting => "waiting".to_owned(),
+                                ConversationState::Assigned { agent_name, .. } => format!("with {agent_name}"),
+                                ConversationState::Closed => "closed".to_owned(),
+                            };
+                            let day = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(c.created_at_ms as f64))
+                                .to_locale_date_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED);
+                            view! { <li>{String::from(day)} " · " {outcome} " · " {c.last_message.clone().unwrap_or_default()}</li> }
+                        }).collect_view()}
+                    </ul>
+                    {verified.then(|| view! {
+                        <h3>"Notes"</h3>
+                        <ul class="notes">
+                            {p.notes.iter().map(|n| view! {
+                                <li><span class="who">{n.author_name.clone().unwrap_or_default()}</span>" "{n.body.clone()}</li>
+                            }).collect_view()}
+                        </ul>
+                        <form class="add-note" on:submit=move |ev| { ev.prevent_default(); add_note(); }>
+                            <input aria-label="Note about this customer" placeholder="Shared with every agent"
+                                prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev)) />
+                            <button type="submit">"Add note"</button>
+                        </form>
+                        <form class="set-attribute" on:submit=move |ev| { ev.prevent_default(); set_attribute(); }>
+                            <input aria-label="Attribute" placeholder="attribute"
+                                prop:value=move || attribute.get() on:input=move |ev| attribute.set(event_target_value(&ev)) />
+                            <input aria-label="Value" placeholder="value (empty removes)"
+                                prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
+                            <button type="submit">"Set"</button>
+                        </form>
+                        <ul class="changes">
+                            {p.changes.iter().map(|c| view! {
+                                <li>{format!("{} changed {} from {} to {}",
+                                    c.agent_name.clone().unwrap_or_else(|| "someone".into()), c.name,
+                                    c.old_value.clone().unwrap_or_else(|| "—".into()),
+                                    c.new_value.clone().unwrap_or_else(|| "—".into()))}</li>
+                            }).collect_view()}
+                        </ul>
+                    })}
+                    <p class="error" role="alert">{move || problem.get()}</p>
+                }
+            })}
+        </aside>
+    }
+}
