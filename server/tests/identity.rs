@@ -304,7 +304,9 @@ on_both_backends!(
         .await;
         browser.say("m1", "My secret order").await;
 
-        // Without a logout, the next customer logs in on the same computer.
+        // Without a logout, the next customer logs in on the same computer:
+        // a new token, and the connection ends so nothing queued for Ada
+        // can follow.
         let welcome = identify(
             &mut browser,
             json!({"type": "identify", "token": sign_for("cust-2", "Bob")}),
@@ -314,6 +316,15 @@ on_both_backends!(
         assert_eq!(welcome["conversation_id"], Value::Null, "Bob starts afresh");
         let bob_token = welcome["visitor_token"].as_str().unwrap().to_owned();
         assert_ne!(bob_token, first_token, "a new token for Bob");
+        assert_eq!(browser.closed().await, Some(4009));
+
+        let mut browser = app.widget_socket().await;
+        browser
+            .send(json!({"type": "hello", "token": bob_token}))
+            .await;
+        let welcome = browser.expect("welcome").await;
+        assert_eq!(welcome["conversation_id"], Value::Null);
+        assert_eq!(welcome["name"], "Bob");
         assert!(
             !browser
                 .drain()
@@ -322,7 +333,7 @@ on_both_backends!(
                 .any(|f| f.to_string().contains("My secret order"))
         );
 
-        // Ada writing from elsewhere no longer reaches this browser.
+        // Ada writing from elsewhere does not reach Bob's browser.
         let (mut ada_elsewhere, _) = app.new_shopper().await;
         identify(
             &mut ada_elsewhere,

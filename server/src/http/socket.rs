@@ -39,6 +39,8 @@ pub fn limits(upgrade: axum::extract::ws::WebSocketUpgrade) -> axum::extract::ws
 pub const CLOSE_LAGGING: u16 = 4008;
 pub const CLOSE_HELLO_TIMEOUT: u16 = 4001;
 pub const CLOSE_GOING_AWAY: u16 = 1001;
+/// The browser now stands for someone else: reconnect with the new token.
+pub const CLOSE_IDENTITY_CHANGED: u16 = 4009;
 
 /// One kind of socket (widget or inbox).
 pub trait Endpoint: Send {
@@ -57,6 +59,11 @@ pub trait Endpoint: Send {
         subscriber: &Subscriber,
         replies: &mut Vec<Frame>,
     ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send;
+    /// Whether the connection must end once the replies are sent: frames
+    /// still queued for it belong to whom it stood for before.
+    fn must_reconnect(&self) -> bool {
+        false
+    }
 }
 
 /// Parses a text frame, telling apart "not JSON", "unknown type" and "bad shape".
@@ -156,6 +163,10 @@ pub async fn drive<C: Endpoint>(
                     Err((code, message)) => replies.push(C::error_frame(code, message, None)),
                 }
                 if flush(&mut socket, &mut replies).await.is_err() { break }
+                if endpoint.must_reconnect() {
+                    let _ = socket.send(close(CLOSE_IDENTITY_CHANGED, "identity changed; reconnect")).await;
+                    break;
+                }
             }
             frame = outbox.recv() => {
                 let Some(frame) = frame else { break };

@@ -44,6 +44,7 @@ pub async fn upgrade(
             token: String::new(),
             language: None,
             user_agent,
+            reconnect: false,
         };
         socket::drive(socket, &subscriber, outbox, &mut endpoint, shutdown).await;
         state.hub.disconnect(&subscriber);
@@ -60,6 +61,9 @@ struct WidgetSocket {
     language: Option<String>,
     /// The shopper's browser, from the upgrade request.
     user_agent: Option<String>,
+    /// Set when this browser became another customer: the connection ends
+    /// after the welcome that carries the new token.
+    reconnect: bool,
 }
 
 /// Longest User-Agent kept.
@@ -98,6 +102,10 @@ impl Endpoint for WidgetSocket {
 
     fn error_frame(code: ErrorCode, message: String, client_id: Option<String>) -> Frame {
         error(code, message, client_id)
+    }
+
+    fn must_reconnect(&self) -> bool {
+        self.reconnect
     }
 
     async fn handle(
@@ -302,10 +310,24 @@ impl WidgetSocket {
         };
         let identified = store.identify_visitor(&visitor, &claims).await?;
         if let Some(new_token) = identified.new_token {
+            // Another customer on this browser: hand over the new token and
+            // end this connection, whose queue may still hold frames of the
+            // customer it stood for; the client reconnects as the new one.
+            self.state
+                .hub
+                .unsubscribe(&Topic::Visitor(visitor.id.clone()), subscriber);
             self.token = new_token;
+            self.reconnect = true;
+            replies.push(encode(&WidgetFrame::Welcome {
+                visitor_token: self.token.clone(),
+                conversation_id: None,
+                state: None,
+                name: claims.name,
+            }));
+            return Ok(());
         }
         if identified.visitor.id != visitor.id {
-            // Nothing of the visitor this browser was reaches it any more.
+            // The anonymous chat moved to the contact; follow the contact.
             self.state
                 .hub
                 .unsubscribe(&Topic::Visitor(visitor.id.clone()), subscriber);
