@@ -237,12 +237,12 @@ fn Panel(
                     view! { <li class=class>{line.text.clone()}</li> }
                 }).collect_view())}
             </ol>
-            <Show when=waiting>
-                <p class="rp-waiting" role="status">{move || chat.with(|c| c.queue.map_or_else(
-                    || "Waiting for an agent… you will be connected as soon as one is free.".to_owned(),
-                    |queue| queue.describe(),
-                ))}</p>
-            </Show>
+            // Always in the page and only hidden: a live region must stay put
+            // for screen readers to announce what changes in it.
+            <p class="rp-waiting" role="status" hidden=move || !waiting()>{move || chat.with(|c| c.queue.map_or_else(
+                || "Waiting for an agent… you will be connected as soon as one is free.".to_owned(),
+                |queue| queue.describe(),
+            ))}</p>
             {topic_picker}
             <p class="rp-notice" role="alert">{move || chat.with(|c| c.notice.clone())}</p>
             <form class="rp-composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>
