@@ -9,6 +9,7 @@
   var base = new URL(script.src).origin;
   var queued = (w.Rapport && w.Rapport.q) || [];
   var host, root, frame, launcher, config, loading, mounted, ready, chat, context = {};
+  var key = 'rapport:' + site + ':visitor';
 
   function log(message) { w.console && console.error('Rapport: ' + message); }
 
@@ -17,9 +18,13 @@
     if (!ready) return queued.push(args);
     if (args[0] == 'open') open();
     else if (args[0] == 'close') close();
-    else if (args[0] == 'set' && args[1] && typeof args[1] == 'object') {
-      Object.assign(context, args[1]);
+    else if (args[0] == 'set' && args[1] && typeof args[1] == 'object' || args[0] == 'identify') {
+      args[0] == 'set' ? Object.assign(context, args[1]) : context.identity = args[1];
       chat && chat.set_context(JSON.stringify(context));
+    } else if (args[0] == 'logout') {
+      delete context.identity;
+      try { localStorage.removeItem(key); } catch (e) {}
+      chat && chat.logout();
     } else log('unknown command ' + args[0]);
   }
   api.loaded = 1;
@@ -74,7 +79,7 @@
     // Warm up when the page has nothing better to do; a returning shopper
     // reconnects at once so replies that came meanwhile show up.
     function warm() {
-      try { localStorage.getItem('rapport:' + site + ':visitor') ? mount() : load(); } catch (e) { load(); }
+      try { localStorage.getItem(key) || context.identity ? mount() : load(); } catch (e) { load(); }
     }
     w.requestIdleCallback ? requestIdleCallback(warm, { timeout: 5000 }) : setTimeout(warm, 2000);
   }

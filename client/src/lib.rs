@@ -116,6 +116,14 @@ impl LiveSocket {
         self.inner.socket.borrow_mut().take();
     }
 
+    /// Drops the current connection and connects afresh at once (a new
+    /// identity: nothing of the old connection may carry over).
+    pub fn restart(&self) {
+        self.inner.socket.borrow_mut().take();
+        self.inner.failures.set(0);
+        self.connect();
+    }
+
     /// The server accepted us: the next failure starts the backoff afresh.
     pub fn connected_ok(&self) {
         self.inner.failures.set(0);

@@ -2,6 +2,7 @@
 // contexts that are closed after each test, and the two people's first steps.
 import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 
 export const setup = JSON.parse(readFileSync(join(process.env.RAPPORT_E2E_STATE, 'setup.json'), 'utf8'));
@@ -63,4 +64,13 @@ export async function openShop(browser, path = '/') {
       await expect(transcript).toContainText(text);
     },
   };
+}
+
+/** What the shop's backend does: an HS256 token for one of its customers. */
+export function signIdentity(claims) {
+  const encode = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const body = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({
+    aud: setup.siteKey, exp: Math.floor(Date.now() / 1000) + 600, ...claims,
+  })}`;
+  return `${body}.${createHmac('sha256', setup.identitySecret).update(body).digest('base64url')}`;
 }

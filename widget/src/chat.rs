@@ -45,6 +45,8 @@ pub struct Chat {
     pub notice: Option<String>,
     /// Where the shopper stands while waiting for an agent.
     pub queue: Option<Queue>,
+    /// The verified shopper's name, to greet them.
+    pub name: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -122,9 +124,10 @@ impl Chat {
                 visitor_token,
                 conversation_id,
                 state,
-                ..
+                name,
             } => {
                 self.token = Some(visitor_token);
+                self.name = name;
                 if conversation_id != self.conversation_id {
                     // Another conversation than the one shown: the server
                     // replays it whole; keep only our unsent lines.
@@ -165,6 +168,14 @@ impl Chat {
                 self.conversation_id = None;
                 self.last_seq = 0;
                 Outcome::ForgetToken
+            }
+            WidgetFrame::Error {
+                code: ErrorCode::IdentityRefused,
+                ..
+            } => {
+                // For the shop's developer, not the shopper: the server logs
+                // the reason, and the chat goes on anonymously.
+                Outcome::None
             }
             WidgetFrame::Error {
                 message,

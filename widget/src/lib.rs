@@ -15,6 +15,18 @@ use wasm_bindgen::prelude::*;
 thread_local! {
     /// What the page said with `Rapport('set', {...})`: the topic for now.
     static TOPIC: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+    /// A token from `Rapport('identify', token)` not yet sent on a socket
+    /// that said hello, and the last one taken.
+    static IDENTITY: std::cell::RefCell<(Option<String>, Option<String>)> =
+        const { std::cell::RefCell::new((None, None)) };
+    /// What the mounted chat does when the page identifies or logs out.
+    static HOOKS: std::cell::RefCell<Option<Hooks>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Set by [`mount`]: send a pending identity now, or forget the shopper.
+struct Hooks {
+    identify: Box<dyn Fn()>,
+    logout: Box<dyn Fn()>,
 }
 
 /// The page's context (`Rapport('set', {topic: "billing"})`), as JSON; the
@@ -25,11 +37,38 @@ pub fn set_context(context_json: String) {
     #[derive(serde::Deserialize)]
     struct PageContext {
         topic: Option<String>,
+        identity: Option<String>,
     }
-    let topic = serde_json::from_str::<PageContext>(&context_json)
-        .ok()
-        .and_then(|context| context.topic);
-    TOPIC.with(|t| *t.borrow_mut() = topic);
+    let Ok(context) = serde_json::from_str::<PageContext>(&context_json) else {
+        return;
+    };
+    TOPIC.with(|t| *t.borrow_mut() = context.topic);
+    let fresh = IDENTITY.with(|i| {
+        let (pending, last) = &mut *i.borrow_mut();
+        if context.identity.is_some() && context.identity != *last {
+            last.clone_from(&context.identity);
+            *pending = context.identity;
+            true
+        } else {
+            false
+        }
+    });
+    if fresh {
+        HOOKS.with(|h| h.borrow().as_ref().map(|hooks| (hooks.identify)()));
+    }
+}
+
+/// `Rapport('logout')`: forget this browser's shopper; the next one to use
+/// it sees nothing of them.
+#[wasm_bindgen]
+pub fn logout() {
+    IDENTITY.with(|i| *i.borrow_mut() = (None, None));
+    HOOKS.with(|h| h.borrow().as_ref().map(|hooks| (hooks.logout)()));
+}
+
+/// The identity waiting to be sent, taken.
+fn take_identity() -> Option<String> {
+    IDENTITY.with(|i| i.borrow_mut().0.take())
 }
 
 /// The page's topic; failing that, what the shopper picked.
@@ -39,6 +78,17 @@ fn topic(picked: RwSignal<Option<String>>) -> Option<String> {
 
 fn page_topic() -> Option<String> {
     TOPIC.with(|t| t.borrow().clone())
+}
+
+/// The site's greeting, addressed to a known shopper by first name.
+fn greet(greeting: &str, name: Option<&str>) -> String {
+    match name.and_then(|n| n.split_whitespace().next()) {
+        Some(first) => match greeting.strip_prefix("Hi!") {
+            Some(rest) => format!("Hi {first}!{rest}"),
+            None => format!("Hi {first}! {greeting}"),
+        },
+        None => greeting.to_owned(),
+    }
 }
 
 /// The panel's styles; they live only inside the shadow root.
@@ -95,15 +145,28 @@ pub fn mount(
     let online = RwSignal::new(false);
     let picked = RwSignal::new(None::<String>);
     let socket = StoredValue::new_local(None::<LiveSocket>);
+    // Whether this connection said hello and was welcomed: only then may it identify.
+    let welcomed = StoredValue::new(false);
 
     let send_frame = move |frame: &WidgetRequest| {
         let text = serde_json::to_string(frame).unwrap_or_default();
         socket.with_value(|s| s.as_ref().is_some_and(|s| s.send(&text)))
     };
+    let identify = move || {
+        if welcomed.get_value()
+            && let Some(token) = take_identity()
+        {
+            send_frame(&WidgetRequest::Identify {
+                token: Some(token),
+                details: None,
+            });
+        }
+    };
     let live = LiveSocket::start(
         socket_url(&base_url, &site_key),
         Handlers {
             on_open: Box::new(move |live| {
+                welcomed.set_value(false);
                 let hello = chat.with_untracked(Chat::hello);
                 live.send(&serde_json::to_string(&hello).unwrap_or_default());
             }),
@@ -131,6 +194,8 @@ pub fn mount(
                                 }
                             }
                         });
+                        welcomed.set_value(true);
+                        identify();
                     }
                     Some(Outcome::ForgetToken) => {
                         if let Some(storage) = local_storage() {
@@ -146,6 +211,25 @@ pub fn mount(
         },
     );
     socket.set_value(Some(live));
+    let forget = move || {
+        if let Some(storage) = local_storage() {
+            let _ = storage.remove_item(&storage_key(&site_key));
+        }
+        chat.update(|c| {
+            *c = Chat {
+                language: c.language.take(),
+                ..Chat::default()
+            }
+        });
+        picked.set(None);
+        socket.with_value(|s| s.as_ref().map(LiveSocket::restart));
+    };
+    HOOKS.with(|h| {
+        *h.borrow_mut() = Some(Hooks {
+            identify: Box::new(identify),
+            logout: Box::new(forget),
+        })
+    });
 
     let title = config.site_name.clone();
     let topics = config.topics;
@@ -225,7 +309,7 @@ fn Panel(
                     on:click=move |_| { let _ = on_close.call0(&JsValue::NULL); }>"×"</button>
             </header>
             <ol class="rp-log" node_ref=log aria-live="polite">
-                <li class="rp-line rp-agent rp-greeting">{greeting}</li>
+                <li class="rp-line rp-agent rp-greeting">{move || chat.with(|c| greet(&greeting, c.name.as_deref()))}</li>
                 {move || chat.with(|c| c.lines.iter().map(|line| {
                     let class = match (&line.speaker, line.status) {
                         (_, Delivery::Failed) => "rp-line rp-me rp-failed",

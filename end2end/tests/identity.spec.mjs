@@ -1,0 +1,52 @@
+// A logged-in customer: the shop identifies them with a token its backend
+// signed; the widget greets them by name, the agent sees who they are and
+// their earlier conversation, another device shows the same conversation,
+// and after a logout the next person on that browser sees nothing of them.
+import { test, expect } from '@playwright/test';
+import { setup, signIn, openShop, goOnline, closeContexts, signIdentity } from './helpers.mjs';
+
+test.afterEach(closeContexts);
+
+test('a known customer is greeted, recognised, followed across devices and forgotten on logout', async ({ browser }) => {
+  const ada = await signIn(browser, setup.email);
+  await goOnline(ada);
+  const customer = {
+    sub: 'cust-e2e', name: 'Grace Hopper', email: 'grace@customers.test',
+    attributes: { tier: 'gold', last_order: '#1042' },
+  };
+
+  const laptop = await openShop(browser, '/account?token=' + signIdentity(customer));
+  await expect(laptop.transcript).toContainText('Hi Grace!');
+  await laptop.say('Where is my order?');
+  await expect(laptop.transcript).toContainText('Ada joined the chat');
+  await ada.getByRole('button', { name: /Where is my order\?/ }).click();
+  const profile = ada.getByRole('complementary', { name: 'Customer' });
+  await expect(profile).toContainText('Grace Hopper');
+  await expect(profile).toContainText('verified');
+  await expect(profile).toContainText('#1042');
+  await ada.getByRole('button', { name: 'Close conversation' }).click();
+  await expect(laptop.transcript).toContainText('This chat has ended');
+
+  // Back with another question: the agent sees the earlier conversation too.
+  await laptop.say('One more thing');
+  await ada.getByRole('button', { name: /One more thing/ }).click();
+  await expect(profile).toContainText('Conversations (2)');
+  await expect(profile).toContainText('Where is my order?');
+
+  // The phone: the shop identifies the same customer there.
+  const phone = await openShop(browser, '/account?token=' + signIdentity(customer));
+  await expect(phone.transcript).toContainText('One more thing');
+  await expect(phone.transcript).toContainText('Hi Grace!');
+  // Done: no open chat is left for the next test's agents.
+  await ada.getByRole('button', { name: 'Close conversation' }).click();
+  await expect(phone.transcript).toContainText('This chat has ended');
+
+  // Logging out on the phone: the next person there sees nothing of Grace.
+  await phone.page.evaluate(() => window.Rapport('logout'));
+  await expect(phone.transcript).not.toContainText('One more thing');
+  await phone.page.goto(setup.shopUrl + '/');
+  await phone.page.getByRole('button', { name: 'Chat' }).click();
+  await expect(phone.page.getByRole('textbox', { name: 'Message' })).toBeEditable();
+  await expect(phone.transcript).not.toContainText('One more thing');
+  await expect(phone.transcript).not.toContainText('Grace');
+});
