@@ -171,6 +171,22 @@ pub enum WidgetRequest {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         topic: Option<String>,
     },
+    /// The page the widget was loaded on, once per page load, with the
+    /// browser's time zone; agents see where the shopper is and has been.
+    Page {
+        url: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        time_zone: Option<String>,
+    },
+    /// `Rapport('track', name, data)`: something the shopper did (added to
+    /// cart…), for the customer's timeline. `data` is JSON text.
+    Track {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<String>,
+    },
     /// Who the shopper is, from the page's `Rapport('identify', …)`: a token
     /// the shop's backend signed (verified), or, on sites that allow it,
     /// details the page states (kept as unverified, never merged into a
@@ -545,6 +561,31 @@ pub struct CustomerProfile {
     pub notes: Vec<ContactNote>,
     /// Who changed which attribute, newest first.
     pub changes: Vec<AttributeChange>,
+    /// Pages the widget loaded on in the last day, newest (where the
+    /// shopper is now) first.
+    #[serde(default)]
+    pub pages: Vec<PageVisit>,
+    /// The shopper's IANA time zone, for their local time.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// What the page recorded with `Rapport('track', …)`, newest first.
+    #[serde(default)]
+    pub timeline: Vec<TrackedEvent>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct PageVisit {
+    pub url: String,
+    pub title: Option<String>,
+    pub at_ms: i64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TrackedEvent {
+    pub name: String,
+    /// JSON as the page gave it.
+    pub data: Option<String>,
+    pub at_ms: i64,
 }
 
 /// A verified contact as agents see them.

@@ -627,3 +627,57 @@ on_both_backends!(
         assert_eq!(profile["unverified"]["email"], "sam@example.test");
     }
 );
+
+on_both_backends!(
+    agents_see_where_the_shopper_is_and_what_they_did,
+    |app: TestApp| async move {
+        let (mut shopper, _) = app.new_shopper().await;
+        shopper
+            .send(json!({"type": "page", "url": "https://shop.test/shoes", "title": "Shoes", "time_zone": "Europe/Amsterdam"}))
+            .await;
+        shopper
+            .send(json!({"type": "page", "url": "https://shop.test/cart", "title": "Your cart"}))
+            .await;
+        shopper
+            .send(json!({"type": "track", "name": "added to cart", "data": "{\"sku\":\"A1\",\"price\":59}"}))
+            .await;
+        for (bad, why) in [
+            (json!({"type": "track", "name": " "}), "no name"),
+            (
+                json!({"type": "track", "name": "x", "data": "not json"}),
+                "data not JSON",
+            ),
+            (json!({"type": "page", "url": ""}), "no URL"),
+        ] {
+            shopper.send(bad).await;
+            let error = shopper.until("error", |_| true).await;
+            assert_eq!(error["code"], "bad_request", "{why}: {error}");
+        }
+        let id = shopper.say("m1", "Do these run small?").await["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        let cookie = app.login(&app.agent.email).await;
+        let (_, profile) = app
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/conversations/{id}/profile"),
+                &cookie,
+                None,
+            )
+            .await;
+        let pages = profile["pages"].as_array().unwrap();
+        assert_eq!(pages.len(), 2, "{profile}");
+        assert_eq!(
+            pages[0]["url"], "https://shop.test/cart",
+            "where they are now"
+        );
+        assert_eq!(pages[1]["title"], "Shoes");
+        assert_eq!(profile["time_zone"], "Europe/Amsterdam");
+        let timeline = profile["timeline"].as_array().unwrap();
+        assert_eq!(timeline.len(), 1, "{profile}");
+        assert_eq!(timeline[0]["name"], "added to cart");
+        assert!(timeline[0]["data"].as_str().unwrap().contains("A1"));
+    }
+);

@@ -66,6 +66,15 @@ struct WidgetSocket {
     reconnect: bool,
 }
 
+/// Longest page URL kept.
+const MAX_URL_BYTES: usize = 2048;
+/// Longest page title kept (longer ones are cut).
+const MAX_TITLE_CHARS: usize = 300;
+/// Longest tracked event name.
+const MAX_TRACK_NAME_CHARS: usize = 100;
+/// Largest tracked event data (JSON text).
+const MAX_TRACK_DATA_BYTES: usize = 4096;
+
 /// Longest User-Agent kept.
 const MAX_USER_AGENT_CHARS: usize = 300;
 
@@ -94,7 +103,8 @@ fn error(code: ErrorCode, message: impl Into<String>, client_id: Option<String>)
 
 impl Endpoint for WidgetSocket {
     type Request = WidgetRequest;
-    const FRAME_TYPES: &'static [&'static str] = &["hello", "send", "identify", "ping"];
+    const FRAME_TYPES: &'static [&'static str] =
+        &["hello", "send", "identify", "page", "track", "ping"];
 
     fn is_ready(&self) -> bool {
         self.visitor.is_some()
@@ -140,6 +150,12 @@ impl Endpoint for WidgetSocket {
             WidgetRequest::Identify { token, details } => {
                 self.identify(token, details, subscriber, replies).await
             }
+            WidgetRequest::Page {
+                url,
+                title,
+                time_zone,
+            } => self.page(url, title, time_zone, replies).await,
+            WidgetRequest::Track { name, data } => self.track(name, data, replies).await,
         }
     }
 }
@@ -254,6 +270,76 @@ impl WidgetSocket {
         }
         self.visitor = Some(visitor);
         Ok(())
+    }
+
+    /// The page the widget loaded on, and the browser's time zone.
+    async fn page(
+        &mut self,
+        url: String,
+        title: Option<String>,
+        time_zone: Option<String>,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
+        let Some(visitor) = &self.visitor else {
+            replies.push(error(ErrorCode::HelloRequired, "Say hello first.", None));
+            return Ok(());
+        };
+        if url.is_empty() || url.len() > MAX_URL_BYTES {
+            replies.push(error(
+                ErrorCode::BadRequest,
+                format!("A page URL is 1 to {MAX_URL_BYTES} bytes."),
+                None,
+            ));
+            return Ok(());
+        }
+        let title: Option<String> = title.map(|t| t.chars().take(MAX_TITLE_CHARS).collect());
+        let time_zone = time_zone.filter(|tz| {
+            tz.len() <= 64
+                && tz
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b))
+        });
+        self.state
+            .store
+            .record_page(&visitor.id, &url, title.as_deref(), time_zone.as_deref())
+            .await
+    }
+
+    /// `Rapport('track', name, data)`: kept for the customer's timeline.
+    async fn track(
+        &mut self,
+        name: String,
+        data: Option<String>,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
+        let Some(visitor) = &self.visitor else {
+            replies.push(error(ErrorCode::HelloRequired, "Say hello first.", None));
+            return Ok(());
+        };
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > MAX_TRACK_NAME_CHARS {
+            replies.push(error(
+                ErrorCode::BadRequest,
+                format!("An event name is 1 to {MAX_TRACK_NAME_CHARS} characters."),
+                None,
+            ));
+            return Ok(());
+        }
+        if let Some(data) = &data
+            && (data.len() > MAX_TRACK_DATA_BYTES
+                || serde_json::from_str::<serde::de::IgnoredAny>(data).is_err())
+        {
+            replies.push(error(
+                ErrorCode::BadRequest,
+                format!("Event data is JSON of at most {MAX_TRACK_DATA_BYTES} bytes."),
+                None,
+            ));
+            return Ok(());
+        }
+        self.state
+            .store
+            .record_track(&visitor.id, name, data.as_deref())
+            .await
     }
 
     /// `Rapport('identify', …)`: a signed token joins this browser to the

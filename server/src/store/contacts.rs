@@ -357,10 +357,44 @@ impl Store {
                 }));
             }
         }
+        let mut pages = Vec::new();
+        let mut tracked = Vec::new();
+        for row in sqlx::query(
+            "SELECT visitor_id, url, title, created_at FROM page_views WHERE visitor_id IN \
+             (SELECT id FROM visitors WHERE contact_id = $1 OR merged_into IN \
+              (SELECT id FROM visitors WHERE contact_id = $1)) ORDER BY created_at, id",
+        )
+        .bind(&contact.id)
+        .fetch_all(&self.read)
+        .await?
+        {
+            pages.push(serde_json::json!({
+                "url": row.try_get::<String, _>("url")?,
+                "title": row.try_get::<Option<String>, _>("title")?,
+                "at_ms": row.try_get::<i64, _>("created_at")?,
+            }));
+        }
+        for row in sqlx::query(
+            "SELECT name, data, created_at FROM tracked_events WHERE visitor_id IN \
+             (SELECT id FROM visitors WHERE contact_id = $1 OR merged_into IN \
+              (SELECT id FROM visitors WHERE contact_id = $1)) ORDER BY created_at, id",
+        )
+        .bind(&contact.id)
+        .fetch_all(&self.read)
+        .await?
+        {
+            tracked.push(serde_json::json!({
+                "name": row.try_get::<String, _>("name")?,
+                "data": row.try_get::<Option<String>, _>("data")?,
+                "at_ms": row.try_get::<i64, _>("created_at")?,
+            }));
+        }
         Ok(serde_json::json!({
             "contact": contact,
             "visitors": visitors,
             "conversations": conversations,
+            "pages": pages,
+            "tracked": tracked,
         }))
     }
 
@@ -376,10 +410,12 @@ impl Store {
             .bind(visitor)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("DELETE FROM conversations WHERE visitor_id = $1")
-                .bind(visitor)
-                .execute(&mut *tx)
-                .await?;
+            for table in ["conversations", "page_views", "tracked_events"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE visitor_id = $1"))
+                    .bind(visitor)
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         // Merged browsers first: they point at the primary.
         sqlx::query(

@@ -4,7 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use protocol::{AttributeChange, ContactNote, ContactView, CustomerProfile, StatedDetails};
+use protocol::{
+    AttributeChange, ContactNote, ContactView, CustomerProfile, PageVisit, StatedDetails,
+    TrackedEvent,
+};
 use sqlx::Row;
 
 use super::{Agent, Conversation, Store, StoreError, StoreResult, new_id, now_ms};
@@ -38,6 +41,56 @@ impl Store {
         Ok(())
     }
 
+    /// The widget loaded on `url`; `time_zone` is the browser's.
+    pub async fn record_page(
+        &self,
+        visitor_id: &str,
+        url: &str,
+        title: Option<&str>,
+        time_zone: Option<&str>,
+    ) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO page_views (id, visitor_id, url, title, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(new_id())
+        .bind(visitor_id)
+        .bind(url)
+        .bind(title)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        if time_zone.is_some() {
+            sqlx::query("UPDATE visitors SET time_zone = $2 WHERE id = $1")
+                .bind(visitor_id)
+                .bind(time_zone)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `Rapport('track', name, data)` from the shopper's page.
+    pub async fn record_track(
+        &self,
+        visitor_id: &str,
+        name: &str,
+        data: Option<&str>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO tracked_events (id, visitor_id, name, data, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(new_id())
+        .bind(visitor_id)
+        .bind(name)
+        .bind(data)
+        .bind(now_ms())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
     /// Everything an agent of the account may know about this
     /// conversation's shopper.
     pub async fn customer_profile(
@@ -45,7 +98,7 @@ impl Store {
         conversation: &Conversation,
     ) -> StoreResult<CustomerProfile> {
         let visitor = sqlx::query(
-            "SELECT contact_id, unverified, user_agent, language FROM visitors WHERE id = $1",
+            "SELECT contact_id, unverified, user_agent, language, time_zone FROM visitors WHERE id = $1",
         )
         .bind(&conversation.visitor_id)
         .fetch_optional(&self.read)
@@ -57,8 +110,41 @@ impl Store {
             unverified: unverified.and_then(|u| serde_json::from_str::<StatedDetails>(&u).ok()),
             browser: visitor.try_get("user_agent")?,
             language: visitor.try_get("language")?,
+            time_zone: visitor.try_get("time_zone")?,
             ..CustomerProfile::default()
         };
+        // This browser and every other one merged into it.
+        let pages = sqlx::query(
+            "SELECT url, title, created_at FROM page_views WHERE created_at > $2 AND visitor_id IN \
+             (SELECT id FROM visitors WHERE id = $1 OR merged_into = $1) \
+             ORDER BY created_at DESC, id LIMIT 20",
+        )
+        .bind(&conversation.visitor_id)
+        .bind(now_ms() - 24 * 3600 * 1000)
+        .fetch_all(&self.read)
+        .await?;
+        for row in pages {
+            profile.pages.push(PageVisit {
+                url: row.try_get("url")?,
+                title: row.try_get("title")?,
+                at_ms: row.try_get("created_at")?,
+            });
+        }
+        let tracked = sqlx::query(
+            "SELECT name, data, created_at FROM tracked_events WHERE visitor_id IN \
+             (SELECT id FROM visitors WHERE id = $1 OR merged_into = $1) \
+             ORDER BY created_at DESC, id LIMIT 50",
+        )
+        .bind(&conversation.visitor_id)
+        .fetch_all(&self.read)
+        .await?;
+        for row in tracked {
+            profile.timeline.push(TrackedEvent {
+                name: row.try_get("name")?,
+                data: row.try_get("data")?,
+                at_ms: row.try_get("created_at")?,
+            });
+        }
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM conversations WHERE visitor_id = $1 ORDER BY created_at DESC, id LIMIT 50",
         )
