@@ -9,7 +9,7 @@
   var base = new URL(script.src).origin;
   var queued = (w.Rapport && w.Rapport.q) || [];
   var host, root, frame, launcher, config, loading, mounted, ready, chat, context = {};
-  var key = 'rapport:' + site + ':visitor';
+  var key = 'rapport:' + site + ':visitor', tracks = [];
 
   function log(message) { w.console && console.error('Rapport: ' + message); }
 
@@ -21,6 +21,9 @@
     else if (args[0] == 'set' && args[1] && typeof args[1] == 'object' || args[0] == 'identify') {
       args[0] == 'set' ? Object.assign(context, args[1]) : context.identity = args[1];
       chat && chat.set_context(JSON.stringify(context));
+    } else if (args[0] == 'track') {
+      tracks.push([String(args[1]), JSON.stringify(args[2] === undefined ? null : args[2])]);
+      track();
     } else if (args[0] == 'logout') {
       delete context.identity;
       try { localStorage.removeItem(key); } catch (e) {}
@@ -29,6 +32,10 @@
   }
   api.loaded = 1;
   w.Rapport = api;
+
+  function track() {
+    chat && tracks.splice(0).forEach(function (t) { chat.track(t[0], t[1]); });
+  }
 
   function load() {
     return loading || (loading = import(base + '__GLUE__').then(function (m) {
@@ -43,6 +50,7 @@
         chat = m;
         m.set_context(JSON.stringify(context));
         m.mount(frame, base, site, JSON.stringify(config), close);
+        track();
       }
     }, function (e) { loading = 0; log('the chat failed to load: ' + e); });
   }

@@ -45,6 +45,20 @@ fn change(
     });
 }
 
+/// The time now in an IANA time zone, as the shopper's clock shows it.
+fn local_time(zone: &str) -> String {
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"timeZone".into(), &zone.into());
+    let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::of1(&"en-GB".into()), &options);
+    format
+        .format()
+        .call1(&format, &js_sys::Date::new_0())
+        .ok()
+        .and_then(|text| text.as_string())
+        .unwrap_or_default()
+}
+
 #[component]
 pub fn Profile(open: Signal<Option<String>>) -> impl IntoView {
     let profile = RwSignal::new(None::<CustomerProfile>);
@@ -122,6 +136,23 @@ pub fn Profile(open: Signal<Option<String>>) -> impl IntoView {
                             {[u.name, u.email, u.phone].into_iter().flatten().collect::<Vec<_>>().join(", ")}</p>
                     })}
                     <p class="browser">{p.language.clone().unwrap_or_default()} " · " {p.browser.clone().unwrap_or_default()}</p>
+                    {p.time_zone.clone().map(|zone| view! { <p class="local-time">"Local time: " {local_time(&zone)} " (" {zone} ")"</p> })}
+                    {(!p.pages.is_empty()).then(|| view! {
+                        <h3>"Pages"</h3>
+                        <ul class="pages">
+                            {p.pages.iter().map(|page| view! {
+                                <li>{page.title.clone().unwrap_or_else(|| page.url.clone())}</li>
+                            }).collect_view()}
+                        </ul>
+                    })}
+                    {(!p.timeline.is_empty()).then(|| view! {
+                        <h3>"Timeline"</h3>
+                        <ul class="timeline">
+                            {p.timeline.iter().map(|event| view! {
+                                <li>{event.name.clone()} " " <span class="data">{event.data.clone().unwrap_or_default()}</span></li>
+                            }).collect_view()}
+                        </ul>
+                    })}
                     <h3>"Conversations (" {p.conversations.len()} ")"</h3>
                     <ul class="history">
                         {p.conversations.iter().map(|c| {

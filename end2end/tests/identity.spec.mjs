@@ -17,6 +17,7 @@ test('a known customer is greeted, recognised, followed across devices and forgo
 
   const laptop = await openShop(browser, '/account?token=' + signIdentity(customer));
   await expect(laptop.transcript).toContainText('Hi Grace!');
+  await laptop.page.evaluate(() => window.Rapport('track', 'added to cart', { sku: 'A1', price: 59 }));
   await laptop.say('Where is my order?');
   await expect(laptop.transcript).toContainText('Ada joined the chat');
   await ada.getByRole('button', { name: /Where is my order\?/ }).click();
@@ -24,6 +25,8 @@ test('a known customer is greeted, recognised, followed across devices and forgo
   await expect(profile).toContainText('Grace Hopper');
   await expect(profile).toContainText('verified');
   await expect(profile).toContainText('#1042');
+  await expect(profile).toContainText('added to cart');
+  await expect(profile).toContainText('"sku":"A1"');
   await ada.getByRole('button', { name: 'Close conversation' }).click();
   await expect(laptop.transcript).toContainText('This chat has ended');
 

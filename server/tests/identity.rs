@@ -316,7 +316,10 @@ on_both_backends!(
         assert_eq!(welcome["conversation_id"], Value::Null, "Bob starts afresh");
         let bob_token = welcome["visitor_token"].as_str().unwrap().to_owned();
         assert_ne!(bob_token, first_token, "a new token for Bob");
-        assert_eq!(browser.closed().await, Some(4009));
+        // The close frame can be lost to a reset when the client's last
+        // frame was still unread; either way the connection is over.
+        let code = browser.closed().await;
+        assert!(matches!(code, Some(4009) | None), "{code:?}");
 
         let mut browser = app.widget_socket().await;
         browser

@@ -19,13 +19,17 @@ thread_local! {
     /// that said hello, and the last one taken.
     static IDENTITY: std::cell::RefCell<(Option<String>, Option<String>)> =
         const { std::cell::RefCell::new((None, None)) };
+    /// `Rapport('track', …)` calls as (name, JSON data) not yet sent.
+    static TRACKS: std::cell::RefCell<Vec<(String, String)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
     /// What the mounted chat does when the page identifies or logs out.
     static HOOKS: std::cell::RefCell<Option<Hooks>> = const { std::cell::RefCell::new(None) };
 }
 
-/// Set by [`mount`]: send a pending identity now, or forget the shopper.
+/// Set by [`mount`]: send what the page said (identity, tracked events)
+/// once the socket is welcomed, or forget the shopper.
 struct Hooks {
-    identify: Box<dyn Fn()>,
+    flush: Box<dyn Fn()>,
     logout: Box<dyn Fn()>,
 }
 
@@ -43,19 +47,22 @@ pub fn set_context(context_json: String) {
         return;
     };
     TOPIC.with(|t| *t.borrow_mut() = context.topic);
-    let fresh = IDENTITY.with(|i| {
+    IDENTITY.with(|i| {
         let (pending, last) = &mut *i.borrow_mut();
         if context.identity.is_some() && context.identity != *last {
             last.clone_from(&context.identity);
             *pending = context.identity;
-            true
-        } else {
-            false
         }
     });
-    if fresh {
-        HOOKS.with(|h| h.borrow().as_ref().map(|hooks| (hooks.identify)()));
-    }
+    HOOKS.with(|h| h.borrow().as_ref().map(|hooks| (hooks.flush)()));
+}
+
+/// `Rapport('track', name, data)`: `data` is JSON text; sent once the
+/// socket is welcomed.
+#[wasm_bindgen]
+pub fn track(name: String, data: String) {
+    TRACKS.with(|t| t.borrow_mut().push((name, data)));
+    HOOKS.with(|h| h.borrow().as_ref().map(|hooks| (hooks.flush)()));
 }
 
 /// `Rapport('logout')`: forget this browser's shopper; the next one to use
@@ -152,13 +159,20 @@ pub fn mount(
         let text = serde_json::to_string(frame).unwrap_or_default();
         socket.with_value(|s| s.as_ref().is_some_and(|s| s.send(&text)))
     };
-    let identify = move || {
-        if welcomed.get_value()
-            && let Some(token) = take_identity()
-        {
+    let flush = move || {
+        if !welcomed.get_value() {
+            return;
+        }
+        if let Some(token) = take_identity() {
             send_frame(&WidgetRequest::Identify {
                 token: Some(token),
                 details: None,
+            });
+        }
+        for (name, data) in TRACKS.with(|t| std::mem::take(&mut *t.borrow_mut())) {
+            send_frame(&WidgetRequest::Track {
+                name,
+                data: Some(data),
             });
         }
     };
@@ -195,7 +209,7 @@ pub fn mount(
                             }
                         });
                         welcomed.set_value(true);
-                        identify();
+                        flush();
                     }
                     Some(Outcome::ForgetToken) => {
                         if let Some(storage) = local_storage() {
@@ -222,11 +236,13 @@ pub fn mount(
             }
         });
         picked.set(None);
+        // The last shopper's events are not the next one's.
+        TRACKS.with(|t| t.borrow_mut().clear());
         socket.with_value(|s| s.as_ref().map(LiveSocket::restart));
     };
     HOOKS.with(|h| {
         *h.borrow_mut() = Some(Hooks {
-            identify: Box::new(identify),
+            flush: Box::new(flush),
             logout: Box::new(forget),
         })
     });

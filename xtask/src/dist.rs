@@ -162,6 +162,9 @@ fn bundle(crate_file: &str, name: &str, dist: &Path) -> Result<Bundle> {
     check(
         Command::new(setup::wasm_opt())
             .arg("-Oz")
+            // Run the passes until they stop shrinking the module.
+            .arg("--converge")
+            .args(["--strip-debug", "--strip-producers"])
             .args(["--enable-bulk-memory", "--enable-nontrapping-float-to-int"])
             .arg(&bound)
             .arg("-o")

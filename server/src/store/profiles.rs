@@ -10,7 +10,7 @@ use protocol::{
 };
 use sqlx::Row;
 
-use super::{Agent, Conversation, Store, StoreError, StoreResult, new_id, now_ms};
+use super::{Agent, Conversation, Store, StoreError, StoreResult, new_id, new_ordered_id, now_ms};
 
 /// Attribute values as agents read them: strings as they are, anything else as JSON.
 fn as_text(value: &serde_json::Value) -> String {
@@ -53,7 +53,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO page_views (id, visitor_id, url, title, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(new_id())
+        .bind(new_ordered_id())
         .bind(visitor_id)
         .bind(url)
         .bind(title)
@@ -81,7 +81,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO tracked_events (id, visitor_id, name, data, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(new_id())
+        .bind(new_ordered_id())
         .bind(visitor_id)
         .bind(name)
         .bind(data)
@@ -117,7 +117,7 @@ impl Store {
         let pages = sqlx::query(
             "SELECT url, title, created_at FROM page_views WHERE created_at > $2 AND visitor_id IN \
              (SELECT id FROM visitors WHERE id = $1 OR merged_into = $1) \
-             ORDER BY created_at DESC, id LIMIT 20",
+             ORDER BY created_at DESC, id DESC LIMIT 20",
         )
         .bind(&conversation.visitor_id)
         .bind(now_ms() - 24 * 3600 * 1000)
@@ -133,7 +133,7 @@ impl Store {
         let tracked = sqlx::query(
             "SELECT name, data, created_at FROM tracked_events WHERE visitor_id IN \
              (SELECT id FROM visitors WHERE id = $1 OR merged_into = $1) \
-             ORDER BY created_at DESC, id LIMIT 50",
+             ORDER BY created_at DESC, id DESC LIMIT 50",
         )
         .bind(&conversation.visitor_id)
         .fetch_all(&self.read)
