@@ -590,21 +590,35 @@ impl Store {
             tx.rollback().await?;
             return Ok(None);
         }
-        let event = append_event(
-            &mut tx,
+        let author = Author::Agent {
+            id: agent.id.clone(),
+            name: agent.name.clone(),
+        };
+        self.commit_with_event(
+            tx,
             conversation_id,
-            Author::Agent {
-                id: agent.id.clone(),
-                name: agent.name.clone(),
-            },
+            author,
             Some(&agent.id),
             EventBody::Closed,
-            None,
         )
-        .await?;
+        .await
+        .map(Some)
+    }
+
+    /// Appends one event, commits, and returns it with the conversation as
+    /// it now stands: the end of every single-event state change.
+    async fn commit_with_event(
+        &self,
+        mut tx: Transaction<'static, Any>,
+        conversation_id: &str,
+        author: Author,
+        sender_id: Option<&str>,
+        body: EventBody,
+    ) -> StoreResult<(Event, Conversation)> {
+        let event = append_event(&mut tx, conversation_id, author, sender_id, body, None).await?;
         tx.commit().await?;
         let conversation = self.reload(conversation_id).await?;
-        Ok(Some((event, conversation)))
+        Ok((event, conversation))
     }
 
     /// Assigns a waiting conversation to `agent` if the agent holds fewer
@@ -726,23 +740,16 @@ impl Store {
             .bind(team_id)
             .fetch_one(&mut *tx)
             .await?;
-        let event = append_event(
-            &mut tx,
-            conversation_id,
-            Author::Agent {
-                id: by.id.clone(),
-                name: by.name.clone(),
-            },
-            Some(&by.id),
-            EventBody::Note {
-                text: format!("Handed over to the {team_name} team: {note}"),
-            },
-            None,
-        )
-        .await?;
-        tx.commit().await?;
-        let conversation = self.reload(conversation_id).await?;
-        Ok(Some((event, conversation)))
+        let author = Author::Agent {
+            id: by.id.clone(),
+            name: by.name.clone(),
+        };
+        let note = EventBody::Note {
+            text: format!("Handed over to the {team_name} team: {note}"),
+        };
+        self.commit_with_event(tx, conversation_id, author, Some(&by.id), note)
+            .await
+            .map(Some)
     }
 
     /// Takes an assigned conversation back from `agent_id` into the queue,
@@ -766,20 +773,12 @@ impl Store {
             tx.rollback().await?;
             return Ok(None);
         }
-        let event = append_event(
-            &mut tx,
-            conversation_id,
-            Author::System,
-            None,
-            EventBody::Note {
-                text: reason.to_owned(),
-            },
-            None,
-        )
-        .await?;
-        tx.commit().await?;
-        let conversation = self.reload(conversation_id).await?;
-        Ok(Some((event, conversation)))
+        let note = EventBody::Note {
+            text: reason.to_owned(),
+        };
+        self.commit_with_event(tx, conversation_id, Author::System, None, note)
+            .await
+            .map(Some)
     }
 
     /// Conversations assigned before `assigned_before` (Unix ms) whose agent
