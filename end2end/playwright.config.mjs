@@ -32,9 +32,9 @@ if (!existsSync(setupFile)) {
   const site = JSON.parse(execFileSync(bin, ['add-site', '--name', 'Fixture shop', '--origin', shopUrl], { env }));
   // Billing, a team of one (Cy), and the site's "billing" topic routed to it.
   execFileSync(bin, ['add-team', '--name', 'Billing', '--member', 'cy@shop.test'], { env });
-  execFileSync(bin, ['add-topic', '--site', site.site_key, '--topic', 'billing', '--label', 'Billing', '--team', 'Billing'], { env });
+  execFileSync(bin, ['add-topic', `--site=${site.site_key}`, '--topic', 'billing', '--label', 'Billing', '--team', 'Billing'], { env });
   // The secret the shop's backend signs identity tokens with.
-  const identity = JSON.parse(execFileSync(bin, ['site-secret', '--site', site.site_key], { env }));
+  const identity = JSON.parse(execFileSync(bin, ['site-secret', `--site=${site.site_key}`], { env }));
   writeFileSync(setupFile, JSON.stringify({
     baseUrl, shopUrl, siteKey: site.site_key, email: 'ada@shop.test', password, oneAtATime: 'cy@shop.test',
     identitySecret: identity.secret,

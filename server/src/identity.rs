@@ -59,6 +59,17 @@ pub fn random_token(bytes: usize) -> String {
     URL_SAFE_NO_PAD.encode(buf)
 }
 
+/// A new site key: 144 bits of randomness that never starts with `-`, so
+/// that `--site KEY` on a command line is never taken for a flag.
+pub fn new_site_key() -> String {
+    loop {
+        let key = random_token(18);
+        if !key.starts_with('-') {
+            return key;
+        }
+    }
+}
+
 /// A new visitor token: 256 bits of randomness.
 pub fn new_visitor_token() -> String {
     random_token(32)
@@ -97,6 +108,13 @@ mod tests {
             hash_password("short"),
             Err(IdentityError::WeakPassword)
         ));
+    }
+
+    #[test]
+    fn site_keys_never_look_like_flags() {
+        for _ in 0..2000 {
+            assert!(!new_site_key().starts_with('-'));
+        }
     }
 
     #[test]

@@ -148,7 +148,7 @@ pub fn run(args: &[String]) -> Result<()> {
         &options,
         port,
         server.0.id(),
-        &["--target", "rapport", "--site", &site_key],
+        &["--target", "rapport", &format!("--site={site_key}")],
         &password,
         run_id,
     )?;

@@ -143,7 +143,7 @@ impl Store {
             id: new_id(),
             account_id: account_id.to_owned(),
             name: name.to_owned(),
-            site_key: crate::identity::random_token(18),
+            site_key: crate::identity::new_site_key(),
             allowed_origins: origins.to_vec(),
             enforce_identity: false,
         };
