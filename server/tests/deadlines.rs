@@ -78,11 +78,7 @@ on_both_backends_with!(
             .await;
         ada.until("ack", |_| true).await;
         tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-        let conversation = app.store.conversation(&id).await.unwrap().unwrap();
-        assert_eq!(
-            conversation.assigned_agent_id(),
-            Some(app.agent.id.as_str())
-        );
+        assert_eq!(app.holder_of(&id).await, Some(app.agent.id.clone()));
     }
 );
 
@@ -104,11 +100,7 @@ on_both_backends_with!(
         let (_back, inbox) = app.agent_socket().await;
         assert_eq!(inbox["status"], "online", "still online after a reload");
         tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-        let conversation = app.store.conversation(&id).await.unwrap().unwrap();
-        assert_eq!(
-            conversation.assigned_agent_id(),
-            Some(app.agent.id.as_str())
-        );
+        assert_eq!(app.holder_of(&id).await, Some(app.agent.id.clone()));
         drop(_back);
 
         // Gone for good: after the grace period Bob (now with room) takes over.

@@ -181,11 +181,7 @@ on_both_backends!(
         assert_eq!(ada.until("error", |_| true).await["code"], "not_found");
 
         assert_eq!(app.counts().await, before, "nothing stored");
-        let conversation = app.store.conversation(&id).await.unwrap().unwrap();
-        assert_eq!(
-            conversation.assigned_agent_id(),
-            Some(app.agent.id.as_str())
-        );
+        assert_eq!(app.holder_of(&id).await, Some(app.agent.id.clone()));
     }
 );
 

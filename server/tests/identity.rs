@@ -45,6 +45,12 @@ async fn identify(ws: &mut Ws, frame: Value) -> Value {
     }
 }
 
+/// `GET /api/conversations/{id}/profile` as the agent with this cookie.
+async fn profile_of(app: &TestApp, cookie: &str, conversation_id: &str) -> (u16, Value) {
+    let path = format!("/api/conversations/{conversation_id}/profile");
+    app.call(reqwest::Method::GET, &path, cookie, None).await
+}
+
 async fn contact_of(app: &TestApp, visitor_token: &str) -> Option<String> {
     app.store
         .visitor_by_token_hash(&token_hash(visitor_token))
@@ -616,14 +622,7 @@ on_both_backends!(
             .unwrap()
             .to_owned();
         let cookie = app.login(&app.agent.email).await;
-        let (status, profile) = app
-            .call(
-                reqwest::Method::GET,
-                &format!("/api/conversations/{id}/profile"),
-                &cookie,
-                None,
-            )
-            .await;
+        let (status, profile) = profile_of(&app, &cookie, &id).await;
         assert_eq!(status, 200);
         assert_eq!(profile["contact"], Value::Null);
         assert_eq!(profile["unverified"]["name"], "Sam");
@@ -662,14 +661,7 @@ on_both_backends!(
             .to_owned();
 
         let cookie = app.login(&app.agent.email).await;
-        let (_, profile) = app
-            .call(
-                reqwest::Method::GET,
-                &format!("/api/conversations/{id}/profile"),
-                &cookie,
-                None,
-            )
-            .await;
+        let (_, profile) = profile_of(&app, &cookie, &id).await;
         let pages = profile["pages"].as_array().unwrap();
         assert_eq!(pages.len(), 2, "{profile}");
         assert_eq!(

@@ -250,6 +250,17 @@ impl TestApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// Who holds the conversation now, as stored.
+    pub async fn holder_of(&self, conversation_id: &str) -> Option<String> {
+        let conversation = self
+            .store
+            .conversation(conversation_id)
+            .await
+            .unwrap()
+            .unwrap();
+        conversation.assigned_agent_id().map(str::to_owned)
+    }
+
     pub async fn counts(&self) -> (i64, i64, i64) {
         (
             self.store.count_visitors().await.unwrap(),
