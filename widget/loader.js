@@ -20,7 +20,7 @@
     else if (args[0] == 'close') close();
     else if (args[0] == 'set' && args[1] && typeof args[1] == 'object' || args[0] == 'identify') {
       args[0] == 'set' ? Object.assign(context, args[1]) : context.identity = args[1];
-      chat && chat.set_context(JSON.stringify(context));
+      tell();
     } else if (args[0] == 'track') {
       tracks.push([String(args[1]), JSON.stringify(args[2] === undefined ? null : args[2])]);
       track();
@@ -32,6 +32,15 @@
   }
   api.loaded = 1;
   w.Rapport = api;
+
+  // The page the shopper is on, for the agent; a single-page shop that
+  // calls Rapport('set', ...) on navigation updates it.
+  function tell() {
+    var zone;
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) {}
+    context.page = [location.href, d.title, zone || ''];
+    chat && chat.set_context(JSON.stringify(context));
+  }
 
   function track() {
     chat && tracks.splice(0).forEach(function (t) { chat.track(t[0], t[1]); });
@@ -48,7 +57,7 @@
       if (!mounted) {
         mounted = 1;
         chat = m;
-        m.set_context(JSON.stringify(context));
+        tell();
         m.mount(frame, base, site, JSON.stringify(config), close);
         track();
       }
@@ -74,11 +83,16 @@
     host = d.createElement('div');
     host.setAttribute('data-rapport', '');
     root = host.attachShadow({ mode: 'open' });
-    root.innerHTML = '<style>__CSS__</style><div class="rp-frame" hidden></div>' +
+    var look = config.launcher || {};
+    // The server checked the accent is #rrggbb: safe inside a style.
+    root.innerHTML = '<style>__CSS__:host{--rp-accent:' + (look.accent || '#2563eb') + ' !important}' +
+      (look.position == 'left' ? ':host{right:auto !important;left:20px !important}.rp-frame{right:auto;left:0}' : '') +
+      '</style><div class="rp-frame" hidden></div>' +
       '<button class="rp-launcher" type="button" aria-expanded="false" aria-haspopup="dialog">' +
-      '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16v12H7l-3 3z"/></svg>Chat</button>';
+      '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16v12H7l-3 3z"/></svg></button>';
     frame = root.firstChild.nextSibling;
     launcher = frame.nextSibling;
+    launcher.append(look.label || 'Chat');
     launcher.onclick = function () { frame.hidden ? open() : close(); };
     frame.onkeydown = function (e) { if (e.key == 'Escape') close(); };
     d.body.appendChild(host);
@@ -92,7 +106,8 @@
     w.requestIdleCallback ? requestIdleCallback(warm, { timeout: 5000 }) : setTimeout(warm, 2000);
   }
 
-  fetch(base + '/api/widget/config?site=' + encodeURIComponent(site))
+  fetch(base + '/api/widget/config?site=' + encodeURIComponent(site) + '&lang=' +
+    encodeURIComponent(navigator.language || '') + '&page=' + encodeURIComponent(location.href))
     .then(function (r) {
       return r.json().then(function (body) {
         if (!r.ok) throw body.error ? body.error.message : r.status;

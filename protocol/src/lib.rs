@@ -4,6 +4,12 @@
 //! only the shapes and the limits; it does no IO, so the widget can carry it
 //! without pulling in server code.
 
+mod console;
+mod widget_text;
+
+pub use console::*;
+pub use widget_text::{WidgetText, text};
+
 use serde::{Deserialize, Serialize};
 
 /// Longest message body accepted, in characters (Unicode scalar values).
@@ -228,6 +234,9 @@ pub enum WidgetFrame {
         /// The verified contact's name, to greet them.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
+        /// Whether an email is known for this shopper (not to be asked again).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        email_known: bool,
     },
     Event {
         event: Event,
@@ -272,6 +281,8 @@ pub mod widget_frame_decoding {
         state: Option<ConversationState>,
         #[serde(default)]
         name: Option<String>,
+        #[serde(default)]
+        email_known: bool,
     }
 
     #[derive(serde::Deserialize)]
@@ -327,6 +338,7 @@ pub mod widget_frame_decoding {
                         conversation_id: f.conversation_id,
                         state: f.state,
                         name: f.name,
+                        email_known: f.email_known,
                     }
                 }
                 "event" => WidgetFrame::Event {
@@ -642,15 +654,48 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-/// What the loader and widget learn about a site before drawing anything.
+/// What the loader and widget learn about a site before drawing anything,
+/// already in the shopper's language.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct WidgetConfig {
     pub site_name: String,
+    /// For a shopper the shop has not identified.
     pub greeting: String,
+    /// For a known shopper: `{first_name}` is theirs to fill.
+    #[serde(default)]
+    pub greeting_known: String,
     /// Topics the shopper may pick before their first message, each
     /// routed to a team; empty when the site offers none.
     #[serde(default)]
     pub topics: Vec<TopicChoice>,
+    /// The interface's strings in order of [`WidgetText`].
+    #[serde(default)]
+    pub texts: Vec<String>,
+    /// The language of `texts`, for formatting times.
+    #[serde(default)]
+    pub language: String,
+    /// Read by the loader only: the widget skips it (less WASM to decode it).
+    #[serde(default, skip_deserializing)]
+    pub launcher: Launcher,
+    /// Set while the site is outside its business hours.
+    #[serde(default)]
+    pub away: Option<Away>,
+}
+
+/// How the loader draws the launcher.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct Launcher {
+    pub accent: String,
+    pub position: WidgetPosition,
+    pub label: String,
+}
+
+/// Outside business hours: what to say and when the team is back.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Away {
+    pub message: String,
+    /// The next opening, Unix ms; `None` when no opening is scheduled.
+    pub back_at_ms: Option<i64>,
 }
 
 /// A topic the shopper can pick: `key` goes back in `send`, `label` is shown.
@@ -739,12 +784,14 @@ mod tests {
                     agent_name: "Ada".into(),
                 }),
                 name: Some("Grace".into()),
+                email_known: true,
             },
             WidgetFrame::Welcome {
                 visitor_token: "t".into(),
                 conversation_id: None,
                 state: None,
                 name: None,
+                email_known: false,
             },
             WidgetFrame::Event {
                 event: Event {

@@ -141,6 +141,14 @@ pub struct Config {
     /// reload is not leaving); then their conversations go to others.
     #[arg(long, env = "RAPPORT_OFFLINE_GRACE_SECS", default_value_t = 30)]
     pub offline_grace_secs: u64,
+    /// Outgoing mail server for invitations, e.g. smtp://mail.example:587
+    /// (`?tls=required` for STARTTLS is not built in); unset: no mail, the
+    /// console shows invitation links to share by hand.
+    #[arg(long, env = "RAPPORT_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The sender of Rapport's mail.
+    #[arg(long, env = "RAPPORT_MAIL_FROM", default_value = "Rapport <rapport@localhost>")]
+    pub mail_from: String,
     /// Log filter, e.g. info or rapport_server=debug.
     #[arg(long, env = "RAPPORT_LOG", default_value = "info")]
     pub log: String,
@@ -156,8 +164,15 @@ impl Config {
             assets_dir: PathBuf::from("dist"),
             reply_timeout_secs: 120,
             offline_grace_secs: 30,
+            smtp_url: None,
+            mail_from: "Rapport <rapport@localhost>".to_owned(),
             log: "info".to_owned(),
         }
+    }
+
+    /// `https://chat.example` from the public URL: the origin of the demo page.
+    pub fn public_origin(&self) -> String {
+        normalize_origin(&self.public_url).unwrap_or_default()
     }
 
     /// Whether cookies must be marked Secure.

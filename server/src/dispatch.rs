@@ -56,6 +56,11 @@ enum Command {
         node: String,
         agents: Vec<(String, String, Availability)>,
     },
+    /// The agent was deactivated: gone from matching, sockets closed,
+    /// conversations back to the queue.
+    Deactivated {
+        agent: Agent,
+    },
     /// Another process changed an agent's stored details.
     RemoteAgentChanged {
         agent_id: String,
@@ -226,6 +231,14 @@ impl Dispatcher {
         });
     }
 
+    /// The agent was deactivated: close their inboxes everywhere and give
+    /// their conversations to others.
+    pub fn deactivated(&self, agent: &Agent) {
+        let _ = self.commands.send(Command::Deactivated {
+            agent: agent.clone(),
+        });
+    }
+
     /// `from_agent_id` sent the conversation back to a team's queue; it is
     /// offered to the others first.
     pub fn handed_over(&self, account_id: &str, conversation_id: &str, from_agent_id: &str) {
@@ -349,6 +362,18 @@ impl State {
                 }
                 return;
             }
+            Command::Deactivated { agent } => {
+                self.forget_agent(&agent.id);
+                if let Some(cluster) = &self.cluster {
+                    cluster.tell(Notice::AgentChanged {
+                        agent_id: agent.id.clone(),
+                    });
+                }
+                if let Err(err) = self.requeue_all_of(&agent, "was deactivated").await {
+                    tracing::error!(%err, agent = %agent.id, "requeueing a deactivated agent's chats failed");
+                }
+                agent.account_id
+            }
             Command::RemoteAgentChanged { agent_id } => {
                 let agent = match self.store.agent_by_id(&agent_id).await {
                     Ok(agent) => agent,
@@ -357,7 +382,11 @@ impl State {
                         return;
                     }
                 };
-                let Some(agent) = agent else { return };
+                let Some(agent) = agent else {
+                    // Deactivated on another process: it requeued their chats.
+                    self.forget_agent(&agent_id);
+                    return;
+                };
                 if let Some(presence) = self
                     .accounts
                     .get_mut(&agent.account_id)
@@ -400,13 +429,7 @@ impl State {
         let mut accounts = HashSet::new();
         for agent in gone {
             tracing::info!(agent = %agent.id, "offline after the grace period");
-            for conversation_id in self.store.conversations_held_by(&agent.id).await? {
-                let reason = format!(
-                    "{} went offline; offered to the next available agent.",
-                    agent.name
-                );
-                self.requeue(&conversation_id, &agent.id, &reason).await?;
-            }
+            self.requeue_all_of(&agent, "went offline").await?;
             accounts.insert(agent.account_id);
         }
         let reply_ms = i64::try_from(self.deadlines.reply.as_millis()).unwrap_or(i64::MAX);
@@ -435,6 +458,29 @@ impl State {
         }
         for account_id in accounts {
             self.assign_waiting(&account_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Drops an agent from this process's matching and ends their sockets here.
+    fn forget_agent(&mut self, agent_id: &str) {
+        for agents in self.accounts.values_mut() {
+            agents.remove(agent_id);
+        }
+        self.remote_agents.remove(agent_id);
+        for node in self.remote.values_mut() {
+            node.agents.retain(|(_, agent, _)| agent != agent_id);
+        }
+        self.last_assigned.remove(agent_id);
+        self.hub.end_sessions(&Topic::Agent(agent_id.to_owned()));
+        self.announce();
+    }
+
+    /// Every conversation the agent holds goes back to the queue, with why.
+    async fn requeue_all_of(&self, agent: &Agent, why: &str) -> Result<(), StoreError> {
+        for conversation_id in self.store.conversations_held_by(&agent.id).await? {
+            let reason = format!("{} {why}; offered to the next available agent.", agent.name);
+            self.requeue(&conversation_id, &agent.id, &reason).await?;
         }
         Ok(())
     }

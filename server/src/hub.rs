@@ -38,6 +38,9 @@ pub struct Subscriber {
     id: u64,
     outbox: mpsc::Sender<Frame>,
     kicked: Arc<Notify>,
+    /// Set before a kick that ends the session (deactivated) rather than
+    /// asking the client to catch up.
+    ended: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Subscriber {
@@ -49,6 +52,11 @@ impl Subscriber {
     /// Resolves when the hub has dropped this connection for lagging.
     pub async fn kicked(&self) {
         self.kicked.notified().await;
+    }
+
+    /// Whether the kick ended the session for good.
+    pub fn was_ended(&self) -> bool {
+        self.ended.load(Ordering::Relaxed)
     }
 
     /// Queues a frame for this connection alone (acks, errors, replays).
@@ -115,6 +123,7 @@ impl Hub {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             outbox,
             kicked: Arc::new(Notify::new()),
+            ended: Arc::default(),
         };
         (subscriber, inbox)
     }
@@ -189,6 +198,22 @@ impl Hub {
                 "connection lagging; dropping it so it resumes"
             );
             remove_connection(&mut routes, subscriber.id);
+            subscriber.kicked.notify_one();
+        }
+    }
+
+    /// Closes every connection of `topic` in this process for good (an agent
+    /// was deactivated): they are told their session ended.
+    pub fn end_sessions(&self, topic: &Topic) {
+        let mut routes = self.routes();
+        let subscribers: Vec<Subscriber> = routes
+            .by_topic
+            .get(topic)
+            .map(|s| s.values().cloned().collect())
+            .unwrap_or_default();
+        for subscriber in subscribers {
+            remove_connection(&mut routes, subscriber.id);
+            subscriber.ended.store(true, Ordering::Relaxed);
             subscriber.kicked.notify_one();
         }
     }

@@ -7,11 +7,14 @@ pub mod config;
 pub mod contact_token;
 pub mod dispatch;
 pub mod fanout;
+pub mod hours;
 pub mod http;
 pub mod hub;
 pub mod identity;
+pub mod mail;
 pub mod matcher;
 pub mod store;
+pub mod widget_texts;
 
 use std::time::Duration;
 
@@ -34,6 +37,8 @@ pub enum StartError {
     Identity(#[from] identity::IdentityError),
     #[error(transparent)]
     Cluster(#[from] cluster::ClusterError),
+    #[error(transparent)]
+    State(#[from] http::StateError),
     #[error("{0}")]
     Input(String),
 }

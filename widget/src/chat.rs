@@ -1,8 +1,11 @@
 //! The shopper's side of the conversation: what is shown, what is still
 //! unsent, and how each server frame changes it. No UI code here.
 
+use std::sync::Arc;
+
 use protocol::{
     Author, ConversationState, ErrorCode, Event, EventBody, Seq, WidgetFrame, WidgetRequest,
+    WidgetText, text,
 };
 
 #[derive(Clone, Debug, PartialEq)]
@@ -47,6 +50,17 @@ pub struct Chat {
     pub queue: Option<Queue>,
     /// The verified shopper's name, to greet them.
     pub name: Option<String>,
+    /// Whether the server knows an email for this shopper (not asked again).
+    pub email_known: bool,
+    /// The interface's words, in the shopper's language (from the config).
+    pub texts: Arc<[String]>,
+}
+
+impl Chat {
+    /// One of the interface's words.
+    pub fn text(&self, which: WidgetText) -> &str {
+        text(&self.texts, which)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -57,20 +71,17 @@ pub struct Queue {
 }
 
 impl Queue {
-    /// What to tell the shopper, honestly.
-    pub fn describe(&self) -> String {
+    /// What to tell the shopper, honestly, in their language.
+    pub fn describe(&self, texts: &[String]) -> String {
         if !self.agents_online {
-            return "No agent is online right now. Leave your message here and we will answer as soon as someone is back."
-                .to_owned();
+            return text(texts, WidgetText::NoAgentOnline).to_owned();
         }
-        let place = format!("You are number {} in line", self.position);
+        let place = self.position.to_string();
         match self.estimate_secs {
-            Some(secs) => {
-                let minutes = secs.div_ceil(60);
-                let unit = if minutes == 1 { "minute" } else { "minutes" };
-                format!("{place}, about {minutes} {unit}.")
-            }
-            None => format!("{place}. We cannot estimate the wait yet."),
+            Some(secs) => text(texts, WidgetText::QueueWithEstimate)
+                .replace("{n}", &place)
+                .replace("{m}", &secs.div_ceil(60).to_string()),
+            None => text(texts, WidgetText::QueueNoEstimate).replace("{n}", &place),
         }
     }
 }
@@ -125,9 +136,11 @@ impl Chat {
                 conversation_id,
                 state,
                 name,
+                email_known,
             } => {
                 self.token = Some(visitor_token);
                 self.name = name;
+                self.email_known = email_known;
                 if conversation_id != self.conversation_id {
                     // Another conversation than the one shown: the server
                     // replays it whole; keep only our unsent lines.
@@ -253,7 +266,7 @@ impl Chat {
                 self.lines.push(Line {
                     key: format!("seq-{}", event.seq),
                     speaker: Speaker::System,
-                    text: format!("{agent_name} joined the chat"),
+                    text: self.text(WidgetText::AgentJoined).replace("{name}", &agent_name),
                     status: Delivery::Stored,
                 });
                 self.queue = None;
@@ -266,7 +279,7 @@ impl Chat {
                 self.lines.push(Line {
                     key: format!("seq-{}", event.seq),
                     speaker: Speaker::System,
-                    text: "This chat has ended".to_owned(),
+                    text: self.text(WidgetText::ChatEnded).to_owned(),
                     status: Delivery::Stored,
                 });
                 self.queue = None;
@@ -338,6 +351,7 @@ mod tests {
             conversation_id: Some("c".into()),
             state: Some(ConversationState::Waiting),
             name: None,
+            email_known: false,
         });
         assert_eq!(effect, Outcome::Welcomed);
         assert_eq!(
@@ -370,30 +384,51 @@ mod tests {
         assert_eq!(chat.last_seq, 1);
     }
 
+    /// The texts the queue uses, as a server would send them.
+    fn texts() -> Vec<String> {
+        let mut texts = vec![String::new(); WidgetText::COUNT];
+        texts[WidgetText::NoAgentOnline as usize] = "No agent is online".into();
+        texts[WidgetText::QueueWithEstimate as usize] = "Number {n} in line, about {m} min.".into();
+        texts[WidgetText::QueueNoEstimate as usize] = "Number {n} in line.".into();
+        texts[WidgetText::AgentJoined as usize] = "{name} joined".into();
+        texts
+    }
+
     #[test]
-    fn the_queue_is_described_honestly() {
+    fn the_queue_is_described_honestly_in_the_words_sent() {
         let queue = |estimate_secs, agents_online| Queue {
             position: 2,
             estimate_secs,
             agents_online,
         };
-        assert_eq!(
-            queue(Some(150), true).describe(),
-            "You are number 2 in line, about 3 minutes."
-        );
-        assert_eq!(
-            queue(Some(30), true).describe(),
-            "You are number 2 in line, about 1 minute."
-        );
-        assert_eq!(
-            queue(None, true).describe(),
-            "You are number 2 in line. We cannot estimate the wait yet."
-        );
-        assert!(
-            queue(None, false)
-                .describe()
-                .starts_with("No agent is online")
-        );
+        let texts = texts();
+        assert_eq!(queue(Some(150), true).describe(&texts), "Number 2 in line, about 3 min.");
+        assert_eq!(queue(Some(30), true).describe(&texts), "Number 2 in line, about 1 min.");
+        assert_eq!(queue(None, true).describe(&texts), "Number 2 in line.");
+        assert_eq!(queue(None, false).describe(&texts), "No agent is online");
+        assert_eq!(queue(None, false).describe(&[]), "", "an older server's config");
+    }
+
+    #[test]
+    fn an_agent_joining_is_told_in_the_words_sent() {
+        let mut chat = Chat {
+            texts: texts().into(),
+            ..Chat::default()
+        };
+        chat.apply(WidgetFrame::Event {
+            event: Event {
+                conversation_id: "c".into(),
+                seq: 1,
+                author: Author::System,
+                body: EventBody::Assigned {
+                    agent_id: "a".into(),
+                    agent_name: "Ada".into(),
+                },
+                client_id: None,
+                created_at_ms: 0,
+            },
+        });
+        assert_eq!(chat.lines[0].text, "Ada joined");
     }
 
     #[test]

@@ -8,7 +8,8 @@ use chat::{Chat, Delivery, Outcome, Speaker};
 use client::{Handlers, LiveSocket, new_client_id};
 use leptos::prelude::*;
 use protocol::{
-    ConversationState, MAX_BODY_CHARS, TopicChoice, WidgetConfig, WidgetFrame, WidgetRequest,
+    Away, ConversationState, MAX_BODY_CHARS, StatedDetails, WidgetConfig,
+    WidgetFrame, WidgetRequest, WidgetText,
 };
 use wasm_bindgen::prelude::*;
 
@@ -19,12 +20,19 @@ thread_local! {
     /// that said hello, and the last one taken.
     static IDENTITY: std::cell::RefCell<(Option<String>, Option<String>)> =
         const { std::cell::RefCell::new((None, None)) };
+    /// The page the shopper is on (URL, title, time zone) and the last one
+    /// told to the server.
+    static PAGE: std::cell::RefCell<(Option<PageSeen>, Option<PageSeen>)> =
+        const { std::cell::RefCell::new((None, None)) };
     /// `Rapport('track', …)` calls as (name, JSON data) not yet sent.
     static TRACKS: std::cell::RefCell<Vec<(String, String)>> =
         const { std::cell::RefCell::new(Vec::new()) };
     /// What the mounted chat does when the page identifies or logs out.
     static HOOKS: std::cell::RefCell<Option<Hooks>> = const { std::cell::RefCell::new(None) };
 }
+
+/// (URL, title, IANA time zone) as the loader reads them.
+type PageSeen = (String, String, String);
 
 /// Set by [`mount`]: send what the page said (identity, tracked events)
 /// once the socket is welcomed, or forget the shopper.
@@ -42,11 +50,13 @@ pub fn set_context(context_json: String) {
     struct PageContext {
         topic: Option<String>,
         identity: Option<String>,
+        page: Option<PageSeen>,
     }
     let Ok(context) = serde_json::from_str::<PageContext>(&context_json) else {
         return;
     };
     TOPIC.with(|t| *t.borrow_mut() = context.topic);
+    PAGE.with(|p| p.borrow_mut().0 = context.page);
     IDENTITY.with(|i| {
         let (pending, last) = &mut *i.borrow_mut();
         if context.identity.is_some() && context.identity != *last {
@@ -87,15 +97,23 @@ fn page_topic() -> Option<String> {
     TOPIC.with(|t| t.borrow().clone())
 }
 
-/// The site's greeting, addressed to a known shopper by first name.
-fn greet(greeting: &str, name: Option<&str>) -> String {
+/// The site's greeting; a known shopper's, with their first name.
+fn greet(config: &WidgetConfig, name: Option<&str>) -> String {
     match name.and_then(|n| n.split_whitespace().next()) {
-        Some(first) => match greeting.strip_prefix("Hi!") {
-            Some(rest) => format!("Hi {first}!{rest}"),
-            None => format!("Hi {first}! {greeting}"),
-        },
-        None => greeting.to_owned(),
+        Some(first) => config.greeting_known.replace("{first_name}", first),
+        None => config.greeting.clone(),
     }
+}
+
+/// "Monday 09:00" in the shopper's own time and the widget's language.
+fn local_time(ms: f64, language: &str) -> String {
+    let options = js_sys::Object::new();
+    for (key, value) in [("weekday", "long"), ("hour", "2-digit"), ("minute", "2-digit")] {
+        let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
+    }
+    js_sys::Date::new(&JsValue::from_f64(ms))
+        .to_locale_string(language, &options)
+        .into()
 }
 
 /// The panel's styles; they live only inside the shadow root.
@@ -132,10 +150,16 @@ pub fn mount(
     config_json: String,
     on_close: js_sys::Function,
 ) {
+    // The loader only mounts after a good config; a bad one leaves it blank.
     let config: WidgetConfig = serde_json::from_str(&config_json).unwrap_or(WidgetConfig {
         site_name: String::new(),
-        greeting: "Hi! How can we help?".to_owned(),
+        greeting: String::new(),
+        greeting_known: String::new(),
         topics: Vec::new(),
+        texts: Vec::new(),
+        language: String::new(),
+        launcher: Default::default(),
+        away: None,
     });
     if let Some(document) = web_sys::window().and_then(|w| w.document())
         && let Ok(style) = document.create_element("style")
@@ -144,9 +168,11 @@ pub fn mount(
         let _ = root.append_child(&style);
     }
     let key = storage_key(&site_key);
+    let texts: std::sync::Arc<[String]> = config.texts.clone().into();
     let chat = RwSignal::new(Chat {
         token: local_storage().and_then(|s| s.get_item(&key).ok().flatten()),
         language: web_sys::window().and_then(|w| w.navigator().language()),
+        texts: texts.clone(),
         ..Chat::default()
     });
     let online = RwSignal::new(false);
@@ -167,6 +193,17 @@ pub fn mount(
             send_frame(&WidgetRequest::Identify {
                 token: Some(token),
                 details: None,
+            });
+        }
+        let page = PAGE.with(|p| {
+            let (now, told) = &mut *p.borrow_mut();
+            (now != told).then(|| now.clone()).flatten().inspect(|_| told.clone_from(now))
+        });
+        if let Some((url, title, zone)) = page {
+            send_frame(&WidgetRequest::Page {
+                url,
+                title: Some(title),
+                time_zone: Some(zone).filter(|z| !z.is_empty()),
             });
         }
         for (name, data) in TRACKS.with(|t| std::mem::take(&mut *t.borrow_mut())) {
@@ -232,12 +269,15 @@ pub fn mount(
         chat.update(|c| {
             *c = Chat {
                 language: c.language.take(),
+                texts: c.texts.clone(),
                 ..Chat::default()
             }
         });
         picked.set(None);
-        // The last shopper's events are not the next one's.
+        // The last shopper's events are not the next one's; the page is
+        // told again for the next shopper.
         TRACKS.with(|t| t.borrow_mut().clear());
+        PAGE.with(|p| p.borrow_mut().1 = None);
         socket.with_value(|s| s.as_ref().map(LiveSocket::restart));
     };
     HOOKS.with(|h| {
@@ -247,10 +287,8 @@ pub fn mount(
         })
     });
 
-    let title = config.site_name.clone();
-    let topics = config.topics;
     leptos::mount::mount_to(root, move || {
-        view! { <Panel chat online title greeting=config.greeting topics picked send=send_frame on_close /> }
+        view! { <Panel chat online config picked send=send_frame on_close /> }
     })
     .forget();
 }
@@ -259,14 +297,13 @@ pub fn mount(
 fn Panel(
     chat: RwSignal<Chat>,
     online: RwSignal<bool>,
-    title: String,
-    greeting: String,
-    topics: Vec<TopicChoice>,
+    config: WidgetConfig,
     picked: RwSignal<Option<String>>,
     send: impl Fn(&WidgetRequest) -> bool + Copy + 'static,
     on_close: js_sys::Function,
 ) -> impl IntoView {
     let draft = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
     let log = NodeRef::<leptos::html::Ol>::new();
     Effect::new(move |_| {
         chat.with(|c| c.lines.len());
@@ -274,22 +311,58 @@ fn Panel(
             log.set_scroll_top(log.scroll_height());
         }
     });
+    let texts: std::sync::Arc<[String]> = config.texts.clone().into();
+    let t = move |which: WidgetText| protocol::text(&texts, which).to_owned();
+    let away = config.away.is_some();
+    // Outside business hours a message is left for later: ask for an
+    // email to answer to, unless the shop or the shopper already gave one.
+    let ask_email = move || away && !chat.with(|c| c.email_known);
     let submit = move || {
         let body = draft.get_untracked();
         if body.trim().is_empty() {
             return;
         }
-        let frame = chat.try_update(|c| c.compose(new_client_id(), body, topic(picked)));
+        if ask_email() {
+            let address = email.get_untracked();
+            if !address.contains('@') {
+                chat.update(|c| c.notice = Some(c.text(WidgetText::EmailLabel).to_owned()));
+                return;
+            }
+            send(&WidgetRequest::Identify {
+                token: None,
+                details: Some(StatedDetails {
+                    email: Some(address.trim().to_owned()),
+                    ..StatedDetails::default()
+                }),
+            });
+        }
+        let frame = chat.try_update(|c| {
+            let frame = c.compose(new_client_id(), body, topic(picked));
+            if away {
+                c.email_known = true;
+                c.notice = Some(c.text(WidgetText::MessageLeft).to_owned());
+            }
+            frame
+        });
         if let Some(frame) = frame {
             send(&frame);
         }
         draft.set(String::new());
     };
+    let title = config.site_name.clone();
     let header_title = move || match chat.with(|c| c.state.clone()) {
         Some(ConversationState::Assigned { agent_name, .. }) => agent_name,
         _ => title.clone(),
     };
     let waiting = move || chat.with(|c| matches!(c.state, Some(ConversationState::Waiting)));
+    let away_note = config.away.as_ref().map(|Away { message, back_at_ms }| {
+        let back = back_at_ms.map(|ms| {
+            t(WidgetText::BackAt).replace("{time}", &local_time(ms as f64, &config.language))
+        });
+        view! { <p class="rp-away" role="status">{message.clone()} " " {back}</p> }
+    });
+    let topics = config.topics.clone();
+    let what_about = t(WidgetText::WhatAbout);
     // Before a conversation opens, a shopper can say what it is about, unless
     // the page already did. One closure draws the whole group (a pick redraws
     // it): cheaper in WASM than a reactive attribute per button.
@@ -311,21 +384,25 @@ fn Panel(
             })
             .collect::<Vec<_>>();
         Some(
-            view! { <div class="rp-topics" role="group" aria-label="What is it about?">{buttons}</div> },
+            view! { <div class="rp-topics" role="group" aria-label=what_about.clone()>{buttons}</div> },
         )
     };
+    let (status_online, status_connecting) = (t(WidgetText::Online), t(WidgetText::Connecting));
+    let waiting_text = t(WidgetText::WaitingForAgent);
+    let email_label = t(WidgetText::EmailLabel);
+    let send_label = t(if away { WidgetText::LeaveMessage } else { WidgetText::Send });
     view! {
-        <section class="rp-panel" role="dialog" aria-label="Chat">
+        <section class="rp-panel" role="dialog" aria-label=t(WidgetText::Chat)>
             <header class="rp-header">
                 <div>
                     <h2 class="rp-title">{header_title}</h2>
-                    <p class="rp-status">{move || if online.get() { "Online" } else { "Connecting…" }}</p>
+                    <p class="rp-status">{move || if online.get() { status_online.clone() } else { status_connecting.clone() }}</p>
                 </div>
-                <button class="rp-close" type="button" aria-label="Close chat"
+                <button class="rp-close" type="button" aria-label=t(WidgetText::CloseChat)
                     on:click=move |_| { let _ = on_close.call0(&JsValue::NULL); }>"×"</button>
             </header>
             <ol class="rp-log" node_ref=log aria-live="polite">
-                <li class="rp-line rp-agent rp-greeting">{move || chat.with(|c| greet(&greeting, c.name.as_deref()))}</li>
+                <li class="rp-line rp-agent rp-greeting">{move || chat.with(|c| greet(&config, c.name.as_deref()))}</li>
                 {move || chat.with(|c| c.lines.iter().map(|line| {
                     let class = match (&line.speaker, line.status) {
                         (_, Delivery::Failed) => "rp-line rp-me rp-failed",
@@ -337,16 +414,23 @@ fn Panel(
                     view! { <li class=class>{line.text.clone()}</li> }
                 }).collect_view())}
             </ol>
+            {away_note}
             // Always in the page and only hidden: a live region must stay put
             // for screen readers to announce what changes in it.
             <p class="rp-waiting" role="status" hidden=move || !waiting()>{move || chat.with(|c| c.queue.map_or_else(
-                || "Waiting for an agent… you will be connected as soon as one is free.".to_owned(),
-                |queue| queue.describe(),
+                || waiting_text.clone(),
+                |queue| queue.describe(&c.texts),
             ))}</p>
             {topic_picker}
             <p class="rp-notice" role="alert">{move || chat.with(|c| c.notice.clone())}</p>
             <form class="rp-composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>
-                <textarea class="rp-input" rows="1" aria-label="Message" placeholder="Type your message…"
+                // A one-line textarea rather than an input: the same element
+                // as the message box costs the widget less code.
+                <textarea class="rp-email" rows="1" autocomplete="email" hidden=move || !ask_email()
+                    aria-label=email_label.clone() placeholder=email_label
+                    prop:value=move || email.get()
+                    on:input=move |ev| email.set(event_target_value(&ev))></textarea>
+                <textarea class="rp-input" rows="1" aria-label=t(WidgetText::MessageLabel) placeholder=t(WidgetText::MessagePlaceholder)
                     maxlength=MAX_BODY_CHARS.to_string()
                     prop:value=move || draft.get()
                     on:input=move |ev| draft.set(event_target_value(&ev))
@@ -357,7 +441,7 @@ fn Panel(
                         }
                     }
                 ></textarea>
-                <button class="rp-send" type="submit">"Send"</button>
+                <button class="rp-send" type="submit">{send_label}</button>
             </form>
         </section>
     }

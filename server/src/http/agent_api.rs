@@ -37,6 +37,24 @@ pub async fn current_agent(state: &AppState, session: &Session) -> Result<Agent,
     }
 }
 
+/// The signed-in agent if they are an owner; 403 saying what only an
+/// owner may `do_what` otherwise.
+pub async fn current_owner(
+    state: &AppState,
+    session: &Session,
+    do_what: &str,
+) -> Result<Agent, ApiError> {
+    let agent = current_agent(state, session).await?;
+    if agent.role != Role::Owner {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            format!("Only an owner can {do_what}."),
+        ));
+    }
+    Ok(agent)
+}
+
 /// A conversation of the agent's own account, or 404 (never 403: other
 /// accounts' conversations do not exist as far as this agent can tell).
 pub async fn own_conversation(

@@ -8,27 +8,19 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use protocol::{
-    AttributeEdit, ContactNote, CustomerProfile, ErrorCode, MAX_ATTRIBUTE_NAME_CHARS,
-    NewContactNote, Role, check_body,
+    AttributeEdit, ContactNote, CustomerProfile, MAX_ATTRIBUTE_NAME_CHARS,
+    NewContactNote, check_body,
 };
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::agent_api::{current_agent, own_conversation};
+use super::agent_api::{current_agent, current_owner, own_conversation};
 use super::error::ApiError;
 use super::state::AppState;
 use crate::store::{Agent, ContactRecord};
 
 async fn owner(state: &AppState, session: &Session) -> Result<Agent, ApiError> {
-    let agent = current_agent(state, session).await?;
-    if agent.role != Role::Owner {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            ErrorCode::Forbidden,
-            "Only an owner can look up, export or delete a contact.",
-        ));
-    }
-    Ok(agent)
+    current_owner(state, session, "look up, export or delete a contact").await
 }
 
 /// A contact of the agent's own account, or 404.

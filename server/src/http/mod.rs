@@ -5,6 +5,9 @@ mod agent_api;
 mod contacts_api;
 pub mod error;
 mod pages;
+mod people_api;
+mod replies_api;
+mod sites_api;
 pub mod socket;
 mod state;
 mod widget_api;
@@ -12,11 +15,11 @@ mod ws_agent;
 mod ws_widget;
 
 pub use pages::embed_snippet;
-pub use state::AppState;
+pub use state::{AppState, StateError};
 
 use axum::Router;
 use axum::http::Method;
-use axum::routing::{delete, get, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -68,6 +71,32 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/conversations/{id}/profile",
             get(contacts_api::profile),
+        )
+        .route("/api/admin/sites", get(sites_api::list).post(sites_api::create))
+        .route(
+            "/api/admin/sites/{id}",
+            get(sites_api::get)
+                .patch(sites_api::update)
+                .delete(sites_api::delete),
+        )
+        .route("/api/admin/sites/{id}/identity", get(sites_api::identity))
+        .route(
+            "/api/admin/sites/{id}/identity/rotate",
+            post(sites_api::rotate_secret),
+        )
+        .route(
+            "/api/admin/sites/{id}/identity/enforce",
+            put(sites_api::enforce_identity),
+        )
+        .route("/api/admin/people", get(people_api::list))
+        .route("/api/admin/people/{id}", patch(people_api::change))
+        .route("/api/admin/invites", post(people_api::invite))
+        .route("/api/invites/{token}", get(people_api::invite_info))
+        .route("/api/invites/{token}/accept", post(people_api::accept))
+        .route("/api/replies", get(replies_api::list).post(replies_api::create))
+        .route(
+            "/api/replies/{id}",
+            put(replies_api::update).delete(replies_api::delete),
         )
         .route("/api/conversations", get(agent_api::conversations))
         .route("/api/conversations/{id}/events", get(agent_api::events))

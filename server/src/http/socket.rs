@@ -41,6 +41,8 @@ pub const CLOSE_HELLO_TIMEOUT: u16 = 4001;
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 /// The browser now stands for someone else: reconnect with the new token.
 pub const CLOSE_IDENTITY_CHANGED: u16 = 4009;
+/// The agent was deactivated: do not reconnect.
+pub const CLOSE_SESSION_ENDED: u16 = 4003;
 
 /// One kind of socket (widget or inbox).
 pub trait Endpoint: Send {
@@ -173,7 +175,12 @@ pub async fn drive<C: Endpoint>(
                 if socket.send(Message::Text(frame)).await.is_err() { break }
             }
             () = subscriber.kicked() => {
-                let _ = socket.send(close(CLOSE_LAGGING, "too slow; reconnect and resume")).await;
+                let farewell = if subscriber.was_ended() {
+                    close(CLOSE_SESSION_ENDED, "session ended; sign in again")
+                } else {
+                    close(CLOSE_LAGGING, "too slow; reconnect and resume")
+                };
+                let _ = socket.send(farewell).await;
                 break;
             }
             () = &mut hello_deadline, if !endpoint.is_ready() => {

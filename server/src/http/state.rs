@@ -10,7 +10,17 @@ use std::time::Duration;
 
 use crate::dispatch::{Deadlines, Dispatcher};
 use crate::hub::Hub;
+use crate::mail::{MailError, Mailer};
 use crate::store::{Backend, Store};
+
+/// Why the application's parts could not be wired together.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+}
 
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -18,6 +28,7 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     pub dispatcher: Dispatcher,
     pub config: Arc<Config>,
+    pub mailer: Mailer,
     /// Flips to true when the server is shutting down; sockets close politely.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -30,7 +41,8 @@ impl AppState {
         store: Store,
         config: Config,
         shutdown: watch::Receiver<bool>,
-    ) -> Result<AppState, ClusterError> {
+    ) -> Result<AppState, StateError> {
+        let mailer = Mailer::from_config(&config)?;
         let hub = Arc::new(Hub::new());
         let deadlines = Deadlines {
             reply: Duration::from_secs(config.reply_timeout_secs),
@@ -48,6 +60,7 @@ impl AppState {
             hub,
             dispatcher,
             config: Arc::new(config),
+            mailer,
             shutdown,
         })
     }

@@ -4,18 +4,27 @@
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use protocol::{ErrorCode, WidgetConfig};
+use protocol::{Away, ErrorCode, Launcher, TopicChoice, WidgetConfig};
 use serde::Deserialize;
 
 use super::error::ApiError;
 use super::state::AppState;
-use crate::store::Site;
+use crate::hours::{self, Availability};
+use crate::store::{Site, now_ms};
+use crate::widget_texts::{self, or_default};
 
 const MAX_SITE_KEY_LEN: usize = 64;
+
+/// Longest page URL kept for the console's "installed?" indicator.
+const MAX_PAGE_URL_LEN: usize = 2048;
 
 #[derive(Debug, Deserialize)]
 pub struct SiteQuery {
     pub site: Option<String>,
+    /// The page's `navigator.language` (the loader sends it).
+    pub lang: Option<String>,
+    /// The page's URL, for the console's "installed on …".
+    pub page: Option<String>,
 }
 
 /// The site named by `?site=`, if it exists and allows the request's `Origin`.
@@ -38,7 +47,7 @@ pub async fn authorize_site(
         )
     })?;
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    if !site.allows_origin(origin) {
+    if !site.allows_origin(origin, &state.config.public_origin()) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::OriginNotAllowed,
@@ -58,9 +67,58 @@ pub async fn config(
     headers: HeaderMap,
 ) -> Result<Json<WidgetConfig>, ApiError> {
     let site = authorize_site(&state, &query, &headers).await?;
-    Ok(Json(WidgetConfig {
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        // Only a page of the same origin counts as where it was seen.
+        let page = query.page.as_deref().filter(|page| {
+            page.len() <= MAX_PAGE_URL_LEN
+                && page.get(..origin.len()).is_some_and(|start| start.eq_ignore_ascii_case(origin))
+        });
+        // The chat must work even when the note cannot be written.
+        if let Err(err) = state.store.record_sighting(&site.id, origin, page).await {
+            tracing::warn!(%err, site = %site.id, "cannot note where the widget loaded");
+        }
+    }
+    let browser = query.lang.clone().unwrap_or_else(|| {
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    });
+    let topics = state.store.site_topics(&site.id).await?;
+    Ok(Json(widget_config(&site, &browser, topics, now_ms())))
+}
+
+/// The widget's config for a shopper whose browser speaks `browser`, at `now_ms`.
+pub fn widget_config(
+    site: &Site,
+    browser: &str,
+    topics: Vec<TopicChoice>,
+    now_ms: i64,
+) -> WidgetConfig {
+    let settings = &site.settings;
+    let language = widget_texts::choose(settings, browser);
+    let away = settings.hours.as_ref().and_then(|hours| {
+        match hours::availability(hours, now_ms) {
+            Availability::Open => None,
+            Availability::Closed { back_at_ms } => Some(Away {
+                message: or_default(&settings.away_message, language.away),
+                back_at_ms,
+            }),
+        }
+    });
+    WidgetConfig {
         site_name: site.name.clone(),
-        greeting: "Hi! Ask us anything. We usually answer within minutes.".to_owned(),
-        topics: state.store.site_topics(&site.id).await?,
-    }))
+        greeting: or_default(&settings.greeting, language.greeting),
+        greeting_known: or_default(&settings.greeting_known, language.greeting_known),
+        topics,
+        texts: language.texts.iter().map(|t| (*t).to_owned()).collect(),
+        language: language.code.to_owned(),
+        launcher: Launcher {
+            accent: settings.accent.clone(),
+            position: settings.position,
+            label: or_default(&settings.launcher_label, language.launcher),
+        },
+        away,
+    }
 }

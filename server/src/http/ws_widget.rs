@@ -16,6 +16,7 @@ use super::state::AppState;
 use super::widget_api::{SiteQuery, authorize_site};
 use crate::fanout::{self, encode};
 use crate::hub::{Frame, Subscriber, Topic};
+use crate::hours::{self, Availability};
 use crate::store::{NewMessage, Opening, Site, StoreError, Visitor, now_ms};
 use crate::{contact_token, identity};
 
@@ -231,15 +232,13 @@ impl WidgetSocket {
             .hub
             .subscribe(Topic::Visitor(visitor.id.clone()), subscriber);
         let conversation = store.latest_conversation_of_visitor(&visitor.id).await?;
-        let name = match &visitor.contact_id {
-            Some(contact) => store.contact_name(contact).await?,
-            None => None,
-        };
+        let (name, email_known) = store.known_to_widget(&visitor.id).await?;
         replies.push(encode(&WidgetFrame::Welcome {
             visitor_token: self.token.clone(),
             conversation_id: conversation.as_ref().map(|c| c.id.clone()),
             state: conversation.as_ref().map(|c| c.state.clone()),
             name,
+            email_known,
         }));
         if let Some(conversation) = conversation {
             if conversation.state == ConversationState::Waiting {
@@ -408,6 +407,7 @@ impl WidgetSocket {
                 visitor_token: self.token.clone(),
                 conversation_id: None,
                 state: None,
+                email_known: claims.email.as_deref().is_some_and(|e| !e.trim().is_empty()),
                 name: claims.name,
             }));
             return Ok(());
@@ -420,6 +420,27 @@ impl WidgetSocket {
         }
         self.welcome(identified.visitor, None, 0, subscriber, replies)
             .await
+    }
+
+    /// A conversation opened outside business hours is a message left for
+    /// later: the note tells agents the shopper is not waiting on the page.
+    async fn note_if_away(&self, conversation_id: &str) -> Result<(), StoreError> {
+        let Some(hours) = &self.site.settings.hours else {
+            return Ok(());
+        };
+        if let Availability::Closed { .. } = hours::availability(hours, now_ms()) {
+            let (event, conversation) = self
+                .state
+                .store
+                .add_system_note(
+                    conversation_id,
+                    "Left outside business hours: the shopper is not waiting on the page. \
+                     Answer by email (see the customer panel).",
+                )
+                .await?;
+            fanout::publish(&self.state.hub, &conversation, &[event]);
+        }
+        Ok(())
     }
 
     async fn send(
@@ -474,6 +495,7 @@ impl WidgetSocket {
             fanout::publish(&self.state.hub, &posted.conversation, &posted.new_events);
         }
         if posted.opened {
+            self.note_if_away(&posted.conversation.id).await?;
             self.state
                 .dispatcher
                 .waiting(&posted.conversation.account_id);

@@ -88,15 +88,30 @@ impl Store {
         Ok(())
     }
 
-    /// The contact's name, for greeting them.
-    pub async fn contact_name(&self, contact_id: &str) -> StoreResult<Option<String>> {
-        Ok(
-            sqlx::query_scalar::<_, Option<String>>("SELECT name FROM contacts WHERE id = $1")
-                .bind(contact_id)
-                .fetch_optional(&self.read)
-                .await?
-                .flatten(),
+    /// What the widget may use of what is known about a visitor: the
+    /// verified contact's name (to greet them; never an unverified one), and
+    /// whether any email is known (so nobody asks for it again).
+    pub async fn known_to_widget(&self, visitor_id: &str) -> StoreResult<(Option<String>, bool)> {
+        let row = sqlx::query(
+            "SELECT c.name, c.email, v.unverified FROM visitors v \
+             LEFT JOIN contacts c ON c.id = v.contact_id WHERE v.id = $1",
         )
+        .bind(visitor_id)
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(row) = row else {
+            return Ok((None, false));
+        };
+        let name: Option<String> = row.try_get("name")?;
+        let verified_email: Option<String> = row.try_get("email")?;
+        let stated_email = row
+            .try_get::<Option<String>, _>("unverified")?
+            .and_then(|json| serde_json::from_str::<protocol::StatedDetails>(&json).ok())
+            .and_then(|details| details.email);
+        let email_known = verified_email
+            .or(stated_email)
+            .is_some_and(|email| !email.trim().is_empty());
+        Ok((name, email_known))
     }
 
     pub async fn count_contacts(&self) -> StoreResult<i64> {

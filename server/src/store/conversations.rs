@@ -781,6 +781,20 @@ impl Store {
             .map(Some)
     }
 
+    /// Appends an agent-only note written by Rapport itself.
+    pub async fn add_system_note(
+        &self,
+        conversation_id: &str,
+        text: &str,
+    ) -> StoreResult<(Event, Conversation)> {
+        let tx = self.write.begin().await?;
+        let note = EventBody::Note {
+            text: text.to_owned(),
+        };
+        self.commit_with_event(tx, conversation_id, Author::System, None, note)
+            .await
+    }
+
     /// Conversations assigned before `assigned_before` (Unix ms) whose agent
     /// has not sent a message since: (conversation, agent, account).
     pub async fn unanswered_since(

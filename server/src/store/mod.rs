@@ -4,16 +4,22 @@
 
 mod contacts;
 mod conversations;
+mod people;
 mod profiles;
+mod replies;
 mod sessions;
+mod sites;
 mod teams;
 mod tenancy;
 mod visitors;
 
 pub use contacts::{ContactRecord, Identified};
 pub use conversations::{Conversation, NewMessage, Opening, Posted};
+pub use people::OpenInvite;
+pub use replies::StoredReply;
 pub use sessions::SessionRecords;
-pub use tenancy::{Agent, Site};
+pub use sites::SiteUpdate;
+pub use tenancy::{Agent, Site, primary_subtag};
 pub use visitors::Visitor;
 
 use std::str::FromStr;

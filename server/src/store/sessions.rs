@@ -38,6 +38,15 @@ fn backend(err: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(err.to_string())
 }
 
+/// The signed-in agent a session belongs to, kept beside the data so that
+/// deactivating someone can end all their sessions at once.
+fn agent_of(record: &Record) -> Option<&str> {
+    record
+        .data
+        .get(crate::identity::SESSION_AGENT_ID)
+        .and_then(serde_json::Value::as_str)
+}
+
 fn expiry_ms(record: &Record) -> i64 {
     i64::try_from(record.expiry_date.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
@@ -49,10 +58,11 @@ impl SessionStore for SessionRecords {
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         loop {
             let inserted =
-                sqlx::query("INSERT INTO sessions (id, data, expiry_ms) VALUES ($1, $2, $3)")
+                sqlx::query("INSERT INTO sessions (id, data, expiry_ms, agent_id) VALUES ($1, $2, $3, $4)")
                     .bind(key(&record.id))
                     .bind(&data)
                     .bind(expiry_ms(record))
+                    .bind(agent_of(record))
                     .execute(&self.store.write)
                     .await;
             match inserted {
@@ -67,12 +77,14 @@ impl SessionStore for SessionRecords {
         let data = serde_json::to_string(&record.data)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO sessions (id, data, expiry_ms) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry_ms = excluded.expiry_ms",
+            "INSERT INTO sessions (id, data, expiry_ms, agent_id) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry_ms = excluded.expiry_ms, \
+             agent_id = excluded.agent_id",
         )
         .bind(key(&record.id))
         .bind(data)
         .bind(expiry_ms(record))
+        .bind(agent_of(record))
         .execute(&self.store.write)
         .await
         .map_err(backend)?;

@@ -1,6 +1,6 @@
 //! Accounts, their sites (with allowed origins) and their agents.
 
-use protocol::{AgentProfile, Role};
+use protocol::{AgentProfile, Role, SiteSettings};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -17,20 +17,47 @@ pub struct Site {
     pub allowed_origins: Vec<String>,
     /// `identify` must carry a valid signed token.
     pub enforce_identity: bool,
+    /// Look, words, language and business hours.
+    pub settings: SiteSettings,
 }
 
 impl Site {
-    /// Whether a page on `origin` may use this site's widget.
-    pub fn allows_origin(&self, origin: Option<&str>) -> bool {
-        if self.allowed_origins.is_empty() {
-            return true;
-        }
-        origin.is_some_and(|origin| {
-            self.allowed_origins
+    /// Whether a page on `origin` may use this site's widget. An empty list
+    /// is the demo/local setup: pages on this machine (`localhost`,
+    /// `127.0.0.1`, `[::1]`) and `own_origin` (the server's demo page) only.
+    /// No `Origin` at all is a non-browser client, which could claim any
+    /// origin anyway; it passes only where the list is empty.
+    pub fn allows_origin(&self, origin: Option<&str>, own_origin: &str) -> bool {
+        match origin {
+            None => self.allowed_origins.is_empty(),
+            Some(origin) if self.allowed_origins.is_empty() => {
+                is_local_origin(origin) || origin.eq_ignore_ascii_case(own_origin)
+            }
+            Some(origin) => self
+                .allowed_origins
                 .iter()
-                .any(|allowed| allowed.eq_ignore_ascii_case(origin))
-        })
+                .any(|allowed| allowed.eq_ignore_ascii_case(origin)),
+        }
     }
+}
+
+/// `http://localhost:8080`, `http://127.0.0.1`, `http://[::1]:3000`: a page
+/// served from the machine the browser runs on.
+pub fn is_local_origin(origin: &str) -> bool {
+    let Some(rest) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let host = match rest.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().map(|h| format!("[{h}]")),
+        None => rest.split(':').next().map(str::to_owned),
+    };
+    matches!(
+        host.as_deref(),
+        Some("localhost" | "127.0.0.1" | "[::1]")
+    )
 }
 
 /// An agent (or owner) who signs in to the inbox.
@@ -77,20 +104,23 @@ impl Agent {
     }
 }
 
-fn role_str(role: Role) -> &'static str {
+pub(super) fn role_str(role: Role) -> &'static str {
     match role {
         Role::Owner => "owner",
         Role::Agent => "agent",
     }
 }
 
+pub(super) fn role_from_str(role: &str) -> StoreResult<Role> {
+    match role {
+        "owner" => Ok(Role::Owner),
+        "agent" => Ok(Role::Agent),
+        other => Err(StoreError::Corrupt(format!("unknown role {other:?}"))),
+    }
+}
+
 fn agent_from_row(row: &AnyRow) -> StoreResult<Agent> {
-    let role: String = row.try_get("role")?;
-    let role = match role.as_str() {
-        "owner" => Role::Owner,
-        "agent" => Role::Agent,
-        other => return Err(StoreError::Corrupt(format!("unknown role {other:?}"))),
-    };
+    let role = role_from_str(&row.try_get::<String, _>("role")?)?;
     Ok(Agent {
         id: row.try_get("id")?,
         account_id: row.try_get("account_id")?,
@@ -107,6 +137,8 @@ fn agent_from_row(row: &AnyRow) -> StoreResult<Agent> {
             .collect(),
     })
 }
+
+pub(super) const SITE_COLUMNS: &str = "id, account_id, name, site_key, enforce_identity, settings";
 
 const AGENT_COLUMNS: &str = "id, account_id, email, name, role, password_hash, capacity, languages";
 
@@ -146,6 +178,7 @@ impl Store {
             site_key: crate::identity::new_site_key(),
             allowed_origins: origins.to_vec(),
             enforce_identity: false,
+            settings: SiteSettings::default(),
         };
         let mut tx = self.write.begin().await?;
         sqlx::query(
@@ -172,8 +205,7 @@ impl Store {
     }
 
     pub async fn site_by_key(&self, site_key: &str) -> StoreResult<Option<Site>> {
-        let row =
-            sqlx::query("SELECT id, account_id, name, site_key, enforce_identity FROM sites WHERE site_key = $1")
+        let row = sqlx::query(&format!("SELECT {SITE_COLUMNS} FROM sites WHERE site_key = $1"))
                 .bind(site_key)
                 .fetch_optional(&self.read)
                 .await?;
@@ -185,9 +217,9 @@ impl Store {
 
     /// The oldest site, which the demo page at `/` embeds.
     pub async fn first_site(&self) -> StoreResult<Option<Site>> {
-        let row = sqlx::query(
-            "SELECT id, account_id, name, site_key, enforce_identity FROM sites ORDER BY created_at, id LIMIT 1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {SITE_COLUMNS} FROM sites ORDER BY created_at, id LIMIT 1"
+        ))
         .fetch_optional(&self.read)
         .await?;
         match row {
@@ -196,7 +228,7 @@ impl Store {
         }
     }
 
-    async fn site_from_row(&self, row: &AnyRow) -> StoreResult<Site> {
+    pub(super) async fn site_from_row(&self, row: &AnyRow) -> StoreResult<Site> {
         let id: String = row.try_get("id")?;
         let allowed_origins = sqlx::query_scalar(
             "SELECT origin FROM site_origins WHERE site_id = $1 ORDER BY origin",
@@ -211,6 +243,8 @@ impl Store {
             site_key: row.try_get("site_key")?,
             allowed_origins,
             enforce_identity: row.try_get::<i64, _>("enforce_identity")? != 0,
+            settings: serde_json::from_str(&row.try_get::<String, _>("settings")?)
+                .map_err(|e| StoreError::Corrupt(format!("site settings: {e}")))?,
         })
     }
 

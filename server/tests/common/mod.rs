@@ -3,6 +3,8 @@
 //! with real HTTP and WebSocket clients.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod smtp;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -1,0 +1,44 @@
+//! The widget's fixed strings, named. The server sends them translated in
+//! [`crate::WidgetConfig::texts`], in this order, so no language is
+//! compiled into the widget and a new one costs it nothing.
+
+/// One string of the widget's interface. `{n}`, `{m}`, `{name}` and
+/// `{time}` are filled in by the widget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum WidgetText {
+    /// The dialog's accessible name and the launcher's default label.
+    Chat,
+    Online,
+    Connecting,
+    CloseChat,
+    WhatAbout,
+    WaitingForAgent,
+    NoAgentOnline,
+    /// `{n}`: place in line, `{m}`: minutes.
+    QueueWithEstimate,
+    /// `{n}`: place in line.
+    QueueNoEstimate,
+    MessageLabel,
+    MessagePlaceholder,
+    Send,
+    /// `{name}`: the agent.
+    AgentJoined,
+    ChatEnded,
+    /// `{time}`: when the team is back, in the shopper's own time.
+    BackAt,
+    EmailLabel,
+    LeaveMessage,
+    MessageLeft,
+}
+
+impl WidgetText {
+    /// How many texts a complete set holds.
+    pub const COUNT: usize = WidgetText::MessageLeft as usize + 1;
+}
+
+/// A set of texts as sent; a missing entry reads as empty rather than
+/// failing, so an older server never breaks a newer widget.
+pub fn text(texts: &[String], which: WidgetText) -> &str {
+    texts.get(which as usize).map_or("", String::as_str)
+}

@@ -1,0 +1,241 @@
+//! The owner console's people: who is in the account, invitations by email
+//! link (single use, expiring), roles, teams, languages, capacity, and
+//! deactivation. Accepting an invitation is public: the link is the key.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use protocol::{
+    AcceptInvite, AgentProfile, CAPACITY_RANGE, ErrorCode, InviteInfo, InviteView, NewInvite,
+    People, Person, PersonChange, Role,
+};
+use tower_sessions::Session;
+
+use super::agent_api::current_owner;
+use super::error::ApiError;
+use super::state::AppState;
+use crate::identity::{self, SESSION_AGENT_ID};
+use crate::store::{Agent, OpenInvite, StoreError};
+
+/// How long an invitation link works.
+pub const INVITE_VALID_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+/// Shortest password a new agent may choose.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+const MAX_EMAIL_LEN: usize = 254;
+
+async fn owner(state: &AppState, session: &Session) -> Result<Agent, ApiError> {
+    current_owner(state, session, "manage people").await
+}
+
+fn check_email(email: &str) -> Result<String, ApiError> {
+    let email = email.trim().to_lowercase();
+    let plausible = email.len() <= MAX_EMAIL_LEN
+        && !email.contains(char::is_whitespace)
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+    if !plausible {
+        return Err(ApiError::bad_request(format!(
+            "\"{email}\" is not an email address."
+        )));
+    }
+    Ok(email)
+}
+
+/// `GET /api/admin/people`.
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<People>, ApiError> {
+    let owner = owner(&state, &session).await?;
+    Ok(Json(People {
+        people: state.store.people_of_account(&owner.account_id).await?,
+        invites: state.store.open_invites(&owner.account_id).await?,
+    }))
+}
+
+/// `POST /api/admin/invites`: stores the invitation and mails its link. The
+/// link also comes back, for the owner to share when no mail is configured
+/// or sending failed.
+pub async fn invite(
+    State(state): State<AppState>,
+    session: Session,
+    body: Result<Json<NewInvite>, JsonRejection>,
+) -> Result<(StatusCode, Json<InviteView>), ApiError> {
+    let owner = owner(&state, &session).await?;
+    let Json(new) = body?;
+    let email = check_email(&new.email)?;
+    if state.store.agent_by_email(&email).await?.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::BadRequest,
+            format!("{email} already has an account."),
+        ));
+    }
+    let (mut invite, token) = state
+        .store
+        .create_invite(&owner.account_id, &email, new.role, &owner.id, INVITE_VALID_MS)
+        .await?;
+    let link = format!(
+        "{}/app/#invite={token}",
+        state.config.public_url.trim_end_matches('/')
+    );
+    let body = format!(
+        "{} invited you to answer shoppers' chats with Rapport.\n\n\
+         Choose your name and password here (the link works once, for 7 days):\n{link}\n",
+        owner.name
+    );
+    invite.emailed = match state.mailer.send(&email, "You are invited to Rapport", body).await {
+        Ok(sent) => sent,
+        Err(err) => {
+            tracing::warn!(%err, invite = %invite.id, "invitation mail not sent; the owner has the link");
+            false
+        }
+    };
+    invite.link = Some(link);
+    tracing::info!(invite = %invite.id, by = %owner.id, emailed = invite.emailed, "invitation created");
+    Ok((StatusCode::CREATED, Json(invite)))
+}
+
+/// `PATCH /api/admin/people/{id}`: everything is checked before anything
+/// changes. An owner cannot demote or deactivate themselves, so an account
+/// always keeps someone who can manage it.
+pub async fn change(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    body: Result<Json<PersonChange>, JsonRejection>,
+) -> Result<Json<Person>, ApiError> {
+    let owner = owner(&state, &session).await?;
+    if state.store.person_account(&id).await?.as_deref() != Some(owner.account_id.as_str()) {
+        return Err(ApiError::not_found("person"));
+    }
+    let Json(change) = body?;
+    if id == owner.id && (change.active == Some(false) || change.role == Some(Role::Agent)) {
+        return Err(ApiError::bad_request(
+            "You cannot deactivate or demote yourself; another owner can.",
+        ));
+    }
+    if let Some(Some(capacity)) = change.capacity
+        && !CAPACITY_RANGE.contains(&capacity)
+    {
+        return Err(ApiError::bad_request(format!(
+            "Capacity must be from {} to {} conversations at once, or null for the site's default.",
+            CAPACITY_RANGE.start(),
+            CAPACITY_RANGE.end()
+        )));
+    }
+    if let Some(teams) = &change.teams {
+        let known = state.store.teams_of_account(&owner.account_id).await?;
+        if let Some(unknown) = teams.iter().find(|t| !known.iter().any(|k| &k.id == *t)) {
+            return Err(ApiError::bad_request(format!("No team has the id \"{unknown}\".")));
+        }
+    }
+    if let Some(languages) = &change.languages
+        && let Some(bad) = languages.iter().find(|l| {
+            let tag = crate::store::primary_subtag(l);
+            tag.len() < 2 || tag.len() > 3 || !tag.bytes().all(|b| b.is_ascii_lowercase())
+        })
+    {
+        return Err(ApiError::bad_request(format!(
+            "\"{bad}\" is not a language code like en or nl."
+        )));
+    }
+
+    if let Some(role) = change.role {
+        state.store.set_agent_role(&id, role).await?;
+    }
+    if let Some(teams) = &change.teams {
+        state.store.set_agent_teams(&id, teams).await?;
+    }
+    if let Some(languages) = &change.languages {
+        state.store.set_agent_languages(&id, languages).await?;
+    }
+    if let Some(capacity) = change.capacity {
+        state.store.set_agent_capacity(&id, capacity).await?;
+    }
+    if let Some(active) = change.active {
+        // Read before deactivating: afterwards the agent is not found as active.
+        let before = state.store.agent_by_id(&id).await?;
+        state.store.set_agent_active(&id, active).await?;
+        if let (false, Some(agent)) = (active, before) {
+            state.dispatcher.deactivated(&agent);
+            tracing::info!(agent = %agent.id, by = %owner.id, "deactivated");
+        }
+    }
+    if let Some(agent) = state.store.agent_by_id(&id).await? {
+        state.dispatcher.agent_changed(&agent);
+    }
+    let person = state
+        .store
+        .people_of_account(&owner.account_id)
+        .await?
+        .into_iter()
+        .find(|p| p.id == id)
+        .ok_or_else(|| ApiError::not_found("person"))?;
+    Ok(Json(person))
+}
+
+async fn open_invite(state: &AppState, token: &str) -> Result<OpenInvite, ApiError> {
+    state.store.open_invite(token).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "This invitation link was already used or has expired; ask for a new one.",
+        )
+    })
+}
+
+/// `GET /api/invites/{token}`: whom the link is for.
+pub async fn invite_info(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Json<InviteInfo>, ApiError> {
+    let invite = open_invite(&state, &token).await?;
+    Ok(Json(InviteInfo {
+        email: invite.email,
+        account_name: invite.account_name,
+    }))
+}
+
+/// `POST /api/invites/{token}/accept`: creates the agent and signs them in.
+pub async fn accept(
+    State(state): State<AppState>,
+    session: Session,
+    Path(token): Path<String>,
+    body: Result<Json<AcceptInvite>, JsonRejection>,
+) -> Result<(StatusCode, Json<AgentProfile>), ApiError> {
+    let invite = open_invite(&state, &token).await?;
+    let Json(accept) = body?;
+    let name = accept.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > protocol::MAX_LABEL_CHARS {
+        return Err(ApiError::bad_request("Your name is needed (up to 80 characters)."));
+    }
+    if accept.password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "Choose a password of at least {MIN_PASSWORD_CHARS} characters."
+        )));
+    }
+    let password = accept.password;
+    let hash = tokio::task::spawn_blocking(move || identity::hash_password(&password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let agent = match state.store.accept_invite(&invite, &name, &hash).await {
+        Ok(Some(agent)) => agent,
+        Ok(None) => return Err(open_invite(&state, &token).await.err().unwrap_or_else(|| ApiError::not_found("invitation"))),
+        Err(StoreError::Conflict(_)) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::BadRequest,
+                format!("{} already has an account; sign in instead.", invite.email),
+            ));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    session.cycle_id().await?;
+    session.insert(SESSION_AGENT_ID, &agent.id).await?;
+    tracing::info!(agent = %agent.id, invite = %invite.id, "invitation accepted");
+    Ok((StatusCode::CREATED, Json(agent.profile())))
+}

@@ -1,0 +1,265 @@
+//! The owner console's sites: create, rename, delete; allowed origins; the
+//! widget's look, words, language and hours; the identity secret. Owners
+//! only, and only their own account's sites (others' are 404).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use protocol::{
+    EnforceIdentity, IdentitySettings, MAX_LABEL_CHARS, MAX_TEXT_CHARS, NewSite, SecretRotation,
+    SiteChange, SiteSettings, SiteView, WIDGET_LANGUAGES,
+};
+use tower_sessions::Session;
+
+use super::agent_api::current_owner;
+use super::error::ApiError;
+use super::pages::embed_snippet;
+use super::state::AppState;
+use crate::config::normalize_origin;
+use crate::store::{Agent, Site, SiteUpdate};
+
+/// Origins one site may list.
+const MAX_ORIGINS: usize = 50;
+/// Longest grace for a rotated secret: a week.
+const MAX_GRACE_MINUTES: i64 = 7 * 24 * 60;
+
+async fn owner(state: &AppState, session: &Session) -> Result<Agent, ApiError> {
+    current_owner(state, session, "manage sites").await
+}
+
+/// A site of the owner's account, or 404.
+async fn own_site(state: &AppState, owner: &Agent, id: &str) -> Result<Site, ApiError> {
+    match state.store.site_by_id(id).await? {
+        Some(site) if site.account_id == owner.account_id => Ok(site),
+        _ => Err(ApiError::not_found("site")),
+    }
+}
+
+async fn view(state: &AppState, site: Site) -> Result<SiteView, ApiError> {
+    Ok(SiteView {
+        snippet: embed_snippet(&state.config.public_url, &site.site_key),
+        seen: state.store.sighting(&site.id).await?,
+        id: site.id,
+        name: site.name,
+        site_key: site.site_key,
+        allowed_origins: site.allowed_origins,
+        settings: site.settings,
+        enforce_identity: site.enforce_identity,
+    })
+}
+
+fn site_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_LABEL_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "A site needs a name of 1 to {MAX_LABEL_CHARS} characters."
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+/// Normalised, deduplicated origins, or which one is not an origin.
+fn origins(raw: &[String]) -> Result<Vec<String>, ApiError> {
+    if raw.len() > MAX_ORIGINS {
+        return Err(ApiError::bad_request(format!("At most {MAX_ORIGINS} allowed origins.")));
+    }
+    let mut origins = raw
+        .iter()
+        .map(|origin| {
+            normalize_origin(origin).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "\"{origin}\" is not an origin: write it like https://shop.example (scheme and host, no path)."
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    origins.sort();
+    origins.dedup();
+    Ok(origins)
+}
+
+/// Checks every field a site owner may set, with a message naming the field.
+pub fn check_settings(settings: &SiteSettings) -> Result<(), ApiError> {
+    let accent = settings.accent.as_bytes();
+    if accent.len() != 7 || accent[0] != b'#' || !accent[1..].iter().all(u8::is_ascii_hexdigit) {
+        return Err(ApiError::bad_request(format!(
+            "The accent colour \"{}\" is not like #2f6fed.",
+            settings.accent
+        )));
+    }
+    if settings.launcher_label.chars().count() > MAX_LABEL_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "The launcher label is longer than {MAX_LABEL_CHARS} characters."
+        )));
+    }
+    for (what, text) in [
+        ("greeting", &settings.greeting),
+        ("greeting for known shoppers", &settings.greeting_known),
+        ("away message", &settings.away_message),
+    ] {
+        if text.chars().count() > MAX_TEXT_CHARS {
+            return Err(ApiError::bad_request(format!(
+                "The {what} is longer than {MAX_TEXT_CHARS} characters."
+            )));
+        }
+    }
+    if let Some(language) = &settings.language
+        && !WIDGET_LANGUAGES.contains(&language.as_str())
+    {
+        return Err(ApiError::bad_request(format!(
+            "The widget speaks {}; \"{language}\" is not one of them.",
+            WIDGET_LANGUAGES.join(", ")
+        )));
+    }
+    if let Some(hours) = &settings.hours {
+        crate::hours::validate(hours).map_err(ApiError::bad_request)?;
+    }
+    Ok(())
+}
+
+/// `GET /api/admin/sites`.
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Vec<SiteView>>, ApiError> {
+    let owner = owner(&state, &session).await?;
+    let mut views = Vec::new();
+    for site in state.store.sites_of_account(&owner.account_id).await? {
+        views.push(view(&state, site).await?);
+    }
+    Ok(Json(views))
+}
+
+/// `POST /api/admin/sites`.
+pub async fn create(
+    State(state): State<AppState>,
+    session: Session,
+    body: Result<Json<NewSite>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<SiteView>), ApiError> {
+    let owner = owner(&state, &session).await?;
+    let Json(new) = body?;
+    let name = site_name(&new.name)?;
+    let origins = origins(&new.allowed_origins)?;
+    let site = state
+        .store
+        .create_site(&owner.account_id, &name, &origins)
+        .await?;
+    tracing::info!(site = %site.id, owner = %owner.id, "site created");
+    Ok((StatusCode::CREATED, Json(view(&state, site).await?)))
+}
+
+/// `GET /api/admin/sites/{id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Json<SiteView>, ApiError> {
+    let owner = owner(&state, &session).await?;
+    let site = own_site(&state, &owner, &id).await?;
+    Ok(Json(view(&state, site).await?))
+}
+
+/// `PATCH /api/admin/sites/{id}`: everything is checked before anything
+/// is written.
+pub async fn update(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    body: Result<Json<SiteChange>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<SiteView>, ApiError> {
+    let owner = owner(&state, &session).await?;
+    let site = own_site(&state, &owner, &id).await?;
+    let Json(change) = body?;
+    let name = change.name.as_deref().map(site_name).transpose()?;
+    let origins = change.allowed_origins.as_deref().map(origins).transpose()?;
+    if let Some(settings) = &change.settings {
+        check_settings(settings)?;
+    }
+    state
+        .store
+        .update_site(
+            &site.id,
+            SiteUpdate {
+                name: name.as_deref(),
+                allowed_origins: origins.as_deref(),
+                settings: change.settings.as_ref(),
+            },
+        )
+        .await?;
+    let site = own_site(&state, &owner, &id).await?;
+    Ok(Json(view(&state, site).await?))
+}
+
+/// `DELETE /api/admin/sites/{id}`: the site and everything under it.
+pub async fn delete(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let owner = owner(&state, &session).await?;
+    let site = own_site(&state, &owner, &id).await?;
+    state.store.delete_site(&site.id).await?;
+    tracing::info!(site = %site.id, owner = %owner.id, "site deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn identity_settings(state: &AppState, site_id: &str) -> Result<IdentitySettings, ApiError> {
+    let site = state
+        .store
+        .site_by_id(site_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("site"))?;
+    Ok(IdentitySettings {
+        secrets: state.store.site_secrets(site_id).await?,
+        enforce: site.enforce_identity,
+    })
+}
+
+/// `GET /api/admin/sites/{id}/identity`.
+pub async fn identity(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Json<IdentitySettings>, ApiError> {
+    let owner = owner(&state, &session).await?;
+    let site = own_site(&state, &owner, &id).await?;
+    Ok(Json(identity_settings(&state, &site.id).await?))
+}
+
+/// `POST /api/admin/sites/{id}/identity/rotate`: a new secret; the old
+/// ones keep working for the grace period chosen.
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    body: Result<Json<SecretRotation>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<IdentitySettings>, ApiError> {
+    let owner = owner(&state, &session).await?;
+    let site = own_site(&state, &owner, &id).await?;
+    let Json(rotation) = body?;
+    if !(0..=MAX_GRACE_MINUTES).contains(&rotation.grace_minutes) {
+        return Err(ApiError::bad_request(format!(
+            "The grace period is 0 to {MAX_GRACE_MINUTES} minutes (a week)."
+        )));
+    }
+    state
+        .store
+        .rotate_site_secret(&site.id, rotation.grace_minutes * 60_000)
+        .await?;
+    tracing::info!(site = %site.id, owner = %owner.id, grace_minutes = rotation.grace_minutes, "identity secret rotated");
+    Ok(Json(identity_settings(&state, &site.id).await?))
+}
+
+/// `PUT /api/admin/sites/{id}/identity/enforce`.
+pub async fn enforce_identity(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    body: Result<Json<EnforceIdentity>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<IdentitySettings>, ApiError> {
+    let owner = owner(&state, &session).await?;
+    let site = own_site(&state, &owner, &id).await?;
+    let Json(EnforceIdentity { enforce }) = body?;
+    state.store.set_enforce_identity(&site.id, enforce).await?;
+    Ok(Json(identity_settings(&state, &site.id).await?))
+}

@@ -1,0 +1,193 @@
+//! The widget's words in each language it speaks. They live on the server
+//! and travel in the widget's config, so the widget carries no language of
+//! its own and a site owner's choice applies on the next page load.
+
+use protocol::{SiteSettings, WidgetText};
+
+/// A language's interface strings (in [`WidgetText`] order) and the
+/// defaults for what a site owner may word themselves.
+pub struct Language {
+    pub code: &'static str,
+    pub texts: [&'static str; WidgetText::COUNT],
+    pub launcher: &'static str,
+    pub greeting: &'static str,
+    pub greeting_known: &'static str,
+    pub away: &'static str,
+}
+
+const EN: Language = Language {
+    code: "en",
+    texts: [
+        "Chat",
+        "Online",
+        "Connecting…",
+        "Close chat",
+        "What is it about?",
+        "Waiting for an agent… you will be connected as soon as one is free.",
+        "No agent is online right now. Leave your message here and we will answer as soon as someone is back.",
+        "You are number {n} in line, about {m} min.",
+        "You are number {n} in line. We cannot estimate the wait yet.",
+        "Message",
+        "Type your message…",
+        "Send",
+        "{name} joined the chat",
+        "This chat has ended",
+        "We are back {time}.",
+        "Your email, so we can answer",
+        "Leave a message",
+        "Thank you! We will answer by email as soon as we are back.",
+    ],
+    launcher: "Chat",
+    greeting: "Hi! Ask us anything. We usually answer within minutes.",
+    greeting_known: "Hi {first_name}! How can we help?",
+    away: "We are away right now. Leave a message and we will answer by email.",
+};
+
+const NL: Language = Language {
+    code: "nl",
+    texts: [
+        "Chat",
+        "Online",
+        "Verbinden…",
+        "Chat sluiten",
+        "Waar gaat het over?",
+        "Wachten op een medewerker… je wordt verbonden zodra er iemand vrij is.",
+        "Er is nu geen medewerker online. Laat hier je bericht achter, dan antwoorden we zodra er iemand terug is.",
+        "Je bent nummer {n} in de rij, ongeveer {m} min.",
+        "Je bent nummer {n} in de rij. We kunnen de wachttijd nog niet inschatten.",
+        "Bericht",
+        "Typ je bericht…",
+        "Versturen",
+        "{name} doet mee aan de chat",
+        "Deze chat is beëindigd",
+        "We zijn terug {time}.",
+        "Je e-mailadres, zodat we kunnen antwoorden",
+        "Laat een bericht achter",
+        "Bedankt! We antwoorden per e-mail zodra we terug zijn.",
+    ],
+    launcher: "Chat",
+    greeting: "Hallo! Vraag ons wat je wilt. Meestal antwoorden we binnen een paar minuten.",
+    greeting_known: "Hallo {first_name}! Waarmee kunnen we helpen?",
+    away: "We zijn er nu niet. Laat een bericht achter, dan antwoorden we per e-mail.",
+};
+
+const RU: Language = Language {
+    code: "ru",
+    texts: [
+        "Чат",
+        "В сети",
+        "Подключение…",
+        "Закрыть чат",
+        "О чём ваш вопрос?",
+        "Ждём оператора… вас соединят, как только кто-нибудь освободится.",
+        "Сейчас нет операторов в сети. Оставьте сообщение, и мы ответим, как только кто-нибудь вернётся.",
+        "Вы {n}-й в очереди, примерно {m} мин.",
+        "Вы {n}-й в очереди. Пока не можем оценить время ожидания.",
+        "Сообщение",
+        "Введите сообщение…",
+        "Отправить",
+        "{name} в чате",
+        "Чат завершён",
+        "Мы вернёмся {time}.",
+        "Ваш e-mail, чтобы мы могли ответить",
+        "Оставить сообщение",
+        "Спасибо! Мы ответим по e-mail, как только вернёмся.",
+    ],
+    launcher: "Чат",
+    greeting: "Здравствуйте! Спрашивайте что угодно — обычно мы отвечаем за несколько минут.",
+    greeting_known: "Здравствуйте, {first_name}! Чем можем помочь?",
+    away: "Сейчас мы не на связи. Оставьте сообщение, и мы ответим по e-mail.",
+};
+
+const BN: Language = Language {
+    code: "bn",
+    texts: [
+        "চ্যাট",
+        "অনলাইন",
+        "সংযোগ হচ্ছে…",
+        "চ্যাট বন্ধ করুন",
+        "বিষয়টি কী?",
+        "একজন এজেন্টের অপেক্ষায়… কেউ ফাঁকা হলেই আপনাকে যুক্ত করা হবে।",
+        "এখন কোনো এজেন্ট অনলাইনে নেই। এখানে আপনার বার্তা রেখে যান, কেউ ফিরলেই আমরা উত্তর দেব।",
+        "লাইনে আপনি {n} নম্বরে, প্রায় {m} মিনিট।",
+        "লাইনে আপনি {n} নম্বরে। অপেক্ষার সময় এখনও বলা যাচ্ছে না।",
+        "বার্তা",
+        "আপনার বার্তা লিখুন…",
+        "পাঠান",
+        "{name} চ্যাটে যোগ দিয়েছেন",
+        "এই চ্যাট শেষ হয়েছে",
+        "আমরা ফিরব {time}।",
+        "আপনার ইমেল, যাতে আমরা উত্তর দিতে পারি",
+        "বার্তা রেখে যান",
+        "ধন্যবাদ! আমরা ফিরে এসেই ইমেলে উত্তর দেব।",
+    ],
+    launcher: "চ্যাট",
+    greeting: "নমস্কার! যেকোনো প্রশ্ন করুন। আমরা সাধারণত কয়েক মিনিটের মধ্যে উত্তর দিই।",
+    greeting_known: "নমস্কার {first_name}! কীভাবে সাহায্য করতে পারি?",
+    away: "আমরা এখন অনুপস্থিত। একটি বার্তা রেখে যান, আমরা ইমেলে উত্তর দেব।",
+};
+
+const LANGUAGES: [&Language; 4] = [&EN, &NL, &RU, &BN];
+
+/// The language the widget speaks: the site's fixed choice, else the first
+/// of the shopper's browser languages (`Accept-Language` or the page's
+/// `navigator.language`) that the widget knows, else English.
+pub fn choose(settings: &SiteSettings, browser: &str) -> &'static Language {
+    let fixed = settings.language.as_deref().and_then(find);
+    fixed
+        .or_else(|| {
+            browser
+                .split(',')
+                .map(|part| part.split(';').next().unwrap_or_default())
+                .find_map(|tag| find(&crate::store::primary_subtag(tag)))
+        })
+        .unwrap_or(&EN)
+}
+
+fn find(code: &str) -> Option<&'static Language> {
+    LANGUAGES.into_iter().find(|l| l.code == code)
+}
+
+/// What the owner wrote, or the language's default when they wrote nothing.
+pub fn or_default(written: &str, default: &str) -> String {
+    if written.trim().is_empty() {
+        default.to_owned()
+    } else {
+        written.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::WIDGET_LANGUAGES;
+
+    #[test]
+    fn every_language_the_widget_offers_is_here_and_complete() {
+        for code in WIDGET_LANGUAGES {
+            let language = find(code).expect(code);
+            for (index, text) in language.texts.iter().enumerate() {
+                assert!(!text.trim().is_empty(), "{code} text {index} is empty");
+            }
+            // The placeholders the widget fills must survive translation.
+            let t = |which: WidgetText| language.texts[which as usize];
+            assert!(t(WidgetText::QueueWithEstimate).contains("{n}"), "{code}");
+            assert!(t(WidgetText::QueueWithEstimate).contains("{m}"), "{code}");
+            assert!(t(WidgetText::QueueNoEstimate).contains("{n}"), "{code}");
+            assert!(t(WidgetText::AgentJoined).contains("{name}"), "{code}");
+            assert!(t(WidgetText::BackAt).contains("{time}"), "{code}");
+            assert!(language.greeting_known.contains("{first_name}"), "{code}");
+        }
+    }
+
+    #[test]
+    fn fixed_language_wins_then_the_browsers_first_known_one() {
+        let mut settings = SiteSettings::default();
+        assert_eq!(choose(&settings, "de-DE,nl;q=0.8,en;q=0.5").code, "nl");
+        assert_eq!(choose(&settings, "bn-IN").code, "bn");
+        assert_eq!(choose(&settings, "fr-FR").code, "en");
+        assert_eq!(choose(&settings, "").code, "en");
+        settings.language = Some("ru".to_owned());
+        assert_eq!(choose(&settings, "nl-NL").code, "ru");
+    }
+}
