@@ -9,7 +9,8 @@
   var base = new URL(script.src).origin;
   var queued = (w.Rapport && w.Rapport.q) || [];
   var host, root, frame, launcher, config, loading, mounted, ready, chat, context = {};
-  var key = 'rapport:' + site + ':visitor', tracks = [];
+  var key = 'rapport:' + site + ':visitor', tracks = [], zone = '';
+  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) {}
 
   function log(message) { w.console && console.error('Rapport: ' + message); }
 
@@ -36,10 +37,8 @@
   // The page the shopper is on, for the agent; a single-page shop that
   // calls Rapport('set', ...) on navigation updates it.
   function tell() {
-    var zone;
-    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) {}
-    context.page = [location.href, d.title, zone || ''];
-    chat && chat.set_context(JSON.stringify(context));
+    context.page = [location.href, d.title, zone];
+    chat && chat.set_context(context);
   }
 
   function track() {
@@ -58,7 +57,7 @@
         mounted = 1;
         chat = m;
         tell();
-        m.mount(frame, base, site, JSON.stringify(config), close);
+        m.mount(frame, base, site, config, close);
         track();
       }
     }, function (e) { loading = 0; log('the chat failed to load: ' + e); });
@@ -107,7 +106,8 @@
   }
 
   fetch(base + '/api/widget/config?site=' + encodeURIComponent(site) + '&lang=' +
-    encodeURIComponent(navigator.language || '') + '&page=' + encodeURIComponent(location.href))
+    encodeURIComponent(navigator.language || '') + '&tz=' + encodeURIComponent(zone) +
+    '&page=' + encodeURIComponent(location.href))
     .then(function (r) {
       return r.json().then(function (body) {
         if (!r.ok) throw body.error ? body.error.message : r.status;

@@ -6,8 +6,8 @@ use gloo_net::http::Request;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::{
-    AgentFrame, AgentProfile, AgentRequest, Author, Availability, CapacityUpdate,
-    ConversationState, ConversationSummary, Event, EventBody, Team, TeamMember,
+    AgentFrame, AgentProfile, AgentRequest, Author, Availability, CannedReply, CapacityUpdate,
+    ConversationState, ConversationSummary, CustomerProfile, Event, EventBody, Team, TeamMember,
 };
 
 /// The status this browser last chose, restored on every reconnect.
@@ -138,6 +138,7 @@ fn visitor_label(conversation: &ConversationSummary) -> String {
 pub fn Inbox(
     me: AgentProfile,
     on_signed_out: impl Fn() + Copy + Send + Sync + 'static,
+    replies: RwSignal<Vec<CannedReply>>,
 ) -> impl IntoView {
     let state = RwSignal::new(Inbox::default());
     let connected = RwSignal::new(false);
@@ -282,6 +283,7 @@ pub fn Inbox(
 
     let name = me.name.clone();
     let my_id = me.id.clone();
+    let profile = RwSignal::new(None::<CustomerProfile>);
     view! {
         <div class="inbox">
             <header class="topbar">
@@ -317,8 +319,8 @@ pub fn Inbox(
                     filter=|c: &ConversationSummary| matches!(c.state, ConversationState::Assigned { .. }) />
                 <Team team />
             </nav>
-            <Transcript state send my_id team teams />
-            <crate::profile::Profile open=Signal::derive(move || state.with(|s| s.open.clone())) />
+            <Transcript state send my_id team teams replies profile />
+            <crate::profile::Profile open=Signal::derive(move || state.with(|s| s.open.clone())) profile />
         </div>
     }
 }
@@ -466,8 +468,14 @@ fn Transcript(
     my_id: String,
     team: RwSignal<Vec<TeamMember>>,
     teams: RwSignal<Vec<Team>>,
+    replies: RwSignal<Vec<CannedReply>>,
+    profile: RwSignal<Option<CustomerProfile>>,
 ) -> impl IntoView {
     let draft = RwSignal::new(String::new());
+    let offered = move || draft.with(|d| replies.with(|r| crate::replies::matching(d, r)));
+    let use_reply = move |reply: &CannedReply| {
+        draft.set(profile.with_untracked(|p| crate::replies::fill(&reply.body, p.as_ref())));
+    };
     let private = RwSignal::new(false);
     let hand_to = RwSignal::new(String::new());
     let hand_note = RwSignal::new(String::new());
@@ -596,12 +604,24 @@ fn Transcript(
                             on:change=move |ev| private.set(event_target_checked(&ev)) />
                         "Private note"
                     </label>
+                    <ul class="suggestions" aria-label="Canned replies">
+                        {move || offered().into_iter().map(|r| {
+                            let shortcut = format!("/{}", r.shortcut);
+                            let preview = r.body.clone();
+                            view! { <li><button type="button" class="suggestion" on:click=move |_| use_reply(&r)>
+                                <code>{shortcut}</code> " " {preview}</button></li> }
+                        }).collect_view()}
+                    </ul>
                     <textarea aria-label="Reply"
-                        placeholder=move || if private.get() { "A note only agents see…" } else { "Write a reply…" }
+                        placeholder=move || if private.get() { "A note only agents see…" } else { "Write a reply… (/ for canned replies)" }
                         prop:value=move || draft.get()
                         on:input=move |ev| draft.set(event_target_value(&ev))
                         on:keydown=move |ev| {
-                            if ev.key() == "Enter" && !ev.shift_key() {
+                            // Tab takes the first canned reply offered.
+                            if ev.key() == "Tab" && let Some(first) = offered().first() {
+                                ev.prevent_default();
+                                use_reply(first);
+                            } else if ev.key() == "Enter" && !ev.shift_key() {
                                 ev.prevent_default();
                                 reply();
                             }

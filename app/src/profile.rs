@@ -60,8 +60,11 @@ fn local_time(zone: &str) -> String {
 }
 
 #[component]
-pub fn Profile(open: Signal<Option<String>>) -> impl IntoView {
-    let profile = RwSignal::new(None::<CustomerProfile>);
+pub fn Profile(
+    open: Signal<Option<String>>,
+    /// Shared with the reply box, which fills canned replies from it.
+    profile: RwSignal<Option<CustomerProfile>>,
+) -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let note = RwSignal::new(String::new());
     let attribute = RwSignal::new(String::new());

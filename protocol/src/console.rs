@@ -273,8 +273,9 @@ pub struct CannedReplyDraft {
 }
 
 /// `{first_name}` etc. replaced from `lookup`; unknown placeholders stay as
-/// they are so the agent sees what is missing before sending.
-pub fn fill_placeholders(body: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
+/// they are so the agent sees what is missing before sending. (`&dyn`: one
+/// copy of this code in the widget, whatever the lookups.)
+pub fn fill_placeholders(body: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(body.len());
     let mut rest = body;
     while let Some(start) = rest.find('{') {
@@ -315,27 +316,33 @@ mod tests {
             _ => None,
         };
         assert_eq!(
-            fill_placeholders("Hi {first_name}, order {order_number} is on its way", lookup),
+            fill_placeholders(
+                "Hi {first_name}, order {order_number} is on its way",
+                &lookup
+            ),
             "Hi Ada, order #1042 is on its way"
         );
-        assert_eq!(fill_placeholders("{tier} {", lookup), "{tier} {");
-        assert_eq!(fill_placeholders("a {{first_name}} b", lookup), "a {Ada} b");
-        assert_eq!(fill_placeholders("no braces", lookup), "no braces");
+        assert_eq!(fill_placeholders("{tier} {", &lookup), "{tier} {");
+        assert_eq!(
+            fill_placeholders("a {{first_name}} b", &lookup),
+            "a {Ada} b"
+        );
+        assert_eq!(fill_placeholders("no braces", &lookup), "no braces");
     }
 
     #[test]
     fn a_null_capacity_resets_and_an_absent_one_stays() {
-        let reset: PersonChange = serde_json::from_str(r#"{"capacity":null}"#).unwrap();
+        let reset: PersonChange = serde_json::from_str(r#"{"capacity":null}"#).expect("valid JSON");
         assert_eq!(reset.capacity, Some(None));
-        let untouched: PersonChange = serde_json::from_str("{}").unwrap();
+        let untouched: PersonChange = serde_json::from_str("{}").expect("valid JSON");
         assert_eq!(untouched.capacity, None);
-        let set: PersonChange = serde_json::from_str(r#"{"capacity":3}"#).unwrap();
+        let set: PersonChange = serde_json::from_str(r#"{"capacity":3}"#).expect("valid JSON");
         assert_eq!(set.capacity, Some(Some(3)));
     }
 
     #[test]
     fn settings_missing_fields_take_defaults() {
-        let settings: SiteSettings = serde_json::from_str(r##"{"accent":"#000000"}"##).unwrap();
+        let settings: SiteSettings = serde_json::from_str(r##"{"accent":"#000000"}"##).expect("valid JSON");
         assert_eq!(settings.accent, "#000000");
         assert_eq!(settings.position, WidgetPosition::Right);
         assert!(settings.hours.is_none());

@@ -70,6 +70,52 @@ pub enum ErrorCode {
     Internal,
 }
 
+impl ErrorCode {
+    /// Every code, for clients that read codes without serde.
+    pub const ALL: [ErrorCode; 17] = [
+        ErrorCode::BadFrame,
+        ErrorCode::UnknownFrame,
+        ErrorCode::FrameTooLarge,
+        ErrorCode::EmptyBody,
+        ErrorCode::BodyTooLong,
+        ErrorCode::BadClientId,
+        ErrorCode::InvalidVisitorToken,
+        ErrorCode::HelloRequired,
+        ErrorCode::UnknownSite,
+        ErrorCode::OriginNotAllowed,
+        ErrorCode::Unauthenticated,
+        ErrorCode::BadCredentials,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::BadRequest,
+        ErrorCode::IdentityRefused,
+        ErrorCode::Internal,
+    ];
+
+    /// The code as it travels (`"bad_frame"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadFrame => "bad_frame",
+            ErrorCode::UnknownFrame => "unknown_frame",
+            ErrorCode::FrameTooLarge => "frame_too_large",
+            ErrorCode::EmptyBody => "empty_body",
+            ErrorCode::BodyTooLong => "body_too_long",
+            ErrorCode::BadClientId => "bad_client_id",
+            ErrorCode::InvalidVisitorToken => "invalid_visitor_token",
+            ErrorCode::HelloRequired => "hello_required",
+            ErrorCode::UnknownSite => "unknown_site",
+            ErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::BadCredentials => "bad_credentials",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::IdentityRefused => "identity_refused",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
 /// Body of every HTTP error response: `{"error": {"code": ..., "message": ...}}`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct ErrorBody {
@@ -218,13 +264,10 @@ pub struct StatedDetails {
     pub phone: Option<String>,
 }
 
-/// Frames the server sends to a shopper's widget.
-///
-/// Serialised with `type` first. Decoding requires that order: it lets the
-/// widget read each frame in one pass instead of through serde's buffered
-/// path for tagged enums, which cost it about 5 KB gzip of WASM (see
-/// [`widget_frame_decoding`]).
-#[derive(Serialize, Clone, Debug, PartialEq)]
+/// Frames the server sends to a shopper's widget. The widget reads them
+/// with the browser's `JSON.parse` (no serde decoding in its WASM); this
+/// crate's `Deserialize` serves Rust clients and tests.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum WidgetFrame {
     Welcome {
@@ -261,131 +304,6 @@ pub enum WidgetFrame {
         agents_online: bool,
     },
     Pong,
-}
-
-pub mod widget_frame_decoding {
-    //! One-pass decoding of [`WidgetFrame`](super::WidgetFrame): read `type`,
-    //! then let a per-variant struct read the rest of the same JSON object.
-    //! The structs mirror the variants; building the variant from them fails
-    //! to compile if the two drift apart.
-
-    use serde::de::value::MapAccessDeserializer;
-    use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
-
-    use super::{ConversationState, ErrorCode, Event, WidgetFrame};
-
-    #[derive(serde::Deserialize)]
-    struct Welcome {
-        visitor_token: String,
-        conversation_id: Option<String>,
-        state: Option<ConversationState>,
-        #[serde(default)]
-        name: Option<String>,
-        #[serde(default)]
-        email_known: bool,
-    }
-
-    #[derive(serde::Deserialize)]
-    struct EventFrame {
-        event: Event,
-    }
-
-    #[derive(serde::Deserialize)]
-    struct Ack {
-        client_id: String,
-        conversation_id: String,
-        seq: super::Seq,
-    }
-
-    #[derive(serde::Deserialize)]
-    struct Error {
-        code: ErrorCode,
-        message: String,
-        #[serde(default)]
-        client_id: Option<String>,
-    }
-
-    #[derive(serde::Deserialize)]
-    struct Queue {
-        position: u32,
-        estimate_secs: Option<u32>,
-        agents_online: bool,
-    }
-
-    #[derive(serde::Deserialize)]
-    struct Empty {}
-
-    struct FrameVisitor;
-
-    impl<'de> Visitor<'de> for FrameVisitor {
-        type Value = WidgetFrame;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a frame object whose first key is \"type\"")
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WidgetFrame, A::Error> {
-            if map.next_key::<String>()?.as_deref() != Some("type") {
-                return Err(de::Error::custom("a frame's first key must be \"type\""));
-            }
-            let kind: String = map.next_value()?;
-            let rest = MapAccessDeserializer::new(map);
-            Ok(match kind.as_str() {
-                "welcome" => {
-                    let f = Welcome::deserialize(rest)?;
-                    WidgetFrame::Welcome {
-                        visitor_token: f.visitor_token,
-                        conversation_id: f.conversation_id,
-                        state: f.state,
-                        name: f.name,
-                        email_known: f.email_known,
-                    }
-                }
-                "event" => WidgetFrame::Event {
-                    event: EventFrame::deserialize(rest)?.event,
-                },
-                "ack" => {
-                    let f = Ack::deserialize(rest)?;
-                    WidgetFrame::Ack {
-                        client_id: f.client_id,
-                        conversation_id: f.conversation_id,
-                        seq: f.seq,
-                    }
-                }
-                "error" => {
-                    let f = Error::deserialize(rest)?;
-                    WidgetFrame::Error {
-                        code: f.code,
-                        message: f.message,
-                        client_id: f.client_id,
-                    }
-                }
-                "queue" => {
-                    let f = Queue::deserialize(rest)?;
-                    WidgetFrame::Queue {
-                        position: f.position,
-                        estimate_secs: f.estimate_secs,
-                        agents_online: f.agents_online,
-                    }
-                }
-                "pong" => {
-                    Empty::deserialize(rest)?;
-                    WidgetFrame::Pong
-                }
-                other => {
-                    return Err(de::Error::custom(format_args!(
-                        "unknown frame type {other:?}"
-                    )));
-                }
-            })
-        }
-    }
-
-    impl<'de> Deserialize<'de> for WidgetFrame {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<WidgetFrame, D::Error> {
-            deserializer.deserialize_map(FrameVisitor)
-        }
-    }
 }
 
 /// What an agent is doing, as they set it. Without an inbox open (after a
@@ -674,8 +592,8 @@ pub struct WidgetConfig {
     /// The language of `texts`, for formatting times.
     #[serde(default)]
     pub language: String,
-    /// Read by the loader only: the widget skips it (less WASM to decode it).
-    #[serde(default, skip_deserializing)]
+    /// Read by the loader only.
+    #[serde(default)]
     pub launcher: Launcher,
     /// Set while the site is outside its business hours.
     #[serde(default)]
@@ -696,6 +614,10 @@ pub struct Away {
     pub message: String,
     /// The next opening, Unix ms; `None` when no opening is scheduled.
     pub back_at_ms: Option<i64>,
+    /// The same, as the shopper reads it: "Monday 09:00" on their clock (the
+    /// page's time zone), or the site's with its zone name.
+    #[serde(default)]
+    pub back_at: Option<String>,
 }
 
 /// A topic the shopper can pick: `key` goes back in `send`, `label` is shown.
@@ -774,7 +696,17 @@ mod tests {
     }
 
     #[test]
-    fn widget_frames_round_trip_through_their_one_pass_decoder() {
+    fn error_codes_read_without_serde_match_the_wire() {
+        for code in ErrorCode::ALL {
+            assert_eq!(
+                serde_json::to_string(&code).expect("serialises"),
+                format!("\"{}\"", code.as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn widget_frames_round_trip() {
         let frames = vec![
             WidgetFrame::Welcome {
                 visitor_token: "t".into(),

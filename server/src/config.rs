@@ -147,7 +147,11 @@ pub struct Config {
     #[arg(long, env = "RAPPORT_SMTP_URL")]
     pub smtp_url: Option<String>,
     /// The sender of Rapport's mail.
-    #[arg(long, env = "RAPPORT_MAIL_FROM", default_value = "Rapport <rapport@localhost>")]
+    #[arg(
+        long,
+        env = "RAPPORT_MAIL_FROM",
+        default_value = "Rapport <rapport@localhost>"
+    )]
     pub mail_from: String,
     /// Log filter, e.g. info or rapport_server=debug.
     #[arg(long, env = "RAPPORT_LOG", default_value = "info")]

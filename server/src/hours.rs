@@ -17,13 +17,19 @@ const LOOKAHEAD_DAYS: i64 = 400;
 pub enum Availability {
     Open,
     /// Closed; back at this Unix ms, if any opening is scheduled.
-    Closed { back_at_ms: Option<i64> },
+    Closed {
+        back_at_ms: Option<i64>,
+    },
 }
 
 /// Checks a schedule; the message says what to fix.
 pub fn validate(hours: &BusinessHours) -> Result<(), String> {
-    TimeZone::get(&hours.time_zone)
-        .map_err(|_| format!("\"{}\" is not a time zone name like Europe/Amsterdam.", hours.time_zone))?;
+    TimeZone::get(&hours.time_zone).map_err(|_| {
+        format!(
+            "\"{}\" is not a time zone name like Europe/Amsterdam.",
+            hours.time_zone
+        )
+    })?;
     if hours.weekly.len() > MAX_SPANS {
         return Err(format!("At most {MAX_SPANS} opening spans."));
     }
@@ -32,7 +38,10 @@ pub fn validate(hours: &BusinessHours) -> Result<(), String> {
     }
     for span in &hours.weekly {
         if span.day > 6 {
-            return Err(format!("Day {} does not exist: 0 is Monday, 6 is Sunday.", span.day));
+            return Err(format!(
+                "Day {} does not exist: 0 is Monday, 6 is Sunday.",
+                span.day
+            ));
         }
         let opens = minutes(&span.opens)?;
         let closes = minutes(&span.closes)?;
@@ -79,7 +88,11 @@ pub fn availability(hours: &BusinessHours, now_ms: i64) -> Availability {
         return Availability::Open;
     }
     let today = now.to_zoned(tz.clone()).date();
-    let holidays: Vec<Date> = hours.holidays.iter().filter_map(|d| d.parse().ok()).collect();
+    let holidays: Vec<Date> = hours
+        .holidays
+        .iter()
+        .filter_map(|d| d.parse().ok())
+        .collect();
     for offset in 0..LOOKAHEAD_DAYS {
         let Ok(date) = today.checked_add(offset.days()) else {
             break;
@@ -113,12 +126,33 @@ pub fn availability(hours: &BusinessHours, now_ms: i64) -> Availability {
     Availability::Closed { back_at_ms: None }
 }
 
+/// "Monday 09:00": `at_ms` on the clock of `time_zone` (an IANA name; the
+/// shopper's, so they need not convert), with the weekday named from
+/// `weekdays` (Monday first). `None` for an unknown zone.
+pub fn weekday_and_time(at_ms: i64, time_zone: &str, weekdays: &[&str; 7]) -> Option<String> {
+    let tz = TimeZone::get(time_zone).ok()?;
+    let local = Timestamp::from_millisecond(at_ms).ok()?.to_zoned(tz);
+    let day = usize::try_from(local.weekday().to_monday_zero_offset()).ok()?;
+    Some(format!(
+        "{} {:02}:{:02}",
+        weekdays.get(day)?,
+        local.hour(),
+        local.minute()
+    ))
+}
+
 /// The instant `minutes` after midnight on `date` in `tz`, Unix ms. A time
 /// skipped by daylight saving resolves to just after the jump.
 fn at(tz: &TimeZone, date: Date, minutes: i64) -> Option<i64> {
     let midnight = date.at(0, 0, 0, 0);
     let local = midnight.checked_add(minutes.minutes()).ok()?;
-    Some(local.to_zoned(tz.clone()).ok()?.timestamp().as_millisecond())
+    Some(
+        local
+            .to_zoned(tz.clone())
+            .ok()?
+            .timestamp()
+            .as_millisecond(),
+    )
 }
 
 #[cfg(test)]
@@ -141,17 +175,22 @@ mod tests {
     }
 
     fn ms(text: &str) -> i64 {
-        text.parse::<Timestamp>().unwrap().as_millisecond()
+        text.parse::<Timestamp>().expect("a timestamp").as_millisecond()
     }
 
     #[test]
     fn open_inside_hours_in_the_sites_zone() {
         // Monday 2026-11-23 10:00 in Amsterdam is 09:00 UTC.
         let hours = weekdays_nine_to_five(&[]);
-        assert_eq!(availability(&hours, ms("2026-11-23T09:00:00Z")), Availability::Open);
+        assert_eq!(
+            availability(&hours, ms("2026-11-23T09:00:00Z")),
+            Availability::Open
+        );
         assert_eq!(
             availability(&hours, ms("2026-11-23T07:59:00Z")),
-            Availability::Closed { back_at_ms: Some(ms("2026-11-23T08:00:00Z")) }
+            Availability::Closed {
+                back_at_ms: Some(ms("2026-11-23T08:00:00Z"))
+            }
         );
     }
 
@@ -160,7 +199,9 @@ mod tests {
         let hours = weekdays_nine_to_five(&[]);
         assert_eq!(
             availability(&hours, ms("2026-11-27T16:00:00Z")),
-            Availability::Closed { back_at_ms: Some(ms("2026-11-30T08:00:00Z")) }
+            Availability::Closed {
+                back_at_ms: Some(ms("2026-11-30T08:00:00Z"))
+            }
         );
     }
 
@@ -170,13 +211,32 @@ mod tests {
         let hours = weekdays_nine_to_five(&["2026-12-25"]);
         assert_eq!(
             availability(&hours, ms("2026-12-24T18:00:00Z")),
-            Availability::Closed { back_at_ms: Some(ms("2026-12-28T08:00:00Z")) }
+            Availability::Closed {
+                back_at_ms: Some(ms("2026-12-28T08:00:00Z"))
+            }
         );
         // In July Amsterdam is UTC+2: 09:00 local is 07:00 UTC.
         assert_eq!(
             availability(&hours, ms("2026-07-06T06:30:00Z")),
-            Availability::Closed { back_at_ms: Some(ms("2026-07-06T07:00:00Z")) }
+            Availability::Closed {
+                back_at_ms: Some(ms("2026-07-06T07:00:00Z"))
+            }
         );
+    }
+
+    #[test]
+    fn the_return_is_told_on_the_shoppers_own_clock() {
+        let days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+        let monday_nine_in_amsterdam = ms("2026-11-30T08:00:00Z");
+        assert_eq!(
+            weekday_and_time(monday_nine_in_amsterdam, "Europe/Amsterdam", &days).as_deref(),
+            Some("Mon 09:00")
+        );
+        assert_eq!(
+            weekday_and_time(monday_nine_in_amsterdam, "America/New_York", &days).as_deref(),
+            Some("Mon 03:00")
+        );
+        assert_eq!(weekday_and_time(0, "Nowhere/Land", &days), None);
     }
 
     #[test]
@@ -196,17 +256,17 @@ mod tests {
     fn bad_schedules_are_refused_with_a_reason() {
         let mut hours = weekdays_nine_to_five(&[]);
         hours.time_zone = "Mars/Olympus".to_owned();
-        assert!(validate(&hours).unwrap_err().contains("time zone"));
+        assert!(validate(&hours).expect_err("refused").contains("time zone"));
         let mut hours = weekdays_nine_to_five(&["25-12-2026"]);
-        assert!(validate(&hours).unwrap_err().contains("date"));
+        assert!(validate(&hours).expect_err("refused").contains("date"));
         hours.holidays.clear();
         hours.weekly[0].closes = "08:00".to_owned();
-        assert!(validate(&hours).unwrap_err().contains("close after"));
+        assert!(validate(&hours).expect_err("refused").contains("close after"));
         hours.weekly[0].closes = "9am".to_owned();
-        assert!(validate(&hours).unwrap_err().contains("time like"));
+        assert!(validate(&hours).expect_err("refused").contains("time like"));
         hours.weekly[0].closes = "24:00".to_owned();
         hours.weekly[0].day = 7;
-        assert!(validate(&hours).unwrap_err().contains("Monday"));
+        assert!(validate(&hours).expect_err("refused").contains("Monday"));
         hours.weekly[0].day = 6;
         assert!(validate(&hours).is_ok());
     }

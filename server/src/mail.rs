@@ -35,7 +35,11 @@ impl std::fmt::Debug for Mailer {
 /// mail container) that takes plain SMTP; TLS and passwords belong to that
 /// relay, not to every Rapport process.
 fn smtp_transport(url: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
-    let bad = || MailError::Settings(format!("RAPPORT_SMTP_URL {url:?} is not smtp://host[:port]"));
+    let bad = || {
+        MailError::Settings(format!(
+            "RAPPORT_SMTP_URL {url:?} is not smtp://host[:port]"
+        ))
+    };
     let rest = url.trim().strip_prefix("smtp://").ok_or_else(bad)?;
     let rest = rest.trim_end_matches('/');
     let (host, port) = match rest.rsplit_once(':') {
@@ -45,17 +49,18 @@ fn smtp_transport(url: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailE
     if host.is_empty() || host.contains(['@', '/']) {
         return Err(bad());
     }
-    Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-        .port(port)
-        .build())
+    Ok(
+        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .port(port)
+            .build(),
+    )
 }
 
 impl Mailer {
     pub fn from_config(config: &Config) -> Result<Mailer, MailError> {
-        let from = config
-            .mail_from
-            .parse()
-            .map_err(|_| MailError::Settings(format!("RAPPORT_MAIL_FROM {:?}", config.mail_from)))?;
+        let from = config.mail_from.parse().map_err(|_| {
+            MailError::Settings(format!("RAPPORT_MAIL_FROM {:?}", config.mail_from))
+        })?;
         let transport = config
             .smtp_url
             .as_deref()

@@ -13,6 +13,8 @@ pub struct Language {
     pub greeting: &'static str,
     pub greeting_known: &'static str,
     pub away: &'static str,
+    /// Monday first, for "we are back Monday 09:00".
+    pub weekdays: [&'static str; 7],
 }
 
 const EN: Language = Language {
@@ -41,6 +43,15 @@ const EN: Language = Language {
     greeting: "Hi! Ask us anything. We usually answer within minutes.",
     greeting_known: "Hi {first_name}! How can we help?",
     away: "We are away right now. Leave a message and we will answer by email.",
+    weekdays: [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ],
 };
 
 const NL: Language = Language {
@@ -69,6 +80,15 @@ const NL: Language = Language {
     greeting: "Hallo! Vraag ons wat je wilt. Meestal antwoorden we binnen een paar minuten.",
     greeting_known: "Hallo {first_name}! Waarmee kunnen we helpen?",
     away: "We zijn er nu niet. Laat een bericht achter, dan antwoorden we per e-mail.",
+    weekdays: [
+        "maandag",
+        "dinsdag",
+        "woensdag",
+        "donderdag",
+        "vrijdag",
+        "zaterdag",
+        "zondag",
+    ],
 };
 
 const RU: Language = Language {
@@ -97,6 +117,15 @@ const RU: Language = Language {
     greeting: "Здравствуйте! Спрашивайте что угодно — обычно мы отвечаем за несколько минут.",
     greeting_known: "Здравствуйте, {first_name}! Чем можем помочь?",
     away: "Сейчас мы не на связи. Оставьте сообщение, и мы ответим по e-mail.",
+    weekdays: [
+        "в понедельник",
+        "во вторник",
+        "в среду",
+        "в четверг",
+        "в пятницу",
+        "в субботу",
+        "в воскресенье",
+    ],
 };
 
 const BN: Language = Language {
@@ -125,6 +154,15 @@ const BN: Language = Language {
     greeting: "নমস্কার! যেকোনো প্রশ্ন করুন। আমরা সাধারণত কয়েক মিনিটের মধ্যে উত্তর দিই।",
     greeting_known: "নমস্কার {first_name}! কীভাবে সাহায্য করতে পারি?",
     away: "আমরা এখন অনুপস্থিত। একটি বার্তা রেখে যান, আমরা ইমেলে উত্তর দেব।",
+    weekdays: [
+        "সোমবার",
+        "মঙ্গলবার",
+        "বুধবার",
+        "বৃহস্পতিবার",
+        "শুক্রবার",
+        "শনিবার",
+        "রবিবার",
+    ],
 };
 
 const LANGUAGES: [&Language; 4] = [&EN, &NL, &RU, &BN];

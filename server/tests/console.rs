@@ -51,17 +51,26 @@ on_both_backends!(
         let snippet = site["snippet"].as_str().unwrap();
         assert_eq!(
             snippet,
-            format!(r#"<script async src="http://127.0.0.1:8080/widget.js" data-site="{key}"></script>"#)
+            format!(
+                r#"<script async src="http://127.0.0.1:8080/widget.js" data-site="{key}"></script>"#
+            )
         );
         assert!(site["seen"].is_null(), "not installed anywhere yet");
         let id = site["id"].as_str().unwrap().to_owned();
 
         // The widget loads on a page of the allowed origin: the console sees where.
-        let (status, config) =
-            widget_config(&app, key, "https://tea.example", "&page=https://tea.example/cart").await;
+        let (status, config) = widget_config(
+            &app,
+            key,
+            "https://tea.example",
+            "&page=https://tea.example/cart",
+        )
+        .await;
         assert_eq!(status, 200, "{config}");
         assert_eq!(config["language"], "en");
-        let (_, site) = app.call(Method::GET, &format!("/api/admin/sites/{id}"), &owner, None).await;
+        let (_, site) = app
+            .call(Method::GET, &format!("/api/admin/sites/{id}"), &owner, None)
+            .await;
         assert_eq!(site["seen"]["origin"], "https://tea.example");
         assert_eq!(site["seen"]["page"], "https://tea.example/cart");
 
@@ -75,31 +84,56 @@ on_both_backends!(
             }
         });
         let (status, site) = app
-            .call(Method::PATCH, &format!("/api/admin/sites/{id}"), &owner, Some(&change.to_string()))
+            .call(
+                Method::PATCH,
+                &format!("/api/admin/sites/{id}"),
+                &owner,
+                Some(&change.to_string()),
+            )
             .await;
         assert_eq!(status, 200, "{site}");
         assert_eq!(site["name"], "Tea & more");
         let (_, config) = widget_config(&app, key, "https://tea.example", "&lang=ru-RU").await;
         assert_eq!(config["site_name"], "Tea & more");
-        assert_eq!(config["language"], "nl", "a fixed language beats the browser's");
+        assert_eq!(
+            config["language"], "nl",
+            "a fixed language beats the browser's"
+        );
         assert_eq!(config["greeting"], "Welkom bij de theewinkel!");
         assert_eq!(config["greeting_known"], "Dag {first_name}!");
-        assert_eq!(config["launcher"], json!({"accent": "#aa3300", "position": "left", "label": "Vragen?"}));
+        assert_eq!(
+            config["launcher"],
+            json!({"accent": "#aa3300", "position": "left", "label": "Vragen?"})
+        );
         assert_eq!(config["texts"][11], "Versturen");
 
         // Following the browser: Russian and Bengali shoppers get their own words.
         let back = json!({"settings": {"accent": "#aa3300"}});
-        app.call(Method::PATCH, &format!("/api/admin/sites/{id}"), &owner, Some(&back.to_string()))
-            .await;
+        app.call(
+            Method::PATCH,
+            &format!("/api/admin/sites/{id}"),
+            &owner,
+            Some(&back.to_string()),
+        )
+        .await;
         let (_, config) = widget_config(&app, key, "https://tea.example", "&lang=ru-RU").await;
         assert_eq!(config["language"], "ru");
         assert_eq!(config["texts"][11], "Отправить");
         let (_, config) = widget_config(&app, key, "https://tea.example", "&lang=bn").await;
         assert_eq!(config["language"], "bn");
 
-        let (status, _) = app.call(Method::DELETE, &format!("/api/admin/sites/{id}"), &owner, None).await;
+        let (status, _) = app
+            .call(
+                Method::DELETE,
+                &format!("/api/admin/sites/{id}"),
+                &owner,
+                None,
+            )
+            .await;
         assert_eq!(status, 204);
-        let (status, _) = app.call(Method::GET, &format!("/api/admin/sites/{id}"), &owner, None).await;
+        let (status, _) = app
+            .call(Method::GET, &format!("/api/admin/sites/{id}"), &owner, None)
+            .await;
         assert_eq!(status, 404);
         let (status, _) = widget_config(&app, key, "https://tea.example", "").await;
         assert_eq!(status, 404, "a deleted site's snippet does nothing");
@@ -115,50 +149,117 @@ on_both_backends!(
         let before = app.store.site_by_id(&app.site.id).await.unwrap().unwrap();
         for (body, says) in [
             (json!({"name": "  "}), "name"),
-            (json!({"allowed_origins": ["https://shop.example/path"]}), "not an origin"),
-            (json!({"allowed_origins": ["shop.example"]}), "not an origin"),
+            (
+                json!({"allowed_origins": ["https://shop.example/path"]}),
+                "not an origin",
+            ),
+            (
+                json!({"allowed_origins": ["shop.example"]}),
+                "not an origin",
+            ),
             (json!({"settings": {"accent": "red"}}), "accent"),
             (json!({"settings": {"language": "de"}}), "\"de\""),
-            (json!({"settings": {"launcher_label": "x".repeat(81)}}), "launcher label"),
-            (json!({"settings": {"hours": {"time_zone": "Mars/Base", "weekly": []}}}), "time zone"),
+            (
+                json!({"settings": {"launcher_label": "x".repeat(81)}}),
+                "launcher label",
+            ),
+            (
+                json!({"settings": {"hours": {"time_zone": "Mars/Base", "weekly": []}}}),
+                "time zone",
+            ),
             (
                 json!({"settings": {"hours": {"time_zone": "UTC", "weekly": [{"day": 0, "opens": "17:00", "closes": "09:00"}]}}}),
                 "close after",
             ),
             (json!({"name": "ok", "settings": {"position": "top"}}), ""),
         ] {
-            let (status, answer) = app.call(Method::PATCH, &path, &owner, Some(&body.to_string())).await;
+            let (status, answer) = app
+                .call(Method::PATCH, &path, &owner, Some(&body.to_string()))
+                .await;
             assert_eq!(status, 400, "{body} → {answer}");
             assert_eq!(answer["error"]["code"], "bad_request");
             let message = answer["error"]["message"].as_str().unwrap();
             assert!(message.contains(says), "{message} should mention {says}");
         }
         let (status, _) = app
-            .call(Method::POST, "/api/admin/sites", &owner, Some(r#"{"name":""}"#))
+            .call(
+                Method::POST,
+                "/api/admin/sites",
+                &owner,
+                Some(r#"{"name":""}"#),
+            )
             .await;
         assert_eq!(status, 400);
-        let (status, _) = app.call(Method::POST, "/api/admin/sites", &owner, Some("not json")).await;
+        let (status, _) = app
+            .call(Method::POST, "/api/admin/sites", &owner, Some("not json"))
+            .await;
         assert_eq!(status, 400);
-        assert_eq!(app.store.site_by_id(&app.site.id).await.unwrap().unwrap(), before);
-        assert_eq!(app.store.sites_of_account(&app.agent.account_id).await.unwrap().len(), 1);
+        assert_eq!(
+            app.store.site_by_id(&app.site.id).await.unwrap().unwrap(),
+            before
+        );
+        assert_eq!(
+            app.store
+                .sites_of_account(&app.agent.account_id)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
     }
 );
 
 /// Every console route, as (method, path, body).
-fn console_routes(site_id: &str, person_id: &str, reply_id: &str) -> Vec<(Method, String, Option<String>)> {
+fn console_routes(
+    site_id: &str,
+    person_id: &str,
+    reply_id: &str,
+) -> Vec<(Method, String, Option<String>)> {
     vec![
         (Method::GET, "/api/admin/sites".into(), None),
-        (Method::POST, "/api/admin/sites".into(), Some(r#"{"name":"Mine now"}"#.into())),
+        (
+            Method::POST,
+            "/api/admin/sites".into(),
+            Some(r#"{"name":"Mine now"}"#.into()),
+        ),
         (Method::GET, format!("/api/admin/sites/{site_id}"), None),
-        (Method::PATCH, format!("/api/admin/sites/{site_id}"), Some(r#"{"name":"Taken"}"#.into())),
+        (
+            Method::PATCH,
+            format!("/api/admin/sites/{site_id}"),
+            Some(r#"{"name":"Taken"}"#.into()),
+        ),
         (Method::DELETE, format!("/api/admin/sites/{site_id}"), None),
-        (Method::GET, format!("/api/admin/sites/{site_id}/identity"), None),
-        (Method::POST, format!("/api/admin/sites/{site_id}/identity/rotate"), Some(r#"{"grace_minutes":0}"#.into())),
-        (Method::PUT, format!("/api/admin/sites/{site_id}/identity/enforce"), Some(r#"{"enforce":true}"#.into())),
+        (
+            Method::GET,
+            format!("/api/admin/sites/{site_id}/identity"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/admin/sites/{site_id}/identity/rotate"),
+            Some(r#"{"grace_minutes":0}"#.into()),
+        ),
+        (
+            Method::PUT,
+            format!("/api/admin/sites/{site_id}/identity/enforce"),
+            Some(r#"{"enforce":true}"#.into()),
+        ),
         (Method::GET, "/api/admin/people".into(), None),
-        (Method::PATCH, format!("/api/admin/people/{person_id}"), Some(r#"{"active":false}"#.into())),
-        (Method::POST, "/api/admin/invites".into(), Some(r#"{"email":"mole@evil.test","role":"owner"}"#.into())),
-        (Method::PUT, format!("/api/replies/{reply_id}"), Some(r#"{"shortcut":"x","body":"y"}"#.into())),
+        (
+            Method::PATCH,
+            format!("/api/admin/people/{person_id}"),
+            Some(r#"{"active":false}"#.into()),
+        ),
+        (
+            Method::POST,
+            "/api/admin/invites".into(),
+            Some(r#"{"email":"mole@evil.test","role":"owner"}"#.into()),
+        ),
+        (
+            Method::PUT,
+            format!("/api/replies/{reply_id}"),
+            Some(r#"{"shortcut":"x","body":"y"}"#.into()),
+        ),
         (Method::DELETE, format!("/api/replies/{reply_id}"), None),
     ]
 }
@@ -169,7 +270,12 @@ on_both_backends!(
         let owner = owner_cookie(&app).await;
         let colleague = app.colleague("bob@shop.test", "Bob").await;
         let (_, reply) = app
-            .call(Method::POST, "/api/replies", &owner, Some(r#"{"shortcut":"refund","body":"Refunded!","shared":true}"#))
+            .call(
+                Method::POST,
+                "/api/replies",
+                &owner,
+                Some(r#"{"shortcut":"refund","body":"Refunded!","shared":true}"#),
+            )
             .await;
         let reply_id = reply["id"].as_str().unwrap().to_owned();
         let routes = console_routes(&app.site.id, &colleague.id, &reply_id);
@@ -179,7 +285,9 @@ on_both_backends!(
         // An agent of the same account: forbidden (the shared reply too).
         let agent = app.login("bob@shop.test").await;
         for (method, path, body) in &routes {
-            let (status, answer) = app.call(method.clone(), path, &agent, body.as_deref()).await;
+            let (status, answer) = app
+                .call(method.clone(), path, &agent, body.as_deref())
+                .await;
             assert_eq!(status, 403, "{method} {path} as an agent: {answer}");
             assert_eq!(answer["error"]["code"], "forbidden");
         }
@@ -187,28 +295,59 @@ on_both_backends!(
         // The owner of another account: nothing of this account exists.
         let other_account = app.store.create_account("Rival").await.unwrap();
         let rival = add_agent(&app.store, &other_account, "eve@rival.test", "Eve").await;
-        app.store.set_agent_role(&rival.id, Role::Owner).await.unwrap();
+        app.store
+            .set_agent_role(&rival.id, Role::Owner)
+            .await
+            .unwrap();
         let rival_cookie = app.login("eve@rival.test").await;
         for (method, path, body) in &routes {
-            let (status, answer) = app.call(method.clone(), path, &rival_cookie, body.as_deref()).await;
+            let (status, answer) = app
+                .call(method.clone(), path, &rival_cookie, body.as_deref())
+                .await;
             match (method.as_str(), path.as_str()) {
                 // Their own lists and creations are theirs, and show none of ours.
                 ("GET", "/api/admin/sites") => assert_eq!(answer, json!([])),
                 ("GET", "/api/admin/people") => {
-                    let emails: Vec<&str> = answer["people"].as_array().unwrap().iter()
-                        .map(|p| p["email"].as_str().unwrap()).collect();
+                    let emails: Vec<&str> = answer["people"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|p| p["email"].as_str().unwrap())
+                        .collect();
                     assert_eq!(emails, ["eve@rival.test"]);
                 }
                 ("POST", "/api/admin/sites" | "/api/admin/invites") => assert_eq!(status, 201),
-                _ => assert_eq!(status, 404, "{method} {path} from another account: {answer}"),
+                _ => assert_eq!(
+                    status, 404,
+                    "{method} {path} from another account: {answer}"
+                ),
             }
         }
-        let (_, replies) = app.call(Method::GET, "/api/replies", &rival_cookie, None).await;
+        let (_, replies) = app
+            .call(Method::GET, "/api/replies", &rival_cookie, None)
+            .await;
         assert_eq!(replies, json!([]));
         assert_eq!(app.counts().await, before);
-        assert_eq!(app.store.site_by_id(&app.site.id).await.unwrap().unwrap(), site_before);
-        assert!(app.store.agent_by_id(&colleague.id).await.unwrap().is_some(), "still active");
-        assert_eq!(app.store.sites_of_account(&app.agent.account_id).await.unwrap().len(), 1);
+        assert_eq!(
+            app.store.site_by_id(&app.site.id).await.unwrap().unwrap(),
+            site_before
+        );
+        assert!(
+            app.store
+                .agent_by_id(&colleague.id)
+                .await
+                .unwrap()
+                .is_some(),
+            "still active"
+        );
+        assert_eq!(
+            app.store
+                .sites_of_account(&app.agent.account_id)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
         assert!(app.store.reply(&reply_id).await.unwrap().is_some());
 
         // Not signed in at all.
@@ -226,26 +365,62 @@ on_both_backends!(
         assert_eq!(widget_config(&app, &key, SHOP_ORIGIN, "").await.0, 200);
         let (status, answer) = widget_config(&app, &key, stranger, "").await;
         assert_eq!(status, 403);
-        assert!(answer["error"]["message"].as_str().unwrap().contains(stranger));
-        assert!(app.widget_socket_from(&key, stranger).await.is_err(), "socket from a stranger");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(stranger)
+        );
+        assert!(
+            app.widget_socket_from(&key, stranger).await.is_err(),
+            "socket from a stranger"
+        );
 
         // A shopper connected; the owner then takes the origin off the list.
         let mut shopper = app.widget_socket().await;
         shopper.send(json!({"type": "hello"})).await;
         shopper.expect("welcome").await;
         let path = format!("/api/admin/sites/{}", app.site.id);
-        app.call(Method::PATCH, &path, &owner, Some(r#"{"allowed_origins":["https://elsewhere.test"]}"#))
-            .await;
-        assert!(app.widget_socket_from(&key, SHOP_ORIGIN).await.is_err(), "the next connection is refused");
+        app.call(
+            Method::PATCH,
+            &path,
+            &owner,
+            Some(r#"{"allowed_origins":["https://elsewhere.test"]}"#),
+        )
+        .await;
+        assert!(
+            app.widget_socket_from(&key, SHOP_ORIGIN).await.is_err(),
+            "the next connection is refused"
+        );
         assert_eq!(widget_config(&app, &key, SHOP_ORIGIN, "").await.0, 403);
 
         // An empty list is the local setup: pages on this machine only.
-        app.call(Method::PATCH, &path, &owner, Some(r#"{"allowed_origins":[]}"#)).await;
-        assert_eq!(widget_config(&app, &key, "http://localhost:5173", "").await.0, 200);
-        assert_eq!(widget_config(&app, &key, "http://127.0.0.1:3000", "").await.0, 200);
+        app.call(
+            Method::PATCH,
+            &path,
+            &owner,
+            Some(r#"{"allowed_origins":[]}"#),
+        )
+        .await;
+        assert_eq!(
+            widget_config(&app, &key, "http://localhost:5173", "")
+                .await
+                .0,
+            200
+        );
+        assert_eq!(
+            widget_config(&app, &key, "http://127.0.0.1:3000", "")
+                .await
+                .0,
+            200
+        );
         assert_eq!(widget_config(&app, &key, stranger, "").await.0, 403);
         assert!(app.widget_socket_from(&key, stranger).await.is_err());
-        assert!(app.widget_socket_from(&key, "http://localhost:5173").await.is_ok());
+        assert!(
+            app.widget_socket_from(&key, "http://localhost:5173")
+                .await
+                .is_ok()
+        );
     }
 );
 
@@ -255,40 +430,99 @@ on_both_backends!(
         let owner = owner_cookie(&app).await;
         let base = format!("/api/admin/sites/{}/identity", app.site.id);
         let (status, first) = app
-            .call(Method::POST, &format!("{base}/rotate"), &owner, Some(r#"{"grace_minutes":0}"#))
+            .call(
+                Method::POST,
+                &format!("{base}/rotate"),
+                &owner,
+                Some(r#"{"grace_minutes":0}"#),
+            )
             .await;
         assert_eq!(status, 200, "{first}");
         let first_secret = first["secrets"][0]["secret"].as_str().unwrap().to_owned();
         assert!(first_secret.len() >= 32);
         let (_, second) = app
-            .call(Method::POST, &format!("{base}/rotate"), &owner, Some(r#"{"grace_minutes":30}"#))
+            .call(
+                Method::POST,
+                &format!("{base}/rotate"),
+                &owner,
+                Some(r#"{"grace_minutes":30}"#),
+            )
             .await;
         let secrets = second["secrets"].as_array().unwrap();
-        assert_eq!(secrets.len(), 2, "the old one works during its grace: {second}");
+        assert_eq!(
+            secrets.len(),
+            2,
+            "the old one works during its grace: {second}"
+        );
         assert!(secrets[0]["expires_at_ms"].is_null());
         assert_eq!(secrets[1]["secret"], first_secret.as_str());
         let expires = secrets[1]["expires_at_ms"].as_i64().unwrap();
         let in_30_min = rapport_server::store::now_ms() + 30 * 60_000;
-        assert!((in_30_min - expires).abs() < 60_000, "expires in 30 minutes");
+        assert!(
+            (in_30_min - expires).abs() < 60_000,
+            "expires in 30 minutes"
+        );
         assert_eq!(
-            app.store.usable_site_secrets(&app.site.id).await.unwrap().len(),
+            app.store
+                .usable_site_secrets(&app.site.id)
+                .await
+                .unwrap()
+                .len(),
             2
         );
         // With no grace the old secrets stop at once.
-        app.call(Method::POST, &format!("{base}/rotate"), &owner, Some(r#"{"grace_minutes":0}"#)).await;
-        assert_eq!(app.store.usable_site_secrets(&app.site.id).await.unwrap().len(), 1);
-        for bad in [r#"{"grace_minutes":-1}"#, r#"{"grace_minutes":10081}"#, r#"{}"#] {
-            let (status, _) = app.call(Method::POST, &format!("{base}/rotate"), &owner, Some(bad)).await;
+        app.call(
+            Method::POST,
+            &format!("{base}/rotate"),
+            &owner,
+            Some(r#"{"grace_minutes":0}"#),
+        )
+        .await;
+        assert_eq!(
+            app.store
+                .usable_site_secrets(&app.site.id)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        for bad in [
+            r#"{"grace_minutes":-1}"#,
+            r#"{"grace_minutes":10081}"#,
+            r#"{}"#,
+        ] {
+            let (status, _) = app
+                .call(Method::POST, &format!("{base}/rotate"), &owner, Some(bad))
+                .await;
             assert_eq!(status, 400, "{bad}");
         }
-        assert_eq!(app.store.usable_site_secrets(&app.site.id).await.unwrap().len(), 1);
+        assert_eq!(
+            app.store
+                .usable_site_secrets(&app.site.id)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
 
         let (status, answer) = app
-            .call(Method::PUT, &format!("{base}/enforce"), &owner, Some(r#"{"enforce":true}"#))
+            .call(
+                Method::PUT,
+                &format!("{base}/enforce"),
+                &owner,
+                Some(r#"{"enforce":true}"#),
+            )
             .await;
         assert_eq!(status, 200);
         assert_eq!(answer["enforce"], true);
-        assert!(app.store.site_by_id(&app.site.id).await.unwrap().unwrap().enforce_identity);
+        assert!(
+            app.store
+                .site_by_id(&app.site.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .enforce_identity
+        );
     }
 );
 
@@ -300,7 +534,12 @@ async fn invitations_case(backend: Backend) {
     };
     let owner = owner_cookie(&app).await;
     let (status, invite) = app
-        .call(Method::POST, "/api/admin/invites", &owner, Some(r#"{"email":" Grace@Shop.test ","role":"agent"}"#))
+        .call(
+            Method::POST,
+            "/api/admin/invites",
+            &owner,
+            Some(r#"{"email":" Grace@Shop.test ","role":"agent"}"#),
+        )
         .await;
     assert_eq!(status, 201, "{invite}");
     assert_eq!(invite["email"], "grace@shop.test");
@@ -315,18 +554,36 @@ async fn invitations_case(backend: Backend) {
     assert!(text.contains(token), "{}", mail.data);
     assert!(mail.data.contains("Subject: You are invited to Rapport"));
 
-    let (_, people) = app.call(Method::GET, "/api/admin/people", &owner, None).await;
+    let (_, people) = app
+        .call(Method::GET, "/api/admin/people", &owner, None)
+        .await;
     assert_eq!(people["invites"][0]["email"], "grace@shop.test");
-    assert!(people["invites"][0]["link"].is_null(), "the link is shown once only");
-    let (status, info) = app.call(Method::GET, &format!("/api/invites/{token}"), "", None).await;
+    assert!(
+        people["invites"][0]["link"].is_null(),
+        "the link is shown once only"
+    );
+    let (status, info) = app
+        .call(Method::GET, &format!("/api/invites/{token}"), "", None)
+        .await;
     assert_eq!(status, 200);
-    assert_eq!(info, json!({"email": "grace@shop.test", "account_name": "Test shop"}));
+    assert_eq!(
+        info,
+        json!({"email": "grace@shop.test", "account_name": "Test shop"})
+    );
 
     let accept = format!("/api/invites/{token}/accept");
     let (status, _) = app
-        .call(Method::POST, &accept, "", Some(r#"{"name":"Grace","password":"short"}"#))
+        .call(
+            Method::POST,
+            &accept,
+            "",
+            Some(r#"{"name":"Grace","password":"short"}"#),
+        )
         .await;
-    assert_eq!(status, 400, "a short password is refused and the link still works");
+    assert_eq!(
+        status, 400,
+        "a short password is refused and the link still works"
+    );
     let body = json!({"name": "Grace Hopper", "password": PASSWORD}).to_string();
     let (status, profile) = app.call(Method::POST, &accept, "", Some(&body)).await;
     assert_eq!(status, 201, "{profile}");
@@ -334,27 +591,54 @@ async fn invitations_case(backend: Backend) {
     app.login("grace@shop.test").await;
     let (status, _) = app.call(Method::POST, &accept, "", Some(&body)).await;
     assert_eq!(status, 404, "single use");
-    let (status, _) = app.call(Method::GET, &format!("/api/invites/{token}"), "", None).await;
+    let (status, _) = app
+        .call(Method::GET, &format!("/api/invites/{token}"), "", None)
+        .await;
     assert_eq!(status, 404);
 
     // An expired invitation does nothing.
     let (_, expired) = app
         .store
-        .create_invite(&app.agent.account_id, "late@shop.test", Role::Agent, &app.agent.id, -1)
+        .create_invite(
+            &app.agent.account_id,
+            "late@shop.test",
+            Role::Agent,
+            &app.agent.id,
+            -1,
+        )
         .await
         .unwrap();
     let (status, _) = app
-        .call(Method::POST, &format!("/api/invites/{expired}/accept"), "", Some(&body))
+        .call(
+            Method::POST,
+            &format!("/api/invites/{expired}/accept"),
+            "",
+            Some(&body),
+        )
         .await;
     assert_eq!(status, 404);
-    assert!(app.store.agent_by_email("late@shop.test").await.unwrap().is_none());
+    assert!(
+        app.store
+            .agent_by_email("late@shop.test")
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // Bad input: not an email, someone who already has an account.
-    for bad in [r#"{"email":"nope","role":"agent"}"#, r#"{"email":"ada@shop.test","role":"agent"}"#, r#"{"email":"x@y.test","role":"boss"}"#] {
-        let (status, _) = app.call(Method::POST, "/api/admin/invites", &owner, Some(bad)).await;
+    for bad in [
+        r#"{"email":"nope","role":"agent"}"#,
+        r#"{"email":"ada@shop.test","role":"agent"}"#,
+        r#"{"email":"x@y.test","role":"boss"}"#,
+    ] {
+        let (status, _) = app
+            .call(Method::POST, "/api/admin/invites", &owner, Some(bad))
+            .await;
         assert!(status == 400 || status == 409, "{bad} → {status}");
     }
-    let (_, people) = app.call(Method::GET, "/api/admin/people", &owner, None).await;
+    let (_, people) = app
+        .call(Method::GET, "/api/admin/people", &owner, None)
+        .await;
     assert_eq!(people["invites"].as_array().unwrap().len(), 0);
 }
 
@@ -373,16 +657,25 @@ on_both_backends!(
     |app: TestApp| async move {
         let owner = owner_cookie(&app).await;
         let bob = app.colleague("bob@shop.test", "Bob").await;
-        let team = app.store.create_team(&app.agent.account_id, "Billing").await.unwrap();
+        let team = app
+            .store
+            .create_team(&app.agent.account_id, "Billing")
+            .await
+            .unwrap();
         let path = format!("/api/admin/people/{}", bob.id);
-        let change = json!({"role": "owner", "teams": [team], "languages": ["nl-BE", "en"], "capacity": 7});
-        let (status, person) = app.call(Method::PATCH, &path, &owner, Some(&change.to_string())).await;
+        let change =
+            json!({"role": "owner", "teams": [team], "languages": ["nl-BE", "en"], "capacity": 7});
+        let (status, person) = app
+            .call(Method::PATCH, &path, &owner, Some(&change.to_string()))
+            .await;
         assert_eq!(status, 200, "{person}");
         assert_eq!(person["role"], "owner");
         assert_eq!(person["teams"], json!([team]));
         assert_eq!(person["languages"], json!(["en", "nl"]));
         assert_eq!(person["capacity"], 7);
-        let (_, person) = app.call(Method::PATCH, &path, &owner, Some(r#"{"capacity":null}"#)).await;
+        let (_, person) = app
+            .call(Method::PATCH, &path, &owner, Some(r#"{"capacity":null}"#))
+            .await;
         assert!(person["capacity"].is_null(), "back to the site default");
 
         let stored = app.store.agent_by_id(&bob.id).await.unwrap().unwrap();
@@ -392,11 +685,16 @@ on_both_backends!(
             (json!({"languages": ["english!"]}), "language"),
             (json!({"role": "king"}), ""),
         ] {
-            let (status, answer) = app.call(Method::PATCH, &path, &owner, Some(&bad.to_string())).await;
+            let (status, answer) = app
+                .call(Method::PATCH, &path, &owner, Some(&bad.to_string()))
+                .await;
             assert_eq!(status, 400, "{bad}");
             assert!(answer["error"]["message"].as_str().unwrap().contains(says));
         }
-        assert_eq!(app.store.agent_by_id(&bob.id).await.unwrap().unwrap(), stored);
+        assert_eq!(
+            app.store.agent_by_id(&bob.id).await.unwrap().unwrap(),
+            stored
+        );
         let me = format!("/api/admin/people/{}", app.agent.id);
         for bad in [r#"{"active":false}"#, r#"{"role":"agent"}"#] {
             let (status, _) = app.call(Method::PATCH, &me, &owner, Some(bad)).await;
@@ -418,15 +716,33 @@ on_both_backends!(
         let ack = shopper.say("m1", "Where is my parcel?").await;
         let conversation = ack["conversation_id"].as_str().unwrap().to_owned();
         shopper.until("event", common::is_assigned).await;
-        let bob_id = app.store.agent_by_email("bob@shop.test").await.unwrap().unwrap().id;
-        assert_eq!(app.holder_of(&conversation).await.as_deref(), Some(bob_id.as_str()));
+        let bob_id = app
+            .store
+            .agent_by_email("bob@shop.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        assert_eq!(
+            app.holder_of(&conversation).await.as_deref(),
+            Some(bob_id.as_str())
+        );
 
         let (status, person) = app
-            .call(Method::PATCH, &format!("/api/admin/people/{bob_id}"), &owner, Some(r#"{"active":false}"#))
+            .call(
+                Method::PATCH,
+                &format!("/api/admin/people/{bob_id}"),
+                &owner,
+                Some(r#"{"active":false}"#),
+            )
             .await;
         assert_eq!(status, 200);
         assert_eq!(person["active"], false);
-        assert_eq!(bob.closed().await, Some(4003), "the open inbox is closed for good");
+        assert_eq!(
+            bob.closed().await,
+            Some(4003),
+            "the open inbox is closed for good"
+        );
         let (status, _) = app.call(Method::GET, "/api/me", &bob_cookie, None).await;
         assert_eq!(status, 401, "the session ended");
         assert!(app.agent_socket_with(&bob_cookie).await.is_err());
@@ -441,10 +757,24 @@ on_both_backends!(
         // Back in the queue, and Ada, coming online, is given it.
         let _ada = app.online_inbox_of(&app.agent.email).await;
         shopper.until("event", common::is_assigned).await;
-        assert_eq!(app.holder_of(&conversation).await.as_deref(), Some(app.agent.id.as_str()));
-        let (_, people) = app.call(Method::GET, "/api/admin/people", &owner, None).await;
-        let bob_row = people["people"].as_array().unwrap().iter().find(|p| p["id"] == bob_id.as_str()).unwrap().clone();
-        assert_eq!(bob_row["active"], false, "shown, not deleted: their history stays");
+        assert_eq!(
+            app.holder_of(&conversation).await.as_deref(),
+            Some(app.agent.id.as_str())
+        );
+        let (_, people) = app
+            .call(Method::GET, "/api/admin/people", &owner, None)
+            .await;
+        let bob_row = people["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == bob_id.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(
+            bob_row["active"], false,
+            "shown, not deleted: their history stays"
+        );
     }
 );
 
@@ -462,30 +792,73 @@ on_both_backends!(
         assert_eq!(status, 201, "{shared}");
         assert_eq!(shared["shortcut"], "refund");
         let (status, own) = app
-            .call(Method::POST, "/api/replies", &bob, Some(r#"{"shortcut":"hi","body":"Hello from Bob"}"#))
+            .call(
+                Method::POST,
+                "/api/replies",
+                &bob,
+                Some(r#"{"shortcut":"hi","body":"Hello from Bob"}"#),
+            )
             .await;
         assert_eq!(status, 201);
         let (_, bobs) = app.call(Method::GET, "/api/replies", &bob, None).await;
-        let shortcuts: Vec<&str> = bobs.as_array().unwrap().iter().map(|r| r["shortcut"].as_str().unwrap()).collect();
+        let shortcuts: Vec<&str> = bobs
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["shortcut"].as_str().unwrap())
+            .collect();
         assert_eq!(shortcuts, ["hi", "refund"]);
         let (_, cys) = app.call(Method::GET, "/api/replies", &cy, None).await;
-        assert_eq!(cys.as_array().unwrap().len(), 1, "Bob's own reply is his: {cys}");
+        assert_eq!(
+            cys.as_array().unwrap().len(),
+            1,
+            "Bob's own reply is his: {cys}"
+        );
 
         let shared_path = format!("/api/replies/{}", shared["id"].as_str().unwrap());
         let own_path = format!("/api/replies/{}", own["id"].as_str().unwrap());
         for (cookie, method, path, body, expected) in [
-            (&bob, Method::POST, "/api/replies".to_owned(), Some(r#"{"shortcut":"x","body":"y","shared":true}"#), 403),
+            (
+                &bob,
+                Method::POST,
+                "/api/replies".to_owned(),
+                Some(r#"{"shortcut":"x","body":"y","shared":true}"#),
+                403,
+            ),
             (&bob, Method::DELETE, shared_path.clone(), None, 403),
             (&cy, Method::DELETE, own_path.clone(), None, 404),
-            (&bob, Method::POST, "/api/replies".to_owned(), Some(r#"{"shortcut":"hi","body":"again"}"#), 409),
-            (&bob, Method::POST, "/api/replies".to_owned(), Some(r#"{"shortcut":"two words","body":"y"}"#), 400),
-            (&bob, Method::POST, "/api/replies".to_owned(), Some(r#"{"shortcut":"ok","body":"  "}"#), 400),
+            (
+                &bob,
+                Method::POST,
+                "/api/replies".to_owned(),
+                Some(r#"{"shortcut":"hi","body":"again"}"#),
+                409,
+            ),
+            (
+                &bob,
+                Method::POST,
+                "/api/replies".to_owned(),
+                Some(r#"{"shortcut":"two words","body":"y"}"#),
+                400,
+            ),
+            (
+                &bob,
+                Method::POST,
+                "/api/replies".to_owned(),
+                Some(r#"{"shortcut":"ok","body":"  "}"#),
+                400,
+            ),
         ] {
             let (status, answer) = app.call(method.clone(), &path, cookie, body).await;
             assert_eq!(status, expected, "{method} {path} {body:?}: {answer}");
         }
         let (status, edited) = app
-            .call(Method::PUT, &own_path, &bob, Some(r#"{"shortcut":"hello","body":"Hello again"}"#))
+            .call(
+                Method::PUT,
+                &own_path,
+                &bob,
+                Some(r#"{"shortcut":"hello","body":"Hello again"}"#),
+            )
             .await;
         assert_eq!(status, 200);
         assert_eq!(edited["shortcut"], "hello");
@@ -503,12 +876,23 @@ on_both_backends!(
         // Closed every day: no spans at all.
         let closed = json!({"settings": {"accent": "#2f6fed", "away_message": "Back soon!",
             "hours": {"time_zone": "Europe/Amsterdam", "weekly": [], "holidays": []}}});
-        app.call(Method::PATCH, &format!("/api/admin/sites/{}", app.site.id), &owner, Some(&closed.to_string()))
-            .await;
+        app.call(
+            Method::PATCH,
+            &format!("/api/admin/sites/{}", app.site.id),
+            &owner,
+            Some(&closed.to_string()),
+        )
+        .await;
         let (_, config) = widget_config(&app, &app.site.site_key, SHOP_ORIGIN, "").await;
-        assert_eq!(config["away"], json!({"message": "Back soon!", "back_at_ms": null}));
+        assert_eq!(
+            config["away"],
+            json!({"message": "Back soon!", "back_at_ms": null})
+        );
 
-        let mut shopper = app.widget_socket_from(&app.site.site_key, SHOP_ORIGIN).await.unwrap();
+        let mut shopper = app
+            .widget_socket_from(&app.site.site_key, SHOP_ORIGIN)
+            .await
+            .unwrap();
         shopper.send(json!({"type": "hello"})).await;
         let welcome = shopper.expect("welcome").await;
         assert_eq!(welcome["email_known"], Value::Null);
@@ -525,13 +909,19 @@ on_both_backends!(
         });
         assert!(note.unwrap().contains("outside business hours"));
         assert!(
-            shopper.drain_events().await.iter().all(|f| f["event"]["body"]["note"].is_null()),
+            shopper
+                .drain_events()
+                .await
+                .iter()
+                .all(|f| f["event"]["body"]["note"].is_null()),
             "the note is for agents only"
         );
         // A returning shopper is not asked for their email again.
-        let mut again = app.widget_socket_from(&app.site.site_key, SHOP_ORIGIN).await.unwrap();
+        let mut again = app
+            .widget_socket_from(&app.site.site_key, SHOP_ORIGIN)
+            .await
+            .unwrap();
         again.send(json!({"type": "hello", "token": token})).await;
         assert_eq!(again.expect("welcome").await["email_known"], true);
     }
 );
-

@@ -224,7 +224,13 @@ on_both_backends!(
         assert_eq!(stated["name"], "Mallory");
         let contact = contact_of(&app, &ada_token).await.unwrap();
         assert_eq!(
-            app.store.contact(&contact).await.unwrap().unwrap().name.as_deref(),
+            app.store
+                .contact(&contact)
+                .await
+                .unwrap()
+                .unwrap()
+                .name
+                .as_deref(),
             Some("Ada Lovelace")
         );
         assert_eq!(app.store.count_contacts().await.unwrap(), 1);

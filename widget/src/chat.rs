@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use protocol::{
     Author, ConversationState, ErrorCode, Event, EventBody, Seq, WidgetFrame, WidgetRequest,
-    WidgetText, text,
+    WidgetText, fill_placeholders, text,
 };
 
 #[derive(Clone, Debug, PartialEq)]
@@ -76,13 +76,15 @@ impl Queue {
         if !self.agents_online {
             return text(texts, WidgetText::NoAgentOnline).to_owned();
         }
-        let place = self.position.to_string();
-        match self.estimate_secs {
-            Some(secs) => text(texts, WidgetText::QueueWithEstimate)
-                .replace("{n}", &place)
-                .replace("{m}", &secs.div_ceil(60).to_string()),
-            None => text(texts, WidgetText::QueueNoEstimate).replace("{n}", &place),
-        }
+        let (template, minutes) = match self.estimate_secs {
+            Some(secs) => (WidgetText::QueueWithEstimate, secs.div_ceil(60)),
+            None => (WidgetText::QueueNoEstimate, 0),
+        };
+        fill_placeholders(text(texts, template), &|key| match key {
+            "n" => Some(self.position.to_string()),
+            "m" => Some(minutes.to_string()),
+            _ => None,
+        })
     }
 }
 
@@ -266,7 +268,9 @@ impl Chat {
                 self.lines.push(Line {
                     key: format!("seq-{}", event.seq),
                     speaker: Speaker::System,
-                    text: self.text(WidgetText::AgentJoined).replace("{name}", &agent_name),
+                    text: fill_placeholders(self.text(WidgetText::AgentJoined), &|key| {
+                        (key == "name").then(|| agent_name.clone())
+                    }),
                     status: Delivery::Stored,
                 });
                 self.queue = None;
@@ -402,11 +406,21 @@ mod tests {
             agents_online,
         };
         let texts = texts();
-        assert_eq!(queue(Some(150), true).describe(&texts), "Number 2 in line, about 3 min.");
-        assert_eq!(queue(Some(30), true).describe(&texts), "Number 2 in line, about 1 min.");
+        assert_eq!(
+            queue(Some(150), true).describe(&texts),
+            "Number 2 in line, about 3 min."
+        );
+        assert_eq!(
+            queue(Some(30), true).describe(&texts),
+            "Number 2 in line, about 1 min."
+        );
         assert_eq!(queue(None, true).describe(&texts), "Number 2 in line.");
         assert_eq!(queue(None, false).describe(&texts), "No agent is online");
-        assert_eq!(queue(None, false).describe(&[]), "", "an older server's config");
+        assert_eq!(
+            queue(None, false).describe(&[]),
+            "",
+            "an older server's config"
+        );
     }
 
     #[test]

@@ -3,13 +3,15 @@
 //! [`mount`] with an element inside its shadow root.
 
 mod chat;
+mod frames;
+mod js_object;
 
 use chat::{Chat, Delivery, Outcome, Speaker};
 use client::{Handlers, LiveSocket, new_client_id};
 use leptos::prelude::*;
 use protocol::{
-    Away, ConversationState, MAX_BODY_CHARS, StatedDetails, WidgetConfig,
-    WidgetFrame, WidgetRequest, WidgetText,
+    ConversationState, MAX_BODY_CHARS, StatedDetails, TopicChoice, WidgetRequest, WidgetText,
+    fill_placeholders,
 };
 use wasm_bindgen::prelude::*;
 
@@ -41,30 +43,71 @@ struct Hooks {
     logout: Box<dyn Fn()>,
 }
 
-/// The page's context (`Rapport('set', {topic: "billing"})`), as JSON; the
-/// loader calls this before mounting and again on every later `set`.
+/// The page's context (`Rapport('set', {topic: "billing"})`, the identity
+/// token, and the page the loader saw); the loader calls this before
+/// mounting and again on every later `set` or `identify`.
 #[wasm_bindgen]
-pub fn set_context(context_json: String) {
-    // A struct, not `serde_json::Value`: the latter costs the widget 4 KB gzip.
-    #[derive(serde::Deserialize)]
-    struct PageContext {
-        topic: Option<String>,
-        identity: Option<String>,
-        page: Option<PageSeen>,
-    }
-    let Ok(context) = serde_json::from_str::<PageContext>(&context_json) else {
-        return;
+pub fn set_context(context: JsValue) {
+    TOPIC.with(|t| *t.borrow_mut() = js_object::string(&context, "topic"));
+    let page = match <[String; 3]>::try_from(js_object::strings(&context, "page")) {
+        Ok([url, title, zone]) => Some((url, title, zone)),
+        Err(_) => None,
     };
-    TOPIC.with(|t| *t.borrow_mut() = context.topic);
-    PAGE.with(|p| p.borrow_mut().0 = context.page);
+    PAGE.with(|p| p.borrow_mut().0 = page);
+    let identity = js_object::string(&context, "identity");
     IDENTITY.with(|i| {
         let (pending, last) = &mut *i.borrow_mut();
-        if context.identity.is_some() && context.identity != *last {
-            last.clone_from(&context.identity);
-            *pending = context.identity;
+        if identity.is_some() && identity != *last {
+            last.clone_from(&identity);
+            *pending = identity;
         }
     });
     HOOKS.with(|h| h.borrow().as_ref().map(|hooks| (hooks.flush)()));
+}
+
+/// The site's config as the widget uses it (the loader's copy of the
+/// server's `WidgetConfig`).
+#[derive(Clone)]
+struct Config {
+    site_name: String,
+    greeting: String,
+    greeting_known: String,
+    topics: Vec<TopicChoice>,
+    texts: Vec<String>,
+    /// Outside business hours: the away message and when the team is back.
+    away: Option<(String, Option<String>)>,
+}
+
+impl Config {
+    fn read(config: &JsValue) -> Config {
+        let text = |key| js_object::string(config, key).unwrap_or_default();
+        Config {
+            site_name: text("site_name"),
+            greeting: text("greeting"),
+            greeting_known: text("greeting_known"),
+            topics: js_object::items(config, "topics")
+                .iter()
+                .filter_map(|topic| {
+                    Some(TopicChoice {
+                        key: js_object::string(topic, "key")?,
+                        label: js_object::string(topic, "label")?,
+                    })
+                })
+                .collect(),
+            texts: js_object::strings(config, "texts"),
+            away: js_object::object(config, "away").map(|away| {
+                (
+                    js_object::string(&away, "message").unwrap_or_default(),
+                    js_object::string(&away, "back_at"),
+                )
+            }),
+        }
+    }
+}
+
+/// `template` with `{key}` replaced by `value`.
+fn fill(template: &str, key: &str, value: &str) -> String {
+    fill_placeholders(template, &|k| (k == key).then(|| value.to_owned()))
 }
 
 /// `Rapport('track', name, data)`: `data` is JSON text; sent once the
@@ -98,22 +141,11 @@ fn page_topic() -> Option<String> {
 }
 
 /// The site's greeting; a known shopper's, with their first name.
-fn greet(config: &WidgetConfig, name: Option<&str>) -> String {
+fn greet(config: &Config, name: Option<&str>) -> String {
     match name.and_then(|n| n.split_whitespace().next()) {
-        Some(first) => config.greeting_known.replace("{first_name}", first),
+        Some(first) => fill(&config.greeting_known, "first_name", first),
         None => config.greeting.clone(),
     }
-}
-
-/// "Monday 09:00" in the shopper's own time and the widget's language.
-fn local_time(ms: f64, language: &str) -> String {
-    let options = js_sys::Object::new();
-    for (key, value) in [("weekday", "long"), ("hour", "2-digit"), ("minute", "2-digit")] {
-        let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
-    }
-    js_sys::Date::new(&JsValue::from_f64(ms))
-        .to_locale_string(language, &options)
-        .into()
 }
 
 /// The panel's styles; they live only inside the shadow root.
@@ -147,20 +179,10 @@ pub fn mount(
     root: web_sys::HtmlElement,
     base_url: String,
     site_key: String,
-    config_json: String,
+    config: JsValue,
     on_close: js_sys::Function,
 ) {
-    // The loader only mounts after a good config; a bad one leaves it blank.
-    let config: WidgetConfig = serde_json::from_str(&config_json).unwrap_or(WidgetConfig {
-        site_name: String::new(),
-        greeting: String::new(),
-        greeting_known: String::new(),
-        topics: Vec::new(),
-        texts: Vec::new(),
-        language: String::new(),
-        launcher: Default::default(),
-        away: None,
-    });
+    let config = Config::read(&config);
     if let Some(document) = web_sys::window().and_then(|w| w.document())
         && let Ok(style) = document.create_element("style")
     {
@@ -197,7 +219,10 @@ pub fn mount(
         }
         let page = PAGE.with(|p| {
             let (now, told) = &mut *p.borrow_mut();
-            (now != told).then(|| now.clone()).flatten().inspect(|_| told.clone_from(now))
+            (now != told)
+                .then(|| now.clone())
+                .flatten()
+                .inspect(|_| told.clone_from(now))
         });
         if let Some((url, title, zone)) = page {
             send_frame(&WidgetRequest::Page {
@@ -222,7 +247,7 @@ pub fn mount(
                 live.send(&serde_json::to_string(&hello).unwrap_or_default());
             }),
             on_frame: Box::new(move |text| {
-                let Ok(frame) = serde_json::from_str::<WidgetFrame>(text) else {
+                let Some(frame) = frames::decode(text) else {
                     return;
                 };
                 match chat.try_update(|c| c.apply(frame)) {
@@ -297,13 +322,13 @@ pub fn mount(
 fn Panel(
     chat: RwSignal<Chat>,
     online: RwSignal<bool>,
-    config: WidgetConfig,
+    config: Config,
     picked: RwSignal<Option<String>>,
     send: impl Fn(&WidgetRequest) -> bool + Copy + 'static,
     on_close: js_sys::Function,
 ) -> impl IntoView {
     let draft = RwSignal::new(String::new());
-    let email = RwSignal::new(String::new());
+    let email_box = NodeRef::<leptos::html::Textarea>::new();
     let log = NodeRef::<leptos::html::Ol>::new();
     Effect::new(move |_| {
         chat.with(|c| c.lines.len());
@@ -323,7 +348,10 @@ fn Panel(
             return;
         }
         if ask_email() {
-            let address = email.get_untracked();
+            let address = email_box
+                .get_untracked()
+                .map(|e| e.value())
+                .unwrap_or_default();
             if !address.contains('@') {
                 chat.update(|c| c.notice = Some(c.text(WidgetText::EmailLabel).to_owned()));
                 return;
@@ -355,10 +383,10 @@ fn Panel(
         _ => title.clone(),
     };
     let waiting = move || chat.with(|c| matches!(c.state, Some(ConversationState::Waiting)));
-    let away_note = config.away.as_ref().map(|Away { message, back_at_ms }| {
-        let back = back_at_ms.map(|ms| {
-            t(WidgetText::BackAt).replace("{time}", &local_time(ms as f64, &config.language))
-        });
+    let away_note = config.away.as_ref().map(|(message, back_at)| {
+        let back = back_at
+            .as_ref()
+            .map(|at| fill(&t(WidgetText::BackAt), "time", at));
         view! { <p class="rp-away" role="status">{message.clone()} " " {back}</p> }
     });
     let topics = config.topics.clone();
@@ -390,7 +418,11 @@ fn Panel(
     let (status_online, status_connecting) = (t(WidgetText::Online), t(WidgetText::Connecting));
     let waiting_text = t(WidgetText::WaitingForAgent);
     let email_label = t(WidgetText::EmailLabel);
-    let send_label = t(if away { WidgetText::LeaveMessage } else { WidgetText::Send });
+    let send_label = t(if away {
+        WidgetText::LeaveMessage
+    } else {
+        WidgetText::Send
+    });
     view! {
         <section class="rp-panel" role="dialog" aria-label=t(WidgetText::Chat)>
             <header class="rp-header">
@@ -427,9 +459,7 @@ fn Panel(
                 // A one-line textarea rather than an input: the same element
                 // as the message box costs the widget less code.
                 <textarea class="rp-email" rows="1" autocomplete="email" hidden=move || !ask_email()
-                    aria-label=email_label.clone() placeholder=email_label
-                    prop:value=move || email.get()
-                    on:input=move |ev| email.set(event_target_value(&ev))></textarea>
+                    aria-label=email_label.clone() placeholder=email_label node_ref=email_box></textarea>
                 <textarea class="rp-input" rows="1" aria-label=t(WidgetText::MessageLabel) placeholder=t(WidgetText::MessagePlaceholder)
                     maxlength=MAX_BODY_CHARS.to_string()
                     prop:value=move || draft.get()

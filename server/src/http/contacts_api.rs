@@ -8,8 +8,8 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use protocol::{
-    AttributeEdit, ContactNote, CustomerProfile, MAX_ATTRIBUTE_NAME_CHARS,
-    NewContactNote, check_body,
+    AttributeEdit, ContactNote, CustomerProfile, MAX_ATTRIBUTE_NAME_CHARS, NewContactNote,
+    check_body,
 };
 use serde::Deserialize;
 use tower_sessions::Session;

@@ -72,7 +72,10 @@ pub fn router(state: AppState) -> Router {
             "/api/conversations/{id}/profile",
             get(contacts_api::profile),
         )
-        .route("/api/admin/sites", get(sites_api::list).post(sites_api::create))
+        .route(
+            "/api/admin/sites",
+            get(sites_api::list).post(sites_api::create),
+        )
         .route(
             "/api/admin/sites/{id}",
             get(sites_api::get)
@@ -93,7 +96,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/admin/invites", post(people_api::invite))
         .route("/api/invites/{token}", get(people_api::invite_info))
         .route("/api/invites/{token}/accept", post(people_api::accept))
-        .route("/api/replies", get(replies_api::list).post(replies_api::create))
+        .route(
+            "/api/replies",
+            get(replies_api::list).post(replies_api::create),
+        )
         .route(
             "/api/replies/{id}",
             put(replies_api::update).delete(replies_api::delete),

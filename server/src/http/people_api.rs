@@ -75,7 +75,13 @@ pub async fn invite(
     }
     let (mut invite, token) = state
         .store
-        .create_invite(&owner.account_id, &email, new.role, &owner.id, INVITE_VALID_MS)
+        .create_invite(
+            &owner.account_id,
+            &email,
+            new.role,
+            &owner.id,
+            INVITE_VALID_MS,
+        )
         .await?;
     let link = format!(
         "{}/app/#invite={token}",
@@ -86,7 +92,11 @@ pub async fn invite(
          Choose your name and password here (the link works once, for 7 days):\n{link}\n",
         owner.name
     );
-    invite.emailed = match state.mailer.send(&email, "You are invited to Rapport", body).await {
+    invite.emailed = match state
+        .mailer
+        .send(&email, "You are invited to Rapport", body)
+        .await
+    {
         Ok(sent) => sent,
         Err(err) => {
             tracing::warn!(%err, invite = %invite.id, "invitation mail not sent; the owner has the link");
@@ -129,7 +139,9 @@ pub async fn change(
     if let Some(teams) = &change.teams {
         let known = state.store.teams_of_account(&owner.account_id).await?;
         if let Some(unknown) = teams.iter().find(|t| !known.iter().any(|k| &k.id == *t)) {
-            return Err(ApiError::bad_request(format!("No team has the id \"{unknown}\".")));
+            return Err(ApiError::bad_request(format!(
+                "No team has the id \"{unknown}\"."
+            )));
         }
     }
     if let Some(languages) = &change.languages
@@ -210,7 +222,9 @@ pub async fn accept(
     let Json(accept) = body?;
     let name = accept.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > protocol::MAX_LABEL_CHARS {
-        return Err(ApiError::bad_request("Your name is needed (up to 80 characters)."));
+        return Err(ApiError::bad_request(
+            "Your name is needed (up to 80 characters).",
+        ));
     }
     if accept.password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(ApiError::bad_request(format!(
@@ -224,7 +238,12 @@ pub async fn accept(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let agent = match state.store.accept_invite(&invite, &name, &hash).await {
         Ok(Some(agent)) => agent,
-        Ok(None) => return Err(open_invite(&state, &token).await.err().unwrap_or_else(|| ApiError::not_found("invitation"))),
+        Ok(None) => {
+            return Err(open_invite(&state, &token)
+                .await
+                .err()
+                .unwrap_or_else(|| ApiError::not_found("invitation")));
+        }
         Err(StoreError::Conflict(_)) => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,

@@ -116,7 +116,11 @@ pub async fn update(
     let reply = changeable(&state, &me, &id).await?;
     let Json(draft) = body?;
     let (shortcut, text) = check(&draft)?;
-    match state.store.update_reply(&reply.reply.id, &shortcut, &text).await {
+    match state
+        .store
+        .update_reply(&reply.reply.id, &shortcut, &text)
+        .await
+    {
         Ok(()) => Ok(Json(CannedReply {
             shortcut,
             body: text,

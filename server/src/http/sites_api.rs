@@ -61,7 +61,9 @@ fn site_name(name: &str) -> Result<String, ApiError> {
 /// Normalised, deduplicated origins, or which one is not an origin.
 fn origins(raw: &[String]) -> Result<Vec<String>, ApiError> {
     if raw.len() > MAX_ORIGINS {
-        return Err(ApiError::bad_request(format!("At most {MAX_ORIGINS} allowed origins.")));
+        return Err(ApiError::bad_request(format!(
+            "At most {MAX_ORIGINS} allowed origins."
+        )));
     }
     let mut origins = raw
         .iter()

@@ -25,6 +25,8 @@ pub struct SiteQuery {
     pub lang: Option<String>,
     /// The page's URL, for the console's "installed on …".
     pub page: Option<String>,
+    /// The shopper's IANA time zone, to tell opening times on their clock.
+    pub tz: Option<String>,
 }
 
 /// The site named by `?site=`, if it exists and allows the request's `Origin`.
@@ -71,7 +73,9 @@ pub async fn config(
         // Only a page of the same origin counts as where it was seen.
         let page = query.page.as_deref().filter(|page| {
             page.len() <= MAX_PAGE_URL_LEN
-                && page.get(..origin.len()).is_some_and(|start| start.eq_ignore_ascii_case(origin))
+                && page
+                    .get(..origin.len())
+                    .is_some_and(|start| start.eq_ignore_ascii_case(origin))
         });
         // The chat must work even when the note cannot be written.
         if let Err(err) = state.store.record_sighting(&site.id, origin, page).await {
@@ -86,27 +90,44 @@ pub async fn config(
             .to_owned()
     });
     let topics = state.store.site_topics(&site.id).await?;
-    Ok(Json(widget_config(&site, &browser, topics, now_ms())))
+    Ok(Json(widget_config(
+        &site,
+        &browser,
+        query.tz.as_deref(),
+        topics,
+        now_ms(),
+    )))
 }
 
-/// The widget's config for a shopper whose browser speaks `browser`, at `now_ms`.
+/// The widget's config for a shopper whose browser speaks `browser`, on a
+/// clock in `shopper_zone` (if known), at `now_ms`.
 pub fn widget_config(
     site: &Site,
     browser: &str,
+    shopper_zone: Option<&str>,
     topics: Vec<TopicChoice>,
     now_ms: i64,
 ) -> WidgetConfig {
     let settings = &site.settings;
     let language = widget_texts::choose(settings, browser);
-    let away = settings.hours.as_ref().and_then(|hours| {
-        match hours::availability(hours, now_ms) {
+    let away = settings
+        .hours
+        .as_ref()
+        .and_then(|hours| match hours::availability(hours, now_ms) {
             Availability::Open => None,
             Availability::Closed { back_at_ms } => Some(Away {
                 message: or_default(&settings.away_message, language.away),
+                back_at: back_at_ms.and_then(|ms| {
+                    let on_shoppers_clock = shopper_zone
+                        .and_then(|zone| hours::weekday_and_time(ms, zone, &language.weekdays));
+                    on_shoppers_clock.or_else(|| {
+                        hours::weekday_and_time(ms, &hours.time_zone, &language.weekdays)
+                            .map(|at| format!("{at} ({})", hours.time_zone))
+                    })
+                }),
                 back_at_ms,
             }),
-        }
-    });
+        });
     WidgetConfig {
         site_name: site.name.clone(),
         greeting: or_default(&settings.greeting, language.greeting),

@@ -15,8 +15,8 @@ use super::socket::{self, Endpoint};
 use super::state::AppState;
 use super::widget_api::{SiteQuery, authorize_site};
 use crate::fanout::{self, encode};
-use crate::hub::{Frame, Subscriber, Topic};
 use crate::hours::{self, Availability};
+use crate::hub::{Frame, Subscriber, Topic};
 use crate::store::{NewMessage, Opening, Site, StoreError, Visitor, now_ms};
 use crate::{contact_token, identity};
 
@@ -407,7 +407,10 @@ impl WidgetSocket {
                 visitor_token: self.token.clone(),
                 conversation_id: None,
                 state: None,
-                email_known: claims.email.as_deref().is_some_and(|e| !e.trim().is_empty()),
+                email_known: claims
+                    .email
+                    .as_deref()
+                    .is_some_and(|e| !e.trim().is_empty()),
                 name: claims.name,
             }));
             return Ok(());

@@ -251,7 +251,9 @@ impl Store {
         .await;
         match inserted {
             Ok(_) => {}
-            Err(err) if is_unique_violation(&err) => return Err(StoreError::Conflict("agent email")),
+            Err(err) if is_unique_violation(&err) => {
+                return Err(StoreError::Conflict("agent email"));
+            }
             Err(err) => return Err(err.into()),
         }
         tx.commit().await?;

@@ -95,12 +95,13 @@ impl Store {
     }
 
     pub async fn update_reply(&self, id: &str, shortcut: &str, body: &str) -> StoreResult<()> {
-        let updated = sqlx::query("UPDATE canned_replies SET shortcut = $2, body = $3 WHERE id = $1")
-            .bind(id)
-            .bind(shortcut)
-            .bind(body)
-            .execute(&self.write)
-            .await;
+        let updated =
+            sqlx::query("UPDATE canned_replies SET shortcut = $2, body = $3 WHERE id = $1")
+                .bind(id)
+                .bind(shortcut)
+                .bind(body)
+                .execute(&self.write)
+                .await;
         match updated {
             Ok(_) => Ok(()),
             Err(err) if is_unique_violation(&err) => Err(StoreError::Conflict("shortcut")),

@@ -57,14 +57,15 @@ impl SessionStore for SessionRecords {
         let data = serde_json::to_string(&record.data)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         loop {
-            let inserted =
-                sqlx::query("INSERT INTO sessions (id, data, expiry_ms, agent_id) VALUES ($1, $2, $3, $4)")
-                    .bind(key(&record.id))
-                    .bind(&data)
-                    .bind(expiry_ms(record))
-                    .bind(agent_of(record))
-                    .execute(&self.store.write)
-                    .await;
+            let inserted = sqlx::query(
+                "INSERT INTO sessions (id, data, expiry_ms, agent_id) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(key(&record.id))
+            .bind(&data)
+            .bind(expiry_ms(record))
+            .bind(agent_of(record))
+            .execute(&self.store.write)
+            .await;
             match inserted {
                 Ok(_) => return Ok(()),
                 Err(err) if is_unique_violation(&err) => record.id = Id::default(),

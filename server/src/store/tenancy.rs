@@ -54,10 +54,7 @@ pub fn is_local_origin(origin: &str) -> bool {
         Some(v6) => v6.split(']').next().map(|h| format!("[{h}]")),
         None => rest.split(':').next().map(str::to_owned),
     };
-    matches!(
-        host.as_deref(),
-        Some("localhost" | "127.0.0.1" | "[::1]")
-    )
+    matches!(host.as_deref(), Some("localhost" | "127.0.0.1" | "[::1]"))
 }
 
 /// An agent (or owner) who signs in to the inbox.
@@ -205,10 +202,12 @@ impl Store {
     }
 
     pub async fn site_by_key(&self, site_key: &str) -> StoreResult<Option<Site>> {
-        let row = sqlx::query(&format!("SELECT {SITE_COLUMNS} FROM sites WHERE site_key = $1"))
-                .bind(site_key)
-                .fetch_optional(&self.read)
-                .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {SITE_COLUMNS} FROM sites WHERE site_key = $1"
+        ))
+        .bind(site_key)
+        .fetch_optional(&self.read)
+        .await?;
         match row {
             Some(row) => Ok(Some(self.site_from_row(&row).await?)),
             None => Ok(None),

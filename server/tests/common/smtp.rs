@@ -46,7 +46,11 @@ impl SmtpListener {
                                 b"250 ok\r\n"
                             }
                             "RCPT" => {
-                                to.push(line[line.find('<').unwrap_or(0)..].trim_matches(['<', '>']).to_owned());
+                                to.push(
+                                    line[line.find('<').unwrap_or(0)..]
+                                        .trim_matches(['<', '>'])
+                                        .to_owned(),
+                                );
                                 b"250 ok\r\n"
                             }
                             "DATA" => {
