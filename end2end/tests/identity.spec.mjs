@@ -27,6 +27,9 @@ test('a known customer is greeted, recognised, followed across devices and forgo
   await expect(profile).toContainText('#1042');
   await expect(profile).toContainText('added to cart');
   await expect(profile).toContainText('"sku":"A1"');
+  // The page they are on, as the widget told it, and their own clock.
+  await expect(profile.locator('.pages')).toContainText('Hostile shop');
+  await expect(profile).toContainText('Local time:');
   await ada.getByRole('button', { name: 'Close conversation' }).click();
   await expect(laptop.transcript).toContainText('This chat has ended');
 

@@ -61,7 +61,7 @@ pub struct SiteSettings {
 impl Default for SiteSettings {
     fn default() -> Self {
         SiteSettings {
-            accent: "#2f6fed".to_owned(),
+            accent: "#2563eb".to_owned(),
             position: WidgetPosition::Right,
             launcher_label: String::new(),
             agent_display: AgentDisplay::FullName,
@@ -342,7 +342,8 @@ mod tests {
 
     #[test]
     fn settings_missing_fields_take_defaults() {
-        let settings: SiteSettings = serde_json::from_str(r##"{"accent":"#000000"}"##).expect("valid JSON");
+        let settings: SiteSettings =
+            serde_json::from_str(r##"{"accent":"#000000"}"##).expect("valid JSON");
         assert_eq!(settings.accent, "#000000");
         assert_eq!(settings.position, WidgetPosition::Right);
         assert!(settings.hours.is_none());

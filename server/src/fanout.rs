@@ -1,8 +1,10 @@
 //! After the store commits, tell everyone who should know: the shopper's
-//! tabs (shopper-visible events only), the agents following the
-//! conversation, and the inboxes that list it (the summary).
+//! tabs (shopper-visible events only, agents named as the site chose), the
+//! agents following the conversation, and the inboxes that list it.
 
-use protocol::{AgentFrame, Event, EventBody, WidgetFrame};
+use protocol::{
+    AgentDisplay, AgentFrame, Author, ConversationState, Event, EventBody, WidgetFrame,
+};
 use serde::Serialize;
 
 use crate::hub::{Frame, Hub, Topic};
@@ -22,6 +24,53 @@ pub fn encode<T: Serialize>(frame: &T) -> Frame {
     }
 }
 
+/// An agent's name as shoppers of this conversation's site see it.
+fn shown_name(name: &str, conversation: &Conversation) -> String {
+    let mut words = name.split_whitespace();
+    match conversation.agent_display {
+        AgentDisplay::FullName => name.to_owned(),
+        AgentDisplay::FirstName => words.next().unwrap_or(name).to_owned(),
+        AgentDisplay::Initials => words
+            .take(2)
+            .filter_map(|word| word.chars().next())
+            .flat_map(char::to_uppercase)
+            .collect(),
+        AgentDisplay::TeamOnly => conversation
+            .team_name
+            .clone()
+            .unwrap_or_else(|| conversation.site_name.clone()),
+    }
+}
+
+/// The event as a shopper may see it, or `None` if agents only may.
+pub fn for_shopper(event: &Event, conversation: &Conversation) -> Option<Event> {
+    if !event.body.is_shopper_visible() {
+        return None;
+    }
+    let mut event = event.clone();
+    if let Author::Agent { name, .. } = &mut event.author {
+        *name = shown_name(name, conversation);
+    }
+    if let EventBody::Assigned { agent_name, .. } = &mut event.body {
+        *agent_name = shown_name(agent_name, conversation);
+    }
+    Some(event)
+}
+
+/// The conversation's state as a shopper may see it.
+pub fn state_for_shopper(conversation: &Conversation) -> ConversationState {
+    match &conversation.state {
+        ConversationState::Assigned {
+            agent_id,
+            agent_name,
+        } => ConversationState::Assigned {
+            agent_id: agent_id.clone(),
+            agent_name: shown_name(agent_name, conversation),
+        },
+        other => other.clone(),
+    }
+}
+
 /// Publishes stored events of `conversation` and its new summary.
 pub fn publish(hub: &Hub, conversation: &Conversation, events: &[Event]) {
     let visitor = Topic::Visitor(conversation.visitor_id.clone());
@@ -33,14 +82,10 @@ pub fn publish(hub: &Hub, conversation: &Conversation, events: &[Event]) {
                 event: event.clone(),
             }),
         );
-        // The one place shopper sockets receive events: agent-only events stop here.
-        if event.body.is_shopper_visible() {
-            hub.publish(
-                &visitor,
-                encode(&WidgetFrame::Event {
-                    event: event.clone(),
-                }),
-            );
+        // Live, shopper sockets receive events only here (and replays use
+        // `for_shopper` too): agent-only events stop here.
+        if let Some(event) = for_shopper(event, conversation) {
+            hub.publish(&visitor, encode(&WidgetFrame::Event { event }));
         }
     }
     publish_summary(hub, conversation, events);

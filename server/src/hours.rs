@@ -175,7 +175,9 @@ mod tests {
     }
 
     fn ms(text: &str) -> i64 {
-        text.parse::<Timestamp>().expect("a timestamp").as_millisecond()
+        text.parse::<Timestamp>()
+            .expect("a timestamp")
+            .as_millisecond()
     }
 
     #[test]
@@ -261,7 +263,11 @@ mod tests {
         assert!(validate(&hours).expect_err("refused").contains("date"));
         hours.holidays.clear();
         hours.weekly[0].closes = "08:00".to_owned();
-        assert!(validate(&hours).expect_err("refused").contains("close after"));
+        assert!(
+            validate(&hours)
+                .expect_err("refused")
+                .contains("close after")
+        );
         hours.weekly[0].closes = "9am".to_owned();
         assert!(validate(&hours).expect_err("refused").contains("time like"));
         hours.weekly[0].closes = "24:00".to_owned();

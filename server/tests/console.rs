@@ -870,6 +870,72 @@ on_both_backends!(
 );
 
 on_both_backends!(
+    away_tells_when_the_team_is_back_on_the_shoppers_clock,
+    |app: TestApp| async move {
+        let owner = owner_cookie(&app).await;
+        // Open one hour, three days from now (UTC): certainly closed now.
+        let day_ms = 24 * 60 * 60 * 1000;
+        let now = rapport_server::store::now_ms();
+        let in_three_days = now / day_ms * day_ms + 3 * day_ms;
+        let weekday = ((in_three_days / day_ms + 3) % 7) as u8; // 1970-01-01 was a Thursday
+        let hours = json!({"settings": {"accent": "#2f6fed", "hours": {"time_zone": "UTC",
+            "weekly": [{"day": weekday, "opens": "10:00", "closes": "11:00"}]}}});
+        let (status, _) = app
+            .call(
+                Method::PATCH,
+                &format!("/api/admin/sites/{}", app.site.id),
+                &owner,
+                Some(&hours.to_string()),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let opens = in_three_days + 10 * 60 * 60 * 1000;
+        let days = [
+            "Monday",
+            "Tuesday",
+            "Wednesday",
+            "Thursday",
+            "Friday",
+            "Saturday",
+            "Sunday",
+        ];
+        let (_, config) = widget_config(
+            &app,
+            &app.site.site_key,
+            SHOP_ORIGIN,
+            "&lang=en&tz=Asia/Tokyo",
+        )
+        .await;
+        assert_eq!(config["away"]["back_at_ms"], opens);
+        assert_eq!(
+            config["away"]["back_at"],
+            format!("{} 19:00", days[usize::from(weekday)]),
+            "10:00 UTC is 19:00 in Tokyo"
+        );
+        let (_, config) = widget_config(&app, &app.site.site_key, SHOP_ORIGIN, "&lang=nl").await;
+        assert_eq!(
+            config["away"]["back_at"]
+                .as_str()
+                .unwrap()
+                .split(' ')
+                .nth(1),
+            Some("10:00")
+        );
+        assert!(
+            config["away"]["back_at"]
+                .as_str()
+                .unwrap()
+                .ends_with("(UTC)"),
+            "no zone from the page: the site's, named"
+        );
+        assert_eq!(
+            config["away"]["message"],
+            "We zijn er nu niet. Laat een bericht achter, dan antwoorden we per e-mail."
+        );
+    }
+);
+
+on_both_backends!(
     outside_business_hours_a_shopper_leaves_a_message_for_the_agents,
     |app: TestApp| async move {
         let owner = owner_cookie(&app).await;
@@ -886,7 +952,7 @@ on_both_backends!(
         let (_, config) = widget_config(&app, &app.site.site_key, SHOP_ORIGIN, "").await;
         assert_eq!(
             config["away"],
-            json!({"message": "Back soon!", "back_at_ms": null})
+            json!({"message": "Back soon!", "back_at_ms": null, "back_at": null})
         );
 
         let mut shopper = app
@@ -923,5 +989,63 @@ on_both_backends!(
             .unwrap();
         again.send(json!({"type": "hello", "token": token})).await;
         assert_eq!(again.expect("welcome").await["email_known"], true);
+    }
+);
+
+on_both_backends!(
+    shoppers_see_agents_as_the_site_chose,
+    |app: TestApp| async move {
+        let owner = owner_cookie(&app).await;
+        let change = json!({"settings": {"accent": "#2563eb", "agent_display": "initials"}});
+        app.call(
+            Method::PATCH,
+            &format!("/api/admin/sites/{}", app.site.id),
+            &owner,
+            Some(&change.to_string()),
+        )
+        .await;
+        app.colleague("grace@shop.test", "Grace Hopper").await;
+        let _grace = app.online_inbox_of("grace@shop.test").await;
+        let mut shopper = app.widget_socket().await;
+        shopper.send(json!({"type": "hello"})).await;
+        let token = shopper.expect("welcome").await["visitor_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        shopper.say("m1", "Hello?").await;
+        let assigned = shopper.until("event", common::is_assigned).await;
+        assert_eq!(assigned["event"]["body"]["assigned"]["agent_name"], "GH");
+
+        // After a reconnect too, and the name stays whole for agents.
+        let mut again = app.widget_socket().await;
+        again.send(json!({"type": "hello", "token": token})).await;
+        let welcome = again.expect("welcome").await;
+        assert_eq!(welcome["state"]["assigned"]["agent_name"], "GH");
+        let replayed = again.drain_events().await;
+        assert!(
+            replayed
+                .iter()
+                .any(|f| f["event"]["body"]["assigned"]["agent_name"] == "GH")
+        );
+        assert!(
+            !replayed
+                .iter()
+                .any(|f| f.to_string().contains("Grace Hopper"))
+        );
+        let conversation = welcome["conversation_id"].as_str().unwrap();
+        let stored = app.store.conversation(conversation).await.unwrap().unwrap();
+        assert_eq!(
+            stored.state,
+            protocol::ConversationState::Assigned {
+                agent_id: app
+                    .store
+                    .agent_by_email("grace@shop.test")
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id,
+                agent_name: "Grace Hopper".to_owned()
+            }
+        );
     }
 );

@@ -236,7 +236,7 @@ impl WidgetSocket {
         replies.push(encode(&WidgetFrame::Welcome {
             visitor_token: self.token.clone(),
             conversation_id: conversation.as_ref().map(|c| c.id.clone()),
-            state: conversation.as_ref().map(|c| c.state.clone()),
+            state: conversation.as_ref().map(fanout::state_for_shopper),
             name,
             email_known,
         }));
@@ -258,8 +258,8 @@ impl WidgetSocket {
                 after = last.seq;
                 let full = page.len() as i64 == REPLAY_PAGE;
                 replies.extend(
-                    page.into_iter()
-                        .filter(|event| event.body.is_shopper_visible())
+                    page.iter()
+                        .filter_map(|event| fanout::for_shopper(event, &conversation))
                         .map(|event| encode(&WidgetFrame::Event { event })),
                 );
                 if !full {

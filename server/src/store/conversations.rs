@@ -5,7 +5,9 @@
 //! only grows and has no gaps. An event is committed before anyone hears
 //! of it.
 
-use protocol::{Author, ConversationState, ConversationSummary, Event, EventBody, Seq, TeamRef};
+use protocol::{
+    AgentDisplay, Author, ConversationState, ConversationSummary, Event, EventBody, Seq, TeamRef,
+};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
@@ -31,6 +33,8 @@ pub struct Conversation {
     /// The team this conversation is routed to (from its topic); `None`: anyone.
     pub team_id: Option<String>,
     pub team_name: Option<String>,
+    /// How the site shows agents to shoppers.
+    pub agent_display: AgentDisplay,
 }
 
 impl Conversation {
@@ -100,7 +104,7 @@ impl Posted {
 const CONVERSATION_SELECT: &str = "SELECT c.id, c.site_id, s.name AS site_name, s.account_id, \
      c.visitor_id, c.state, c.assigned_agent_id, a.name AS agent_name, c.last_seq, \
      c.last_message, c.created_at, c.updated_at, s.agent_capacity, c.language, c.team_id, \
-     t.name AS team_name \
+     t.name AS team_name, s.settings AS site_settings \
      FROM conversations c JOIN sites s ON s.id = c.site_id \
      LEFT JOIN agents a ON a.id = c.assigned_agent_id \
      LEFT JOIN teams t ON t.id = c.team_id";
@@ -109,6 +113,18 @@ const EVENT_SELECT: &str = "SELECT e.conversation_id, e.seq, e.kind, e.author_ki
      au.name AS author_name, e.subject_id, su.name AS subject_name, e.body, e.client_id, e.created_at \
      FROM events e LEFT JOIN agents au ON au.id = e.author_id \
      LEFT JOIN agents su ON su.id = e.subject_id";
+
+/// Only the part of a site's settings every conversation needs.
+fn agent_display(settings: &str) -> StoreResult<AgentDisplay> {
+    #[derive(serde::Deserialize)]
+    struct Display {
+        #[serde(default)]
+        agent_display: AgentDisplay,
+    }
+    serde_json::from_str::<Display>(settings)
+        .map(|d| d.agent_display)
+        .map_err(|e| StoreError::Corrupt(format!("site settings: {e}")))
+}
 
 fn conversation_from_row(row: &AnyRow) -> StoreResult<Conversation> {
     let state: String = row.try_get("state")?;
@@ -140,6 +156,7 @@ fn conversation_from_row(row: &AnyRow) -> StoreResult<Conversation> {
         language: row.try_get("language")?,
         team_id: row.try_get("team_id")?,
         team_name: row.try_get("team_name")?,
+        agent_display: agent_display(&row.try_get::<String, _>("site_settings")?)?,
     })
 }
 
