@@ -67,7 +67,7 @@
     frame.hidden = false;
     launcher.setAttribute('aria-expanded', 'true');
     mount().then(function () {
-      var input = root.querySelector('textarea');
+      var input = root.querySelector('.rp-input');
       input && input.focus();
     });
   }

@@ -43,7 +43,11 @@ pub fn Console() -> impl IntoView {
                         .filter(|id| list.iter().any(|s| &s.id == id))
                         .or_else(|| list.first().map(|s| s.id.clone()));
                     sites.set(list);
-                    chosen.set(keep);
+                    // The same site stays as it is: re-drawing its editor
+                    // would drop what the owner is typing.
+                    if chosen.get_untracked() != keep {
+                        chosen.set(keep);
+                    }
                 }
                 Err(message) => problem.set(Some(message)),
             }
@@ -67,9 +71,10 @@ pub fn Console() -> impl IntoView {
             }
         });
     };
+    // Drawn again only when another site is chosen, not when the list reloads.
     let current = move || {
         let id = chosen.get()?;
-        sites.with(|s| s.iter().find(|site| site.id == id).cloned())
+        sites.with_untracked(|s| s.iter().find(|site| site.id == id).cloned())
     };
     view! {
         <div class="console">
@@ -98,6 +103,31 @@ pub fn Console() -> impl IntoView {
             {move || current().map(|site| view! { <SiteEditor site on_saved=reload /> })}
         </div>
     }
+}
+
+/// How often the "installed?" line asks the server again.
+const SEEN_REFRESH_MS: u32 = 5_000;
+
+/// Whether the widget has loaded on a page lately, kept fresh while shown.
+#[component]
+fn Installed(site: SiteView) -> impl IntoView {
+    let id = site.id.clone();
+    let seen = RwSignal::new(installed(&site, js_sys::Date::now()));
+    let refresh = move || {
+        let id = id.clone();
+        spawn_local(async move {
+            if let Ok(site) = call::<SiteView>("GET", &format!("/api/admin/sites/{id}"), NONE).await
+            {
+                seen.set(installed(&site, js_sys::Date::now()));
+            }
+        });
+    };
+    let ticker = StoredValue::new_local(Some(gloo_timers::callback::Interval::new(
+        SEEN_REFRESH_MS,
+        refresh,
+    )));
+    on_cleanup(move || ticker.set_value(None));
+    view! { <p class="installed" role="status">{move || seen.get()}</p> }
 }
 
 /// "Installed on https://shop/page, 3 min ago" or why not yet.
@@ -197,8 +227,6 @@ fn SiteEditor(
             copied.set(true);
         }
     };
-    let seen = installed(&site, js_sys::Date::now());
-    let open_to_all = site.allowed_origins.is_empty();
     let text = move |get: fn(&SiteSettings) -> &String, set: fn(&mut SiteSettings, String)| {
         (
             move || settings.with(|s| get(s).clone()),
@@ -218,7 +246,7 @@ fn SiteEditor(
                 <p>"Paste this line into every page of your shop, just before " <code>"</body>"</code> "."</p>
                 <textarea class="snippet" readonly rows="2" aria-label="Embed snippet">{snippet}</textarea>
                 <button type="button" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy snippet" }}</button>
-                <p class="installed" role="status">{seen}</p>
+                <Installed site=site.clone() />
             </section>
             <label>"Name"
                 <input name="name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
@@ -227,7 +255,7 @@ fn SiteEditor(
                 <textarea name="origins" rows="3" prop:value=move || origins.get()
                     on:input=move |ev| origins.set(event_target_value(&ev))></textarea>
             </label>
-            {open_to_all.then(|| view! {
+            {move || origins.with(|o| o.trim().is_empty()).then(|| view! {
                 <p class="warning">"No origins listed: only pages on this computer (localhost) and the demo page may use this site. That is for trying Rapport out; add your shop's origin before going live."</p>
             })}
             <fieldset class="look">

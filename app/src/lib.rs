@@ -85,16 +85,21 @@ fn SignedIn(
             {tab(Mode::Replies, "Replies")}
             {owner.then(|| tab(Mode::Console, "Console"))}
         </nav>
-        // The inbox stays mounted (its socket keeps the agent online) and is
-        // only hidden while another page shows.
+        // Every page stays mounted and is only hidden while another shows:
+        // the inbox's socket keeps the agent online, and the console keeps
+        // the site being edited.
         <div hidden=move || mode.get() != Mode::Inbox>
             <inbox::Inbox me=me.clone() on_signed_out replies />
         </div>
-        {move || match mode.get() {
-            Mode::Inbox => None,
-            Mode::Replies => Some(view! { <replies::RepliesPanel replies owner /> }.into_any()),
-            Mode::Console => Some(view! { <console::Console /> <people::PeoplePanel /> }.into_any()),
-        }}
+        <div hidden=move || mode.get() != Mode::Replies>
+            <replies::RepliesPanel replies owner />
+        </div>
+        {owner.then(|| view! {
+            <div hidden=move || mode.get() != Mode::Console>
+                <console::Console />
+                <people::PeoplePanel />
+            </div>
+        })}
     }
 }
 

@@ -106,7 +106,7 @@ pub fn RepliesPanel(replies: RwSignal<Vec<CannedReply>>, owner: bool) -> impl In
             <form on:submit=create>
                 <label>"Shortcut" <input name="shortcut" placeholder="refund" required
                     prop:value=move || shortcut.get() on:input=move |ev| shortcut.set(event_target_value(&ev)) /></label>
-                <label>"Reply" <textarea name="reply-body" rows="2" required
+                <label>"Text to insert" <textarea name="reply-body" rows="2" required
                     placeholder="Hi {first_name}, your refund for {order_number} is on its way."
                     prop:value=move || body.get() on:input=move |ev| body.set(event_target_value(&ev))></textarea></label>
                 {owner.then(|| view! {

@@ -9,18 +9,25 @@ import { setup, newContext, signIn, goOnline, closeContexts } from './helpers.mj
 
 test.afterEach(closeContexts);
 
-/** A page at `origin` (any name: the browser never resolves it) holding `snippet`. */
+// Two origins of the fixture shop server: the owner's shop, and a
+// stranger's page that copied its snippet.
+const shopOrigin = setup.shopUrl.replace('//localhost:', '//127.0.0.1:');
+const strangerOrigin = setup.shopUrl;
+
+/** A fresh page on `origin` holding `snippet`, as pasted by its owner. */
 async function pageWithSnippet(browser, origin, snippet) {
   const page = await (await newContext(browser)).newPage();
   const problems = [];
   page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
-  await page.route(`${origin}/**`, (route) => route.fulfill({
-    contentType: 'text/html; charset=utf-8',
-    body: `<!doctype html><html lang="en"><head><title>Bakery</title></head>
-      <body><h1>Fresh bread</h1>${snippet}</body></html>`,
-  }));
-  await page.goto(`${origin}/bread`);
+  await page.goto(`${origin}/fresh?snippet=${encodeURIComponent(snippet)}`);
   return { page, problems };
+}
+
+/** A screenshot kept in the test's output folder (a CI artifact) and attached to the report. */
+async function keep(testInfo, page, name, options = {}) {
+  const path = testInfo.outputPath(`${name}.png`);
+  await page.screenshot({ path, ...options });
+  await testInfo.attach(name, { path, contentType: 'image/png' });
 }
 
 /** Saves a site's settings through the owner's own session. */
@@ -37,7 +44,7 @@ test('an owner creates a site, its snippet works on their shop only, and their l
   const editor = owner.getByRole('form', { name: 'Site settings' });
   await expect(editor.getByRole('heading', { name: 'Bakery' })).toBeVisible();
   await expect(editor).toContainText('No origins listed');
-  await editor.getByLabel(/Allowed origins/).fill('http://bakery.test');
+  await editor.getByLabel(/Allowed origins/).fill(shopOrigin);
   await editor.getByRole('button', { name: 'Save' }).click();
   await expect(editor.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
   await expect(editor).not.toContainText('No origins listed');
@@ -46,11 +53,12 @@ test('an owner creates a site, its snippet works on their shop only, and their l
   const snippet = await editor.getByLabel('Embed snippet').inputValue();
   expect(snippet).toMatch(/^<script async src="http:\/\/127\.0\.0\.1:\d+\/widget\.js" data-site="[^"]+"><\/script>$/);
   await expect(editor.locator('.installed')).toContainText('Not installed yet');
-  const { page: shop } = await pageWithSnippet(browser, 'http://bakery.test', snippet);
+  const { page: shop } = await pageWithSnippet(browser, shopOrigin, snippet);
   await shop.getByRole('button', { name: 'Chat' }).click();
   const message = shop.getByRole('textbox', { name: 'Message' });
   await message.fill('Is the rye bread vegan?');
   await message.press('Enter');
+  await owner.getByRole('button', { name: 'Inbox' }).click();
   await goOnline(owner);
   await expect(shop.locator('.rp-log')).toContainText('Ada joined the chat');
   await owner.getByRole('button', { name: /Is the rye bread vegan\?/ }).click();
@@ -58,13 +66,13 @@ test('an owner creates a site, its snippet works on their shop only, and their l
   await expect(shop.locator('.rp-log')).toContainText('This chat has ended');
 
   // The same snippet on a stranger's page does nothing, and says why.
-  const { page: stranger, problems } = await pageWithSnippet(browser, 'http://copycat.test', snippet);
-  await expect.poll(() => problems.join('\n')).toContain('not allowed on http://copycat.test');
+  const { page: stranger, problems } = await pageWithSnippet(browser, strangerOrigin, snippet);
+  await expect.poll(() => problems.join('\n')).toContain(`not allowed on ${strangerOrigin}`);
   await expect(stranger.getByRole('button', { name: 'Chat' })).toHaveCount(0);
 
   // Back in the console: installed, and where; a new look previewed, saved, shown.
   await owner.getByRole('button', { name: 'Console' }).click();
-  await expect(editor.locator('.installed')).toContainText('http://bakery.test/bread');
+  await expect(editor.locator('.installed')).toContainText(`${shopOrigin}/fresh`);
   await editor.locator('input[name=accent]').fill('#aa3300');
   await editor.getByLabel('Greeting', { exact: true }).fill('Fresh bread daily! Ask the baker anything.');
   await editor.getByLabel('Launcher label').fill('Ask the baker');
@@ -72,7 +80,7 @@ test('an owner creates a site, its snippet works on their shop only, and their l
   await expect(editor.locator('.preview')).toContainText('Ask the baker');
   await editor.getByRole('button', { name: 'Save' }).click();
   await expect(editor.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
-  await testInfo.attach('console', { body: await owner.screenshot({ fullPage: true }), contentType: 'image/png' });
+  await keep(testInfo, owner, 'console', { fullPage: true });
 
   await shop.reload();
   const launcher = shop.getByRole('button', { name: 'Ask the baker' });
@@ -95,7 +103,7 @@ test('an owner creates a site, its snippet works on their shop only, and their l
     await shop.locator('[data-rapport]').getByRole('button').click();
     await expect(shop.getByRole('button', { name: expected.send })).toBeVisible();
     await expect(shop.getByRole('textbox', { name: expected.message })).toBeVisible();
-    await testInfo.attach(`widget-${language}`, { body: await shop.screenshot(), contentType: 'image/png' });
+    await keep(testInfo, shop, `widget-${language}`);
   }
   await expect(shop.getByRole('dialog', { name: 'চ্যাট' })).toBeVisible();
 
@@ -106,7 +114,7 @@ test('an owner creates a site, its snippet works on their shop only, and their l
 test('outside business hours a shopper leaves a message with their email, and an agent finds it', async ({ browser }) => {
   const owner = await signIn(browser, setup.email);
   const created = await owner.request.post(`${setup.baseUrl}/api/admin/sites`, {
-    data: { name: 'Night shop', allowed_origins: ['http://night.test'] },
+    data: { name: 'Night shop', allowed_origins: [shopOrigin] },
   });
   const site = await created.json();
   // No opening hours at all: always away.
@@ -114,7 +122,7 @@ test('outside business hours a shopper leaves a message with their email, and an
     settings: { accent: '#2563eb', away_message: 'The bakers are asleep.', hours: { time_zone: 'Europe/Amsterdam', weekly: [] } },
   });
 
-  const { page: shop } = await pageWithSnippet(browser, 'http://night.test', site.snippet);
+  const { page: shop } = await pageWithSnippet(browser, shopOrigin, site.snippet);
   await shop.getByRole('button', { name: 'Chat' }).click();
   await expect(shop.locator('.rp-away')).toContainText('The bakers are asleep.');
   const email = shop.getByRole('textbox', { name: 'Your email, so we can answer' });

@@ -7,7 +7,13 @@ import { setup, signIn, openShop, goOnline, closeContexts, signIdentity } from '
 
 test.afterEach(closeContexts);
 
-test('a known customer is greeted, recognised, followed across devices and forgotten on logout', async ({ browser }) => {
+test('a known customer is greeted, recognised, followed across devices and forgotten on logout', async ({ browser, request }) => {
+  // Ada's canned reply, with placeholders the customer's profile fills.
+  await request.post(setup.baseUrl + '/api/auth/login', { data: { email: setup.email, password: setup.password } });
+  const reply = await request.post(setup.baseUrl + '/api/replies', {
+    data: { shortcut: 'order', body: 'Hi {first_name}, order {last_order} left our warehouse today.' },
+  });
+  expect(reply.status()).toBe(201);
   const ada = await signIn(browser, setup.email);
   await goOnline(ada);
   const customer = {
@@ -30,6 +36,14 @@ test('a known customer is greeted, recognised, followed across devices and forgo
   // The page they are on, as the widget told it, and their own clock.
   await expect(profile.locator('.pages')).toContainText('Hostile shop');
   await expect(profile).toContainText('Local time:');
+  // The agent types the shortcut; the reply comes filled in for Grace.
+  const replyBox = ada.getByRole('textbox', { name: 'Reply' });
+  await replyBox.fill('/ord');
+  await expect(ada.getByRole('button', { name: /\/order/ })).toBeVisible();
+  await replyBox.press('Tab');
+  await expect(replyBox).toHaveValue('Hi Grace, order #1042 left our warehouse today.');
+  await replyBox.press('Enter');
+  await expect(laptop.transcript).toContainText('Hi Grace, order #1042 left our warehouse today.');
   await ada.getByRole('button', { name: 'Close conversation' }).click();
   await expect(laptop.transcript).toContainText('This chat has ended');
 
@@ -37,7 +51,7 @@ test('a known customer is greeted, recognised, followed across devices and forgo
   await laptop.say('One more thing');
   await ada.getByRole('button', { name: /One more thing/ }).click();
   await expect(profile).toContainText('Conversations (2)');
-  await expect(profile).toContainText('Where is my order?');
+  await expect(profile).toContainText('closed · Hi Grace, order #1042 left our warehouse today.');
 
   // The phone: the shop identifies the same customer there.
   const phone = await openShop(browser, '/account?token=' + signIdentity(customer));

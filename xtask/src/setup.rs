@@ -41,14 +41,30 @@ pub fn wasm_opt() -> PathBuf {
     root().join("end2end/node_modules/.bin/wasm-opt")
 }
 
+/// Debian packages the browser tests need: Chromium, and a Bengali font so
+/// that the Bengali widget's screenshot shows letters, not boxes.
+const BROWSER_PACKAGES: [&str; 2] = ["chromium", "fonts-lohit-beng-bengali"];
+
 pub fn chromium() -> Result<()> {
-    if std::path::Path::new(CHROMIUM).exists() {
+    let missing: Vec<&str> = BROWSER_PACKAGES
+        .into_iter()
+        .filter(|package| !installed(package))
+        .collect();
+    if missing.is_empty() && std::path::Path::new(CHROMIUM).exists() {
         return Ok(());
     }
     check(Command::new("apt-get").args(["update", "-q"]))?;
     check(
         Command::new("apt-get")
-            .args(["install", "-y", "-q", "--no-install-recommends", "chromium"])
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(BROWSER_PACKAGES)
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
+}
+
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("install ok installed"))
 }
