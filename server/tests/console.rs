@@ -278,6 +278,9 @@ on_both_backends!(
             )
             .await;
         let reply_id = reply["id"].as_str().unwrap().to_owned();
+        let (mut shopper, _) = app.new_shopper().await;
+        let ack = shopper.say("m1", "Private question").await;
+        let conversation = ack["conversation_id"].as_str().unwrap().to_owned();
         let routes = console_routes(&app.site.id, &colleague.id, &reply_id);
         let before = app.counts().await;
         let site_before = app.store.site_by_id(&app.site.id).await.unwrap().unwrap();
@@ -322,6 +325,14 @@ on_both_backends!(
                     "{method} {path} from another account: {answer}"
                 ),
             }
+        }
+        // Nor its conversations.
+        for path in [
+            format!("/api/conversations/{conversation}/events"),
+            format!("/api/conversations/{conversation}/profile"),
+        ] {
+            let (status, _) = app.call(Method::GET, &path, &rival_cookie, None).await;
+            assert_eq!(status, 404, "{path}");
         }
         let (_, replies) = app
             .call(Method::GET, "/api/replies", &rival_cookie, None)

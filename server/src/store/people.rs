@@ -4,8 +4,8 @@
 use protocol::{InviteView, Person, Role};
 use sqlx::Row;
 
-use super::tenancy::{role_from_str, role_str};
-use super::{Agent, Store, StoreError, StoreResult, is_unique_violation, new_id, now_ms};
+use super::tenancy::{insert_agent, role_from_str, role_str};
+use super::{Agent, Store, StoreResult, new_id, now_ms};
 use crate::identity;
 
 /// An invitation found by its token, still open.
@@ -207,7 +207,7 @@ impl Store {
 
     /// Uses the invitation and creates its agent, both or neither. `None`
     /// when the invitation was used (or expired) meanwhile; a taken email is
-    /// [`StoreError::Conflict`].
+    /// [`super::StoreError::Conflict`].
     pub async fn accept_invite(
         &self,
         invite: &OpenInvite,
@@ -226,36 +226,14 @@ impl Store {
         if used.rows_affected() != 1 {
             return Ok(None);
         }
-        let agent = Agent {
-            id: new_id(),
-            account_id: invite.account_id.clone(),
-            email: invite.email.clone(),
-            name: name.to_owned(),
-            role: invite.role,
-            password_hash: password_hash.to_owned(),
-            capacity: None,
-            languages: Vec::new(),
-        };
-        let inserted = sqlx::query(
-            "INSERT INTO agents (id, account_id, email, name, role, password_hash, active, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7)",
-        )
-        .bind(&agent.id)
-        .bind(&agent.account_id)
-        .bind(&agent.email)
-        .bind(&agent.name)
-        .bind(role_str(agent.role))
-        .bind(&agent.password_hash)
-        .bind(now)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(err) if is_unique_violation(&err) => {
-                return Err(StoreError::Conflict("agent email"));
-            }
-            Err(err) => return Err(err.into()),
-        }
+        let agent = Agent::new(
+            &invite.account_id,
+            &invite.email,
+            name,
+            invite.role,
+            password_hash,
+        );
+        insert_agent(&mut *tx, &agent).await?;
         tx.commit().await?;
         Ok(Some(agent))
     }

@@ -101,6 +101,53 @@ impl Agent {
     }
 }
 
+impl Agent {
+    /// A new, active agent with the site's default capacity and no languages yet.
+    pub(super) fn new(
+        account_id: &str,
+        email: &str,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+    ) -> Agent {
+        Agent {
+            id: new_id(),
+            account_id: account_id.to_owned(),
+            email: email.trim().to_lowercase(),
+            name: name.to_owned(),
+            role,
+            password_hash: password_hash.to_owned(),
+            capacity: None,
+            languages: Vec::new(),
+        }
+    }
+}
+
+/// Stores a new agent; a taken email is [`StoreError::Conflict`].
+pub(super) async fn insert_agent<'e, E>(executor: E, agent: &Agent) -> StoreResult<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let inserted = sqlx::query(
+        "INSERT INTO agents (id, account_id, email, name, role, password_hash, active, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7)",
+    )
+    .bind(&agent.id)
+    .bind(&agent.account_id)
+    .bind(&agent.email)
+    .bind(&agent.name)
+    .bind(role_str(agent.role))
+    .bind(&agent.password_hash)
+    .bind(now_ms())
+    .execute(executor)
+    .await;
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(err) if is_unique_violation(&err) => Err(StoreError::Conflict("agent email")),
+        Err(err) => Err(err.into()),
+    }
+}
+
 pub(super) fn role_str(role: Role) -> &'static str {
     match role {
         Role::Owner => "owner",
@@ -256,34 +303,9 @@ impl Store {
         role: Role,
         password_hash: &str,
     ) -> StoreResult<Agent> {
-        let agent = Agent {
-            id: new_id(),
-            account_id: account_id.to_owned(),
-            email: email.trim().to_lowercase(),
-            name: name.to_owned(),
-            role,
-            password_hash: password_hash.to_owned(),
-            capacity: None,
-            languages: Vec::new(),
-        };
-        let inserted = sqlx::query(
-            "INSERT INTO agents (id, account_id, email, name, role, password_hash, active, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7)",
-        )
-        .bind(&agent.id)
-        .bind(&agent.account_id)
-        .bind(&agent.email)
-        .bind(&agent.name)
-        .bind(role_str(role))
-        .bind(&agent.password_hash)
-        .bind(now_ms())
-        .execute(&self.write)
-        .await;
-        match inserted {
-            Ok(_) => Ok(agent),
-            Err(err) if is_unique_violation(&err) => Err(StoreError::Conflict("agent email")),
-            Err(err) => Err(err.into()),
-        }
+        let agent = Agent::new(account_id, email, name, role, password_hash);
+        insert_agent(&self.write, &agent).await?;
+        Ok(agent)
     }
 
     /// An active agent by (case-insensitive) email.
