@@ -275,6 +275,7 @@ fn SiteEditor(
                             "first_name" => AgentDisplay::FirstName,
                             "initials" => AgentDisplay::Initials,
                             "team_only" => AgentDisplay::TeamOnly,
+                            "avatar" => AgentDisplay::Avatar,
                             _ => AgentDisplay::FullName,
                         })
                         prop:value=move || settings.with(|s| match s.agent_display {
@@ -282,11 +283,13 @@ fn SiteEditor(
                             AgentDisplay::FirstName => "first_name",
                             AgentDisplay::Initials => "initials",
                             AgentDisplay::TeamOnly => "team_only",
+                            AgentDisplay::Avatar => "avatar",
                         })>
                         <option value="full_name">"Full name"</option>
                         <option value="first_name">"First name"</option>
                         <option value="initials">"Initials"</option>
                         <option value="team_only">"The site's name only"</option>
+                        <option value="avatar">"Picture and full name"</option>
                     </select>
                 </label>
                 <label>"Greeting" <textarea name="greeting" rows="2" placeholder="The language's default"

@@ -70,7 +70,7 @@ pub fn PeoplePanel() -> impl IntoView {
             })}
             <p class="error" role="alert">{move || problem.get()}</p>
             <table class="people-table">
-                <thead><tr><th>"Name"</th><th>"Role"</th><th>"Teams"</th><th>"Languages"</th><th>"Chats at once"</th><th>"Active"</th></tr></thead>
+                <thead><tr><th>"Name"</th><th>"Role"</th><th>"Teams"</th><th>"Languages"</th><th>"Chats at once"</th><th>"Picture (https URL)"</th><th>"Active"</th></tr></thead>
                 <tbody>
                     {move || people.get().map(|p| p.people.into_iter().map(|person| {
                         view! { <PersonRow person teams problem reload /> }
@@ -142,6 +142,11 @@ fn PersonRow(
                 value=capacity placeholder="default"
                 on:change=move |ev| apply(PersonChange {
                     capacity: Some(event_target_value(&ev).trim().parse().ok()),
+                    ..PersonChange::default()
+                }) /></td>
+            <td><input type="url" aria-label=format!("Picture of {}", person.name) value=person.avatar_url.clone()
+                placeholder="initials" on:change=move |ev| apply(PersonChange {
+                    avatar_url: Some(Some(event_target_value(&ev).trim().to_owned()).filter(|u| !u.is_empty())),
                     ..PersonChange::default()
                 }) /></td>
             <td><input type="checkbox" aria-label=format!("{} is active", person.name) checked=person.active

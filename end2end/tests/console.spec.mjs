@@ -45,6 +45,7 @@ test('an owner creates a site, its snippet works on their shop only, and their l
   await expect(editor.getByRole('heading', { name: 'Bakery' })).toBeVisible();
   await expect(editor).toContainText('No origins listed');
   await editor.getByLabel(/Allowed origins/).fill(shopOrigin);
+  await editor.getByLabel('Show agents as').selectOption('avatar');
   await editor.getByRole('button', { name: 'Save' }).click();
   await expect(editor.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
   await expect(editor).not.toContainText('No origins listed');
@@ -61,6 +62,10 @@ test('an owner creates a site, its snippet works on their shop only, and their l
   await owner.getByRole('button', { name: 'Inbox' }).click();
   await goOnline(owner);
   await expect(shop.locator('.rp-log')).toContainText('Ada joined the chat');
+  // Her picture (initials here: she has none) beside her name.
+  const avatar = shop.locator('.rp-avatar');
+  await expect(avatar).toBeVisible();
+  await expect.poll(() => avatar.evaluate((img) => img.naturalWidth)).toBeGreaterThan(0);
   await owner.getByRole('button', { name: /Is the rye bread vegan\?/ }).click();
   await owner.getByRole('button', { name: 'Close conversation' }).click();
   await expect(shop.locator('.rp-log')).toContainText('This chat has ended');

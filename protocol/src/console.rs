@@ -34,6 +34,8 @@ pub enum AgentDisplay {
     Initials,
     /// The team's name (or the site's), never a person's.
     TeamOnly,
+    /// "Ada Lovelace" with her picture (her initials in a circle without one).
+    Avatar,
 }
 
 /// A site's look and words, language and hours. Empty texts mean "the
@@ -176,6 +178,9 @@ pub struct Person {
     pub languages: Vec<String>,
     /// Team ids.
     pub teams: Vec<String>,
+    /// The picture shoppers see on sites that show agents' pictures.
+    #[serde(default)]
+    pub avatar_url: Option<String>,
 }
 
 /// `GET /api/admin/people`: everyone, and invitations still open.
@@ -201,6 +206,13 @@ pub struct PersonChange {
         deserialize_with = "present"
     )]
     pub capacity: Option<Option<i64>>,
+    /// An `https://` picture; `null` removes it (shoppers see initials).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub avatar_url: Option<Option<String>>,
     /// `false` deactivates: sessions end at once and their chats go back to the queue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,

@@ -598,6 +598,10 @@ pub struct WidgetConfig {
     /// Set while the site is outside its business hours.
     #[serde(default)]
     pub away: Option<Away>,
+    /// Whether the widget shows the agent's picture, from
+    /// `/api/widget/avatar/{agent_id}?site=KEY`.
+    #[serde(default)]
+    pub agent_avatars: bool,
 }
 
 /// How the loader draws the launcher.

@@ -24,17 +24,21 @@ pub fn encode<T: Serialize>(frame: &T) -> Frame {
     }
 }
 
+/// "Ada Lovelace" → "AL".
+pub fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .take(2)
+        .filter_map(|word| word.chars().next())
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
 /// An agent's name as shoppers of this conversation's site see it.
 fn shown_name(name: &str, conversation: &Conversation) -> String {
-    let mut words = name.split_whitespace();
     match conversation.agent_display {
-        AgentDisplay::FullName => name.to_owned(),
-        AgentDisplay::FirstName => words.next().unwrap_or(name).to_owned(),
-        AgentDisplay::Initials => words
-            .take(2)
-            .filter_map(|word| word.chars().next())
-            .flat_map(char::to_uppercase)
-            .collect(),
+        AgentDisplay::FullName | AgentDisplay::Avatar => name.to_owned(),
+        AgentDisplay::FirstName => name.split_whitespace().next().unwrap_or(name).to_owned(),
+        AgentDisplay::Initials => initials(name),
         AgentDisplay::TeamOnly => conversation
             .team_name
             .clone()

@@ -1060,3 +1060,78 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    sites_can_show_agents_pictures_or_their_initials,
+    |app: TestApp| async move {
+        let owner = owner_cookie(&app).await;
+        let change = json!({"settings": {"accent": "#aa3300", "agent_display": "avatar"}});
+        app.call(
+            Method::PATCH,
+            &format!("/api/admin/sites/{}", app.site.id),
+            &owner,
+            Some(&change.to_string()),
+        )
+        .await;
+        let (_, config) = widget_config(&app, &app.site.site_key, SHOP_ORIGIN, "").await;
+        assert_eq!(config["agent_avatars"], true);
+
+        let no_redirects = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let avatar = |agent: &str, key: &str| {
+            no_redirects
+                .get(app.url(&format!("/api/widget/avatar/{agent}?site={key}")))
+                .send()
+        };
+        // Without a picture: the initials on the site's colour.
+        let response = avatar(&app.agent.id, &app.site.site_key).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "image/svg+xml");
+        let svg = response.text().await.unwrap();
+        assert!(
+            svg.contains(r##"fill="#aa3300""##) && svg.contains(">A</text>"),
+            "{svg}"
+        );
+
+        let person = format!("/api/admin/people/{}", app.agent.id);
+        for bad in [
+            "javascript:alert(1)",
+            "http://cdn.shop.test/ada.png",
+            "https://x\" onerror=\"y",
+        ] {
+            let body = json!({"avatar_url": bad}).to_string();
+            let (status, _) = app.call(Method::PATCH, &person, &owner, Some(&body)).await;
+            assert_eq!(status, 400, "{bad}");
+        }
+        let body = json!({"avatar_url": "https://cdn.shop.test/ada.png"}).to_string();
+        let (status, answer) = app.call(Method::PATCH, &person, &owner, Some(&body)).await;
+        assert_eq!(status, 200);
+        assert_eq!(answer["avatar_url"], "https://cdn.shop.test/ada.png");
+        let response = avatar(&app.agent.id, &app.site.site_key).await.unwrap();
+        assert_eq!(response.status(), 307);
+        assert_eq!(
+            response.headers()["location"],
+            "https://cdn.shop.test/ada.png"
+        );
+
+        // Another account's agent is not found through this site, nor anyone without a site.
+        let other = app.store.create_account("Rival").await.unwrap();
+        let eve = add_agent(&app.store, &other, "eve@rival.test", "Eve").await;
+        assert_eq!(
+            avatar(&eve.id, &app.site.site_key).await.unwrap().status(),
+            404
+        );
+        assert_eq!(avatar(&app.agent.id, "nope").await.unwrap().status(), 404);
+        let (_, answer) = app
+            .call(
+                Method::PATCH,
+                &person,
+                &owner,
+                Some(r#"{"avatar_url":null}"#),
+            )
+            .await;
+        assert!(answer["avatar_url"].is_null(), "back to initials");
+    }
+);

@@ -8,14 +8,7 @@ use wasm_bindgen::JsValue;
 
 use wasm_bindgen::JsCast;
 
-use crate::js_object::{object, string};
-
-fn boolean(value: &JsValue, key: &str) -> bool {
-    js_sys::Reflect::get(value, &JsValue::from_str(key))
-        .ok()
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false)
-}
+use crate::js_object::{flag, object, string};
 
 fn whole(value: &JsValue, key: &str) -> Option<i64> {
     let number = js_sys::Reflect::get(value, &JsValue::from_str(key))
@@ -98,7 +91,7 @@ pub fn decode(text: &str) -> Option<WidgetFrame> {
             conversation_id: string(&value, "conversation_id"),
             state: state(&value),
             name: string(&value, "name"),
-            email_known: boolean(&value, "email_known"),
+            email_known: flag(&value, "email_known"),
         },
         "event" => WidgetFrame::Event {
             event: event(&object(&value, "event")?)?,
@@ -123,7 +116,7 @@ pub fn decode(text: &str) -> Option<WidgetFrame> {
         "queue" => WidgetFrame::Queue {
             position: small(&value, "position")?,
             estimate_secs: small(&value, "estimate_secs"),
-            agents_online: boolean(&value, "agents_online"),
+            agents_online: flag(&value, "agents_online"),
         },
         "pong" => WidgetFrame::Pong,
         _ => return None,

@@ -14,6 +14,11 @@ pub fn string(object: &JsValue, key: &str) -> Option<String> {
     field(object, key).as_string()
 }
 
+/// `object[key]` if it is `true`.
+pub fn flag(object: &JsValue, key: &str) -> bool {
+    field(object, key).as_bool().unwrap_or(false)
+}
+
 /// `object[key]` if it is an object (not null).
 pub fn object(object: &JsValue, key: &str) -> Option<JsValue> {
     Some(field(object, key)).filter(JsValue::is_object)

@@ -76,10 +76,14 @@ struct Config {
     texts: Vec<String>,
     /// Outside business hours: the away message and when the team is back.
     away: Option<(String, Option<String>)>,
+    /// Where agents' pictures come from (`…/avatar/`), when the site shows them.
+    avatars: Option<String>,
+    /// `?site=KEY`, for the pictures.
+    site_query: String,
 }
 
 impl Config {
-    fn read(config: &JsValue) -> Config {
+    fn read(config: &JsValue, base_url: &str, site_key: &str) -> Config {
         let text = |key| js_object::string(config, key).unwrap_or_default();
         Config {
             site_name: text("site_name"),
@@ -101,6 +105,9 @@ impl Config {
                     js_object::string(&away, "back_at"),
                 )
             }),
+            avatars: js_object::flag(config, "agent_avatars")
+                .then(|| format!("{}/api/widget/avatar/", base_url.trim_end_matches('/'))),
+            site_query: format!("?site={}", js_sys::encode_uri_component(site_key)),
         }
     }
 }
@@ -182,7 +189,7 @@ pub fn mount(
     config: JsValue,
     on_close: js_sys::Function,
 ) {
-    let config = Config::read(&config);
+    let config = Config::read(&config, &base_url, &site_key);
     if let Some(document) = web_sys::window().and_then(|w| w.document())
         && let Ok(style) = document.create_element("style")
     {
@@ -382,6 +389,18 @@ fn Panel(
         Some(ConversationState::Assigned { agent_name, .. }) => agent_name,
         _ => title.clone(),
     };
+    // The agent's picture beside their name, where the site shows pictures.
+    let (avatars, site_query) = (config.avatars.clone(), config.site_query.clone());
+    let avatar = move || {
+        let base = avatars.as_ref()?;
+        match chat.with(|c| c.state.clone()) {
+            Some(ConversationState::Assigned { agent_id, .. }) => Some(view! {
+                <img class="rp-avatar" alt="" width="32" height="32"
+                    src=format!("{base}{}{site_query}", js_sys::encode_uri_component(&agent_id))/>
+            }),
+            _ => None,
+        }
+    };
     let waiting = move || chat.with(|c| matches!(c.state, Some(ConversationState::Waiting)));
     let away_note = config.away.as_ref().map(|(message, back_at)| {
         let back = back_at
@@ -426,6 +445,7 @@ fn Panel(
     view! {
         <section class="rp-panel" role="dialog" aria-label=t(WidgetText::Chat)>
             <header class="rp-header">
+                {avatar}
                 <div>
                     <h2 class="rp-title">{header_title}</h2>
                     <p class="rp-status">{move || if online.get() { status_online.clone() } else { status_connecting.clone() }}</p>

@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
     // `authorize_site`.
     let widget = Router::new()
         .route("/api/widget/config", get(widget_api::config))
+        .route("/api/widget/avatar/{agent_id}", get(widget_api::avatar))
         .layer(
             CorsLayer::new()
                 .allow_origin(AllowOrigin::mirror_request())

@@ -28,6 +28,16 @@ async fn owner(state: &AppState, session: &Session) -> Result<Agent, ApiError> {
     current_owner(state, session, "manage people").await
 }
 
+const MAX_URL_LEN: usize = 2048;
+
+/// An `https://` address with nothing that could break out of an attribute.
+fn is_picture_url(url: &str) -> bool {
+    url.len() <= MAX_URL_LEN
+        && url.strip_prefix("https://").is_some_and(|rest| {
+            !rest.is_empty() && !rest.contains(|c: char| c.is_whitespace() || "\"'<>\\".contains(c))
+        })
+}
+
 fn check_email(email: &str) -> Result<String, ApiError> {
     let email = email.trim().to_lowercase();
     let plausible = email.len() <= MAX_EMAIL_LEN
@@ -136,6 +146,13 @@ pub async fn change(
             CAPACITY_RANGE.end()
         )));
     }
+    if let Some(Some(url)) = &change.avatar_url
+        && !is_picture_url(url)
+    {
+        return Err(ApiError::bad_request(format!(
+            "\"{url}\" is not a picture's address: an https:// URL of up to {MAX_URL_LEN} characters."
+        )));
+    }
     if let Some(teams) = &change.teams {
         let known = state.store.teams_of_account(&owner.account_id).await?;
         if let Some(unknown) = teams.iter().find(|t| !known.iter().any(|k| &k.id == *t)) {
@@ -166,6 +183,9 @@ pub async fn change(
     }
     if let Some(capacity) = change.capacity {
         state.store.set_agent_capacity(&id, capacity).await?;
+    }
+    if let Some(url) = &change.avatar_url {
+        state.store.set_agent_avatar(&id, url.as_deref()).await?;
     }
     if let Some(active) = change.active {
         // Read before deactivating: afterwards the agent is not found as active.

@@ -2,9 +2,10 @@
 //! the page's origin may use it. Checked on every request and every socket.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use protocol::{Away, ErrorCode, Launcher, TopicChoice, WidgetConfig};
+use axum::response::{IntoResponse, Redirect, Response};
+use protocol::{AgentDisplay, Away, ErrorCode, Launcher, TopicChoice, WidgetConfig};
 use serde::Deserialize;
 
 use super::error::ApiError;
@@ -141,5 +142,44 @@ pub fn widget_config(
             label: or_default(&settings.launcher_label, language.launcher),
         },
         away,
+        agent_avatars: settings.agent_display == AgentDisplay::Avatar,
     }
+}
+
+/// `GET /api/widget/avatar/{agent_id}?site=KEY`: the agent's picture (a
+/// redirect to it), or their initials on the site's accent colour. An
+/// `<img>` sends no `Origin`, so only the site and the agent's account are
+/// checked: another account's agents are not found.
+pub async fn avatar(
+    State(state): State<AppState>,
+    Path(agent_id): Path<String>,
+    Query(query): Query<SiteQuery>,
+) -> Result<Response, ApiError> {
+    let key = query.site.as_deref().unwrap_or_default();
+    let site = match state.store.site_by_key(key).await? {
+        Some(site) => site,
+        None => return Err(ApiError::not_found("site")),
+    };
+    let Some((account_id, name, url)) = state.store.agent_avatar(&agent_id).await? else {
+        return Err(ApiError::not_found("agent"));
+    };
+    if account_id != site.account_id {
+        return Err(ApiError::not_found("agent"));
+    }
+    let cache = (header::CACHE_CONTROL, "public, max-age=300");
+    if let Some(url) = url {
+        return Ok(([cache], Redirect::temporary(&url)).into_response());
+    }
+    let svg = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64"><circle cx="32" cy="32" r="32" fill="{}"/><text x="32" y="41" font-family="system-ui,sans-serif" font-size="26" font-weight="600" fill="#fff" text-anchor="middle">{}</text></svg>"##,
+        site.settings.accent,
+        escape_xml(&crate::fanout::initials(&name)),
+    );
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml"), cache], svg).into_response())
+}
+
+fn escape_xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

@@ -24,7 +24,7 @@ impl Store {
         let rows = sqlx::query(
             // A CASE, so both backends hand back an integer.
             "SELECT id, email, name, role, CASE WHEN active THEN 1 ELSE 0 END AS active, \
-             capacity, languages FROM agents \
+             capacity, languages, avatar_url FROM agents \
              WHERE account_id = $1 ORDER BY name, id",
         )
         .bind(account_id)
@@ -58,6 +58,7 @@ impl Store {
                         .map(str::to_owned)
                         .collect(),
                     teams,
+                    avatar_url: row.try_get("avatar_url")?,
                     id,
                 })
             })
@@ -71,6 +72,36 @@ impl Store {
             .execute(&self.write)
             .await?;
         Ok(())
+    }
+
+    pub async fn set_agent_avatar(&self, agent_id: &str, url: Option<&str>) -> StoreResult<()> {
+        sqlx::query("UPDATE agents SET avatar_url = $2 WHERE id = $1")
+            .bind(agent_id)
+            .bind(url)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// An active agent's account, name and picture, for the widget's avatar.
+    pub async fn agent_avatar(
+        &self,
+        agent_id: &str,
+    ) -> StoreResult<Option<(String, String, Option<String>)>> {
+        let row = sqlx::query(
+            "SELECT account_id, name, avatar_url FROM agents WHERE id = $1 AND active = TRUE",
+        )
+        .bind(agent_id)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|row| {
+            Ok((
+                row.try_get("account_id")?,
+                row.try_get("name")?,
+                row.try_get("avatar_url")?,
+            ))
+        })
+        .transpose()
     }
 
     /// Replaces the agent's teams (callers check the teams are the account's).
