@@ -21,6 +21,13 @@ async fn owner_cookie(app: &TestApp) -> String {
     app.login(&app.agent.email).await
 }
 
+/// An owner's change to the test app's own site: the status and the answer.
+async fn change_site(app: &TestApp, owner: &str, change: &Value) -> (u16, Value) {
+    let path = format!("/api/admin/sites/{}", app.site.id);
+    app.call(Method::PATCH, &path, owner, Some(&change.to_string()))
+        .await
+}
+
 /// The widget's config as a page on `origin` fetches it.
 async fn widget_config(app: &TestApp, site_key: &str, origin: &str, query: &str) -> (u16, Value) {
     let response = reqwest::Client::new()
@@ -891,14 +898,7 @@ on_both_backends!(
         let weekday = ((in_three_days / day_ms + 3) % 7) as u8; // 1970-01-01 was a Thursday
         let hours = json!({"settings": {"accent": "#2f6fed", "hours": {"time_zone": "UTC",
             "weekly": [{"day": weekday, "opens": "10:00", "closes": "11:00"}]}}});
-        let (status, _) = app
-            .call(
-                Method::PATCH,
-                &format!("/api/admin/sites/{}", app.site.id),
-                &owner,
-                Some(&hours.to_string()),
-            )
-            .await;
+        let (status, _) = change_site(&app, &owner, &hours).await;
         assert_eq!(status, 200);
         let opens = in_three_days + 10 * 60 * 60 * 1000;
         let days = [
@@ -953,13 +953,7 @@ on_both_backends!(
         // Closed every day: no spans at all.
         let closed = json!({"settings": {"accent": "#2f6fed", "away_message": "Back soon!",
             "hours": {"time_zone": "Europe/Amsterdam", "weekly": [], "holidays": []}}});
-        app.call(
-            Method::PATCH,
-            &format!("/api/admin/sites/{}", app.site.id),
-            &owner,
-            Some(&closed.to_string()),
-        )
-        .await;
+        change_site(&app, &owner, &closed).await;
         let (_, config) = widget_config(&app, &app.site.site_key, SHOP_ORIGIN, "").await;
         assert_eq!(
             config["away"],
@@ -1008,13 +1002,7 @@ on_both_backends!(
     |app: TestApp| async move {
         let owner = owner_cookie(&app).await;
         let change = json!({"settings": {"accent": "#2563eb", "agent_display": "initials"}});
-        app.call(
-            Method::PATCH,
-            &format!("/api/admin/sites/{}", app.site.id),
-            &owner,
-            Some(&change.to_string()),
-        )
-        .await;
+        change_site(&app, &owner, &change).await;
         app.colleague("grace@shop.test", "Grace Hopper").await;
         let _grace = app.online_inbox_of("grace@shop.test").await;
         let mut shopper = app.widget_socket().await;
@@ -1066,13 +1054,7 @@ on_both_backends!(
     |app: TestApp| async move {
         let owner = owner_cookie(&app).await;
         let change = json!({"settings": {"accent": "#aa3300", "agent_display": "avatar"}});
-        app.call(
-            Method::PATCH,
-            &format!("/api/admin/sites/{}", app.site.id),
-            &owner,
-            Some(&change.to_string()),
-        )
-        .await;
+        change_site(&app, &owner, &change).await;
         let (_, config) = widget_config(&app, &app.site.site_key, SHOP_ORIGIN, "").await;
         assert_eq!(config["agent_avatars"], true);
 
