@@ -43,6 +43,8 @@ pub enum Notice {
     },
     /// An agent's stored details changed (capacity, languages…).
     AgentChanged { agent_id: String },
+    /// Close these sockets for good (a session signed out).
+    EndSessions { topic: String },
 }
 
 /// Handle for publishing notices to the other processes. Cheap to clone.
@@ -225,6 +227,10 @@ async fn receive_notices(
             },
             Ok(Notice::Presence { agents }) => dispatcher.remote_presence(from, agents),
             Ok(Notice::AgentChanged { agent_id }) => dispatcher.remote_agent_changed(agent_id),
+            Ok(Notice::EndSessions { topic }) => match Topic::from_wire(&topic) {
+                Some(topic) => hub.end_sessions(&topic),
+                None => tracing::warn!(topic, "cluster end for an unknown topic"),
+            },
             Err(err) => tracing::warn!(%err, "unreadable cluster notice"),
         }
     }

@@ -30,6 +30,9 @@ pub enum Topic {
     Account(String),
     /// Frames for one agent only (presence), on all their tabs.
     Agent(String),
+    /// The inbox sockets of one signed-in session (by its stored key), so
+    /// that signing out ends them.
+    Session(String),
 }
 
 /// A connection's handle in the hub.
@@ -80,13 +83,14 @@ pub struct Hub {
 }
 
 impl Topic {
-    /// `v:ID`, `c:ID`, `a:ID` or `g:ID`: how a topic travels to other processes.
+    /// `v:ID`, `c:ID`, `a:ID`, `g:ID` or `s:KEY`: how a topic travels to other processes.
     pub fn to_wire(&self) -> String {
         match self {
             Topic::Visitor(id) => format!("v:{id}"),
             Topic::Conversation(id) => format!("c:{id}"),
             Topic::Account(id) => format!("a:{id}"),
             Topic::Agent(id) => format!("g:{id}"),
+            Topic::Session(key) => format!("s:{key}"),
         }
     }
 
@@ -98,6 +102,7 @@ impl Topic {
             "c" => Topic::Conversation(id),
             "a" => Topic::Account(id),
             "g" => Topic::Agent(id),
+            "s" => Topic::Session(id),
             _ => return None,
         })
     }
@@ -218,6 +223,16 @@ impl Hub {
         }
     }
 
+    /// Like [`Hub::end_sessions`], in every process of the cluster.
+    pub fn end_sessions_everywhere(&self, topic: &Topic) {
+        if let Some(cluster) = self.cluster.get() {
+            cluster.tell(Notice::EndSessions {
+                topic: topic.to_wire(),
+            });
+        }
+        self.end_sessions(topic);
+    }
+
     /// How many connections follow a topic (for tests and metrics).
     pub fn subscriber_count(&self, topic: &Topic) -> usize {
         self.routes().by_topic.get(topic).map_or(0, HashMap::len)
@@ -258,6 +273,7 @@ mod tests {
             Topic::Conversation("c1".into()),
             Topic::Account("a1".into()),
             Topic::Agent("g1".into()),
+            Topic::Session("s1".into()),
         ] {
             assert_eq!(Topic::from_wire(&topic.to_wire()), Some(topic));
         }

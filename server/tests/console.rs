@@ -1117,3 +1117,33 @@ on_both_backends!(
         assert!(answer["avatar_url"].is_null(), "back to initials");
     }
 );
+
+on_both_backends!(
+    signing_out_ends_that_sessions_inbox_and_no_other,
+    |app: TestApp| async move {
+        let laptop = app.login(&app.agent.email).await;
+        let phone = app.login(&app.agent.email).await;
+        let mut laptop_inbox = app.agent_socket_with(&laptop).await.unwrap();
+        laptop_inbox.expect("inbox").await;
+        let mut phone_inbox = app.agent_socket_with(&phone).await.unwrap();
+        phone_inbox.expect("inbox").await;
+
+        let (status, _) = app
+            .call(Method::POST, "/api/auth/logout", &laptop, None)
+            .await;
+        assert_eq!(status, 204);
+        assert_eq!(
+            laptop_inbox.closed().await,
+            Some(4003),
+            "the signed-out session's socket ends"
+        );
+        assert!(
+            app.agent_socket_with(&laptop).await.is_err(),
+            "and cannot come back"
+        );
+        phone_inbox.send(json!({"type": "ping"})).await;
+        phone_inbox.expect("pong").await;
+        let (status, _) = app.call(Method::GET, "/api/me", &phone, None).await;
+        assert_eq!(status, 200, "the other session goes on");
+    }
+);

@@ -14,8 +14,9 @@ use tower_sessions::Session;
 
 use super::error::ApiError;
 use super::state::AppState;
+use crate::hub::Topic;
 use crate::identity::{self, SESSION_AGENT_ID};
-use crate::store::{Agent, Conversation};
+use crate::store::{Agent, Conversation, session_key};
 
 /// Conversations the inbox lists at most.
 pub const INBOX_LIMIT: i64 = 200;
@@ -100,7 +101,17 @@ pub async fn login(
     Ok(Json(agent.profile()))
 }
 
-pub async fn logout(session: Session) -> Result<StatusCode, ApiError> {
+/// Signs out: the session is deleted and its open inbox sockets (in every
+/// process) are closed, so no client keeps a socket the session no longer backs.
+pub async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<StatusCode, ApiError> {
+    if let Some(id) = session.id() {
+        state
+            .hub
+            .end_sessions_everywhere(&Topic::Session(session_key(&id)));
+    }
     session.flush().await?;
     Ok(StatusCode::NO_CONTENT)
 }

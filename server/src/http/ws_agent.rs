@@ -14,7 +14,7 @@ use super::socket::{self, Endpoint};
 use super::state::AppState;
 use crate::fanout::{self, encode};
 use crate::hub::{Frame, Subscriber, Topic};
-use crate::store::{Agent, Conversation, NewMessage, StoreError};
+use crate::store::{Agent, Conversation, NewMessage, StoreError, session_key};
 
 /// `GET /ws/agent`: needs a session cookie and a same-origin page, so another
 /// site cannot open an agent's socket with the agent's cookie.
@@ -25,6 +25,7 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let agent = current_agent(&state, &session).await?;
+    let session_topic = session.id().map(|id| Topic::Session(session_key(&id)));
     if !is_same_origin(&headers) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -37,6 +38,7 @@ pub async fn upgrade(
         let mut endpoint = AgentSocket {
             state: state.clone(),
             agent,
+            session_topic,
         };
         if endpoint.start(&subscriber).await.is_ok() {
             let shutdown = state.shutdown.clone();
@@ -75,6 +77,8 @@ enum HandOverTo {
 struct AgentSocket {
     state: AppState,
     agent: Agent,
+    /// The session this socket was opened with; signing out closes it.
+    session_topic: Option<Topic>,
 }
 
 fn error(code: ErrorCode, message: impl Into<String>, client_id: Option<String>) -> Frame {
@@ -91,6 +95,9 @@ impl AgentSocket {
         let hub = &self.state.hub;
         hub.subscribe(Topic::Account(self.agent.account_id.clone()), subscriber);
         hub.subscribe(Topic::Agent(self.agent.id.clone()), subscriber);
+        if let Some(topic) = &self.session_topic {
+            hub.subscribe(topic.clone(), subscriber);
+        }
         let status = self
             .state
             .dispatcher

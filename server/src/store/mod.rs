@@ -17,7 +17,7 @@ pub use contacts::{ContactRecord, Identified};
 pub use conversations::{Conversation, NewMessage, Opening, Posted};
 pub use people::OpenInvite;
 pub use replies::StoredReply;
-pub use sessions::SessionRecords;
+pub use sessions::{SessionRecords, session_key};
 pub use sites::SiteUpdate;
 pub use tenancy::{Agent, Site, primary_subtag};
 pub use visitors::Visitor;

@@ -29,7 +29,9 @@ impl SessionRecords {
     }
 }
 
-fn key(id: &Id) -> String {
+/// A session's id as stored (hashed): also how its sockets are found when
+/// it ends, without the id itself travelling anywhere.
+pub fn session_key(id: &Id) -> String {
     let digest = Sha256::digest(id.to_string().as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -60,7 +62,7 @@ impl SessionStore for SessionRecords {
             let inserted = sqlx::query(
                 "INSERT INTO sessions (id, data, expiry_ms, agent_id) VALUES ($1, $2, $3, $4)",
             )
-            .bind(key(&record.id))
+            .bind(session_key(&record.id))
             .bind(&data)
             .bind(expiry_ms(record))
             .bind(agent_of(record))
@@ -82,7 +84,7 @@ impl SessionStore for SessionRecords {
              ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry_ms = excluded.expiry_ms, \
              agent_id = excluded.agent_id",
         )
-        .bind(key(&record.id))
+        .bind(session_key(&record.id))
         .bind(data)
         .bind(expiry_ms(record))
         .bind(agent_of(record))
@@ -95,7 +97,7 @@ impl SessionStore for SessionRecords {
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let row: Option<(String, i64)> =
             sqlx::query_as("SELECT data, expiry_ms FROM sessions WHERE id = $1 AND expiry_ms > $2")
-                .bind(key(id))
+                .bind(session_key(id))
                 .bind(now_ms())
                 .fetch_optional(&self.store.read)
                 .await
@@ -117,7 +119,7 @@ impl SessionStore for SessionRecords {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(key(id))
+            .bind(session_key(id))
             .execute(&self.store.write)
             .await
             .map_err(backend)?;
