@@ -184,6 +184,8 @@ pub fn Inbox(
                 }
             }),
             on_status: Box::new(move |up| connected.set(up)),
+            // Signed out elsewhere or deactivated: back to the sign-in form.
+            on_ended: Box::new(on_signed_out),
         },
     );
     socket.set_value(Some(live));

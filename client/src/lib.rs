@@ -26,6 +26,9 @@ pub struct Handlers {
     pub on_frame: Box<dyn Fn(&str)>,
     /// Connected or not, for the UI.
     pub on_status: Box<dyn Fn(bool)>,
+    /// The server ended the session for good (`CLOSE_SESSION_ENDED`); the
+    /// socket stays closed.
+    pub on_ended: Box<dyn Fn()>,
 }
 
 /// Cheap to clone; all clones drive the same connection.
@@ -164,8 +167,13 @@ impl LiveSocket {
         };
         let on_close = {
             let live = self.clone();
-            Closure::<dyn FnMut(CloseEvent)>::new(move |_| {
+            Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
                 (live.inner.handlers.on_status)(false);
+                if event.code() == protocol::CLOSE_SESSION_ENDED {
+                    live.inner.closed.set(true);
+                    (live.inner.handlers.on_ended)();
+                    return;
+                }
                 live.schedule_retry();
             })
         };

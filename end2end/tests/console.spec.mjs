@@ -157,3 +157,16 @@ test('outside business hours a shopper leaves a message with their email, and an
   const deleted = await owner.request.delete(`${setup.baseUrl}/api/admin/sites/${site.id}`);
   expect(deleted.status()).toBe(204);
 });
+
+test('an agent the owner deactivates is signed out of their open inbox at once', async ({ browser }) => {
+  const owner = await signIn(browser, setup.email);
+  const cy = await signIn(browser, setup.oneAtATime);
+  await owner.getByRole('button', { name: 'Console' }).click();
+  const active = owner.getByLabel('Cy is active');
+  await active.uncheck();
+  await expect(cy.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  await expect(owner.locator('.people-table tr.inactive')).toContainText('Cy');
+  // Back for the next tests: Cy is needed there.
+  await owner.getByLabel('Cy is active').check();
+  await expect(owner.locator('.people-table tr.inactive')).toHaveCount(0);
+});

@@ -26,6 +26,10 @@ pub const IDLE_TIMEOUT_SECS: u32 = 60;
 /// The first frame on a widget socket must be `hello` within this many seconds.
 pub const HELLO_TIMEOUT_SECS: u32 = 10;
 
+/// WebSocket close code: the session ended for good (signed out or the
+/// agent deactivated); reconnecting is pointless, sign in again.
+pub const CLOSE_SESSION_ENDED: u16 = 4003;
+
 /// Per-conversation event number; only grows, starts at 1.
 pub type Seq = i64;
 

@@ -291,6 +291,8 @@ pub fn mount(
                 }
             }),
             on_status: Box::new(move |up| online.set(up)),
+            // Shopper sessions are never ended that way.
+            on_ended: Box::new(|| {}),
         },
     );
     socket.set_value(Some(live));

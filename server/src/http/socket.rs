@@ -41,8 +41,7 @@ pub const CLOSE_HELLO_TIMEOUT: u16 = 4001;
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 /// The browser now stands for someone else: reconnect with the new token.
 pub const CLOSE_IDENTITY_CHANGED: u16 = 4009;
-/// The agent was deactivated: do not reconnect.
-pub const CLOSE_SESSION_ENDED: u16 = 4003;
+pub use protocol::CLOSE_SESSION_ENDED;
 
 /// One kind of socket (widget or inbox).
 pub trait Endpoint: Send {
