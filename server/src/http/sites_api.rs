@@ -205,15 +205,15 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn identity_settings(state: &AppState, site_id: &str) -> Result<IdentitySettings, ApiError> {
-    let site = state
-        .store
-        .site_by_id(site_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("site"))?;
+/// The site's secrets as stored now, with its (known) enforce switch.
+async fn identity_settings(
+    state: &AppState,
+    site_id: &str,
+    enforce: bool,
+) -> Result<IdentitySettings, ApiError> {
     Ok(IdentitySettings {
         secrets: state.store.site_secrets(site_id).await?,
-        enforce: site.enforce_identity,
+        enforce,
     })
 }
 
@@ -225,7 +225,9 @@ pub async fn identity(
 ) -> Result<Json<IdentitySettings>, ApiError> {
     let owner = owner(&state, &session).await?;
     let site = own_site(&state, &owner, &id).await?;
-    Ok(Json(identity_settings(&state, &site.id).await?))
+    Ok(Json(
+        identity_settings(&state, &site.id, site.enforce_identity).await?,
+    ))
 }
 
 /// `POST /api/admin/sites/{id}/identity/rotate`: a new secret; the old
@@ -249,7 +251,9 @@ pub async fn rotate_secret(
         .rotate_site_secret(&site.id, rotation.grace_minutes * 60_000)
         .await?;
     tracing::info!(site = %site.id, owner = %owner.id, grace_minutes = rotation.grace_minutes, "identity secret rotated");
-    Ok(Json(identity_settings(&state, &site.id).await?))
+    Ok(Json(
+        identity_settings(&state, &site.id, site.enforce_identity).await?,
+    ))
 }
 
 /// `PUT /api/admin/sites/{id}/identity/enforce`.
@@ -263,5 +267,5 @@ pub async fn enforce_identity(
     let site = own_site(&state, &owner, &id).await?;
     let Json(EnforceIdentity { enforce }) = body?;
     state.store.set_enforce_identity(&site.id, enforce).await?;
-    Ok(Json(identity_settings(&state, &site.id).await?))
+    Ok(Json(identity_settings(&state, &site.id, enforce).await?))
 }
