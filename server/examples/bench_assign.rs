@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use protocol::{Availability, Role};
-use rapport_server::dispatch::{Deadlines, Dispatcher};
+use rapport_server::conversations::Conversations;
+use rapport_server::dispatch::{Deadlines, Dispatcher, Parts};
 use rapport_server::hub::Hub;
 use rapport_server::identity;
 use rapport_server::matcher::{self, Candidate};
@@ -100,14 +101,19 @@ async fn main() {
     }
     // Everyone online before anything waits.
     let long = Duration::from_secs(24 * 3600);
-    let dispatcher = Dispatcher::start(
-        store.clone(),
-        Arc::new(Hub::new()),
-        Deadlines {
+    let hub = Arc::new(Hub::new(None));
+    let (conversations, nudges) = Conversations::new(store.clone(), hub.clone());
+    let dispatcher = Dispatcher::start(Parts {
+        store: store.clone(),
+        conversations,
+        nudges,
+        hub,
+        peers: None,
+        deadlines: Deadlines {
             reply: long,
             offline_grace: long,
         },
-    );
+    });
     for (i, agent) in agents.iter().enumerate() {
         dispatcher.connected(agent, i as u64).await;
         dispatcher.set_status(agent, Availability::Online);

@@ -6,7 +6,8 @@ use std::io::{BufRead, Write};
 use protocol::Role;
 
 use crate::StartError;
-use crate::config::{AddSite, AddTeam, AddTopic, AddUser, Config, SiteSecret, normalize_origin};
+use crate::config::{AddSite, AddTeam, AddTopic, AddUser, Config, SiteSecret};
+use crate::domain::{Email, LanguageTag, Origin};
 use crate::identity;
 use crate::store::{Store, StoreError};
 
@@ -48,12 +49,12 @@ pub async fn add_user(config: &Config, args: AddUser) -> Result<(), StartError> 
             )));
         }
     };
-    if !args.email.contains('@') {
-        return Err(StartError::Input(format!(
-            "{:?} is not an email address",
-            args.email
-        )));
-    }
+    let email = Email::parse(&args.email)?;
+    let languages = args
+        .languages
+        .iter()
+        .map(|tag| LanguageTag::parse(tag))
+        .collect::<Result<Vec<_>, _>>()?;
     let password = match args.password {
         Some(password) => password,
         None => {
@@ -70,13 +71,13 @@ pub async fn add_user(config: &Config, args: AddUser) -> Result<(), StartError> 
         (None, None) => store.create_account("My shop").await?,
     };
     let agent = match store
-        .create_agent(&account_id, &args.email, &args.name, role, &hash)
+        .create_agent(&account_id, email.as_str(), &args.name, role, &hash)
         .await
     {
         Err(StoreError::Conflict(_)) => {
             return Err(StartError::Input(format!(
                 "{} already has an account",
-                args.email
+                email.as_str()
             )));
         }
         other => other?,
@@ -84,10 +85,8 @@ pub async fn add_user(config: &Config, args: AddUser) -> Result<(), StartError> 
     if args.capacity.is_some() {
         store.set_agent_capacity(&agent.id, args.capacity).await?;
     }
-    if !args.languages.is_empty() {
-        store
-            .set_agent_languages(&agent.id, &args.languages)
-            .await?;
+    if !languages.is_empty() {
+        store.set_agent_languages(&agent.id, &languages).await?;
     }
     let out =
         serde_json::json!({ "id": agent.id, "account_id": agent.account_id, "email": agent.email });
@@ -100,13 +99,7 @@ pub async fn add_site(config: &Config, args: AddSite) -> Result<(), StartError> 
     let origins = args
         .origins
         .iter()
-        .map(|raw| {
-            normalize_origin(raw).ok_or_else(|| {
-                StartError::Input(format!(
-                    "{raw:?} is not an origin like https://shop.example"
-                ))
-            })
-        })
+        .map(|raw| Origin::parse(raw).map(Origin::into_string))
         .collect::<Result<Vec<_>, _>>()?;
     let store = Store::connect(&config.database_url).await?;
     let account_id = match store.first_account().await? {

@@ -2,6 +2,10 @@
 //! process publishes to its hub, and what its dispatcher knows about who is
 //! online, reaches the others through `LISTEN`/`NOTIFY`.
 //!
+//! This is a transport only: a [`Link`] to send notices, and a receiver of
+//! the others' notices that whoever wires the app routes (to the hub and
+//! the dispatcher). It knows nothing of either.
+//!
 //! One task sends everything from one connection, so the others receive it
 //! in the order it was published (a shopper never sees seq 5 before seq 4).
 //! A notice is split into parts below PostgreSQL's 8000-byte payload limit.
@@ -18,9 +22,6 @@ use serde::{Deserialize, Serialize};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnection, PgListener};
 use tokio::sync::mpsc;
-
-use crate::dispatch::Dispatcher;
-use crate::hub::{Frame, Hub, Topic};
 
 /// The `NOTIFY` channel every process of one database shares.
 const CHANNEL: &str = "rapport_cluster";
@@ -49,9 +50,17 @@ pub enum Notice {
 
 /// Handle for publishing notices to the other processes. Cheap to clone.
 #[derive(Clone, Debug)]
-pub struct Cluster {
+pub struct Link {
     node: Arc<str>,
     outgoing: mpsc::UnboundedSender<Notice>,
+}
+
+/// A notice from another process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incoming {
+    /// The sending process.
+    pub from: String,
+    pub notice: Notice,
 }
 
 /// Why the cluster link could not start.
@@ -59,30 +68,29 @@ pub struct Cluster {
 #[error("cannot join the cluster through PostgreSQL: {0}")]
 pub struct ClusterError(#[from] sqlx::Error);
 
-impl Cluster {
-    /// Connects the sending and listening sides; notices from other
-    /// processes go to `hub` (frames) and `dispatcher` (presence).
-    pub async fn join(
-        database_url: &str,
-        hub: Arc<Hub>,
-        dispatcher: Dispatcher,
-    ) -> Result<Cluster, ClusterError> {
-        let node: Arc<str> = uuid::Uuid::new_v4().simple().to_string().into();
-        let mut listener = PgListener::connect(database_url).await?;
-        listener.listen(CHANNEL).await?;
-        let sender = PgConnection::connect(database_url).await?;
-        let (outgoing, queue) = mpsc::unbounded_channel();
-        tokio::spawn(send_notices(
-            database_url.to_owned(),
-            sender,
-            node.clone(),
-            queue,
-        ));
-        tokio::spawn(receive_notices(listener, node.clone(), hub, dispatcher));
-        tracing::info!(%node, "joined the cluster on PostgreSQL");
-        Ok(Cluster { node, outgoing })
-    }
+/// Connects the sending and listening sides: the link to tell the others,
+/// and what they tell this process.
+pub async fn join(
+    database_url: &str,
+) -> Result<(Link, mpsc::UnboundedReceiver<Incoming>), ClusterError> {
+    let node: Arc<str> = uuid::Uuid::new_v4().simple().to_string().into();
+    let mut listener = PgListener::connect(database_url).await?;
+    listener.listen(CHANNEL).await?;
+    let sender = PgConnection::connect(database_url).await?;
+    let (outgoing, queue) = mpsc::unbounded_channel();
+    let (incoming, received) = mpsc::unbounded_channel();
+    tokio::spawn(send_notices(
+        database_url.to_owned(),
+        sender,
+        node.clone(),
+        queue,
+    ));
+    tokio::spawn(receive_notices(listener, node.clone(), incoming));
+    tracing::info!(%node, "joined the cluster on PostgreSQL");
+    Ok((Link { node, outgoing }, received))
+}
 
+impl Link {
     /// This process's id among the others.
     pub fn node(&self) -> &str {
         &self.node
@@ -200,8 +208,7 @@ async fn send_notices(
 async fn receive_notices(
     mut listener: PgListener,
     node: Arc<str>,
-    hub: Arc<Hub>,
-    dispatcher: Dispatcher,
+    incoming: mpsc::UnboundedSender<Incoming>,
 ) {
     let mut assembler = Assembler::default();
     loop {
@@ -221,16 +228,12 @@ async fn receive_notices(
             continue;
         }
         match serde_json::from_str::<Notice>(&text) {
-            Ok(Notice::Frame { topic, frame }) => match Topic::from_wire(&topic) {
-                Some(topic) => hub.publish_local(&topic, Frame::from(frame)),
-                None => tracing::warn!(topic, "cluster frame for an unknown topic"),
-            },
-            Ok(Notice::Presence { agents }) => dispatcher.remote_presence(from, agents),
-            Ok(Notice::AgentChanged { agent_id }) => dispatcher.remote_agent_changed(agent_id),
-            Ok(Notice::EndSessions { topic }) => match Topic::from_wire(&topic) {
-                Some(topic) => hub.end_sessions(&topic),
-                None => tracing::warn!(topic, "cluster end for an unknown topic"),
-            },
+            Ok(notice) => {
+                if incoming.send(Incoming { from, notice }).is_err() {
+                    // Whoever took the notices is gone: the process is stopping.
+                    return;
+                }
+            }
             Err(err) => tracing::warn!(%err, "unreadable cluster notice"),
         }
     }

@@ -176,45 +176,13 @@ impl Config {
 
     /// `https://chat.example` from the public URL: the origin of the demo page.
     pub fn public_origin(&self) -> String {
-        normalize_origin(&self.public_url).unwrap_or_default()
+        crate::domain::Origin::parse(&self.public_url)
+            .map(crate::domain::Origin::into_string)
+            .unwrap_or_default()
     }
 
     /// Whether cookies must be marked Secure.
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
-    }
-}
-
-/// Normalises an origin as browsers send it: scheme://host[:port], no path,
-/// lower case. Returns `None` for anything else.
-pub fn normalize_origin(raw: &str) -> Option<String> {
-    let raw = raw.trim().trim_end_matches('/').to_ascii_lowercase();
-    let (scheme, rest) = raw.split_once("://")?;
-    if !(scheme == "http" || scheme == "https")
-        || rest.is_empty()
-        || rest.contains(['/', '?', '#', '@', ' '])
-    {
-        return None;
-    }
-    Some(format!("{scheme}://{rest}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn origins_are_normalised() {
-        assert_eq!(
-            normalize_origin("https://Shop.Example/"),
-            Some("https://shop.example".into())
-        );
-        assert_eq!(
-            normalize_origin("http://127.0.0.1:3000"),
-            Some("http://127.0.0.1:3000".into())
-        );
-        assert_eq!(normalize_origin("https://shop.example/path"), None);
-        assert_eq!(normalize_origin("ftp://shop.example"), None);
-        assert_eq!(normalize_origin("shop.example"), None);
     }
 }

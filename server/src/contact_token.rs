@@ -116,7 +116,10 @@ mod tests {
 
     /// jsonwebtoken checks `exp` against the real clock.
     fn now() -> i64 {
-        crate::store::now_ms() / 1000
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX)
     }
 
     fn sign(claims: serde_json::Value, secret: &str) -> String {

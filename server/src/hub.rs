@@ -7,15 +7,30 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::ws::Utf8Bytes;
+use serde::Serialize;
 use tokio::sync::{Notify, mpsc};
 
-use crate::cluster::{Cluster, Notice};
+use crate::cluster::{Link, Notice};
 
 /// A serialised frame; cloning shares the bytes, so fan-out copies nothing.
 pub type Frame = Utf8Bytes;
+
+/// Serialises a frame. Our frame types always serialise; should one ever
+/// fail, the client gets an internal error frame instead of silence.
+pub fn encode<T: Serialize>(frame: &T) -> Frame {
+    match serde_json::to_string(frame) {
+        Ok(text) => Frame::from(text),
+        Err(err) => {
+            tracing::error!(%err, "frame failed to serialise");
+            Frame::from(
+                r#"{"type":"error","code":"internal","message":"The server could not encode a frame."}"#,
+            )
+        }
+    }
+}
 
 /// Frames waiting for one connection, at most.
 pub const OUTBOX_CAPACITY: usize = 256;
@@ -79,7 +94,7 @@ pub struct Hub {
     routes: Mutex<Routes>,
     next_id: AtomicU64,
     /// The other processes on the same database, when there are any.
-    cluster: OnceLock<Cluster>,
+    peers: Option<Link>,
 }
 
 impl Topic {
@@ -109,8 +124,13 @@ impl Topic {
 }
 
 impl Hub {
-    pub fn new() -> Hub {
-        Hub::default()
+    /// A hub for this process alone, or (with `peers`) one whose frames
+    /// also reach the other processes on the same database.
+    pub fn new(peers: Option<Link>) -> Hub {
+        Hub {
+            peers,
+            ..Hub::default()
+        }
     }
 
     fn routes(&self) -> MutexGuard<'_, Routes> {
@@ -167,17 +187,11 @@ impl Hub {
         remove_connection(&mut routes, subscriber.id);
     }
 
-    /// From now on, every frame published here also goes to the other
-    /// processes of the cluster.
-    pub fn join(&self, cluster: Cluster) {
-        let _ = self.cluster.set(cluster);
-    }
-
     /// Sends a frame to every subscriber of `topic`, in this process and,
     /// when clustered, in the others.
     pub fn publish(&self, topic: &Topic, frame: Frame) {
-        if let Some(cluster) = self.cluster.get() {
-            cluster.tell(Notice::Frame {
+        if let Some(peers) = &self.peers {
+            peers.tell(Notice::Frame {
                 topic: topic.to_wire(),
                 frame: frame.as_str().to_owned(),
             });
@@ -225,8 +239,8 @@ impl Hub {
 
     /// Like [`Hub::end_sessions`], in every process of the cluster.
     pub fn end_sessions_everywhere(&self, topic: &Topic) {
-        if let Some(cluster) = self.cluster.get() {
-            cluster.tell(Notice::EndSessions {
+        if let Some(peers) = &self.peers {
+            peers.tell(Notice::EndSessions {
                 topic: topic.to_wire(),
             });
         }
@@ -256,7 +270,7 @@ mod tests {
 
     #[tokio::test]
     async fn publishes_to_subscribers_of_the_topic_only() {
-        let hub = Hub::new();
+        let hub = Hub::new(None);
         let (a, mut a_rx) = hub.connect();
         let (b, mut b_rx) = hub.connect();
         hub.subscribe(Topic::Conversation("c1".into()), &a);
@@ -283,7 +297,7 @@ mod tests {
 
     #[tokio::test]
     async fn unsubscribe_stops_one_topic_only() {
-        let hub = Hub::new();
+        let hub = Hub::new(None);
         let (a, mut a_rx) = hub.connect();
         hub.subscribe(Topic::Visitor("old".into()), &a);
         hub.subscribe(Topic::Visitor("new".into()), &a);
@@ -296,7 +310,7 @@ mod tests {
 
     #[tokio::test]
     async fn disconnect_forgets_every_topic() {
-        let hub = Hub::new();
+        let hub = Hub::new(None);
         let (a, _rx) = hub.connect();
         hub.subscribe(Topic::Visitor("v".into()), &a);
         hub.subscribe(Topic::Account("x".into()), &a);
@@ -307,7 +321,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_lagging_connection_is_kicked_not_buffered() {
-        let hub = Hub::new();
+        let hub = Hub::new(None);
         let (slow, _rx) = hub.connect();
         let topic = Topic::Conversation("c".into());
         hub.subscribe(topic.clone(), &slow);

@@ -177,7 +177,7 @@ pub fn choose(settings: &SiteSettings, browser: &str) -> &'static Language {
             browser
                 .split(',')
                 .map(|part| part.split(';').next().unwrap_or_default())
-                .find_map(|tag| find(&crate::store::primary_subtag(tag)))
+                .find_map(|tag| find(&crate::domain::primary_subtag(tag)))
         })
         .unwrap_or(&EN)
 }

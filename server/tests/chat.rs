@@ -144,7 +144,7 @@ on_both_backends!(
         }
         let conversation_id = app
             .store
-            .latest_conversation_of_visitor(
+            .current_conversation_of_visitor(
                 &app.store
                     .visitor_by_token_hash(&rapport_server::identity::token_hash(&token))
                     .await
@@ -254,9 +254,13 @@ on_both_backends!(
         assert_eq!(inbox["status"], "online");
         drop(second);
         drop(agent);
-        let topic = rapport_server::hub::Topic::Agent(app.agent.id.clone());
+        // Wait until the server saw both inboxes close.
+        let cookie = app.login(&app.agent.email).await;
         for _ in 0..200 {
-            if app.state.hub.subscriber_count(&topic) == 0 {
+            let (_, agents) = app
+                .call(reqwest::Method::GET, "/api/agents", &cookie, None)
+                .await;
+            if agents[0]["status"] == "offline" {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;

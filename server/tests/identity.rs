@@ -682,3 +682,140 @@ on_both_backends!(
         assert!(timeline[0]["data"].as_str().unwrap().contains("A1"));
     }
 );
+
+on_both_backends!(
+    signing_in_folds_the_browsers_open_chat_into_the_customers_and_its_agent_sees_it_end,
+    |app: TestApp| async move {
+        let secret = app.store.rotate_site_secret(&app.site.id, 0).await.unwrap();
+        let token = || sign(&claims(&app.site.site_key, "cust-9", "Grace"), &secret);
+        let mut agent = app.online_inbox_of(&app.agent.email).await;
+
+        // The customer already chats from their phone.
+        let (mut phone, _) = app.new_shopper().await;
+        identify(&mut phone, json!({"type": "identify", "token": token()})).await;
+        let continuing = phone.say("p1", "Hi from my phone").await["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // On the laptop, not yet signed in, they ask something else.
+        let (mut laptop, _) = app.new_shopper().await;
+        let folded = laptop.say("l1", "Where is order 1042?").await["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_ne!(folded, continuing);
+        for id in [&continuing, &folded] {
+            agent
+                .until("conversation", |f| {
+                    f["conversation"]["id"] == id.as_str()
+                        && f["conversation"]["state"]["assigned"].is_object()
+                })
+                .await;
+        }
+        agent
+            .send(json!({"type": "open", "conversation_id": folded}))
+            .await;
+        agent
+            .until("event", |f| {
+                f["event"]["conversation_id"] == folded.as_str()
+            })
+            .await;
+
+        laptop.until("event", common::is_assigned).await;
+        laptop.drain().await;
+
+        // Signing in on the laptop: one conversation goes on, the customer's,
+        // and the laptop never switches to the one that ends.
+        laptop
+            .send(json!({"type": "identify", "token": token()}))
+            .await;
+        let seen = laptop.drain().await;
+        let welcome = seen.iter().find(|f| f["type"] == "welcome").unwrap();
+        assert_eq!(welcome["conversation_id"], continuing.as_str());
+        assert!(
+            seen.iter()
+                .all(|f| f["event"]["conversation_id"] != folded.as_str()),
+            "{seen:?}"
+        );
+
+        // The agent holding the laptop's chat sees it end, live, and why.
+        agent
+            .until("event", |f| {
+                f["event"]["conversation_id"] == folded.as_str()
+                    && f["event"]["body"]["note"]["text"]
+                        .as_str()
+                        .is_some_and(|t| t.contains("signed in"))
+            })
+            .await;
+        agent
+            .until("event", |f| {
+                f["event"]["conversation_id"] == folded.as_str() && f["event"]["body"] == "closed"
+            })
+            .await;
+        agent
+            .until("conversation", |f| {
+                f["conversation"]["id"] == folded.as_str() && f["conversation"]["state"] == "closed"
+            })
+            .await;
+        // The question is not lost: it is in the customer's conversation,
+        // on every device, and nobody has to ask again.
+        phone
+            .until("event", |f| {
+                f["event"]["conversation_id"] == continuing.as_str()
+                    && f["event"]["body"]["message"]["text"] == "Where is order 1042?"
+                    && f["event"]["author"] == "visitor"
+            })
+            .await;
+
+        // All of it is in the log: the folded chat ends with a closed event.
+        let log = app.store.events_after(&folded, 0, 100).await.unwrap();
+        assert_eq!(
+            log.last().map(|e| &e.body),
+            Some(&protocol::EventBody::Closed),
+            "{log:?}"
+        );
+        let stored = app.store.conversation(&folded).await.unwrap().unwrap();
+        assert_eq!(stored.state, protocol::ConversationState::Closed);
+        assert_eq!(stored.last_seq, log.last().unwrap().seq, "last_seq kept up");
+    }
+);
+
+on_both_backends!(
+    deleting_a_contact_ends_their_open_chat_in_the_agents_inbox_at_once,
+    |app: TestApp| async move {
+        let secret = app.store.rotate_site_secret(&app.site.id, 0).await.unwrap();
+        let mut agent = app.online_inbox_of(&app.agent.email).await;
+        let (mut shopper, visitor_token) = app.new_shopper().await;
+        let token = sign(&claims(&app.site.site_key, "cust-5", "Grace"), &secret);
+        identify(&mut shopper, json!({"type": "identify", "token": token})).await;
+        let id = shopper.say("m1", "Please forget me").await["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        agent
+            .until("conversation", |f| {
+                f["conversation"]["id"] == id.as_str()
+                    && f["conversation"]["state"]["assigned"].is_object()
+            })
+            .await;
+        let owner = owner_of(&app, "olga@shop.test", &app.agent.account_id).await;
+        let contact = contact_of(&app, &visitor_token).await.unwrap();
+        let (status, _) = call(
+            &app,
+            reqwest::Method::DELETE,
+            &format!("/api/contacts/{contact}"),
+            &owner,
+        )
+        .await;
+        assert_eq!(status, 204);
+        agent
+            .until("conversation", |f| {
+                f["conversation"]["id"] == id.as_str() && f["conversation"]["state"] == "closed"
+            })
+            .await;
+        shopper
+            .until("event", |f| f["event"]["body"] == "closed")
+            .await;
+        assert!(app.store.conversation(&id).await.unwrap().is_none(), "gone");
+    }
+);

@@ -5,6 +5,11 @@
 
 mod common;
 
+/// A language tag as the edge would parse it.
+fn tag(raw: &str) -> rapport_server::domain::LanguageTag {
+    rapport_server::domain::LanguageTag::parse(raw).unwrap()
+}
+
 use common::{TestApp, is_assigned};
 use rapport_server::store::Store;
 use serde_json::{Value, json};
@@ -265,11 +270,11 @@ on_both_backends!(
     |app: TestApp| async move {
         let bob = app.colleague("bob@shop.test", "Bob").await;
         app.store
-            .set_agent_languages(&app.agent.id, &["en".to_owned()])
+            .set_agent_languages(&app.agent.id, &[tag("en")])
             .await
             .unwrap();
         app.store
-            .set_agent_languages(&bob.id, &["NL".to_owned(), "en-GB".to_owned()])
+            .set_agent_languages(&bob.id, &[tag("NL"), tag("en-GB")])
             .await
             .unwrap();
         // Bob already has a chat; Ada has none.

@@ -4,14 +4,15 @@
 mod common;
 
 use common::{Backend, fresh_database};
+use rapport_server::cli;
 use rapport_server::config::Config;
 use rapport_server::store::Store;
-use rapport_server::{AppState, cli, router};
 
 async fn first_run_creates_one_owner_and_a_demo_site(backend: Backend) {
-    let Some((url, _dir)) = fresh_database(backend).await else {
+    let Some(database) = fresh_database(backend).await else {
         return;
     };
+    let url = database.url.clone();
     let store = Store::connect(&url).await.unwrap();
     let config = Config::for_database(&url);
     cli::first_run(&store, &config).await.unwrap();
@@ -52,8 +53,9 @@ async fn first_run_postgres() {
 
 #[tokio::test]
 async fn assets_are_cached_by_kind_and_importable_cross_origin() {
-    let (url, dir) = fresh_database(Backend::Sqlite).await.unwrap();
-    let assets = dir.as_ref().unwrap().path().join("dist");
+    let database = fresh_database(Backend::Sqlite).await.unwrap();
+    let url = database.url.clone();
+    let assets = database.dir().unwrap().join("dist");
     std::fs::create_dir_all(assets.join("assets")).unwrap();
     std::fs::create_dir_all(assets.join("app")).unwrap();
     std::fs::write(assets.join("assets/widget-abc.js"), "export default 1;").unwrap();
@@ -65,12 +67,17 @@ async fn assets_are_cached_by_kind_and_importable_cross_origin() {
     .unwrap();
     let mut config = Config::for_database(&url);
     config.assets_dir = assets;
-    let store = Store::connect(&url).await.unwrap();
-    let (_stop, stopped) = tokio::sync::watch::channel(false);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = AppState::new(store, config, stopped).await.unwrap();
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    tokio::spawn(rapport_server::serve(
+        listener,
+        config,
+        std::future::pending(),
+    ));
+    let health = format!("http://{addr}/healthz");
+    while !reqwest::get(&health).await.is_ok_and(|r| r.status() == 200) {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 
     let hashed = reqwest::get(format!("http://{addr}/assets/widget-abc.js"))
         .await

@@ -2,63 +2,31 @@
 //! Everything but sign-in needs a session.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use protocol::{
-    AgentProfile, CAPACITY_RANGE, CapacityUpdate, ConversationSummary, ErrorCode, Event,
-    LoginRequest, Role, Seq, Team, TeamMember,
+    AgentProfile, CapacityUpdate, ConversationSummary, ErrorCode, Event, LoginRequest, Role, Seq,
+    Team, TeamMember,
 };
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::error::ApiError;
+use super::extract::{ApiJson, CurrentAgent};
 use super::state::AppState;
+use crate::domain::Capacity;
 use crate::hub::Topic;
 use crate::identity::{self, SESSION_AGENT_ID};
 use crate::store::{Agent, Conversation, session_key};
 
 /// Conversations the inbox lists at most.
-pub const INBOX_LIMIT: i64 = 200;
+pub(super) const INBOX_LIMIT: i64 = 200;
 /// Events one history request returns at most.
-pub const HISTORY_PAGE: i64 = 500;
-
-/// The signed-in, still active agent, or 401.
-pub async fn current_agent(state: &AppState, session: &Session) -> Result<Agent, ApiError> {
-    let id: Option<String> = session.get(SESSION_AGENT_ID).await?;
-    let Some(id) = id else {
-        return Err(ApiError::unauthenticated());
-    };
-    match state.store.agent_by_id(&id).await? {
-        Some(agent) => Ok(agent),
-        None => {
-            session.flush().await?;
-            Err(ApiError::unauthenticated())
-        }
-    }
-}
-
-/// The signed-in agent if they are an owner; 403 saying what only an
-/// owner may `do_what` otherwise.
-pub async fn current_owner(
-    state: &AppState,
-    session: &Session,
-    do_what: &str,
-) -> Result<Agent, ApiError> {
-    let agent = current_agent(state, session).await?;
-    if agent.role != Role::Owner {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            ErrorCode::Forbidden,
-            format!("Only an owner can {do_what}."),
-        ));
-    }
-    Ok(agent)
-}
+pub(super) const HISTORY_PAGE: i64 = 500;
 
 /// A conversation of the agent's own account, or 404 (never 403: other
 /// accounts' conversations do not exist as far as this agent can tell).
-pub async fn own_conversation(
+pub(super) async fn own_conversation(
     state: &AppState,
     agent: &Agent,
     id: &str,
@@ -69,10 +37,10 @@ pub async fn own_conversation(
     }
 }
 
-pub async fn login(
+pub(super) async fn login(
     State(state): State<AppState>,
     session: Session,
-    Json(request): Json<LoginRequest>,
+    ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<AgentProfile>, ApiError> {
     let agent = state.store.agent_by_email(&request.email).await?;
     let password = request.password;
@@ -103,7 +71,7 @@ pub async fn login(
 
 /// Signs out: the session is deleted and its open inbox sockets (in every
 /// process) are closed, so no client keeps a socket the session no longer backs.
-pub async fn logout(
+pub(super) async fn logout(
     State(state): State<AppState>,
     session: Session,
 ) -> Result<StatusCode, ApiError> {
@@ -116,28 +84,23 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn me(
-    State(state): State<AppState>,
-    session: Session,
-) -> Result<Json<AgentProfile>, ApiError> {
-    Ok(Json(current_agent(&state, &session).await?.profile()))
+pub(super) async fn me(CurrentAgent(agent): CurrentAgent) -> Json<AgentProfile> {
+    Json(agent.profile())
 }
 
-pub async fn conversations(
+pub(super) async fn conversations(
     State(state): State<AppState>,
-    session: Session,
+    CurrentAgent(agent): CurrentAgent,
 ) -> Result<Json<Vec<ConversationSummary>>, ApiError> {
-    let agent = current_agent(&state, &session).await?;
     let list = state.store.inbox(&agent, INBOX_LIMIT).await?;
     Ok(Json(list.iter().map(Conversation::summary).collect()))
 }
 
 /// `GET /api/agents`: colleagues, who is online, and how loaded they are.
-pub async fn agents(
+pub(super) async fn agents(
     State(state): State<AppState>,
-    session: Session,
+    CurrentAgent(me): CurrentAgent,
 ) -> Result<Json<Vec<TeamMember>>, ApiError> {
-    let me = current_agent(&state, &session).await?;
     let agents = state.store.agents_of_account(&me.account_id).await?;
     let loads: std::collections::HashMap<String, i64> = state
         .store
@@ -161,24 +124,21 @@ pub async fn agents(
 }
 
 /// `GET /api/teams`: the account's teams and who is in each.
-pub async fn teams(
+pub(super) async fn teams(
     State(state): State<AppState>,
-    session: Session,
+    CurrentAgent(me): CurrentAgent,
 ) -> Result<Json<Vec<Team>>, ApiError> {
-    let me = current_agent(&state, &session).await?;
     Ok(Json(state.store.teams_of_account(&me.account_id).await?))
 }
 
 /// `PUT /api/agents/{id}/capacity`: an agent sets their own, an owner
 /// anyone's in the account. Raising it serves whoever waits at once.
-pub async fn set_capacity(
+pub(super) async fn set_capacity(
     State(state): State<AppState>,
-    session: Session,
+    CurrentAgent(me): CurrentAgent,
     Path(id): Path<String>,
-    body: Result<Json<CapacityUpdate>, JsonRejection>,
+    ApiJson(update): ApiJson<CapacityUpdate>,
 ) -> Result<Json<TeamMember>, ApiError> {
-    let me = current_agent(&state, &session).await?;
-    let Json(update) = body?;
     let agent = state
         .store
         .agent_by_id(&id)
@@ -192,18 +152,10 @@ pub async fn set_capacity(
             "Only an owner can change another agent's capacity.",
         ));
     }
-    if let Some(capacity) = update.capacity
-        && !CAPACITY_RANGE.contains(&capacity)
-    {
-        return Err(ApiError::bad_request(format!(
-            "Capacity must be from {} to {} conversations at once, or null for the site's default; got {capacity}.",
-            CAPACITY_RANGE.start(),
-            CAPACITY_RANGE.end()
-        )));
-    }
+    let capacity = update.capacity.map(Capacity::parse).transpose()?;
     state
         .store
-        .set_agent_capacity(&agent.id, update.capacity)
+        .set_agent_capacity(&agent.id, capacity.map(Capacity::get))
         .await?;
     let agent = state
         .store
@@ -230,18 +182,17 @@ pub async fn set_capacity(
 }
 
 #[derive(Debug, Deserialize)]
-pub struct AfterQuery {
+pub(super) struct AfterQuery {
     #[serde(default)]
     pub after: Seq,
 }
 
-pub async fn events(
+pub(super) async fn events(
     State(state): State<AppState>,
-    session: Session,
+    CurrentAgent(agent): CurrentAgent,
     Path(id): Path<String>,
     Query(query): Query<AfterQuery>,
 ) -> Result<Json<Vec<Event>>, ApiError> {
-    let agent = current_agent(&state, &session).await?;
     let conversation = own_conversation(&state, &agent, &id).await?;
     let events = state
         .store

@@ -4,7 +4,6 @@
 //! delete them for good. Other accounts' contacts do not exist (404).
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use protocol::{
@@ -12,16 +11,12 @@ use protocol::{
     check_body,
 };
 use serde::Deserialize;
-use tower_sessions::Session;
 
-use super::agent_api::{current_agent, current_owner, own_conversation};
+use super::agent_api::own_conversation;
 use super::error::ApiError;
+use super::extract::{ApiJson, CurrentAgent, CurrentOwner};
 use super::state::AppState;
 use crate::store::{Agent, ContactRecord};
-
-async fn owner(state: &AppState, session: &Session) -> Result<Agent, ApiError> {
-    current_owner(state, session, "look up, export or delete a contact").await
-}
 
 /// A contact of the agent's own account, or 404.
 async fn own_contact(state: &AppState, agent: &Agent, id: &str) -> Result<ContactRecord, ApiError> {
@@ -32,17 +27,16 @@ async fn own_contact(state: &AppState, agent: &Agent, id: &str) -> Result<Contac
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Lookup {
+pub(super) struct Lookup {
     external_id: Option<String>,
 }
 
 /// `GET /api/contacts?external_id=ID`: the contact(s) with the shop's id.
-pub async fn find(
+pub(super) async fn find(
     State(state): State<AppState>,
-    session: Session,
+    CurrentOwner(owner): CurrentOwner,
     Query(lookup): Query<Lookup>,
 ) -> Result<Json<Vec<ContactRecord>>, ApiError> {
-    let owner = owner(&state, &session).await?;
     let Some(external_id) = lookup.external_id.filter(|id| !id.trim().is_empty()) else {
         return Err(ApiError::bad_request(
             "Give the shop's customer id: /api/contacts?external_id=…",
@@ -57,50 +51,48 @@ pub async fn find(
 }
 
 /// `GET /api/contacts/{id}/export`: everything stored about the contact.
-pub async fn export(
+pub(super) async fn export(
     State(state): State<AppState>,
-    session: Session,
+    CurrentOwner(owner): CurrentOwner,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let owner = owner(&state, &session).await?;
     let contact = own_contact(&state, &owner, &id).await?;
     tracing::info!(contact = %contact.id, by = %owner.id, "contact exported");
     Ok(Json(state.store.export_contact(&contact).await?))
 }
 
 /// `DELETE /api/contacts/{id}`: the contact and all their conversations.
-pub async fn delete(
+pub(super) async fn delete(
     State(state): State<AppState>,
-    session: Session,
+    CurrentOwner(owner): CurrentOwner,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let owner = owner(&state, &session).await?;
     let contact = own_contact(&state, &owner, &id).await?;
-    state.store.delete_contact(&contact.id).await?;
+    state
+        .conversations
+        .erase_contact(&owner, &contact.id)
+        .await?;
     tracing::info!(contact = %contact.id, by = %owner.id, "contact deleted");
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/conversations/{id}/profile`: who the shopper is.
-pub async fn profile(
+pub(super) async fn profile(
     State(state): State<AppState>,
-    session: Session,
+    CurrentAgent(agent): CurrentAgent,
     Path(id): Path<String>,
 ) -> Result<Json<CustomerProfile>, ApiError> {
-    let agent = current_agent(&state, &session).await?;
     let conversation = own_conversation(&state, &agent, &id).await?;
     Ok(Json(state.store.customer_profile(&conversation).await?))
 }
 
 /// `POST /api/contacts/{id}/notes`: a note every agent of the account sees.
-pub async fn add_note(
+pub(super) async fn add_note(
     State(state): State<AppState>,
-    session: Session,
+    CurrentAgent(agent): CurrentAgent,
     Path(id): Path<String>,
-    body: Result<Json<NewContactNote>, JsonRejection>,
+    ApiJson(note): ApiJson<NewContactNote>,
 ) -> Result<(StatusCode, Json<ContactNote>), ApiError> {
-    let agent = current_agent(&state, &session).await?;
-    let Json(note) = body?;
     let contact = own_contact(&state, &agent, &id).await?;
     if let Err((code, message)) = check_body(&note.body) {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, code, message));
@@ -114,14 +106,12 @@ pub async fn add_note(
 
 /// `PUT /api/contacts/{id}/attributes`: set or remove one attribute; who
 /// changed what is kept.
-pub async fn edit_attribute(
+pub(super) async fn edit_attribute(
     State(state): State<AppState>,
-    session: Session,
+    CurrentAgent(agent): CurrentAgent,
     Path(id): Path<String>,
-    body: Result<Json<AttributeEdit>, JsonRejection>,
+    ApiJson(edit): ApiJson<AttributeEdit>,
 ) -> Result<Json<std::collections::BTreeMap<String, String>>, ApiError> {
-    let agent = current_agent(&state, &session).await?;
-    let Json(edit) = body?;
     let contact = own_contact(&state, &agent, &id).await?;
     let name = edit.name.trim();
     if name.is_empty() || name.chars().count() > MAX_ATTRIBUTE_NAME_CHARS {

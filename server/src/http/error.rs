@@ -50,6 +50,13 @@ impl ApiError {
     }
 }
 
+/// A value refused at the edge: 400 saying why.
+impl From<crate::domain::Invalid> for ApiError {
+    fn from(invalid: crate::domain::Invalid) -> ApiError {
+        ApiError::bad_request(invalid.0)
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> ApiError {
         ApiError::Internal(err.to_string())

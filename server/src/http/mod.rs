@@ -4,6 +4,7 @@
 mod agent_api;
 mod contacts_api;
 pub mod error;
+mod extract;
 mod pages;
 mod people_api;
 mod replies_api;
@@ -15,7 +16,7 @@ mod ws_agent;
 mod ws_widget;
 
 pub use pages::embed_snippet;
-pub use state::{AppState, StateError};
+pub use state::AppState;
 
 use axum::Router;
 use axum::http::Method;

@@ -29,7 +29,7 @@ fn escape_html(text: &str) -> String {
 }
 
 /// `/`: a demo shop page embedding the oldest site's widget.
-pub async fn demo_page(State(state): State<AppState>) -> Response {
+pub(super) async fn demo_page(State(state): State<AppState>) -> Response {
     match state.store.first_site().await {
         Ok(Some(site)) => {
             let snippet = embed_snippet(&state.config.public_url, &site.site_key);
@@ -52,7 +52,7 @@ pub async fn demo_page(State(state): State<AppState>) -> Response {
     }
 }
 
-pub async fn healthz(State(state): State<AppState>) -> Response {
+pub(super) async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ok").into_response(),
         Err(err) => {
@@ -64,7 +64,7 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
 
 /// Static files from the assets folder: hashed bundles cached for a year,
 /// the loader and the app's page revalidated so deploys show up.
-pub fn static_routes(assets_dir: &Path) -> Router<AppState> {
+pub(super) fn static_routes(assets_dir: &Path) -> Router<AppState> {
     let immutable = SetResponseHeaderLayer::overriding(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=31536000, immutable"),

@@ -3,30 +3,25 @@
 //! deactivation. Accepting an invitation is public: the link is the key.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use protocol::{
-    AcceptInvite, AgentProfile, CAPACITY_RANGE, ErrorCode, InviteInfo, InviteView, NewInvite,
-    People, Person, PersonChange, Role,
+    AcceptInvite, AgentProfile, ErrorCode, InviteInfo, InviteView, NewInvite, People, Person,
+    PersonChange, Role,
 };
 use tower_sessions::Session;
 
-use super::agent_api::current_owner;
 use super::error::ApiError;
+use super::extract::{ApiJson, CurrentOwner};
 use super::state::AppState;
+use crate::domain::{Capacity, Email, LanguageTag, TeamId};
 use crate::identity::{self, SESSION_AGENT_ID};
-use crate::store::{Agent, OpenInvite, StoreError};
+use crate::store::{OpenInvite, StoreError};
 
 /// How long an invitation link works.
-pub const INVITE_VALID_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+pub(super) const INVITE_VALID_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 /// Shortest password a new agent may choose.
-pub const MIN_PASSWORD_CHARS: usize = 10;
-const MAX_EMAIL_LEN: usize = 254;
-
-async fn owner(state: &AppState, session: &Session) -> Result<Agent, ApiError> {
-    current_owner(state, session, "manage people").await
-}
+pub(super) const MIN_PASSWORD_CHARS: usize = 10;
 
 const MAX_URL_LEN: usize = 2048;
 
@@ -38,27 +33,11 @@ fn is_picture_url(url: &str) -> bool {
         })
 }
 
-fn check_email(email: &str) -> Result<String, ApiError> {
-    let email = email.trim().to_lowercase();
-    let plausible = email.len() <= MAX_EMAIL_LEN
-        && !email.contains(char::is_whitespace)
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-    if !plausible {
-        return Err(ApiError::bad_request(format!(
-            "\"{email}\" is not an email address."
-        )));
-    }
-    Ok(email)
-}
-
 /// `GET /api/admin/people`.
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
-    session: Session,
+    CurrentOwner(owner): CurrentOwner,
 ) -> Result<Json<People>, ApiError> {
-    let owner = owner(&state, &session).await?;
     Ok(Json(People {
         people: state.store.people_of_account(&owner.account_id).await?,
         invites: state.store.open_invites(&owner.account_id).await?,
@@ -68,15 +47,14 @@ pub async fn list(
 /// `POST /api/admin/invites`: stores the invitation and mails its link. The
 /// link also comes back, for the owner to share when no mail is configured
 /// or sending failed.
-pub async fn invite(
+pub(super) async fn invite(
     State(state): State<AppState>,
-    session: Session,
-    body: Result<Json<NewInvite>, JsonRejection>,
+    CurrentOwner(owner): CurrentOwner,
+    ApiJson(new): ApiJson<NewInvite>,
 ) -> Result<(StatusCode, Json<InviteView>), ApiError> {
-    let owner = owner(&state, &session).await?;
-    let Json(new) = body?;
-    let email = check_email(&new.email)?;
-    if state.store.agent_by_email(&email).await?.is_some() {
+    let email = Email::parse(&new.email)?;
+    let email = email.as_str();
+    if state.store.agent_by_email(email).await?.is_some() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             ErrorCode::BadRequest,
@@ -87,7 +65,7 @@ pub async fn invite(
         .store
         .create_invite(
             &owner.account_id,
-            &email,
+            email,
             new.role,
             &owner.id,
             INVITE_VALID_MS,
@@ -104,7 +82,7 @@ pub async fn invite(
     );
     invite.emailed = match state
         .mailer
-        .send(&email, "You are invited to Rapport", body)
+        .send(email, "You are invited to Rapport", body)
         .await
     {
         Ok(sent) => sent,
@@ -121,31 +99,24 @@ pub async fn invite(
 /// `PATCH /api/admin/people/{id}`: everything is checked before anything
 /// changes. An owner cannot demote or deactivate themselves, so an account
 /// always keeps someone who can manage it.
-pub async fn change(
+pub(super) async fn change(
     State(state): State<AppState>,
-    session: Session,
+    CurrentOwner(owner): CurrentOwner,
     Path(id): Path<String>,
-    body: Result<Json<PersonChange>, JsonRejection>,
+    ApiJson(change): ApiJson<PersonChange>,
 ) -> Result<Json<Person>, ApiError> {
-    let owner = owner(&state, &session).await?;
     if state.store.person_account(&id).await?.as_deref() != Some(owner.account_id.as_str()) {
         return Err(ApiError::not_found("person"));
     }
-    let Json(change) = body?;
     if id == owner.id && (change.active == Some(false) || change.role == Some(Role::Agent)) {
         return Err(ApiError::bad_request(
             "You cannot deactivate or demote yourself; another owner can.",
         ));
     }
-    if let Some(Some(capacity)) = change.capacity
-        && !CAPACITY_RANGE.contains(&capacity)
-    {
-        return Err(ApiError::bad_request(format!(
-            "Capacity must be from {} to {} conversations at once, or null for the site's default.",
-            CAPACITY_RANGE.start(),
-            CAPACITY_RANGE.end()
-        )));
-    }
+    let capacity = change
+        .capacity
+        .map(|capacity| capacity.map(Capacity::parse).transpose())
+        .transpose()?;
     if let Some(Some(url)) = &change.avatar_url
         && !is_picture_url(url)
     {
@@ -153,36 +124,52 @@ pub async fn change(
             "\"{url}\" is not a picture's address: an https:// URL of up to {MAX_URL_LEN} characters."
         )));
     }
-    if let Some(teams) = &change.teams {
+    let teams = change
+        .teams
+        .as_deref()
+        .map(|teams| {
+            teams
+                .iter()
+                .map(|t| TeamId::parse(t))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    if let Some(teams) = &teams {
         let known = state.store.teams_of_account(&owner.account_id).await?;
-        if let Some(unknown) = teams.iter().find(|t| !known.iter().any(|k| &k.id == *t)) {
+        if let Some(unknown) = teams
+            .iter()
+            .find(|t| !known.iter().any(|k| k.id == t.as_str()))
+        {
             return Err(ApiError::bad_request(format!(
                 "No team has the id \"{unknown}\"."
             )));
         }
     }
-    if let Some(languages) = &change.languages
-        && let Some(bad) = languages.iter().find(|l| {
-            let tag = crate::store::primary_subtag(l);
-            tag.len() < 2 || tag.len() > 3 || !tag.bytes().all(|b| b.is_ascii_lowercase())
+    let languages = change
+        .languages
+        .as_deref()
+        .map(|tags| {
+            tags.iter()
+                .map(|t| LanguageTag::parse(t))
+                .collect::<Result<Vec<_>, _>>()
         })
-    {
-        return Err(ApiError::bad_request(format!(
-            "\"{bad}\" is not a language code like en or nl."
-        )));
-    }
+        .transpose()?;
 
     if let Some(role) = change.role {
         state.store.set_agent_role(&id, role).await?;
     }
-    if let Some(teams) = &change.teams {
-        state.store.set_agent_teams(&id, teams).await?;
+    if let Some(teams) = &teams {
+        let teams: Vec<String> = teams.iter().map(|t| t.as_str().to_owned()).collect();
+        state.store.set_agent_teams(&id, &teams).await?;
     }
-    if let Some(languages) = &change.languages {
+    if let Some(languages) = &languages {
         state.store.set_agent_languages(&id, languages).await?;
     }
-    if let Some(capacity) = change.capacity {
-        state.store.set_agent_capacity(&id, capacity).await?;
+    if let Some(capacity) = capacity {
+        state
+            .store
+            .set_agent_capacity(&id, capacity.map(Capacity::get))
+            .await?;
     }
     if let Some(url) = &change.avatar_url {
         state.store.set_agent_avatar(&id, url.as_deref()).await?;
@@ -220,7 +207,7 @@ async fn open_invite(state: &AppState, token: &str) -> Result<OpenInvite, ApiErr
 }
 
 /// `GET /api/invites/{token}`: whom the link is for.
-pub async fn invite_info(
+pub(super) async fn invite_info(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Json<InviteInfo>, ApiError> {
@@ -232,14 +219,13 @@ pub async fn invite_info(
 }
 
 /// `POST /api/invites/{token}/accept`: creates the agent and signs them in.
-pub async fn accept(
+pub(super) async fn accept(
     State(state): State<AppState>,
     session: Session,
     Path(token): Path<String>,
-    body: Result<Json<AcceptInvite>, JsonRejection>,
+    ApiJson(accept): ApiJson<AcceptInvite>,
 ) -> Result<(StatusCode, Json<AgentProfile>), ApiError> {
     let invite = open_invite(&state, &token).await?;
-    let Json(accept) = body?;
     let name = accept.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > protocol::MAX_LABEL_CHARS {
         return Err(ApiError::bad_request(

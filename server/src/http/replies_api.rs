@@ -3,19 +3,17 @@
 //! customer's profile, so the server stores them as written.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use protocol::{CannedReply, CannedReplyDraft, ErrorCode, MAX_TEXT_CHARS, Role};
-use tower_sessions::Session;
 
-use super::agent_api::current_agent;
 use super::error::ApiError;
+use super::extract::{ApiJson, CurrentAgent};
 use super::state::AppState;
 use crate::store::{Agent, StoreError, StoredReply};
 
 /// Longest shortcut, in characters (without the slash).
-pub const MAX_SHORTCUT_CHARS: usize = 32;
+pub(super) const MAX_SHORTCUT_CHARS: usize = 32;
 
 /// A checked draft: shortcut without its slash, body trimmed.
 fn check(draft: &CannedReplyDraft) -> Result<(String, String), ApiError> {
@@ -73,22 +71,19 @@ async fn changeable(state: &AppState, me: &Agent, id: &str) -> Result<StoredRepl
 }
 
 /// `GET /api/replies`: the shared replies and the agent's own.
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
-    session: Session,
+    CurrentAgent(me): CurrentAgent,
 ) -> Result<Json<Vec<CannedReply>>, ApiError> {
-    let me = current_agent(&state, &session).await?;
     Ok(Json(state.store.replies_for(&me.account_id, &me.id).await?))
 }
 
 /// `POST /api/replies`.
-pub async fn create(
+pub(super) async fn create(
     State(state): State<AppState>,
-    session: Session,
-    body: Result<Json<CannedReplyDraft>, JsonRejection>,
+    CurrentAgent(me): CurrentAgent,
+    ApiJson(draft): ApiJson<CannedReplyDraft>,
 ) -> Result<(StatusCode, Json<CannedReply>), ApiError> {
-    let me = current_agent(&state, &session).await?;
-    let Json(draft) = body?;
     let (shortcut, text) = check(&draft)?;
     if draft.shared && me.role != Role::Owner {
         return Err(owners_only());
@@ -106,15 +101,13 @@ pub async fn create(
 }
 
 /// `PUT /api/replies/{id}`: new shortcut and text (who it is shared with stays).
-pub async fn update(
+pub(super) async fn update(
     State(state): State<AppState>,
-    session: Session,
+    CurrentAgent(me): CurrentAgent,
     Path(id): Path<String>,
-    body: Result<Json<CannedReplyDraft>, JsonRejection>,
+    ApiJson(draft): ApiJson<CannedReplyDraft>,
 ) -> Result<Json<CannedReply>, ApiError> {
-    let me = current_agent(&state, &session).await?;
     let reply = changeable(&state, &me, &id).await?;
-    let Json(draft) = body?;
     let (shortcut, text) = check(&draft)?;
     match state
         .store
@@ -132,12 +125,11 @@ pub async fn update(
 }
 
 /// `DELETE /api/replies/{id}`.
-pub async fn delete(
+pub(super) async fn delete(
     State(state): State<AppState>,
-    session: Session,
+    CurrentAgent(me): CurrentAgent,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let me = current_agent(&state, &session).await?;
     let reply = changeable(&state, &me, &id).await?;
     state.store.delete_reply(&reply.reply.id).await?;
     Ok(StatusCode::NO_CONTENT)

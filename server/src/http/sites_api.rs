@@ -9,23 +9,18 @@ use protocol::{
     EnforceIdentity, IdentitySettings, MAX_LABEL_CHARS, MAX_TEXT_CHARS, NewSite, SecretRotation,
     SiteChange, SiteSettings, SiteView, WIDGET_LANGUAGES,
 };
-use tower_sessions::Session;
 
-use super::agent_api::current_owner;
 use super::error::ApiError;
+use super::extract::{ApiJson, CurrentOwner};
 use super::pages::embed_snippet;
 use super::state::AppState;
-use crate::config::normalize_origin;
+use crate::domain::Origin;
 use crate::store::{Agent, Site, SiteUpdate};
 
 /// Origins one site may list.
 const MAX_ORIGINS: usize = 50;
 /// Longest grace for a rotated secret: a week.
 const MAX_GRACE_MINUTES: i64 = 7 * 24 * 60;
-
-async fn owner(state: &AppState, session: &Session) -> Result<Agent, ApiError> {
-    current_owner(state, session, "manage sites").await
-}
 
 /// A site of the owner's account, or 404.
 async fn own_site(state: &AppState, owner: &Agent, id: &str) -> Result<Site, ApiError> {
@@ -67,13 +62,7 @@ fn origins(raw: &[String]) -> Result<Vec<String>, ApiError> {
     }
     let mut origins = raw
         .iter()
-        .map(|origin| {
-            normalize_origin(origin).ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "\"{origin}\" is not an origin: write it like https://shop.example (scheme and host, no path)."
-                ))
-            })
-        })
+        .map(|origin| Origin::parse(origin).map(Origin::into_string))
         .collect::<Result<Vec<_>, _>>()?;
     origins.sort();
     origins.dedup();
@@ -81,7 +70,7 @@ fn origins(raw: &[String]) -> Result<Vec<String>, ApiError> {
 }
 
 /// Checks every field a site owner may set, with a message naming the field.
-pub fn check_settings(settings: &SiteSettings) -> Result<(), ApiError> {
+pub(super) fn check_settings(settings: &SiteSettings) -> Result<(), ApiError> {
     let accent = settings.accent.as_bytes();
     if accent.len() != 7 || accent[0] != b'#' || !accent[1..].iter().all(u8::is_ascii_hexdigit) {
         return Err(ApiError::bad_request(format!(
@@ -120,11 +109,10 @@ pub fn check_settings(settings: &SiteSettings) -> Result<(), ApiError> {
 }
 
 /// `GET /api/admin/sites`.
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
-    session: Session,
+    CurrentOwner(owner): CurrentOwner,
 ) -> Result<Json<Vec<SiteView>>, ApiError> {
-    let owner = owner(&state, &session).await?;
     let mut views = Vec::new();
     for site in state.store.sites_of_account(&owner.account_id).await? {
         views.push(view(&state, site).await?);
@@ -133,13 +121,11 @@ pub async fn list(
 }
 
 /// `POST /api/admin/sites`.
-pub async fn create(
+pub(super) async fn create(
     State(state): State<AppState>,
-    session: Session,
-    body: Result<Json<NewSite>, axum::extract::rejection::JsonRejection>,
+    CurrentOwner(owner): CurrentOwner,
+    ApiJson(new): ApiJson<NewSite>,
 ) -> Result<(StatusCode, Json<SiteView>), ApiError> {
-    let owner = owner(&state, &session).await?;
-    let Json(new) = body?;
     let name = site_name(&new.name)?;
     let origins = origins(&new.allowed_origins)?;
     let site = state
@@ -151,27 +137,24 @@ pub async fn create(
 }
 
 /// `GET /api/admin/sites/{id}`.
-pub async fn get(
+pub(super) async fn get(
     State(state): State<AppState>,
-    session: Session,
+    CurrentOwner(owner): CurrentOwner,
     Path(id): Path<String>,
 ) -> Result<Json<SiteView>, ApiError> {
-    let owner = owner(&state, &session).await?;
     let site = own_site(&state, &owner, &id).await?;
     Ok(Json(view(&state, site).await?))
 }
 
 /// `PATCH /api/admin/sites/{id}`: everything is checked before anything
 /// is written.
-pub async fn update(
+pub(super) async fn update(
     State(state): State<AppState>,
-    session: Session,
+    CurrentOwner(owner): CurrentOwner,
     Path(id): Path<String>,
-    body: Result<Json<SiteChange>, axum::extract::rejection::JsonRejection>,
+    ApiJson(change): ApiJson<SiteChange>,
 ) -> Result<Json<SiteView>, ApiError> {
-    let owner = owner(&state, &session).await?;
     let site = own_site(&state, &owner, &id).await?;
-    let Json(change) = body?;
     let name = change.name.as_deref().map(site_name).transpose()?;
     let origins = change.allowed_origins.as_deref().map(origins).transpose()?;
     if let Some(settings) = &change.settings {
@@ -193,14 +176,13 @@ pub async fn update(
 }
 
 /// `DELETE /api/admin/sites/{id}`: the site and everything under it.
-pub async fn delete(
+pub(super) async fn delete(
     State(state): State<AppState>,
-    session: Session,
+    CurrentOwner(owner): CurrentOwner,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let owner = owner(&state, &session).await?;
     let site = own_site(&state, &owner, &id).await?;
-    state.store.delete_site(&site.id).await?;
+    state.conversations.erase_site(&owner, &site.id).await?;
     tracing::info!(site = %site.id, owner = %owner.id, "site deleted");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -218,12 +200,11 @@ async fn identity_settings(
 }
 
 /// `GET /api/admin/sites/{id}/identity`.
-pub async fn identity(
+pub(super) async fn identity(
     State(state): State<AppState>,
-    session: Session,
+    CurrentOwner(owner): CurrentOwner,
     Path(id): Path<String>,
 ) -> Result<Json<IdentitySettings>, ApiError> {
-    let owner = owner(&state, &session).await?;
     let site = own_site(&state, &owner, &id).await?;
     Ok(Json(
         identity_settings(&state, &site.id, site.enforce_identity).await?,
@@ -232,15 +213,13 @@ pub async fn identity(
 
 /// `POST /api/admin/sites/{id}/identity/rotate`: a new secret; the old
 /// ones keep working for the grace period chosen.
-pub async fn rotate_secret(
+pub(super) async fn rotate_secret(
     State(state): State<AppState>,
-    session: Session,
+    CurrentOwner(owner): CurrentOwner,
     Path(id): Path<String>,
-    body: Result<Json<SecretRotation>, axum::extract::rejection::JsonRejection>,
+    ApiJson(rotation): ApiJson<SecretRotation>,
 ) -> Result<Json<IdentitySettings>, ApiError> {
-    let owner = owner(&state, &session).await?;
     let site = own_site(&state, &owner, &id).await?;
-    let Json(rotation) = body?;
     if !(0..=MAX_GRACE_MINUTES).contains(&rotation.grace_minutes) {
         return Err(ApiError::bad_request(format!(
             "The grace period is 0 to {MAX_GRACE_MINUTES} minutes (a week)."
@@ -257,15 +236,13 @@ pub async fn rotate_secret(
 }
 
 /// `PUT /api/admin/sites/{id}/identity/enforce`.
-pub async fn enforce_identity(
+pub(super) async fn enforce_identity(
     State(state): State<AppState>,
-    session: Session,
+    CurrentOwner(owner): CurrentOwner,
     Path(id): Path<String>,
-    body: Result<Json<EnforceIdentity>, axum::extract::rejection::JsonRejection>,
+    ApiJson(EnforceIdentity { enforce }): ApiJson<EnforceIdentity>,
 ) -> Result<Json<IdentitySettings>, ApiError> {
-    let owner = owner(&state, &session).await?;
     let site = own_site(&state, &owner, &id).await?;
-    let Json(EnforceIdentity { enforce }) = body?;
     state.store.set_enforce_identity(&site.id, enforce).await?;
     Ok(Json(identity_settings(&state, &site.id, enforce).await?))
 }

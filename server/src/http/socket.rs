@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use protocol::FrameSet;
 use protocol::{
     ErrorCode, HELLO_TIMEOUT_SECS, IDLE_TIMEOUT_SECS, MAX_FRAME_BYTES, PING_INTERVAL_SECS,
 };
@@ -45,9 +46,8 @@ pub use protocol::CLOSE_SESSION_ENDED;
 
 /// One kind of socket (widget or inbox).
 pub trait Endpoint: Send {
-    type Request: DeserializeOwned + Send;
-    /// The `type` tags this socket accepts.
-    const FRAME_TYPES: &'static [&'static str];
+    /// What the client sends; its `type` tags come from the protocol.
+    type Request: DeserializeOwned + FrameSet + Send;
     /// Whether the client has identified itself (widget: said hello).
     fn is_ready(&self) -> bool;
     fn error_frame(code: ErrorCode, message: String, client_id: Option<String>) -> Frame;
@@ -146,7 +146,7 @@ pub async fn drive<C: Endpoint>(
                     Message::Close(_) => break,
                     Message::Ping(_) | Message::Pong(_) => continue,
                 };
-                match decode::<C::Request>(text.as_str(), C::FRAME_TYPES) {
+                match decode::<C::Request>(text.as_str(), <C::Request as FrameSet>::TYPES) {
                     Ok(request) => {
                         // Boxed: a handler's future (store queries and all) is
                         // large, and would otherwise sit inside every idle
@@ -208,9 +208,9 @@ async fn flush(socket: &mut WebSocket, replies: &mut Vec<Frame>) -> Result<(), a
 #[cfg(test)]
 mod tests {
     use super::*;
-    use protocol::WidgetRequest;
+    use protocol::{FrameSet, WidgetRequest};
 
-    const TYPES: &[&str] = &["hello", "send", "ping"];
+    const TYPES: &[&str] = WidgetRequest::TYPES;
 
     #[test]
     fn tells_bad_json_from_unknown_type_from_bad_shape() {

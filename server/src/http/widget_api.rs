@@ -20,7 +20,7 @@ const MAX_SITE_KEY_LEN: usize = 64;
 const MAX_PAGE_URL_LEN: usize = 2048;
 
 #[derive(Debug, Deserialize)]
-pub struct SiteQuery {
+pub(super) struct SiteQuery {
     pub site: Option<String>,
     /// The page's `navigator.language` (the loader sends it).
     pub lang: Option<String>,
@@ -31,7 +31,7 @@ pub struct SiteQuery {
 }
 
 /// The site named by `?site=`, if it exists and allows the request's `Origin`.
-pub async fn authorize_site(
+pub(super) async fn authorize_site(
     state: &AppState,
     query: &SiteQuery,
     headers: &HeaderMap,
@@ -64,7 +64,7 @@ pub async fn authorize_site(
 }
 
 /// `GET /api/widget/config?site=KEY`: what the loader needs to draw the launcher.
-pub async fn config(
+pub(super) async fn config(
     State(state): State<AppState>,
     Query(query): Query<SiteQuery>,
     headers: HeaderMap,
@@ -102,7 +102,7 @@ pub async fn config(
 
 /// The widget's config for a shopper whose browser speaks `browser`, on a
 /// clock in `shopper_zone` (if known), at `now_ms`.
-pub fn widget_config(
+pub(super) fn widget_config(
     site: &Site,
     browser: &str,
     shopper_zone: Option<&str>,
@@ -150,7 +150,7 @@ pub fn widget_config(
 /// redirect to it), or their initials on the site's accent colour. An
 /// `<img>` sends no `Origin`, so only the site and the agent's account are
 /// checked: another account's agents are not found.
-pub async fn avatar(
+pub(super) async fn avatar(
     State(state): State<AppState>,
     Path(agent_id): Path<String>,
     Query(query): Query<SiteQuery>,
@@ -173,7 +173,7 @@ pub async fn avatar(
     let svg = format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64"><circle cx="32" cy="32" r="32" fill="{}"/><text x="32" y="41" font-family="system-ui,sans-serif" font-size="26" font-weight="600" fill="#fff" text-anchor="middle">{}</text></svg>"##,
         site.settings.accent,
-        escape_xml(&crate::fanout::initials(&name)),
+        escape_xml(&crate::conversations::initials(&name)),
     );
     Ok(([(header::CONTENT_TYPE, "image/svg+xml"), cache], svg).into_response())
 }

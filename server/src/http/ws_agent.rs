@@ -5,26 +5,29 @@ use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use protocol::{AgentFrame, AgentRequest, ErrorCode, Seq, check_body, is_valid_client_id};
+use protocol::{AgentFrame, AgentRequest, ErrorCode, Seq, check_body};
 use tower_sessions::Session;
+use tracing::Instrument;
 
-use super::agent_api::{INBOX_LIMIT, current_agent};
+use super::agent_api::INBOX_LIMIT;
 use super::error::ApiError;
+use super::extract::agent_of;
 use super::socket::{self, Endpoint};
 use super::state::AppState;
-use crate::fanout::{self, encode};
-use crate::hub::{Frame, Subscriber, Topic};
-use crate::store::{Agent, Conversation, NewMessage, StoreError, session_key};
+use crate::conversations::ChangeError;
+use crate::domain::{AgentId, ClientId, ConversationId, TeamId};
+use crate::hub::{Frame, Subscriber, Topic, encode};
+use crate::store::{Agent, Conversation, StoreError, session_key};
 
 /// `GET /ws/agent`: needs a session cookie and a same-origin page, so another
 /// site cannot open an agent's socket with the agent's cookie.
-pub async fn upgrade(
+pub(super) async fn upgrade(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let agent = current_agent(&state, &session).await?;
+    let agent = agent_of(&state, &session).await?;
     let session_topic = session.id().map(|id| Topic::Session(session_key(&id)));
     if !is_same_origin(&headers) {
         return Err(ApiError::new(
@@ -35,15 +38,21 @@ pub async fn upgrade(
     }
     Ok(socket::limits(ws).on_upgrade(move |socket| async move {
         let (subscriber, outbox) = state.hub.connect();
+        let span =
+            tracing::info_span!("agent_socket", connection = subscriber.id(), agent = %agent.id);
         let mut endpoint = AgentSocket {
             state: state.clone(),
             agent,
             session_topic,
         };
-        if endpoint.start(&subscriber).await.is_ok() {
-            let shutdown = state.shutdown.clone();
-            socket::drive(socket, &subscriber, outbox, &mut endpoint, shutdown).await;
+        async {
+            if endpoint.start(&subscriber).await.is_ok() {
+                let shutdown = state.shutdown.clone();
+                socket::drive(socket, &subscriber, outbox, &mut endpoint, shutdown).await;
+            }
         }
+        .instrument(span)
+        .await;
         state.hub.disconnect(&subscriber);
         state
             .dispatcher
@@ -70,8 +79,8 @@ fn is_same_origin(headers: &HeaderMap) -> bool {
 
 /// Who receives a handed-over conversation.
 enum HandOverTo {
-    Agent(String),
-    Team(String),
+    Agent(AgentId),
+    Team(TeamId),
 }
 
 struct AgentSocket {
@@ -112,11 +121,16 @@ impl AgentSocket {
         Ok(())
     }
 
+    /// A conversation of the agent's account, or `None`: another account's
+    /// does not exist as far as this agent can tell, nor does a malformed id.
     async fn own_conversation(&self, id: &str) -> Result<Option<Conversation>, StoreError> {
+        let Ok(id) = ConversationId::parse(id) else {
+            return Ok(None);
+        };
         Ok(self
             .state
             .store
-            .conversation(id)
+            .conversation(id.as_str())
             .await?
             .filter(|c| c.account_id == self.agent.account_id))
     }
@@ -166,62 +180,57 @@ impl AgentSocket {
         subscriber: &Subscriber,
         replies: &mut Vec<Frame>,
     ) -> Result<(), StoreError> {
-        if !is_valid_client_id(&client_id) {
-            replies.push(error(
-                ErrorCode::BadClientId,
-                "client_id must be 1 to 64 characters of A-Z, a-z, 0-9, '-' or '_'.",
-                None,
-            ));
-            return Ok(());
-        }
-        if let Err((code, message)) = check_body(&body) {
-            replies.push(error(code, message, Some(client_id)));
-            return Ok(());
-        }
-        if self.own_conversation(&conversation_id).await?.is_none() {
-            replies.push(error(
-                ErrorCode::NotFound,
-                "No such conversation.",
-                Some(client_id),
-            ));
-            return Ok(());
-        }
-        let message = NewMessage {
-            client_id: &client_id,
-            body: &body,
+        let client_id = match ClientId::parse(&client_id) {
+            Ok(client_id) => client_id,
+            Err(invalid) => {
+                replies.push(error(ErrorCode::BadClientId, invalid.0, None));
+                return Ok(());
+            }
         };
-        let store = &self.state.store;
+        let answer =
+            |code, message: &str| error(code, message, Some(client_id.as_str().to_owned()));
+        if let Err((code, message)) = check_body(&body) {
+            replies.push(answer(code, &message));
+            return Ok(());
+        }
+        let Some(conversation) = self.own_conversation(&conversation_id).await? else {
+            replies.push(answer(ErrorCode::NotFound, "No such conversation."));
+            return Ok(());
+        };
+        let id = stored_id(&conversation)?;
+        let conversations = &self.state.conversations;
         let posted = if as_note {
-            store
-                .post_agent_note(&self.agent, &conversation_id, message)
+            conversations
+                .note(&self.agent, &id, &client_id, &body)
                 .await
         } else {
-            store
-                .post_agent_message(&self.agent, &conversation_id, message)
+            conversations
+                .post_from_agent(&self.agent, &id, &client_id, &body)
                 .await
         };
         let posted = match posted {
-            Err(StoreError::Conflict(_)) => {
-                replies.push(error(
+            Ok(posted) => posted,
+            Err(ChangeError::Closed) => {
+                replies.push(answer(
                     ErrorCode::BadRequest,
                     "This conversation is closed.",
-                    Some(client_id),
                 ));
                 return Ok(());
             }
-            other => other?,
+            Err(ChangeError::Store(err)) => return Err(err),
+            Err(other) => {
+                replies.push(answer(ErrorCode::BadRequest, &other.to_string()));
+                return Ok(());
+            }
         };
         self.state
             .hub
-            .subscribe(Topic::Conversation(conversation_id), subscriber);
+            .subscribe(Topic::Conversation(conversation.id), subscriber);
         replies.push(encode(&AgentFrame::Ack {
-            client_id,
+            client_id: client_id.as_str().to_owned(),
             conversation_id: posted.conversation.id.clone(),
             seq: posted.message.seq,
         }));
-        if !posted.is_duplicate() {
-            fanout::publish(&self.state.hub, &posted.conversation, &posted.new_events);
-        }
         Ok(())
     }
 }
@@ -262,33 +271,28 @@ impl AgentSocket {
     async fn hand_over_to_agent(
         &self,
         conversation: &Conversation,
-        to_agent_id: &str,
+        to: &AgentId,
         note: &str,
         replies: &mut Vec<Frame>,
     ) -> Result<(), StoreError> {
         let receiver = self
             .state
             .store
-            .agent_by_id(to_agent_id)
+            .agent_by_id(to.as_str())
             .await?
             .filter(|a| a.account_id == self.agent.account_id);
         let Some(receiver) = receiver else {
             replies.push(error(ErrorCode::NotFound, "No such agent.", None));
             return Ok(());
         };
-        let capacity = receiver
-            .capacity
-            .unwrap_or(conversation.site_agent_capacity);
-        match self
+        let handed = self
             .state
-            .store
-            .hand_over(&conversation.id, &self.agent, &receiver, capacity, note)
-            .await
-        {
-            Ok(Some((events, conversation))) => {
-                fanout::publish(&self.state.hub, &conversation, &events);
-            }
-            Ok(None) => replies.push(error(
+            .conversations
+            .hand_over_to_agent(&self.agent, conversation, &receiver, note)
+            .await;
+        match handed {
+            Ok(()) => {}
+            Err(ChangeError::NotHeld | ChangeError::Closed) => replies.push(error(
                 ErrorCode::BadRequest,
                 format!(
                     "Only a conversation someone holds can be handed over, and not to {} who holds it.",
@@ -296,53 +300,43 @@ impl AgentSocket {
                 ),
                 None,
             )),
-            Err(StoreError::Conflict(_)) => replies.push(error(
+            Err(ChangeError::NoRoom(name)) => replies.push(error(
                 ErrorCode::BadRequest,
-                format!("{} has no room for another conversation right now.", receiver.name),
+                format!("{name} has no room for another conversation right now."),
                 None,
             )),
-            Err(other) => return Err(other),
+            Err(ChangeError::Store(err)) => return Err(err),
         }
         Ok(())
     }
 
-    /// Back to the queue, for the team's agents only; whoever handed it
+    /// Back to the line, for the team's agents only; whoever handed it
     /// over is not offered it again.
     async fn hand_over_to_team(
         &self,
         conversation: &Conversation,
-        team_id: &str,
+        team: &TeamId,
         note: &str,
         replies: &mut Vec<Frame>,
     ) -> Result<(), StoreError> {
-        match self
+        let moved = self
             .state
-            .store
-            .hand_over_to_team(&conversation.id, &self.agent, team_id, note)
-            .await?
-        {
-            Some((event, moved)) => {
-                fanout::publish(&self.state.hub, &moved, &[event]);
-                let dispatcher = &self.state.dispatcher;
-                if let Some(holder) = conversation.assigned_agent_id() {
-                    dispatcher.handed_over(&moved.account_id, &moved.id, holder);
-                }
-                dispatcher.waiting(&moved.account_id);
-            }
-            None => {
-                let team = self
-                    .state
-                    .store
-                    .teams_of_account(&self.agent.account_id)
-                    .await?
-                    .into_iter()
-                    .any(|team| team.id == team_id);
-                replies.push(if team {
-                    error(ErrorCode::BadRequest, "This conversation is closed.", None)
-                } else {
-                    error(ErrorCode::NotFound, "No such team.", None)
-                });
-            }
+            .conversations
+            .hand_over_to_team(&self.agent, conversation, team, note)
+            .await?;
+        if !moved {
+            let known = self
+                .state
+                .store
+                .teams_of_account(&self.agent.account_id)
+                .await?
+                .into_iter()
+                .any(|known| known.id == team.as_str());
+            replies.push(if known {
+                error(ErrorCode::BadRequest, "This conversation is closed.", None)
+            } else {
+                error(ErrorCode::NotFound, "No such team.", None)
+            });
         }
         Ok(())
     }
@@ -352,35 +346,26 @@ impl AgentSocket {
         conversation_id: String,
         replies: &mut Vec<Frame>,
     ) -> Result<(), StoreError> {
-        if self.own_conversation(&conversation_id).await?.is_none() {
+        let Some(conversation) = self.own_conversation(&conversation_id).await? else {
             replies.push(error(ErrorCode::NotFound, "No such conversation.", None));
             return Ok(());
-        }
-        if let Some((event, conversation)) = self
-            .state
-            .store
-            .close_conversation(&conversation_id, &self.agent)
-            .await?
-        {
-            fanout::publish(&self.state.hub, &conversation, &[event]);
-            // A seat is free: someone waiting may be served now.
-            self.state.dispatcher.waiting(&conversation.account_id);
-        }
+        };
+        self.state
+            .conversations
+            .close(&self.agent, &stored_id(&conversation)?)
+            .await?;
         Ok(())
     }
 }
 
+/// The id of a conversation read from the store, as the service takes it.
+fn stored_id(conversation: &Conversation) -> Result<ConversationId, StoreError> {
+    ConversationId::parse(&conversation.id)
+        .map_err(|_| StoreError::Corrupt(format!("conversation id {:?}", conversation.id)))
+}
+
 impl Endpoint for AgentSocket {
     type Request = AgentRequest;
-    const FRAME_TYPES: &'static [&'static str] = &[
-        "set_status",
-        "open",
-        "send",
-        "note",
-        "hand_over",
-        "close",
-        "ping",
-    ];
 
     fn is_ready(&self) -> bool {
         true
@@ -435,8 +420,20 @@ impl Endpoint for AgentSocket {
                 note,
             } => {
                 let to = match (to_agent_id, to_team_id) {
-                    (Some(agent), None) => HandOverTo::Agent(agent),
-                    (None, Some(team)) => HandOverTo::Team(team),
+                    (Some(agent), None) => match AgentId::parse(&agent) {
+                        Ok(agent) => HandOverTo::Agent(agent),
+                        Err(invalid) => {
+                            replies.push(error(ErrorCode::NotFound, invalid.0, None));
+                            return Ok(());
+                        }
+                    },
+                    (None, Some(team)) => match TeamId::parse(&team) {
+                        Ok(team) => HandOverTo::Team(team),
+                        Err(invalid) => {
+                            replies.push(error(ErrorCode::NotFound, invalid.0, None));
+                            return Ok(());
+                        }
+                    },
                     _ => {
                         replies.push(error(
                             ErrorCode::BadFrame,

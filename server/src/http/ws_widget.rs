@@ -7,24 +7,24 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use protocol::{
     ConversationState, ErrorCode, Seq, StatedDetails, WidgetFrame, WidgetRequest, check_body,
-    is_valid_client_id,
 };
+use tracing::Instrument;
 
 use super::error::ApiError;
 use super::socket::{self, Endpoint};
 use super::state::AppState;
 use super::widget_api::{SiteQuery, authorize_site};
-use crate::fanout::{self, encode};
-use crate::hours::{self, Availability};
-use crate::hub::{Frame, Subscriber, Topic};
-use crate::store::{NewMessage, Opening, Site, StoreError, Visitor, now_ms};
+use crate::conversations::{for_shopper, state_for_shopper};
+use crate::domain::{ClientId, LanguageTag};
+use crate::hub::{Frame, Subscriber, Topic, encode};
+use crate::store::{Site, StoreError, Visitor, now_ms};
 use crate::{contact_token, identity};
 
 /// Events replayed per store round trip on resume.
 const REPLAY_PAGE: i64 = 500;
 
 /// `GET /ws/widget?site=KEY`: the site and origin are checked before upgrading.
-pub async fn upgrade(
+pub(super) async fn upgrade(
     State(state): State<AppState>,
     Query(query): Query<SiteQuery>,
     headers: HeaderMap,
@@ -37,6 +37,8 @@ pub async fn upgrade(
         .map(|v| v.chars().take(MAX_USER_AGENT_CHARS).collect());
     Ok(socket::limits(ws).on_upgrade(move |socket| async move {
         let (subscriber, outbox) = state.hub.connect();
+        let span =
+            tracing::info_span!("widget_socket", connection = subscriber.id(), site = %site.id);
         let shutdown = state.shutdown.clone();
         let mut endpoint = WidgetSocket {
             state: state.clone(),
@@ -47,7 +49,9 @@ pub async fn upgrade(
             user_agent,
             reconnect: false,
         };
-        socket::drive(socket, &subscriber, outbox, &mut endpoint, shutdown).await;
+        socket::drive(socket, &subscriber, outbox, &mut endpoint, shutdown)
+            .instrument(span)
+            .await;
         state.hub.disconnect(&subscriber);
     }))
 }
@@ -59,7 +63,7 @@ struct WidgetSocket {
     /// The token this browser holds (sent back in every welcome).
     token: String,
     /// The shopper's browser language, from their hello.
-    language: Option<String>,
+    language: Option<LanguageTag>,
     /// The shopper's browser, from the upgrade request.
     user_agent: Option<String>,
     /// Set when this browser became another customer: the connection ends
@@ -91,9 +95,6 @@ fn stated_details_are_sane(details: &StatedDetails) -> bool {
         })
 }
 
-/// Longest language tag kept (BCP 47 tags in practice are far shorter).
-const MAX_LANGUAGE_TAG: usize = 35;
-
 fn error(code: ErrorCode, message: impl Into<String>, client_id: Option<String>) -> Frame {
     encode(&WidgetFrame::Error {
         code,
@@ -104,8 +105,6 @@ fn error(code: ErrorCode, message: impl Into<String>, client_id: Option<String>)
 
 impl Endpoint for WidgetSocket {
     type Request = WidgetRequest;
-    const FRAME_TYPES: &'static [&'static str] =
-        &["hello", "send", "identify", "page", "track", "ping"];
 
     fn is_ready(&self) -> bool {
         self.visitor.is_some()
@@ -136,10 +135,8 @@ impl Endpoint for WidgetSocket {
                 after_seq,
                 language,
             } => {
-                self.language = language.filter(|tag| {
-                    tag.len() <= MAX_LANGUAGE_TAG
-                        && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                });
+                // A tag we cannot read is no reason to turn the shopper away.
+                self.language = language.and_then(|tag| LanguageTag::parse(&tag).ok());
                 self.hello(token, conversation_id, after_seq, subscriber, replies)
                     .await
             }
@@ -204,7 +201,7 @@ impl WidgetSocket {
                     .record_browser(
                         &visitor.id,
                         self.user_agent.as_deref(),
-                        self.language.as_deref(),
+                        self.language.as_ref().map(LanguageTag::as_str),
                     )
                     .await?;
                 (visitor, token)
@@ -231,12 +228,12 @@ impl WidgetSocket {
         self.state
             .hub
             .subscribe(Topic::Visitor(visitor.id.clone()), subscriber);
-        let conversation = store.latest_conversation_of_visitor(&visitor.id).await?;
+        let conversation = store.current_conversation_of_visitor(&visitor.id).await?;
         let (name, email_known) = store.known_to_widget(&visitor.id).await?;
         replies.push(encode(&WidgetFrame::Welcome {
             visitor_token: self.token.clone(),
             conversation_id: conversation.as_ref().map(|c| c.id.clone()),
-            state: conversation.as_ref().map(fanout::state_for_shopper),
+            state: conversation.as_ref().map(state_for_shopper),
             name,
             email_known,
         }));
@@ -259,7 +256,7 @@ impl WidgetSocket {
                 let full = page.len() as i64 == REPLAY_PAGE;
                 replies.extend(
                     page.iter()
-                        .filter_map(|event| fanout::for_shopper(event, &conversation))
+                        .filter_map(|event| for_shopper(event, &conversation))
                         .map(|event| encode(&WidgetFrame::Event { event })),
                 );
                 if !full {
@@ -393,7 +390,7 @@ impl WidgetSocket {
                 return Ok(());
             }
         };
-        let identified = store.identify_visitor(&visitor, &claims).await?;
+        let identified = self.state.conversations.identify(&visitor, &claims).await?;
         if let Some(new_token) = identified.new_token {
             // Another customer on this browser: hand over the new token and
             // end this connection, whose queue may still hold frames of the
@@ -425,27 +422,6 @@ impl WidgetSocket {
             .await
     }
 
-    /// A conversation opened outside business hours is a message left for
-    /// later: the note tells agents the shopper is not waiting on the page.
-    async fn note_if_away(&self, conversation_id: &str) -> Result<(), StoreError> {
-        let Some(hours) = &self.site.settings.hours else {
-            return Ok(());
-        };
-        if let Availability::Closed { .. } = hours::availability(hours, now_ms()) {
-            let (event, conversation) = self
-                .state
-                .store
-                .add_system_note(
-                    conversation_id,
-                    "Left outside business hours: the shopper is not waiting on the page. \
-                     Answer by email (see the customer panel).",
-                )
-                .await?;
-            fanout::publish(&self.state.hub, &conversation, &[event]);
-        }
-        Ok(())
-    }
-
     async fn send(
         &mut self,
         client_id: String,
@@ -461,48 +437,34 @@ impl WidgetSocket {
             ));
             return Ok(());
         };
-        if !is_valid_client_id(&client_id) {
-            replies.push(error(
-                ErrorCode::BadClientId,
-                "client_id must be 1 to 64 characters of A-Z, a-z, 0-9, '-' or '_'.",
-                None,
-            ));
-            return Ok(());
-        }
+        let client_id = match ClientId::parse(&client_id) {
+            Ok(client_id) => client_id,
+            Err(invalid) => {
+                replies.push(error(ErrorCode::BadClientId, invalid.0, None));
+                return Ok(());
+            }
+        };
         if let Err((code, message)) = check_body(&body) {
-            replies.push(error(code, message, Some(client_id)));
+            replies.push(error(code, message, Some(client_id.as_str().to_owned())));
             return Ok(());
         }
         let posted = self
             .state
-            .store
-            .post_visitor_message(
-                &self.site.id,
+            .conversations
+            .post_from_shopper(
+                &self.site,
                 &visitor.id,
-                Opening {
-                    language: self.language.as_deref(),
-                    topic: topic.as_deref(),
-                },
-                NewMessage {
-                    client_id: &client_id,
-                    body: &body,
-                },
+                self.language.as_ref(),
+                topic.as_deref(),
+                &client_id,
+                &body,
             )
             .await?;
         replies.push(encode(&WidgetFrame::Ack {
-            client_id,
+            client_id: client_id.as_str().to_owned(),
             conversation_id: posted.conversation.id.clone(),
             seq: posted.message.seq,
         }));
-        if !posted.is_duplicate() {
-            fanout::publish(&self.state.hub, &posted.conversation, &posted.new_events);
-        }
-        if posted.opened {
-            self.note_if_away(&posted.conversation.id).await?;
-            self.state
-                .dispatcher
-                .waiting(&posted.conversation.account_id);
-        }
         Ok(())
     }
 }

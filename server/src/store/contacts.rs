@@ -9,7 +9,8 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreResult, Visitor, new_id, now_ms};
+use super::conversations::{fold_in, open_conversation_of};
+use super::{Folded, Store, StoreResult, Visitor, new_id, now_ms};
 use crate::contact_token::Claims;
 use crate::identity;
 
@@ -21,6 +22,8 @@ pub struct Identified {
     /// A new visitor token for this browser, when it must stop standing for
     /// the visitor it was (it was another contact's).
     pub new_token: Option<String>,
+    /// The browser's open conversation, closed into the customer's open one.
+    pub folded: Option<Folded>,
 }
 
 impl Store {
@@ -189,25 +192,19 @@ impl Store {
         .await?;
         let anonymous = visitor.contact_id.is_none();
         let mut new_token = None;
+        let mut folded = None;
         let primary = match primary {
             Some(primary) if primary == visitor.id => primary,
             Some(primary) if anonymous => {
-                // This browser's chats move to the contact; one open
-                // conversation per visitor, so the contact's open one wins.
-                let contact_has_open: Option<String> = sqlx::query_scalar(
-                    "SELECT id FROM conversations WHERE visitor_id = $1 AND state <> 'closed'",
-                )
-                .bind(&primary)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if contact_has_open.is_some() {
-                    sqlx::query(
-                        "UPDATE conversations SET state = 'closed', closed_at = $2 WHERE visitor_id = $1 AND state <> 'closed'",
-                    )
-                    .bind(&visitor.id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                // This browser's chats move to the contact. One open
+                // conversation per visitor: the contact's open one, which
+                // their other devices and its agent know, goes on; this
+                // browser's closes (in its log) and hands over what the
+                // shopper asked in it.
+                let contact_open = open_conversation_of(&mut tx, &primary).await?;
+                let browser_open = open_conversation_of(&mut tx, &visitor.id).await?;
+                if let (Some(continuing), Some(browser_open)) = (contact_open, browser_open) {
+                    folded = Some(fold_in(&mut tx, &browser_open, &continuing, &primary).await?);
                 }
                 sqlx::query("UPDATE conversations SET visitor_id = $2 WHERE visitor_id = $1")
                     .bind(&visitor.id)
@@ -258,6 +255,7 @@ impl Store {
                 contact_id: Some(contact_id),
             },
             new_token,
+            folded,
         })
     }
 }

@@ -14,12 +14,14 @@ mod tenancy;
 mod visitors;
 
 pub use contacts::{ContactRecord, Identified};
-pub use conversations::{Conversation, NewMessage, Opening, Posted};
+pub use conversations::{
+    Change, Conversation, Folded, HandOverRefused, NewMessage, Opening, Posted,
+};
 pub use people::OpenInvite;
 pub use replies::StoredReply;
 pub use sessions::{SessionRecords, session_key};
 pub use sites::SiteUpdate;
-pub use tenancy::{Agent, Site, primary_subtag};
+pub use tenancy::{Agent, Site};
 pub use visitors::Visitor;
 
 use std::str::FromStr;
@@ -108,19 +110,10 @@ impl Store {
         Ok(store)
     }
 
+    /// One folder of migrations, written in the SQL both backends accept,
+    /// run through the `Any` driver. (`build.rs` makes a new file rebuild.)
     async fn migrate(&self) -> StoreResult<()> {
-        match self.backend {
-            Backend::Sqlite => {
-                sqlx::migrate!("../migrations/sqlite")
-                    .run(&self.write)
-                    .await?
-            }
-            Backend::Postgres => {
-                sqlx::migrate!("../migrations/postgres")
-                    .run(&self.write)
-                    .await?
-            }
-        }
+        sqlx::migrate!("../migrations").run(&self.write).await?;
         Ok(())
     }
 

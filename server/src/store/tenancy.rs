@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, StoreResult, is_unique_violation, new_id, now_ms};
+use crate::domain::{LanguageTag, primary_subtag};
 
 /// A site that embeds the widget.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,7 +44,7 @@ impl Site {
 
 /// `http://localhost:8080`, `http://127.0.0.1`, `http://[::1]:3000`: a page
 /// served from the machine the browser runs on.
-pub fn is_local_origin(origin: &str) -> bool {
+pub(super) fn is_local_origin(origin: &str) -> bool {
     let Some(rest) = origin
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"))
@@ -78,15 +79,6 @@ impl Agent {
         let wanted = primary_subtag(language);
         !wanted.is_empty() && self.languages.contains(&wanted)
     }
-}
-
-/// "nl-BE" → "nl": the part of a language tag that matters for matching.
-pub fn primary_subtag(tag: &str) -> String {
-    tag.trim()
-        .split(['-', '_'])
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase()
 }
 
 impl Agent {
@@ -348,13 +340,9 @@ impl Store {
     pub async fn set_agent_languages(
         &self,
         agent_id: &str,
-        languages: &[String],
+        languages: &[LanguageTag],
     ) -> StoreResult<()> {
-        let mut tags: Vec<String> = languages
-            .iter()
-            .map(|l| primary_subtag(l))
-            .filter(|l| !l.is_empty())
-            .collect();
+        let mut tags: Vec<String> = languages.iter().map(LanguageTag::primary).collect();
         tags.sort();
         tags.dedup();
         sqlx::query("UPDATE agents SET languages = $2 WHERE id = $1")

@@ -11,8 +11,8 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use protocol::Role;
 use rapport_server::config::Config;
+use rapport_server::identity;
 use rapport_server::store::{Agent, Site, Store};
-use rapport_server::{AppState, identity, router};
 use serde_json::{Value, json};
 use sqlx::Connection;
 use tokio::net::TcpStream;
@@ -80,14 +80,64 @@ macro_rules! on_both_backends_with {
     };
 }
 
-/// A fresh, empty database URL for `backend`, or `None` (loudly) if
+/// A fresh, empty database, dropped when this goes out of scope, whether
+/// the test passed or failed (a panic unwinds through the drop).
+pub struct TestDatabase {
+    pub url: String,
+    /// The SQLite file's folder.
+    dir: Option<tempfile::TempDir>,
+    /// The PostgreSQL server's admin URL and the database's name.
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    /// The folder of a SQLite database (for files a test puts beside it).
+    pub fn dir(&self) -> Option<&std::path::Path> {
+        self.dir.as_ref().map(tempfile::TempDir::path)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // The test's runtime may be gone or busy: drop the database from a
+        // thread of its own. FORCE ends the server's remaining connections.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let mut admin = sqlx::postgres::PgConnection::connect(&admin_url).await?;
+                sqlx::Executor::execute(
+                    &mut admin,
+                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str(),
+                )
+                .await?;
+                admin.close().await?;
+                Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop a test database: {dropped:?}");
+        }
+    }
+}
+
+/// A fresh, empty database for `backend`, or `None` (loudly) if
 /// PostgreSQL is not configured.
-pub async fn fresh_database(backend: Backend) -> Option<(String, Option<tempfile::TempDir>)> {
+pub async fn fresh_database(backend: Backend) -> Option<TestDatabase> {
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().unwrap();
             let url = format!("sqlite://{}/rapport.db", dir.path().display());
-            Some((url, Some(dir)))
+            Some(TestDatabase {
+                url,
+                dir: Some(dir),
+                postgres: None,
+            })
         }
         Backend::Postgres => {
             let Ok(admin_url) = std::env::var("RAPPORT_TEST_POSTGRES_URL") else {
@@ -105,20 +155,25 @@ pub async fn fresh_database(backend: Backend) -> Option<(String, Option<tempfile
                 .unwrap();
             sqlx::Connection::close(admin).await.unwrap();
             let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap();
-            Some((format!("{base}/{name}"), None))
+            Some(TestDatabase {
+                url: format!("{base}/{name}"),
+                dir: None,
+                postgres: Some((admin_url, name)),
+            })
         }
     }
 }
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The test's own handle on the server's database.
     pub store: Store,
-    pub state: AppState,
     pub site: Site,
     pub agent: Agent,
     pub database_url: String,
     stop: watch::Sender<bool>,
-    _dir: Option<tempfile::TempDir>,
+    /// Last: dropped after the server was told to stop.
+    database: TestDatabase,
 }
 
 impl TestApp {
@@ -128,12 +183,14 @@ impl TestApp {
         TestApp::start_with(backend, |config| config.offline_grace_secs = 0).await
     }
 
-    /// Like [`TestApp::start`], with the configuration adjusted first.
+    /// Like [`TestApp::start`], with the configuration adjusted first. The
+    /// server is the real entry point, [`rapport_server::serve`].
     pub async fn start_with(
         backend: Backend,
         configure: impl FnOnce(&mut Config),
     ) -> Option<TestApp> {
-        let (database_url, dir) = fresh_database(backend).await?;
+        let database = fresh_database(backend).await?;
+        let database_url = database.url.clone();
         let store = Store::connect(&database_url).await.unwrap();
         let account = store.create_account("Test shop").await.unwrap();
         let site = store
@@ -141,23 +198,34 @@ impl TestApp {
             .await
             .unwrap();
         let agent = add_agent(&store, &account, "ada@shop.test", "Ada").await;
-        let (stop, stopped) = watch::channel(false);
+        let (stop, mut stopped) = watch::channel(false);
         let mut config = Config::for_database(&database_url);
         configure(&mut config);
-        let state = AppState::new(store.clone(), config, stopped).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = router(state.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let shutdown = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        tokio::spawn(async move {
+            if let Err(err) = rapport_server::serve(listener, config, shutdown).await {
+                eprintln!("the test server failed: {err}");
+            }
+        });
+        let health = format!("http://{addr}/healthz");
+        for _ in 0..500 {
+            if reqwest::get(&health).await.is_ok_and(|r| r.status() == 200) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         Some(TestApp {
             addr,
             store,
-            state,
             site,
             agent,
             database_url,
             stop,
-            _dir: dir,
+            database,
         })
     }
 
@@ -342,7 +410,8 @@ pub fn is_assigned(frame: &Value) -> bool {
 
 /// A `Drop` impl also makes closures capture a `TestApp` whole: with
 /// precise captures, a test body using only some fields would otherwise drop
-/// the rest (the temporary database folder) before the body runs.
+/// the rest (the database) before the body runs. The fields drop after
+/// this: the database last.
 impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = self.stop.send(true);

@@ -1,6 +1,7 @@
 //! After the store commits, tell everyone who should know: the shopper's
 //! tabs (shopper-visible events only, agents named as the site chose), the
-//! agents following the conversation, and the inboxes that list it.
+//! agents following the conversation, and the inboxes that list it. The
+//! replay of history on (re)connect uses the same shopper view.
 
 use protocol::{
     AgentDisplay, AgentFrame, Author, ConversationState, Event, EventBody, WidgetFrame,
@@ -10,9 +11,19 @@ use serde::Serialize;
 use crate::hub::{Frame, Hub, Topic};
 use crate::store::Conversation;
 
+/// Who hears of a change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Audience {
+    /// The shopper's tabs, the agents following it and the inboxes.
+    Everyone,
+    /// Agents only: the shopper's browser already stands for another
+    /// conversation (folded on sign-in) and must not switch to this one.
+    Agents,
+}
+
 /// Serialises a frame. Our frame types always serialise; should one ever
 /// fail, the client gets an internal error frame instead of silence.
-pub fn encode<T: Serialize>(frame: &T) -> Frame {
+pub(crate) fn encode<T: Serialize>(frame: &T) -> Frame {
     match serde_json::to_string(frame) {
         Ok(text) => Frame::from(text),
         Err(err) => {
@@ -25,7 +36,7 @@ pub fn encode<T: Serialize>(frame: &T) -> Frame {
 }
 
 /// "Ada Lovelace" → "AL".
-pub fn initials(name: &str) -> String {
+pub(crate) fn initials(name: &str) -> String {
     name.split_whitespace()
         .take(2)
         .filter_map(|word| word.chars().next())
@@ -47,7 +58,7 @@ fn shown_name(name: &str, conversation: &Conversation) -> String {
 }
 
 /// The event as a shopper may see it, or `None` if agents only may.
-pub fn for_shopper(event: &Event, conversation: &Conversation) -> Option<Event> {
+pub(crate) fn for_shopper(event: &Event, conversation: &Conversation) -> Option<Event> {
     if !event.body.is_shopper_visible() {
         return None;
     }
@@ -62,7 +73,7 @@ pub fn for_shopper(event: &Event, conversation: &Conversation) -> Option<Event> 
 }
 
 /// The conversation's state as a shopper may see it.
-pub fn state_for_shopper(conversation: &Conversation) -> ConversationState {
+pub(crate) fn state_for_shopper(conversation: &Conversation) -> ConversationState {
     match &conversation.state {
         ConversationState::Assigned {
             agent_id,
@@ -76,7 +87,12 @@ pub fn state_for_shopper(conversation: &Conversation) -> ConversationState {
 }
 
 /// Publishes stored events of `conversation` and its new summary.
-pub fn publish(hub: &Hub, conversation: &Conversation, events: &[Event]) {
+pub(super) fn publish(
+    hub: &Hub,
+    conversation: &Conversation,
+    events: &[Event],
+    audience: Audience,
+) {
     let visitor = Topic::Visitor(conversation.visitor_id.clone());
     let followers = Topic::Conversation(conversation.id.clone());
     for event in events {
@@ -88,7 +104,9 @@ pub fn publish(hub: &Hub, conversation: &Conversation, events: &[Event]) {
         );
         // Live, shopper sockets receive events only here (and replays use
         // `for_shopper` too): agent-only events stop here.
-        if let Some(event) = for_shopper(event, conversation) {
+        if audience == Audience::Everyone
+            && let Some(event) = for_shopper(event, conversation)
+        {
             hub.publish(&visitor, encode(&WidgetFrame::Event { event }));
         }
     }

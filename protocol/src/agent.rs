@@ -1,0 +1,257 @@
+//! What the agent's inbox and the server say to each other.
+
+use serde::{Deserialize, Serialize};
+use strum::{EnumDiscriminants, EnumIter, IntoEnumIterator, VariantNames};
+
+use crate::{ConversationState, ConversationSummary, ErrorCode, Event, FrameSet, Seq, TeamRef};
+
+/// What an agent is doing, as they set it. Without an inbox open (after a
+/// grace period) an agent is offline whatever they chose.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    /// Taking new conversations.
+    Online,
+    /// Keeping current conversations, taking no new ones.
+    Away,
+    #[default]
+    Offline,
+}
+
+/// Frames an agent's inbox sends.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, VariantNames, EnumDiscriminants)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[strum_discriminants(name(AgentRequestKind), derive(EnumIter))]
+pub enum AgentRequest {
+    /// Online (offered new conversations), away (keeps current ones, gets
+    /// no new ones) or offline.
+    SetStatus {
+        status: Availability,
+    },
+    /// Follow one conversation: replays its events after `after_seq`, then live ones.
+    Open {
+        conversation_id: String,
+        #[serde(default)]
+        after_seq: Seq,
+    },
+    /// Reply to the shopper. A waiting conversation is claimed by the sender.
+    Send {
+        conversation_id: String,
+        client_id: String,
+        body: String,
+    },
+    /// An agent-only note on the conversation; never reaches the shopper.
+    Note {
+        conversation_id: String,
+        client_id: String,
+        body: String,
+    },
+    /// Hand a conversation to another agent of the account, or back to the
+    /// queue of one of its teams, with a note only agents see. The receiver
+    /// sees the whole history. Exactly one of `to_agent_id` and
+    /// `to_team_id` must be given.
+    HandOver {
+        conversation_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_agent_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_team_id: Option<String>,
+        note: String,
+    },
+    /// End the conversation; the shopper sees it ended, and a new message
+    /// from them opens a new one. Closing a closed conversation does nothing.
+    Close {
+        conversation_id: String,
+    },
+    Ping,
+}
+
+/// Frames the server sends to an agent's inbox.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, VariantNames, EnumDiscriminants)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[strum_discriminants(name(AgentFrameKind), derive(EnumIter))]
+pub enum AgentFrame {
+    /// Sent once per connection: who you are, your presence, and the
+    /// conversations you may work on (waiting ones and your own).
+    Inbox {
+        me: AgentProfile,
+        status: Availability,
+        conversations: Vec<ConversationSummary>,
+    },
+    /// A conversation of your account was created or changed.
+    Conversation {
+        conversation: ConversationSummary,
+    },
+    /// The agent's status changed (from any of their tabs).
+    Status {
+        status: Availability,
+    },
+    Event {
+        event: Event,
+    },
+    Ack {
+        client_id: String,
+        conversation_id: String,
+        seq: Seq,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+    },
+    Pong,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Agent,
+}
+
+/// The signed-in agent, as `/api/me` and the inbox show them.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct AgentProfile {
+    pub id: String,
+    pub account_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// A colleague as the inbox shows them: `GET /api/agents`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TeamMember {
+    pub id: String,
+    pub name: String,
+    /// Offline unless they have an inbox open.
+    pub status: Availability,
+    /// Conversations they hold now.
+    pub open: i64,
+    /// Their own cap, if set (otherwise each site's default applies).
+    pub capacity: Option<i64>,
+}
+
+impl FrameSet for AgentRequest {
+    const TYPES: &'static [&'static str] = Self::VARIANTS;
+
+    fn examples() -> Vec<AgentRequest> {
+        let conversation_id = || "conversation-1".to_owned();
+        AgentRequestKind::iter()
+            .flat_map(|kind| match kind {
+                AgentRequestKind::SetStatus => [
+                    Availability::Online,
+                    Availability::Away,
+                    Availability::Offline,
+                ]
+                .into_iter()
+                .map(|status| AgentRequest::SetStatus { status })
+                .collect(),
+                AgentRequestKind::Open => vec![AgentRequest::Open {
+                    conversation_id: conversation_id(),
+                    after_seq: 4,
+                }],
+                AgentRequestKind::Send => vec![AgentRequest::Send {
+                    conversation_id: conversation_id(),
+                    client_id: "client-1".into(),
+                    body: "On its way".into(),
+                }],
+                AgentRequestKind::Note => vec![AgentRequest::Note {
+                    conversation_id: conversation_id(),
+                    client_id: "client-2".into(),
+                    body: "VIP".into(),
+                }],
+                AgentRequestKind::HandOver => vec![
+                    AgentRequest::HandOver {
+                        conversation_id: conversation_id(),
+                        to_agent_id: Some("agent-2".into()),
+                        to_team_id: None,
+                        note: "Billing question".into(),
+                    },
+                    AgentRequest::HandOver {
+                        conversation_id: conversation_id(),
+                        to_agent_id: None,
+                        to_team_id: Some("team-1".into()),
+                        note: "For billing".into(),
+                    },
+                ],
+                AgentRequestKind::Close => vec![AgentRequest::Close {
+                    conversation_id: conversation_id(),
+                }],
+                AgentRequestKind::Ping => vec![AgentRequest::Ping],
+            })
+            .collect()
+    }
+}
+
+impl ConversationSummary {
+    /// A summary in each state, one of them routed to a team.
+    pub fn examples() -> Vec<ConversationSummary> {
+        ConversationState::examples()
+            .into_iter()
+            .enumerate()
+            .map(|(index, state)| ConversationSummary {
+                id: format!("conversation-{index}"),
+                site_id: "site-1".into(),
+                site_name: "Shop".into(),
+                visitor_id: "visitor-1".into(),
+                state,
+                team: (index == 0).then(|| TeamRef {
+                    id: "team-1".into(),
+                    name: "Billing".into(),
+                }),
+                last_seq: 3,
+                last_message: Some("Thanks!".into()),
+                created_at_ms: 1_764_600_000_000,
+                updated_at_ms: 1_764_600_060_000,
+            })
+            .collect()
+    }
+}
+
+impl FrameSet for AgentFrame {
+    const TYPES: &'static [&'static str] = Self::VARIANTS;
+
+    fn examples() -> Vec<AgentFrame> {
+        AgentFrameKind::iter()
+            .flat_map(|kind| match kind {
+                AgentFrameKind::Inbox => vec![AgentFrame::Inbox {
+                    me: AgentProfile {
+                        id: "agent-1".into(),
+                        account_id: "account-1".into(),
+                        email: "ada@shop.example".into(),
+                        name: "Ada".into(),
+                        role: Role::Owner,
+                    },
+                    status: Availability::Away,
+                    conversations: ConversationSummary::examples(),
+                }],
+                AgentFrameKind::Conversation => ConversationSummary::examples()
+                    .into_iter()
+                    .map(|conversation| AgentFrame::Conversation { conversation })
+                    .collect(),
+                AgentFrameKind::Status => vec![AgentFrame::Status {
+                    status: Availability::Online,
+                }],
+                AgentFrameKind::Event => Event::examples()
+                    .into_iter()
+                    .map(|event| AgentFrame::Event { event })
+                    .collect(),
+                AgentFrameKind::Ack => vec![AgentFrame::Ack {
+                    client_id: "client-1".into(),
+                    conversation_id: "conversation-1".into(),
+                    seq: 2,
+                }],
+                AgentFrameKind::Error => vec![AgentFrame::Error {
+                    code: ErrorCode::NotFound,
+                    message: "No such conversation.".into(),
+                    client_id: Some("client-1".into()),
+                }],
+                AgentFrameKind::Pong => vec![AgentFrame::Pong],
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,102 @@
+//! Error codes: on the wire, in error frames and in HTTP error bodies.
+
+use serde::{Deserialize, Serialize};
+
+/// Stable, machine-readable error codes, on the wire and in HTTP error bodies.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame is not JSON or does not match its type's shape.
+    BadFrame,
+    /// The frame's `type` is not one this endpoint knows.
+    UnknownFrame,
+    /// The frame is larger than [`MAX_FRAME_BYTES`].
+    FrameTooLarge,
+    /// A message body is empty (or only whitespace).
+    EmptyBody,
+    /// A message body is longer than [`MAX_BODY_CHARS`].
+    BodyTooLong,
+    /// A `client_id` is missing, too long or has characters outside `[A-Za-z0-9_-]`.
+    BadClientId,
+    /// The visitor token is unknown or belongs to another site.
+    InvalidVisitorToken,
+    /// A widget socket must start with `hello`.
+    HelloRequired,
+    /// No site has this key.
+    UnknownSite,
+    /// The page's origin is not in the site's allowed origins.
+    OriginNotAllowed,
+    /// Sign in first.
+    Unauthenticated,
+    /// Wrong email or password.
+    BadCredentials,
+    /// Signed in, but this is not yours.
+    Forbidden,
+    /// No such thing (or not visible to you).
+    NotFound,
+    /// The request body or parameters are malformed.
+    BadRequest,
+    /// An `identify` was refused (bad or expired token, another site's,
+    /// no customer id, or unsigned details where the site requires a token).
+    IdentityRefused,
+    /// Something failed on our side; nothing was half-stored.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, for clients that read codes without serde.
+    pub const ALL: [ErrorCode; 17] = [
+        ErrorCode::BadFrame,
+        ErrorCode::UnknownFrame,
+        ErrorCode::FrameTooLarge,
+        ErrorCode::EmptyBody,
+        ErrorCode::BodyTooLong,
+        ErrorCode::BadClientId,
+        ErrorCode::InvalidVisitorToken,
+        ErrorCode::HelloRequired,
+        ErrorCode::UnknownSite,
+        ErrorCode::OriginNotAllowed,
+        ErrorCode::Unauthenticated,
+        ErrorCode::BadCredentials,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::BadRequest,
+        ErrorCode::IdentityRefused,
+        ErrorCode::Internal,
+    ];
+
+    /// The code as it travels (`"bad_frame"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadFrame => "bad_frame",
+            ErrorCode::UnknownFrame => "unknown_frame",
+            ErrorCode::FrameTooLarge => "frame_too_large",
+            ErrorCode::EmptyBody => "empty_body",
+            ErrorCode::BodyTooLong => "body_too_long",
+            ErrorCode::BadClientId => "bad_client_id",
+            ErrorCode::InvalidVisitorToken => "invalid_visitor_token",
+            ErrorCode::HelloRequired => "hello_required",
+            ErrorCode::UnknownSite => "unknown_site",
+            ErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::BadCredentials => "bad_credentials",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::IdentityRefused => "identity_refused",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+/// Body of every HTTP error response: `{"error": {"code": ..., "message": ...}}`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+}

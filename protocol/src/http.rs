@@ -1,0 +1,115 @@
+//! Bodies of the inbox's HTTP API (profiles, contacts, teams, sign-in).
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ConversationSummary, StatedDetails};
+
+/// A team and who is in it: `GET /api/teams`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+    pub member_ids: Vec<String>,
+}
+
+/// `PUT /api/agents/{id}/capacity`: how many conversations the agent holds
+/// at once; `null` means the site's default.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CapacityUpdate {
+    pub capacity: Option<i64>,
+}
+
+/// What an agent sees about the shopper of a conversation the moment it is
+/// offered: `GET /api/conversations/{id}/profile`. Agent-only.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct CustomerProfile {
+    /// What the shop's signed token said; `None` for an anonymous shopper.
+    pub contact: Option<ContactView>,
+    /// What the page stated without a signature: shown as unverified.
+    pub unverified: Option<StatedDetails>,
+    /// The shopper's browser (User-Agent) and language, as last seen.
+    pub browser: Option<String>,
+    pub language: Option<String>,
+    /// Every conversation of this shopper, newest first, with its outcome.
+    pub conversations: Vec<ConversationSummary>,
+    /// Notes any agent left on the contact, newest first.
+    pub notes: Vec<ContactNote>,
+    /// Who changed which attribute, newest first.
+    pub changes: Vec<AttributeChange>,
+    /// Pages the widget loaded on in the last day, newest (where the
+    /// shopper is now) first.
+    #[serde(default)]
+    pub pages: Vec<PageVisit>,
+    /// The shopper's IANA time zone, for their local time.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// What the page recorded with `Rapport('track', …)`, newest first.
+    #[serde(default)]
+    pub timeline: Vec<TrackedEvent>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct PageVisit {
+    pub url: String,
+    pub title: Option<String>,
+    pub at_ms: i64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TrackedEvent {
+    pub name: String,
+    /// JSON as the page gave it.
+    pub data: Option<String>,
+    pub at_ms: i64,
+}
+
+/// A verified contact as agents see them.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct ContactView {
+    pub id: String,
+    /// The shop's own id for the customer.
+    pub external_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub language: Option<String>,
+    /// Loyalty tier, last order, lifetime value…, as text.
+    pub attributes: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ContactNote {
+    pub id: String,
+    pub author_name: Option<String>,
+    pub body: String,
+    pub created_at_ms: i64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct AttributeChange {
+    pub name: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub agent_name: Option<String>,
+    pub created_at_ms: i64,
+}
+
+/// `POST /api/contacts/{id}/notes`
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct NewContactNote {
+    pub body: String,
+}
+
+/// `PUT /api/contacts/{id}/attributes`: set `name` to `value`, or remove it
+/// when `value` is null.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct AttributeEdit {
+    pub name: String,
+    pub value: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}

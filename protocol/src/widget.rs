@@ -1,0 +1,298 @@
+//! What the shopper's widget and the server say to each other, and the
+//! site config the loader fetches.
+
+use serde::{Deserialize, Serialize};
+use strum::{EnumDiscriminants, EnumIter, IntoEnumIterator, VariantNames};
+
+use crate::{ConversationState, ErrorCode, Event, FrameSet, Seq, WidgetPosition};
+
+/// What a shopper's widget sends; `hello` first on every (re)connect.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, VariantNames, EnumDiscriminants)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[strum_discriminants(name(WidgetRequestKind), derive(EnumIter))]
+pub enum WidgetRequest {
+    /// Authenticate (or start a new visitor when `token` is absent) and resume:
+    /// the server replays the current conversation's events after `after_seq`
+    /// when `conversation_id` names it, or all of them otherwise.
+    Hello {
+        #[serde(default)]
+        token: Option<String>,
+        #[serde(default)]
+        conversation_id: Option<String>,
+        #[serde(default)]
+        after_seq: Seq,
+        /// The browser's language (`navigator.language`), to prefer an
+        /// agent who speaks it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        language: Option<String>,
+    },
+    /// A shopper's message. Retrying with the same `client_id` is safe.
+    /// `topic` (a site topic key, e.g. set by the page with
+    /// `Rapport('set', {topic})`) routes a new conversation to a team.
+    Send {
+        client_id: String,
+        body: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        topic: Option<String>,
+    },
+    /// The page the widget was loaded on, once per page load, with the
+    /// browser's time zone; agents see where the shopper is and has been.
+    Page {
+        url: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        time_zone: Option<String>,
+    },
+    /// `Rapport('track', name, data)`: something the shopper did (added to
+    /// cart…), for the customer's timeline. `data` is JSON text.
+    Track {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<String>,
+    },
+    /// Who the shopper is, from the page's `Rapport('identify', …)`: a token
+    /// the shop's backend signed (verified), or, on sites that allow it,
+    /// details the page states (kept as unverified, never merged into a
+    /// contact). Answered with a fresh `welcome` naming the shopper.
+    Identify {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        details: Option<StatedDetails>,
+    },
+    Ping,
+}
+
+/// What a page says about its shopper without a signature: shown to agents
+/// as unverified.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct StatedDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// Frames the server sends to a shopper's widget. The widget reads them
+/// with the browser's `JSON.parse` (no serde decoding in its WASM); this
+/// crate's `Deserialize` serves Rust clients and tests.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, VariantNames, EnumDiscriminants)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[strum_discriminants(name(WidgetFrameKind), derive(EnumIter))]
+pub enum WidgetFrame {
+    Welcome {
+        visitor_token: String,
+        conversation_id: Option<String>,
+        state: Option<ConversationState>,
+        /// The verified contact's name, to greet them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// Whether an email is known for this shopper (not to be asked again).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        email_known: bool,
+    },
+    Event {
+        event: Event,
+    },
+    /// The message with this `client_id` is stored as `seq`.
+    Ack {
+        client_id: String,
+        conversation_id: String,
+        seq: Seq,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+    },
+    /// The shopper's place in line while waiting, sent whenever it changes.
+    /// `estimate_secs` is absent when there is no data to base it on.
+    Queue {
+        position: u32,
+        estimate_secs: Option<u32>,
+        agents_online: bool,
+    },
+    Pong,
+}
+
+impl FrameSet for WidgetRequest {
+    const TYPES: &'static [&'static str] = Self::VARIANTS;
+
+    fn examples() -> Vec<WidgetRequest> {
+        WidgetRequestKind::iter()
+            .flat_map(|kind| match kind {
+                WidgetRequestKind::Hello => vec![
+                    WidgetRequest::Hello {
+                        token: None,
+                        conversation_id: None,
+                        after_seq: 0,
+                        language: None,
+                    },
+                    WidgetRequest::Hello {
+                        token: Some("visitor-token".into()),
+                        conversation_id: Some("conversation-1".into()),
+                        after_seq: 7,
+                        language: Some("nl-BE".into()),
+                    },
+                ],
+                WidgetRequestKind::Send => vec![WidgetRequest::Send {
+                    client_id: "client-1".into(),
+                    body: "Hello".into(),
+                    topic: Some("billing".into()),
+                }],
+                WidgetRequestKind::Page => vec![WidgetRequest::Page {
+                    url: "https://shop.example/checkout".into(),
+                    title: Some("Checkout".into()),
+                    time_zone: Some("Europe/Amsterdam".into()),
+                }],
+                WidgetRequestKind::Track => vec![WidgetRequest::Track {
+                    name: "added to cart".into(),
+                    data: Some(r#"{"sku":"A1"}"#.into()),
+                }],
+                WidgetRequestKind::Identify => vec![
+                    WidgetRequest::Identify {
+                        token: Some("signed.jwt.token".into()),
+                        details: None,
+                    },
+                    WidgetRequest::Identify {
+                        token: None,
+                        details: Some(StatedDetails {
+                            name: Some("Grace".into()),
+                            email: Some("grace@example.com".into()),
+                            phone: None,
+                        }),
+                    },
+                ],
+                WidgetRequestKind::Ping => vec![WidgetRequest::Ping],
+            })
+            .collect()
+    }
+}
+
+impl FrameSet for WidgetFrame {
+    const TYPES: &'static [&'static str] = Self::VARIANTS;
+
+    /// Every variant, every event body and author, every state and every
+    /// error code: what the widget's own decoder is checked against.
+    fn examples() -> Vec<WidgetFrame> {
+        WidgetFrameKind::iter()
+            .flat_map(|kind| match kind {
+                WidgetFrameKind::Welcome => {
+                    let mut welcomes = vec![WidgetFrame::Welcome {
+                        visitor_token: "visitor-token".into(),
+                        conversation_id: None,
+                        state: None,
+                        name: None,
+                        email_known: false,
+                    }];
+                    welcomes.extend(ConversationState::examples().into_iter().map(|state| {
+                        WidgetFrame::Welcome {
+                            visitor_token: "visitor-token".into(),
+                            conversation_id: Some("conversation-1".into()),
+                            state: Some(state),
+                            name: Some("Grace Hopper".into()),
+                            email_known: true,
+                        }
+                    }));
+                    welcomes
+                }
+                WidgetFrameKind::Event => Event::examples()
+                    .into_iter()
+                    .map(|event| WidgetFrame::Event { event })
+                    .collect(),
+                WidgetFrameKind::Ack => vec![WidgetFrame::Ack {
+                    client_id: "client-1".into(),
+                    conversation_id: "conversation-1".into(),
+                    seq: 3,
+                }],
+                WidgetFrameKind::Error => ErrorCode::ALL
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, code)| WidgetFrame::Error {
+                        code,
+                        message: format!("Error {index}"),
+                        client_id: (index % 2 == 0).then(|| format!("client-{index}")),
+                    })
+                    .collect(),
+                WidgetFrameKind::Queue => vec![
+                    WidgetFrame::Queue {
+                        position: 2,
+                        estimate_secs: Some(90),
+                        agents_online: true,
+                    },
+                    WidgetFrame::Queue {
+                        position: 1,
+                        estimate_secs: None,
+                        agents_online: false,
+                    },
+                ],
+                WidgetFrameKind::Pong => vec![WidgetFrame::Pong],
+            })
+            .collect()
+    }
+}
+
+/// What the loader and widget learn about a site before drawing anything,
+/// already in the shopper's language.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct WidgetConfig {
+    pub site_name: String,
+    /// For a shopper the shop has not identified.
+    pub greeting: String,
+    /// For a known shopper: `{first_name}` is theirs to fill.
+    #[serde(default)]
+    pub greeting_known: String,
+    /// Topics the shopper may pick before their first message, each
+    /// routed to a team; empty when the site offers none.
+    #[serde(default)]
+    pub topics: Vec<TopicChoice>,
+    /// The interface's strings in order of [`WidgetText`].
+    #[serde(default)]
+    pub texts: Vec<String>,
+    /// The language of `texts`, for formatting times.
+    #[serde(default)]
+    pub language: String,
+    /// Read by the loader only.
+    #[serde(default)]
+    pub launcher: Launcher,
+    /// Set while the site is outside its business hours.
+    #[serde(default)]
+    pub away: Option<Away>,
+    /// Whether the widget shows the agent's picture, from
+    /// `/api/widget/avatar/{agent_id}?site=KEY`.
+    #[serde(default)]
+    pub agent_avatars: bool,
+}
+
+/// How the loader draws the launcher.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct Launcher {
+    pub accent: String,
+    pub position: WidgetPosition,
+    pub label: String,
+}
+
+/// Outside business hours: what to say and when the team is back.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Away {
+    pub message: String,
+    /// The next opening, Unix ms; `None` when no opening is scheduled.
+    pub back_at_ms: Option<i64>,
+    /// The same, as the shopper reads it: "Monday 09:00" on their clock (the
+    /// page's time zone), or the site's with its zone name.
+    #[serde(default)]
+    pub back_at: Option<String>,
+}
+
+/// A topic the shopper can pick: `key` goes back in `send`, `label` is shown.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TopicChoice {
+    pub key: String,
+    pub label: String,
+}

@@ -1,0 +1,161 @@
+//! Wiring: the one place that knows every part. It builds them in order
+//! (store, the link to other processes, hub, conversation service,
+//! dispatcher), routes what other processes say to the hub and the
+//! dispatcher, and serves the router on a listener it is given.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+use crate::cluster::{self, Incoming, Notice};
+use crate::config::Config;
+use crate::conversations::Conversations;
+use crate::dispatch::{Deadlines, Dispatcher, Parts};
+use crate::http::{AppState, router};
+use crate::hub::{Frame, Hub, Topic};
+use crate::mail::Mailer;
+use crate::store::{Backend, SessionRecords, Store};
+use crate::{StartError, cli};
+
+/// Opens the database, creates the first-run account if there is none, and
+/// serves on `listener` until `shutdown` resolves; then open sockets are
+/// told to reconnect elsewhere and the server drains.
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let store = Store::connect(&config.database_url).await?;
+    cli::first_run(&store, &config).await?;
+    let public_url = config.public_url.trim_end_matches('/').to_owned();
+    let (stop, stopped) = watch::channel(false);
+    let state = start(store.clone(), config, stopped).await?;
+    tokio::spawn(expire_sessions(SessionRecords::new(store.clone())));
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        backend = ?store.backend(),
+        "Rapport is running: demo shop at {public_url}/ , inbox at {public_url}/app"
+    );
+    // Frames are small and latency matters: no Nagle delay on any socket.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::warn!(%err, "cannot set TCP_NODELAY");
+        }
+    });
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            let _ = stop.send(true);
+        })
+        .await?;
+    store.close().await;
+    Ok(())
+}
+
+/// Builds the parts. On PostgreSQL the process joins the others on the same
+/// database, so that any of them can serve any shopper and agent.
+async fn start(
+    store: Store,
+    config: Config,
+    shutdown: watch::Receiver<bool>,
+) -> Result<AppState, StartError> {
+    let mailer = Mailer::from_config(&config)?;
+    let (peers, notices) = match store.backend() {
+        Backend::Postgres => {
+            let (link, notices) = cluster::join(&config.database_url).await?;
+            (Some(link), Some(notices))
+        }
+        Backend::Sqlite => (None, None),
+    };
+    let hub = Arc::new(Hub::new(peers.clone()));
+    let (conversations, nudges) = Conversations::new(store.clone(), hub.clone());
+    let dispatcher = Dispatcher::start(Parts {
+        store: store.clone(),
+        conversations: conversations.clone(),
+        nudges,
+        hub: hub.clone(),
+        peers,
+        deadlines: Deadlines {
+            reply: Duration::from_secs(config.reply_timeout_secs),
+            offline_grace: Duration::from_secs(config.offline_grace_secs),
+        },
+    });
+    if let Some(notices) = notices {
+        tokio::spawn(route_notices(notices, hub.clone(), dispatcher.clone()));
+    }
+    Ok(AppState {
+        store,
+        hub,
+        conversations,
+        dispatcher,
+        config: Arc::new(config),
+        mailer,
+        shutdown,
+    })
+}
+
+/// What other processes say goes where it belongs: frames and ended
+/// sessions to this process's hub, presence to its dispatcher.
+async fn route_notices(
+    mut notices: mpsc::UnboundedReceiver<Incoming>,
+    hub: Arc<Hub>,
+    dispatcher: Dispatcher,
+) {
+    while let Some(Incoming { from, notice }) = notices.recv().await {
+        match notice {
+            Notice::Frame { topic, frame } => match Topic::from_wire(&topic) {
+                Some(topic) => hub.publish_local(&topic, Frame::from(frame)),
+                None => tracing::warn!(topic, "cluster frame for an unknown topic"),
+            },
+            Notice::EndSessions { topic } => match Topic::from_wire(&topic) {
+                Some(topic) => hub.end_sessions(&topic),
+                None => tracing::warn!(topic, "cluster end for an unknown topic"),
+            },
+            Notice::Presence { agents } => dispatcher.remote_presence(from, agents),
+            Notice::AgentChanged { agent_id } => dispatcher.remote_agent_changed(agent_id),
+        }
+    }
+}
+
+async fn expire_sessions(sessions: SessionRecords) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        if let Err(err) = sessions.delete_expired().await {
+            tracing::warn!(%err, "could not delete expired sessions");
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub(crate) async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}

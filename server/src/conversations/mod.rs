@@ -1,0 +1,412 @@
+//! The conversation service: the only code that changes a conversation.
+//!
+//! Each state change is one method that stores its event(s) in one
+//! transaction (through the store), then publishes them to everyone who
+//! must hear (`fanout`), then nudges the dispatcher when someone waiting
+//! may now be served. Sockets and HTTP handlers parse and authorise, then
+//! call this; they never write a conversation or publish its events
+//! themselves (`tests/architecture.rs` checks that).
+
+mod fanout;
+
+pub(crate) use fanout::{for_shopper, initials, state_for_shopper};
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use self::fanout::Audience;
+use crate::contact_token::Claims;
+use crate::domain::{ClientId, ConversationId, LanguageTag, TeamId};
+use crate::hours::{self, Availability};
+use crate::hub::Hub;
+use crate::store::{
+    Agent, Change, Conversation, HandOverRefused, Identified, NewMessage, Opening, Posted, Site,
+    Store, StoreError, Visitor, now_ms,
+};
+
+/// The note on a conversation opened outside business hours.
+const LEFT_OUTSIDE_HOURS: &str = "Left outside business hours: the shopper is not waiting on \
+     the page. Answer by email (see the customer panel).";
+
+/// What the dispatcher hears from the service: someone waiting may be
+/// served now. Nudges of one account are coalesced, so a redundant one
+/// costs little.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Nudge {
+    /// A conversation of the account waits, or a seat freed up.
+    Serve { account_id: String },
+    /// `agent_id` let `conversation_id` go back to the line: offer it to
+    /// the others (they are not offered it again until someone takes it).
+    PassedOver {
+        account_id: String,
+        conversation_id: String,
+        agent_id: String,
+    },
+}
+
+impl Nudge {
+    pub fn account_id(&self) -> &str {
+        match self {
+            Nudge::Serve { account_id } | Nudge::PassedOver { account_id, .. } => account_id,
+        }
+    }
+}
+
+/// Why a change was not made. Nothing was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error("the conversation is closed")]
+    Closed,
+    #[error("{0} has no room for another conversation")]
+    NoRoom(String),
+    #[error("nobody holds the conversation, or the receiver already does")]
+    NotHeld,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Handle to the service. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Conversations {
+    store: Store,
+    hub: Arc<Hub>,
+    nudges: mpsc::UnboundedSender<Nudge>,
+}
+
+impl Conversations {
+    /// The service, and the nudges for the dispatcher to take.
+    pub fn new(store: Store, hub: Arc<Hub>) -> (Conversations, mpsc::UnboundedReceiver<Nudge>) {
+        let (nudges, receiver) = mpsc::unbounded_channel();
+        (Conversations { store, hub, nudges }, receiver)
+    }
+
+    /// Tells everyone who must hear, after the store committed.
+    fn publish(&self, change: &Change, audience: Audience) {
+        fanout::publish(&self.hub, &change.conversation, &change.events, audience);
+    }
+
+    fn nudge(&self, nudge: Nudge) {
+        // Only fails once the dispatcher is gone, i.e. the server is stopping.
+        let _ = self.nudges.send(nudge);
+    }
+
+    fn serve(&self, conversation: &Conversation) {
+        self.nudge(Nudge::Serve {
+            account_id: conversation.account_id.clone(),
+        });
+    }
+
+    /// A shopper's message, into their open conversation or a new one
+    /// (routed by `topic`; outside business hours with a note that they
+    /// left a message). Idempotent on `client_id`.
+    #[tracing::instrument(name = "shopper_posts", skip_all, fields(site = %site.id, visitor = visitor_id))]
+    pub async fn post_from_shopper(
+        &self,
+        site: &Site,
+        visitor_id: &str,
+        language: Option<&LanguageTag>,
+        topic: Option<&str>,
+        client_id: &ClientId,
+        body: &str,
+    ) -> Result<Posted, StoreError> {
+        let away = site.settings.hours.as_ref().is_some_and(|h| {
+            matches!(
+                hours::availability(h, now_ms()),
+                Availability::Closed { .. }
+            )
+        });
+        let opening = Opening {
+            language: language.map(LanguageTag::as_str),
+            topic,
+            note: away.then_some(LEFT_OUTSIDE_HOURS),
+        };
+        let message = NewMessage {
+            client_id: client_id.as_str(),
+            body,
+        };
+        let posted = self
+            .store
+            .post_visitor_message(&site.id, visitor_id, opening, message)
+            .await?;
+        self.after_post(&posted);
+        if posted.opened {
+            tracing::info!(conversation = %posted.conversation.id, away, "opened");
+            self.serve(&posted.conversation);
+        }
+        Ok(posted)
+    }
+
+    /// An agent's reply; a waiting conversation is claimed by the replier.
+    #[tracing::instrument(name = "agent_posts", skip_all, fields(agent = %agent.id, conversation = %conversation))]
+    pub async fn post_from_agent(
+        &self,
+        agent: &Agent,
+        conversation: &ConversationId,
+        client_id: &ClientId,
+        body: &str,
+    ) -> Result<Posted, ChangeError> {
+        let message = NewMessage {
+            client_id: client_id.as_str(),
+            body,
+        };
+        let posted = self
+            .store
+            .post_agent_message(agent, conversation.as_str(), message)
+            .await
+            .map_err(closed_or)?;
+        self.after_post(&posted);
+        let claimed = posted
+            .new_events
+            .iter()
+            .any(|e| matches!(e.body, protocol::EventBody::Assigned { .. }));
+        if claimed {
+            // The line moved up: tell those still waiting where they stand.
+            self.serve(&posted.conversation);
+        }
+        Ok(posted)
+    }
+
+    /// A note only agents see; also on a closed conversation.
+    #[tracing::instrument(name = "agent_notes", skip_all, fields(agent = %agent.id, conversation = %conversation))]
+    pub async fn note(
+        &self,
+        agent: &Agent,
+        conversation: &ConversationId,
+        client_id: &ClientId,
+        body: &str,
+    ) -> Result<Posted, ChangeError> {
+        let message = NewMessage {
+            client_id: client_id.as_str(),
+            body,
+        };
+        let posted = self
+            .store
+            .post_agent_note(agent, conversation.as_str(), message)
+            .await
+            .map_err(closed_or)?;
+        self.after_post(&posted);
+        Ok(posted)
+    }
+
+    fn after_post(&self, posted: &Posted) {
+        if !posted.is_duplicate() {
+            let change = Change {
+                conversation: posted.conversation.clone(),
+                events: posted.new_events.clone(),
+            };
+            self.publish(&change, Audience::Everyone);
+        }
+    }
+
+    /// Ends the conversation; its seat goes to whoever waits. `false` if it
+    /// was closed already.
+    #[tracing::instrument(name = "close", skip_all, fields(agent = %agent.id, conversation = %conversation))]
+    pub async fn close(
+        &self,
+        agent: &Agent,
+        conversation: &ConversationId,
+    ) -> Result<bool, StoreError> {
+        let Some(change) = self
+            .store
+            .close_conversation(conversation.as_str(), agent)
+            .await?
+        else {
+            return Ok(false);
+        };
+        self.publish(&change, Audience::Everyone);
+        self.serve(&change.conversation);
+        Ok(true)
+    }
+
+    /// Gives a waiting conversation to `agent` if they have room; the
+    /// dispatcher decides who. `None` if someone else was faster or the
+    /// agent is full.
+    #[tracing::instrument(name = "assign", skip_all, fields(agent = %agent.id, conversation = conversation_id))]
+    pub async fn assign(
+        &self,
+        conversation_id: &str,
+        agent: &Agent,
+        capacity: i64,
+    ) -> Result<Option<Conversation>, StoreError> {
+        let Some(change) = self.store.assign(conversation_id, agent, capacity).await? else {
+            return Ok(None);
+        };
+        self.publish(&change, Audience::Everyone);
+        tracing::info!("assigned");
+        Ok(Some(change.conversation))
+    }
+
+    /// Takes a conversation back from `agent_id` into the line, with an
+    /// agent-only note saying why. With `pass_over`, it is offered to the
+    /// others first. `false` if it was no longer theirs.
+    #[tracing::instrument(name = "requeue", skip_all, fields(agent = agent_id, conversation = conversation_id))]
+    pub async fn requeue(
+        &self,
+        conversation_id: &str,
+        agent_id: &str,
+        reason: &str,
+        pass_over: bool,
+    ) -> Result<bool, StoreError> {
+        let Some(change) = self
+            .store
+            .requeue(conversation_id, agent_id, reason)
+            .await?
+        else {
+            return Ok(false);
+        };
+        self.publish(&change, Audience::Everyone);
+        tracing::info!(reason, "requeued");
+        let account_id = change.conversation.account_id.clone();
+        self.nudge(if pass_over {
+            Nudge::PassedOver {
+                account_id,
+                conversation_id: conversation_id.to_owned(),
+                agent_id: agent_id.to_owned(),
+            }
+        } else {
+            Nudge::Serve { account_id }
+        });
+        Ok(true)
+    }
+
+    /// Hands a held conversation to a colleague, with a note only agents see.
+    #[tracing::instrument(name = "hand_over", skip_all, fields(by = %by.id, to = %to.id, conversation = %conversation.id))]
+    pub async fn hand_over_to_agent(
+        &self,
+        by: &Agent,
+        conversation: &Conversation,
+        to: &Agent,
+        note: &str,
+    ) -> Result<(), ChangeError> {
+        let capacity = to.capacity.unwrap_or(conversation.site_agent_capacity);
+        let change = match self
+            .store
+            .hand_over(&conversation.id, by, to, capacity, note)
+            .await?
+        {
+            Ok(change) => change,
+            Err(HandOverRefused::NoRoom) => return Err(ChangeError::NoRoom(to.name.clone())),
+            Err(HandOverRefused::NotHeld) => return Err(ChangeError::NotHeld),
+        };
+        self.publish(&change, Audience::Everyone);
+        Ok(())
+    }
+
+    /// Sends a conversation back to a team's line, with a note only agents
+    /// see; whoever held it is not offered it again. `false` if it is
+    /// closed or the team is not of its account.
+    #[tracing::instrument(name = "hand_over_to_team", skip_all, fields(by = %by.id, team = %team, conversation = %conversation.id))]
+    pub async fn hand_over_to_team(
+        &self,
+        by: &Agent,
+        conversation: &Conversation,
+        team: &TeamId,
+        note: &str,
+    ) -> Result<bool, StoreError> {
+        let Some(change) = self
+            .store
+            .hand_over_to_team(&conversation.id, by, team.as_str(), note)
+            .await?
+        else {
+            return Ok(false);
+        };
+        self.publish(&change, Audience::Everyone);
+        let account_id = change.conversation.account_id.clone();
+        self.nudge(match conversation.assigned_agent_id() {
+            Some(holder) => Nudge::PassedOver {
+                account_id,
+                conversation_id: conversation.id.clone(),
+                agent_id: holder.to_owned(),
+            },
+            None => Nudge::Serve { account_id },
+        });
+        Ok(true)
+    }
+
+    /// A shop-signed identity joins this browser to its customer. When the
+    /// browser and the customer both had an open conversation, the
+    /// browser's closes into the customer's (see `store::fold_in`): agents
+    /// following it see it end, and the customer's gets what the shopper
+    /// asked in it.
+    #[tracing::instrument(name = "identify", skip_all, fields(visitor = %visitor.id))]
+    pub async fn identify(
+        &self,
+        visitor: &Visitor,
+        claims: &Claims,
+    ) -> Result<Identified, StoreError> {
+        let identified = self.store.identify_visitor(visitor, claims).await?;
+        if let Some(folded) = &identified.folded {
+            tracing::info!(folded = %folded.folded_id, into = %folded.continuing_id, "folded on sign-in");
+            let parts = [
+                (&folded.folded_id, &folded.folded_events, Audience::Agents),
+                (
+                    &folded.continuing_id,
+                    &folded.continuing_events,
+                    Audience::Everyone,
+                ),
+            ];
+            for (id, events, audience) in parts {
+                if events.is_empty() {
+                    continue;
+                }
+                let Some(conversation) = self.store.conversation(id).await? else {
+                    continue;
+                };
+                let change = Change {
+                    conversation,
+                    events: events.clone(),
+                };
+                self.publish(&change, audience);
+                if folded.freed_a_seat && audience == Audience::Agents {
+                    self.serve(&change.conversation);
+                }
+            }
+        }
+        Ok(identified)
+    }
+}
+
+impl Conversations {
+    /// Deletes a contact with everything of theirs (the owner asked: the
+    /// rows are gone). Their open conversations end first, so the agents
+    /// holding them see them end and their seats go to whoever waits.
+    #[tracing::instrument(name = "erase_contact", skip_all, fields(by = %by.id, contact = contact_id))]
+    pub async fn erase_contact(&self, by: &Agent, contact_id: &str) -> Result<(), StoreError> {
+        let open = self.store.open_conversations_of_contact(contact_id).await?;
+        self.close_before_erasing(by, &open).await?;
+        self.store.delete_contact(contact_id).await?;
+        Ok(())
+    }
+
+    /// Deletes a site with its conversations, closing the open ones first.
+    #[tracing::instrument(name = "erase_site", skip_all, fields(by = %by.id, site = site_id))]
+    pub async fn erase_site(&self, by: &Agent, site_id: &str) -> Result<(), StoreError> {
+        let open = self.store.open_conversations_of_site(site_id).await?;
+        self.close_before_erasing(by, &open).await?;
+        self.store.delete_site(site_id).await?;
+        Ok(())
+    }
+
+    async fn close_before_erasing(&self, by: &Agent, open: &[String]) -> Result<(), StoreError> {
+        for id in open {
+            if let Some(change) = self.store.close_conversation(id, by).await? {
+                self.publish(&change, Audience::Everyone);
+            }
+        }
+        if !open.is_empty() {
+            self.nudge(Nudge::Serve {
+                account_id: by.account_id.clone(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The store's "closed" conflict as the service's.
+fn closed_or(err: StoreError) -> ChangeError {
+    match err {
+        StoreError::Conflict(_) => ChangeError::Closed,
+        other => ChangeError::Store(other),
+    }
+}

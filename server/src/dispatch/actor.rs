@@ -1,0 +1,212 @@
+//! The dispatcher's one task: takes commands, the service's nudges and a
+//! clock tick, in that loop and nowhere else.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use protocol::{AgentFrame, Availability};
+use tokio::sync::mpsc;
+
+use super::presence::{Presence, RemoteNode};
+use super::{Command, Deadlines, Parts};
+use crate::cluster::{Link, Notice};
+use crate::conversations::{Conversations, Nudge};
+use crate::hub::{Hub, Topic, encode};
+use crate::store::{Agent, Store};
+
+/// How often deadlines are checked.
+const TICK: Duration = Duration::from_secs(1);
+
+/// What the task owns.
+pub(super) struct State {
+    pub(super) store: Store,
+    pub(super) conversations: Conversations,
+    pub(super) hub: Arc<Hub>,
+    pub(super) deadlines: Deadlines,
+    /// account id → agent id → presence
+    pub(super) accounts: HashMap<String, HashMap<String, Presence>>,
+    /// conversation id → agents who let it go; it is not offered to them again.
+    pub(super) passed_over: HashMap<String, HashSet<String>>,
+    /// agent id → when this process last gave them a conversation (Unix ms).
+    pub(super) last_assigned: HashMap<String, i64>,
+    pub(super) peers: Option<Link>,
+    /// node → what another process last said about its agents.
+    pub(super) remote: HashMap<String, RemoteNode>,
+    /// Agents other processes told of, as stored.
+    pub(super) remote_agents: HashMap<String, Agent>,
+    pub(super) ticks: u32,
+}
+
+/// Runs until every handle and the service are gone.
+pub(super) async fn run(parts: Parts, mut commands: mpsc::UnboundedReceiver<Command>) {
+    let Parts {
+        store,
+        conversations,
+        mut nudges,
+        hub,
+        peers,
+        deadlines,
+    } = parts;
+    let mut state = State {
+        store,
+        conversations,
+        hub,
+        deadlines,
+        accounts: HashMap::new(),
+        passed_over: HashMap::new(),
+        last_assigned: HashMap::new(),
+        peers,
+        remote: HashMap::new(),
+        remote_agents: HashMap::new(),
+        ticks: 0,
+    };
+    state.announce();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            // Nudges first: a conversation someone let go must be marked as
+            // such before any other trigger could offer it back to them.
+            biased;
+            nudge = nudges.recv() => match nudge {
+                Some(nudge) => state.take_nudges(nudge, &mut nudges).await,
+                None => break,
+            },
+            command = commands.recv() => match command {
+                Some(command) => state.handle(command).await,
+                None => break,
+            },
+            _ = tick.tick() => {
+                state.heartbeat();
+                if let Err(err) = state.enforce_deadlines().await {
+                    tracing::error!(%err, "checking deadlines failed");
+                }
+            }
+        }
+    }
+}
+
+impl State {
+    /// Takes this nudge and every other already queued, then serves each
+    /// account they name once.
+    async fn take_nudges(&mut self, first: Nudge, queue: &mut mpsc::UnboundedReceiver<Nudge>) {
+        let mut accounts = HashSet::new();
+        let mut next = Some(first);
+        while let Some(nudge) = next {
+            accounts.insert(nudge.account_id().to_owned());
+            if let Nudge::PassedOver {
+                conversation_id,
+                agent_id,
+                ..
+            } = nudge
+            {
+                self.passed_over
+                    .entry(conversation_id)
+                    .or_default()
+                    .insert(agent_id);
+            }
+            next = queue.try_recv().ok();
+        }
+        for account_id in accounts {
+            self.serve(&account_id).await;
+        }
+    }
+
+    async fn serve(&mut self, account_id: &str) {
+        if let Err(err) = self.assign_waiting(account_id).await {
+            tracing::error!(%err, account_id, "assigning waiting conversations failed");
+        }
+    }
+
+    async fn handle(&mut self, command: Command) {
+        let account_id = match command {
+            Command::Connected {
+                agent,
+                connection,
+                reply,
+            } => {
+                let presence = self.presence(&agent);
+                // Read from the store as the inbox connected: the freshest copy.
+                presence.agent = Some(agent.clone());
+                presence.connections.insert(connection);
+                presence.left_at = None;
+                let _ = reply.send(presence.chosen);
+                self.announce();
+                agent.account_id
+            }
+            Command::Disconnected { agent, connection } => {
+                self.disconnected(&agent, connection);
+                self.announce();
+                if let Err(err) = self.enforce_deadlines().await {
+                    tracing::error!(%err, "checking deadlines failed");
+                }
+                return;
+            }
+            Command::SetStatus { agent, status } => {
+                self.presence(&agent).chosen = status;
+                self.announce();
+                self.hub.publish(
+                    &Topic::Agent(agent.id.clone()),
+                    encode(&AgentFrame::Status { status }),
+                );
+                agent.account_id
+            }
+            Command::Waiting { account_id } => account_id,
+            Command::AgentChanged { agent } => {
+                self.agent_details(agent.clone());
+                if let Some(peers) = &self.peers {
+                    peers.tell(Notice::AgentChanged {
+                        agent_id: agent.id.clone(),
+                    });
+                }
+                agent.account_id
+            }
+            Command::Statuses { account_id, reply } => {
+                let statuses = self
+                    .seats(&account_id)
+                    .into_iter()
+                    .map(|(id, seat)| (id.to_owned(), seat.status))
+                    .collect::<HashMap<_, Availability>>();
+                let _ = reply.send(statuses);
+                return;
+            }
+            Command::RemotePresence { node, agents } => {
+                if let Err(err) = self.remote_presence(node, agents).await {
+                    tracing::error!(%err, "taking in another process's presence failed");
+                }
+                return;
+            }
+            Command::Deactivated { agent } => {
+                self.forget_agent(&agent.id);
+                if let Some(peers) = &self.peers {
+                    peers.tell(Notice::AgentChanged {
+                        agent_id: agent.id.clone(),
+                    });
+                }
+                if let Err(err) = self.requeue_all_of(&agent, "was deactivated").await {
+                    tracing::error!(%err, agent = %agent.id, "requeueing a deactivated agent's chats failed");
+                }
+                agent.account_id
+            }
+            Command::RemoteAgentChanged { agent_id } => {
+                let agent = match self.store.agent_by_id(&agent_id).await {
+                    Ok(agent) => agent,
+                    Err(err) => {
+                        tracing::error!(%err, "reloading a changed agent failed");
+                        return;
+                    }
+                };
+                let Some(agent) = agent else {
+                    // Deactivated on another process: it requeued their chats.
+                    self.forget_agent(&agent_id);
+                    return;
+                };
+                let account_id = agent.account_id.clone();
+                self.agent_details(agent);
+                account_id
+            }
+        };
+        self.serve(&account_id).await;
+    }
+}

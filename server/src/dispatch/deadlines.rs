@@ -1,0 +1,90 @@
+//! Acting for people who are gone or silent: an agent gone longer than the
+//! grace period goes offline and their chats back to the line; so does a
+//! chat whose agent did not reply in time. Both agents see why in a note.
+
+use std::time::Duration;
+
+use protocol::Availability;
+
+use super::actor::State;
+use crate::store::{Agent, StoreError, now_ms};
+
+/// How long people get before the dispatcher acts for them.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadlines {
+    /// From assignment to the agent's first reply.
+    pub reply: Duration,
+    /// From an agent's last inbox closing to treating them as offline.
+    pub offline_grace: Duration,
+}
+
+impl State {
+    /// What is due now. Requeued chats reach the line through the
+    /// service's nudges, which the actor takes next.
+    pub(super) async fn enforce_deadlines(&mut self) -> Result<(), StoreError> {
+        let grace = self.deadlines.offline_grace;
+        let mut gone = Vec::new();
+        for agents in self.accounts.values_mut() {
+            for presence in agents.values_mut() {
+                if presence.left_at.is_some_and(|left| left.elapsed() >= grace) {
+                    presence.left_at = None;
+                    presence.chosen = Availability::Offline;
+                    if let Some(agent) = presence.agent.clone() {
+                        gone.push(agent);
+                    }
+                }
+            }
+        }
+        if !gone.is_empty() {
+            self.announce();
+        }
+        for agent in gone {
+            tracing::info!(agent = %agent.id, "offline after the grace period");
+            self.requeue_all_of(&agent, "went offline").await?;
+        }
+        let reply_ms = i64::try_from(self.deadlines.reply.as_millis()).unwrap_or(i64::MAX);
+        for (conversation_id, agent_id, account_id) in self
+            .store
+            .unanswered_since(now_ms().saturating_sub(reply_ms))
+            .await?
+        {
+            let name = self
+                .accounts
+                .get(&account_id)
+                .and_then(|agents| agents.get(&agent_id))
+                .and_then(|p| p.agent.as_ref())
+                .map_or_else(|| "The assigned agent".to_owned(), |a| a.name.clone());
+            let reason = format!(
+                "{name} did not reply within {}; offered to the next available agent.",
+                describe(self.deadlines.reply)
+            );
+            self.conversations
+                .requeue(&conversation_id, &agent_id, &reason, true)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Every conversation the agent holds goes back to the line, with why.
+    pub(super) async fn requeue_all_of(&self, agent: &Agent, why: &str) -> Result<(), StoreError> {
+        for conversation_id in self.store.conversations_held_by(&agent.id).await? {
+            let reason = format!("{} {why}; offered to the next available agent.", agent.name);
+            self.conversations
+                .requeue(&conversation_id, &agent.id, &reason, false)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// "2 minutes", "90 seconds": a deadline as people say it.
+fn describe(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    if secs >= 120 && secs.is_multiple_of(60) {
+        format!("{} minutes", secs / 60)
+    } else if secs == 1 {
+        "1 second".to_owned()
+    } else {
+        format!("{secs} seconds")
+    }
+}

@@ -1,0 +1,196 @@
+//! Conversations and their append-only event log: reading conversations
+//! (here), the log itself (`log`), posting messages (`posting`), changes of
+//! state (`transitions`) and figures (`stats`).
+//!
+//! Every write takes the conversation row first (`UPDATE … last_seq + 1`),
+//! which serialises writers per conversation on both backends, so `seq`
+//! only grows and has no gaps. An event is committed before anyone hears
+//! of it. Only the conversation service (`crate::conversations`) calls the
+//! writing half; it publishes what was stored.
+
+mod log;
+mod posting;
+mod stats;
+mod transitions;
+
+pub(in crate::store) use posting::open_conversation_of;
+pub use posting::{NewMessage, Opening, Posted};
+pub(in crate::store) use transitions::fold_in;
+pub use transitions::{Folded, HandOverRefused};
+
+use protocol::{AgentDisplay, ConversationState, ConversationSummary, Event, Seq, TeamRef};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Agent, Store, StoreError, StoreResult};
+
+/// A conversation with what the inbox and the router need to know about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conversation {
+    pub id: String,
+    pub site_id: String,
+    pub site_name: String,
+    pub account_id: String,
+    pub visitor_id: String,
+    pub state: ConversationState,
+    pub last_seq: Seq,
+    pub last_message: Option<String>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// The site's default agent capacity.
+    pub site_agent_capacity: i64,
+    /// The shopper's browser language, when the widget told us.
+    pub language: Option<String>,
+    /// The team this conversation is routed to (from its topic); `None`: anyone.
+    pub team_id: Option<String>,
+    pub team_name: Option<String>,
+    /// How the site shows agents to shoppers.
+    pub agent_display: AgentDisplay,
+}
+
+impl Conversation {
+    pub fn summary(&self) -> ConversationSummary {
+        ConversationSummary {
+            id: self.id.clone(),
+            site_id: self.site_id.clone(),
+            site_name: self.site_name.clone(),
+            visitor_id: self.visitor_id.clone(),
+            state: self.state.clone(),
+            team: self.team_id.clone().map(|id| TeamRef {
+                id,
+                name: self.team_name.clone().unwrap_or_default(),
+            }),
+            last_seq: self.last_seq,
+            last_message: self.last_message.clone(),
+            created_at_ms: self.created_at_ms,
+            updated_at_ms: self.updated_at_ms,
+        }
+    }
+
+    pub fn assigned_agent_id(&self) -> Option<&str> {
+        match &self.state {
+            ConversationState::Assigned { agent_id, .. } => Some(agent_id),
+            _ => None,
+        }
+    }
+}
+
+/// What one state change stored: the conversation as it now stands and
+/// the events appended, in order.
+#[derive(Clone, Debug)]
+pub struct Change {
+    pub conversation: Conversation,
+    pub events: Vec<Event>,
+}
+
+const CONVERSATION_SELECT: &str = "SELECT c.id, c.site_id, s.name AS site_name, s.account_id, \
+     c.visitor_id, c.state, c.assigned_agent_id, a.name AS agent_name, c.last_seq, \
+     c.last_message, c.created_at, c.updated_at, s.agent_capacity, c.language, c.team_id, \
+     t.name AS team_name, s.settings AS site_settings \
+     FROM conversations c JOIN sites s ON s.id = c.site_id \
+     LEFT JOIN agents a ON a.id = c.assigned_agent_id \
+     LEFT JOIN teams t ON t.id = c.team_id";
+
+/// Only the part of a site's settings every conversation needs.
+fn agent_display(settings: &str) -> StoreResult<AgentDisplay> {
+    #[derive(serde::Deserialize)]
+    struct Display {
+        #[serde(default)]
+        agent_display: AgentDisplay,
+    }
+    serde_json::from_str::<Display>(settings)
+        .map(|d| d.agent_display)
+        .map_err(|e| StoreError::Corrupt(format!("site settings: {e}")))
+}
+
+fn conversation_from_row(row: &AnyRow) -> StoreResult<Conversation> {
+    let state: String = row.try_get("state")?;
+    let state = match state.as_str() {
+        "waiting" => ConversationState::Waiting,
+        "assigned" => ConversationState::Assigned {
+            agent_id: row
+                .try_get::<Option<String>, _>("assigned_agent_id")?
+                .unwrap_or_default(),
+            agent_name: row
+                .try_get::<Option<String>, _>("agent_name")?
+                .unwrap_or_default(),
+        },
+        "closed" => ConversationState::Closed,
+        other => return Err(StoreError::Corrupt(format!("conversation state {other:?}"))),
+    };
+    Ok(Conversation {
+        id: row.try_get("id")?,
+        site_id: row.try_get("site_id")?,
+        site_name: row.try_get("site_name")?,
+        account_id: row.try_get("account_id")?,
+        visitor_id: row.try_get("visitor_id")?,
+        state,
+        last_seq: row.try_get("last_seq")?,
+        last_message: row.try_get("last_message")?,
+        created_at_ms: row.try_get("created_at")?,
+        updated_at_ms: row.try_get("updated_at")?,
+        site_agent_capacity: row.try_get("agent_capacity")?,
+        language: row.try_get("language")?,
+        team_id: row.try_get("team_id")?,
+        team_name: row.try_get("team_name")?,
+        agent_display: agent_display(&row.try_get::<String, _>("site_settings")?)?,
+    })
+}
+
+impl Store {
+    /// A conversation this call just wrote to; it must exist.
+    async fn reload(&self, id: &str) -> StoreResult<Conversation> {
+        self.conversation(id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("conversation {id} vanished")))
+    }
+    pub async fn conversation(&self, id: &str) -> StoreResult<Option<Conversation>> {
+        let row = sqlx::query(&format!("{CONVERSATION_SELECT} WHERE c.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(conversation_from_row).transpose()
+    }
+    /// The conversation a visitor's widget shows: their open one, else
+    /// their latest. (An older conversation can be the open one: a browser
+    /// that signs in brings its newer chats along, closed into it.)
+    pub async fn current_conversation_of_visitor(
+        &self,
+        visitor_id: &str,
+    ) -> StoreResult<Option<Conversation>> {
+        let row = sqlx::query(&format!(
+            "{CONVERSATION_SELECT} WHERE c.visitor_id = $1 \
+             ORDER BY (c.state = 'closed'), c.created_at DESC, c.id DESC LIMIT 1"
+        ))
+        .bind(visitor_id)
+        .fetch_optional(&self.read)
+        .await?;
+        row.as_ref().map(conversation_from_row).transpose()
+    }
+    /// What an agent's inbox lists: the account's waiting conversations and
+    /// the agent's own, most recently active first.
+    pub async fn inbox(&self, agent: &Agent, limit: i64) -> StoreResult<Vec<Conversation>> {
+        let rows = sqlx::query(&format!(
+            "{CONVERSATION_SELECT} WHERE s.account_id = $1 \
+             AND (c.state = 'waiting' OR (c.state = 'assigned' AND c.assigned_agent_id = $2)) \
+             ORDER BY c.updated_at DESC, c.id LIMIT $3"
+        ))
+        .bind(&agent.account_id)
+        .bind(&agent.id)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(conversation_from_row).collect()
+    }
+    /// The account's waiting conversations, oldest first.
+    pub async fn waiting_conversations(&self, account_id: &str) -> StoreResult<Vec<Conversation>> {
+        let rows = sqlx::query(&format!(
+            "{CONVERSATION_SELECT} WHERE s.account_id = $1 AND c.state = 'waiting' \
+             ORDER BY c.created_at, c.id"
+        ))
+        .bind(account_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(conversation_from_row).collect()
+    }
+}

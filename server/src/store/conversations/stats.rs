@@ -1,0 +1,126 @@
+//! Figures the dispatcher and the inbox read: loads, deadlines, history.
+
+use sqlx::Row;
+
+use crate::store::{Store, StoreResult};
+
+impl Store {
+    /// Open (assigned) conversation counts per agent of an account.
+    pub async fn agent_loads(&self, account_id: &str) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT c.assigned_agent_id, COUNT(*) AS open FROM conversations c \
+             JOIN sites s ON s.id = c.site_id \
+             WHERE s.account_id = $1 AND c.state = 'assigned' AND c.assigned_agent_id IS NOT NULL \
+             GROUP BY c.assigned_agent_id",
+        )
+        .bind(account_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("assigned_agent_id")?, row.try_get("open")?)))
+            .collect()
+    }
+    /// Conversations assigned before `assigned_before` (Unix ms) whose agent
+    /// has not sent a message since: (conversation, agent, account).
+    pub async fn unanswered_since(
+        &self,
+        assigned_before: i64,
+    ) -> StoreResult<Vec<(String, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.assigned_agent_id, s.account_id FROM conversations c \
+             JOIN sites s ON s.id = c.site_id \
+             WHERE c.state = 'assigned' AND c.assigned_at IS NOT NULL AND c.assigned_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM events e WHERE e.conversation_id = c.id \
+               AND e.kind = 'message' AND e.author_kind = 'agent' AND e.created_at >= c.assigned_at) \
+             ORDER BY c.assigned_at LIMIT 100",
+        )
+        .bind(assigned_before)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("id")?,
+                    row.try_get::<Option<String>, _>("assigned_agent_id")?
+                        .unwrap_or_default(),
+                    row.try_get("account_id")?,
+                ))
+            })
+            .collect()
+    }
+    /// Ids of the open conversations of a contact, on any of their browsers.
+    pub async fn open_conversations_of_contact(
+        &self,
+        contact_id: &str,
+    ) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM conversations WHERE state <> 'closed' AND visitor_id IN \
+             (SELECT id FROM visitors WHERE contact_id = $1 OR merged_into IN \
+              (SELECT id FROM visitors WHERE contact_id = $1)) ORDER BY created_at, id",
+        )
+        .bind(contact_id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// Ids of a site's open conversations.
+    pub async fn open_conversations_of_site(&self, site_id: &str) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM conversations WHERE site_id = $1 AND state <> 'closed' ORDER BY created_at, id",
+        )
+        .bind(site_id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// Ids of the conversations an agent holds.
+    pub async fn conversations_held_by(&self, agent_id: &str) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM conversations WHERE assigned_agent_id = $1 AND state = 'assigned' ORDER BY assigned_at",
+        )
+        .bind(agent_id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+    /// The agent who most recently served this visitor in another conversation.
+    pub async fn previous_agent_of_visitor(
+        &self,
+        visitor_id: &str,
+        except_conversation: &str,
+    ) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT assigned_agent_id FROM conversations \
+             WHERE visitor_id = $1 AND id <> $2 AND assigned_agent_id IS NOT NULL \
+             ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(visitor_id)
+        .bind(except_conversation)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+    /// Average time from assignment to close over the account's last
+    /// `sample` closed conversations, or `None` without any.
+    pub async fn recent_handling_ms(
+        &self,
+        account_id: &str,
+        sample: i64,
+    ) -> StoreResult<Option<i64>> {
+        let durations: Vec<i64> = sqlx::query_scalar(
+            "SELECT c.closed_at - c.assigned_at FROM conversations c JOIN sites s ON s.id = c.site_id \
+             WHERE s.account_id = $1 AND c.state = 'closed' \
+             AND c.assigned_at IS NOT NULL AND c.closed_at IS NOT NULL \
+             ORDER BY c.closed_at DESC LIMIT $2",
+        )
+        .bind(account_id)
+        .bind(sample)
+        .fetch_all(&self.read)
+        .await?;
+        let count = i64::try_from(durations.len()).unwrap_or(i64::MAX);
+        Ok((count > 0).then(|| durations.iter().sum::<i64>() / count))
+    }
+    pub async fn count_conversations(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM conversations")
+            .fetch_one(&self.read)
+            .await?)
+    }
+}

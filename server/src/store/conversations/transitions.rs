@@ -1,0 +1,394 @@
+//! Changes of a conversation's state, each one transaction that appends
+//! the events saying what happened: close, assign, hand over (to an agent
+//! or a team's line), requeue, and folding a browser's open conversation
+//! into a customer's when the shopper signs in.
+
+use protocol::{Author, EventBody};
+use sqlx::{Any, Row, Transaction};
+
+use super::Change;
+use super::log::append_event;
+use crate::store::{Agent, Store, StoreResult, now_ms};
+
+/// Why a conversation could not be handed to another agent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandOverRefused {
+    /// The receiving agent holds as many conversations as they may.
+    NoRoom,
+    /// Nobody holds it, or the receiver already does.
+    NotHeld,
+}
+
+/// Shopper messages carried from a folded conversation into the one that
+/// continues, at most: the unanswered tail, not a whole history.
+const CARRIED_MESSAGES: i64 = 20;
+
+/// What folding stored, by conversation id: the folded one's events (a
+/// note and `closed`) and the continuing one's (a note and the carried
+/// messages, if any).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Folded {
+    pub folded_id: String,
+    pub folded_events: Vec<protocol::Event>,
+    pub continuing_id: String,
+    pub continuing_events: Vec<protocol::Event>,
+    /// Whether the folded conversation held an agent's seat.
+    pub freed_a_seat: bool,
+}
+
+impl Store {
+    /// Appends `events` in one transaction, then reads the conversation as it
+    /// now stands: the end of every state change.
+    async fn finish(
+        &self,
+        tx: Transaction<'static, Any>,
+        conversation_id: &str,
+        events: Vec<protocol::Event>,
+    ) -> StoreResult<Change> {
+        tx.commit().await?;
+        let conversation = self.reload(conversation_id).await?;
+        Ok(Change {
+            conversation,
+            events,
+        })
+    }
+
+    /// Closes an open conversation on behalf of `agent`; `None` if it was
+    /// already closed.
+    pub async fn close_conversation(
+        &self,
+        conversation_id: &str,
+        agent: &Agent,
+    ) -> StoreResult<Option<Change>> {
+        let mut tx = self.write.begin().await?;
+        if !close_in(&mut tx, conversation_id).await? {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let closed = append_event(
+            &mut tx,
+            conversation_id,
+            agent_author(agent),
+            Some(&agent.id),
+            EventBody::Closed,
+            None,
+        )
+        .await?;
+        self.finish(tx, conversation_id, vec![closed])
+            .await
+            .map(Some)
+    }
+
+    /// Assigns a waiting conversation to `agent` if the agent holds fewer
+    /// than `capacity` open conversations; `None` if the conversation is no
+    /// longer waiting or the agent is full. The store decides, so no two
+    /// tasks or processes can put one conversation in two hands or an agent
+    /// over capacity.
+    pub async fn assign(
+        &self,
+        conversation_id: &str,
+        agent: &Agent,
+        capacity: i64,
+    ) -> StoreResult<Option<Change>> {
+        let mut tx = self.write.begin().await?;
+        if !has_room(&mut tx, &agent.id, capacity).await? {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let Some(event) = assign_in(&mut tx, conversation_id, agent).await? else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        self.finish(tx, conversation_id, vec![event])
+            .await
+            .map(Some)
+    }
+
+    /// Hands an assigned conversation to `to`, with a note from `by` that
+    /// only agents see.
+    pub async fn hand_over(
+        &self,
+        conversation_id: &str,
+        by: &Agent,
+        to: &Agent,
+        to_capacity: i64,
+        note: &str,
+    ) -> StoreResult<Result<Change, HandOverRefused>> {
+        let mut tx = self.write.begin().await?;
+        if !has_room(&mut tx, &to.id, to_capacity).await? {
+            tx.rollback().await?;
+            return Ok(Err(HandOverRefused::NoRoom));
+        }
+        let moved = sqlx::query(
+            "UPDATE conversations SET assigned_agent_id = $2, assigned_at = $3 \
+             WHERE id = $1 AND state = 'assigned' AND assigned_agent_id <> $2",
+        )
+        .bind(conversation_id)
+        .bind(&to.id)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(Err(HandOverRefused::NotHeld));
+        }
+        let note = EventBody::Note {
+            text: format!("Handed over to {}: {note}", to.name),
+        };
+        let assigned = EventBody::Assigned {
+            agent_id: to.id.clone(),
+            agent_name: to.name.clone(),
+        };
+        let events = vec![
+            append_event(
+                &mut tx,
+                conversation_id,
+                agent_author(by),
+                Some(&by.id),
+                note,
+                None,
+            )
+            .await?,
+            append_event(
+                &mut tx,
+                conversation_id,
+                Author::System,
+                None,
+                assigned,
+                None,
+            )
+            .await?,
+        ];
+        self.finish(tx, conversation_id, events).await.map(Ok)
+    }
+
+    /// Sends an open conversation back to the line of `team_id`, with a note
+    /// from `by` that only agents see; only that team's agents are offered
+    /// it from now on. `None` if the conversation is closed or the team is
+    /// not of the conversation's account.
+    pub async fn hand_over_to_team(
+        &self,
+        conversation_id: &str,
+        by: &Agent,
+        team_id: &str,
+        note: &str,
+    ) -> StoreResult<Option<Change>> {
+        let mut tx = self.write.begin().await?;
+        let moved = sqlx::query(
+            "UPDATE conversations SET state = 'waiting', assigned_agent_id = NULL, assigned_at = NULL, \
+             team_id = $2 WHERE id = $1 AND state <> 'closed' AND EXISTS (SELECT 1 FROM teams t \
+             JOIN sites s ON s.account_id = t.account_id WHERE t.id = $2 AND s.id = conversations.site_id)",
+        )
+        .bind(conversation_id)
+        .bind(team_id)
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let team_name: String = sqlx::query_scalar("SELECT name FROM teams WHERE id = $1")
+            .bind(team_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let note = EventBody::Note {
+            text: format!("Handed over to the {team_name} team: {note}"),
+        };
+        let event = append_event(
+            &mut tx,
+            conversation_id,
+            agent_author(by),
+            Some(&by.id),
+            note,
+            None,
+        )
+        .await?;
+        self.finish(tx, conversation_id, vec![event])
+            .await
+            .map(Some)
+    }
+
+    /// Takes an assigned conversation back from `agent_id` into the line,
+    /// with an agent-only note saying why. `None` if it is no longer theirs.
+    pub async fn requeue(
+        &self,
+        conversation_id: &str,
+        agent_id: &str,
+        reason: &str,
+    ) -> StoreResult<Option<Change>> {
+        let mut tx = self.write.begin().await?;
+        let taken = sqlx::query(
+            "UPDATE conversations SET state = 'waiting', assigned_agent_id = NULL, assigned_at = NULL \
+             WHERE id = $1 AND state = 'assigned' AND assigned_agent_id = $2",
+        )
+        .bind(conversation_id)
+        .bind(agent_id)
+        .execute(&mut *tx)
+        .await?;
+        if taken.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let note = EventBody::Note {
+            text: reason.to_owned(),
+        };
+        let event =
+            append_event(&mut tx, conversation_id, Author::System, None, note, None).await?;
+        self.finish(tx, conversation_id, vec![event])
+            .await
+            .map(Some)
+    }
+}
+
+fn agent_author(agent: &Agent) -> Author {
+    Author::Agent {
+        id: agent.id.clone(),
+        name: agent.name.clone(),
+    }
+}
+
+/// Open → closed; whether this call closed it.
+async fn close_in(tx: &mut Transaction<'static, Any>, conversation_id: &str) -> StoreResult<bool> {
+    let closed = sqlx::query(
+        "UPDATE conversations SET state = 'closed', closed_at = $2 WHERE id = $1 AND state <> 'closed'",
+    )
+    .bind(conversation_id)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(closed.rows_affected() > 0)
+}
+
+/// Whether the agent holds fewer than `capacity` conversations. Takes the
+/// agent's row first, which serialises assignments to this agent (a row lock
+/// on PostgreSQL, the single writer on SQLite), so the count cannot be
+/// overtaken before the transaction commits.
+async fn has_room(
+    tx: &mut Transaction<'static, Any>,
+    agent_id: &str,
+    capacity: i64,
+) -> StoreResult<bool> {
+    sqlx::query("UPDATE agents SET last_assigned_at = $2 WHERE id = $1")
+        .bind(agent_id)
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await?;
+    let open: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM conversations WHERE assigned_agent_id = $1 AND state = 'assigned'",
+    )
+    .bind(agent_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(open < capacity)
+}
+
+/// Waiting → assigned, guarded so only one caller can win.
+pub(super) async fn assign_in(
+    tx: &mut Transaction<'static, Any>,
+    conversation_id: &str,
+    agent: &Agent,
+) -> StoreResult<Option<protocol::Event>> {
+    let taken = sqlx::query(
+        "UPDATE conversations SET state = 'assigned', assigned_agent_id = $2, assigned_at = $3 \
+         WHERE id = $1 AND state = 'waiting'",
+    )
+    .bind(conversation_id)
+    .bind(&agent.id)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    if taken.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let event = append_event(
+        tx,
+        conversation_id,
+        Author::System,
+        None,
+        EventBody::Assigned {
+            agent_id: agent.id.clone(),
+            agent_name: agent.name.clone(),
+        },
+        None,
+    )
+    .await?;
+    Ok(Some(event))
+}
+
+/// A shopper signed in on a browser whose open conversation is not the
+/// customer's open one: the browser's (`folded`) closes, with a note saying
+/// where it went, and the customer's (`continuing`) takes the shopper's
+/// unanswered messages from it, so nobody has to ask again. Both inside the
+/// caller's transaction; `visitor_id` is the customer's.
+pub(in crate::store) async fn fold_in(
+    tx: &mut Transaction<'static, Any>,
+    folded_id: &str,
+    continuing_id: &str,
+    visitor_id: &str,
+) -> StoreResult<Folded> {
+    let holder: Option<String> =
+        sqlx::query_scalar("SELECT assigned_agent_id FROM conversations WHERE id = $1")
+            .bind(folded_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    let carried: Vec<String> = sqlx::query(
+        "SELECT body FROM events WHERE conversation_id = $1 AND kind = 'message' \
+         AND author_kind = 'visitor' AND seq > COALESCE((SELECT MAX(seq) FROM events \
+         WHERE conversation_id = $1 AND kind = 'message' AND author_kind = 'agent'), 0) \
+         ORDER BY seq DESC LIMIT $2",
+    )
+    .bind(folded_id)
+    .bind(CARRIED_MESSAGES)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .rev()
+    .map(|row| {
+        row.try_get::<Option<String>, _>("body")
+            .map(Option::unwrap_or_default)
+    })
+    .collect::<Result<_, _>>()?;
+    let mut outcome = Folded {
+        folded_id: folded_id.to_owned(),
+        continuing_id: continuing_id.to_owned(),
+        freed_a_seat: holder.is_some(),
+        ..Folded::default()
+    };
+    if !close_in(tx, folded_id).await? {
+        return Ok(outcome);
+    }
+    let note = EventBody::Note {
+        text: "The shopper signed in as a known customer, who already had an open \
+               conversation; it continues there, with this conversation's unanswered \
+               messages."
+            .to_owned(),
+    };
+    outcome.folded_events = vec![
+        append_event(tx, folded_id, Author::System, None, note, None).await?,
+        append_event(tx, folded_id, Author::System, None, EventBody::Closed, None).await?,
+    ];
+    if carried.is_empty() {
+        return Ok(outcome);
+    }
+    let note = EventBody::Note {
+        text: "Before signing in, the shopper wrote this from another browser:".to_owned(),
+    };
+    outcome
+        .continuing_events
+        .push(append_event(tx, continuing_id, Author::System, None, note, None).await?);
+    for text in carried {
+        let message = EventBody::Message { text };
+        outcome.continuing_events.push(
+            append_event(
+                tx,
+                continuing_id,
+                Author::Visitor,
+                Some(visitor_id),
+                message,
+                None,
+            )
+            .await?,
+        );
+    }
+    Ok(outcome)
+}
