@@ -33,6 +33,8 @@ pub enum Target {
     /// Rapport: agents `agent{i}@{email_domain}` share `password`.
     Rapport {
         site_key: String,
+        /// The page origin shoppers claim, one the site allows.
+        origin: String,
         password: String,
         email_domain: String,
     },
@@ -442,11 +444,12 @@ async fn connect_shoppers(params: &Params) -> Result<(Vec<Connection>, Vec<u64>)
                     )
                     .await?
                 }
-                Target::Rapport { site_key, .. } => {
+                Target::Rapport {
+                    site_key, origin, ..
+                } => {
                     let url = ws_url(&params.base_url, &format!("/ws/widget?site={site_key}"));
                     let mut connection =
-                        net::connect(&url, source, &[("origin", "http://shop.bench".to_owned())])
-                            .await?;
+                        net::connect(&url, source, &[("origin", origin.clone())]).await?;
                     send_json(&connection, json!({"type": "hello"}));
                     expect(&mut connection, "welcome").await?;
                     connection

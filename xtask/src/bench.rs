@@ -15,7 +15,11 @@ use crate::{Result, cargo, check, root};
 
 const USAGE: &str =
     "cargo xtask bench [--shoppers N] [--agents N] [--rate MSG_PER_SEC] [--duration SECS]
-                  [--throughput-duration SECS] [--database-url URL] [--no-relay]";
+                  [--throughput-duration SECS] [--database-url URL] [--no-relay] [--smoke]";
+
+/// The page origin the load generator's shoppers claim; the bench's site
+/// allows exactly this one, as a real shop's would.
+const BENCH_ORIGIN: &str = "http://shop.bench";
 
 struct Options {
     shoppers: usize,
@@ -25,6 +29,9 @@ struct Options {
     throughput_duration: u64,
     database_url: Option<String>,
     relay: bool,
+    /// A run of seconds on a debug build that fails if anything was lost:
+    /// `cargo xtask test` runs it so the command cannot break unseen.
+    smoke: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
@@ -36,11 +43,24 @@ fn parse(args: &[String]) -> Result<Options> {
         throughput_duration: 5,
         database_url: None,
         relay: true,
+        smoke: false,
     };
     let mut args = args.iter();
     while let Some(flag) = args.next() {
         if flag == "--no-relay" {
             options.relay = false;
+            continue;
+        }
+        if flag == "--smoke" {
+            options = Options {
+                shoppers: 20,
+                agents: 2,
+                rate: 20,
+                duration: 2,
+                throughput_duration: 1,
+                smoke: true,
+                ..options
+            };
             continue;
         }
         let value = args
@@ -79,16 +99,21 @@ impl Drop for Running {
 
 pub fn run(args: &[String]) -> Result<()> {
     let options = parse(args)?;
-    check(cargo().args([
+    let profile = if options.smoke { "debug" } else { "release" };
+    let mut build = cargo();
+    build.args([
         "build",
-        "--release",
         "-p",
         "rapport-server",
         "-p",
         "rapport-bench",
         "--bins",
-    ]))?;
-    let bin = root().join("target/release");
+    ]);
+    if !options.smoke {
+        build.arg("--release");
+    }
+    check(&mut build)?;
+    let bin = root().join("target").join(profile);
     let work = std::env::temp_dir().join(format!("rapport-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let database_url = options
@@ -120,10 +145,17 @@ pub fn run(args: &[String]) -> Result<()> {
         }
     }
     let site = Command::new(bin.join("rapport"))
-        .args(["add-site", "--name", "Bench shop"])
+        .args(["add-site", "--name", "Bench shop", "--origin", BENCH_ORIGIN])
         .env("RAPPORT_DATABASE_URL", &database_url)
         .env("RAPPORT_LOG", "warn")
         .output()?;
+    if !site.status.success() {
+        return Err(format!(
+            "could not add the bench's site: {}",
+            String::from_utf8_lossy(&site.stderr)
+        )
+        .into());
+    }
     let site: Value = serde_json::from_slice(&site.stdout)?;
     let site_key = site["site_key"]
         .as_str()
@@ -178,6 +210,10 @@ pub fn run(args: &[String]) -> Result<()> {
     };
     let _ = std::fs::remove_dir_all(&work);
     print_report(&options, &database_url, &rapport, relay.as_ref());
+    let lost = rapport["lost"].as_u64();
+    if options.smoke && lost != Some(0) {
+        return Err(format!("the smoke run lost messages: {lost:?}").into());
+    }
     Ok(())
 }
 
@@ -203,6 +239,7 @@ fn loadgen(
         ])
         .args(["--server-pid", &pid.to_string()])
         .args(["--email-domain", &format!("{run_id}.bench.test")])
+        .args(["--origin", BENCH_ORIGIN])
         .env("RAPPORT_BENCH_PASSWORD", password)
         .stderr(Stdio::inherit())
         .output()?;

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::setup::{self, WASM_TARGET};
-use crate::{Result, cargo, check, dist, root};
+use crate::{Result, bench, cargo, check, dist, root};
 
 /// Where CI's machine (and a developer's) has PostgreSQL.
 const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -78,6 +78,8 @@ pub fn all() -> Result<()> {
 
     dist::build()?;
     check(cargo().args(["build", "-p", "rapport-server", "--bin", "rapport"]))?;
+    // The README's bench command, in seconds: it cannot break unseen.
+    bench::run(&["--smoke".to_owned()])?;
     end_to_end()
 }
 

@@ -17,6 +17,9 @@ struct Args {
     /// The site key (Rapport).
     #[arg(long, default_value = "")]
     site: String,
+    /// The page origin shoppers claim; the site must allow it (Rapport).
+    #[arg(long, default_value = "http://shop.bench")]
+    origin: String,
     /// Agents are agent0@DOMAIN … (Rapport).
     #[arg(long, default_value = "bench.test")]
     email_domain: String,
@@ -57,6 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let target = match args.target.as_str() {
         "rapport" => Target::Rapport {
             site_key: args.site,
+            origin: args.origin,
             password: args.password,
             email_domain: args.email_domain,
         },
