@@ -12,6 +12,9 @@ if (!bin || !stateDir) throw new Error('run the browser tests with `cargo xtask 
 
 const serverPort = Number(process.env.RAPPORT_E2E_PORT || 18470);
 const shopPort = serverPort + 1;
+// The mailbox the server sends its mail to, and where tests read it.
+const smtpPort = serverPort + 2;
+const mailboxPort = serverPort + 3;
 const baseUrl = `http://127.0.0.1:${serverPort}`;
 // "localhost" vs "127.0.0.1": a different origin, as a real shop would be.
 const shopUrl = `http://localhost:${shopPort}`;
@@ -29,7 +32,9 @@ if (!existsSync(setupFile)) {
   execFileSync(bin, ['add-user', '--email', 'cy@shop.test', '--name', 'Cy', '--role', 'agent', '--capacity', '1'], {
     env: { ...env, RAPPORT_NEW_PASSWORD: password },
   });
-  const site = JSON.parse(execFileSync(bin, ['add-site', '--name', 'Fixture shop', '--origin', shopUrl], { env }));
+  // Replies a shopper has not seen are emailed after two seconds here.
+  const site = JSON.parse(execFileSync(bin, ['add-site', '--name', 'Fixture shop', '--origin', shopUrl,
+    '--email-delay-secs', '2'], { env }));
   // Billing, a team of one (Cy), and the site's "billing" topic routed to it.
   execFileSync(bin, ['add-team', '--name', 'Billing', '--member', 'cy@shop.test'], { env });
   execFileSync(bin, ['add-topic', `--site=${site.site_key}`, '--topic', 'billing', '--label', 'Billing', '--team', 'Billing'], { env });
@@ -37,7 +42,7 @@ if (!existsSync(setupFile)) {
   const identity = JSON.parse(execFileSync(bin, ['site-secret', `--site=${site.site_key}`], { env }));
   writeFileSync(setupFile, JSON.stringify({
     baseUrl, shopUrl, siteKey: site.site_key, email: 'ada@shop.test', password, oneAtATime: 'cy@shop.test',
-    identitySecret: identity.secret,
+    identitySecret: identity.secret, mailboxUrl: `http://127.0.0.1:${mailboxPort}`,
   }));
 }
 
@@ -69,10 +74,18 @@ export default defineConfig({
         RAPPORT_LOG: 'warn',
         // Tests close an agent's browser and expect them offline at once.
         RAPPORT_OFFLINE_GRACE_SECS: '0',
+        RAPPORT_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+        RAPPORT_MAIL_FROM: 'Fixture shop <chat@shop.test>',
+        RAPPORT_MAIL_RETRY_SECS: '1',
       },
       reuseExistingServer: false,
       stdout: 'pipe',
       stderr: 'pipe',
+    },
+    {
+      command: `node fixtures/mailbox.mjs ${smtpPort} ${mailboxPort}`,
+      url: `http://127.0.0.1:${mailboxPort}/health`,
+      reuseExistingServer: false,
     },
     {
       command: `node fixtures/serve.mjs ${shopPort}`,

@@ -11,6 +11,13 @@
   var host, root, frame, launcher, config, loading, mounted, ready, chat, context = {};
   var key = 'rapport:' + site + ':visitor', tracks = [], zone = '';
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) {}
+  // A "continue in the chat" link from an email: take its token out of the
+  // address bar, and open the chat on that conversation.
+  var link = /[#&]rapport-continue=([a-z0-9]+)/, resume = (location.hash.match(link) || [])[1];
+  if (resume) {
+    context.resume = resume;
+    try { history.replaceState(history.state, '', location.href.replace(link, '')); } catch (e) {}
+  }
 
   function log(message) { w.console && console.error('Rapport: ' + message); }
 
@@ -67,13 +74,19 @@
     frame.hidden = false;
     launcher.setAttribute('aria-expanded', 'true');
     mount().then(function () {
+      seen();
       var input = root.querySelector('.rp-input');
       input && input.focus();
     });
   }
 
+  // Whether what the chat shows is seen: the panel open on a visible page.
+  function seen() { chat && chat.set_open(!frame.hidden && !d.hidden); }
+  d.addEventListener('visibilitychange', seen);
+
   function close() {
     frame.hidden = true;
+    seen();
     launcher.setAttribute('aria-expanded', 'false');
     launcher.focus();
   }
@@ -97,6 +110,7 @@
     d.body.appendChild(host);
     ready = 1;
     queued.forEach(function (args) { api.apply(null, args); });
+    if (resume) open();
     // Warm up when the page has nothing better to do; a returning shopper
     // reconnects at once so replies that came meanwhile show up.
     function warm() {

@@ -5,11 +5,13 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::{
-    AgentDisplay, BusinessHours, EnforceIdentity, IdentitySettings, NewSite, OpeningSpan,
-    SecretRotation, SiteChange, SiteSettings, SiteView, WidgetPosition,
+    AgentDisplay, BusinessHours, EnforceIdentity, IdentitySettings, MAX_EMAIL_DELAY_MINUTES,
+    MailSetup, NewSite, OpeningSpan, SecretRotation, SiteChange, SiteSettings, SiteView,
+    WidgetPosition,
 };
 
 use crate::api::{NONE, call, call_empty};
+use wasm_bindgen::JsValue;
 
 const DAYS: [&str; 7] = [
     "Monday",
@@ -170,6 +172,12 @@ fn SiteEditor(
         }
     }));
     let status = RwSignal::new(None::<String>);
+    // Empty: never email unseen replies.
+    let email_delay = RwSignal::new(
+        site.email_delay_minutes
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+    );
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let mut chosen = settings.get_untracked();
@@ -186,6 +194,7 @@ fn SiteEditor(
                     .collect(),
             ),
             settings: Some(chosen),
+            email_delay_minutes: Some(email_delay.with_untracked(|d| d.trim().parse::<u32>().ok())),
         };
         spawn_local(async move {
             let path = format!("/api/admin/sites/{}", id.get_value());
@@ -309,12 +318,66 @@ fn SiteEditor(
                 </label>
             </fieldset>
             <Preview settings site_name=site.name.clone() />
+            <Mail mail=site.mail.clone() email_delay />
             <Hours hours_on hours />
             <button type="submit" class="save">"Save"</button>
             <p class="status" role="status">{move || status.get()}</p>
             <Identity site_id=site.id.clone() />
             <button type="button" class="danger" on:click=delete>"Delete site"</button>
         </form>
+    }
+}
+
+/// Mail for the site: when unseen replies go out, where email replies come
+/// back, what to set up for that, and how sending is going.
+#[component]
+fn Mail(mail: MailSetup, email_delay: RwSignal<String>) -> impl IntoView {
+    let outbound = if mail.outbound {
+        "Mail goes out through the server's SMTP relay."
+    } else {
+        "No mail goes out: the server has no RAPPORT_SMTP_URL."
+    };
+    let inbound = match (mail.inbound_smtp, mail.inbound_webhook) {
+        (true, true) => "Email replies come back by SMTP and by the mail provider's webhook.",
+        (true, false) => "Email replies come back by SMTP.",
+        (false, true) => "Email replies come back by the mail provider's webhook.",
+        (false, false) => {
+            "Email replies do not come back: mail says to continue in the chat (set RAPPORT_INBOUND_SMTP_ADDR or RAPPORT_INBOUND_WEBHOOK_SECRET)."
+        }
+    };
+    let status = &mail.status;
+    let summary = format!(
+        "{} waiting, {} sent, {} given up.",
+        status.waiting, status.sent, status.failed
+    );
+    let problems = mail
+        .status
+        .problems
+        .iter()
+        .map(|p| {
+            let when = if p.given_up { "given up" } else { "will retry" };
+            let at = js_sys::Date::new(&JsValue::from_f64(p.at_ms as f64))
+                .to_locale_string("en-GB", &JsValue::UNDEFINED);
+            view! { <li>{format!("{} mail of {} to {}: {} ({} attempts, {when})", p.kind, String::from(at), p.recipient, p.error, p.attempts)}</li> }
+        })
+        .collect_view();
+    view! {
+        <fieldset class="mail">
+            <legend>"Email"</legend>
+            <label>"Email replies the shopper has not seen after (minutes; empty: never)"
+                <input name="email-delay" type="number" min="1" max=MAX_EMAIL_DELAY_MINUTES.to_string()
+                    prop:value=move || email_delay.get()
+                    on:input=move |ev| email_delay.set(event_target_value(&ev)) />
+            </label>
+            <p>{outbound} " " {inbound}</p>
+            <p>"Reply addresses: " <code>{format!("reply+…@{}", mail.reply_domain)}</code></p>
+            {(!mail.records.is_empty()).then(|| view! {
+                <p>"To set up at your mail provider:"</p>
+                <ul class="records">{mail.records.iter().map(|r| view! { <li>{r.clone()}</li> }).collect_view()}</ul>
+            })}
+            <p class="mail-status">{summary}</p>
+            <ul class="mail-problems">{problems}</ul>
+        </fieldset>
     }
 }
 

@@ -7,7 +7,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::{
     AgentFrame, AgentProfile, AgentRequest, Author, Availability, CannedReply, CapacityUpdate,
-    ConversationState, ConversationSummary, CustomerProfile, Event, EventBody, Team, TeamMember,
+    Channel, ConversationState, ConversationSummary, CustomerProfile, Event, EventBody, Team,
+    TeamMember,
 };
 
 /// The status this browser last chose, restored on every reconnect.
@@ -530,10 +531,18 @@ fn Transcript(
         draft.set(String::new());
     };
     let line = move |event: Event| {
+        let by_email = event.via == Channel::Email;
         let (class, who, text) = match (event.author, event.body) {
-            (Author::Visitor, EventBody::Message { text: body }) => {
-                ("line visitor", "Visitor".to_owned(), body)
-            }
+            (Author::Visitor, EventBody::Message { text: body }) => (
+                "line visitor",
+                if by_email {
+                    "Visitor · by email"
+                } else {
+                    "Visitor"
+                }
+                .to_owned(),
+                body,
+            ),
             (Author::Agent { id, name }, EventBody::Message { text: body }) => (
                 if id == my_id { "line me" } else { "line agent" },
                 name,
@@ -565,6 +574,12 @@ fn Transcript(
                             send(&AgentRequest::Close { conversation_id });
                         }
                     }>"Close conversation"</button>
+                    <button class="send-transcript" type="button" title="Email the conversation so far to the shopper"
+                        on:click=move |_| {
+                        if let Some(conversation_id) = state.with_untracked(|s| s.open.clone()) {
+                            send(&AgentRequest::SendTranscript { conversation_id });
+                        }
+                    }>"Email transcript"</button>
                     <details class="hand-over">
                         <summary>"Hand over…"</summary>
                         <select aria-label="Hand over to" on:change=move |ev| hand_to.set(event_target_value(&ev))>

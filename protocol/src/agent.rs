@@ -59,6 +59,11 @@ pub enum AgentRequest {
         to_team_id: Option<String>,
         note: String,
     },
+    /// Email the shopper the conversation so far, at the address known for
+    /// them.
+    SendTranscript {
+        conversation_id: String,
+    },
     /// End the conversation; the shopper sees it ended, and a new message
     /// from them opens a new one. Closing a closed conversation does nothing.
     Close {
@@ -178,6 +183,9 @@ impl FrameSet for AgentRequest {
                         note: "For billing".into(),
                     },
                 ],
+                AgentRequestKind::SendTranscript => vec![AgentRequest::SendTranscript {
+                    conversation_id: conversation_id(),
+                }],
                 AgentRequestKind::Close => vec![AgentRequest::Close {
                     conversation_id: conversation_id(),
                 }],

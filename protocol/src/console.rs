@@ -118,6 +118,53 @@ pub struct SiteView {
     /// The last time the widget loaded on a page, if ever.
     pub seen: Option<Sighting>,
     pub enforce_identity: bool,
+    /// Minutes an agent's reply may wait unseen before it is emailed to
+    /// the shopper; `None`: never.
+    #[serde(default)]
+    pub email_delay_minutes: Option<u32>,
+    /// How mail is set up and how it is going.
+    #[serde(default)]
+    pub mail: MailSetup,
+}
+
+/// Mail for one site, as its owner sees it.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct MailSetup {
+    /// Whether the server can send mail at all (`RAPPORT_SMTP_URL`).
+    pub outbound: bool,
+    /// Replies go to `reply+…@` this domain.
+    pub reply_domain: String,
+    /// Whether email replies come back in, and how.
+    pub inbound_smtp: bool,
+    pub inbound_webhook: bool,
+    /// What to add at the domain's DNS or mail provider, in words.
+    pub records: Vec<String>,
+    pub status: MailStatus,
+}
+
+/// The site's mail queue.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct MailStatus {
+    /// Queued or being sent.
+    pub waiting: i64,
+    pub sent: i64,
+    /// Given up on.
+    pub failed: i64,
+    /// The latest mails that failed at least once and are not sent yet.
+    pub problems: Vec<FailedMail>,
+}
+
+/// A mail that could not be sent (yet).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct FailedMail {
+    pub recipient: String,
+    /// `unseen` or `transcript`.
+    pub kind: String,
+    /// No more attempts will be made.
+    pub given_up: bool,
+    pub attempts: i64,
+    pub error: String,
+    pub at_ms: i64,
 }
 
 /// `POST /api/admin/sites`.
@@ -137,7 +184,17 @@ pub struct SiteChange {
     pub allowed_origins: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<SiteSettings>,
+    /// Minutes, 1 to 1440; `null`: never email unseen replies; absent: unchanged.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub email_delay_minutes: Option<Option<u32>>,
 }
+
+/// Longest an unseen reply may wait for its email, in minutes (a day).
+pub const MAX_EMAIL_DELAY_MINUTES: u32 = 24 * 60;
 
 /// A site's identity-verification secrets, newest first, and its switch.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

@@ -39,13 +39,15 @@ pub enum ErrorCode {
     /// An `identify` was refused (bad or expired token, another site's,
     /// no customer id, or unsigned details where the site requires a token).
     IdentityRefused,
+    /// A request body is larger than this endpoint takes.
+    TooLarge,
     /// Something failed on our side; nothing was half-stored.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for clients that read codes without serde.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::BadFrame,
         ErrorCode::UnknownFrame,
         ErrorCode::FrameTooLarge,
@@ -62,6 +64,7 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::BadRequest,
         ErrorCode::IdentityRefused,
+        ErrorCode::TooLarge,
         ErrorCode::Internal,
     ];
 
@@ -84,6 +87,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::IdentityRefused => "identity_refused",
+            ErrorCode::TooLarge => "too_large",
             ErrorCode::Internal => "internal",
         }
     }

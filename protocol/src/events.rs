@@ -100,12 +100,14 @@ impl Author {
 
 impl Event {
     /// Events of every body kind, by every kind of author, with and
-    /// without a `client_id`.
+    /// without a `client_id`, a shopper's message by email among them.
     pub fn examples() -> Vec<Event> {
         let mut events = Vec::new();
         for (index, body) in EventBody::examples().into_iter().enumerate() {
             for author in Author::examples() {
                 let seq = i64::try_from(events.len()).unwrap_or(0) + 1;
+                let by_email =
+                    matches!(body, EventBody::Message { .. }) && author == Author::Visitor;
                 events.push(Event {
                     conversation_id: "conversation-1".into(),
                     seq,
@@ -113,6 +115,11 @@ impl Event {
                     body: body.clone(),
                     client_id: (index % 2 == 0).then(|| format!("client-{seq}")),
                     created_at_ms: 1_764_600_000_000 + seq,
+                    via: if by_email {
+                        Channel::Email
+                    } else {
+                        Channel::Chat
+                    },
                 });
             }
         }
@@ -136,6 +143,23 @@ impl ConversationState {
     }
 }
 
+/// How a message reached the conversation.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// Typed in the widget or the inbox.
+    #[default]
+    Chat,
+    /// An email reply from the shopper.
+    Email,
+}
+
+impl Channel {
+    pub fn is_chat(&self) -> bool {
+        *self == Channel::Chat
+    }
+}
+
 /// One stored event of a conversation's log.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Event {
@@ -149,6 +173,9 @@ pub struct Event {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     pub created_at_ms: i64,
+    /// How a message came in; absent for the chat.
+    #[serde(default, skip_serializing_if = "Channel::is_chat")]
+    pub via: Channel,
 }
 
 /// Where a conversation stands: `"waiting"`, `"closed"` or

@@ -116,6 +116,7 @@ mod tests {
                 conversation_id: None,
                 after_seq: 0,
                 language: None,
+                resume: None,
             }
         );
     }
@@ -131,6 +132,7 @@ mod tests {
             },
             client_id: None,
             created_at_ms: 1,
+            via: Channel::Chat,
         };
         let value = serde_json::to_value(&event).expect("serialize");
         assert_eq!(value["body"]["message"]["text"], "hello");
@@ -180,6 +182,7 @@ mod tests {
                     body: EventBody::Message { text: "hi".into() },
                     client_id: Some("k".into()),
                     created_at_ms: 5,
+                    via: Channel::Email,
                 },
             },
             WidgetFrame::Ack {

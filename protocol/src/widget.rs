@@ -26,6 +26,11 @@ pub enum WidgetRequest {
         /// agent who speaks it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         language: Option<String>,
+        /// The signed token of a "continue in the chat" link from an email:
+        /// this browser is signed in as that conversation's shopper, and
+        /// `token` is ignored.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resume: Option<String>,
     },
     /// A shopper's message. Retrying with the same `client_id` is safe.
     /// `topic` (a site topic key, e.g. set by the page with
@@ -61,6 +66,21 @@ pub enum WidgetRequest {
         token: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         details: Option<StatedDetails>,
+    },
+    /// The shopper has seen the conversation up to `seq` (the panel is
+    /// open and the page visible): replies up to there are not emailed.
+    Read {
+        conversation_id: String,
+        seq: Seq,
+    },
+    /// An address to be answered at, should the shopper leave.
+    Email {
+        address: String,
+    },
+    /// Email me this conversation, at `email` or the address already known.
+    Transcript {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        email: Option<String>,
     },
     Ping,
 }
@@ -111,6 +131,10 @@ pub enum WidgetFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client_id: Option<String>,
     },
+    /// The transcript asked for is on its way to `email`.
+    TranscriptQueued {
+        email: String,
+    },
     /// The shopper's place in line while waiting, sent whenever it changes.
     /// `estimate_secs` is absent when there is no data to base it on.
     Queue {
@@ -133,12 +157,21 @@ impl FrameSet for WidgetRequest {
                         conversation_id: None,
                         after_seq: 0,
                         language: None,
+                        resume: None,
                     },
                     WidgetRequest::Hello {
                         token: Some("visitor-token".into()),
                         conversation_id: Some("conversation-1".into()),
                         after_seq: 7,
                         language: Some("nl-BE".into()),
+                        resume: None,
+                    },
+                    WidgetRequest::Hello {
+                        token: None,
+                        conversation_id: None,
+                        after_seq: 0,
+                        language: None,
+                        resume: Some("continue-token".into()),
                     },
                 ],
                 WidgetRequestKind::Send => vec![WidgetRequest::Send {
@@ -167,6 +200,19 @@ impl FrameSet for WidgetRequest {
                             email: Some("grace@example.com".into()),
                             phone: None,
                         }),
+                    },
+                ],
+                WidgetRequestKind::Read => vec![WidgetRequest::Read {
+                    conversation_id: "conversation-1".into(),
+                    seq: 4,
+                }],
+                WidgetRequestKind::Email => vec![WidgetRequest::Email {
+                    address: "grace@example.com".into(),
+                }],
+                WidgetRequestKind::Transcript => vec![
+                    WidgetRequest::Transcript { email: None },
+                    WidgetRequest::Transcript {
+                        email: Some("grace@example.com".into()),
                     },
                 ],
                 WidgetRequestKind::Ping => vec![WidgetRequest::Ping],
@@ -232,6 +278,9 @@ impl FrameSet for WidgetFrame {
                         agents_online: false,
                     },
                 ],
+                WidgetFrameKind::TranscriptQueued => vec![WidgetFrame::TranscriptQueued {
+                    email: "grace@example.com".into(),
+                }],
                 WidgetFrameKind::Pong => vec![WidgetFrame::Pong],
             })
             .collect()
@@ -264,6 +313,10 @@ pub struct WidgetConfig {
     /// Set while the site is outside its business hours.
     #[serde(default)]
     pub away: Option<Away>,
+    /// Whether replies the shopper has not seen are emailed to them (so the
+    /// widget may offer to take an address, and a transcript).
+    #[serde(default)]
+    pub email_replies: bool,
     /// Whether the widget shows the agent's picture, from
     /// `/api/widget/avatar/{agent_id}?site=KEY`.
     #[serde(default)]

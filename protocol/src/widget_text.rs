@@ -30,11 +30,22 @@ pub enum WidgetText {
     EmailLabel,
     LeaveMessage,
     MessageLeft,
+    /// Offered while the shopper waits: an address to be answered at.
+    EmailAsk,
+    EmailSave,
+    /// `{email}`: the address given.
+    EmailSaved,
+    /// The button that emails the conversation.
+    Transcript,
+    /// `{email}`: where the transcript goes.
+    TranscriptSent,
+    /// Beside a message the shopper sent by email.
+    ViaEmail,
 }
 
 impl WidgetText {
     /// How many texts a complete set holds.
-    pub const COUNT: usize = WidgetText::MessageLeft as usize + 1;
+    pub const COUNT: usize = WidgetText::ViaEmail as usize + 1;
 }
 
 /// A set of texts as sent; a missing entry reads as empty rather than

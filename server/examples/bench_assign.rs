@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use protocol::{Availability, Role};
-use rapport_server::conversations::Conversations;
+use rapport_server::conversations::{Conversations, MailSettings};
 use rapport_server::dispatch::{Deadlines, Dispatcher, Parts};
 use rapport_server::hub::Hub;
 use rapport_server::identity;
@@ -102,7 +102,8 @@ async fn main() {
     // Everyone online before anything waits.
     let long = Duration::from_secs(24 * 3600);
     let hub = Arc::new(Hub::new(None));
-    let (conversations, nudges) = Conversations::new(store.clone(), hub.clone());
+    let (conversations, nudges) =
+        Conversations::new(store.clone(), hub.clone(), MailSettings::off());
     let dispatcher = Dispatcher::start(Parts {
         store: store.clone(),
         conversations,
@@ -128,6 +129,7 @@ async fn main() {
         let message = NewMessage {
             client_id: "c",
             body: "hello",
+            via: protocol::Channel::Chat,
         };
         store
             .post_visitor_message(&site.id, &visitor.id, Default::default(), message)

@@ -13,13 +13,14 @@ use tokio::sync::{mpsc, watch};
 
 use crate::cluster::{self, Incoming, Notice};
 use crate::config::Config;
-use crate::conversations::Conversations;
+use crate::conversations::{Conversations, MailSettings};
 use crate::dispatch::{Deadlines, Dispatcher, Parts};
 use crate::http::{AppState, router};
 use crate::hub::{Frame, Hub, Topic};
 use crate::mail::Mailer;
+use crate::mail::tokens::MailKey;
 use crate::store::{Backend, SessionRecords, Store};
-use crate::{StartError, cli};
+use crate::{StartError, cli, mailroom};
 
 /// Opens the database, creates the first-run account if there is none, and
 /// serves on `listener` until `shutdown` resolves; then open sockets are
@@ -73,7 +74,15 @@ async fn start(
         Backend::Sqlite => (None, None),
     };
     let hub = Arc::new(Hub::new(peers.clone()));
-    let (conversations, nudges) = Conversations::new(store.clone(), hub.clone());
+    let mail = MailSettings {
+        key: MailKey::new(&store.server_key("mail").await?),
+        from: mailer.from().clone(),
+        outbound: mailer.is_configured(),
+        inbound: config.inbound_mail(),
+        reply_domain: config.reply_domain(),
+        public_url: config.public_url.trim_end_matches('/').to_owned(),
+    };
+    let (conversations, nudges) = Conversations::new(store.clone(), hub.clone(), mail);
     let dispatcher = Dispatcher::start(Parts {
         store: store.clone(),
         conversations: conversations.clone(),
@@ -87,6 +96,24 @@ async fn start(
     });
     if let Some(notices) = notices {
         tokio::spawn(route_notices(notices, hub.clone(), dispatcher.clone()));
+    }
+    if mailer.is_configured() {
+        mailroom::start(
+            store.clone(),
+            conversations.clone(),
+            mailer.clone(),
+            Duration::from_secs(config.mail_retry_secs),
+            shutdown.clone(),
+        );
+    }
+    if let Some(addr) = config.inbound_smtp_addr {
+        let listener = TcpListener::bind(addr).await?;
+        tracing::info!(addr = %listener.local_addr()?, "receiving email replies by SMTP");
+        tokio::spawn(mailroom::listen_smtp(
+            listener,
+            conversations.clone(),
+            shutdown.clone(),
+        ));
     }
     Ok(AppState {
         store,

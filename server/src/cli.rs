@@ -107,6 +107,19 @@ pub async fn add_site(config: &Config, args: AddSite) -> Result<(), StartError> 
         None => store.create_account("My shop").await?,
     };
     let site = store.create_site(&account_id, &args.name, &origins).await?;
+    if let Some(delay) = args.email_delay_secs {
+        store
+            .update_site(
+                &site.id,
+                crate::store::SiteUpdate {
+                    name: None,
+                    allowed_origins: None,
+                    settings: None,
+                    email_delay_secs: Some(Some(delay)),
+                },
+            )
+            .await?;
+    }
     let out = serde_json::json!({
         "id": site.id,
         "site_key": site.site_key,

@@ -108,6 +108,10 @@ pub struct AddSite {
     /// An allowed page origin, e.g. https://shop.example; repeat for more.
     #[arg(long = "origin")]
     pub origins: Vec<String>,
+    /// Seconds an agent's reply may wait unseen before it is emailed to the
+    /// shopper (the console sets it in minutes; default three minutes).
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..=86_400))]
+    pub email_delay_secs: Option<i64>,
 }
 
 /// Server settings. Every flag can also be given as its environment variable.
@@ -153,6 +157,24 @@ pub struct Config {
         default_value = "Rapport <rapport@localhost>"
     )]
     pub mail_from: String,
+    /// Where mail for reply addresses is received by SMTP, e.g.
+    /// 0.0.0.0:25 (the reply domain's MX must point here); unset: no SMTP
+    /// listener.
+    #[arg(long, env = "RAPPORT_INBOUND_SMTP_ADDR")]
+    pub inbound_smtp_addr: Option<SocketAddr>,
+    /// The shared secret a mail provider's inbound webhook sends
+    /// (`Authorization: Bearer SECRET` on `POST /api/mail/inbound`); unset:
+    /// no webhook.
+    #[arg(long, env = "RAPPORT_INBOUND_WEBHOOK_SECRET", hide_env_values = true)]
+    pub inbound_webhook_secret: Option<String>,
+    /// The domain of reply addresses (`reply+TOKEN@DOMAIN`); default: the
+    /// public URL's host.
+    #[arg(long, env = "RAPPORT_REPLY_DOMAIN")]
+    pub reply_domain: Option<String>,
+    /// Seconds before a mail that could not be sent is tried again; the
+    /// wait doubles after each failure, up to an hour.
+    #[arg(long, env = "RAPPORT_MAIL_RETRY_SECS", default_value_t = 30)]
+    pub mail_retry_secs: u64,
     /// Log filter, e.g. info or rapport_server=debug.
     #[arg(long, env = "RAPPORT_LOG", default_value = "info")]
     pub log: String,
@@ -170,6 +192,10 @@ impl Config {
             offline_grace_secs: 30,
             smtp_url: None,
             mail_from: "Rapport <rapport@localhost>".to_owned(),
+            inbound_smtp_addr: None,
+            inbound_webhook_secret: None,
+            reply_domain: None,
+            mail_retry_secs: 30,
             log: "info".to_owned(),
         }
     }
@@ -179,6 +205,33 @@ impl Config {
         crate::domain::Origin::parse(&self.public_url)
             .map(crate::domain::Origin::into_string)
             .unwrap_or_default()
+    }
+
+    /// The domain of reply addresses: as configured, else the public URL's host.
+    pub fn reply_domain(&self) -> String {
+        self.reply_domain
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_else(|| {
+                let origin = self.public_origin();
+                let host = origin.split_once("://").map_or("", |(_, rest)| rest);
+                host.rsplit_once(':')
+                    .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+                    .map_or(host, |(host, _)| host)
+                    .trim_matches(['[', ']'])
+                    .to_owned()
+            })
+    }
+
+    /// Whether email replies can come back in (an SMTP listener or a webhook).
+    pub fn inbound_mail(&self) -> bool {
+        self.inbound_smtp_addr.is_some()
+            || self
+                .inbound_webhook_secret
+                .as_deref()
+                .is_some_and(|secret| !secret.trim().is_empty())
     }
 
     /// Whether cookies must be marked Secure.

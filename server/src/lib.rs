@@ -21,6 +21,7 @@ pub mod http;
 pub mod hub;
 pub mod identity;
 pub mod mail;
+pub mod mailroom;
 pub mod matcher;
 pub mod store;
 pub mod widget_texts;

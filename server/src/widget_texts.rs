@@ -38,6 +38,12 @@ const EN: Language = Language {
         "Your email, so we can answer",
         "Leave a message",
         "Thank you! We will answer by email as soon as we are back.",
+        "Leave your email and we will answer you there if you have to go.",
+        "Save",
+        "Thanks! If you are not here, we will answer at {email}.",
+        "Email me this conversation",
+        "On its way to {email}.",
+        "by email",
     ],
     launcher: "Chat",
     greeting: "Hi! Ask us anything. We usually answer within minutes.",
@@ -75,6 +81,12 @@ const NL: Language = Language {
         "Je e-mailadres, zodat we kunnen antwoorden",
         "Laat een bericht achter",
         "Bedankt! We antwoorden per e-mail zodra we terug zijn.",
+        "Laat je e-mailadres achter, dan antwoorden we daar als je weg moet.",
+        "Bewaren",
+        "Bedankt! Als je er niet bent, antwoorden we op {email}.",
+        "Mail me dit gesprek",
+        "Onderweg naar {email}.",
+        "per e-mail",
     ],
     launcher: "Chat",
     greeting: "Hallo! Vraag ons wat je wilt. Meestal antwoorden we binnen een paar minuten.",
@@ -112,6 +124,12 @@ const RU: Language = Language {
         "Ваш e-mail, чтобы мы могли ответить",
         "Оставить сообщение",
         "Спасибо! Мы ответим по e-mail, как только вернёмся.",
+        "Оставьте email — если вам придётся уйти, мы ответим туда.",
+        "Сохранить",
+        "Спасибо! Если вас не будет в чате, мы ответим на {email}.",
+        "Прислать этот разговор на почту",
+        "Отправляем на {email}.",
+        "по почте",
     ],
     launcher: "Чат",
     greeting: "Здравствуйте! Спрашивайте что угодно — обычно мы отвечаем за несколько минут.",
@@ -149,6 +167,12 @@ const BN: Language = Language {
         "আপনার ইমেল, যাতে আমরা উত্তর দিতে পারি",
         "বার্তা রেখে যান",
         "ধন্যবাদ! আমরা ফিরে এসেই ইমেলে উত্তর দেব।",
+        "আপনার ইমেল দিন, চলে যেতে হলে আমরা সেখানে উত্তর দেব।",
+        "সংরক্ষণ করুন",
+        "ধন্যবাদ! আপনি না থাকলে আমরা {email}-এ উত্তর দেব।",
+        "এই কথোপকথন আমাকে ইমেল করুন",
+        "{email}-এ পাঠানো হচ্ছে।",
+        "ইমেলে",
     ],
     launcher: "চ্যাট",
     greeting: "নমস্কার! যেকোনো প্রশ্ন করুন। আমরা সাধারণত কয়েক মিনিটের মধ্যে উত্তর দিই।",
@@ -214,6 +238,8 @@ mod tests {
             assert!(t(WidgetText::QueueNoEstimate).contains("{n}"), "{code}");
             assert!(t(WidgetText::AgentJoined).contains("{name}"), "{code}");
             assert!(t(WidgetText::BackAt).contains("{time}"), "{code}");
+            assert!(t(WidgetText::EmailSaved).contains("{email}"), "{code}");
+            assert!(t(WidgetText::TranscriptSent).contains("{email}"), "{code}");
             assert!(language.greeting_known.contains("{first_name}"), "{code}");
         }
     }

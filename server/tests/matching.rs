@@ -134,6 +134,7 @@ on_both_backends!(
                     rapport_server::store::NewMessage {
                         client_id: "c",
                         body: "hi",
+                        via: protocol::Channel::Chat,
                     },
                 )
                 .await

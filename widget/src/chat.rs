@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use protocol::{
-    Author, ConversationState, ErrorCode, Event, EventBody, Seq, WidgetFrame, WidgetRequest,
-    WidgetText, fill_placeholders, text,
+    Author, Channel, ConversationState, ErrorCode, Event, EventBody, Seq, WidgetFrame,
+    WidgetRequest, WidgetText, fill_placeholders, text,
 };
 
 #[derive(Clone, Debug, PartialEq)]
@@ -23,6 +23,8 @@ pub struct Line {
     pub speaker: Speaker,
     pub text: String,
     pub status: Delivery,
+    /// The shopper sent it by email.
+    pub by_email: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -54,6 +56,10 @@ pub struct Chat {
     pub email_known: bool,
     /// The interface's words, in the shopper's language (from the config).
     pub texts: Arc<[String]>,
+    /// A "continue in the chat" link's token, for the next hello only.
+    pub resume: Option<String>,
+    /// The last seq told to the server as read.
+    pub read_sent: Seq,
 }
 
 impl Chat {
@@ -106,7 +112,18 @@ impl Chat {
             conversation_id: self.conversation_id.clone(),
             after_seq: self.last_seq,
             language: self.language.clone(),
+            resume: self.resume.clone(),
         }
+    }
+
+    /// What the shopper has now seen, if the server was not told yet: sent
+    /// while the panel is open and the page visible.
+    pub fn read(&self) -> Option<WidgetRequest> {
+        let conversation_id = self.conversation_id.clone()?;
+        (self.last_seq > self.read_sent).then_some(WidgetRequest::Read {
+            conversation_id,
+            seq: self.last_seq,
+        })
     }
 
     /// Queues a message typed by the shopper; returns the frame to send.
@@ -122,6 +139,7 @@ impl Chat {
             speaker: Speaker::Me,
             text: body.clone(),
             status: Delivery::Sending,
+            by_email: false,
         });
         self.unacked.push((client_id.clone(), body.clone()));
         WidgetRequest::Send {
@@ -141,6 +159,7 @@ impl Chat {
                 email_known,
             } => {
                 self.token = Some(visitor_token);
+                self.resume = None;
                 self.name = name;
                 self.email_known = email_known;
                 if conversation_id != self.conversation_id {
@@ -148,6 +167,7 @@ impl Chat {
                     // replays it whole; keep only our unsent lines.
                     self.lines.retain(|line| line.status == Delivery::Sending);
                     self.last_seq = 0;
+                    self.read_sent = 0;
                     self.conversation_id = conversation_id;
                 }
                 if state != Some(ConversationState::Waiting) {
@@ -222,6 +242,14 @@ impl Chat {
                 });
                 Outcome::None
             }
+            WidgetFrame::TranscriptQueued { email } => {
+                self.email_known = true;
+                self.notice = Some(fill_placeholders(
+                    self.text(WidgetText::TranscriptSent),
+                    &|key| (key == "email").then(|| email.clone()),
+                ));
+                Outcome::None
+            }
             WidgetFrame::Pong => Outcome::None,
         }
     }
@@ -232,6 +260,7 @@ impl Chat {
             // Earlier lines stay on screen as history.
             self.conversation_id = Some(event.conversation_id.clone());
             self.last_seq = 0;
+            self.read_sent = 0;
             self.state = Some(ConversationState::Waiting);
         }
         if event.seq <= self.last_seq {
@@ -259,6 +288,7 @@ impl Chat {
                     speaker,
                     text,
                     status: Delivery::Stored,
+                    by_email: event.via == Channel::Email,
                 });
             }
             EventBody::Assigned {
@@ -272,6 +302,7 @@ impl Chat {
                         (key == "name").then(|| agent_name.clone())
                     }),
                     status: Delivery::Stored,
+                    by_email: false,
                 });
                 self.queue = None;
                 self.state = Some(ConversationState::Assigned {
@@ -285,6 +316,7 @@ impl Chat {
                     speaker: Speaker::System,
                     text: self.text(WidgetText::ChatEnded).to_owned(),
                     status: Delivery::Stored,
+                    by_email: false,
                 });
                 self.queue = None;
                 self.state = Some(ConversationState::Closed);
@@ -314,6 +346,7 @@ mod tests {
                 body: EventBody::Message { text: body.into() },
                 client_id: client_id.map(Into::into),
                 created_at_ms: 0,
+                via: protocol::Channel::Chat,
             },
         }
     }
@@ -440,6 +473,7 @@ mod tests {
                 },
                 client_id: None,
                 created_at_ms: 0,
+                via: protocol::Channel::Chat,
             },
         });
         assert_eq!(chat.lines[0].text, "Ada joined");
@@ -463,6 +497,7 @@ mod tests {
                 token: None,
                 conversation_id: None,
                 after_seq: 0,
+                resume: None,
                 language: None
             }
         );

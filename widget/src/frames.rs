@@ -4,7 +4,9 @@
 //! and a host test reads every example of it through this very code.
 
 use js_sys::JSON;
-use protocol::{Author, ConversationState, ErrorCode, Event, EventBody, EventKind, WidgetFrame};
+use protocol::{
+    Author, Channel, ConversationState, ErrorCode, Event, EventBody, EventKind, WidgetFrame,
+};
 
 use crate::js_object::{JsonView, flag, object, string};
 
@@ -81,6 +83,10 @@ fn event<J: JsonView>(value: &J) -> Option<Event> {
         body: body(value)?,
         client_id: string(value, "client_id"),
         created_at_ms: whole(value, "created_at_ms")?,
+        via: match string(value, "via").as_deref() {
+            Some("email") => Channel::Email,
+            _ => Channel::Chat,
+        },
     })
 }
 
@@ -123,6 +129,9 @@ fn read<J: JsonView>(value: &J) -> Option<WidgetFrame> {
             position: small(value, "position")?,
             estimate_secs: small(value, "estimate_secs"),
             agents_online: flag(value, "agents_online"),
+        },
+        "transcript_queued" => WidgetFrame::TranscriptQueued {
+            email: string(value, "email")?,
         },
         "pong" => WidgetFrame::Pong,
         _ => return None,

@@ -10,8 +10,7 @@ use chat::{Chat, Delivery, Outcome, Speaker};
 use client::{Handlers, LiveSocket, new_client_id};
 use leptos::prelude::*;
 use protocol::{
-    ConversationState, MAX_BODY_CHARS, StatedDetails, TopicChoice, WidgetRequest, WidgetText,
-    fill_placeholders,
+    ConversationState, MAX_BODY_CHARS, TopicChoice, WidgetRequest, WidgetText, fill_placeholders,
 };
 use wasm_bindgen::prelude::*;
 
@@ -31,6 +30,10 @@ thread_local! {
         const { std::cell::RefCell::new(Vec::new()) };
     /// What the mounted chat does when the page identifies or logs out.
     static HOOKS: std::cell::RefCell<Option<Hooks>> = const { std::cell::RefCell::new(None) };
+    /// The token of a "continue in the chat" link the page was opened with.
+    static RESUME: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+    /// Whether the panel is open, as the loader says.
+    static OPEN: std::cell::Cell<Option<RwSignal<bool>>> = const { std::cell::Cell::new(None) };
 }
 
 /// (URL, title, IANA time zone) as the loader reads them.
@@ -54,6 +57,9 @@ pub fn set_context(context: JsValue) {
         Err(_) => None,
     };
     PAGE.with(|p| p.borrow_mut().0 = page);
+    if let Some(resume) = js_object::string(&context, "resume") {
+        RESUME.with(|r| *r.borrow_mut() = Some(resume));
+    }
     let identity = js_object::string(&context, "identity");
     IDENTITY.with(|i| {
         let (pending, last) = &mut *i.borrow_mut();
@@ -80,6 +86,8 @@ struct Config {
     avatars: Option<String>,
     /// `?site=KEY`, for the pictures.
     site_query: String,
+    /// Unseen replies are emailed: the widget may take an address.
+    email_replies: bool,
 }
 
 impl Config {
@@ -108,6 +116,7 @@ impl Config {
             avatars: js_object::flag(config, "agent_avatars")
                 .then(|| format!("{}/api/widget/avatar/", base_url.trim_end_matches('/'))),
             site_query: format!("?site={}", js_sys::encode_uri_component(site_key)),
+            email_replies: js_object::flag(config, "email_replies"),
         }
     }
 }
@@ -123,6 +132,15 @@ fn fill(template: &str, key: &str, value: &str) -> String {
 pub fn track(name: String, data: String) {
     TRACKS.with(|t| t.borrow_mut().push((name, data)));
     HOOKS.with(|h| h.borrow().as_ref().map(|hooks| (hooks.flush)()));
+}
+
+/// The loader says whether the panel is open on a visible page: what is on
+/// screen then counts as seen.
+#[wasm_bindgen]
+pub fn set_open(open: bool) {
+    if let Some(signal) = OPEN.with(std::cell::Cell::get) {
+        signal.set(open);
+    }
 }
 
 /// `Rapport('logout')`: forget this browser's shopper; the next one to use
@@ -202,8 +220,11 @@ pub fn mount(
         token: local_storage().and_then(|s| s.get_item(&key).ok().flatten()),
         language: web_sys::window().and_then(|w| w.navigator().language()),
         texts: texts.clone(),
+        resume: RESUME.with(|r| r.borrow_mut().take()),
         ..Chat::default()
     });
+    let open = RwSignal::new(false);
+    OPEN.with(|o| o.set(Some(open)));
     let online = RwSignal::new(false);
     let picked = RwSignal::new(None::<String>);
     let socket = StoredValue::new_local(None::<LiveSocket>);
@@ -322,7 +343,7 @@ pub fn mount(
     });
 
     leptos::mount::mount_to(root, move || {
-        view! { <Panel chat online config picked send=send_frame on_close /> }
+        view! { <Panel chat online open config picked send=send_frame on_close /> }
     })
     .forget();
 }
@@ -331,13 +352,28 @@ pub fn mount(
 fn Panel(
     chat: RwSignal<Chat>,
     online: RwSignal<bool>,
+    open: RwSignal<bool>,
     config: Config,
     picked: RwSignal<Option<String>>,
     send: impl Fn(&WidgetRequest) -> bool + Copy + 'static,
     on_close: js_sys::Function,
 ) -> impl IntoView {
+    // What is on screen while the panel is open and the page visible (the
+    // loader tells both) is seen: the server then does not email it.
+    Effect::new(move |_| {
+        if open.get()
+            && let Some(read) = chat.with(Chat::read)
+            && send(&read)
+            && let WidgetRequest::Read { seq, .. } = read
+        {
+            chat.update(|c| c.read_sent = seq);
+        }
+    });
     let draft = RwSignal::new(String::new());
     let email_box = NodeRef::<leptos::html::Textarea>::new();
+    let ask_box = NodeRef::<leptos::html::Textarea>::new();
+    // The shopper asked for the transcript and no address is known yet.
+    let want_transcript = RwSignal::new(false);
     let log = NodeRef::<leptos::html::Ol>::new();
     Effect::new(move |_| {
         chat.with(|c| c.lines.len());
@@ -351,6 +387,51 @@ fn Panel(
     // Outside business hours a message is left for later: ask for an
     // email to answer to, unless the shop or the shopper already gave one.
     let ask_email = move || away && !chat.with(|c| c.email_known);
+    // While they wait long, or nobody is online, offer to answer by email
+    // should they leave; once, never when an address is known.
+    let email_replies = config.email_replies;
+    let ask_live = move || {
+        email_replies
+            && !away
+            && chat.with(|c| {
+                !c.email_known
+                    && (want_transcript.get()
+                        || c.queue.is_some_and(|q| {
+                            !q.agents_online
+                                || q.position >= 3
+                                || q.estimate_secs.is_some_and(|secs| secs >= 120)
+                        }))
+            })
+    };
+    let save_email = move || {
+        let address = ask_box
+            .get_untracked()
+            .map(|e| e.value().trim().to_owned())
+            .unwrap_or_default();
+        if !address.contains('@') {
+            chat.update(|c| c.notice = Some(c.text(WidgetText::EmailLabel).to_owned()));
+            return;
+        }
+        send(&WidgetRequest::Email {
+            address: address.clone(),
+        });
+        if want_transcript.get_untracked() {
+            send(&WidgetRequest::Transcript {
+                email: Some(address.clone()),
+            });
+        }
+        chat.update(|c| {
+            c.email_known = true;
+            c.notice = Some(fill(c.text(WidgetText::EmailSaved), "email", &address));
+        });
+    };
+    let transcript = move || {
+        if chat.with_untracked(|c| c.email_known) {
+            send(&WidgetRequest::Transcript { email: None });
+        } else {
+            want_transcript.set(true);
+        }
+    };
     let submit = move || {
         let body = draft.get_untracked();
         if body.trim().is_empty() {
@@ -365,12 +446,8 @@ fn Panel(
                 chat.update(|c| c.notice = Some(c.text(WidgetText::EmailLabel).to_owned()));
                 return;
             }
-            send(&WidgetRequest::Identify {
-                token: None,
-                details: Some(StatedDetails {
-                    email: Some(address.trim().to_owned()),
-                    ..StatedDetails::default()
-                }),
+            send(&WidgetRequest::Email {
+                address: address.trim().to_owned(),
             });
         }
         let frame = chat.try_update(|c| {
@@ -439,6 +516,7 @@ fn Panel(
     let (status_online, status_connecting) = (t(WidgetText::Online), t(WidgetText::Connecting));
     let waiting_text = t(WidgetText::WaitingForAgent);
     let email_label = t(WidgetText::EmailLabel);
+    let via_email = t(WidgetText::ViaEmail);
     let send_label = t(if away {
         WidgetText::LeaveMessage
     } else {
@@ -465,7 +543,8 @@ fn Panel(
                         (Speaker::Agent(_), _) => "rp-line rp-agent",
                         (Speaker::System, _) => "rp-line rp-system",
                     };
-                    view! { <li class=class>{line.text.clone()}</li> }
+                    let via = line.by_email.then(|| view! { <small class="rp-via">{via_email.clone()}</small> });
+                    view! { <li class=class>{line.text.clone()}{via}</li> }
                 }).collect_view())}
             </ol>
             {away_note}
@@ -476,6 +555,12 @@ fn Panel(
                 |queue| queue.describe(&c.texts),
             ))}</p>
             {topic_picker}
+            <form class="rp-ask" hidden=move || !ask_live() on:submit=move |ev| { ev.prevent_default(); save_email(); }>
+                <label>{t(WidgetText::EmailAsk)}
+                    <textarea class="rp-email" rows="1" autocomplete="email" node_ref=ask_box></textarea>
+                </label>
+                <button type="submit">{t(WidgetText::EmailSave)}</button>
+            </form>
             <p class="rp-notice" role="alert">{move || chat.with(|c| c.notice.clone())}</p>
             <form class="rp-composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>
                 // A one-line textarea rather than an input: the same element
@@ -495,6 +580,9 @@ fn Panel(
                 ></textarea>
                 <button class="rp-send" type="submit">{send_label}</button>
             </form>
+            <button class="rp-transcript" type="button"
+                hidden=move || !email_replies || chat.with(|c| c.conversation_id.is_none())
+                on:click=move |_| transcript()>{t(WidgetText::Transcript)}</button>
         </section>
     }
 }

@@ -7,13 +7,15 @@
 //! call this; they never write a conversation or publish its events
 //! themselves (`tests/architecture.rs` checks that).
 
+mod email;
 mod fanout;
 
+pub use email::{Asker, Envelope, MailSettings, Received, Refused, TranscriptRefused, Unseen};
 pub(crate) use fanout::{for_shopper, initials, state_for_shopper};
 
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use self::fanout::Audience;
 use crate::contact_token::Claims;
@@ -72,13 +74,37 @@ pub struct Conversations {
     store: Store,
     hub: Arc<Hub>,
     nudges: mpsc::UnboundedSender<Nudge>,
+    mail: Arc<MailSettings>,
+    /// Rung when mail was queued, so the outbox sends it at once.
+    mail_queued: Arc<Notify>,
 }
 
 impl Conversations {
     /// The service, and the nudges for the dispatcher to take.
-    pub fn new(store: Store, hub: Arc<Hub>) -> (Conversations, mpsc::UnboundedReceiver<Nudge>) {
+    pub fn new(
+        store: Store,
+        hub: Arc<Hub>,
+        mail: MailSettings,
+    ) -> (Conversations, mpsc::UnboundedReceiver<Nudge>) {
         let (nudges, receiver) = mpsc::unbounded_channel();
-        (Conversations { store, hub, nudges }, receiver)
+        let conversations = Conversations {
+            store,
+            hub,
+            nudges,
+            mail: Arc::new(mail),
+            mail_queued: Arc::new(Notify::new()),
+        };
+        (conversations, receiver)
+    }
+
+    /// Resolves when mail was queued since the last call.
+    pub async fn mail_queued(&self) {
+        self.mail_queued.notified().await;
+    }
+
+    /// How this installation's mail works.
+    pub fn mail(&self) -> &MailSettings {
+        &self.mail
     }
 
     /// Tells everyone who must hear, after the store committed.
@@ -124,6 +150,7 @@ impl Conversations {
         let message = NewMessage {
             client_id: client_id.as_str(),
             body,
+            via: protocol::Channel::Chat,
         };
         let posted = self
             .store
@@ -149,6 +176,7 @@ impl Conversations {
         let message = NewMessage {
             client_id: client_id.as_str(),
             body,
+            via: protocol::Channel::Chat,
         };
         let posted = self
             .store
@@ -179,6 +207,7 @@ impl Conversations {
         let message = NewMessage {
             client_id: client_id.as_str(),
             body,
+            via: protocol::Channel::Chat,
         };
         let posted = self
             .store

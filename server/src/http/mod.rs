@@ -5,6 +5,7 @@ mod agent_api;
 mod contacts_api;
 pub mod error;
 mod extract;
+mod mail_api;
 mod pages;
 mod people_api;
 mod replies_api;
@@ -19,6 +20,7 @@ pub use pages::embed_snippet;
 pub use state::AppState;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
 use axum::routing::{delete, get, patch, post, put};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -111,9 +113,22 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/agent", get(ws_agent::upgrade))
         .layer(sessions);
 
+    // Mail providers and mail clients: no session, no origin.
+    let mail = Router::new()
+        .route(
+            "/api/mail/inbound",
+            post(mail_api::inbound)
+                .layer(DefaultBodyLimit::max(crate::mail::parse::MAX_MAIL_BYTES)),
+        )
+        .route(
+            "/mail/unsubscribe/{token}",
+            get(mail_api::unsubscribe_page).post(mail_api::unsubscribe),
+        );
+
     Router::new()
         .merge(widget)
         .merge(agent)
+        .merge(mail)
         .merge(pages::static_routes(&state.config.assets_dir))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

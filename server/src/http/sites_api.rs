@@ -6,8 +6,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use protocol::{
-    EnforceIdentity, IdentitySettings, MAX_LABEL_CHARS, MAX_TEXT_CHARS, NewSite, SecretRotation,
-    SiteChange, SiteSettings, SiteView, WIDGET_LANGUAGES,
+    EnforceIdentity, IdentitySettings, MAX_EMAIL_DELAY_MINUTES, MAX_LABEL_CHARS, MAX_TEXT_CHARS,
+    MailSetup, NewSite, SecretRotation, SiteChange, SiteSettings, SiteView, WIDGET_LANGUAGES,
 };
 
 use super::error::ApiError;
@@ -34,12 +34,57 @@ async fn view(state: &AppState, site: Site) -> Result<SiteView, ApiError> {
     Ok(SiteView {
         snippet: embed_snippet(&state.config.public_url, &site.site_key),
         seen: state.store.sighting(&site.id).await?,
+        email_delay_minutes: site.email_delay_secs.map(|secs| {
+            u32::try_from(secs / 60)
+                .unwrap_or(MAX_EMAIL_DELAY_MINUTES)
+                .max(1)
+        }),
+        mail: mail_setup(state, &site.id).await?,
         id: site.id,
         name: site.name,
         site_key: site.site_key,
         allowed_origins: site.allowed_origins,
         settings: site.settings,
         enforce_identity: site.enforce_identity,
+    })
+}
+
+/// How mail works for a site, with what the owner must set up for email
+/// replies to come back.
+async fn mail_setup(state: &AppState, site_id: &str) -> Result<MailSetup, ApiError> {
+    let config = &state.config;
+    let domain = config.reply_domain();
+    let mut records = Vec::new();
+    if let Some(addr) = config.inbound_smtp_addr {
+        records.push(format!(
+            "An MX record for {domain} pointing at this server's host name, with port 25 reaching this server's SMTP listener ({addr})."
+        ));
+    }
+    if config.inbound_mail() {
+        records.push(format!(
+            "Replies go to reply+…@{domain}: that domain must receive mail (its MX), and may not be used for anything else."
+        ));
+    }
+    if config
+        .inbound_webhook_secret
+        .as_deref()
+        .is_some_and(|s| !s.trim().is_empty())
+    {
+        records.push(format!(
+            "Mail provider's inbound route for {domain}: POST the raw message to {}/api/mail/inbound with the header Authorization: Bearer <RAPPORT_INBOUND_WEBHOOK_SECRET>.",
+            config.public_url.trim_end_matches('/')
+        ));
+    }
+    Ok(MailSetup {
+        outbound: state.conversations.mail().outbound,
+        reply_domain: domain,
+        inbound_smtp: config.inbound_smtp_addr.is_some(),
+        inbound_webhook: config
+            .inbound_webhook_secret
+            .as_deref()
+            .is_some_and(|s| !s.trim().is_empty()),
+        records,
+        status: state.store.mail_status(site_id).await?,
     })
 }
 
@@ -160,6 +205,15 @@ pub(super) async fn update(
     if let Some(settings) = &change.settings {
         check_settings(settings)?;
     }
+    let email_delay_secs = match change.email_delay_minutes {
+        Some(Some(minutes)) if !(1..=MAX_EMAIL_DELAY_MINUTES).contains(&minutes) => {
+            return Err(ApiError::bad_request(format!(
+                "Unseen replies are emailed after 1 to {MAX_EMAIL_DELAY_MINUTES} minutes, or never (null); got {minutes}."
+            )));
+        }
+        Some(minutes) => Some(minutes.map(|m| i64::from(m) * 60)),
+        None => None,
+    };
     state
         .store
         .update_site(
@@ -168,6 +222,7 @@ pub(super) async fn update(
                 name: name.as_deref(),
                 allowed_origins: origins.as_deref(),
                 settings: change.settings.as_ref(),
+                email_delay_secs,
             },
         )
         .await?;

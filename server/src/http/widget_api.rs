@@ -91,12 +91,14 @@ pub(super) async fn config(
             .to_owned()
     });
     let topics = state.store.site_topics(&site.id).await?;
+    let email_replies = state.conversations.mail().outbound && site.email_delay_secs.is_some();
     Ok(Json(widget_config(
         &site,
         &browser,
         query.tz.as_deref(),
         topics,
         now_ms(),
+        email_replies,
     )))
 }
 
@@ -108,6 +110,7 @@ pub(super) fn widget_config(
     shopper_zone: Option<&str>,
     topics: Vec<TopicChoice>,
     now_ms: i64,
+    email_replies: bool,
 ) -> WidgetConfig {
     let settings = &site.settings;
     let language = widget_texts::choose(settings, browser);
@@ -142,6 +145,7 @@ pub(super) fn widget_config(
             label: or_default(&settings.launcher_label, language.launcher),
         },
         away,
+        email_replies,
         agent_avatars: settings.agent_display == AgentDisplay::Avatar,
     }
 }

@@ -14,7 +14,7 @@ use super::error::ApiError;
 use super::extract::agent_of;
 use super::socket::{self, Endpoint};
 use super::state::AppState;
-use crate::conversations::ChangeError;
+use crate::conversations::{Asker, ChangeError};
 use crate::domain::{AgentId, ClientId, ConversationId, TeamId};
 use crate::hub::{Frame, Subscriber, Topic, encode};
 use crate::store::{Agent, Conversation, StoreError, session_key};
@@ -358,6 +358,34 @@ impl AgentSocket {
     }
 }
 
+impl AgentSocket {
+    /// Emails the shopper the conversation so far; the note in the
+    /// conversation says it went (or the error frame why not).
+    async fn send_transcript(
+        &self,
+        conversation_id: String,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
+        let Some(conversation) = self.own_conversation(&conversation_id).await? else {
+            replies.push(error(ErrorCode::NotFound, "No such conversation.", None));
+            return Ok(());
+        };
+        let sent = self
+            .state
+            .conversations
+            .email_transcript(&conversation, None, Asker::Agent(&self.agent))
+            .await?;
+        if let Err(refused) = sent {
+            replies.push(error(
+                ErrorCode::BadRequest,
+                format!("The transcript was not sent: {refused}."),
+                None,
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The id of a conversation read from the store, as the service takes it.
 fn stored_id(conversation: &Conversation) -> Result<ConversationId, StoreError> {
     ConversationId::parse(&conversation.id)
@@ -446,6 +474,9 @@ impl Endpoint for AgentSocket {
                 self.hand_over(conversation_id, to, note, replies).await
             }
             AgentRequest::Close { conversation_id } => self.close(conversation_id, replies).await,
+            AgentRequest::SendTranscript { conversation_id } => {
+                self.send_transcript(conversation_id, replies).await
+            }
         }
     }
 }

@@ -14,8 +14,8 @@ use super::error::ApiError;
 use super::socket::{self, Endpoint};
 use super::state::AppState;
 use super::widget_api::{SiteQuery, authorize_site};
-use crate::conversations::{for_shopper, state_for_shopper};
-use crate::domain::{ClientId, LanguageTag};
+use crate::conversations::{Asker, for_shopper, state_for_shopper};
+use crate::domain::{ClientId, ConversationId, Email, LanguageTag};
 use crate::hub::{Frame, Subscriber, Topic, encode};
 use crate::store::{Site, StoreError, Visitor, now_ms};
 use crate::{contact_token, identity};
@@ -134,12 +134,26 @@ impl Endpoint for WidgetSocket {
                 conversation_id,
                 after_seq,
                 language,
+                resume,
             } => {
                 // A tag we cannot read is no reason to turn the shopper away.
                 self.language = language.and_then(|tag| LanguageTag::parse(&tag).ok());
+                if let Some(resume) = resume
+                    && self
+                        .continue_from_email(&resume, subscriber, replies)
+                        .await?
+                {
+                    return Ok(());
+                }
                 self.hello(token, conversation_id, after_seq, subscriber, replies)
                     .await
             }
+            WidgetRequest::Read {
+                conversation_id,
+                seq,
+            } => self.read(conversation_id, seq, replies).await,
+            WidgetRequest::Email { address } => self.give_email(address, replies).await,
+            WidgetRequest::Transcript { email } => self.transcript(email, replies).await,
             WidgetRequest::Send {
                 client_id,
                 body,
@@ -159,6 +173,128 @@ impl Endpoint for WidgetSocket {
 }
 
 impl WidgetSocket {
+    /// A "continue in the chat" link from an email: this browser becomes
+    /// that conversation's shopper (a new token of theirs, and nothing
+    /// more). `false` if the link is not valid here; the hello goes on as
+    /// usual then.
+    async fn continue_from_email(
+        &mut self,
+        link: &str,
+        subscriber: &Subscriber,
+        replies: &mut Vec<Frame>,
+    ) -> Result<bool, StoreError> {
+        if self.visitor.is_some() {
+            return Ok(false);
+        }
+        let conversation_id = match self.state.conversations.conversation_of_continue_link(link) {
+            Ok(id) => id,
+            Err(refused) => {
+                tracing::info!(%refused, "continue link refused");
+                return Ok(false);
+            }
+        };
+        let store = &self.state.store;
+        let Some(conversation) = store.conversation(&conversation_id).await? else {
+            return Ok(false);
+        };
+        if conversation.site_id != self.site.id {
+            return Ok(false);
+        }
+        let Some(visitor) = store.visitor_by_id(&conversation.visitor_id).await? else {
+            return Ok(false);
+        };
+        let token = identity::new_visitor_token();
+        store
+            .add_visitor_token(&visitor.id, &identity::token_hash(&token))
+            .await?;
+        self.token = token;
+        self.welcome(visitor, None, 0, subscriber, replies).await?;
+        Ok(true)
+    }
+
+    /// The shopper has seen the conversation up to `seq`.
+    async fn read(
+        &mut self,
+        conversation_id: String,
+        seq: Seq,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
+        let Some(visitor) = &self.visitor else {
+            replies.push(error(ErrorCode::HelloRequired, "Say hello first.", None));
+            return Ok(());
+        };
+        // Someone else's conversation, or a malformed id, changes nothing.
+        if let Ok(id) = ConversationId::parse(&conversation_id) {
+            self.state
+                .conversations
+                .shopper_read(&visitor.id, id.as_str(), seq)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// An address to be answered at.
+    async fn give_email(
+        &mut self,
+        address: String,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
+        let Some(visitor) = &self.visitor else {
+            replies.push(error(ErrorCode::HelloRequired, "Say hello first.", None));
+            return Ok(());
+        };
+        match Email::parse(&address) {
+            Ok(email) => {
+                self.state
+                    .conversations
+                    .give_email(&visitor.id, &email)
+                    .await
+            }
+            Err(invalid) => {
+                replies.push(error(ErrorCode::BadRequest, invalid.0, None));
+                Ok(())
+            }
+        }
+    }
+
+    /// Email me this conversation.
+    async fn transcript(
+        &mut self,
+        email: Option<String>,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
+        let Some(visitor) = &self.visitor else {
+            replies.push(error(ErrorCode::HelloRequired, "Say hello first.", None));
+            return Ok(());
+        };
+        let email = match email.as_deref().map(Email::parse).transpose() {
+            Ok(email) => email,
+            Err(invalid) => {
+                replies.push(error(ErrorCode::BadRequest, invalid.0, None));
+                return Ok(());
+            }
+        };
+        let store = &self.state.store;
+        let Some(conversation) = store.current_conversation_of_visitor(&visitor.id).await? else {
+            replies.push(error(
+                ErrorCode::BadRequest,
+                "There is no conversation to send yet.",
+                None,
+            ));
+            return Ok(());
+        };
+        match self
+            .state
+            .conversations
+            .email_transcript(&conversation, email.as_ref(), Asker::Shopper)
+            .await?
+        {
+            Ok(email) => replies.push(encode(&WidgetFrame::TranscriptQueued { email })),
+            Err(refused) => replies.push(error(ErrorCode::BadRequest, refused.to_string(), None)),
+        }
+        Ok(())
+    }
+
     async fn hello(
         &mut self,
         token: Option<String>,
@@ -376,8 +512,15 @@ impl WidgetSocket {
                 ));
                 return Ok(());
             };
+            let email = details.email.as_deref().and_then(|e| Email::parse(e).ok());
             let details = serde_json::to_value(&details).unwrap_or_default();
             store.set_unverified_details(&visitor.id, &details).await?;
+            if let Some(email) = email {
+                self.state
+                    .conversations
+                    .give_email(&visitor.id, &email)
+                    .await?;
+            }
             return Ok(());
         };
         let secrets = store.usable_site_secrets(&self.site.id).await?;

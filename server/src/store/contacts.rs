@@ -96,7 +96,7 @@ impl Store {
     /// whether any email is known (so nobody asks for it again).
     pub async fn known_to_widget(&self, visitor_id: &str) -> StoreResult<(Option<String>, bool)> {
         let row = sqlx::query(
-            "SELECT c.name, c.email, v.unverified FROM visitors v \
+            "SELECT c.name, c.email, v.unverified, v.stated_email FROM visitors v \
              LEFT JOIN contacts c ON c.id = v.contact_id WHERE v.id = $1",
         )
         .bind(visitor_id)
@@ -111,8 +111,10 @@ impl Store {
             .try_get::<Option<String>, _>("unverified")?
             .and_then(|json| serde_json::from_str::<protocol::StatedDetails>(&json).ok())
             .and_then(|details| details.email);
+        let given: Option<String> = row.try_get("stated_email")?;
         let email_known = verified_email
             .or(stated_email)
+            .or(given)
             .is_some_and(|email| !email.trim().is_empty());
         Ok((name, email_known))
     }

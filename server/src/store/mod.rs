@@ -4,6 +4,7 @@
 
 mod contacts;
 mod conversations;
+mod mail;
 mod people;
 mod profiles;
 mod replies;
@@ -15,8 +16,9 @@ mod visitors;
 
 pub use contacts::{ContactRecord, Identified};
 pub use conversations::{
-    Change, Conversation, Folded, HandOverRefused, NewMessage, Opening, Posted,
+    Change, Conversation, Folded, HandOverRefused, MailState, NewMessage, Opening, Posted,
 };
+pub use mail::{ClaimedMail, MailKind, NewMail};
 pub use people::OpenInvite;
 pub use replies::StoredReply;
 pub use sessions::{SessionRecords, session_key};

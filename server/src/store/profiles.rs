@@ -20,6 +20,22 @@ fn as_text(value: &serde_json::Value) -> String {
     }
 }
 
+/// What the shopper stated, with the address they gave to be answered at
+/// (also unverified) when they stated none with their details.
+fn stated(details: Option<StatedDetails>, email: Option<String>) -> Option<StatedDetails> {
+    match (details, email) {
+        (Some(mut details), Some(email)) if details.email.is_none() => {
+            details.email = Some(email);
+            Some(details)
+        }
+        (None, Some(email)) => Some(StatedDetails {
+            email: Some(email),
+            ..StatedDetails::default()
+        }),
+        (details, _) => details,
+    }
+}
+
 impl Store {
     /// Remembers the shopper's browser and language on their visitor.
     pub async fn record_browser(
@@ -98,7 +114,7 @@ impl Store {
         conversation: &Conversation,
     ) -> StoreResult<CustomerProfile> {
         let visitor = sqlx::query(
-            "SELECT contact_id, unverified, user_agent, language, time_zone FROM visitors WHERE id = $1",
+            "SELECT contact_id, unverified, stated_email, user_agent, language, time_zone FROM visitors WHERE id = $1",
         )
         .bind(&conversation.visitor_id)
         .fetch_optional(&self.read)
@@ -107,7 +123,10 @@ impl Store {
         let contact_id: Option<String> = visitor.try_get("contact_id")?;
         let unverified: Option<String> = visitor.try_get("unverified")?;
         let mut profile = CustomerProfile {
-            unverified: unverified.and_then(|u| serde_json::from_str::<StatedDetails>(&u).ok()),
+            unverified: stated(
+                unverified.and_then(|u| serde_json::from_str::<StatedDetails>(&u).ok()),
+                visitor.try_get("stated_email")?,
+            ),
             browser: visitor.try_get("user_agent")?,
             language: visitor.try_get("language")?,
             time_zone: visitor.try_get("time_zone")?,

@@ -17,6 +17,8 @@ pub struct SiteUpdate<'a> {
     pub name: Option<&'a str>,
     pub allowed_origins: Option<&'a [String]>,
     pub settings: Option<&'a SiteSettings>,
+    /// `Some(None)`: never email unseen replies.
+    pub email_delay_secs: Option<Option<i64>>,
 }
 
 impl Store {
@@ -62,6 +64,13 @@ impl Store {
             sqlx::query("UPDATE sites SET settings = $2 WHERE id = $1")
                 .bind(id)
                 .bind(json)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(delay) = update.email_delay_secs {
+            sqlx::query("UPDATE sites SET email_delay_secs = $2 WHERE id = $1")
+                .bind(id)
+                .bind(delay)
                 .execute(&mut *tx)
                 .await?;
         }

@@ -20,6 +20,9 @@ pub struct Site {
     pub enforce_identity: bool,
     /// Look, words, language and business hours.
     pub settings: SiteSettings,
+    /// How long an agent's reply may wait unseen before it is emailed;
+    /// `None`: never emailed.
+    pub email_delay_secs: Option<i64>,
 }
 
 impl Site {
@@ -174,7 +177,12 @@ fn agent_from_row(row: &AnyRow) -> StoreResult<Agent> {
     })
 }
 
-pub(super) const SITE_COLUMNS: &str = "id, account_id, name, site_key, enforce_identity, settings";
+/// How long an unseen reply waits for its email on a new site (the
+/// migration's column default says the same).
+pub(super) const DEFAULT_EMAIL_DELAY_SECS: i64 = 180;
+
+pub(super) const SITE_COLUMNS: &str =
+    "id, account_id, name, site_key, enforce_identity, settings, email_delay_secs";
 
 const AGENT_COLUMNS: &str = "id, account_id, email, name, role, password_hash, capacity, languages";
 
@@ -215,6 +223,7 @@ impl Store {
             allowed_origins: origins.to_vec(),
             enforce_identity: false,
             settings: SiteSettings::default(),
+            email_delay_secs: Some(DEFAULT_EMAIL_DELAY_SECS),
         };
         let mut tx = self.write.begin().await?;
         sqlx::query(
@@ -283,6 +292,7 @@ impl Store {
             enforce_identity: row.try_get::<i64, _>("enforce_identity")? != 0,
             settings: serde_json::from_str(&row.try_get::<String, _>("settings")?)
                 .map_err(|e| StoreError::Corrupt(format!("site settings: {e}")))?,
+            email_delay_secs: row.try_get("email_delay_secs")?,
         })
     }
 

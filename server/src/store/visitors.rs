@@ -39,7 +39,9 @@ impl Store {
     pub async fn visitor_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Visitor>> {
         let row = sqlx::query(
             "SELECT p.id, p.site_id, p.contact_id FROM visitors v \
-             JOIN visitors p ON p.id = COALESCE(v.merged_into, v.id) WHERE v.token_hash = $1",
+             JOIN visitors p ON p.id = COALESCE(v.merged_into, v.id) \
+             WHERE v.token_hash = $1 \
+             OR v.id = (SELECT visitor_id FROM visitor_tokens WHERE token_hash = $1)",
         )
         .bind(token_hash)
         .fetch_optional(&self.read)
@@ -52,6 +54,77 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    pub async fn visitor_by_id(&self, id: &str) -> StoreResult<Option<Visitor>> {
+        let row = sqlx::query("SELECT id, site_id, contact_id FROM visitors WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|row| {
+            Ok(Visitor {
+                id: row.try_get("id")?,
+                site_id: row.try_get("site_id")?,
+                contact_id: row.try_get("contact_id")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Lets another browser stand for `visitor_id` (a link from an email
+    /// signed it in); the visitor's other tokens keep working.
+    pub async fn add_visitor_token(&self, visitor_id: &str, token_hash: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO visitor_tokens (token_hash, visitor_id, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(token_hash)
+        .bind(visitor_id)
+        .bind(now_ms())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// The address mail to this shopper goes to: the verified contact's, else
+    /// one they gave. Lower case.
+    pub async fn shopper_email(&self, visitor_id: &str) -> StoreResult<Option<String>> {
+        let row = sqlx::query(
+            "SELECT c.email, v.stated_email FROM visitors v \
+             LEFT JOIN contacts c ON c.id = v.contact_id WHERE v.id = $1",
+        )
+        .bind(visitor_id)
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let verified: Option<String> = row.try_get("email")?;
+        let stated: Option<String> = row.try_get("stated_email")?;
+        Ok(verified
+            .filter(|e| !e.trim().is_empty())
+            .or(stated)
+            .map(|e| e.trim().to_lowercase()))
+    }
+
+    /// Where the shopper was last (the page's URL) and their time zone, to
+    /// bring them back there from an email and tell them times on their clock.
+    pub async fn last_page(
+        &self,
+        visitor_id: &str,
+    ) -> StoreResult<(Option<String>, Option<String>)> {
+        let url: Option<String> = sqlx::query_scalar(
+            "SELECT url FROM page_views WHERE visitor_id = $1 \
+             OR visitor_id IN (SELECT id FROM visitors WHERE merged_into = $1) \
+             ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(visitor_id)
+        .fetch_optional(&self.read)
+        .await?;
+        let zone: Option<String> =
+            sqlx::query_scalar::<_, Option<String>>("SELECT time_zone FROM visitors WHERE id = $1")
+                .bind(visitor_id)
+                .fetch_optional(&self.read)
+                .await?
+                .flatten();
+        Ok((url, zone))
     }
 
     /// What an unsigned identify left on this visitor, as JSON.

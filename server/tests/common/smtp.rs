@@ -24,7 +24,13 @@ pub struct SmtpListener {
 
 impl SmtpListener {
     pub async fn start() -> SmtpListener {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        SmtpListener::start_on("127.0.0.1:0".parse().unwrap()).await
+    }
+
+    /// A listener on a given address (a mail server that comes back up
+    /// where it was).
+    pub async fn start_on(addr: SocketAddr) -> SmtpListener {
+        let listener = TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mails = Arc::new(Mutex::new(Vec::new()));
         let kept = mails.clone();
@@ -88,6 +94,17 @@ impl SmtpListener {
         format!("smtp://{}", self.addr)
     }
 
+    /// Every mail to `to` so far.
+    pub fn mails_to(&self, to: &str) -> Vec<Mail> {
+        self.mails
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m.to.iter().any(|t| t == to))
+            .cloned()
+            .collect()
+    }
+
     /// Waits up to 10 s for a mail to `to`.
     pub async fn mail_to(&self, to: &str) -> Mail {
         for _ in 0..100 {
@@ -103,5 +120,77 @@ impl SmtpListener {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("no mail to {to} arrived");
+    }
+}
+
+/// A free port on loopback, nothing listening on it (yet).
+pub fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+/// Speaks SMTP to `addr` as a sending mail server would: the replies to
+/// `RCPT TO` and (if every recipient was taken) to the end of `DATA`.
+pub async fn deliver(
+    addr: SocketAddr,
+    from: &str,
+    to: &[&str],
+    data: &str,
+) -> (Vec<String>, Option<String>) {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    assert!(next_reply(&mut lines).await.starts_with("220"));
+    write.write_all(b"EHLO sender.test\r\n").await.unwrap();
+    assert!(next_reply(&mut lines).await.starts_with("250"));
+    write
+        .write_all(format!("MAIL FROM:<{from}>\r\n").as_bytes())
+        .await
+        .unwrap();
+    assert!(next_reply(&mut lines).await.starts_with("250"));
+    let mut rcpt = Vec::new();
+    for to in to {
+        write
+            .write_all(format!("RCPT TO:<{to}>\r\n").as_bytes())
+            .await
+            .unwrap();
+        rcpt.push(next_reply(&mut lines).await);
+    }
+    if !rcpt.iter().all(|r| r.starts_with("250")) {
+        write.write_all(b"QUIT\r\n").await.unwrap();
+        return (rcpt, None);
+    }
+    write.write_all(b"DATA\r\n").await.unwrap();
+    assert!(next_reply(&mut lines).await.starts_with("354"));
+    let mut body = String::new();
+    for line in data.replace("\r\n", "\n").split('\n') {
+        if line.starts_with('.') {
+            body.push('.');
+        }
+        body.push_str(line);
+        body.push_str("\r\n");
+    }
+    body.push_str(".\r\n");
+    write.write_all(body.as_bytes()).await.unwrap();
+    let end = next_reply(&mut lines).await;
+    write.write_all(b"QUIT\r\n").await.unwrap();
+    (rcpt, Some(end))
+}
+
+type ReplyLines = tokio::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>;
+
+/// One SMTP reply; multi-line replies ("250-…") end with a line "250 …".
+async fn next_reply(lines: &mut ReplyLines) -> String {
+    loop {
+        let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+            .await
+            .expect("an SMTP reply in time")
+            .unwrap()
+            .unwrap_or_default();
+        if line.as_bytes().get(3) != Some(&b'-') {
+            return line;
+        }
     }
 }

@@ -1,14 +1,15 @@
 //! The append-only event log: how an event is stored and read back, and
 //! reading a conversation's events in order.
 
-use protocol::{Author, Event, EventBody, EventKind, Seq};
+use protocol::{Author, Channel, Event, EventBody, EventKind, Seq};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::store::{Store, StoreError, StoreResult, now_ms};
 
 pub(super) const EVENT_SELECT: &str = "SELECT e.conversation_id, e.seq, e.kind, e.author_kind, e.author_id, \
-     au.name AS author_name, e.subject_id, su.name AS subject_name, e.body, e.client_id, e.created_at \
+     au.name AS author_name, e.subject_id, su.name AS subject_name, e.body, e.client_id, e.created_at, \
+     e.channel \
      FROM events e LEFT JOIN agents au ON au.id = e.author_id \
      LEFT JOIN agents su ON su.id = e.subject_id";
 
@@ -58,6 +59,11 @@ pub(super) fn event_from_row(row: &AnyRow) -> StoreResult<Event> {
         body,
         client_id: row.try_get("client_id")?,
         created_at_ms: row.try_get("created_at")?,
+        via: match row.try_get::<Option<String>, _>("channel")?.as_deref() {
+            None => Channel::Chat,
+            Some("email") => Channel::Email,
+            Some(other) => return Err(StoreError::Corrupt(format!("channel {other:?}"))),
+        },
     })
 }
 
@@ -72,30 +78,44 @@ fn columns(body: &EventBody) -> (Option<&str>, Option<&str>) {
 }
 
 /// Appends one event inside `tx`: bumps the conversation's `seq` (taking its
-/// row lock) and inserts the row. Returns the stored event.
-pub(super) async fn append_event(
+/// row lock) and inserts the row. An agent's message also starts (or keeps)
+/// the wait for the shopper to see it. Returns the stored event.
+pub(super) async fn append_event_via(
     tx: &mut Transaction<'static, Any>,
     conversation_id: &str,
     author: Author,
     sender_id: Option<&str>,
     body: EventBody,
     client_id: Option<&str>,
+    via: Option<Channel>,
 ) -> StoreResult<Event> {
     let now = now_ms();
     let preview = match &body {
         EventBody::Message { text } => Some(text.as_str()),
         _ => None,
     };
+    let agent_reply = i64::from(
+        matches!(author, Author::Agent { .. }) && matches!(body, EventBody::Message { .. }),
+    );
+    // SET expressions read the row as it was, so `last_seq + 1` is the new seq throughout.
     let seq: Seq = sqlx::query_scalar(
         "UPDATE conversations SET last_seq = last_seq + 1, \
-         last_message = COALESCE($2, last_message), updated_at = $3 \
+         last_message = COALESCE($2, last_message), updated_at = $3, \
+         last_agent_seq = CASE WHEN $4 = 1 THEN last_seq + 1 ELSE last_agent_seq END, \
+         unseen_since = CASE WHEN $4 = 1 THEN COALESCE(unseen_since, $3) ELSE unseen_since END \
          WHERE id = $1 RETURNING last_seq",
     )
     .bind(conversation_id)
     .bind(preview)
     .bind(now)
+    .bind(agent_reply)
     .fetch_one(&mut **tx)
     .await?;
+    let via = via.unwrap_or_default();
+    let channel = match via {
+        Channel::Chat => None,
+        Channel::Email => Some("email"),
+    };
     let author_kind = match &author {
         Author::Visitor => "visitor",
         Author::Agent { .. } => "agent",
@@ -104,8 +124,8 @@ pub(super) async fn append_event(
     let (subject_id, text) = columns(&body);
     let kind = body.kind_name();
     sqlx::query(
-        "INSERT INTO events (conversation_id, seq, kind, author_kind, author_id, subject_id, body, client_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO events (conversation_id, seq, kind, author_kind, author_id, subject_id, body, client_id, created_at, channel) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(conversation_id)
     .bind(seq)
@@ -116,6 +136,7 @@ pub(super) async fn append_event(
     .bind(text)
     .bind(client_id)
     .bind(now)
+    .bind(channel)
     .execute(&mut **tx)
     .await?;
     Ok(Event {
@@ -125,7 +146,29 @@ pub(super) async fn append_event(
         body,
         client_id: client_id.map(str::to_owned),
         created_at_ms: now,
+        via,
     })
+}
+
+/// [`append_event_via`] for what did not come by another channel.
+pub(super) async fn append_event(
+    tx: &mut Transaction<'static, Any>,
+    conversation_id: &str,
+    author: Author,
+    sender_id: Option<&str>,
+    body: EventBody,
+    client_id: Option<&str>,
+) -> StoreResult<Event> {
+    append_event_via(
+        tx,
+        conversation_id,
+        author,
+        sender_id,
+        body,
+        client_id,
+        None,
+    )
+    .await
 }
 
 impl Store {
@@ -161,7 +204,7 @@ mod tests {
     use protocol::{Author, Event, EventBody, Role};
     use sqlx::Connection;
 
-    use super::append_event;
+    use super::append_event_via;
     use crate::store::{NewMessage, Opening, Store};
 
     /// Every kind of event, by every kind of author, is written and read
@@ -178,6 +221,7 @@ mod tests {
         let message = NewMessage {
             client_id: "first",
             body: "hello",
+            via: protocol::Channel::Chat,
         };
         let posted = store
             .post_visitor_message(&site.id, &visitor.id, Opening::default(), message)
@@ -207,13 +251,14 @@ mod tests {
                 .client_id
                 .as_deref()
                 .map(|c| format!("{c}-{}", written.len()));
-            let stored = append_event(
+            let stored = append_event_via(
                 &mut tx,
                 &conversation,
                 event.author.clone(),
                 sender,
                 event.body.clone(),
                 client_id.as_deref(),
+                Some(event.via),
             )
             .await
             .unwrap();

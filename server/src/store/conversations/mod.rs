@@ -8,11 +8,13 @@
 //! of it. Only the conversation service (`crate::conversations`) calls the
 //! writing half; it publishes what was stored.
 
+mod channels;
 mod log;
 mod posting;
 mod stats;
 mod transitions;
 
+pub use channels::MailState;
 pub(in crate::store) use posting::open_conversation_of;
 pub use posting::{NewMessage, Opening, Posted};
 pub(in crate::store) use transitions::fold_in;

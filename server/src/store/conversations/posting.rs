@@ -2,11 +2,11 @@
 //! on a shopper's first message, claiming a waiting one on an agent's
 //! reply, and answering a retry with what was stored the first time.
 
-use protocol::{Author, Event, EventBody};
+use protocol::{Author, Channel, Event, EventBody};
 use sqlx::{Any, Transaction};
 
 use super::Conversation;
-use super::log::{EVENT_SELECT, append_event, event_from_row};
+use super::log::{EVENT_SELECT, append_event, append_event_via, event_from_row};
 use super::transitions::assign_in;
 use crate::store::{Agent, Store, StoreError, StoreResult, is_unique_violation, new_id, now_ms};
 
@@ -15,6 +15,8 @@ use crate::store::{Agent, Store, StoreError, StoreResult, is_unique_violation, n
 pub struct NewMessage<'a> {
     pub client_id: &'a str,
     pub body: &'a str,
+    /// How it came in (the chat unless said otherwise).
+    pub via: Channel,
 }
 
 /// What the shopper's page and browser told us, used when a message opens
@@ -249,7 +251,7 @@ impl Store {
                 )
             }
         };
-        let event = append_event(
+        let event = append_event_via(
             &mut tx,
             &conversation_id,
             author,
@@ -263,6 +265,7 @@ impl Store {
                 },
             },
             Some(message.client_id),
+            Some(message.via),
         )
         .await?;
         new_events.push(event.clone());

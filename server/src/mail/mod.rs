@@ -1,5 +1,17 @@
-//! Outgoing mail over SMTP (lettre): invitations for now.
+//! Mail: sending over SMTP (lettre), composing what shoppers get
+//! (`compose`, in their language: `texts`), the signed tokens in reply
+//! addresses and links (`tokens`), and reading what comes back (`parse`,
+//! with `reply` cutting quoted history). Queueing and retrying live in the
+//! outbox (`crate::mailroom`); what mail does to a conversation, in the
+//! conversation service.
 
+pub mod compose;
+pub mod parse;
+pub mod reply;
+pub mod texts;
+pub mod tokens;
+
+use lettre::address::Envelope;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -11,8 +23,19 @@ pub enum MailError {
     Settings(String),
     #[error("not a mail address: {0}")]
     Address(String),
+    #[error("the mail could not be composed: {0}")]
+    Compose(String),
     #[error("sending failed: {0}")]
     Send(String),
+}
+
+/// Why sending one mail failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct SendFailure {
+    /// The server refused it for good (a 5xx): retrying will not help.
+    pub permanent: bool,
+    pub message: String,
 }
 
 /// Sends mail when an SMTP server is configured; otherwise says so.
@@ -73,6 +96,38 @@ impl Mailer {
     /// Whether mail can go out at all.
     pub fn is_configured(&self) -> bool {
         self.transport.is_some()
+    }
+
+    /// The sender address of Rapport's mail.
+    pub fn from(&self) -> &Mailbox {
+        &self.from
+    }
+
+    /// Sends an already composed mail to `to`, with `envelope_from` as
+    /// the SMTP sender (where bounces go).
+    pub async fn send_raw(
+        &self,
+        envelope_from: &str,
+        to: &str,
+        message: &[u8],
+    ) -> Result<(), SendFailure> {
+        let failure = |permanent, message: String| SendFailure { permanent, message };
+        let Some(transport) = &self.transport else {
+            return Err(failure(false, "no SMTP server is configured".to_owned()));
+        };
+        let from = envelope_from
+            .parse()
+            .map_err(|_| failure(true, format!("not a sender address: {envelope_from}")))?;
+        let to = to
+            .parse()
+            .map_err(|_| failure(true, format!("not a recipient address: {to}")))?;
+        let envelope =
+            Envelope::new(Some(from), vec![to]).map_err(|e| failure(true, e.to_string()))?;
+        transport
+            .send_raw(&envelope, message)
+            .await
+            .map(|_| ())
+            .map_err(|e| failure(e.is_permanent(), e.to_string()))
     }
 
     /// Sends a plain-text mail; `Ok(false)` when no SMTP server is configured.
