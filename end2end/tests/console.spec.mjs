@@ -44,11 +44,21 @@ test('an owner creates a site, its snippet works on their shop only, and their l
   const editor = owner.getByRole('form', { name: 'Site settings' });
   await expect(editor.getByRole('heading', { name: 'Bakery' })).toBeVisible();
   await expect(editor).toContainText('No origins listed');
+  // Email: the delay (three minutes for a new site), where replies go, and the queue.
+  const mail = editor.getByRole('group', { name: 'Email' });
+  await expect(mail.getByLabel(/Email replies the shopper has not seen after/)).toHaveValue('3');
+  await expect(mail).toContainText('reply+…@127.0.0.1');
+  await expect(mail).toContainText('0 waiting, 0 sent, 0 given up.');
+  await mail.getByLabel(/Email replies the shopper has not seen after/).fill('5');
   await editor.getByLabel(/Allowed origins/).fill(shopOrigin);
   await editor.getByLabel('Show agents as').selectOption('avatar');
   await editor.getByRole('button', { name: 'Save' }).click();
   await expect(editor.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
   await expect(editor).not.toContainText('No origins listed');
+  await owner.reload();
+  await owner.getByRole('button', { name: 'Console' }).click();
+  await owner.getByRole('button', { name: 'Bakery' }).click();
+  await expect(editor.getByLabel(/Email replies the shopper has not seen after/)).toHaveValue('5');
 
   // The snippet, as copied from the console, into a fresh page of the shop.
   const snippet = await editor.getByLabel('Embed snippet').inputValue();

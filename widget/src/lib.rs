@@ -374,6 +374,13 @@ fn Panel(
     let ask_box = NodeRef::<leptos::html::Textarea>::new();
     // The shopper asked for the transcript and no address is known yet.
     let want_transcript = RwSignal::new(false);
+    // They closed the panel or left the page while waiting: they may go.
+    let leaving = RwSignal::new(false);
+    Effect::new(move |_| {
+        if !open.get() && chat.with_untracked(|c| c.state == Some(ConversationState::Waiting)) {
+            leaving.set(true);
+        }
+    });
     let log = NodeRef::<leptos::html::Ol>::new();
     Effect::new(move |_| {
         chat.with(|c| c.lines.len());
@@ -396,6 +403,7 @@ fn Panel(
             && chat.with(|c| {
                 !c.email_known
                     && (want_transcript.get()
+                        || leaving.get() && c.state == Some(ConversationState::Waiting)
                         || c.queue.is_some_and(|q| {
                             !q.agents_online
                                 || q.position >= 3
