@@ -8,11 +8,14 @@
   var site = script.getAttribute('data-site') || '';
   var base = new URL(script.src).origin;
   var queued = (w.Rapport && w.Rapport.q) || [];
-  var host, root, frame, launcher, config, loading, mounted, ready, chat, context = {};
+  var host, root, frame, launcher, badge, config, loading, mounted, ready, chat, context = {};
+  /* Rapport('on', name, fn) listeners; the unread count; the page's own
+     title while ours flashes. */
+  var listeners = {}, unread = 0, title, flashing;
   var key = 'rapport:' + site + ':visitor', tracks = [], zone = '';
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) {}
-  // A "continue in the chat" link from an email: take its token out of the
-  // address bar, and open the chat on that conversation.
+  /* A "continue in the chat" link from an email: take its token out of the
+     address bar, and open the chat on that conversation. */
   var link = /[#&]rapport-continue=([a-z0-9]+)/, resume = (location.hash.match(link) || [])[1];
   if (resume) {
     context.resume = resume;
@@ -26,6 +29,10 @@
     if (!ready) return queued.push(args);
     if (args[0] == 'open') open();
     else if (args[0] == 'close') close();
+    else if (args[0] == 'on' || args[0] == 'off') {
+      var list = listeners[args[1]] = listeners[args[1]] || [];
+      if (args[0] == 'on') list.push(args[2]); else list.splice(list.indexOf(args[2]) >>> 0, 1);
+    }
     else if (args[0] == 'set' && args[1] && typeof args[1] == 'object' || args[0] == 'identify') {
       args[0] == 'set' ? Object.assign(context, args[1]) : context.identity = args[1];
       tell();
@@ -52,6 +59,36 @@
     chat && tracks.splice(0).forEach(function (t) { chat.track(t[0], t[1]); });
   }
 
+  function emit(name, value) {
+    (listeners[name] || []).slice().forEach(function (f) {
+      try { f(value); } catch (e) { log('a listener for ' + name + ' failed: ' + e); }
+    });
+  }
+
+  /* What the chat tells: the unread count (badge, flashing title while the
+     page is hidden) and each reply that comes in. */
+  function notify(kind, value, words) {
+    if (kind == 'unread') {
+      unread = value;
+      badge.textContent = value;
+      badge.hidden = !value;
+      flash(words);
+    }
+    emit(kind, value);
+  }
+
+  function flash(words) {
+    clearInterval(flashing);
+    if (title != null) d.title = title;
+    title = null;
+    if (unread && d.hidden) {
+      title = d.title;
+      flashing = setInterval(function () {
+        d.title = d.title == title ? '(' + unread + ') ' + words : title;
+      }, 1000);
+    }
+  }
+
   function load() {
     return loading || (loading = import(base + '__GLUE__').then(function (m) {
       return m.default({ module_or_path: base + '__WASM__' }).then(function () { return m; });
@@ -64,7 +101,7 @@
         mounted = 1;
         chat = m;
         tell();
-        m.mount(frame, base, site, config, close);
+        m.mount(frame, base, site, config, close, notify);
         track();
       }
     }, function (e) { loading = 0; log('the chat failed to load: ' + e); });
@@ -73,6 +110,7 @@
   function open() {
     frame.hidden = false;
     launcher.setAttribute('aria-expanded', 'true');
+    emit('open');
     mount().then(function () {
       seen();
       var input = root.querySelector('.rp-input');
@@ -80,13 +118,17 @@
     });
   }
 
-  // Whether what the chat shows is seen: the panel open on a visible page.
-  function seen() { chat && chat.set_open(!frame.hidden && !d.hidden); }
+  /* Whether what the chat shows is seen: the panel open on a visible page. */
+  function seen() {
+    chat && chat.set_open(!frame.hidden && !d.hidden);
+    d.hidden || flash();
+  }
   d.addEventListener('visibilitychange', seen);
 
   function close() {
     frame.hidden = true;
     seen();
+    emit('close');
     launcher.setAttribute('aria-expanded', 'false');
     launcher.focus();
   }
@@ -105,11 +147,16 @@
     frame = root.firstChild.nextSibling;
     launcher = frame.nextSibling;
     launcher.append(look.label || 'Chat');
+    badge = d.createElement('span');
+    badge.className = 'rp-badge';
+    badge.hidden = true;
+    launcher.append(badge);
     launcher.onclick = function () { frame.hidden ? open() : close(); };
     frame.onkeydown = function (e) { if (e.key == 'Escape') close(); };
     d.body.appendChild(host);
     ready = 1;
     queued.forEach(function (args) { api.apply(null, args); });
+    emit('ready');
     if (resume) open();
     // Warm up when the page has nothing better to do; a returning shopper
     // reconnects at once so replies that came meanwhile show up.

@@ -318,6 +318,14 @@ fn SiteEditor(
                 </label>
             </fieldset>
             <Preview settings site_name=site.name.clone() />
+            <fieldset class="privacy">
+                <legend>"Privacy"</legend>
+                <label><input type="checkbox" name="typing-preview"
+                    prop:checked=move || settings.with(|s| s.typing_preview)
+                    on:change=move |ev| settings.update(|s| s.typing_preview = event_target_checked(&ev)) />
+                    " Agents see what shoppers type before they send it"</label>
+                <p class="hint">"Off by default: shoppers do not expect their unsent words to be read. Agents always see that someone is typing; with this on, they also see the draft."</p>
+            </fieldset>
             <Mail mail=site.mail.clone() email_delay />
             <Hours hours_on hours />
             <button type="submit" class="save">"Save"</button>

@@ -7,9 +7,12 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::{
     AgentFrame, AgentProfile, AgentRequest, Author, Availability, CannedReply, CapacityUpdate,
-    Channel, ConversationState, ConversationSummary, CustomerProfile, Event, EventBody, Team,
-    TeamMember,
+    Channel, ConversationState, ConversationSummary, CustomerProfile, Event, EventBody, Reader,
+    TYPING_EVERY_SECS, TYPING_EXPIRES_SECS, Team, TeamMember, Typist,
 };
+
+use crate::alerts::{self, Alert};
+use crate::clock;
 
 /// The status this browser last chose, restored on every reconnect.
 const STATUS_KEY: &str = "rapport:inbox:status";
@@ -70,6 +73,12 @@ struct Inbox {
     events: Vec<Event>,
     pending: Vec<Pending>,
     notice: Option<String>,
+    /// Who is typing in the open conversation (and their draft), until when (ms).
+    typing: Option<(String, Option<String>, f64)>,
+    /// How far the shopper has read the open conversation.
+    shopper_read_seq: i64,
+    /// How far this inbox told the server it has read the open conversation.
+    read_sent: i64,
 }
 
 impl Inbox {
@@ -81,20 +90,45 @@ impl Inbox {
         }
     }
 
-    fn upsert(&mut self, me: &AgentProfile, conversation: ConversationSummary) {
+    /// Takes a summary; says what the agent should be alerted to: a
+    /// conversation newly theirs, or a new message from the shopper in one
+    /// of theirs. Waiting chats alert nobody (they are handed out at once to
+    /// whoever has room, who is alerted then), so fifty agents are not.
+    fn upsert(&mut self, me: &AgentProfile, conversation: ConversationSummary) -> Option<Alert> {
+        let before = self
+            .conversations
+            .iter()
+            .find(|c| c.id == conversation.id)
+            .cloned();
+        let mine = |c: &ConversationSummary| matches!(&c.state, ConversationState::Assigned { agent_id, .. } if *agent_id == me.id);
+        let alert = mine(&conversation)
+            .then(|| match &before {
+                Some(before) if mine(before) => (conversation.unread > before.unread)
+                    .then(|| Alert::message(&conversation, &customer_label(&conversation))),
+                _ => Some(Alert::new_chat(
+                    &conversation,
+                    &customer_label(&conversation),
+                )),
+            })
+            .flatten();
+        if self.open.as_deref() == Some(conversation.id.as_str()) {
+            self.shopper_read_seq = self.shopper_read_seq.max(conversation.shopper_read_seq);
+        }
         self.conversations.retain(|c| c.id != conversation.id);
         if Self::visible_to(me, &conversation) {
             self.conversations.push(conversation);
             self.conversations
                 .sort_by_key(|c| std::cmp::Reverse(c.updated_at_ms));
         }
+        alert
     }
 
     fn last_seq(&self) -> i64 {
         self.events.last().map_or(0, |e| e.seq)
     }
 
-    fn apply(&mut self, me: &AgentProfile, frame: AgentFrame) {
+    /// Takes a frame; what the agent should be alerted to, if anything.
+    fn apply(&mut self, me: &AgentProfile, frame: AgentFrame) -> Option<Alert> {
         match frame {
             AgentFrame::Inbox {
                 status,
@@ -104,7 +138,7 @@ impl Inbox {
                 self.status = status;
                 self.conversations = conversations;
             }
-            AgentFrame::Conversation { conversation } => self.upsert(me, conversation),
+            AgentFrame::Conversation { conversation } => return self.upsert(me, conversation),
             AgentFrame::Status { status } => self.status = status,
             AgentFrame::Event { event } => {
                 if self.open.as_deref() == Some(event.conversation_id.as_str())
@@ -113,7 +147,42 @@ impl Inbox {
                     if let Some(client_id) = &event.client_id {
                         self.pending.retain(|p| p.client_id != *client_id);
                     }
+                    if event.author == Author::Visitor {
+                        self.typing = None;
+                    }
                     self.events.push(event);
+                }
+            }
+            AgentFrame::Typing {
+                conversation_id,
+                typist,
+            } if self.open.as_deref() == Some(conversation_id.as_str()) => {
+                let who = match typist {
+                    Typist::Shopper { draft } => Some(("The shopper is typing…".to_owned(), draft)),
+                    Typist::Agent { id, .. } if id == me.id => None,
+                    Typist::Agent { name, private, .. } => Some((
+                        if private {
+                            format!("{name} is writing a note…")
+                        } else {
+                            format!("{name} is typing…")
+                        },
+                        None,
+                    )),
+                };
+                let until = js_sys::Date::now() + f64::from(TYPING_EXPIRES_SECS) * 1000.0;
+                self.typing = who.map(|(label, draft)| (label, draft, until));
+            }
+            AgentFrame::Typing { .. } => {}
+            AgentFrame::Seen {
+                conversation_id,
+                reader,
+                seq,
+            } => {
+                if self.open.as_deref() == Some(conversation_id.as_str()) {
+                    match reader {
+                        Reader::Shopper => self.shopper_read_seq = self.shopper_read_seq.max(seq),
+                        Reader::Agents => self.read_sent = self.read_sent.max(seq),
+                    }
                 }
             }
             AgentFrame::Ack { client_id, .. } => self.pending.retain(|p| p.client_id != client_id),
@@ -127,12 +196,41 @@ impl Inbox {
             }
             AgentFrame::Pong => {}
         }
+        None
+    }
+
+    /// Unread messages over the conversations this inbox lists.
+    fn unread(&self) -> i64 {
+        self.conversations.iter().map(|c| c.unread).sum()
     }
 }
 
-fn visitor_label(conversation: &ConversationSummary) -> String {
-    let short: String = conversation.visitor_id.chars().take(6).collect();
-    format!("Visitor {short} · {}", conversation.site_name)
+/// What the inbox calls a shopper: their verified name, else the name they
+/// stated (marked), else where they are, with what, and their clock.
+pub(crate) fn customer_label(conversation: &ConversationSummary) -> String {
+    let customer = &conversation.customer;
+    if let Some(name) = &customer.name {
+        return if customer.verified {
+            name.clone()
+        } else {
+            format!("{name} (unverified)")
+        };
+    }
+    let mut parts = vec![match &customer.page {
+        Some(page) => format!("Shopper on {page}"),
+        None => "Shopper".to_owned(),
+    }];
+    parts.extend(customer.browser.clone());
+    if let Some(zone) = &customer.time_zone {
+        parts.push(format!(
+            "{} their time",
+            clock::time_of_day(js_sys::Date::now() as i64, Some(zone))
+        ));
+    }
+    if parts.len() == 1 {
+        parts.push(conversation.site_name.clone());
+    }
+    parts.join(" · ")
 }
 
 #[component]
@@ -150,6 +248,8 @@ pub fn Inbox(
     };
     let me_for_frames = me.clone();
     let me_id = StoredValue::new(me.id.clone());
+    // Filled in below: a notification's click opens its conversation.
+    let open_to = StoredValue::new_local(None::<Box<dyn Fn(String)>>);
     let live = LiveSocket::start(
         socket_url(),
         Handlers {
@@ -181,7 +281,38 @@ pub fn Inbox(
             }),
             on_frame: Box::new(move |text| {
                 if let Ok(frame) = serde_json::from_str::<AgentFrame>(text) {
-                    state.update(|s| s.apply(&me_for_frames, frame));
+                    let typing = matches!(frame, AgentFrame::Typing { .. });
+                    let alert = state
+                        .try_update(|s| s.apply(&me_for_frames, frame))
+                        .flatten();
+                    if typing {
+                        // A typing signal lapses by itself unless another comes.
+                        set_timeout(
+                            move || {
+                                let now = js_sys::Date::now();
+                                state.update(|s| {
+                                    if s.typing.as_ref().is_some_and(|t| t.2 <= now) {
+                                        s.typing = None;
+                                    }
+                                });
+                            },
+                            std::time::Duration::from_secs(u64::from(TYPING_EXPIRES_SECS)),
+                        );
+                    }
+                    if let Some(alert) = alert {
+                        let open_here = state.with_untracked(|s| {
+                            s.open.as_deref() == Some(alert.conversation_id.as_str())
+                        });
+                        if !(alerts::in_front() && open_here) {
+                            alerts::fire(&me_for_frames.id, &alert, move |id| {
+                                open_to.with_value(|open| {
+                                    if let Some(open) = open {
+                                        open(id);
+                                    }
+                                });
+                            });
+                        }
+                    }
                 }
             }),
             on_status: Box::new(move |up| connected.set(up)),
@@ -219,15 +350,64 @@ pub fn Inbox(
     };
     let open = move |id: String| {
         state.update(|s| {
+            s.shopper_read_seq = s
+                .conversations
+                .iter()
+                .find(|c| c.id == id)
+                .map_or(0, |c| c.shopper_read_seq);
             s.open = Some(id.clone());
             s.events.clear();
             s.notice = None;
+            s.typing = None;
+            s.read_sent = 0;
         });
         send(&AgentRequest::Open {
             conversation_id: id,
             after_seq: 0,
         });
     };
+    open_to.set_value(Some(Box::new(open)));
+    // What is on screen in a focused inbox is read: the shopper sees "Seen"
+    // and the unread count goes.
+    let focused = RwSignal::new(alerts::in_front());
+    let refocus = move || focused.set(alerts::in_front());
+    let on_focus = window_event_listener(leptos::ev::focus, move |_| refocus());
+    let on_blur = window_event_listener(leptos::ev::blur, move |_| refocus());
+    let on_visible = window_event_listener(leptos::ev::visibilitychange, move |_| refocus());
+    on_cleanup(move || {
+        on_focus.remove();
+        on_blur.remove();
+        on_visible.remove();
+    });
+    Effect::new(move |_| {
+        if !focused.get() {
+            return;
+        }
+        let read = state.with(|s| {
+            let last = s.last_seq();
+            s.open
+                .clone()
+                .filter(|_| last > s.read_sent)
+                .map(|id| (id, last))
+        });
+        if let Some((conversation_id, seq)) = read
+            && send(&AgentRequest::Read {
+                conversation_id,
+                seq,
+            })
+        {
+            state.update(|s| s.read_sent = seq);
+        }
+    });
+    // The tab's title counts what is unread.
+    Effect::new(move |_| {
+        let unread = state.with(Inbox::unread);
+        document().set_title(&if unread > 0 {
+            format!("({unread}) Rapport inbox")
+        } else {
+            "Rapport inbox".to_owned()
+        });
+    });
     // The team's presence and load, and the clock for waiting times.
     let team = RwSignal::new(Vec::<TeamMember>::new());
     let now = RwSignal::new(js_sys::Date::now());
@@ -314,6 +494,7 @@ pub fn Inbox(
                         prop:value=move || my_capacity().map(|c| c.to_string()).unwrap_or_default()
                         on:change=set_capacity />
                 </label>
+                <AlertChoices agent_id=me.id.clone() />
                 <button class="signout" on:click=sign_out>"Sign out"</button>
             </header>
             <nav class="list" aria-label="Conversations">
@@ -325,6 +506,32 @@ pub fn Inbox(
             <Transcript state send my_id team teams replies profile />
             <crate::profile::Profile open=Signal::derive(move || state.with(|s| s.open.clone())) profile />
         </div>
+    }
+}
+
+/// The agent's switches for desktop notifications and sound.
+#[component]
+fn AlertChoices(agent_id: String) -> impl IntoView {
+    let id = StoredValue::new(agent_id);
+    let switch = move |kind: alerts::Kind, label: &'static str| {
+        let on = RwSignal::new(id.with_value(|id| alerts::wanted(id, kind)));
+        view! {
+            <label class="alert-choice">
+                <input type="checkbox" prop:checked=move || on.get()
+                    on:change=move |ev| {
+                        let chosen = event_target_checked(&ev);
+                        on.set(chosen);
+                        id.with_value(|id| alerts::choose(id, kind, chosen));
+                    } />
+                {label}
+            </label>
+        }
+    };
+    view! {
+        <span class="alerts">
+            {switch(alerts::Kind::Desktop, "Desktop alerts")}
+            {switch(alerts::Kind::Sound, "Sound")}
+        </span>
     }
 }
 
@@ -349,7 +556,7 @@ fn ConversationList(
         <section>
             <h2>{title} " (" {move || items().len()} ")"</h2>
             <ul>
-                <For each=items key=|c| (c.id.clone(), c.last_seq)
+                <For each=items key=|c| (c.id.clone(), c.last_seq, c.unread, c.customer.clone())
                     children=move |c| view! { <ConversationItem c state open now /> } />
             </ul>
         </section>
@@ -417,7 +624,11 @@ fn ConversationItem(
     view! {
         <li>
             <button class="conversation" class:selected=selected on:click=move |_| open(id.clone())>
-                <span class="label">{visitor_label(&c)}</span>
+                <span class="label">{customer_label(&c)}</span>
+                {(c.unread > 0).then(|| view! {
+                    <span class="unread" title="Unread messages">{c.unread}</span>
+                })}
+                <time class="last-active">{clock::when(c.updated_at_ms)}</time>
                 <span class="preview">{c.last_message.clone().unwrap_or_default()}</span>
                 {matches!(c.state, ConversationState::Waiting).then(|| {
                     let since = c.created_at_ms;
@@ -530,7 +741,8 @@ fn Transcript(
         send(&pending.request());
         draft.set(String::new());
     };
-    let line = move |event: Event| {
+    let line = move |(event, day, seen): (Event, Option<String>, bool)| {
+        let at = event.created_at_ms;
         let by_email = event.via == Channel::Email;
         let (class, who, text) = match (event.author, event.body) {
             (Author::Visitor, EventBody::Message { text: body }) => (
@@ -562,7 +774,60 @@ fn Transcript(
                 ("line system", String::new(), body)
             }
         };
-        view! { <li class=class><span class="who">{who}</span><span class="text">{text}</span></li> }
+        let day = day.map(|day| view! { <li class="day" role="separator">{day}</li> });
+        let seen = seen.then(|| view! { <span class="seen">"Seen"</span> });
+        view! {
+            {day}
+            <li class=class>
+                <span class="who">{who}</span>
+                <time class="at">{clock::time_of_day(at, None)}</time>
+                <span class="text">{text}</span>
+                {seen}
+            </li>
+        }
+    };
+    // Each event with the day it starts (if it is the first of its day) and
+    // whether it is the last of the agents' messages the shopper has seen.
+    let lines = move || {
+        state.with(|s| {
+            let seen_up_to = s
+                .events
+                .iter()
+                .filter(|e| {
+                    e.seq <= s.shopper_read_seq
+                        && matches!(e.author, Author::Agent { .. })
+                        && matches!(e.body, EventBody::Message { .. })
+                })
+                .map(|e| e.seq)
+                .max();
+            let mut previous: Option<i64> = None;
+            s.events
+                .iter()
+                .map(|e| {
+                    let day = previous
+                        .is_none_or(|before| !clock::same_day(before, e.created_at_ms))
+                        .then(|| clock::day_label(e.created_at_ms));
+                    previous = Some(e.created_at_ms);
+                    (e.clone(), day, Some(e.seq) == seen_up_to)
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    // The agent types: the shopper (or, for a note, colleagues) see it,
+    // one signal every few seconds at most.
+    let last_typing = StoredValue::new(0.0_f64);
+    let typing = move || {
+        let now = js_sys::Date::now();
+        if now - last_typing.get_value() < f64::from(TYPING_EVERY_SECS) * 1000.0 {
+            return;
+        }
+        if let Some(conversation_id) = state.with_untracked(|s| s.open.clone()) {
+            last_typing.set_value(now);
+            send(&AgentRequest::Typing {
+                conversation_id,
+                private: private.get_untracked(),
+            });
+        }
     };
     view! {
         <main class="transcript">
@@ -607,13 +872,17 @@ fn Transcript(
                     </details>
                 </div>
                 <ol class="events" aria-live="polite">
-                    <For each=move || state.with(|s| s.events.clone()) key=|e| e.seq children=line.clone() />
+                    <For each=lines key=|(e, day, seen)| (e.seq, day.clone(), *seen) children=line.clone() />
                     <For each=move || state.with(|s| s.pending.clone()) key=|p| p.client_id.clone()
                         children=|p| {
                             let class = if p.note { "line note sending" } else { "line me sending" };
                             view! { <li class=class><span class="text">{p.body}</span></li> }
                         } />
                 </ol>
+                <p class="typing" aria-live="polite">{move || state.with(|s| s.typing.clone().map(|(label, draft, _)| view! {
+                    {label}
+                    {draft.map(|d| view! { " " <q class="draft">{d}</q> })}
+                }))}</p>
                 <p class="error" role="alert">{move || state.with(|s| s.notice.clone())}</p>
                 <form class="reply" class:private=move || private.get() on:submit=move |ev| { ev.prevent_default(); reply(); }>
                     <label class="private-toggle">
@@ -632,7 +901,10 @@ fn Transcript(
                     <textarea aria-label="Reply"
                         placeholder=move || if private.get() { "A note only agents see…" } else { "Write a reply… (/ for canned replies)" }
                         prop:value=move || draft.get()
-                        on:input=move |ev| draft.set(event_target_value(&ev))
+                        on:input=move |ev| {
+                            draft.set(event_target_value(&ev));
+                            typing();
+                        }
                         on:keydown=move |ev| {
                             // Tab takes the first canned reply offered.
                             if ev.key() == "Tab" && let Some(first) = offered().first() {

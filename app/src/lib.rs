@@ -2,7 +2,9 @@
 //! (or accept an invitation), go online, see waiting and own conversations
 //! live, reply; owners also manage sites and people.
 
+mod alerts;
 mod api;
+mod clock;
 mod console;
 mod inbox;
 mod people;

@@ -3,7 +3,10 @@
 use serde::{Deserialize, Serialize};
 use strum::{EnumDiscriminants, EnumIter, IntoEnumIterator, VariantNames};
 
-use crate::{ConversationState, ConversationSummary, ErrorCode, Event, FrameSet, Seq, TeamRef};
+use crate::{
+    ConversationState, ConversationSummary, CustomerLabel, ErrorCode, Event, FrameSet, Reader, Seq,
+    TeamRef, Typist,
+};
 
 /// What an agent is doing, as they set it. Without an inbox open (after a
 /// grace period) an agent is offline whatever they chose.
@@ -59,6 +62,19 @@ pub enum AgentRequest {
         to_team_id: Option<String>,
         note: String,
     },
+    /// The agent is typing in the conversation (`private`: a note), at
+    /// most every few seconds; the shopper sees it unless it is a note.
+    Typing {
+        conversation_id: String,
+        #[serde(default)]
+        private: bool,
+    },
+    /// The agent has seen the conversation up to `seq` (it is open in a
+    /// focused inbox).
+    Read {
+        conversation_id: String,
+        seq: Seq,
+    },
     /// Email the shopper the conversation so far, at the address known for
     /// them.
     SendTranscript {
@@ -95,6 +111,18 @@ pub enum AgentFrame {
     },
     Event {
         event: Event,
+    },
+    /// Someone is typing in a conversation you follow; it lapses after
+    /// [`crate::TYPING_EXPIRES_SECS`] without another.
+    Typing {
+        conversation_id: String,
+        typist: Typist,
+    },
+    /// The shopper, or the agents, have seen the conversation up to `seq`.
+    Seen {
+        conversation_id: String,
+        reader: Reader,
+        seq: Seq,
     },
     Ack {
         client_id: String,
@@ -140,6 +168,20 @@ pub struct TeamMember {
     pub capacity: Option<i64>,
 }
 
+impl AgentRequest {
+    /// The message this request carries, by its `client_id`: a failure to
+    /// handle it is told against that message, so the client can offer to
+    /// send it again.
+    pub fn client_id(&self) -> Option<&str> {
+        match self {
+            AgentRequest::Send { client_id, .. } | AgentRequest::Note { client_id, .. } => {
+                Some(client_id)
+            }
+            _ => None,
+        }
+    }
+}
+
 impl FrameSet for AgentRequest {
     const TYPES: &'static [&'static str] = Self::VARIANTS;
 
@@ -183,6 +225,20 @@ impl FrameSet for AgentRequest {
                         note: "For billing".into(),
                     },
                 ],
+                AgentRequestKind::Typing => vec![
+                    AgentRequest::Typing {
+                        conversation_id: conversation_id(),
+                        private: false,
+                    },
+                    AgentRequest::Typing {
+                        conversation_id: conversation_id(),
+                        private: true,
+                    },
+                ],
+                AgentRequestKind::Read => vec![AgentRequest::Read {
+                    conversation_id: conversation_id(),
+                    seq: 5,
+                }],
                 AgentRequestKind::SendTranscript => vec![AgentRequest::SendTranscript {
                     conversation_id: conversation_id(),
                 }],
@@ -215,6 +271,16 @@ impl ConversationSummary {
                 last_message: Some("Thanks!".into()),
                 created_at_ms: 1_764_600_000_000,
                 updated_at_ms: 1_764_600_060_000,
+                unread: i64::try_from(index).unwrap_or(0),
+                shopper_read_seq: 2,
+                agent_read_seq: 1,
+                customer: CustomerLabel {
+                    name: (index == 1).then(|| "Grace Hopper".into()),
+                    verified: index == 1,
+                    page: Some("/checkout".into()),
+                    browser: Some("Firefox".into()),
+                    time_zone: Some("Europe/Amsterdam".into()),
+                },
             })
             .collect()
     }
@@ -248,6 +314,34 @@ impl FrameSet for AgentFrame {
                     .into_iter()
                     .map(|event| AgentFrame::Event { event })
                     .collect(),
+                AgentFrameKind::Typing => vec![
+                    AgentFrame::Typing {
+                        conversation_id: "conversation-1".into(),
+                        typist: Typist::Shopper {
+                            draft: Some("Where is my".into()),
+                        },
+                    },
+                    AgentFrame::Typing {
+                        conversation_id: "conversation-1".into(),
+                        typist: Typist::Agent {
+                            id: "agent-2".into(),
+                            name: "Bob".into(),
+                            private: true,
+                        },
+                    },
+                ],
+                AgentFrameKind::Seen => vec![
+                    AgentFrame::Seen {
+                        conversation_id: "conversation-1".into(),
+                        reader: Reader::Shopper,
+                        seq: 4,
+                    },
+                    AgentFrame::Seen {
+                        conversation_id: "conversation-1".into(),
+                        reader: Reader::Agents,
+                        seq: 3,
+                    },
+                ],
                 AgentFrameKind::Ack => vec![AgentFrame::Ack {
                     client_id: "client-1".into(),
                     conversation_id: "conversation-1".into(),

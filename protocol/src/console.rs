@@ -58,6 +58,10 @@ pub struct SiteSettings {
     pub language: Option<String>,
     /// `None`: always open.
     pub hours: Option<BusinessHours>,
+    /// Agents see what a shopper types before they send it. Off by default:
+    /// shoppers do not expect their unsent words to be read.
+    #[serde(default)]
+    pub typing_preview: bool,
 }
 
 impl Default for SiteSettings {
@@ -72,6 +76,7 @@ impl Default for SiteSettings {
             away_message: String::new(),
             language: None,
             hours: None,
+            typing_preview: false,
         }
     }
 }

@@ -207,7 +207,64 @@ pub struct ConversationSummary {
     pub last_message: Option<String>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+    /// The shopper's messages no agent has read yet.
+    #[serde(default)]
+    pub unread: i64,
+    /// How far each side has read.
+    #[serde(default)]
+    pub shopper_read_seq: Seq,
+    #[serde(default)]
+    pub agent_read_seq: Seq,
+    /// Who the shopper is, as far as agents can tell.
+    #[serde(default)]
+    pub customer: CustomerLabel,
 }
+
+/// What the inbox calls a shopper: their name if known (verified or only
+/// stated), else where they are and with what.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct CustomerLabel {
+    pub name: Option<String>,
+    /// The name comes from the shop's signed token (else the page stated it).
+    pub verified: bool,
+    /// The path of the page they are on, e.g. `/checkout`.
+    pub page: Option<String>,
+    /// Their browser, e.g. `Chrome`.
+    pub browser: Option<String>,
+    /// Their IANA time zone, for "14:02 their time".
+    pub time_zone: Option<String>,
+}
+
+/// Who is typing in a conversation, as agents are told.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Typist {
+    /// The shopper; `draft` is what they have typed so far, where the site
+    /// lets agents see it.
+    Shopper {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        draft: Option<String>,
+    },
+    /// A colleague; `private` while they write a note.
+    Agent {
+        id: String,
+        name: String,
+        private: bool,
+    },
+}
+
+/// Whose reading a `seen` frame reports.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Reader {
+    Shopper,
+    Agents,
+}
+
+/// How long a typing signal lasts without a fresh one, in seconds.
+pub const TYPING_EXPIRES_SECS: u32 = 6;
+/// A client sends a typing signal at most this often, in seconds.
+pub const TYPING_EVERY_SECS: u32 = 3;
 
 /// A team as lists show it.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]

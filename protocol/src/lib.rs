@@ -163,6 +163,8 @@ mod tests {
                 }),
                 name: Some("Grace".into()),
                 email_known: true,
+                read_seq: 0,
+                agent_read_seq: 0,
             },
             WidgetFrame::Welcome {
                 visitor_token: "t".into(),
@@ -170,6 +172,8 @@ mod tests {
                 state: None,
                 name: None,
                 email_known: false,
+                read_seq: 0,
+                agent_read_seq: 0,
             },
             WidgetFrame::Event {
                 event: Event {

@@ -77,6 +77,12 @@ pub enum WidgetRequest {
     Email {
         address: String,
     },
+    /// The shopper is typing, at most every few seconds; `draft` is what
+    /// they have typed, sent only where the site lets agents see it.
+    Typing {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        draft: Option<String>,
+    },
     /// Email me this conversation, at `email` or the address already known.
     Transcript {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,6 +121,12 @@ pub enum WidgetFrame {
         /// Whether an email is known for this shopper (not to be asked again).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         email_known: bool,
+        /// How far the shopper has read the conversation (for the unread
+        /// count), and how far the agents have ("Seen").
+        #[serde(default)]
+        read_seq: Seq,
+        #[serde(default)]
+        agent_read_seq: Seq,
     },
     Event {
         event: Event,
@@ -135,6 +147,17 @@ pub enum WidgetFrame {
     TranscriptQueued {
         email: String,
     },
+    /// The agent (`name`, as the site shows agents) is typing a reply; it
+    /// lapses after [`crate::TYPING_EXPIRES_SECS`] without another.
+    Typing {
+        conversation_id: String,
+        name: String,
+    },
+    /// The agents have seen the conversation up to `seq`.
+    Seen {
+        conversation_id: String,
+        seq: Seq,
+    },
     /// The shopper's place in line while waiting, sent whenever it changes.
     /// `estimate_secs` is absent when there is no data to base it on.
     Queue {
@@ -143,6 +166,18 @@ pub enum WidgetFrame {
         agents_online: bool,
     },
     Pong,
+}
+
+impl WidgetRequest {
+    /// The message this request carries, by its `client_id`: a failure to
+    /// handle it is told against that message, so the client can offer to
+    /// send it again.
+    pub fn client_id(&self) -> Option<&str> {
+        match self {
+            WidgetRequest::Send { client_id, .. } => Some(client_id),
+            _ => None,
+        }
+    }
 }
 
 impl FrameSet for WidgetRequest {
@@ -209,6 +244,12 @@ impl FrameSet for WidgetRequest {
                 WidgetRequestKind::Email => vec![WidgetRequest::Email {
                     address: "grace@example.com".into(),
                 }],
+                WidgetRequestKind::Typing => vec![
+                    WidgetRequest::Typing { draft: None },
+                    WidgetRequest::Typing {
+                        draft: Some("Where is my".into()),
+                    },
+                ],
                 WidgetRequestKind::Transcript => vec![
                     WidgetRequest::Transcript { email: None },
                     WidgetRequest::Transcript {
@@ -236,6 +277,8 @@ impl FrameSet for WidgetFrame {
                         state: None,
                         name: None,
                         email_known: false,
+                        read_seq: 0,
+                        agent_read_seq: 0,
                     }];
                     welcomes.extend(ConversationState::examples().into_iter().map(|state| {
                         WidgetFrame::Welcome {
@@ -244,6 +287,8 @@ impl FrameSet for WidgetFrame {
                             state: Some(state),
                             name: Some("Grace Hopper".into()),
                             email_known: true,
+                            read_seq: 3,
+                            agent_read_seq: 2,
                         }
                     }));
                     welcomes
@@ -281,6 +326,14 @@ impl FrameSet for WidgetFrame {
                 WidgetFrameKind::TranscriptQueued => vec![WidgetFrame::TranscriptQueued {
                     email: "grace@example.com".into(),
                 }],
+                WidgetFrameKind::Typing => vec![WidgetFrame::Typing {
+                    conversation_id: "conversation-1".into(),
+                    name: "Ada".into(),
+                }],
+                WidgetFrameKind::Seen => vec![WidgetFrame::Seen {
+                    conversation_id: "conversation-1".into(),
+                    seq: 6,
+                }],
                 WidgetFrameKind::Pong => vec![WidgetFrame::Pong],
             })
             .collect()
@@ -313,6 +366,10 @@ pub struct WidgetConfig {
     /// Set while the site is outside its business hours.
     #[serde(default)]
     pub away: Option<Away>,
+    /// Whether agents see what the shopper types before they send it (the
+    /// widget then sends its draft with its typing signal).
+    #[serde(default)]
+    pub typing_preview: bool,
     /// Whether replies the shopper has not seen are emailed to them (so the
     /// widget may offer to take an address, and a transcript).
     #[serde(default)]

@@ -41,11 +41,21 @@ pub enum WidgetText {
     TranscriptSent,
     /// Beside a message the shopper sent by email.
     ViaEmail,
+    /// `{name}`: the agent, as the site shows agents.
+    Typing,
+    /// Under the shopper's last message the agents have read.
+    Seen,
+    /// On a message that could not be sent.
+    Retry,
+    Today,
+    Yesterday,
+    /// The page's title while a reply waits unseen: "(2) New message".
+    NewMessage,
 }
 
 impl WidgetText {
     /// How many texts a complete set holds.
-    pub const COUNT: usize = WidgetText::ViaEmail as usize + 1;
+    pub const COUNT: usize = WidgetText::NewMessage as usize + 1;
 }
 
 /// A set of texts as sent; a missing entry reads as empty rather than

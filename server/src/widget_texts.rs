@@ -44,6 +44,12 @@ const EN: Language = Language {
         "Email me this conversation",
         "On its way to {email}.",
         "by email",
+        "{name} is typing…",
+        "Seen",
+        "Retry",
+        "Today",
+        "Yesterday",
+        "New message",
     ],
     launcher: "Chat",
     greeting: "Hi! Ask us anything. We usually answer within minutes.",
@@ -87,6 +93,12 @@ const NL: Language = Language {
         "Mail me dit gesprek",
         "Onderweg naar {email}.",
         "per e-mail",
+        "{name} typt…",
+        "Gelezen",
+        "Opnieuw",
+        "Vandaag",
+        "Gisteren",
+        "Nieuw bericht",
     ],
     launcher: "Chat",
     greeting: "Hallo! Vraag ons wat je wilt. Meestal antwoorden we binnen een paar minuten.",
@@ -130,6 +142,12 @@ const RU: Language = Language {
         "Прислать этот разговор на почту",
         "Отправляем на {email}.",
         "по почте",
+        "{name} печатает…",
+        "Прочитано",
+        "Повторить",
+        "Сегодня",
+        "Вчера",
+        "Новое сообщение",
     ],
     launcher: "Чат",
     greeting: "Здравствуйте! Спрашивайте что угодно — обычно мы отвечаем за несколько минут.",
@@ -173,6 +191,12 @@ const BN: Language = Language {
         "এই কথোপকথন আমাকে ইমেল করুন",
         "{email}-এ পাঠানো হচ্ছে।",
         "ইমেলে",
+        "{name} লিখছেন…",
+        "দেখা হয়েছে",
+        "আবার চেষ্টা করুন",
+        "আজ",
+        "গতকাল",
+        "নতুন বার্তা",
     ],
     launcher: "চ্যাট",
     greeting: "নমস্কার! যেকোনো প্রশ্ন করুন। আমরা সাধারণত কয়েক মিনিটের মধ্যে উত্তর দিই।",
@@ -240,6 +264,7 @@ mod tests {
             assert!(t(WidgetText::BackAt).contains("{time}"), "{code}");
             assert!(t(WidgetText::EmailSaved).contains("{email}"), "{code}");
             assert!(t(WidgetText::TranscriptSent).contains("{email}"), "{code}");
+            assert!(t(WidgetText::Typing).contains("{name}"), "{code}");
             assert!(language.greeting_known.contains("{first_name}"), "{code}");
         }
     }

@@ -264,3 +264,64 @@ async fn a_rush_on_one_process_over_sqlite() {
 async fn a_rush_on_two_processes_over_one_postgres() {
     rush(Backend::Postgres, 2).await;
 }
+
+/// Typing and "seen" cross processes like every other frame: the agent's
+/// inbox on one process, the shopper on another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_and_seen_cross_processes_on_postgres() {
+    let Some(database) = common::fresh_database(Backend::Postgres).await else {
+        return;
+    };
+    let store = Store::connect(&database.url).await.unwrap();
+    let account = store.create_account("Two-process shop").await.unwrap();
+    let site = store
+        .create_site(&account, "Shop", &[common::SHOP_ORIGIN.to_owned()])
+        .await
+        .unwrap();
+    let agent = add_agent(&store, &account, "ada@shop.test", "Ada").await;
+    let (inbox_server, shop_server) = (
+        Server::start(&database.url).await,
+        Server::start(&database.url).await,
+    );
+    let cookie = login_at(inbox_server.addr, &agent.email).await;
+    let mut inbox = agent_socket_at(inbox_server.addr, &cookie).await.unwrap();
+    inbox.expect("inbox").await;
+    inbox.go_online().await;
+    let mut shopper = widget_socket_at(shop_server.addr, &site.site_key, common::SHOP_ORIGIN)
+        .await
+        .unwrap();
+    shopper.send(json!({"type": "hello"})).await;
+    shopper.expect("welcome").await;
+    let id = shopper.say("m1", "Anyone?").await["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    shopper.until("event", common::is_assigned).await;
+    inbox
+        .send(json!({"type": "open", "conversation_id": id}))
+        .await;
+    inbox.drain().await;
+
+    shopper.send(json!({"type": "typing"})).await;
+    inbox
+        .until("typing", |f| f["typist"]["shopper"].is_object())
+        .await;
+    inbox
+        .send(json!({"type": "typing", "conversation_id": id}))
+        .await;
+    assert_eq!(shopper.until("typing", |_| true).await["name"], "Ada");
+    let last = store.conversation(&id).await.unwrap().unwrap().last_seq;
+    inbox
+        .send(json!({"type": "read", "conversation_id": id, "seq": last}))
+        .await;
+    assert_eq!(shopper.until("seen", |_| true).await["seq"], last);
+    shopper
+        .send(json!({"type": "read", "conversation_id": id, "seq": last}))
+        .await;
+    assert_eq!(
+        inbox.until("seen", |f| f["reader"] == "shopper").await["seq"],
+        last
+    );
+    drop((inbox_server, shop_server));
+    store.close().await;
+}

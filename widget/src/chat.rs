@@ -25,6 +25,20 @@ pub struct Line {
     pub status: Delivery,
     /// The shopper sent it by email.
     pub by_email: bool,
+    /// Its place in the log (0 until stored) and when it was written (Unix ms).
+    pub seq: Seq,
+    pub at_ms: i64,
+}
+
+/// One row of the log as drawn.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub class: &'static str,
+    pub text: String,
+    /// The small print: time, channel, "Seen".
+    pub meta: String,
+    /// The client id to resend, under a message that failed.
+    pub retry: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -60,6 +74,12 @@ pub struct Chat {
     pub resume: Option<String>,
     /// The last seq told to the server as read.
     pub read_sent: Seq,
+    /// How far the agents have read ("Seen").
+    pub agent_read_seq: Seq,
+    /// The agent typing a reply now, as the site names them.
+    pub typing: Option<String>,
+    /// Counts typing signals, so that only the last one's lapse clears it.
+    pub typing_signals: u32,
 }
 
 impl Chat {
@@ -102,6 +122,10 @@ pub enum Outcome {
     Welcomed,
     /// The stored token is no good: forget it and say hello again.
     ForgetToken,
+    /// An agent's message the shopper has not seen came in (for the page).
+    AgentMessage(String),
+    /// An agent is typing: clear it after a while unless another comes.
+    Typing(u32),
 }
 
 impl Chat {
@@ -133,6 +157,7 @@ impl Chat {
         client_id: String,
         body: String,
         topic: Option<String>,
+        now_ms: i64,
     ) -> WidgetRequest {
         self.lines.push(Line {
             key: client_id.clone(),
@@ -140,6 +165,8 @@ impl Chat {
             text: body.clone(),
             status: Delivery::Sending,
             by_email: false,
+            seq: 0,
+            at_ms: now_ms,
         });
         self.unacked.push((client_id.clone(), body.clone()));
         WidgetRequest::Send {
@@ -147,6 +174,91 @@ impl Chat {
             body,
             topic,
         }
+    }
+
+    /// Sends a failed message again, with its `client_id` (so the server
+    /// stores it once however many times it is sent).
+    pub fn retry(&mut self, client_id: &str, topic: Option<String>) -> Option<WidgetRequest> {
+        let line = self
+            .lines
+            .iter_mut()
+            .find(|line| line.key == client_id && line.status == Delivery::Failed)?;
+        line.status = Delivery::Sending;
+        let body = line.text.clone();
+        self.unacked.push((client_id.to_owned(), body.clone()));
+        self.notice = None;
+        Some(WidgetRequest::Send {
+            client_id: client_id.to_owned(),
+            body,
+            topic,
+        })
+    }
+
+    /// The agents' messages the shopper has not seen.
+    pub fn unread(&self) -> usize {
+        self.lines
+            .iter()
+            .filter(|line| matches!(line.speaker, Speaker::Agent(_)) && line.seq > self.read_sent)
+            .count()
+    }
+
+    /// The shopper's last message the agents have read: "Seen" goes under it.
+    pub fn seen_key(&self) -> Option<&str> {
+        self.lines
+            .iter()
+            .rev()
+            .find(|line| {
+                line.speaker == Speaker::Me && line.seq > 0 && line.seq <= self.agent_read_seq
+            })
+            .map(|line| line.key.as_str())
+    }
+
+    /// The log as drawn: the day above the first message of each day, then
+    /// each message with its time (`day` names a moment's calendar day,
+    /// `day_label` says it, `time` gives its clock time, all in the
+    /// shopper's zone), how it came, whether it was seen, and "Retry" under
+    /// one that failed.
+    pub fn rows(
+        &self,
+        day: impl Fn(i64) -> String,
+        day_label: impl Fn(i64) -> String,
+        time: impl Fn(i64) -> String,
+    ) -> Vec<Row> {
+        let seen = self.seen_key();
+        let mut rows = Vec::with_capacity(self.lines.len() + 2);
+        let mut last_day = String::new();
+        for line in &self.lines {
+            let this_day = day(line.at_ms);
+            if this_day != last_day {
+                rows.push(Row {
+                    class: "rp-day",
+                    text: day_label(line.at_ms),
+                    meta: String::new(),
+                    retry: None,
+                });
+                last_day = this_day;
+            }
+            let mut meta = time(line.at_ms);
+            if line.by_email {
+                meta = format!("{} · {meta}", self.text(WidgetText::ViaEmail));
+            }
+            if seen == Some(line.key.as_str()) {
+                meta = format!("{meta} · {}", self.text(WidgetText::Seen));
+            }
+            rows.push(Row {
+                class: match (&line.speaker, line.status) {
+                    (_, Delivery::Failed) => "rp-line rp-me rp-failed",
+                    (Speaker::Me, Delivery::Sending) => "rp-line rp-me rp-sending",
+                    (Speaker::Me, _) => "rp-line rp-me",
+                    (Speaker::Agent(_), _) => "rp-line rp-agent",
+                    (Speaker::System, _) => "rp-line rp-system",
+                },
+                text: line.text.clone(),
+                meta,
+                retry: (line.status == Delivery::Failed).then(|| line.key.clone()),
+            });
+        }
+        rows
     }
 
     pub fn apply(&mut self, frame: WidgetFrame) -> Outcome {
@@ -157,6 +269,8 @@ impl Chat {
                 state,
                 name,
                 email_known,
+                read_seq,
+                agent_read_seq,
             } => {
                 self.token = Some(visitor_token);
                 self.resume = None;
@@ -170,6 +284,8 @@ impl Chat {
                     self.read_sent = 0;
                     self.conversation_id = conversation_id;
                 }
+                self.read_sent = self.read_sent.max(read_seq);
+                self.agent_read_seq = agent_read_seq;
                 if state != Some(ConversationState::Waiting) {
                     self.queue = None;
                 }
@@ -177,17 +293,17 @@ impl Chat {
                 self.notice = None;
                 Outcome::Welcomed
             }
-            WidgetFrame::Event { event } => {
-                self.apply_event(event);
-                Outcome::None
-            }
+            WidgetFrame::Event { event } => self.apply_event(event),
             WidgetFrame::Ack {
                 client_id,
                 conversation_id,
-                ..
+                seq,
             } => {
                 self.unacked.retain(|(id, _)| *id != client_id);
                 self.set_status(&client_id, Delivery::Stored);
+                if let Some(line) = self.lines.iter_mut().find(|line| line.key == client_id) {
+                    line.seq = seq;
+                }
                 if self.conversation_id.as_deref() != Some(conversation_id.as_str()) {
                     self.conversation_id = Some(conversation_id);
                     self.last_seq = 0;
@@ -250,37 +366,66 @@ impl Chat {
                 ));
                 Outcome::None
             }
+            WidgetFrame::Typing {
+                conversation_id,
+                name,
+            } => {
+                if self.conversation_id.as_deref() != Some(conversation_id.as_str()) {
+                    return Outcome::None;
+                }
+                self.typing = Some(name);
+                self.typing_signals = self.typing_signals.wrapping_add(1);
+                Outcome::Typing(self.typing_signals)
+            }
+            WidgetFrame::Seen {
+                conversation_id,
+                seq,
+            } => {
+                if self.conversation_id.as_deref() == Some(conversation_id.as_str()) {
+                    self.agent_read_seq = self.agent_read_seq.max(seq);
+                }
+                Outcome::None
+            }
             WidgetFrame::Pong => Outcome::None,
         }
     }
 
-    fn apply_event(&mut self, event: Event) {
+    fn apply_event(&mut self, event: Event) -> Outcome {
         if self.conversation_id.as_deref() != Some(event.conversation_id.as_str()) {
             // A new conversation after a closed one: its seqs start afresh.
             // Earlier lines stay on screen as history.
             self.conversation_id = Some(event.conversation_id.clone());
             self.last_seq = 0;
             self.read_sent = 0;
+            self.agent_read_seq = 0;
             self.state = Some(ConversationState::Waiting);
         }
         if event.seq <= self.last_seq {
-            return; // already shown (replay overlapping live delivery)
+            return Outcome::None; // already shown (replay overlapping live delivery)
         }
         self.last_seq = event.seq;
+        let (seq, at_ms) = (event.seq, event.created_at_ms);
         match event.body {
             EventBody::Message { text } => {
                 let mine = event.author == Author::Visitor;
                 if let Some(client_id) = event.client_id.as_deref().filter(|_| mine)
-                    && self.lines.iter().any(|line| line.key == client_id)
+                    && let Some(line) = self.lines.iter_mut().find(|line| line.key == client_id)
                 {
+                    line.seq = seq;
+                    line.at_ms = at_ms;
                     self.set_status(client_id, Delivery::Stored);
-                    return;
+                    return Outcome::None;
+                }
+                let from_agent = matches!(event.author, Author::Agent { .. });
+                if from_agent {
+                    self.typing = None;
                 }
                 let speaker = match event.author {
                     Author::Visitor => Speaker::Me,
                     Author::Agent { name, .. } => Speaker::Agent(name),
                     Author::System => Speaker::System,
                 };
+                let unseen = (from_agent && seq > self.read_sent).then(|| text.clone());
                 self.lines.push(Line {
                     key: event
                         .client_id
@@ -289,7 +434,12 @@ impl Chat {
                     text,
                     status: Delivery::Stored,
                     by_email: event.via == Channel::Email,
+                    seq,
+                    at_ms,
                 });
+                if let Some(text) = unseen {
+                    return Outcome::AgentMessage(text);
+                }
             }
             EventBody::Assigned {
                 agent_id,
@@ -303,6 +453,8 @@ impl Chat {
                     }),
                     status: Delivery::Stored,
                     by_email: false,
+                    seq,
+                    at_ms,
                 });
                 self.queue = None;
                 self.state = Some(ConversationState::Assigned {
@@ -317,13 +469,17 @@ impl Chat {
                     text: self.text(WidgetText::ChatEnded).to_owned(),
                     status: Delivery::Stored,
                     by_email: false,
+                    seq,
+                    at_ms,
                 });
                 self.queue = None;
+                self.typing = None;
                 self.state = Some(ConversationState::Closed);
             }
             // Never sent to shoppers; ignore if it ever were.
             EventBody::Note { .. } => {}
         }
+        Outcome::None
     }
 
     fn set_status(&mut self, client_id: &str, status: Delivery) {
@@ -354,7 +510,7 @@ mod tests {
     #[test]
     fn own_message_is_shown_once_whatever_arrives_first() {
         let mut chat = Chat::default();
-        chat.compose("k1".into(), "hi".into(), None);
+        chat.compose("k1".into(), "hi".into(), None, 0);
         chat.apply(message(1, Author::Visitor, "hi", Some("k1")));
         chat.apply(WidgetFrame::Ack {
             client_id: "k1".into(),
@@ -382,13 +538,15 @@ mod tests {
     #[test]
     fn unacknowledged_messages_survive_a_reconnect() {
         let mut chat = Chat::default();
-        chat.compose("k1".into(), "are you there?".into(), None);
+        chat.compose("k1".into(), "are you there?".into(), None, 0);
         let effect = chat.apply(WidgetFrame::Welcome {
             visitor_token: "t".into(),
             conversation_id: Some("c".into()),
             state: Some(ConversationState::Waiting),
             name: None,
             email_known: false,
+            read_seq: 0,
+            agent_read_seq: 0,
         });
         assert_eq!(effect, Outcome::Welcomed);
         assert_eq!(
@@ -500,6 +658,196 @@ mod tests {
                 resume: None,
                 language: None
             }
+        );
+    }
+
+    fn agent() -> Author {
+        Author::Agent {
+            id: "a".into(),
+            name: "Ada".into(),
+        }
+    }
+
+    #[test]
+    fn typing_shows_until_the_message_and_only_the_last_signal_clears_it() {
+        let mut chat = Chat::default();
+        chat.apply(message(1, Author::Visitor, "hello", None));
+        let typing = |conversation_id: &str| WidgetFrame::Typing {
+            conversation_id: conversation_id.into(),
+            name: "Ada".into(),
+        };
+        assert_eq!(
+            chat.apply(typing("other")),
+            Outcome::None,
+            "another conversation's"
+        );
+        assert_eq!(chat.typing, None);
+        let first = chat.apply(typing("c"));
+        let second = chat.apply(typing("c"));
+        assert_ne!(
+            first, second,
+            "each signal is told apart, so an old lapse keeps a fresh one"
+        );
+        assert_eq!(second, Outcome::Typing(chat.typing_signals));
+        assert_eq!(chat.typing.as_deref(), Some("Ada"));
+        let outcome = chat.apply(message(2, agent(), "Here you go", None));
+        assert_eq!(outcome, Outcome::AgentMessage("Here you go".into()));
+        assert_eq!(chat.typing, None, "the message replaces the indicator");
+    }
+
+    #[test]
+    fn unread_counts_agent_messages_past_the_read_position() {
+        let mut chat = Chat::default();
+        chat.apply(message(1, Author::Visitor, "hello", None));
+        chat.apply(message(2, agent(), "one", None));
+        chat.apply(message(3, agent(), "two", None));
+        assert_eq!(chat.unread(), 2);
+        let Some(WidgetRequest::Read {
+            conversation_id,
+            seq,
+        }) = chat.read()
+        else {
+            panic!("something to mark read");
+        };
+        assert_eq!((conversation_id.as_str(), seq), ("c", 3));
+        chat.read_sent = seq;
+        assert_eq!(chat.unread(), 0);
+        assert_eq!(chat.read(), None, "told once");
+        // After a reload the server's stored position says what was seen.
+        let mut reloaded = Chat {
+            conversation_id: Some("c".into()),
+            ..Chat::default()
+        };
+        reloaded.apply(WidgetFrame::Welcome {
+            visitor_token: "t".into(),
+            conversation_id: Some("c".into()),
+            state: None,
+            name: None,
+            email_known: false,
+            read_seq: 2,
+            agent_read_seq: 0,
+        });
+        for seq in 1..=3 {
+            let author = if seq == 1 { Author::Visitor } else { agent() };
+            reloaded.apply(message(seq, author, "x", None));
+        }
+        assert_eq!(
+            reloaded.unread(),
+            1,
+            "only the one after the stored position"
+        );
+    }
+
+    #[test]
+    fn seen_goes_under_the_last_message_the_agent_read_and_never_back() {
+        let mut chat = Chat::default();
+        chat.compose("k1".into(), "first".into(), None, 0);
+        chat.compose("k2".into(), "second".into(), None, 0);
+        chat.apply(message(1, Author::Visitor, "first", Some("k1")));
+        chat.apply(message(2, Author::Visitor, "second", Some("k2")));
+        assert_eq!(chat.seen_key(), None);
+        let seen = |seq| WidgetFrame::Seen {
+            conversation_id: "c".into(),
+            seq,
+        };
+        chat.apply(seen(1));
+        assert_eq!(chat.seen_key(), Some("k1"));
+        chat.apply(seen(2));
+        chat.apply(seen(1));
+        assert_eq!(
+            chat.seen_key(),
+            Some("k2"),
+            "a late, older receipt does not move it back"
+        );
+    }
+
+    #[test]
+    fn a_refused_message_can_be_retried_with_its_client_id() {
+        let mut chat = Chat::default();
+        chat.compose("k1".into(), "hi".into(), None, 0);
+        chat.apply(WidgetFrame::Error {
+            code: ErrorCode::Internal,
+            message: "Slow down".into(),
+            client_id: Some("k1".into()),
+        });
+        assert_eq!(chat.lines[0].status, Delivery::Failed);
+        assert_eq!(chat.notice.as_deref(), Some("Slow down"), "it says why");
+        assert!(chat.unacked.is_empty());
+        let again = chat.retry("k1", None);
+        assert_eq!(
+            again,
+            Some(WidgetRequest::Send {
+                client_id: "k1".into(),
+                body: "hi".into(),
+                topic: None
+            })
+        );
+        assert_eq!(chat.lines[0].status, Delivery::Sending);
+        assert_eq!(chat.retry("k1", None), None, "not while it is being sent");
+    }
+
+    #[test]
+    fn rows_put_the_day_above_its_first_message_and_small_print_under_each() {
+        let mut texts = texts();
+        texts[WidgetText::Seen as usize] = "Seen".into();
+        texts[WidgetText::ViaEmail as usize] = "by email".into();
+        let mut chat = Chat {
+            texts: texts.into(),
+            ..Chat::default()
+        };
+        let day_ms = 86_400_000;
+        let at = |seq, ms, author, via| WidgetFrame::Event {
+            event: Event {
+                conversation_id: "c".into(),
+                seq,
+                author,
+                body: EventBody::Message {
+                    text: format!("m{seq}"),
+                },
+                client_id: None,
+                created_at_ms: ms,
+                via,
+            },
+        };
+        chat.apply(at(1, 1_000, Author::Visitor, Channel::Chat));
+        chat.apply(at(2, 2_000, agent(), Channel::Chat));
+        chat.apply(at(3, day_ms + 5, Author::Visitor, Channel::Email));
+        chat.apply(WidgetFrame::Seen {
+            conversation_id: "c".into(),
+            seq: 3,
+        });
+        chat.compose("k9".into(), "later".into(), None, day_ms + 9);
+        chat.apply(WidgetFrame::Error {
+            code: ErrorCode::Internal,
+            message: String::new(),
+            client_id: Some("k9".into()),
+        });
+        let rows = chat.rows(
+            |ms| (ms / day_ms).to_string(),
+            |ms| format!("day {}", ms / day_ms),
+            |ms| format!("t{ms}"),
+        );
+        let drawn: Vec<_> = rows
+            .iter()
+            .map(|row| {
+                (
+                    row.class,
+                    row.text.as_str(),
+                    row.meta.as_str(),
+                    row.retry.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            drawn,
+            [
+                ("rp-day", "day 0", "", None),
+                ("rp-line rp-me", "m1", "t1000", None),
+                ("rp-line rp-agent", "m2", "t2000", None),
+                ("rp-day", "day 1", "", None),
+                ("rp-line rp-me", "m3", "by email · t86400005 · Seen", None),
+                ("rp-line rp-me rp-failed", "later", "t86400009", Some("k9")),
+            ]
         );
     }
 }

@@ -104,6 +104,8 @@ fn read<J: JsonView>(value: &J) -> Option<WidgetFrame> {
             state: state(value),
             name: string(value, "name"),
             email_known: flag(value, "email_known"),
+            read_seq: whole(value, "read_seq").unwrap_or(0),
+            agent_read_seq: whole(value, "agent_read_seq").unwrap_or(0),
         },
         "event" => WidgetFrame::Event {
             event: event(&object(value, "event")?)?,
@@ -129,6 +131,14 @@ fn read<J: JsonView>(value: &J) -> Option<WidgetFrame> {
             position: small(value, "position")?,
             estimate_secs: small(value, "estimate_secs"),
             agents_online: flag(value, "agents_online"),
+        },
+        "typing" => WidgetFrame::Typing {
+            conversation_id: string(value, "conversation_id")?,
+            name: string(value, "name")?,
+        },
+        "seen" => WidgetFrame::Seen {
+            conversation_id: string(value, "conversation_id")?,
+            seq: whole(value, "seq")?,
         },
         "transcript_queued" => WidgetFrame::TranscriptQueued {
             email: string(value, "email")?,

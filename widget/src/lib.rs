@@ -3,10 +3,12 @@
 //! [`mount`] with an element inside its shadow root.
 
 mod chat;
+mod clock;
+mod encode;
 mod frames;
 mod js_object;
 
-use chat::{Chat, Delivery, Outcome, Speaker};
+use chat::{Chat, Outcome};
 use client::{Handlers, LiveSocket, new_client_id};
 use leptos::prelude::*;
 use protocol::{
@@ -34,6 +36,30 @@ thread_local! {
     static RESUME: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
     /// Whether the panel is open, as the loader says.
     static OPEN: std::cell::Cell<Option<RwSignal<bool>>> = const { std::cell::Cell::new(None) };
+    /// The loader's `notify(kind, value, label)`, once mounted.
+    static NOTIFY: std::cell::RefCell<Option<js_sys::Function>> = const { std::cell::RefCell::new(None) };
+    /// The connection to the server, once mounted.
+    static SOCKET: std::cell::RefCell<Option<LiveSocket>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Sends a request on the live socket; false while it is down. One plain
+/// function rather than a closure handed around: each copy of a closure
+/// inlined where it is called would cost the widget code.
+fn send(frame: &WidgetRequest) -> bool {
+    let text = encode::encode(frame);
+    SOCKET.with(|s| s.borrow().as_ref().is_some_and(|s| s.send(&text)))
+}
+
+/// Tells the loader (and so the page) something it may want to know:
+/// `unread` (a count) or `message` (a reply's text), with the words for
+/// the title while the tab is hidden.
+fn tell(kind: &str, value: JsValue, chat: &Chat) {
+    let label = JsValue::from_str(chat.text(WidgetText::NewMessage));
+    NOTIFY.with(|n| {
+        if let Some(notify) = &*n.borrow() {
+            let _ = notify.call3(&JsValue::NULL, &kind.into(), &value, &label);
+        }
+    });
 }
 
 /// (URL, title, IANA time zone) as the loader reads them.
@@ -88,6 +114,8 @@ struct Config {
     site_query: String,
     /// Unseen replies are emailed: the widget may take an address.
     email_replies: bool,
+    /// Agents see drafts: the typing signal carries the draft.
+    typing_preview: bool,
 }
 
 impl Config {
@@ -117,6 +145,7 @@ impl Config {
                 .then(|| format!("{}/api/widget/avatar/", base_url.trim_end_matches('/'))),
             site_query: format!("?site={}", js_sys::encode_uri_component(site_key)),
             email_replies: js_object::flag(config, "email_replies"),
+            typing_preview: js_object::flag(config, "typing_preview"),
         }
     }
 }
@@ -198,7 +227,9 @@ fn socket_url(base_url: &str, site_key: &str) -> String {
 }
 
 /// Mounts the chat panel into `root` (inside the loader's shadow root) and
-/// connects. `on_close` is the loader's function that hides the panel.
+/// connects. `on_close` is the loader's function that hides the panel;
+/// `notify(kind, value, label)` tells the loader what the page may want to
+/// know: `unread` (a count, with the title's words), `message` (a reply's text).
 #[wasm_bindgen]
 pub fn mount(
     root: web_sys::HtmlElement,
@@ -206,6 +237,7 @@ pub fn mount(
     site_key: String,
     config: JsValue,
     on_close: js_sys::Function,
+    notify: js_sys::Function,
 ) {
     let config = Config::read(&config, &base_url, &site_key);
     if let Some(document) = web_sys::window().and_then(|w| w.document())
@@ -227,20 +259,16 @@ pub fn mount(
     OPEN.with(|o| o.set(Some(open)));
     let online = RwSignal::new(false);
     let picked = RwSignal::new(None::<String>);
-    let socket = StoredValue::new_local(None::<LiveSocket>);
     // Whether this connection said hello and was welcomed: only then may it identify.
     let welcomed = StoredValue::new(false);
 
-    let send_frame = move |frame: &WidgetRequest| {
-        let text = serde_json::to_string(frame).unwrap_or_default();
-        socket.with_value(|s| s.as_ref().is_some_and(|s| s.send(&text)))
-    };
+    NOTIFY.with(|n| *n.borrow_mut() = Some(notify));
     let flush = move || {
         if !welcomed.get_value() {
             return;
         }
         if let Some(token) = take_identity() {
-            send_frame(&WidgetRequest::Identify {
+            send(&WidgetRequest::Identify {
                 token: Some(token),
                 details: None,
             });
@@ -253,14 +281,14 @@ pub fn mount(
                 .inspect(|_| told.clone_from(now))
         });
         if let Some((url, title, zone)) = page {
-            send_frame(&WidgetRequest::Page {
+            send(&WidgetRequest::Page {
                 url,
                 title: Some(title),
                 time_zone: Some(zone).filter(|z| !z.is_empty()),
             });
         }
         for (name, data) in TRACKS.with(|t| std::mem::take(&mut *t.borrow_mut())) {
-            send_frame(&WidgetRequest::Track {
+            send(&WidgetRequest::Track {
                 name,
                 data: Some(data),
             });
@@ -272,7 +300,7 @@ pub fn mount(
             on_open: Box::new(move |live| {
                 welcomed.set_value(false);
                 let hello = chat.with_untracked(Chat::hello);
-                live.send(&serde_json::to_string(&hello).unwrap_or_default());
+                live.send(&encode::encode(&hello));
             }),
             on_frame: Box::new(move |text| {
                 let Some(frame) = frames::decode(text) else {
@@ -285,8 +313,8 @@ pub fn mount(
                         if let (Some(storage), Some(token)) = (local_storage(), token) {
                             let _ = storage.set_item(&key, &token);
                         }
-                        socket.with_value(|s| {
-                            if let Some(s) = s {
+                        SOCKET.with(|s| {
+                            if let Some(s) = &*s.borrow() {
                                 s.connected_ok();
                                 for (client_id, body) in unacked {
                                     let resend = WidgetRequest::Send {
@@ -294,7 +322,7 @@ pub fn mount(
                                         body,
                                         topic: topic(picked),
                                     };
-                                    s.send(&serde_json::to_string(&resend).unwrap_or_default());
+                                    s.send(&encode::encode(&resend));
                                 }
                             }
                         });
@@ -306,8 +334,21 @@ pub fn mount(
                             let _ = storage.remove_item(&key);
                         }
                         let hello = chat.with_untracked(Chat::hello);
-                        send_frame(&hello);
+                        send(&hello);
                     }
+                    Some(Outcome::AgentMessage(text)) => {
+                        chat.with_untracked(|c| tell("message", text.into(), c));
+                    }
+                    Some(Outcome::Typing(signal)) => set_timeout(
+                        move || {
+                            chat.update(|c| {
+                                if c.typing_signals == signal {
+                                    c.typing = None;
+                                }
+                            });
+                        },
+                        std::time::Duration::from_secs(u64::from(protocol::TYPING_EXPIRES_SECS)),
+                    ),
                     _ => {}
                 }
             }),
@@ -316,7 +357,7 @@ pub fn mount(
             on_ended: Box::new(|| {}),
         },
     );
-    socket.set_value(Some(live));
+    SOCKET.with(|s| *s.borrow_mut() = Some(live));
     let forget = move || {
         if let Some(storage) = local_storage() {
             let _ = storage.remove_item(&storage_key(&site_key));
@@ -333,7 +374,7 @@ pub fn mount(
         // told again for the next shopper.
         TRACKS.with(|t| t.borrow_mut().clear());
         PAGE.with(|p| p.borrow_mut().1 = None);
-        socket.with_value(|s| s.as_ref().map(LiveSocket::restart));
+        SOCKET.with(|s| s.borrow().as_ref().map(LiveSocket::restart));
     };
     HOOKS.with(|h| {
         *h.borrow_mut() = Some(Hooks {
@@ -343,7 +384,7 @@ pub fn mount(
     });
 
     leptos::mount::mount_to(root, move || {
-        view! { <Panel chat online open config picked send=send_frame on_close /> }
+        view! { <Panel chat online open config picked on_close /> }
     })
     .forget();
 }
@@ -355,14 +396,24 @@ fn Panel(
     open: RwSignal<bool>,
     config: Config,
     picked: RwSignal<Option<String>>,
-    send: impl Fn(&WidgetRequest) -> bool + Copy + 'static,
     on_close: js_sys::Function,
 ) -> impl IntoView {
-    // What is on screen while the panel is open and the page visible (the
-    // loader tells both) is seen: the server then does not email it.
+    // The page (launcher badge, title, listeners) hears the unread count as
+    // it changes, read from the stored position after a reload too. What is
+    // on screen while the panel is open and the page visible (the loader
+    // tells both) is seen: the server then does not email it.
+    let told = StoredValue::new(usize::MAX);
     Effect::new(move |_| {
+        let read = chat.with(|c| {
+            let unread = c.unread();
+            if told.get_value() != unread {
+                told.set_value(unread);
+                tell("unread", JsValue::from_f64(unread as f64), c);
+            }
+            c.read()
+        });
         if open.get()
-            && let Some(read) = chat.with(Chat::read)
+            && let Some(read) = read
             && send(&read)
             && let WidgetRequest::Read { seq, .. } = read
         {
@@ -459,7 +510,12 @@ fn Panel(
             });
         }
         let frame = chat.try_update(|c| {
-            let frame = c.compose(new_client_id(), body, topic(picked));
+            let frame = c.compose(
+                new_client_id(),
+                body,
+                topic(picked),
+                js_sys::Date::now() as i64,
+            );
             if away {
                 c.email_known = true;
                 c.notice = Some(c.text(WidgetText::MessageLeft).to_owned());
@@ -524,7 +580,23 @@ fn Panel(
     let (status_online, status_connecting) = (t(WidgetText::Online), t(WidgetText::Connecting));
     let waiting_text = t(WidgetText::WaitingForAgent);
     let email_label = t(WidgetText::EmailLabel);
-    let via_email = t(WidgetText::ViaEmail);
+    let retry_label = t(WidgetText::Retry);
+    // What the shopper types tells the agent they are typing (the draft
+    // itself only where the site lets agents see it), every few seconds at most.
+    let preview = config.typing_preview;
+    let last_typing = StoredValue::new(0.0_f64);
+    let typing = move |draft: &str| {
+        let now = js_sys::Date::now();
+        if draft.trim().is_empty()
+            || now - last_typing.get_value() < f64::from(protocol::TYPING_EVERY_SECS) * 1000.0
+        {
+            return;
+        }
+        last_typing.set_value(now);
+        send(&WidgetRequest::Typing {
+            draft: preview.then(|| draft.to_owned()),
+        });
+    };
     let send_label = t(if away {
         WidgetText::LeaveMessage
     } else {
@@ -543,17 +615,30 @@ fn Panel(
             </header>
             <ol class="rp-log" node_ref=log aria-live="polite">
                 <li class="rp-line rp-agent rp-greeting">{move || chat.with(|c| greet(&config, c.name.as_deref()))}</li>
-                {move || chat.with(|c| c.lines.iter().map(|line| {
-                    let class = match (&line.speaker, line.status) {
-                        (_, Delivery::Failed) => "rp-line rp-me rp-failed",
-                        (Speaker::Me, Delivery::Sending) => "rp-line rp-me rp-sending",
-                        (Speaker::Me, _) => "rp-line rp-me",
-                        (Speaker::Agent(_), _) => "rp-line rp-agent",
-                        (Speaker::System, _) => "rp-line rp-system",
-                    };
-                    let via = line.by_email.then(|| view! { <small class="rp-via">{via_email.clone()}</small> });
-                    view! { <li class=class>{line.text.clone()}{via}</li> }
-                }).collect_view())}
+                {move || chat.with(|c| {
+                    let locale = c.language.as_deref().unwrap_or("en");
+                    let rows = c.rows(
+                        clock::day,
+                        |ms| clock::day_label(ms, locale, c.text(WidgetText::Today), c.text(WidgetText::Yesterday)),
+                        |ms| clock::time(ms, locale),
+                    );
+                    // One shape for every row (a day, a message, its time
+                    // and state): each distinct shape costs the widget code.
+                    rows.into_iter().map(|row| {
+                        let retry = row.retry.map(|key| view! {
+                            <button class="rp-retry" type="button" on:click=move |_| {
+                                if let Some(frame) = chat.try_update(|c| c.retry(&key, topic(picked))).flatten() {
+                                    send(&frame);
+                                }
+                            }>{retry_label.clone()}</button>
+                        });
+                        view! { <li class=row.class>{row.text}<small>{row.meta}</small>{retry}</li> }
+                    }).collect_view()
+                })}
+                // Empty (and so not shown) unless an agent is typing.
+                <li class="rp-typing">
+                    {move || chat.with(|c| c.typing.as_ref().map(|name| fill(c.text(WidgetText::Typing), "name", name)))}
+                </li>
             </ol>
             {away_note}
             // Always in the page and only hidden: a live region must stay put
@@ -578,7 +663,11 @@ fn Panel(
                 <textarea class="rp-input" rows="1" aria-label=t(WidgetText::MessageLabel) placeholder=t(WidgetText::MessagePlaceholder)
                     maxlength=MAX_BODY_CHARS.to_string()
                     prop:value=move || draft.get()
-                    on:input=move |ev| draft.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        let text = event_target_value(&ev);
+                        typing(&text);
+                        draft.set(text);
+                    }
                     on:keydown=move |ev| {
                         if ev.key() == "Enter" && !ev.shift_key() {
                             ev.prevent_default();

@@ -25,7 +25,10 @@ pub fn wasm_target() -> Result<()> {
 /// The npm packages of `end2end/` (binaryen's wasm-opt and Playwright).
 pub fn npm_packages() -> Result<()> {
     let dir = root().join("end2end");
-    if dir.join("node_modules/.package-lock.json").exists() && wasm_opt().exists() {
+    if dir.join("node_modules/.package-lock.json").exists()
+        && wasm_opt().exists()
+        && terser().exists()
+    {
         return Ok(());
     }
     // Playwright must never download its own browsers here; we use Debian's.
@@ -35,6 +38,10 @@ pub fn npm_packages() -> Result<()> {
             .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
             .current_dir(dir),
     )
+}
+
+pub fn terser() -> PathBuf {
+    root().join("end2end/node_modules/.bin/terser")
 }
 
 pub fn wasm_opt() -> PathBuf {

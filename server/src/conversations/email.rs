@@ -5,7 +5,7 @@
 //! decides what is unseen.
 
 use lettre::message::Mailbox;
-use protocol::{Author, Channel, EventBody, Seq};
+use protocol::{Author, Channel, EventBody};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -187,19 +187,6 @@ impl Conversations {
             .key
             .verify(Purpose::Unsubscribe, token, unix_secs())
             .map(|id| id.to_string())
-    }
-
-    /// The shopper has seen `conversation_id` up to `seq`.
-    #[tracing::instrument(name = "shopper_read", skip_all, fields(visitor = visitor_id, conversation = conversation_id, seq))]
-    pub async fn shopper_read(
-        &self,
-        visitor_id: &str,
-        conversation_id: &str,
-        seq: Seq,
-    ) -> Result<bool, StoreError> {
-        self.store
-            .mark_shopper_read(conversation_id, visitor_id, seq)
-            .await
     }
 
     /// The shopper gave an address to be answered at; unseen replies that

@@ -45,7 +45,7 @@ pub(crate) fn initials(name: &str) -> String {
 }
 
 /// An agent's name as shoppers of this conversation's site see it.
-fn shown_name(name: &str, conversation: &Conversation) -> String {
+pub(super) fn shown_name(name: &str, conversation: &Conversation) -> String {
     match conversation.agent_display {
         AgentDisplay::FullName | AgentDisplay::Avatar => name.to_owned(),
         AgentDisplay::FirstName => name.split_whitespace().next().unwrap_or(name).to_owned(),

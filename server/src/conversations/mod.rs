@@ -9,6 +9,7 @@
 
 mod email;
 mod fanout;
+mod signals;
 
 pub use email::{Asker, Envelope, MailSettings, Received, Refused, TranscriptRefused, Unseen};
 pub(crate) use fanout::{for_shopper, initials, state_for_shopper};

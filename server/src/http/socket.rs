@@ -50,6 +50,8 @@ pub trait Endpoint: Send {
     type Request: DeserializeOwned + FrameSet + Send;
     /// Whether the client has identified itself (widget: said hello).
     fn is_ready(&self) -> bool;
+    /// The `client_id` of the message a request carries, if it does.
+    fn client_id(request: &Self::Request) -> Option<String>;
     fn error_frame(code: ErrorCode, message: String, client_id: Option<String>) -> Frame;
     /// Handles one valid frame; frames for this client alone go in
     /// `replies`. A store failure is logged and answered with an internal
@@ -148,6 +150,7 @@ pub async fn drive<C: Endpoint>(
                 };
                 match decode::<C::Request>(text.as_str(), <C::Request as FrameSet>::TYPES) {
                     Ok(request) => {
+                        let client_id = C::client_id(&request);
                         // Boxed: a handler's future (store queries and all) is
                         // large, and would otherwise sit inside every idle
                         // connection's task for its whole life.
@@ -157,7 +160,7 @@ pub async fn drive<C: Endpoint>(
                             replies.push(C::error_frame(
                                 ErrorCode::Internal,
                                 "Something went wrong on our side; nothing was half-saved. Please retry.".into(),
-                                None,
+                                client_id,
                             ));
                         }
                     }

@@ -146,6 +146,7 @@ pub(super) fn widget_config(
         },
         away,
         email_replies,
+        typing_preview: settings.typing_preview,
         agent_avatars: settings.agent_display == AgentDisplay::Avatar,
     }
 }

@@ -19,6 +19,10 @@ use crate::domain::{AgentId, ClientId, ConversationId, TeamId};
 use crate::hub::{Frame, Subscriber, Topic, encode};
 use crate::store::{Agent, Conversation, StoreError, session_key};
 
+use std::time::Duration;
+
+use tokio::time::Instant;
+
 /// `GET /ws/agent`: needs a session cookie and a same-origin page, so another
 /// site cannot open an agent's socket with the agent's cookie.
 pub(super) async fn upgrade(
@@ -44,6 +48,7 @@ pub(super) async fn upgrade(
             state: state.clone(),
             agent,
             session_topic,
+            last_typing: None,
         };
         async {
             if endpoint.start(&subscriber).await.is_ok() {
@@ -88,7 +93,12 @@ struct AgentSocket {
     agent: Agent,
     /// The session this socket was opened with; signing out closes it.
     session_topic: Option<Topic>,
+    /// When this socket last relayed a typing signal.
+    last_typing: Option<Instant>,
 }
+
+/// A socket relays a typing signal at most this often.
+const TYPING_RELAY_EVERY: Duration = Duration::from_millis(1000);
 
 fn error(code: ErrorCode, message: impl Into<String>, client_id: Option<String>) -> Frame {
     encode(&AgentFrame::Error {
@@ -359,6 +369,24 @@ impl AgentSocket {
 }
 
 impl AgentSocket {
+    /// The agent is typing: relayed (not stored) at most every second or so.
+    async fn typing(&mut self, conversation_id: String, private: bool) -> Result<(), StoreError> {
+        if self
+            .last_typing
+            .is_some_and(|at| at.elapsed() < TYPING_RELAY_EVERY)
+        {
+            return Ok(());
+        }
+        let Some(conversation) = self.own_conversation(&conversation_id).await? else {
+            return Ok(());
+        };
+        self.last_typing = Some(Instant::now());
+        self.state
+            .conversations
+            .agent_typing(&self.agent, &conversation, private);
+        Ok(())
+    }
+
     /// Emails the shopper the conversation so far; the note in the
     /// conversation says it went (or the error frame why not).
     async fn send_transcript(
@@ -397,6 +425,10 @@ impl Endpoint for AgentSocket {
 
     fn is_ready(&self) -> bool {
         true
+    }
+
+    fn client_id(request: &AgentRequest) -> Option<String> {
+        request.client_id().map(str::to_owned)
     }
 
     fn error_frame(code: ErrorCode, message: String, client_id: Option<String>) -> Frame {
@@ -474,6 +506,22 @@ impl Endpoint for AgentSocket {
                 self.hand_over(conversation_id, to, note, replies).await
             }
             AgentRequest::Close { conversation_id } => self.close(conversation_id, replies).await,
+            AgentRequest::Typing {
+                conversation_id,
+                private,
+            } => self.typing(conversation_id, private).await,
+            AgentRequest::Read {
+                conversation_id,
+                seq,
+            } => {
+                if let Some(conversation) = self.own_conversation(&conversation_id).await? {
+                    self.state
+                        .conversations
+                        .agent_read(&self.agent, &conversation, seq)
+                        .await?;
+                }
+                Ok(())
+            }
             AgentRequest::SendTranscript { conversation_id } => {
                 self.send_transcript(conversation_id, replies).await
             }

@@ -17,7 +17,11 @@ use super::widget_api::{SiteQuery, authorize_site};
 use crate::conversations::{Asker, for_shopper, state_for_shopper};
 use crate::domain::{ClientId, ConversationId, Email, LanguageTag};
 use crate::hub::{Frame, Subscriber, Topic, encode};
-use crate::store::{Site, StoreError, Visitor, now_ms};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::store::{Conversation, Site, StoreError, Visitor, now_ms};
 use crate::{contact_token, identity};
 
 /// Events replayed per store round trip on resume.
@@ -48,6 +52,8 @@ pub(super) async fn upgrade(
             language: None,
             user_agent,
             reconnect: false,
+            conversation: None,
+            last_typing: None,
         };
         socket::drive(socket, &subscriber, outbox, &mut endpoint, shutdown)
             .instrument(span)
@@ -69,7 +75,15 @@ struct WidgetSocket {
     /// Set when this browser became another customer: the connection ends
     /// after the welcome that carries the new token.
     reconnect: bool,
+    /// The conversation the shopper is in (for typing signals).
+    conversation: Option<Conversation>,
+    /// When this socket last relayed a typing signal.
+    last_typing: Option<Instant>,
 }
+
+/// A socket relays a typing signal at most this often (clients send one
+/// every few seconds; more is dropped, not an error).
+const TYPING_RELAY_EVERY: Duration = Duration::from_millis(1500);
 
 /// Longest page URL kept.
 const MAX_URL_BYTES: usize = 2048;
@@ -108,6 +122,10 @@ impl Endpoint for WidgetSocket {
 
     fn is_ready(&self) -> bool {
         self.visitor.is_some()
+    }
+
+    fn client_id(request: &WidgetRequest) -> Option<String> {
+        request.client_id().map(str::to_owned)
     }
 
     fn error_frame(code: ErrorCode, message: String, client_id: Option<String>) -> Frame {
@@ -153,6 +171,10 @@ impl Endpoint for WidgetSocket {
                 seq,
             } => self.read(conversation_id, seq, replies).await,
             WidgetRequest::Email { address } => self.give_email(address, replies).await,
+            WidgetRequest::Typing { draft } => {
+                self.typing(draft, replies);
+                Ok(())
+            }
             WidgetRequest::Transcript { email } => self.transcript(email, replies).await,
             WidgetRequest::Send {
                 client_id,
@@ -231,6 +253,35 @@ impl WidgetSocket {
                 .await?;
         }
         Ok(())
+    }
+
+    /// The shopper is typing: agents following their open conversation see
+    /// it (the draft where the site allows). Not stored; extra signals are
+    /// dropped.
+    fn typing(&mut self, draft: Option<String>, replies: &mut Vec<Frame>) {
+        if self.visitor.is_none() {
+            replies.push(error(ErrorCode::HelloRequired, "Say hello first.", None));
+            return;
+        }
+        let Some(conversation) = self
+            .conversation
+            .as_ref()
+            .filter(|c| c.state != ConversationState::Closed)
+        else {
+            return;
+        };
+        if self
+            .last_typing
+            .is_some_and(|at| at.elapsed() < TYPING_RELAY_EVERY)
+        {
+            return;
+        }
+        self.last_typing = Some(Instant::now());
+        self.state.conversations.shopper_typing(
+            conversation,
+            draft,
+            self.site.settings.typing_preview,
+        );
     }
 
     /// An address to be answered at.
@@ -372,7 +423,10 @@ impl WidgetSocket {
             state: conversation.as_ref().map(state_for_shopper),
             name,
             email_known,
+            read_seq: conversation.as_ref().map_or(0, |c| c.shopper_read_seq),
+            agent_read_seq: conversation.as_ref().map_or(0, |c| c.agent_read_seq),
         }));
+        self.conversation.clone_from(&conversation);
         if let Some(conversation) = conversation {
             if conversation.state == ConversationState::Waiting {
                 // Tells this shopper (and the others waiting) where they stand.
@@ -425,12 +479,9 @@ impl WidgetSocket {
             return Ok(());
         }
         let title: Option<String> = title.map(|t| t.chars().take(MAX_TITLE_CHARS).collect());
-        let time_zone = time_zone.filter(|tz| {
-            tz.len() <= 64
-                && tz
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b))
-        });
+        // Only a zone the tz database knows: agents' browsers format times with it.
+        let time_zone =
+            time_zone.filter(|tz| tz.len() <= 64 && jiff::tz::TimeZone::get(tz).is_ok());
         self.state
             .store
             .record_page(&visitor.id, &url, title.as_deref(), time_zone.as_deref())
@@ -552,6 +603,8 @@ impl WidgetSocket {
                     .as_deref()
                     .is_some_and(|e| !e.trim().is_empty()),
                 name: claims.name,
+                read_seq: 0,
+                agent_read_seq: 0,
             }));
             return Ok(());
         }
@@ -608,6 +661,7 @@ impl WidgetSocket {
             conversation_id: posted.conversation.id.clone(),
             seq: posted.message.seq,
         }));
+        self.conversation = Some(posted.conversation);
         Ok(())
     }
 }

@@ -76,13 +76,14 @@ impl Store {
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-        if time_zone.is_some() {
-            sqlx::query("UPDATE visitors SET time_zone = $2 WHERE id = $1")
-                .bind(visitor_id)
-                .bind(time_zone)
-                .execute(&mut *tx)
-                .await?;
-        }
+        sqlx::query(
+            "UPDATE visitors SET last_page = $2, time_zone = COALESCE($3, time_zone) WHERE id = $1",
+        )
+        .bind(visitor_id)
+        .bind(url)
+        .bind(time_zone)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -66,8 +66,9 @@ impl Store {
     }
 
     /// The shopper has seen the conversation up to `seq`; a reply they have
-    /// now all seen no longer waits for an email. `false` if the
-    /// conversation is not this visitor's (or `seq` is not in it).
+    /// now all seen no longer waits for an email. `false` if nothing moved
+    /// (not this visitor's conversation, `seq` not in it, or not further
+    /// than before: read positions only move forward).
     pub async fn mark_shopper_read(
         &self,
         conversation_id: &str,
@@ -78,10 +79,26 @@ impl Store {
             "UPDATE conversations SET \
              shopper_read_seq = CASE WHEN $3 > shopper_read_seq THEN $3 ELSE shopper_read_seq END, \
              unseen_since = CASE WHEN $3 >= last_agent_seq THEN NULL ELSE unseen_since END \
-             WHERE id = $1 AND visitor_id = $2 AND $3 >= 0 AND $3 <= last_seq",
+             WHERE id = $1 AND visitor_id = $2 AND $3 > shopper_read_seq AND $3 <= last_seq",
         )
         .bind(conversation_id)
         .bind(visitor_id)
+        .bind(seq)
+        .execute(&self.write)
+        .await?;
+        Ok(updated.rows_affected() > 0)
+    }
+
+    /// The agents have seen the conversation up to `seq`: their unread count
+    /// is what the shopper wrote after it. `false` if nothing moved.
+    pub async fn mark_agent_read(&self, conversation_id: &str, seq: Seq) -> StoreResult<bool> {
+        let updated = sqlx::query(
+            "UPDATE conversations SET agent_read_seq = $2, unread_for_agents = \
+             (SELECT COUNT(*) FROM events WHERE conversation_id = $1 AND seq > $2 \
+              AND author_kind = 'visitor' AND kind = 'message') \
+             WHERE id = $1 AND $2 > agent_read_seq AND $2 <= last_seq",
+        )
+        .bind(conversation_id)
         .bind(seq)
         .execute(&self.write)
         .await?;

@@ -94,21 +94,23 @@ pub(super) async fn append_event_via(
         EventBody::Message { text } => Some(text.as_str()),
         _ => None,
     };
-    let agent_reply = i64::from(
-        matches!(author, Author::Agent { .. }) && matches!(body, EventBody::Message { .. }),
-    );
+    let message = matches!(body, EventBody::Message { .. });
+    let agent_reply = i64::from(message && matches!(author, Author::Agent { .. }));
+    let shopper_message = i64::from(message && author == Author::Visitor);
     // SET expressions read the row as it was, so `last_seq + 1` is the new seq throughout.
     let seq: Seq = sqlx::query_scalar(
         "UPDATE conversations SET last_seq = last_seq + 1, \
          last_message = COALESCE($2, last_message), updated_at = $3, \
          last_agent_seq = CASE WHEN $4 = 1 THEN last_seq + 1 ELSE last_agent_seq END, \
-         unseen_since = CASE WHEN $4 = 1 THEN COALESCE(unseen_since, $3) ELSE unseen_since END \
+         unseen_since = CASE WHEN $4 = 1 THEN COALESCE(unseen_since, $3) ELSE unseen_since END, \
+         unread_for_agents = unread_for_agents + $5 \
          WHERE id = $1 RETURNING last_seq",
     )
     .bind(conversation_id)
     .bind(preview)
     .bind(now)
     .bind(agent_reply)
+    .bind(shopper_message)
     .fetch_one(&mut **tx)
     .await?;
     let via = via.unwrap_or_default();

@@ -20,7 +20,9 @@ pub use posting::{NewMessage, Opening, Posted};
 pub(in crate::store) use transitions::fold_in;
 pub use transitions::{Folded, HandOverRefused};
 
-use protocol::{AgentDisplay, ConversationState, ConversationSummary, Event, Seq, TeamRef};
+use protocol::{
+    AgentDisplay, ConversationState, ConversationSummary, CustomerLabel, Event, Seq, TeamRef,
+};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -48,6 +50,13 @@ pub struct Conversation {
     pub team_name: Option<String>,
     /// How the site shows agents to shoppers.
     pub agent_display: AgentDisplay,
+    /// How far the shopper and the agents have read.
+    pub shopper_read_seq: Seq,
+    pub agent_read_seq: Seq,
+    /// The shopper's messages no agent has read.
+    pub unread_for_agents: i64,
+    /// What the inbox calls the shopper.
+    pub customer: CustomerLabel,
 }
 
 impl Conversation {
@@ -66,6 +75,10 @@ impl Conversation {
             last_message: self.last_message.clone(),
             created_at_ms: self.created_at_ms,
             updated_at_ms: self.updated_at_ms,
+            unread: self.unread_for_agents,
+            shopper_read_seq: self.shopper_read_seq,
+            agent_read_seq: self.agent_read_seq,
+            customer: self.customer.clone(),
         }
     }
 
@@ -88,10 +101,59 @@ pub struct Change {
 const CONVERSATION_SELECT: &str = "SELECT c.id, c.site_id, s.name AS site_name, s.account_id, \
      c.visitor_id, c.state, c.assigned_agent_id, a.name AS agent_name, c.last_seq, \
      c.last_message, c.created_at, c.updated_at, s.agent_capacity, c.language, c.team_id, \
-     t.name AS team_name, s.settings AS site_settings \
+     t.name AS team_name, s.settings AS site_settings, c.shopper_read_seq, c.agent_read_seq, \
+     c.unread_for_agents, ct.name AS contact_name, v.unverified AS stated, v.user_agent, \
+     v.time_zone AS visitor_time_zone, v.last_page \
      FROM conversations c JOIN sites s ON s.id = c.site_id \
+     JOIN visitors v ON v.id = c.visitor_id \
+     LEFT JOIN contacts ct ON ct.id = v.contact_id \
      LEFT JOIN agents a ON a.id = c.assigned_agent_id \
      LEFT JOIN teams t ON t.id = c.team_id";
+
+/// "Chrome" from a User-Agent, for a shopper with no name.
+fn browser_name(user_agent: &str) -> Option<&'static str> {
+    // Order matters: Edge and Opera say "Chrome" too, Chrome says "Safari".
+    [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ]
+    .into_iter()
+    .find_map(|(mark, name)| user_agent.contains(mark).then_some(name))
+}
+
+/// "/checkout" from the page's URL.
+fn page_path(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = rest.find('/').map_or("/", |at| &rest[at..]);
+    let path = path.split(['?', '#']).next().unwrap_or("/");
+    Some(path.chars().take(80).collect())
+}
+
+fn customer_label(row: &AnyRow) -> StoreResult<CustomerLabel> {
+    let verified: Option<String> = row.try_get("contact_name")?;
+    let stated = row
+        .try_get::<Option<String>, _>("stated")?
+        .and_then(|json| serde_json::from_str::<protocol::StatedDetails>(&json).ok())
+        .and_then(|details| details.name);
+    let has_verified = verified.as_deref().is_some_and(|n| !n.trim().is_empty());
+    Ok(CustomerLabel {
+        name: if has_verified { verified } else { stated }.filter(|n| !n.trim().is_empty()),
+        verified: has_verified,
+        page: row
+            .try_get::<Option<String>, _>("last_page")?
+            .as_deref()
+            .and_then(page_path),
+        browser: row
+            .try_get::<Option<String>, _>("user_agent")?
+            .as_deref()
+            .and_then(browser_name)
+            .map(str::to_owned),
+        time_zone: row.try_get("visitor_time_zone")?,
+    })
+}
 
 /// Only the part of a site's settings every conversation needs.
 fn agent_display(settings: &str) -> StoreResult<AgentDisplay> {
@@ -136,6 +198,10 @@ fn conversation_from_row(row: &AnyRow) -> StoreResult<Conversation> {
         team_id: row.try_get("team_id")?,
         team_name: row.try_get("team_name")?,
         agent_display: agent_display(&row.try_get::<String, _>("site_settings")?)?,
+        shopper_read_seq: row.try_get("shopper_read_seq")?,
+        agent_read_seq: row.try_get("agent_read_seq")?,
+        unread_for_agents: row.try_get("unread_for_agents")?,
+        customer: customer_label(row)?,
     })
 }
 
