@@ -9,9 +9,9 @@
   var base = new URL(script.src).origin;
   var queued = (w.Rapport && w.Rapport.q) || [];
   var host, root, frame, launcher, badge, config, loading, mounted, ready, chat, context = {};
-  /* Rapport('on', name, fn) listeners; the unread count; the page's own
-     title while ours flashes. */
-  var listeners = {}, unread = 0, title, flashing;
+  /* Rapport('on', name, fn) listeners; the unread count and the words
+     for it ("New message"); the page's own title while ours flashes. */
+  var listeners = {}, unread = 0, words, title, flashing;
   var key = 'rapport:' + site + ':visitor', tracks = [], zone = '';
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) {}
   /* A "continue in the chat" link from an email: take its token out of the
@@ -67,17 +67,20 @@
 
   /* What the chat tells: the unread count (badge, flashing title while the
      page is hidden) and each reply that comes in. */
-  function notify(kind, value, words) {
+  function notify(kind, value, label) {
     if (kind == 'unread') {
       unread = value;
+      words = label;
       badge.textContent = value;
       badge.hidden = !value;
-      flash(words);
+      flash();
     }
     emit(kind, value);
   }
 
-  function flash(words) {
+  /* While the page is hidden and replies are unseen, the title alternates
+     with "(n) New message"; it is the page's own again once seen. */
+  function flash() {
     clearInterval(flashing);
     if (title != null) d.title = title;
     title = null;
@@ -121,7 +124,7 @@
   /* Whether what the chat shows is seen: the panel open on a visible page. */
   function seen() {
     chat && chat.set_open(!frame.hidden && !d.hidden);
-    d.hidden || flash();
+    flash();
   }
   d.addEventListener('visibilitychange', seen);
 

@@ -629,7 +629,7 @@ fn ConversationItem(
                     <span class="unread" title="Unread messages">{c.unread}</span>
                 })}
                 <time class="last-active">{clock::when(c.updated_at_ms)}</time>
-                <span class="preview">{c.last_message.clone().unwrap_or_default()}</span>
+                <span class="last-message">{c.last_message.clone().unwrap_or_default()}</span>
                 {matches!(c.state, ConversationState::Waiting).then(|| {
                     let since = c.created_at_ms;
                     view! {
@@ -723,6 +723,9 @@ fn Transcript(
         });
         hand_note.set(String::new());
     };
+    // When the agent last told they were typing (ms); a sent message ends
+    // that spell, so the next keystroke is told at once.
+    let last_typing = StoredValue::new(0.0_f64);
     let reply = move || {
         let body = draft.get_untracked();
         let Some(conversation_id) = state.with_untracked(|s| s.open.clone()) else {
@@ -740,6 +743,7 @@ fn Transcript(
         state.update(|s| s.pending.push(pending.clone()));
         send(&pending.request());
         draft.set(String::new());
+        last_typing.set_value(0.0);
     };
     let line = move |(event, day, seen): (Event, Option<String>, bool)| {
         let at = event.created_at_ms;
@@ -815,7 +819,6 @@ fn Transcript(
     };
     // The agent types: the shopper (or, for a note, colleagues) see it,
     // one signal every few seconds at most.
-    let last_typing = StoredValue::new(0.0_f64);
     let typing = move || {
         let now = js_sys::Date::now();
         if now - last_typing.get_value() < f64::from(TYPING_EVERY_SECS) * 1000.0 {

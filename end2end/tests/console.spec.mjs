@@ -50,6 +50,12 @@ test('an owner creates a site, its snippet works on their shop only, and their l
   await expect(mail).toContainText('reply+…@127.0.0.1');
   await expect(mail).toContainText('0 waiting, 0 sent, 0 given up.');
   await mail.getByLabel(/Email replies the shopper has not seen after/).fill('5');
+  // Drafts are private unless the owner says otherwise, and the console says why.
+  const privacy = editor.getByRole('group', { name: 'Privacy' });
+  const preview = privacy.getByLabel('Agents see what shoppers type before they send it');
+  await expect(preview).not.toBeChecked();
+  await expect(privacy).toContainText('Off by default: shoppers do not expect their unsent words to be read.');
+  await preview.check();
   await editor.getByLabel(/Allowed origins/).fill(shopOrigin);
   await editor.getByLabel('Show agents as').selectOption('avatar');
   await editor.getByRole('button', { name: 'Save' }).click();
@@ -59,6 +65,7 @@ test('an owner creates a site, its snippet works on their shop only, and their l
   await owner.getByRole('button', { name: 'Console' }).click();
   await owner.getByRole('button', { name: 'Bakery' }).click();
   await expect(editor.getByLabel(/Email replies the shopper has not seen after/)).toHaveValue('5');
+  await expect(editor.getByLabel('Agents see what shoppers type before they send it')).toBeChecked();
 
   // The snippet, as copied from the console, into a fresh page of the shop.
   const snippet = await editor.getByLabel('Embed snippet').inputValue();
@@ -77,6 +84,9 @@ test('an owner creates a site, its snippet works on their shop only, and their l
   await expect(avatar).toBeVisible();
   await expect.poll(() => avatar.evaluate((img) => img.naturalWidth)).toBeGreaterThan(0);
   await owner.getByRole('button', { name: /Is the rye bread vegan\?/ }).click();
+  // This site shows agents the draft as the shopper types it.
+  await message.pressSequentially('And the spelt');
+  await expect(owner.locator('.typing .draft')).toHaveText('And the spelt');
   await owner.getByRole('button', { name: 'Close conversation' }).click();
   await expect(shop.locator('.rp-log')).toContainText('This chat has ended');
 

@@ -12,8 +12,8 @@ export const setup = JSON.parse(readFileSync(join(process.env.RAPPORT_E2E_STATE,
 // `test.afterEach(closeContexts)` itself: this module is evaluated once per
 // worker, so a hook registered here would only apply to the first file.
 const contexts = [];
-export async function newContext(browser) {
-  const context = await browser.newContext();
+export async function newContext(browser, options = {}) {
+  const context = await browser.newContext(options);
   contexts.push(context);
   return context;
 }

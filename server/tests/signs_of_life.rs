@@ -117,6 +117,23 @@ on_both_backends!(
 
         // None of it is stored.
         assert_eq!(app.counts().await.2, events_before);
+
+        // A message ends a spell of typing: the next keystroke is told at
+        // once, not held back by the throttle.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        agent
+            .send(json!({"type": "typing", "conversation_id": id}))
+            .await;
+        shopper.until("typing", |_| true).await;
+        agent
+            .send(json!({"type": "send", "conversation_id": id, "client_id": "r1", "body": "Let me look"}))
+            .await;
+        agent.until("ack", |f| f["client_id"] == "r1").await;
+        agent
+            .send(json!({"type": "typing", "conversation_id": id}))
+            .await;
+        let typing = shopper.until("typing", |_| true).await;
+        assert_eq!(typing["name"], "Ada");
         // Typing before saying hello is an error frame, not a crash.
         let mut stranger = app.widget_socket().await;
         stranger.send(json!({"type": "typing"})).await;

@@ -491,6 +491,9 @@ fn Panel(
             want_transcript.set(true);
         }
     };
+    // When the shopper last told they were typing (ms); a sent message ends
+    // that spell, so the next keystroke is told at once.
+    let last_typing = StoredValue::new(0.0_f64);
     let submit = move || {
         let body = draft.get_untracked();
         if body.trim().is_empty() {
@@ -526,6 +529,7 @@ fn Panel(
             send(&frame);
         }
         draft.set(String::new());
+        last_typing.set_value(0.0);
     };
     let title = config.site_name.clone();
     let header_title = move || match chat.with(|c| c.state.clone()) {
@@ -584,18 +588,36 @@ fn Panel(
     // What the shopper types tells the agent they are typing (the draft
     // itself only where the site lets agents see it), every few seconds at most.
     let preview = config.typing_preview;
-    let last_typing = StoredValue::new(0.0_f64);
-    let typing = move |draft: &str| {
-        let now = js_sys::Date::now();
-        if draft.trim().is_empty()
-            || now - last_typing.get_value() < f64::from(protocol::TYPING_EVERY_SECS) * 1000.0
-        {
+    let signal_typing = move |text: String| {
+        last_typing.set_value(js_sys::Date::now());
+        send(&WidgetRequest::Typing {
+            draft: preview.then_some(text),
+        });
+    };
+    // A draft shown to agents is told once more when the pause is over, so
+    // they see the last words typed rather than the first.
+    let trailing = StoredValue::new(false);
+    let typing = move |text: &str| {
+        if text.trim().is_empty() {
             return;
         }
-        last_typing.set_value(now);
-        send(&WidgetRequest::Typing {
-            draft: preview.then(|| draft.to_owned()),
-        });
+        let wait = last_typing.get_value() + f64::from(protocol::TYPING_EVERY_SECS) * 1000.0
+            - js_sys::Date::now();
+        if wait <= 0.0 {
+            signal_typing(text.to_owned());
+        } else if preview && !trailing.get_value() {
+            trailing.set_value(true);
+            set_timeout(
+                move || {
+                    trailing.set_value(false);
+                    let text = draft.get_untracked();
+                    if !text.trim().is_empty() {
+                        signal_typing(text);
+                    }
+                },
+                std::time::Duration::from_millis(wait as u64),
+            );
+        }
     };
     let send_label = t(if away {
         WidgetText::LeaveMessage

@@ -462,6 +462,9 @@ impl Endpoint for AgentSocket {
                 client_id,
                 body,
             } => {
+                // A message ends a spell of typing: the next keystroke starts
+                // another, told at once.
+                self.last_typing = None;
                 self.send(conversation_id, client_id, body, false, subscriber, replies)
                     .await
             }

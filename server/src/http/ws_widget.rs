@@ -180,7 +180,12 @@ impl Endpoint for WidgetSocket {
                 client_id,
                 body,
                 topic,
-            } => self.send(client_id, body, topic, replies).await,
+            } => {
+                // A message ends a spell of typing: the next keystroke starts
+                // another, told at once.
+                self.last_typing = None;
+                self.send(client_id, body, topic, replies).await
+            }
             WidgetRequest::Identify { token, details } => {
                 self.identify(token, details, subscriber, replies).await
             }
