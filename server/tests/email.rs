@@ -706,18 +706,7 @@ with_mail!(
             agent_display: protocol::AgentDisplay::TeamOnly,
             ..protocol::SiteSettings::default()
         };
-        app.store
-            .update_site(
-                &app.site.id,
-                SiteUpdate {
-                    name: None,
-                    allowed_origins: None,
-                    settings: Some(&settings),
-                    email_delay_secs: None,
-                },
-            )
-            .await
-            .unwrap();
+        app.set_site_settings(&settings).await;
         let mut agent = app.online_inbox_of(&app.agent.email).await;
         let mut shopper = app.widget_socket().await;
         shopper

@@ -89,18 +89,7 @@ on_both_backends!(
         assert!(typing["typist"]["shopper"]["draft"].is_null(), "{typing}");
         let mut settings = app.site.settings.clone();
         settings.typing_preview = true;
-        app.store
-            .update_site(
-                &app.site.id,
-                rapport_server::store::SiteUpdate {
-                    name: None,
-                    allowed_origins: None,
-                    settings: Some(&settings),
-                    email_delay_secs: None,
-                },
-            )
-            .await
-            .unwrap();
+        app.set_site_settings(&settings).await;
         // The site's choice holds for sockets opened after it.
         let mut again = app.widget_socket().await;
         let token = shopper_token(&app, &id).await;

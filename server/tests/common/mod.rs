@@ -331,6 +331,22 @@ impl TestApp {
         conversation.assigned_agent_id().map(str::to_owned)
     }
 
+    /// Changes the test site's settings, as the console would.
+    pub async fn set_site_settings(&self, settings: &protocol::SiteSettings) {
+        self.store
+            .update_site(
+                &self.site.id,
+                rapport_server::store::SiteUpdate {
+                    name: None,
+                    allowed_origins: None,
+                    settings: Some(settings),
+                    email_delay_secs: None,
+                },
+            )
+            .await
+            .unwrap();
+    }
+
     pub async fn counts(&self) -> (i64, i64, i64) {
         (
             self.store.count_visitors().await.unwrap(),
