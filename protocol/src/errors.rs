@@ -41,13 +41,20 @@ pub enum ErrorCode {
     IdentityRefused,
     /// A request body is larger than this endpoint takes.
     TooLarge,
+    /// Over a limit (too many at once); nothing was stored. Try again later
+    /// (HTTP: after `Retry-After` seconds).
+    RateLimited,
+    /// This visitor (or their address) was blocked by the shop.
+    Blocked,
+    /// Too busy right now; try again shortly (HTTP 503).
+    Unavailable,
     /// Something failed on our side; nothing was half-stored.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for clients that read codes without serde.
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::BadFrame,
         ErrorCode::UnknownFrame,
         ErrorCode::FrameTooLarge,
@@ -65,6 +72,9 @@ impl ErrorCode {
         ErrorCode::BadRequest,
         ErrorCode::IdentityRefused,
         ErrorCode::TooLarge,
+        ErrorCode::RateLimited,
+        ErrorCode::Blocked,
+        ErrorCode::Unavailable,
         ErrorCode::Internal,
     ];
 
@@ -88,6 +98,9 @@ impl ErrorCode {
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::IdentityRefused => "identity_refused",
             ErrorCode::TooLarge => "too_large",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Blocked => "blocked",
+            ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }
     }

@@ -13,8 +13,16 @@ pub const MAX_CLIENT_ID_LEN: usize = 64;
 pub const PING_INTERVAL_SECS: u32 = 20;
 /// A side that hears nothing for this long treats the connection as dead.
 pub const IDLE_TIMEOUT_SECS: u32 = 60;
+/// A socket whose client sends no frame of its own (WebSocket pongs do not
+/// count) for this long is closed. Longer than the idle timeout: browsers
+/// run a hidden tab's timers about once a minute.
+pub const APP_IDLE_TIMEOUT_SECS: u32 = 300;
 /// The first frame on a widget socket must be `hello` within this many seconds.
 pub const HELLO_TIMEOUT_SECS: u32 = 10;
+
+/// WebSocket close code (RFC 6455 "policy violation"): refused by a limit
+/// or a block; the client may come back later, after backing off.
+pub const CLOSE_POLICY: u16 = 1008;
 
 /// WebSocket close code: the session ended for good (signed out or the
 /// agent deactivated); reconnecting is pointless, sign in again.

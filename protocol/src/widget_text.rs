@@ -51,11 +51,13 @@ pub enum WidgetText {
     Yesterday,
     /// The page's title while a reply waits unseen: "(2) New message".
     NewMessage,
+    /// A limit refused the shopper's message or new chat for now.
+    SlowDown,
 }
 
 impl WidgetText {
     /// How many texts a complete set holds.
-    pub const COUNT: usize = WidgetText::NewMessage as usize + 1;
+    pub const COUNT: usize = WidgetText::SlowDown as usize + 1;
 }
 
 /// A set of texts as sent; a missing entry reads as empty rather than

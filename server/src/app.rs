@@ -7,7 +7,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
@@ -15,8 +14,9 @@ use crate::cluster::{self, Incoming, Notice};
 use crate::config::Config;
 use crate::conversations::{Conversations, MailSettings};
 use crate::dispatch::{Deadlines, Dispatcher, Parts};
-use crate::http::{AppState, router};
+use crate::http::{AppState, connections, router};
 use crate::hub::{Frame, Hub, Topic};
+use crate::limits::Limits;
 use crate::mail::Mailer;
 use crate::mail::tokens::MailKey;
 use crate::store::{Backend, SessionRecords, Store};
@@ -41,19 +41,19 @@ pub async fn serve(
         backend = ?store.backend(),
         "Rapport is running: demo shop at {public_url}/ , inbox at {public_url}/app"
     );
-    // Frames are small and latency matters: no Nagle delay on any socket.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::warn!(%err, "cannot set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down");
-            let _ = stop.send(true);
-        })
-        .await?;
+    // Behind a proxy the proxy holds the connections: no cap per address.
+    let connections_per_ip = if state.config.client_ip_header.is_some() {
+        0
+    } else {
+        state.config.limits.connections_per_ip
+    };
+    tokio::spawn(forget_quiet_keys(state.limits.clone()));
+    connections::serve(listener, router(state), connections_per_ip, async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        let _ = stop.send(true);
+    })
+    .await?;
     store.close().await;
     Ok(())
 }
@@ -120,6 +120,7 @@ async fn start(
         hub,
         conversations,
         dispatcher,
+        limits: Arc::new(Limits::new(config.limits.clone())),
         config: Arc::new(config),
         mailer,
         shutdown,
@@ -146,6 +147,16 @@ async fn route_notices(
             Notice::Presence { agents } => dispatcher.remote_presence(from, agents),
             Notice::AgentChanged { agent_id } => dispatcher.remote_agent_changed(agent_id),
         }
+    }
+}
+
+/// Keys quiet long enough to have their whole allowance back are
+/// forgotten, so that a flood of addresses does not stay in memory.
+async fn forget_quiet_keys(limits: Arc<Limits>) {
+    let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        every_minute.tick().await;
+        limits.forget_quiet_keys();
     }
 }
 

@@ -178,6 +178,18 @@ pub struct Config {
     /// Log filter, e.g. info or rapport_server=debug.
     #[arg(long, env = "RAPPORT_LOG", default_value = "info")]
     pub log: String,
+    /// Behind a reverse proxy: the header it puts the client's address in
+    /// (e.g. X-Forwarded-For, whose last entry is taken, or X-Real-IP).
+    /// Unset: the connection's own address. Set it only behind a proxy that
+    /// always writes it, or anyone can claim any address.
+    #[arg(long, env = "RAPPORT_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
+    /// Seconds a socket may stay open without its client sending a frame of
+    /// its own (the clients' heartbeat counts; WebSocket pongs do not).
+    #[arg(long, env = "RAPPORT_SOCKET_QUIET_SECS", default_value_t = u64::from(protocol::APP_IDLE_TIMEOUT_SECS))]
+    pub socket_quiet_secs: u64,
+    #[command(flatten)]
+    pub limits: crate::limits::LimitSettings,
 }
 
 impl Config {
@@ -197,6 +209,9 @@ impl Config {
             reply_domain: None,
             mail_retry_secs: 30,
             log: "info".to_owned(),
+            client_ip_header: None,
+            socket_quiet_secs: u64::from(protocol::APP_IDLE_TIMEOUT_SECS),
+            limits: crate::limits::LimitSettings::default(),
         }
     }
 
@@ -232,6 +247,11 @@ impl Config {
                 .inbound_webhook_secret
                 .as_deref()
                 .is_some_and(|secret| !secret.trim().is_empty())
+    }
+
+    /// How long a socket may stay open without its client's own frames.
+    pub fn socket_quiet_limit(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.socket_quiet_secs)
     }
 
     /// Whether cookies must be marked Secure.

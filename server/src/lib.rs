@@ -20,6 +20,7 @@ pub mod hours;
 pub mod http;
 pub mod hub;
 pub mod identity;
+pub mod limits;
 pub mod mail;
 pub mod mailroom;
 pub mod matcher;

@@ -43,6 +43,11 @@ impl Server {
             .env("RAPPORT_REPLY_TIMEOUT_SECS", "3600")
             .env("RAPPORT_OFFLINE_GRACE_SECS", "30")
             .env("RAPPORT_LOG", "warn")
+            // Thirty shoppers from one address in a second: a rush to
+            // serve here, not an attack to refuse.
+            .env("RAPPORT_LIMIT_SOCKETS_PER_IP", "0")
+            .env("RAPPORT_LIMIT_VISITORS_PER_IP", "0")
+            .env("RAPPORT_LIMIT_CONVERSATIONS_PER_IP", "0")
             .stdout(Stdio::null())
             .kill_on_drop(true)
             .spawn()

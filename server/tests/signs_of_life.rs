@@ -283,22 +283,6 @@ on_both_backends!(
     }
 );
 
-/// Runs SQL on the test's database behind the server's back.
-async fn behind_the_servers_back(app: &TestApp, sqlite: &str, postgres: &str) {
-    use sqlx::{Connection, Executor};
-    if app.database_url.starts_with("sqlite") {
-        let mut db = sqlx::SqliteConnection::connect(&app.database_url)
-            .await
-            .unwrap();
-        db.execute(sqlx::raw_sql(sqlite)).await.unwrap();
-    } else {
-        let mut db = sqlx::PgConnection::connect(&app.database_url)
-            .await
-            .unwrap();
-        db.execute(sqlx::raw_sql(postgres)).await.unwrap();
-    }
-}
-
 on_both_backends!(
     a_message_the_server_failed_to_store_is_told_by_its_client_id_and_a_retry_stores_it_once,
     |app: TestApp| async move {
@@ -306,8 +290,7 @@ on_both_backends!(
         shopper.say("m1", "Hello?").await;
         shopper.drain().await;
         let (_, _, events_before) = app.counts().await;
-        behind_the_servers_back(
-            &app,
+        app.sql(
             "CREATE TRIGGER refuse_events BEFORE INSERT ON events \
              BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;",
             "CREATE FUNCTION refuse_events() RETURNS trigger LANGUAGE plpgsql AS \
@@ -331,8 +314,7 @@ on_both_backends!(
         );
         assert_eq!(app.counts().await.2, events_before, "nothing half-stored");
 
-        behind_the_servers_back(
-            &app,
+        app.sql(
             "DROP TRIGGER refuse_events;",
             "DROP TRIGGER refuse_events ON events;",
         )

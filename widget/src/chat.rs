@@ -329,19 +329,21 @@ impl Chat {
                 Outcome::None
             }
             WidgetFrame::Error {
+                code,
                 message,
-                client_id: Some(client_id),
-                ..
+                client_id,
             } => {
-                // The server refused this message for what it is; resending
-                // it would be refused again.
-                self.unacked.retain(|(id, _)| *id != client_id);
-                self.set_status(&client_id, Delivery::Failed);
-                self.notice = Some(message);
-                Outcome::None
-            }
-            WidgetFrame::Error { message, .. } => {
-                self.notice = Some(message);
+                if let Some(client_id) = client_id {
+                    // Refused for what it is (or for now): not resent by
+                    // itself; the shopper may retry.
+                    self.unacked.retain(|(id, _)| *id != client_id);
+                    self.set_status(&client_id, Delivery::Failed);
+                }
+                self.notice = Some(if code == ErrorCode::RateLimited {
+                    self.text(WidgetText::SlowDown).to_owned()
+                } else {
+                    message
+                });
                 Outcome::None
             }
             WidgetFrame::Queue {
@@ -849,5 +851,24 @@ mod tests {
                 ("rp-line rp-me rp-failed", "later", "t86400009", Some("k9")),
             ]
         );
+    }
+
+    #[test]
+    fn a_message_over_a_limit_is_told_politely_in_the_shoppers_words_and_can_be_retried() {
+        let mut texts = texts();
+        texts[WidgetText::SlowDown as usize] = "Please wait a moment".into();
+        let mut chat = Chat {
+            texts: texts.into(),
+            ..Chat::default()
+        };
+        chat.compose("k1".into(), "hi".into(), None, 0);
+        chat.apply(WidgetFrame::Error {
+            code: ErrorCode::RateLimited,
+            message: "Too many messages in this conversation just now".into(),
+            client_id: Some("k1".into()),
+        });
+        assert_eq!(chat.notice.as_deref(), Some("Please wait a moment"));
+        assert_eq!(chat.lines[0].status, Delivery::Failed);
+        assert!(chat.retry("k1", None).is_some());
     }
 }

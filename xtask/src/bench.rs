@@ -13,6 +13,23 @@ use sha2::{Digest, Sha256};
 
 use crate::{Result, cargo, check, root};
 
+/// Every shopper of the bench comes from one address, as fast as it can:
+/// the per-address and per-socket limits are off (0) for the measurement.
+/// Flags rather than environment variables: a renamed one stops the server
+/// with an error instead of silently measuring the limits.
+const NO_LIMITS: [&str; 10] = [
+    "--limit-sockets-per-ip=0",
+    "--limit-sockets-per-site=0",
+    "--limit-visitors-per-ip=0",
+    "--limit-visitors-per-site=0",
+    "--limit-conversations-per-ip=0",
+    "--limit-conversations-per-site=0",
+    "--limit-messages-per-conversation=0",
+    "--limit-frames-per-second=0",
+    "--limit-requests-per-ip=0",
+    "--limit-connections-per-ip=0",
+];
+
 const USAGE: &str =
     "cargo xtask bench [--shoppers N] [--agents N] [--rate MSG_PER_SEC] [--duration SECS]
                   [--throughput-duration SECS] [--database-url URL] [--no-relay] [--smoke]";
@@ -166,6 +183,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let port = free_port()?;
     let server = Running(
         Command::new(bin.join("rapport"))
+            .args(NO_LIMITS)
             .arg("serve")
             .env("RAPPORT_ADDR", format!("127.0.0.1:{port}"))
             .env("RAPPORT_DATABASE_URL", &database_url)

@@ -2,7 +2,7 @@
 //! internals in the log only.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use protocol::{ErrorBody, ErrorCode, ErrorDetail};
 
@@ -16,6 +16,9 @@ pub enum ApiError {
         code: ErrorCode,
         message: String,
     },
+    /// Over a limit: 429 with `Retry-After`.
+    #[error(transparent)]
+    Limited(#[from] crate::limits::Refused),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -80,6 +83,23 @@ impl From<tower_sessions::session::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message) = match self {
+            ApiError::Limited(refused) => {
+                let mut response = (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Json(ErrorBody {
+                        error: ErrorDetail {
+                            code: ErrorCode::RateLimited,
+                            message: refused.message(),
+                        },
+                    }),
+                )
+                    .into_response();
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(refused.retry_after_secs()),
+                );
+                return response;
+            }
             ApiError::Client {
                 status,
                 code,

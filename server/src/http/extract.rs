@@ -2,6 +2,8 @@
 //! and a JSON body whose rejection is our [`ApiError`] (a stable code and
 //! serde's reason) rather than axum's plain text.
 
+use std::net::IpAddr;
+
 use axum::Json;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -22,6 +24,59 @@ pub(super) struct CurrentAgent(pub Agent);
 /// The signed-in agent if they own the account; 403 otherwise.
 #[derive(Debug)]
 pub(super) struct CurrentOwner(pub Agent);
+
+/// The client's address: from the header the configured reverse proxy
+/// writes (its last entry: the one the proxy itself added), else the
+/// connection's peer; unspecified when neither is known (a test driving
+/// the router directly).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ClientIp(pub IpAddr);
+
+impl ClientIp {
+    pub(super) fn of(parts: &Parts, state: &AppState) -> ClientIp {
+        let from_proxy = state.config.client_ip_header.as_deref().and_then(|name| {
+            let value = parts
+                .headers
+                .get_all(name)
+                .iter()
+                .next_back()?
+                .to_str()
+                .ok()?;
+            value.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
+        });
+        ClientIp(
+            from_proxy
+                .or_else(|| super::connections::peer_of(&parts.extensions).map(|peer| peer.ip()))
+                .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
+        )
+    }
+}
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, std::convert::Infallible> {
+        Ok(ClientIp::of(parts, state))
+    }
+}
+
+/// A public HTTP request, counted against its address's allowance; 429
+/// with `Retry-After` over it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Counted;
+
+impl FromRequestParts<AppState> for Counted {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let ClientIp(ip) = ClientIp::of(parts, state);
+        state.limits.request(ip)?;
+        Ok(Counted)
+    }
+}
 
 /// A JSON request body of type `T`; 400 with the reason otherwise.
 #[derive(Debug)]

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
+use super::extract::Counted;
 use super::state::AppState;
 use crate::conversations::{Envelope, Received, Refused};
 use crate::mail::compose::escape_html;
@@ -170,6 +171,7 @@ fn not_valid() -> (StatusCode, Html<String>) {
 /// following links unsubscribes nobody.
 pub(super) async fn unsubscribe_page(
     State(state): State<AppState>,
+    _: Counted,
     Path(token): Path<String>,
 ) -> Result<(StatusCode, Html<String>), ApiError> {
     let Some((_, email, site)) = unsubscribing(&state, &token).await? else {
@@ -191,6 +193,7 @@ pub(super) async fn unsubscribe_page(
 /// one-click unsubscribe.
 pub(super) async fn unsubscribe(
     State(state): State<AppState>,
+    _: Counted,
     Path(token): Path<String>,
 ) -> Result<(StatusCode, Html<String>), ApiError> {
     let Some((site_id, email, site)) = unsubscribing(&state, &token).await? else {

@@ -2,6 +2,7 @@
 //! inbox (session required), their sockets, and static pages.
 
 mod agent_api;
+pub mod connections;
 mod contacts_api;
 pub mod error;
 mod extract;

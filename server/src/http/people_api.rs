@@ -12,7 +12,7 @@ use protocol::{
 use tower_sessions::Session;
 
 use super::error::ApiError;
-use super::extract::{ApiJson, CurrentOwner};
+use super::extract::{ApiJson, Counted, CurrentOwner};
 use super::state::AppState;
 use crate::domain::{Capacity, Email, LanguageTag, TeamId};
 use crate::identity::{self, SESSION_AGENT_ID};
@@ -209,6 +209,7 @@ async fn open_invite(state: &AppState, token: &str) -> Result<OpenInvite, ApiErr
 /// `GET /api/invites/{token}`: whom the link is for.
 pub(super) async fn invite_info(
     State(state): State<AppState>,
+    _: Counted,
     Path(token): Path<String>,
 ) -> Result<Json<InviteInfo>, ApiError> {
     let invite = open_invite(&state, &token).await?;
@@ -221,6 +222,7 @@ pub(super) async fn invite_info(
 /// `POST /api/invites/{token}/accept`: creates the agent and signs them in.
 pub(super) async fn accept(
     State(state): State<AppState>,
+    _: Counted,
     session: Session,
     Path(token): Path<String>,
     ApiJson(accept): ApiJson<AcceptInvite>,

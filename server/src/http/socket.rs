@@ -5,6 +5,8 @@
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
+#[cfg(doc)]
+use protocol::APP_IDLE_TIMEOUT_SECS;
 use protocol::FrameSet;
 use protocol::{
     ErrorCode, HELLO_TIMEOUT_SECS, IDLE_TIMEOUT_SECS, MAX_FRAME_BYTES, PING_INTERVAL_SECS,
@@ -36,13 +38,19 @@ pub fn limits(upgrade: axum::extract::ws::WebSocketUpgrade) -> axum::extract::ws
         .write_buffer_size(0)
 }
 
+/// A send that has not gone out after this (a client that stopped reading)
+/// ends the connection: its frames must not pile up in the server.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Frames refused in a row for coming too fast before the socket is closed.
+const REFUSALS_BEFORE_CLOSE: u32 = 50;
+
 /// Close codes the clients know.
 pub const CLOSE_LAGGING: u16 = 4008;
 pub const CLOSE_HELLO_TIMEOUT: u16 = 4001;
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 /// The browser now stands for someone else: reconnect with the new token.
 pub const CLOSE_IDENTITY_CHANGED: u16 = 4009;
-pub use protocol::CLOSE_SESSION_ENDED;
+pub use protocol::{CLOSE_POLICY, CLOSE_SESSION_ENDED};
 
 /// One kind of socket (widget or inbox).
 pub trait Endpoint: Send {
@@ -62,10 +70,15 @@ pub trait Endpoint: Send {
         subscriber: &Subscriber,
         replies: &mut Vec<Frame>,
     ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send;
-    /// Whether the connection must end once the replies are sent: frames
-    /// still queued for it belong to whom it stood for before.
-    fn must_reconnect(&self) -> bool {
-        false
+    /// Whether a frame may be taken now (a limit on how fast frames come).
+    fn take_frame(&mut self) -> Result<(), crate::limits::Refused> {
+        Ok(())
+    }
+    /// Whether the connection must end once the replies are sent, with
+    /// which close code and reason: e.g. frames still queued for it belong
+    /// to whom it stood for before, or a limit refused its hello.
+    fn must_end(&self) -> Option<(u16, &'static str)> {
+        None
     }
 }
 
@@ -113,19 +126,28 @@ pub fn decode<T: DeserializeOwned>(text: &str, known: &[&str]) -> Result<T, (Err
     })
 }
 
-/// Runs a socket until the client leaves, goes silent, lags, or the server stops.
+/// Runs a socket until the client leaves, goes silent, lags, stops reading,
+/// or the server stops.
+/// `quiet_limit`: how long the client may send no frame of its own
+/// ([`APP_IDLE_TIMEOUT_SECS`] unless configured).
 pub async fn drive<C: Endpoint>(
     mut socket: WebSocket,
     subscriber: &Subscriber,
     mut outbox: mpsc::Receiver<Frame>,
     endpoint: &mut C,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
+    quiet_limit: Duration,
 ) {
     let mut heartbeat = interval(Duration::from_secs(u64::from(PING_INTERVAL_SECS)));
     let idle_limit = Duration::from_secs(u64::from(IDLE_TIMEOUT_SECS));
     let hello_deadline = sleep(Duration::from_secs(u64::from(HELLO_TIMEOUT_SECS)));
     tokio::pin!(hello_deadline);
+    // Anything at all (a pong too) shows the connection is alive; only the
+    // client's own frames show someone is there.
     let mut last_heard = Instant::now();
+    let quiet_deadline = sleep(quiet_limit);
+    tokio::pin!(quiet_deadline);
+    let mut refusals = 0_u32;
     let mut replies = Vec::new();
     let close = |code: u16, reason: &'static str| {
         Message::Close(Some(CloseFrame {
@@ -141,6 +163,7 @@ pub async fn drive<C: Endpoint>(
                 let text = match message {
                     Message::Text(text) => text,
                     Message::Binary(_) => {
+                        quiet_deadline.as_mut().reset(Instant::now() + quiet_limit);
                         replies.push(C::error_frame(ErrorCode::BadFrame, "Frames are JSON text, not binary.".into(), None));
                         if flush(&mut socket, &mut replies).await.is_err() { break }
                         continue;
@@ -148,33 +171,44 @@ pub async fn drive<C: Endpoint>(
                     Message::Close(_) => break,
                     Message::Ping(_) | Message::Pong(_) => continue,
                 };
+                quiet_deadline.as_mut().reset(Instant::now() + quiet_limit);
                 match decode::<C::Request>(text.as_str(), <C::Request as FrameSet>::TYPES) {
                     Ok(request) => {
                         let client_id = C::client_id(&request);
-                        // Boxed: a handler's future (store queries and all) is
-                        // large, and would otherwise sit inside every idle
-                        // connection's task for its whole life.
-                        let handled = Box::pin(endpoint.handle(request, subscriber, &mut replies)).await;
-                        if let Err(err) = handled {
-                            tracing::error!(%err, "socket frame failed");
-                            replies.push(C::error_frame(
-                                ErrorCode::Internal,
-                                "Something went wrong on our side; nothing was half-saved. Please retry.".into(),
-                                client_id,
-                            ));
+                        if let Err(refused) = endpoint.take_frame() {
+                            refusals += 1;
+                            if refusals > REFUSALS_BEFORE_CLOSE {
+                                goodbye(&mut socket, close(CLOSE_POLICY, "too many frames")).await;
+                                break;
+                            }
+                            replies.push(C::error_frame(ErrorCode::RateLimited, refused.message(), client_id));
+                        } else {
+                            refusals = 0;
+                            // Boxed: a handler's future (store queries and all) is
+                            // large, and would otherwise sit inside every idle
+                            // connection's task for its whole life.
+                            let handled = Box::pin(endpoint.handle(request, subscriber, &mut replies)).await;
+                            if let Err(err) = handled {
+                                tracing::error!(%err, "socket frame failed");
+                                replies.push(C::error_frame(
+                                    ErrorCode::Internal,
+                                    "Something went wrong on our side; nothing was half-saved. Please retry.".into(),
+                                    client_id,
+                                ));
+                            }
                         }
                     }
                     Err((code, message)) => replies.push(C::error_frame(code, message, None)),
                 }
                 if flush(&mut socket, &mut replies).await.is_err() { break }
-                if endpoint.must_reconnect() {
-                    let _ = socket.send(close(CLOSE_IDENTITY_CHANGED, "identity changed; reconnect")).await;
+                if let Some((code, reason)) = endpoint.must_end() {
+                    goodbye(&mut socket, close(code, reason)).await;
                     break;
                 }
             }
             frame = outbox.recv() => {
                 let Some(frame) = frame else { break };
-                if socket.send(Message::Text(frame)).await.is_err() { break }
+                if send(&mut socket, Message::Text(frame)).await.is_err() { break }
             }
             () = subscriber.kicked() => {
                 let farewell = if subscriber.was_ended() {
@@ -182,28 +216,64 @@ pub async fn drive<C: Endpoint>(
                 } else {
                     close(CLOSE_LAGGING, "too slow; reconnect and resume")
                 };
-                let _ = socket.send(farewell).await;
+                goodbye(&mut socket, farewell).await;
                 break;
             }
             () = &mut hello_deadline, if !endpoint.is_ready() => {
-                let _ = socket.send(close(CLOSE_HELLO_TIMEOUT, "say hello first")).await;
+                goodbye(&mut socket, close(CLOSE_HELLO_TIMEOUT, "say hello first")).await;
+                break;
+            }
+            () = &mut quiet_deadline => {
+                goodbye(&mut socket, close(CLOSE_GOING_AWAY, "nothing sent for too long")).await;
                 break;
             }
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > idle_limit { break }
-                if socket.send(Message::Ping(Default::default())).await.is_err() { break }
+                if send(&mut socket, Message::Ping(Default::default())).await.is_err() { break }
             }
             _ = shutdown.changed() => {
-                let _ = socket.send(close(CLOSE_GOING_AWAY, "server restarting")).await;
+                goodbye(&mut socket, close(CLOSE_GOING_AWAY, "server restarting")).await;
                 break;
             }
         }
     }
 }
 
-async fn flush(socket: &mut WebSocket, replies: &mut Vec<Frame>) -> Result<(), axum::Error> {
+/// How long a closed socket waits for the client's answering close frame.
+const CLOSE_HANDSHAKE: Duration = Duration::from_secs(1);
+
+/// Sends a close frame and reads what is still coming until the client
+/// answers it (briefly): dropping a socket with unread data in it resets
+/// the connection, and the client may never see why it was closed.
+async fn goodbye(socket: &mut WebSocket, farewell: Message) {
+    if send(socket, farewell).await.is_err() {
+        return;
+    }
+    let _ = tokio::time::timeout(CLOSE_HANDSHAKE, async {
+        while let Some(Ok(message)) = socket.recv().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// Sends one message, or fails if it has not gone out within [`SEND_TIMEOUT`].
+async fn send(socket: &mut WebSocket, message: Message) -> Result<(), ()> {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(()),
+        Err(_) => {
+            tracing::info!("a client stopped reading; closing its socket");
+            Err(())
+        }
+    }
+}
+
+async fn flush(socket: &mut WebSocket, replies: &mut Vec<Frame>) -> Result<(), ()> {
     for frame in replies.drain(..) {
-        socket.send(Message::Text(frame)).await?;
+        send(socket, Message::Text(frame)).await?;
     }
     Ok(())
 }

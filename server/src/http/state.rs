@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::conversations::Conversations;
 use crate::dispatch::Dispatcher;
 use crate::hub::Hub;
+use crate::limits::Limits;
 use crate::mail::Mailer;
 use crate::store::Store;
 
@@ -22,6 +23,8 @@ pub struct AppState {
     /// Presence, and who gets which chat.
     pub dispatcher: Dispatcher,
     pub config: Arc<Config>,
+    /// Limits at the public doors, shared by every request of this process.
+    pub limits: Arc<Limits>,
     pub mailer: Mailer,
     /// Flips to true when the server is shutting down; sockets close politely.
     pub shutdown: watch::Receiver<bool>,

@@ -9,6 +9,7 @@ use protocol::{AgentDisplay, Away, ErrorCode, Launcher, TopicChoice, WidgetConfi
 use serde::Deserialize;
 
 use super::error::ApiError;
+use super::extract::Counted;
 use super::state::AppState;
 use crate::hours::{self, Availability};
 use crate::store::{Site, now_ms};
@@ -66,6 +67,7 @@ pub(super) async fn authorize_site(
 /// `GET /api/widget/config?site=KEY`: what the loader needs to draw the launcher.
 pub(super) async fn config(
     State(state): State<AppState>,
+    _: Counted,
     Query(query): Query<SiteQuery>,
     headers: HeaderMap,
 ) -> Result<Json<WidgetConfig>, ApiError> {
@@ -157,6 +159,7 @@ pub(super) fn widget_config(
 /// checked: another account's agents are not found.
 pub(super) async fn avatar(
     State(state): State<AppState>,
+    _: Counted,
     Path(agent_id): Path<String>,
     Query(query): Query<SiteQuery>,
 ) -> Result<Response, ApiError> {

@@ -53,7 +53,15 @@ pub(super) async fn upgrade(
         async {
             if endpoint.start(&subscriber).await.is_ok() {
                 let shutdown = state.shutdown.clone();
-                socket::drive(socket, &subscriber, outbox, &mut endpoint, shutdown).await;
+                socket::drive(
+                    socket,
+                    &subscriber,
+                    outbox,
+                    &mut endpoint,
+                    shutdown,
+                    state.config.socket_quiet_limit(),
+                )
+                .await;
             }
         }
         .instrument(span)

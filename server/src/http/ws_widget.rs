@@ -11,12 +11,15 @@ use protocol::{
 use tracing::Instrument;
 
 use super::error::ApiError;
+use super::extract::ClientIp;
 use super::socket::{self, Endpoint};
 use super::state::AppState;
 use super::widget_api::{SiteQuery, authorize_site};
 use crate::conversations::{Asker, for_shopper, state_for_shopper};
 use crate::domain::{ClientId, ConversationId, Email, LanguageTag};
 use crate::hub::{Frame, Subscriber, Topic, encode};
+use crate::limits::{FrameLimit, Refused};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -31,10 +34,13 @@ const REPLAY_PAGE: i64 = 500;
 pub(super) async fn upgrade(
     State(state): State<AppState>,
     Query(query): Query<SiteQuery>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
+    state.limits.socket_from(ip)?;
     let site = authorize_site(&state, &query, &headers).await?;
+    state.limits.socket_for(&site.id)?;
     let user_agent = headers
         .get(axum::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -45,19 +51,28 @@ pub(super) async fn upgrade(
             tracing::info_span!("widget_socket", connection = subscriber.id(), site = %site.id);
         let shutdown = state.shutdown.clone();
         let mut endpoint = WidgetSocket {
+            frames: state.limits.frames(),
             state: state.clone(),
             site,
+            ip,
             visitor: None,
             token: String::new(),
             language: None,
             user_agent,
-            reconnect: false,
+            end: None,
             conversation: None,
             last_typing: None,
         };
-        socket::drive(socket, &subscriber, outbox, &mut endpoint, shutdown)
-            .instrument(span)
-            .await;
+        socket::drive(
+            socket,
+            &subscriber,
+            outbox,
+            &mut endpoint,
+            shutdown,
+            state.config.socket_quiet_limit(),
+        )
+        .instrument(span)
+        .await;
         state.hub.disconnect(&subscriber);
     }))
 }
@@ -65,6 +80,10 @@ pub(super) async fn upgrade(
 struct WidgetSocket {
     state: AppState,
     site: Site,
+    /// The client's address, for the limits counted per address.
+    ip: IpAddr,
+    /// How fast this socket's frames may come.
+    frames: FrameLimit,
     visitor: Option<Visitor>,
     /// The token this browser holds (sent back in every welcome).
     token: String,
@@ -72,9 +91,10 @@ struct WidgetSocket {
     language: Option<LanguageTag>,
     /// The shopper's browser, from the upgrade request.
     user_agent: Option<String>,
-    /// Set when this browser became another customer: the connection ends
-    /// after the welcome that carries the new token.
-    reconnect: bool,
+    /// Set when the connection must end after the replies: this browser
+    /// became another customer (the welcome carries the new token), or a
+    /// limit refused its hello.
+    end: Option<(u16, &'static str)>,
     /// The conversation the shopper is in (for typing signals).
     conversation: Option<Conversation>,
     /// When this socket last relayed a typing signal.
@@ -132,8 +152,12 @@ impl Endpoint for WidgetSocket {
         error(code, message, client_id)
     }
 
-    fn must_reconnect(&self) -> bool {
-        self.reconnect
+    fn take_frame(&mut self) -> Result<(), Refused> {
+        self.frames.check()
+    }
+
+    fn must_end(&self) -> Option<(u16, &'static str)> {
+        self.end
     }
 
     async fn handle(
@@ -385,6 +409,11 @@ impl WidgetSocket {
                 (visitor, token)
             }
             None => {
+                if let Err(refused) = self.state.limits.new_visitor(self.ip, &self.site.id) {
+                    replies.push(error(ErrorCode::RateLimited, refused.message(), None));
+                    self.end = Some((socket::CLOSE_POLICY, "rate limited; come back later"));
+                    return Ok(());
+                }
                 let token = identity::new_visitor_token();
                 let visitor = store
                     .create_visitor(&self.site.id, &identity::token_hash(&token))
@@ -598,7 +627,10 @@ impl WidgetSocket {
                 .hub
                 .unsubscribe(&Topic::Visitor(visitor.id.clone()), subscriber);
             self.token = new_token;
-            self.reconnect = true;
+            self.end = Some((
+                socket::CLOSE_IDENTITY_CHANGED,
+                "identity changed; reconnect",
+            ));
             replies.push(encode(&WidgetFrame::Welcome {
                 visitor_token: self.token.clone(),
                 conversation_id: None,
@@ -647,6 +679,24 @@ impl WidgetSocket {
         };
         if let Err((code, message)) = check_body(&body) {
             replies.push(error(code, message, Some(client_id.as_str().to_owned())));
+            return Ok(());
+        }
+        // A new conversation counts against the address and the site; a
+        // message in an open one against that conversation.
+        let open = self
+            .conversation
+            .as_ref()
+            .filter(|c| c.state != ConversationState::Closed);
+        let allowed = match open {
+            Some(conversation) => self.state.limits.message(&conversation.id),
+            None => self.state.limits.new_conversation(self.ip, &self.site.id),
+        };
+        if let Err(refused) = allowed {
+            replies.push(error(
+                ErrorCode::RateLimited,
+                refused.message(),
+                Some(client_id.as_str().to_owned()),
+            ));
             return Ok(());
         }
         let posted = self

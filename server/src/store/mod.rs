@@ -20,6 +20,7 @@ pub use conversations::{
 };
 pub use mail::{ClaimedMail, MailKind, NewMail};
 pub use people::OpenInvite;
+pub use profiles::{MAX_PAGES_PER_VISITOR, MAX_TRACKS_PER_VISITOR};
 pub use replies::StoredReply;
 pub use sessions::{SessionRecords, session_key};
 pub use sites::SiteUpdate;

@@ -36,6 +36,30 @@ fn stated(details: Option<StatedDetails>, email: Option<String>) -> Option<State
     }
 }
 
+/// Pages kept per visitor: the newest; older ones are dropped.
+pub const MAX_PAGES_PER_VISITOR: i64 = 100;
+/// Tracked events kept per visitor: the newest; older ones are dropped.
+pub const MAX_TRACKS_PER_VISITOR: i64 = 200;
+
+/// Drops a visitor's rows of `table` (pages or tracked events) beyond the
+/// newest `keep`: a page that reports without end fills no disk.
+async fn keep_newest(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    table: &'static str,
+    visitor_id: &str,
+    keep: i64,
+) -> StoreResult<()> {
+    sqlx::query(&format!(
+        "DELETE FROM {table} WHERE visitor_id = $1 AND id NOT IN \
+         (SELECT id FROM {table} WHERE visitor_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2)"
+    ))
+    .bind(visitor_id)
+    .bind(keep)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// Remembers the shopper's browser and language on their visitor.
     pub async fn record_browser(
@@ -76,6 +100,7 @@ impl Store {
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
+        keep_newest(&mut tx, "page_views", visitor_id, MAX_PAGES_PER_VISITOR).await?;
         sqlx::query(
             "UPDATE visitors SET last_page = $2, time_zone = COALESCE($3, time_zone) WHERE id = $1",
         )
@@ -95,6 +120,7 @@ impl Store {
         name: &str,
         data: Option<&str>,
     ) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
         sqlx::query(
             "INSERT INTO tracked_events (id, visitor_id, name, data, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -103,8 +129,16 @@ impl Store {
         .bind(name)
         .bind(data)
         .bind(now_ms())
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        keep_newest(
+            &mut tx,
+            "tracked_events",
+            visitor_id,
+            MAX_TRACKS_PER_VISITOR,
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -347,6 +347,37 @@ impl TestApp {
             .unwrap();
     }
 
+    /// Runs SQL on the test's database behind the server's back.
+    pub async fn sql(&self, sqlite: &str, postgres: &str) {
+        use sqlx::Executor;
+        if self.database_url.starts_with("sqlite") {
+            let mut db = sqlx::SqliteConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            db.execute(sqlx::raw_sql(sqlite)).await.unwrap();
+        } else {
+            let mut db = sqlx::PgConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            db.execute(sqlx::raw_sql(postgres)).await.unwrap();
+        }
+    }
+
+    /// The number a `SELECT COUNT(*) …` answers, read directly.
+    pub async fn count(&self, query: &str) -> i64 {
+        if self.database_url.starts_with("sqlite") {
+            let mut db = sqlx::SqliteConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            sqlx::query_scalar(query).fetch_one(&mut db).await.unwrap()
+        } else {
+            let mut db = sqlx::PgConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            sqlx::query_scalar(query).fetch_one(&mut db).await.unwrap()
+        }
+    }
+
     pub async fn counts(&self) -> (i64, i64, i64) {
         (
             self.store.count_visitors().await.unwrap(),
@@ -366,6 +397,29 @@ async fn socket_with_header(
     request
         .headers_mut()
         .insert(name, HeaderValue::from_str(value).unwrap());
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(ws, _)| Ws(ws))
+}
+
+/// A shopper's socket for `site_key` from a page on [`SHOP_ORIGIN`], with
+/// more request headers (e.g. the address a proxy says the client has).
+pub async fn widget_socket_with(
+    addr: SocketAddr,
+    site_key: &str,
+    headers: &[(&'static str, &str)],
+) -> Result<Ws, tungstenite::Error> {
+    let mut request = format!("ws://{addr}/ws/widget?site={site_key}")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("origin", HeaderValue::from_static(SHOP_ORIGIN));
+    for (name, value) in headers {
+        request
+            .headers_mut()
+            .insert(*name, HeaderValue::from_str(value).unwrap());
+    }
     tokio_tungstenite::connect_async(request)
         .await
         .map(|(ws, _)| Ws(ws))

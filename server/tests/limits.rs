@@ -1,0 +1,391 @@
+//! Limits at every public door, on both backends: over a limit the client
+//! is told (`rate_limited`, or HTTP 429 with `Retry-After`), nothing is
+//! stored, and other addresses, sites and conversations are not affected.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{SHOP_ORIGIN, TestApp, Ws};
+use futures_util::SinkExt;
+use rapport_server::config::Config;
+use rapport_server::limits::LimitSettings;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite;
+
+/// What a hello without a token came to.
+#[derive(Debug, PartialEq)]
+enum Hello {
+    Welcome,
+    /// `rate_limited`, then the socket closed with this code.
+    Refused(Option<u16>),
+    /// The upgrade itself was refused with this HTTP status and Retry-After.
+    NoSocket(u16, Option<String>),
+}
+
+async fn anonymous_hello(app: &TestApp) -> Hello {
+    match app
+        .widget_socket_from(&app.site.site_key, SHOP_ORIGIN)
+        .await
+    {
+        Err(tungstenite::Error::Http(response)) => Hello::NoSocket(
+            response.status().as_u16(),
+            response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned()),
+        ),
+        Err(err) => panic!("unexpected socket error: {err}"),
+        Ok(mut ws) => {
+            ws.send(json!({"type": "hello"})).await;
+            let frame = ws.next().await;
+            match frame["type"].as_str() {
+                Some("welcome") => Hello::Welcome,
+                Some("error") => {
+                    assert_eq!(frame["code"], "rate_limited", "{frame}");
+                    assert!(frame["message"].as_str().unwrap().contains("try again"));
+                    Hello::Refused(ws.closed().await)
+                }
+                _ => panic!("unexpected {frame}"),
+            }
+        }
+    }
+}
+
+on_both_backends!(
+    three_hundred_hellos_from_one_address_make_thirty_visitors_not_three_hundred,
+    |app: TestApp| async move {
+        let defaults = LimitSettings::default();
+        let mut outcomes = Vec::new();
+        for _ in 0..300 {
+            outcomes.push(anonymous_hello(&app).await);
+        }
+        let welcomed = outcomes.iter().filter(|o| **o == Hello::Welcome).count();
+        assert_eq!(welcomed, defaults.visitors_per_ip as usize);
+        assert!(
+            outcomes[welcomed..defaults.sockets_per_ip as usize]
+                .iter()
+                .all(|o| *o == Hello::Refused(Some(1008))),
+            "refused hellos close with 1008"
+        );
+        // Past the sockets an address may open in a minute, no socket at all.
+        let Hello::NoSocket(status, retry_after) = &outcomes[299] else {
+            panic!("{:?}", outcomes[299]);
+        };
+        assert_eq!(*status, 429);
+        let retry_after: u64 = retry_after.as_deref().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&retry_after), "{retry_after}");
+        let (visitors, conversations, _) = app.counts().await;
+        assert_eq!(visitors, i64::from(defaults.visitors_per_ip));
+        assert_eq!(conversations, 0);
+    }
+);
+
+fn tight(config: &mut Config) {
+    config.limits = LimitSettings {
+        conversations_per_ip: 3,
+        messages_per_conversation: 5,
+        frames_per_second: 4,
+        requests_per_ip: 5,
+        ..LimitSettings::default()
+    };
+}
+
+/// Sends `body` as a new message; returns the ack or the refusal.
+async fn say(ws: &mut Ws, client_id: &str, body: &str) -> Value {
+    ws.send(json!({"type": "send", "client_id": client_id, "body": body}))
+        .await;
+    loop {
+        let frame = ws.next().await;
+        if (frame["type"] == "ack" || frame["type"] == "error") && frame["client_id"] == client_id {
+            return frame;
+        }
+    }
+}
+
+on_both_backends_with!(
+    new_conversations_and_messages_are_limited_and_what_is_refused_is_not_stored,
+    tight,
+    |app: TestApp| async move {
+        // Four shoppers from one address: three conversations, then no more.
+        let mut shoppers = Vec::new();
+        let mut answers = Vec::new();
+        for n in 0..4 {
+            let (mut shopper, _) = app.new_shopper().await;
+            answers.push(say(&mut shopper, &format!("first{n}"), "Hello").await);
+            shoppers.push(shopper);
+        }
+        assert!(
+            answers[..3].iter().all(|a| a["type"] == "ack"),
+            "{answers:?}"
+        );
+        assert_eq!(answers[3]["type"], "error");
+        assert_eq!(answers[3]["code"], "rate_limited");
+        assert_eq!(
+            answers[3]["client_id"], "first3",
+            "the widget marks that message"
+        );
+        let (_, conversations, events) = app.counts().await;
+        assert_eq!((conversations, events), (3, 3), "the fourth opened nothing");
+
+        // In one conversation, five messages a minute; the sixth is refused.
+        let mut answers = Vec::new();
+        for n in 0..6 {
+            // Well within the socket's frames per second.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            answers.push(say(&mut shoppers[0], &format!("more{n}"), "And another thing").await);
+        }
+        assert!(
+            answers[..5].iter().all(|a| a["type"] == "ack"),
+            "{answers:?}"
+        );
+        assert_eq!(answers[5]["code"], "rate_limited");
+        assert_eq!(answers[5]["client_id"], "more5");
+        assert_eq!(app.counts().await.2, 3 + 5);
+        // Another conversation has its own allowance.
+        assert_eq!(
+            say(&mut shoppers[1], "other", "Hi again").await["type"],
+            "ack"
+        );
+    }
+);
+
+on_both_backends_with!(
+    a_socket_that_sends_too_fast_is_told_then_closed,
+    tight,
+    |app: TestApp| async move {
+        let (mut shopper, _) = app.new_shopper().await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        for _ in 0..20 {
+            shopper.send(json!({"type": "ping"})).await;
+        }
+        let mut pongs = 0;
+        let mut refused = 0;
+        for _ in 0..20 {
+            let frame = shopper.next().await;
+            match frame["type"].as_str() {
+                Some("pong") => pongs += 1,
+                Some("error") if frame["code"] == "rate_limited" => refused += 1,
+                _ => panic!("{frame}"),
+            }
+        }
+        assert_eq!(pongs + refused, 20);
+        assert!(
+            (8..=9).contains(&pongs),
+            "a burst of twice the rate: {pongs}"
+        );
+        // Still open; a sustained flood ends it.
+        for _ in 0..200 {
+            if shopper
+                .0
+                .send(tungstenite::Message::text(r#"{"type":"ping"}"#))
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        assert_eq!(shopper.closed().await, Some(1008));
+    }
+);
+
+on_both_backends_with!(
+    public_http_requests_are_limited_per_address_with_retry_after,
+    tight,
+    |app: TestApp| async move {
+        let client = reqwest::Client::new();
+        let url = app.url(&format!("/api/widget/config?site={}", app.site.site_key));
+        for _ in 0..5 {
+            let response = client
+                .get(&url)
+                .header("origin", SHOP_ORIGIN)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+        }
+        let refused = client
+            .get(&url)
+            .header("origin", SHOP_ORIGIN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 429);
+        let retry_after: u64 = refused.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(retry_after >= 1);
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "rate_limited");
+    }
+);
+
+on_both_backends_with!(
+    a_visitor_keeps_only_their_newest_pages_and_tracked_events,
+    |config: &mut Config| config.limits.frames_per_second = 0,
+    |app: TestApp| async move {
+        let (mut shopper, _) = app.new_shopper().await;
+        for n in 0..130 {
+            shopper
+                .send(json!({"type": "page", "url": format!("https://shop.example/p{n}")}))
+                .await;
+            shopper
+                .send(json!({"type": "track", "name": "viewed", "data": format!("{n}")}))
+                .await;
+        }
+        for n in 0..100 {
+            shopper
+                .send(json!({"type": "track", "name": "viewed", "data": format!("{}", 130 + n)}))
+                .await;
+        }
+        shopper.drain().await;
+        let max_pages = rapport_server::store::MAX_PAGES_PER_VISITOR;
+        let max_tracks = rapport_server::store::MAX_TRACKS_PER_VISITOR;
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM page_views").await,
+            max_pages
+        );
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM tracked_events").await,
+            max_tracks
+        );
+        // The newest are the ones kept.
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM page_views WHERE url = 'https://shop.example/p129'")
+                .await,
+            1
+        );
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM page_views WHERE url = 'https://shop.example/p29'")
+                .await,
+            0
+        );
+    }
+);
+
+on_both_backends_with!(
+    one_address_holds_only_so_many_connections_open,
+    |config: &mut Config| config.limits.connections_per_ip = 3,
+    |app: TestApp| async move {
+        let mut open = Vec::new();
+        for _ in 0..3 {
+            open.push(app.new_shopper().await.0);
+        }
+        let fourth = app
+            .widget_socket_from(&app.site.site_key, SHOP_ORIGIN)
+            .await;
+        assert!(fourth.is_err(), "the fourth connection is closed at once");
+        // One leaves: room for another.
+        drop(open.pop());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            app.widget_socket_from(&app.site.site_key, SHOP_ORIGIN)
+                .await
+                .is_ok()
+        );
+    }
+);
+
+on_both_backends_with!(
+    a_socket_whose_client_sends_nothing_of_its_own_is_closed,
+    |config: &mut Config| config.socket_quiet_secs = 1,
+    |app: TestApp| async move {
+        let (mut quiet, _) = app.new_shopper().await;
+        let (mut talking, _) = app.new_shopper().await;
+        for _ in 0..6 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            talking.send(json!({"type": "ping"})).await;
+            talking.expect("pong").await;
+        }
+        // Only WebSocket pongs (the client library answers pings by itself).
+        assert_eq!(quiet.closed().await, Some(1001));
+        talking.send(json!({"type": "ping"})).await;
+        talking.expect("pong").await;
+    }
+);
+
+on_both_backends_with!(
+    a_site_has_its_own_allowance_whatever_the_addresses_and_another_site_is_not_affected,
+    |config: &mut Config| {
+        // Behind a proxy that names the client in X-Forwarded-For.
+        config.client_ip_header = Some("x-forwarded-for".to_owned());
+        config.limits.visitors_per_site = 3;
+        config.limits.conversations_per_site = 2;
+        config.limits.sockets_per_site = 6;
+    },
+    |app: TestApp| async move {
+        let other_site = app
+            .store
+            .create_site(
+                &app.site.account_id,
+                "Other shop",
+                &[SHOP_ORIGIN.to_owned()],
+            )
+            .await
+            .unwrap();
+        let hello = |site: String, n: u32| {
+            let addr = app.addr;
+            async move {
+                // Each from its own address; the proxy's entry is the last.
+                let forwarded = format!("198.51.100.9, 203.0.113.{n}");
+                let mut ws =
+                    common::widget_socket_with(addr, &site, &[("x-forwarded-for", &forwarded)])
+                        .await
+                        .unwrap();
+                ws.send(json!({"type": "hello"})).await;
+                let frame = ws.next().await;
+                (ws, frame)
+            }
+        };
+        let mut welcomed = Vec::new();
+        for n in 0..4 {
+            let (ws, frame) = hello(app.site.site_key.clone(), n).await;
+            if frame["type"] == "welcome" {
+                welcomed.push(ws);
+            } else {
+                assert_eq!(frame["code"], "rate_limited", "{frame}");
+                assert_eq!(n, 3, "the site's fourth visitor in a minute");
+            }
+        }
+        assert_eq!(welcomed.len(), 3);
+        // Another site of the same server is served.
+        let (_, frame) = hello(other_site.site_key.clone(), 9).await;
+        assert_eq!(frame["type"], "welcome");
+
+        // Two conversations a minute for the site, from three addresses.
+        let mut answers = Vec::new();
+        for (n, ws) in welcomed.iter_mut().enumerate() {
+            answers.push(say(ws, &format!("c{n}"), "Hello").await);
+        }
+        assert_eq!(answers.iter().filter(|a| a["type"] == "ack").count(), 2);
+        assert_eq!(answers[2]["code"], "rate_limited");
+        assert_eq!(app.counts().await.1, 2);
+
+        // Sockets: four above and two more make six for the site; the
+        // seventh, from yet another address, gets no socket.
+        for n in 10..12 {
+            assert!(
+                common::widget_socket_with(
+                    app.addr,
+                    &app.site.site_key,
+                    &[("x-forwarded-for", &format!("203.0.113.{n}"))]
+                )
+                .await
+                .is_ok()
+            );
+        }
+        match common::widget_socket_with(
+            app.addr,
+            &app.site.site_key,
+            &[("x-forwarded-for", "203.0.113.12")],
+        )
+        .await
+        {
+            Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 429),
+            other => panic!("expected 429, got {:?}", other.map(|_| ())),
+        }
+    }
+);
