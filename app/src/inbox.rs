@@ -79,6 +79,9 @@ struct Inbox {
     shopper_read_seq: i64,
     /// How far this inbox told the server it has read the open conversation.
     read_sent: i64,
+    /// The first seq of the open conversation shown; above 1, earlier pages
+    /// can be asked for.
+    earliest: i64,
 }
 
 impl Inbox {
@@ -185,6 +188,30 @@ impl Inbox {
                     }
                 }
             }
+            AgentFrame::Replay {
+                conversation_id,
+                from_seq,
+            } if self.open.as_deref() == Some(conversation_id.as_str()) => {
+                if from_seq > self.last_seq() + 1 {
+                    // More was missed than is replayed: the newest page replaces it.
+                    self.events.clear();
+                }
+                if self.events.is_empty() {
+                    self.earliest = from_seq;
+                }
+            }
+            AgentFrame::Earlier {
+                conversation_id,
+                from_seq,
+                events,
+            } if self.open.as_deref() == Some(conversation_id.as_str()) => {
+                let first = self.events.first().map_or(i64::MAX, |e| e.seq);
+                let mut page: Vec<Event> = events.into_iter().filter(|e| e.seq < first).collect();
+                page.append(&mut self.events);
+                self.events = page;
+                self.earliest = self.earliest.min(from_seq);
+            }
+            AgentFrame::Replay { .. } | AgentFrame::Earlier { .. } => {}
             AgentFrame::Ack { client_id, .. } => self.pending.retain(|p| p.client_id != client_id),
             AgentFrame::Error {
                 message, client_id, ..
@@ -357,6 +384,7 @@ pub fn Inbox(
                 .map_or(0, |c| c.shopper_read_seq);
             s.open = Some(id.clone());
             s.events.clear();
+            s.earliest = 0;
             s.notice = None;
             s.typing = None;
             s.read_sent = 0;
@@ -874,6 +902,14 @@ fn Transcript(
                         <button type="button" on:click=move |_| hand_over()>"Hand over"</button>
                     </details>
                 </div>
+                {move || state.with(|s| (s.earliest > 1).then(|| (s.open.clone(), s.earliest))).and_then(|(id, earliest)| {
+                    let id = id?;
+                    Some(view! {
+                        <button type="button" class="earlier" on:click=move |_| {
+                            send(&AgentRequest::Earlier { conversation_id: id.clone(), before_seq: earliest });
+                        }>"Earlier messages"</button>
+                    })
+                })}
                 <ol class="events" aria-live="polite">
                     <For each=lines key=|(e, day, seen)| (e.seq, day.clone(), *seen) children=line.clone() />
                     <For each=move || state.with(|s| s.pending.clone()) key=|p| p.client_id.clone()

@@ -32,11 +32,18 @@ pub enum AgentRequest {
     SetStatus {
         status: Availability,
     },
-    /// Follow one conversation: replays its events after `after_seq`, then live ones.
+    /// Follow one conversation: `replay` (where the replay starts), its
+    /// events after `after_seq` (at most [`crate::REPLAY_PAGE`]: the newest
+    /// page when more are missing), then live ones.
     Open {
         conversation_id: String,
         #[serde(default)]
         after_seq: Seq,
+    },
+    /// The page of events before `before_seq`: answered with `earlier`.
+    Earlier {
+        conversation_id: String,
+        before_seq: Seq,
     },
     /// Reply to the shopper. A waiting conversation is claimed by the sender.
     Send {
@@ -111,6 +118,19 @@ pub enum AgentFrame {
     },
     Event {
         event: Event,
+    },
+    /// Sent on `open` before the replay: its events start at `from_seq`
+    /// (above the `after_seq + 1` asked for, the client's copy is stale and
+    /// this page replaces it; above 1, earlier pages can be asked for).
+    Replay {
+        conversation_id: String,
+        from_seq: Seq,
+    },
+    /// A page of earlier events, oldest first, starting at `from_seq`.
+    Earlier {
+        conversation_id: String,
+        from_seq: Seq,
+        events: Vec<Event>,
     },
     /// Someone is typing in a conversation you follow; it lapses after
     /// [`crate::TYPING_EXPIRES_SECS`] without another.
@@ -200,6 +220,10 @@ impl FrameSet for AgentRequest {
                 AgentRequestKind::Open => vec![AgentRequest::Open {
                     conversation_id: conversation_id(),
                     after_seq: 4,
+                }],
+                AgentRequestKind::Earlier => vec![AgentRequest::Earlier {
+                    conversation_id: conversation_id(),
+                    before_seq: 201,
                 }],
                 AgentRequestKind::Send => vec![AgentRequest::Send {
                     conversation_id: conversation_id(),
@@ -314,6 +338,15 @@ impl FrameSet for AgentFrame {
                     .into_iter()
                     .map(|event| AgentFrame::Event { event })
                     .collect(),
+                AgentFrameKind::Replay => vec![AgentFrame::Replay {
+                    conversation_id: "conversation-1".into(),
+                    from_seq: 301,
+                }],
+                AgentFrameKind::Earlier => vec![AgentFrame::Earlier {
+                    conversation_id: "conversation-1".into(),
+                    from_seq: 101,
+                    events: Event::examples(),
+                }],
                 AgentFrameKind::Typing => vec![
                     AgentFrame::Typing {
                         conversation_id: "conversation-1".into(),

@@ -165,6 +165,7 @@ mod tests {
                 email_known: true,
                 read_seq: 0,
                 agent_read_seq: 0,
+                replay_from: 1,
             },
             WidgetFrame::Welcome {
                 visitor_token: "t".into(),
@@ -174,6 +175,7 @@ mod tests {
                 email_known: false,
                 read_seq: 0,
                 agent_read_seq: 0,
+                replay_from: 1,
             },
             WidgetFrame::Event {
                 event: Event {

@@ -20,6 +20,10 @@ pub const APP_IDLE_TIMEOUT_SECS: u32 = 300;
 /// The first frame on a widget socket must be `hello` within this many seconds.
 pub const HELLO_TIMEOUT_SECS: u32 = 10;
 
+/// Events a (re)connecting client is sent at most at once, and per page
+/// when it asks for earlier ones.
+pub const REPLAY_PAGE: i64 = 200;
+
 /// WebSocket close code (RFC 6455 "policy violation"): refused by a limit
 /// or a block; the client may come back later, after backing off.
 pub const CLOSE_POLICY: u16 = 1008;

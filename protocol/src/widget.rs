@@ -67,6 +67,12 @@ pub enum WidgetRequest {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         details: Option<StatedDetails>,
     },
+    /// The page of events before `before_seq` (the shopper scrolled back):
+    /// answered with `earlier` frames.
+    Earlier {
+        conversation_id: String,
+        before_seq: Seq,
+    },
     /// The shopper has seen the conversation up to `seq` (the panel is
     /// open and the page visible): replies up to there are not emailed.
     Read {
@@ -127,9 +133,24 @@ pub enum WidgetFrame {
         read_seq: Seq,
         #[serde(default)]
         agent_read_seq: Seq,
+        /// The events that follow this welcome start at this seq: at most
+        /// one page ([`crate::REPLAY_PAGE`]) is replayed. Above the client's
+        /// `after_seq + 1`, the client's lines are stale: it shows this page
+        /// instead; above 1, earlier events can be asked for.
+        #[serde(default)]
+        replay_from: Seq,
     },
     Event {
         event: Event,
+    },
+    /// One event of a page of earlier ones (the page starts at
+    /// `from_seq`), in order; `event` is absent when the page holds nothing
+    /// the shopper may see.
+    Earlier {
+        conversation_id: String,
+        from_seq: Seq,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        event: Option<Event>,
     },
     /// The message with this `client_id` is stored as `seq`.
     Ack {
@@ -237,6 +258,10 @@ impl FrameSet for WidgetRequest {
                         }),
                     },
                 ],
+                WidgetRequestKind::Earlier => vec![WidgetRequest::Earlier {
+                    conversation_id: "conversation-1".into(),
+                    before_seq: 201,
+                }],
                 WidgetRequestKind::Read => vec![WidgetRequest::Read {
                     conversation_id: "conversation-1".into(),
                     seq: 4,
@@ -279,6 +304,7 @@ impl FrameSet for WidgetFrame {
                         email_known: false,
                         read_seq: 0,
                         agent_read_seq: 0,
+                        replay_from: 1,
                     }];
                     welcomes.extend(ConversationState::examples().into_iter().map(|state| {
                         WidgetFrame::Welcome {
@@ -289,6 +315,7 @@ impl FrameSet for WidgetFrame {
                             email_known: true,
                             read_seq: 3,
                             agent_read_seq: 2,
+                            replay_from: 301,
                         }
                     }));
                     welcomes
@@ -297,6 +324,22 @@ impl FrameSet for WidgetFrame {
                     .into_iter()
                     .map(|event| WidgetFrame::Event { event })
                     .collect(),
+                WidgetFrameKind::Earlier => {
+                    let mut pages: Vec<WidgetFrame> = Event::examples()
+                        .into_iter()
+                        .map(|event| WidgetFrame::Earlier {
+                            conversation_id: "conversation-1".into(),
+                            from_seq: 101,
+                            event: Some(event),
+                        })
+                        .collect();
+                    pages.push(WidgetFrame::Earlier {
+                        conversation_id: "conversation-1".into(),
+                        from_seq: 1,
+                        event: None,
+                    });
+                    pages
+                }
                 WidgetFrameKind::Ack => vec![WidgetFrame::Ack {
                     client_id: "client-1".into(),
                     conversation_id: "conversation-1".into(),

@@ -53,11 +53,13 @@ pub enum WidgetText {
     NewMessage,
     /// A limit refused the shopper's message or new chat for now.
     SlowDown,
+    /// Above a long conversation's newest page: show the page before.
+    Earlier,
 }
 
 impl WidgetText {
     /// How many texts a complete set holds.
-    pub const COUNT: usize = WidgetText::SlowDown as usize + 1;
+    pub const COUNT: usize = WidgetText::Earlier as usize + 1;
 }
 
 /// A set of texts as sent; a missing entry reads as empty rather than

@@ -41,14 +41,17 @@ pub async fn serve(
         backend = ?store.backend(),
         "Rapport is running: demo shop at {public_url}/ , inbox at {public_url}/app"
     );
-    // Behind a proxy the proxy holds the connections: no cap per address.
-    let connections_per_ip = if state.config.client_ip_header.is_some() {
-        0
-    } else {
-        state.config.limits.connections_per_ip
+    let transport = connections::Transport {
+        // Behind a proxy the proxy holds the connections: no cap per address.
+        connections_per_ip: if state.config.client_ip_header.is_some() {
+            0
+        } else {
+            state.config.limits.connections_per_ip
+        },
+        header_timeout: Duration::from_secs(state.config.header_timeout_secs),
     };
     tokio::spawn(forget_quiet_keys(state.limits.clone()));
-    connections::serve(listener, router(state), connections_per_ip, async move {
+    connections::serve(listener, router(state), transport, async move {
         shutdown.await;
         tracing::info!("shutting down");
         let _ = stop.send(true);

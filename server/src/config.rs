@@ -188,6 +188,13 @@ pub struct Config {
     /// its own (the clients' heartbeat counts; WebSocket pongs do not).
     #[arg(long, env = "RAPPORT_SOCKET_QUIET_SECS", default_value_t = u64::from(protocol::APP_IDLE_TIMEOUT_SECS))]
     pub socket_quiet_secs: u64,
+    /// Seconds a client has to send a request's headers (and an idle kept-alive
+    /// connection stays open).
+    #[arg(long, env = "RAPPORT_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Seconds a request may take, reading its body included (answered 408).
+    #[arg(long, env = "RAPPORT_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
     #[command(flatten)]
     pub limits: crate::limits::LimitSettings,
 }
@@ -211,6 +218,8 @@ impl Config {
             log: "info".to_owned(),
             client_ip_header: None,
             socket_quiet_secs: u64::from(protocol::APP_IDLE_TIMEOUT_SECS),
+            header_timeout_secs: 10,
+            request_timeout_secs: 30,
             limits: crate::limits::LimitSettings::default(),
         }
     }

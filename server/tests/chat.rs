@@ -45,6 +45,11 @@ on_both_backends!(shopper_and_agent_chat_live, |app: TestApp| async move {
     agent
         .send(json!({"type": "open", "conversation_id": conversation_id, "after_seq": 0}))
         .await;
+    let replay = agent.expect("replay").await;
+    assert_eq!(
+        replay["from_seq"], 1,
+        "a short conversation is replayed whole"
+    );
     let first = agent.expect("event").await;
     assert_eq!(
         first["event"]["body"]["message"]["text"],

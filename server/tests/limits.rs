@@ -389,3 +389,40 @@ on_both_backends_with!(
         }
     }
 );
+
+on_both_backends_with!(
+    a_client_that_trickles_its_headers_or_its_body_is_cut_off,
+    |config: &mut Config| {
+        config.header_timeout_secs = 1;
+        config.request_timeout_secs = 1;
+    },
+    |app: TestApp| async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // The whole app, not only its (copied) address: it must live on.
+        let app = app;
+        // Headers that never end: the connection is closed.
+        let mut slow = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        let read =
+            tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut answer)).await;
+        assert!(read.is_ok(), "closed within the wait");
+        assert!(answer.is_empty(), "no answer to half a request");
+        // A body that never comes: 408.
+        let mut slow = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        slow.write_all(
+            b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\"",
+        )
+        .await
+        .unwrap();
+        let mut answer = vec![0; 1024];
+        let n = tokio::time::timeout(Duration::from_secs(5), slow.read(&mut answer))
+            .await
+            .unwrap()
+            .unwrap();
+        let answer = String::from_utf8_lossy(&answer[..n]);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    }
+);

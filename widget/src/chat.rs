@@ -80,6 +80,9 @@ pub struct Chat {
     pub typing: Option<String>,
     /// Counts typing signals, so that only the last one's lapse clears it.
     pub typing_signals: u32,
+    /// The first seq of the conversation shown; above 1, earlier ones can
+    /// be asked for.
+    pub earliest: Seq,
 }
 
 impl Chat {
@@ -148,6 +151,15 @@ impl Chat {
             conversation_id,
             seq: self.last_seq,
         })
+    }
+
+    /// The request for the page before what is shown, if there is one.
+    pub fn earlier(&self) -> Option<WidgetRequest> {
+        Some(WidgetRequest::Earlier {
+            conversation_id: self.conversation_id.clone()?,
+            before_seq: self.earliest,
+        })
+        .filter(|_| self.earliest > 1)
     }
 
     /// Queues a message typed by the shopper; returns the frame to send.
@@ -271,6 +283,7 @@ impl Chat {
                 email_known,
                 read_seq,
                 agent_read_seq,
+                replay_from,
             } => {
                 self.token = Some(visitor_token);
                 self.resume = None;
@@ -283,6 +296,15 @@ impl Chat {
                     self.last_seq = 0;
                     self.read_sent = 0;
                     self.conversation_id = conversation_id;
+                }
+                if replay_from > self.last_seq + 1 {
+                    // More was missed than is replayed: the replay (the
+                    // newest page) replaces what is shown.
+                    self.lines.retain(|line| line.status == Delivery::Sending);
+                    self.last_seq = replay_from - 1;
+                }
+                if self.lines.iter().all(|line| line.seq == 0) {
+                    self.earliest = replay_from.max(1);
                 }
                 self.read_sent = self.read_sent.max(read_seq);
                 self.agent_read_seq = agent_read_seq;
@@ -388,6 +410,28 @@ impl Chat {
                 }
                 Outcome::None
             }
+            WidgetFrame::Earlier {
+                conversation_id,
+                from_seq,
+                event,
+            } => {
+                if self.conversation_id.as_deref() != Some(conversation_id.as_str()) {
+                    return Outcome::None;
+                }
+                let shown = |seq| self.lines.iter().any(|line| line.seq == seq);
+                if let Some(event) = event.filter(|e| !shown(e.seq)) {
+                    let at = self
+                        .lines
+                        .iter()
+                        .position(|line| line.seq == 0 || line.seq > event.seq)
+                        .unwrap_or(self.lines.len());
+                    if let Some(line) = self.line_of(event) {
+                        self.lines.insert(at, line);
+                    }
+                }
+                self.earliest = self.earliest.min(from_seq.max(1));
+                Outcome::None
+            }
             WidgetFrame::Pong => Outcome::None,
         }
     }
@@ -400,80 +444,44 @@ impl Chat {
             self.last_seq = 0;
             self.read_sent = 0;
             self.agent_read_seq = 0;
+            self.earliest = 1;
             self.state = Some(ConversationState::Waiting);
         }
         if event.seq <= self.last_seq {
             return Outcome::None; // already shown (replay overlapping live delivery)
         }
         self.last_seq = event.seq;
-        let (seq, at_ms) = (event.seq, event.created_at_ms);
-        match event.body {
+        let mut unseen = None;
+        match &event.body {
             EventBody::Message { text } => {
-                let mine = event.author == Author::Visitor;
-                if let Some(client_id) = event.client_id.as_deref().filter(|_| mine)
+                if event.author == Author::Visitor
+                    && let Some(client_id) = event.client_id.as_deref()
                     && let Some(line) = self.lines.iter_mut().find(|line| line.key == client_id)
                 {
-                    line.seq = seq;
-                    line.at_ms = at_ms;
-                    self.set_status(client_id, Delivery::Stored);
+                    // Our own message, shown since it was typed: now stored.
+                    line.seq = event.seq;
+                    line.at_ms = event.created_at_ms;
+                    line.status = Delivery::Stored;
                     return Outcome::None;
                 }
-                let from_agent = matches!(event.author, Author::Agent { .. });
-                if from_agent {
+                if matches!(event.author, Author::Agent { .. }) {
                     self.typing = None;
-                }
-                let speaker = match event.author {
-                    Author::Visitor => Speaker::Me,
-                    Author::Agent { name, .. } => Speaker::Agent(name),
-                    Author::System => Speaker::System,
-                };
-                let unseen = (from_agent && seq > self.read_sent).then(|| text.clone());
-                self.lines.push(Line {
-                    key: event
-                        .client_id
-                        .unwrap_or_else(|| format!("seq-{}", event.seq)),
-                    speaker,
-                    text,
-                    status: Delivery::Stored,
-                    by_email: event.via == Channel::Email,
-                    seq,
-                    at_ms,
-                });
-                if let Some(text) = unseen {
-                    return Outcome::AgentMessage(text);
+                    if event.seq > self.read_sent {
+                        unseen = Some(text.clone());
+                    }
                 }
             }
             EventBody::Assigned {
                 agent_id,
                 agent_name,
             } => {
-                self.lines.push(Line {
-                    key: format!("seq-{}", event.seq),
-                    speaker: Speaker::System,
-                    text: fill_placeholders(self.text(WidgetText::AgentJoined), &|key| {
-                        (key == "name").then(|| agent_name.clone())
-                    }),
-                    status: Delivery::Stored,
-                    by_email: false,
-                    seq,
-                    at_ms,
-                });
                 self.queue = None;
                 self.state = Some(ConversationState::Assigned {
-                    agent_id,
-                    agent_name,
+                    agent_id: agent_id.clone(),
+                    agent_name: agent_name.clone(),
                 });
             }
             EventBody::Closed => {
-                self.lines.push(Line {
-                    key: format!("seq-{}", event.seq),
-                    speaker: Speaker::System,
-                    text: self.text(WidgetText::ChatEnded).to_owned(),
-                    status: Delivery::Stored,
-                    by_email: false,
-                    seq,
-                    at_ms,
-                });
                 self.queue = None;
                 self.typing = None;
                 self.state = Some(ConversationState::Closed);
@@ -481,7 +489,44 @@ impl Chat {
             // Never sent to shoppers; ignore if it ever were.
             EventBody::Note { .. } => {}
         }
-        Outcome::None
+        if let Some(line) = self.line_of(event) {
+            self.lines.push(line);
+        }
+        unseen.map_or(Outcome::None, Outcome::AgentMessage)
+    }
+
+    /// How an event shows in the log (a note never does).
+    fn line_of(&self, event: Event) -> Option<Line> {
+        let key = event
+            .client_id
+            .unwrap_or_else(|| format!("seq-{}", event.seq));
+        let (speaker, text) = match event.body {
+            EventBody::Message { text } => (
+                match event.author {
+                    Author::Visitor => Speaker::Me,
+                    Author::Agent { name, .. } => Speaker::Agent(name),
+                    Author::System => Speaker::System,
+                },
+                text,
+            ),
+            EventBody::Assigned { agent_name, .. } => (
+                Speaker::System,
+                fill_placeholders(self.text(WidgetText::AgentJoined), &|key| {
+                    (key == "name").then(|| agent_name.clone())
+                }),
+            ),
+            EventBody::Closed => (Speaker::System, self.text(WidgetText::ChatEnded).to_owned()),
+            EventBody::Note { .. } => return None,
+        };
+        Some(Line {
+            key,
+            speaker,
+            text,
+            status: Delivery::Stored,
+            by_email: event.via == Channel::Email,
+            seq: event.seq,
+            at_ms: event.created_at_ms,
+        })
     }
 
     fn set_status(&mut self, client_id: &str, status: Delivery) {
@@ -549,6 +594,7 @@ mod tests {
             email_known: false,
             read_seq: 0,
             agent_read_seq: 0,
+            replay_from: 1,
         });
         assert_eq!(effect, Outcome::Welcomed);
         assert_eq!(
@@ -728,6 +774,7 @@ mod tests {
             email_known: false,
             read_seq: 2,
             agent_read_seq: 0,
+            replay_from: 1,
         });
         for seq in 1..=3 {
             let author = if seq == 1 { Author::Visitor } else { agent() };
@@ -870,5 +917,58 @@ mod tests {
         assert_eq!(chat.notice.as_deref(), Some("Please wait a moment"));
         assert_eq!(chat.lines[0].status, Delivery::Failed);
         assert!(chat.retry("k1", None).is_some());
+    }
+
+    #[test]
+    fn after_a_long_absence_the_newest_page_replaces_the_log_and_earlier_pages_come_on_demand() {
+        let mut chat = Chat::default();
+        for seq in 1..=3 {
+            chat.apply(message(seq, Author::Visitor, "old", None));
+        }
+        chat.compose("k9".into(), "typed offline".into(), None, 0);
+        // 500 events later, only the newest page is replayed (from 301).
+        chat.apply(WidgetFrame::Welcome {
+            visitor_token: "t".into(),
+            conversation_id: Some("c".into()),
+            state: None,
+            name: None,
+            email_known: false,
+            read_seq: 0,
+            agent_read_seq: 0,
+            replay_from: 301,
+        });
+        assert_eq!(chat.lines.len(), 1, "only the unsent line stays");
+        assert_eq!(chat.earliest, 301);
+        chat.apply(message(301, agent(), "newest page", None));
+        assert_eq!(
+            chat.lines.last().map(|l| l.text.as_str()),
+            Some("newest page")
+        );
+        // The shopper asks for earlier ones: they go before, in order.
+        for seq in [150, 299] {
+            chat.apply(WidgetFrame::Earlier {
+                conversation_id: "c".into(),
+                from_seq: 101,
+                event: Some(match message(seq, agent(), &format!("m{seq}"), None) {
+                    WidgetFrame::Event { event } => event,
+                    _ => unreachable!(),
+                }),
+            });
+        }
+        let texts: Vec<_> = chat.lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts, ["m150", "m299", "typed offline", "newest page"]);
+        assert_eq!(chat.earliest, 101);
+        // A page with nothing the shopper may see still moves the start.
+        chat.apply(WidgetFrame::Earlier {
+            conversation_id: "c".into(),
+            from_seq: 1,
+            event: None,
+        });
+        assert_eq!(chat.earliest, 1, "nothing earlier to ask for");
+        assert_eq!(
+            chat.unread(),
+            3,
+            "earlier replies past the read position count too"
+        );
     }
 }

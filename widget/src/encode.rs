@@ -141,6 +141,12 @@ pub(crate) fn encode(request: &WidgetRequest) -> String {
         } => Object::new("read")
             .text("conversation_id", conversation_id)
             .number("seq", *seq),
+        WidgetRequest::Earlier {
+            conversation_id,
+            before_seq,
+        } => Object::new("earlier")
+            .text("conversation_id", conversation_id)
+            .number("before_seq", *before_seq),
         WidgetRequest::Email { address } => Object::new("email").text("address", address),
         WidgetRequest::Typing { draft } => Object::new("typing").maybe("draft", draft.as_deref()),
         WidgetRequest::Transcript { email } => {

@@ -106,9 +106,18 @@ fn read<J: JsonView>(value: &J) -> Option<WidgetFrame> {
             email_known: flag(value, "email_known"),
             read_seq: whole(value, "read_seq").unwrap_or(0),
             agent_read_seq: whole(value, "agent_read_seq").unwrap_or(0),
+            replay_from: whole(value, "replay_from").unwrap_or(0),
         },
         "event" => WidgetFrame::Event {
             event: event(&object(value, "event")?)?,
+        },
+        "earlier" => WidgetFrame::Earlier {
+            conversation_id: string(value, "conversation_id")?,
+            from_seq: whole(value, "from_seq")?,
+            event: match object(value, "event") {
+                Some(inner) => Some(event(&inner)?),
+                None => None,
+            },
         },
         "ack" => WidgetFrame::Ack {
             client_id: string(value, "client_id")?,

@@ -637,6 +637,14 @@ fn Panel(
             </header>
             <ol class="rp-log" node_ref=log aria-live="polite">
                 <li class="rp-line rp-agent rp-greeting">{move || chat.with(|c| greet(&config, c.name.as_deref()))}</li>
+                // A long conversation shows its newest page; the rest on demand.
+                <li class="rp-earlier" hidden=move || chat.with(|c| c.earliest <= 1)>
+                    <button type="button" on:click=move |_| {
+                        if let Some(request) = chat.with_untracked(Chat::earlier) {
+                            send(&request);
+                        }
+                    }>{t(WidgetText::Earlier)}</button>
+                </li>
                 {move || chat.with(|c| {
                     let locale = c.language.as_deref().unwrap_or("en");
                     let rows = c.rows(

@@ -20,9 +20,6 @@ use tower::ServiceExt;
 
 use crate::limits::ClientKey;
 
-/// A request's headers must arrive within this; an idle kept-alive
-/// connection is closed after it too.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest request head (request line and headers) read.
 const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// After the stop signal, how long open requests may take to finish.
@@ -127,13 +124,22 @@ impl tokio::io::AsyncWrite for Counted {
     }
 }
 
+/// How connections are held.
+#[derive(Debug, Clone, Copy)]
+pub struct Transport {
+    /// What one address may hold open (0: no cap).
+    pub connections_per_ip: u32,
+    /// A request's headers must arrive within this; an idle kept-alive
+    /// connection is closed after it too.
+    pub header_timeout: Duration,
+}
+
 /// Serves `app` on `listener` until `shutdown` resolves, then stops
 /// accepting and gives open connections [`DRAIN_TIMEOUT`] to finish.
-/// `connections_per_ip` (0: no cap) bounds what one address holds open.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
-    connections_per_ip: u32,
+    transport: Transport,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let open = Arc::new(Open::default());
@@ -155,7 +161,7 @@ pub async fn serve(
             // Reap finished connections so the set does not grow.
             Some(_) = connections.join_next(), if !connections.is_empty() => continue,
         };
-        let Some(slot) = open.take(peer.ip(), connections_per_ip) else {
+        let Some(slot) = open.take(peer.ip(), transport.connections_per_ip) else {
             tracing::debug!(%peer, "too many open connections from this address");
             drop(tcp);
             continue;
@@ -175,7 +181,7 @@ pub async fn serve(
             ));
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .header_read_timeout(transport.header_timeout)
                 .max_buf_size(MAX_HEADER_BYTES.max(8192));
             let connection = http
                 .serve_connection(TokioIo::new(io), service)

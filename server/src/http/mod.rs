@@ -22,9 +22,10 @@ pub use state::AppState;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use axum::routing::{delete, get, patch, post, put};
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -131,6 +132,12 @@ pub fn router(state: AppState) -> Router {
         .merge(agent)
         .merge(mail)
         .merge(pages::static_routes(&state.config.assets_dir))
+        // A request (its body too) that takes longer is answered 408; a
+        // WebSocket is past this once upgraded.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            std::time::Duration::from_secs(state.config.request_timeout_secs),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

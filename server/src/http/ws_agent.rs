@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use protocol::{AgentFrame, AgentRequest, ErrorCode, Seq, check_body};
+use protocol::{AgentFrame, AgentRequest, ErrorCode, REPLAY_PAGE, Seq, check_body};
 use tower_sessions::Session;
 use tracing::Instrument;
 
@@ -167,24 +167,41 @@ impl AgentSocket {
         self.state
             .hub
             .subscribe(Topic::Conversation(conversation.id.clone()), subscriber);
-        let mut after = after_seq.max(0);
-        loop {
-            let page = self
-                .state
-                .store
-                .events_after(&conversation.id, after, 500)
-                .await?;
-            let Some(last) = page.last() else { break };
-            after = last.seq;
-            let full = page.len() == 500;
-            replies.extend(
-                page.into_iter()
-                    .map(|event| encode(&AgentFrame::Event { event })),
-            );
-            if !full {
-                break;
-            }
-        }
+        // At most one page: a long history is paged back on demand.
+        let (from_seq, replay) = self.state.store.replay(&conversation, after_seq).await?;
+        replies.push(encode(&AgentFrame::Replay {
+            conversation_id: conversation.id.clone(),
+            from_seq,
+        }));
+        replies.extend(
+            replay
+                .into_iter()
+                .map(|event| encode(&AgentFrame::Event { event })),
+        );
+        Ok(())
+    }
+
+    /// A page of a conversation before `before_seq`.
+    async fn earlier(
+        &self,
+        conversation_id: String,
+        before_seq: Seq,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
+        let Some(conversation) = self.own_conversation(&conversation_id).await? else {
+            replies.push(error(ErrorCode::NotFound, "No such conversation.", None));
+            return Ok(());
+        };
+        let events = self
+            .state
+            .store
+            .events_before(&conversation.id, before_seq.max(1), REPLAY_PAGE)
+            .await?;
+        replies.push(encode(&AgentFrame::Earlier {
+            conversation_id: conversation.id,
+            from_seq: events.first().map_or(1, |e| e.seq),
+            events,
+        }));
         Ok(())
     }
 
@@ -465,6 +482,10 @@ impl Endpoint for AgentSocket {
                 self.open(conversation_id, after_seq, subscriber, replies)
                     .await
             }
+            AgentRequest::Earlier {
+                conversation_id,
+                before_seq,
+            } => self.earlier(conversation_id, before_seq, replies).await,
             AgentRequest::Send {
                 conversation_id,
                 client_id,

@@ -6,7 +6,8 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use protocol::{
-    ConversationState, ErrorCode, Seq, StatedDetails, WidgetFrame, WidgetRequest, check_body,
+    ConversationState, ErrorCode, REPLAY_PAGE, Seq, StatedDetails, WidgetFrame, WidgetRequest,
+    check_body,
 };
 use tracing::Instrument;
 
@@ -26,9 +27,6 @@ use tokio::time::Instant;
 
 use crate::store::{Conversation, Site, StoreError, Visitor, now_ms};
 use crate::{contact_token, identity};
-
-/// Events replayed per store round trip on resume.
-const REPLAY_PAGE: i64 = 500;
 
 /// `GET /ws/widget?site=KEY`: the site and origin are checked before upgrading.
 pub(super) async fn upgrade(
@@ -194,6 +192,10 @@ impl Endpoint for WidgetSocket {
                 conversation_id,
                 seq,
             } => self.read(conversation_id, seq, replies).await,
+            WidgetRequest::Earlier {
+                conversation_id,
+                before_seq,
+            } => self.earlier(conversation_id, before_seq, replies).await,
             WidgetRequest::Email { address } => self.give_email(address, replies).await,
             WidgetRequest::Typing { draft } => {
                 self.typing(draft, replies);
@@ -451,6 +453,18 @@ impl WidgetSocket {
             .subscribe(Topic::Visitor(visitor.id.clone()), subscriber);
         let conversation = store.current_conversation_of_visitor(&visitor.id).await?;
         let (name, email_known) = store.known_to_widget(&visitor.id).await?;
+        // At most one page: a long history is paged back on demand.
+        let (replay_from, replay) = match &conversation {
+            Some(conversation) => {
+                let after = if conversation_id.as_deref() == Some(conversation.id.as_str()) {
+                    after_seq
+                } else {
+                    0
+                };
+                store.replay(conversation, after).await?
+            }
+            None => (1, Vec::new()),
+        };
         replies.push(encode(&WidgetFrame::Welcome {
             visitor_token: self.token.clone(),
             conversation_id: conversation.as_ref().map(|c| c.id.clone()),
@@ -459,6 +473,7 @@ impl WidgetSocket {
             email_known,
             read_seq: conversation.as_ref().map_or(0, |c| c.shopper_read_seq),
             agent_read_seq: conversation.as_ref().map_or(0, |c| c.agent_read_seq),
+            replay_from,
         }));
         self.conversation.clone_from(&conversation);
         if let Some(conversation) = conversation {
@@ -466,29 +481,61 @@ impl WidgetSocket {
                 // Tells this shopper (and the others waiting) where they stand.
                 self.state.dispatcher.waiting(&conversation.account_id);
             }
-            let mut after = if conversation_id.as_deref() == Some(conversation.id.as_str()) {
-                after_seq.max(0)
-            } else {
-                0
-            };
-            loop {
-                let page = store
-                    .events_after(&conversation.id, after, REPLAY_PAGE)
-                    .await?;
-                let Some(last) = page.last() else { break };
-                after = last.seq;
-                let full = page.len() as i64 == REPLAY_PAGE;
-                replies.extend(
-                    page.iter()
-                        .filter_map(|event| for_shopper(event, &conversation))
-                        .map(|event| encode(&WidgetFrame::Event { event })),
-                );
-                if !full {
-                    break;
-                }
-            }
+            replies.extend(
+                replay
+                    .iter()
+                    .filter_map(|event| for_shopper(event, &conversation))
+                    .map(|event| encode(&WidgetFrame::Event { event })),
+            );
         }
         self.visitor = Some(visitor);
+        Ok(())
+    }
+
+    /// A page of the shopper's conversation before `before_seq`, as
+    /// `earlier` frames (one per event the shopper may see).
+    async fn earlier(
+        &mut self,
+        conversation_id: String,
+        before_seq: Seq,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
+        let Some(visitor) = &self.visitor else {
+            replies.push(error(ErrorCode::HelloRequired, "Say hello first.", None));
+            return Ok(());
+        };
+        let store = &self.state.store;
+        let conversation = match ConversationId::parse(&conversation_id) {
+            Ok(id) => store.conversation(id.as_str()).await?,
+            Err(_) => None,
+        };
+        // Only one of this shopper's own conversations.
+        let Some(conversation) = conversation.filter(|c| c.visitor_id == visitor.id) else {
+            replies.push(error(ErrorCode::NotFound, "No such conversation.", None));
+            return Ok(());
+        };
+        let page = store
+            .events_before(&conversation.id, before_seq.max(1), REPLAY_PAGE)
+            .await?;
+        let from_seq = page.first().map_or(1, |e| e.seq);
+        let visible: Vec<_> = page
+            .iter()
+            .filter_map(|event| for_shopper(event, &conversation))
+            .collect();
+        if visible.is_empty() {
+            replies.push(encode(&WidgetFrame::Earlier {
+                conversation_id: conversation.id.clone(),
+                from_seq,
+                event: None,
+            }));
+        }
+        replies.extend(visible.into_iter().map(|event| {
+            encode(&WidgetFrame::Earlier {
+                conversation_id: conversation.id.clone(),
+                from_seq,
+                event: Some(event),
+            })
+        }));
         Ok(())
     }
 
@@ -642,6 +689,7 @@ impl WidgetSocket {
                 name: claims.name,
                 read_seq: 0,
                 agent_read_seq: 0,
+                replay_from: 1,
             }));
             return Ok(());
         }

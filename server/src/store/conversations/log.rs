@@ -1,11 +1,11 @@
 //! The append-only event log: how an event is stored and read back, and
 //! reading a conversation's events in order.
 
-use protocol::{Author, Channel, Event, EventBody, EventKind, Seq};
+use protocol::{Author, Channel, Event, EventBody, EventKind, REPLAY_PAGE, Seq};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use crate::store::{Store, StoreError, StoreResult, now_ms};
+use crate::store::{Conversation, Store, StoreError, StoreResult, now_ms};
 
 pub(super) const EVENT_SELECT: &str = "SELECT e.conversation_id, e.seq, e.kind, e.author_kind, e.author_id, \
      au.name AS author_name, e.subject_id, su.name AS subject_name, e.body, e.client_id, e.created_at, \
@@ -190,6 +190,53 @@ impl Store {
         .fetch_all(&self.read)
         .await?;
         rows.iter().map(event_from_row).collect()
+    }
+
+    /// Up to `limit` events just before `before_seq`, oldest first.
+    pub async fn events_before(
+        &self,
+        conversation_id: &str,
+        before_seq: Seq,
+        limit: i64,
+    ) -> StoreResult<Vec<Event>> {
+        let rows = sqlx::query(&format!(
+            "{EVENT_SELECT} WHERE e.conversation_id = $1 AND e.seq < $2 ORDER BY e.seq DESC LIMIT $3"
+        ))
+        .bind(conversation_id)
+        .bind(before_seq)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        let mut events = rows
+            .iter()
+            .map(event_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        events.reverse();
+        Ok(events)
+    }
+
+    /// What a client that holds `conversation`'s events up to `after_seq`
+    /// is sent when it (re)connects: what follows, at most one page of
+    /// [`REPLAY_PAGE`]. When more is missing than that, the newest page,
+    /// and the client pages back on demand. Returns the first seq the page
+    /// starts from (events before it are not sent) and the events.
+    pub async fn replay(
+        &self,
+        conversation: &Conversation,
+        after_seq: Seq,
+    ) -> StoreResult<(Seq, Vec<Event>)> {
+        let after_seq = after_seq.clamp(0, conversation.last_seq);
+        if conversation.last_seq - after_seq <= REPLAY_PAGE {
+            let events = self
+                .events_after(&conversation.id, after_seq, REPLAY_PAGE)
+                .await?;
+            return Ok((after_seq + 1, events));
+        }
+        let events = self
+            .events_before(&conversation.id, conversation.last_seq + 1, REPLAY_PAGE)
+            .await?;
+        let from = events.first().map_or(conversation.last_seq + 1, |e| e.seq);
+        Ok((from, events))
     }
 
     pub async fn count_events(&self) -> StoreResult<i64> {
