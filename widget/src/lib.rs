@@ -38,6 +38,15 @@ thread_local! {
     static OPEN: std::cell::Cell<Option<RwSignal<bool>>> = const { std::cell::Cell::new(None) };
     /// The loader's `notify(kind, value, label)`, once mounted.
     static NOTIFY: std::cell::RefCell<Option<js_sys::Function>> = const { std::cell::RefCell::new(None) };
+    /// Plain cells for the panel's bookkeeping: cheaper in WASM than a
+    /// reactive store for values nothing draws. The unread count last told
+    /// to the page; when the shopper last said they were typing (ms); whether
+    /// a last typing signal is due after the pause.
+    static TOLD_UNREAD: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+    static TYPED_AT: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+    static TYPING_DUE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Whether this connection said hello and was welcomed: only then may it identify.
+    static WELCOMED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// The connection to the server, once mounted.
     static SOCKET: std::cell::RefCell<Option<LiveSocket>> = const { std::cell::RefCell::new(None) };
 }
@@ -259,12 +268,10 @@ pub fn mount(
     OPEN.with(|o| o.set(Some(open)));
     let online = RwSignal::new(false);
     let picked = RwSignal::new(None::<String>);
-    // Whether this connection said hello and was welcomed: only then may it identify.
-    let welcomed = StoredValue::new(false);
 
     NOTIFY.with(|n| *n.borrow_mut() = Some(notify));
     let flush = move || {
-        if !welcomed.get_value() {
+        if !WELCOMED.get() {
             return;
         }
         if let Some(token) = take_identity() {
@@ -298,7 +305,7 @@ pub fn mount(
         socket_url(&base_url, &site_key),
         Handlers {
             on_open: Box::new(move |live| {
-                welcomed.set_value(false);
+                WELCOMED.set(false);
                 let hello = chat.with_untracked(Chat::hello);
                 live.send(&encode::encode(&hello));
             }),
@@ -326,7 +333,7 @@ pub fn mount(
                                 }
                             }
                         });
-                        welcomed.set_value(true);
+                        WELCOMED.set(true);
                         flush();
                     }
                     Some(Outcome::ForgetToken) => {
@@ -402,12 +409,10 @@ fn Panel(
     // it changes, read from the stored position after a reload too. What is
     // on screen while the panel is open and the page visible (the loader
     // tells both) is seen: the server then does not email it.
-    let told = StoredValue::new(usize::MAX);
     Effect::new(move |_| {
         let read = chat.with(|c| {
             let unread = c.unread();
-            if told.get_value() != unread {
-                told.set_value(unread);
+            if TOLD_UNREAD.replace(unread) != unread {
                 tell("unread", JsValue::from_f64(unread as f64), c);
             }
             c.read()
@@ -491,9 +496,6 @@ fn Panel(
             want_transcript.set(true);
         }
     };
-    // When the shopper last told they were typing (ms); a sent message ends
-    // that spell, so the next keystroke is told at once.
-    let last_typing = StoredValue::new(0.0_f64);
     let submit = move || {
         let body = draft.get_untracked();
         if body.trim().is_empty() {
@@ -529,7 +531,8 @@ fn Panel(
             send(&frame);
         }
         draft.set(String::new());
-        last_typing.set_value(0.0);
+        // A sent message ends a spell of typing: the next keystroke is told at once.
+        TYPED_AT.set(0.0);
     };
     let title = config.site_name.clone();
     let header_title = move || match chat.with(|c| c.state.clone()) {
@@ -589,27 +592,25 @@ fn Panel(
     // itself only where the site lets agents see it), every few seconds at most.
     let preview = config.typing_preview;
     let signal_typing = move |text: String| {
-        last_typing.set_value(js_sys::Date::now());
+        TYPED_AT.set(js_sys::Date::now());
         send(&WidgetRequest::Typing {
             draft: preview.then_some(text),
         });
     };
     // A draft shown to agents is told once more when the pause is over, so
     // they see the last words typed rather than the first.
-    let trailing = StoredValue::new(false);
     let typing = move |text: &str| {
         if text.trim().is_empty() {
             return;
         }
-        let wait = last_typing.get_value() + f64::from(protocol::TYPING_EVERY_SECS) * 1000.0
-            - js_sys::Date::now();
+        let wait =
+            TYPED_AT.get() + f64::from(protocol::TYPING_EVERY_SECS) * 1000.0 - js_sys::Date::now();
         if wait <= 0.0 {
             signal_typing(text.to_owned());
-        } else if preview && !trailing.get_value() {
-            trailing.set_value(true);
+        } else if preview && !TYPING_DUE.replace(true) {
             set_timeout(
                 move || {
-                    trailing.set_value(false);
+                    TYPING_DUE.set(false);
                     let text = draft.get_untracked();
                     if !text.trim().is_empty() {
                         signal_typing(text);
