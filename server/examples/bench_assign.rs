@@ -139,7 +139,7 @@ async fn main() {
 
     let base = baseline(&p);
     let started = Instant::now();
-    dispatcher.waiting(&account);
+    dispatcher.serve(&account);
     let seats = p.agents * usize::try_from(p.capacity).unwrap();
     let expected_left = p.waiting.saturating_sub(seats);
     loop {

@@ -581,7 +581,7 @@ impl Conversations {
         }
         self.after_post(&posted);
         if posted.opened {
-            self.serve(&posted.conversation);
+            self.arrived(&posted.conversation);
         }
         if let (Some(from), Some(known)) = (&mail.from, &known)
             && from != known

@@ -37,8 +37,14 @@ const LEFT_OUTSIDE_HOURS: &str = "Left outside business hours: the shopper is no
 /// costs little.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Nudge {
-    /// A conversation of the account waits, or a seat freed up.
+    /// The account's line moved, or a seat freed up.
     Serve { account_id: String },
+    /// A conversation was opened and waits: served if anyone has room, and
+    /// told its place in line otherwise.
+    Arrived {
+        account_id: String,
+        conversation_id: String,
+    },
     /// `agent_id` let `conversation_id` go back to the line: offer it to
     /// the others (they are not offered it again until someone takes it).
     PassedOver {
@@ -51,7 +57,9 @@ pub enum Nudge {
 impl Nudge {
     pub fn account_id(&self) -> &str {
         match self {
-            Nudge::Serve { account_id } | Nudge::PassedOver { account_id, .. } => account_id,
+            Nudge::Serve { account_id }
+            | Nudge::Arrived { account_id, .. }
+            | Nudge::PassedOver { account_id, .. } => account_id,
         }
     }
 }
@@ -124,6 +132,14 @@ impl Conversations {
         });
     }
 
+    /// A conversation was just opened.
+    fn arrived(&self, conversation: &Conversation) {
+        self.nudge(Nudge::Arrived {
+            account_id: conversation.account_id.clone(),
+            conversation_id: conversation.id.clone(),
+        });
+    }
+
     /// A shopper's message, into their open conversation or a new one
     /// (routed by `topic`; outside business hours with a note that they
     /// left a message). Idempotent on `client_id`.
@@ -160,7 +176,7 @@ impl Conversations {
         self.after_post(&posted);
         if posted.opened {
             tracing::info!(conversation = %posted.conversation.id, away, "opened");
-            self.serve(&posted.conversation);
+            self.arrived(&posted.conversation);
         }
         Ok(posted)
     }

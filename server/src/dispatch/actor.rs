@@ -39,7 +39,15 @@ pub(super) struct State {
 }
 
 /// Runs until every handle and the service are gone.
-pub(super) async fn run(parts: Parts, mut commands: mpsc::UnboundedReceiver<Command>) {
+/// Returned shoppers taken per turn of the loop: enough to coalesce a
+/// crowd, few enough that a command waits little behind them.
+const RETURNS_BATCH: usize = 16;
+
+pub(super) async fn run(
+    parts: Parts,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    mut returns: mpsc::UnboundedReceiver<(String, String)>,
+) {
     let Parts {
         store,
         conversations,
@@ -77,6 +85,7 @@ pub(super) async fn run(parts: Parts, mut commands: mpsc::UnboundedReceiver<Comm
                 Some(command) => state.handle(command).await,
                 None => break,
             },
+            Some(first) = returns.recv() => state.take_returns(first, &mut returns).await,
             _ = tick.tick() => {
                 state.heartbeat();
                 if let Err(err) = state.enforce_deadlines().await {
@@ -87,34 +96,88 @@ pub(super) async fn run(parts: Parts, mut commands: mpsc::UnboundedReceiver<Comm
     }
 }
 
+/// What one pass over an account is for: its line moved (or a seat
+/// freed), and which newly waiting conversations must be told their place.
+#[derive(Debug, Default)]
+pub(super) struct Pass {
+    pub(super) line_moved: bool,
+    pub(super) arrived: HashSet<String>,
+}
+
+impl Pass {
+    pub(super) fn moved() -> Pass {
+        Pass {
+            line_moved: true,
+            arrived: HashSet::new(),
+        }
+    }
+}
+
 impl State {
-    /// Takes this nudge and every other already queued, then serves each
-    /// account they name once.
+    /// Takes this nudge and every other already queued, then makes one
+    /// pass over each account they name: a flood of one account's
+    /// conversations costs one bounded pass, not one per conversation.
     async fn take_nudges(&mut self, first: Nudge, queue: &mut mpsc::UnboundedReceiver<Nudge>) {
-        let mut accounts = HashSet::new();
+        let mut passes: HashMap<String, Pass> = HashMap::new();
         let mut next = Some(first);
         while let Some(nudge) = next {
-            accounts.insert(nudge.account_id().to_owned());
-            if let Nudge::PassedOver {
-                conversation_id,
-                agent_id,
-                ..
-            } = nudge
-            {
-                self.passed_over
-                    .entry(conversation_id)
-                    .or_default()
-                    .insert(agent_id);
+            let pass = passes.entry(nudge.account_id().to_owned()).or_default();
+            match nudge {
+                Nudge::Serve { .. } => pass.line_moved = true,
+                Nudge::Arrived {
+                    conversation_id, ..
+                } => {
+                    pass.arrived.insert(conversation_id);
+                }
+                Nudge::PassedOver {
+                    conversation_id,
+                    agent_id,
+                    ..
+                } => {
+                    pass.line_moved = true;
+                    self.passed_over
+                        .entry(conversation_id)
+                        .or_default()
+                        .insert(agent_id);
+                }
             }
             next = queue.try_recv().ok();
         }
-        for account_id in accounts {
-            self.serve(&account_id).await;
+        for (account_id, pass) in passes {
+            self.serve(&account_id, pass).await;
         }
     }
 
-    async fn serve(&mut self, account_id: &str) {
-        if let Err(err) = self.assign_waiting(account_id).await {
+    /// Takes a batch of returned shoppers and makes one pass per account:
+    /// each is told where they stand (or served, if anyone has room).
+    async fn take_returns(
+        &mut self,
+        first: (String, String),
+        queue: &mut mpsc::UnboundedReceiver<(String, String)>,
+    ) {
+        let mut passes: HashMap<String, Pass> = HashMap::new();
+        let mut next = Some(first);
+        let mut taken = 0;
+        while let Some((account_id, conversation_id)) = next {
+            passes
+                .entry(account_id)
+                .or_default()
+                .arrived
+                .insert(conversation_id);
+            taken += 1;
+            next = if taken < RETURNS_BATCH {
+                queue.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        for (account_id, pass) in passes {
+            self.serve(&account_id, pass).await;
+        }
+    }
+
+    async fn serve(&mut self, account_id: &str, pass: Pass) {
+        if let Err(err) = self.serve_account(account_id, pass).await {
             tracing::error!(%err, account_id, "assigning waiting conversations failed");
         }
     }
@@ -152,7 +215,7 @@ impl State {
                 );
                 agent.account_id
             }
-            Command::Waiting { account_id } => account_id,
+            Command::Serve { account_id } => account_id,
             Command::AgentChanged { agent } => {
                 self.agent_details(agent.clone());
                 if let Some(peers) = &self.peers {
@@ -207,6 +270,6 @@ impl State {
                 account_id
             }
         };
-        self.serve(&account_id).await;
+        self.serve(&account_id, Pass::moved()).await;
     }
 }

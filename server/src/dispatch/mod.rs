@@ -43,9 +43,8 @@ enum Command {
         agent: Agent,
         status: Availability,
     },
-    /// Tell the account's waiting shoppers where they stand, serving any
-    /// who can be served.
-    Waiting {
+    /// Serve the account's line.
+    Serve {
         account_id: String,
     },
     /// The agent's stored details (capacity, languages…) changed.
@@ -76,6 +75,10 @@ enum Command {
 #[derive(Clone, Debug)]
 pub struct Dispatcher {
     commands: mpsc::UnboundedSender<Command>,
+    /// Waiting shoppers who came back, as (account, conversation): taken
+    /// after everything else, in batches, so that a crowd reconnecting to
+    /// one account never holds up an agent's inbox or another account.
+    returns: mpsc::UnboundedSender<(String, String)>,
 }
 
 /// What the dispatcher works with.
@@ -95,8 +98,9 @@ impl Dispatcher {
     /// Starts the task; it ends when every handle is dropped.
     pub fn start(parts: Parts) -> Dispatcher {
         let (commands, queue) = mpsc::unbounded_channel();
-        tokio::spawn(actor::run(parts, queue));
-        Dispatcher { commands }
+        let (returns, returned) = mpsc::unbounded_channel();
+        tokio::spawn(actor::run(parts, queue, returned));
+        Dispatcher { commands, returns }
     }
 
     fn tell(&self, command: Command) {
@@ -164,11 +168,19 @@ impl Dispatcher {
         self.tell(Command::RemoteAgentChanged { agent_id });
     }
 
-    /// A shopper of this account waits (e.g. came back): serve or tell
-    /// them where they stand.
-    pub fn waiting(&self, account_id: &str) {
-        self.tell(Command::Waiting {
+    /// Hands out whatever waits in the account that can be handed out now,
+    /// and tells the line where it stands (e.g. after a restart).
+    pub fn serve(&self, account_id: &str) {
+        self.tell(Command::Serve {
             account_id: account_id.to_owned(),
         });
+    }
+
+    /// A waiting shopper came back: serve them, or tell them (only them)
+    /// where they stand.
+    pub fn waiting(&self, account_id: &str, conversation_id: &str) {
+        let _ = self
+            .returns
+            .send((account_id.to_owned(), conversation_id.to_owned()));
     }
 }

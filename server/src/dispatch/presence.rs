@@ -7,7 +7,7 @@ use std::time::Duration;
 use protocol::Availability;
 use tokio::time::Instant;
 
-use super::actor::State;
+use super::actor::{Pass, State};
 use crate::cluster::Notice;
 use crate::hub::Topic;
 use crate::store::{Agent, StoreError};
@@ -180,7 +180,7 @@ impl State {
             .map(|(account, _, _)| account)
             .collect();
         for account_id in accounts {
-            self.assign_waiting(&account_id).await?;
+            self.serve_account(&account_id, Pass::moved()).await?;
         }
         Ok(())
     }

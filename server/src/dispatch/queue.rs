@@ -1,9 +1,9 @@
 //! The line: each waiting shopper's place in their team's line and, when
 //! there is history to base it on, about how long they will wait.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use protocol::{Availability, WidgetFrame};
+use protocol::{Availability, ConversationState, WidgetFrame};
 
 use super::actor::State;
 use super::assignment::{Teams, in_team};
@@ -13,53 +13,115 @@ use crate::store::{Conversation, StoreError};
 /// Closed conversations the wait estimate averages over.
 const HANDLING_SAMPLE: i64 = 20;
 
+/// Waiting shoppers told their place when the line moves: the first of
+/// each line. Those further back learn theirs when they arrive or come back
+/// (and their place only ever improves).
+const QUEUE_TOLD: i64 = 100;
+
 impl State {
-    /// Tells every waiting shopper their place in their team's line and,
-    /// when there is data to base it on, about how long it will take.
+    /// Tells the first waiting shoppers of each line their place and, when
+    /// there is data to base it on, about how long it will take. Returns
+    /// the conversations told.
     pub(super) async fn publish_queue(
         &self,
         account_id: &str,
-        waiting: &[Conversation],
         teams: &Teams,
-    ) -> Result<(), StoreError> {
+    ) -> Result<HashSet<String>, StoreError> {
+        let waiting = self.store.oldest_waiting(account_id, QUEUE_TOLD).await?;
         if waiting.is_empty() {
-            return Ok(());
+            return Ok(HashSet::new());
         }
-        let handling_ms = self
-            .store
-            .recent_handling_ms(account_id, HANDLING_SAMPLE)
-            .await?;
+        let handling_ms = self.handling_ms(account_id).await?;
+        // Oldest first: a line's first shoppers are all here, in order.
         let mut lines: HashMap<Option<&str>, Vec<&Conversation>> = HashMap::new();
-        for conversation in waiting {
+        for conversation in &waiting {
             lines
                 .entry(conversation.team_id.as_deref())
                 .or_default()
                 .push(conversation);
         }
         for (team, line) in lines {
-            let default_capacity = line.first().map_or(0, |c| c.site_agent_capacity);
-            let seats: i64 = self
-                .seats(account_id)
-                .iter()
-                .filter(|(id, seat)| {
-                    seat.status == Availability::Online && in_team(teams, id, team)
-                })
-                .map(|(_, seat)| seat.agent.capacity.unwrap_or(default_capacity))
-                .sum();
+            let seats = self.seats_for(
+                account_id,
+                team,
+                teams,
+                line.first().map_or(0, |c| c.site_agent_capacity),
+            );
             for (index, conversation) in line.iter().enumerate() {
-                let position = u32::try_from(index + 1).unwrap_or(u32::MAX);
-                let frame = WidgetFrame::Queue {
-                    position,
-                    estimate_secs: estimate_wait_secs(position, seats, handling_ms),
-                    agents_online: seats > 0,
-                };
-                self.hub.publish(
-                    &Topic::Visitor(conversation.visitor_id.clone()),
-                    encode(&frame),
-                );
+                self.tell(conversation, index + 1, seats, handling_ms);
             }
         }
+        Ok(waiting.into_iter().map(|c| c.id).collect())
+    }
+
+    /// How long the account's chats take (for wait estimates).
+    pub(super) async fn handling_ms(&self, account_id: &str) -> Result<Option<i64>, StoreError> {
+        self.store
+            .recent_handling_ms(account_id, HANDLING_SAMPLE)
+            .await
+    }
+
+    /// Tells one waiting shopper their place (one count, not the whole line).
+    pub(super) async fn tell_place(
+        &self,
+        conversation_id: &str,
+        teams: &Teams,
+        handling_ms: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let Some(conversation) = self.store.conversation(conversation_id).await? else {
+            return Ok(());
+        };
+        if conversation.state != ConversationState::Waiting {
+            return Ok(());
+        }
+        let place = self.store.place_in_line(&conversation).await?;
+        let seats = self.seats_for(
+            &conversation.account_id,
+            conversation.team_id.as_deref(),
+            teams,
+            conversation.site_agent_capacity,
+        );
+        self.tell(
+            &conversation,
+            usize::try_from(place).unwrap_or(usize::MAX),
+            seats,
+            handling_ms,
+        );
         Ok(())
+    }
+
+    /// Seats online for a line: their capacity summed.
+    fn seats_for(
+        &self,
+        account_id: &str,
+        team: Option<&str>,
+        teams: &Teams,
+        default_capacity: i64,
+    ) -> i64 {
+        self.seats(account_id)
+            .iter()
+            .filter(|(id, seat)| seat.status == Availability::Online && in_team(teams, id, team))
+            .map(|(_, seat)| seat.agent.capacity.unwrap_or(default_capacity))
+            .sum()
+    }
+
+    fn tell(
+        &self,
+        conversation: &Conversation,
+        place: usize,
+        seats: i64,
+        handling_ms: Option<i64>,
+    ) {
+        let position = u32::try_from(place).unwrap_or(u32::MAX);
+        let frame = WidgetFrame::Queue {
+            position,
+            estimate_secs: estimate_wait_secs(position, seats, handling_ms),
+            agents_online: seats > 0,
+        };
+        self.hub.publish(
+            &Topic::Visitor(conversation.visitor_id.clone()),
+            encode(&frame),
+        );
     }
 }
 

@@ -478,8 +478,10 @@ impl WidgetSocket {
         self.conversation.clone_from(&conversation);
         if let Some(conversation) = conversation {
             if conversation.state == ConversationState::Waiting {
-                // Tells this shopper (and the others waiting) where they stand.
-                self.state.dispatcher.waiting(&conversation.account_id);
+                // Tells this shopper where they stand (or serves them).
+                self.state
+                    .dispatcher
+                    .waiting(&conversation.account_id, &conversation.id);
             }
             replies.extend(
                 replay

@@ -250,6 +250,54 @@ impl Store {
         .await?;
         rows.iter().map(conversation_from_row).collect()
     }
+    /// The account's `limit` oldest waiting conversations, oldest first.
+    pub async fn oldest_waiting(
+        &self,
+        account_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<Conversation>> {
+        self.waiting_after(account_id, None, limit).await
+    }
+
+    /// Like [`Store::oldest_waiting`], after `after` in line (a page further).
+    pub async fn waiting_after(
+        &self,
+        account_id: &str,
+        after: Option<&Conversation>,
+        limit: i64,
+    ) -> StoreResult<Vec<Conversation>> {
+        let rows = sqlx::query(&format!(
+            "{CONVERSATION_SELECT} WHERE s.account_id = $1 AND c.state = 'waiting' \
+             AND (c.created_at > $2 OR (c.created_at = $2 AND c.id > $3)) \
+             ORDER BY c.created_at, c.id LIMIT $4"
+        ))
+        .bind(account_id)
+        .bind(after.map_or(i64::MIN, |c| c.created_at_ms))
+        .bind(after.map_or("", |c| c.id.as_str()))
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(conversation_from_row).collect()
+    }
+
+    /// A waiting conversation's place in its line (its team's, or the
+    /// account's when it has no team): 1 for the first.
+    pub async fn place_in_line(&self, conversation: &Conversation) -> StoreResult<i64> {
+        let ahead: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM conversations c JOIN sites s ON s.id = c.site_id \
+             WHERE s.account_id = $1 AND c.state = 'waiting' \
+             AND (c.team_id = $2 OR (c.team_id IS NULL AND $2 IS NULL)) \
+             AND (c.created_at < $3 OR (c.created_at = $3 AND c.id < $4))",
+        )
+        .bind(&conversation.account_id)
+        .bind(conversation.team_id.as_deref())
+        .bind(conversation.created_at_ms)
+        .bind(&conversation.id)
+        .fetch_one(&self.read)
+        .await?;
+        Ok(ahead + 1)
+    }
+
     /// The account's waiting conversations, oldest first.
     pub async fn waiting_conversations(&self, account_id: &str) -> StoreResult<Vec<Conversation>> {
         let rows = sqlx::query(&format!(
