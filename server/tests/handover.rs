@@ -238,6 +238,54 @@ on_both_backends!(
 );
 
 on_both_backends!(
+    a_chat_let_go_is_not_offered_back_by_another_process,
+    |app: TestApp| async move {
+        // Ada has the inbox open on two processes; she hands the chat to
+        // Billing (her and Bob) on one. The other process serves the line
+        // when Cy, not in Billing, comes online there: it must not hand the
+        // chat back to Ada, whatever it holds in memory.
+        let bob = app.colleague("bob@shop.test", "Bob").await;
+        let cy = app.colleague("cy@shop.test", "Cy").await;
+        let billing = app
+            .store
+            .create_team(&app.agent.account_id, "Billing")
+            .await
+            .unwrap();
+        for member in [&app.agent.id, &bob.id] {
+            app.store.add_team_member(&billing, member).await.unwrap();
+        }
+        let other = app.another_server().await;
+        let (mut ada, mut shopper, id, _) = online_agent_with_a_chat(&app).await;
+        let cookie = common::login_at(other, &app.agent.email).await;
+        let mut ada_elsewhere = common::agent_socket_at(other, &cookie).await.unwrap();
+        ada_elsewhere.expect("inbox").await;
+        ada_elsewhere.go_online().await;
+
+        ada.send(json!({"type": "hand_over", "conversation_id": id, "to_team_id": billing, "note": "Invoice"}))
+            .await;
+        ada.until("conversation", |f| {
+            f["conversation"]["id"] == id.as_str() && f["conversation"]["state"] == "waiting"
+        })
+        .await;
+        let cookie = common::login_at(other, &cy.email).await;
+        let mut cy_ws = common::agent_socket_at(other, &cookie).await.unwrap();
+        cy_ws.expect("inbox").await;
+        cy_ws.go_online().await;
+        cy_ws.drain().await;
+        ada_elsewhere.drain().await;
+        assert!(
+            shopper.drain().await.iter().all(|f| !is_assigned(f)),
+            "nobody took it"
+        );
+        assert_eq!(app.holder_of(&id).await, None);
+
+        let _bob_ws = app.online_inbox_of(&bob.email).await;
+        let joined = shopper.until("event", is_assigned).await;
+        assert_eq!(joined["event"]["body"]["assigned"]["agent_name"], "Bob");
+    }
+);
+
+on_both_backends!(
     handing_over_to_a_team_is_refused_when_malformed_or_foreign,
     |app: TestApp| async move {
         let bob = app.colleague("bob@shop.test", "Bob").await;

@@ -45,21 +45,12 @@ pub enum Nudge {
         account_id: String,
         conversation_id: String,
     },
-    /// `agent_id` let `conversation_id` go back to the line: offer it to
-    /// the others (they are not offered it again until someone takes it).
-    PassedOver {
-        account_id: String,
-        conversation_id: String,
-        agent_id: String,
-    },
 }
 
 impl Nudge {
     pub fn account_id(&self) -> &str {
         match self {
-            Nudge::Serve { account_id }
-            | Nudge::Arrived { account_id, .. }
-            | Nudge::PassedOver { account_id, .. } => account_id,
+            Nudge::Serve { account_id } | Nudge::Arrived { account_id, .. } => account_id,
         }
     }
 }
@@ -296,23 +287,14 @@ impl Conversations {
     ) -> Result<bool, StoreError> {
         let Some(change) = self
             .store
-            .requeue(conversation_id, agent_id, reason)
+            .requeue(conversation_id, agent_id, reason, pass_over)
             .await?
         else {
             return Ok(false);
         };
         self.publish(&change, Audience::Everyone);
         tracing::info!(reason, "requeued");
-        let account_id = change.conversation.account_id.clone();
-        self.nudge(if pass_over {
-            Nudge::PassedOver {
-                account_id,
-                conversation_id: conversation_id.to_owned(),
-                agent_id: agent_id.to_owned(),
-            }
-        } else {
-            Nudge::Serve { account_id }
-        });
+        self.serve(&change.conversation);
         Ok(true)
     }
 
@@ -358,15 +340,7 @@ impl Conversations {
             return Ok(false);
         };
         self.publish(&change, Audience::Everyone);
-        let account_id = change.conversation.account_id.clone();
-        self.nudge(match conversation.assigned_agent_id() {
-            Some(holder) => Nudge::PassedOver {
-                account_id,
-                conversation_id: conversation.id.clone(),
-                agent_id: holder.to_owned(),
-            },
-            None => Nudge::Serve { account_id },
-        });
+        self.serve(&change.conversation);
         Ok(true)
     }
 

@@ -26,8 +26,6 @@ pub(super) struct State {
     pub(super) deadlines: Deadlines,
     /// account id → agent id → presence
     pub(super) accounts: HashMap<String, HashMap<String, Presence>>,
-    /// conversation id → agents who let it go; it is not offered to them again.
-    pub(super) passed_over: HashMap<String, HashSet<String>>,
     /// agent id → when this process last gave them a conversation (Unix ms).
     pub(super) last_assigned: HashMap<String, i64>,
     pub(super) peers: Option<Link>,
@@ -62,7 +60,6 @@ pub(super) async fn run(
         hub,
         deadlines,
         accounts: HashMap::new(),
-        passed_over: HashMap::new(),
         last_assigned: HashMap::new(),
         peers,
         remote: HashMap::new(),
@@ -74,8 +71,8 @@ pub(super) async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            // Nudges first: a conversation someone let go must be marked as
-            // such before any other trigger could offer it back to them.
+            // Nudges first: the service's changes are served before new
+            // commands pile more on.
             biased;
             nudge = nudges.recv() => match nudge {
                 Some(nudge) => state.take_nudges(nudge, &mut nudges).await,
@@ -128,17 +125,6 @@ impl State {
                     conversation_id, ..
                 } => {
                     pass.arrived.insert(conversation_id);
-                }
-                Nudge::PassedOver {
-                    conversation_id,
-                    agent_id,
-                    ..
-                } => {
-                    pass.line_moved = true;
-                    self.passed_over
-                        .entry(conversation_id)
-                        .or_default()
-                        .insert(agent_id);
                 }
             }
             next = queue.try_recv().ok();

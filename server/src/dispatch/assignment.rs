@@ -108,12 +108,11 @@ impl State {
         // the meantime); refresh and try again a few times.
         for _ in 0..3 {
             let seats = self.seats(&conversation.account_id);
-            let passed_over = self.passed_over.get(&conversation.id);
             let candidates: Vec<Candidate<'_>> = seats
                 .iter()
                 .filter(|(_, seat)| seat.status == Availability::Online)
                 .filter(|(id, _)| in_team(teams, id, conversation.team_id.as_deref()))
-                .filter(|(id, _)| passed_over.is_none_or(|skip| !skip.contains(**id)))
+                .filter(|(id, _)| conversation.passed_over_by.as_deref() != Some(**id))
                 .map(|(id, seat)| Candidate {
                     agent_id: id,
                     open: loads.get(*id).copied().unwrap_or(0),
@@ -154,8 +153,7 @@ impl State {
                 .assign(&conversation.id, &agent, capacity)
                 .await?
             {
-                Some(assigned) => {
-                    self.passed_over.remove(&assigned.id);
+                Some(_) => {
                     *loads.entry(agent.id.clone()).or_default() += 1;
                     self.last_assigned.insert(agent.id.clone(), now_ms());
                     return Ok(true);

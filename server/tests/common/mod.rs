@@ -198,26 +198,10 @@ impl TestApp {
             .await
             .unwrap();
         let agent = add_agent(&store, &account, "ada@shop.test", "Ada").await;
-        let (stop, mut stopped) = watch::channel(false);
+        let (stop, stopped) = watch::channel(false);
         let mut config = Config::for_database(&database_url);
         configure(&mut config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let shutdown = async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
-        };
-        tokio::spawn(async move {
-            if let Err(err) = rapport_server::serve(listener, config, shutdown).await {
-                eprintln!("the test server failed: {err}");
-            }
-        });
-        let health = format!("http://{addr}/healthz");
-        for _ in 0..500 {
-            if reqwest::get(&health).await.is_ok_and(|r| r.status() == 200) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        let addr = spawn_server(config, stopped).await;
         Some(TestApp {
             addr,
             store,
@@ -227,6 +211,14 @@ impl TestApp {
             stop,
             database,
         })
+    }
+
+    /// A second server on the same database, as another process would be
+    /// (no cluster link between them); it stops with the first.
+    pub async fn another_server(&self) -> SocketAddr {
+        let mut config = Config::for_database(&self.database_url);
+        config.offline_grace_secs = 0;
+        spawn_server(config, self.stop.subscribe()).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -437,6 +429,29 @@ pub async fn widget_socket_at(
         origin,
     )
     .await
+}
+
+/// Runs the real entry point on a fresh port until `stopped` turns true;
+/// returns once it answers its health check.
+async fn spawn_server(config: Config, mut stopped: watch::Receiver<bool>) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let shutdown = async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    tokio::spawn(async move {
+        if let Err(err) = rapport_server::serve(listener, config, shutdown).await {
+            eprintln!("the test server failed: {err}");
+        }
+    });
+    let health = format!("http://{addr}/healthz");
+    for _ in 0..500 {
+        if reqwest::get(&health).await.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    addr
 }
 
 /// Signs in to the server at `addr`; returns the session cookie.

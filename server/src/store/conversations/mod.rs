@@ -57,6 +57,9 @@ pub struct Conversation {
     pub unread_for_agents: i64,
     /// What the inbox calls the shopper.
     pub customer: CustomerLabel,
+    /// The agent who last let it go back to the line; not offered it again
+    /// until someone else has taken it.
+    pub passed_over_by: Option<String>,
 }
 
 impl Conversation {
@@ -102,7 +105,7 @@ const CONVERSATION_SELECT: &str = "SELECT c.id, c.site_id, s.name AS site_name, 
      c.visitor_id, c.state, c.assigned_agent_id, a.name AS agent_name, c.last_seq, \
      c.last_message, c.created_at, c.updated_at, s.agent_capacity, c.language, c.team_id, \
      t.name AS team_name, s.settings AS site_settings, c.shopper_read_seq, c.agent_read_seq, \
-     c.unread_for_agents, ct.name AS contact_name, v.unverified AS stated, v.user_agent, \
+     c.unread_for_agents, c.passed_over_by, ct.name AS contact_name, v.unverified AS stated, v.user_agent, \
      v.time_zone AS visitor_time_zone, v.last_page \
      FROM conversations c JOIN sites s ON s.id = c.site_id \
      JOIN visitors v ON v.id = c.visitor_id \
@@ -202,6 +205,7 @@ fn conversation_from_row(row: &AnyRow) -> StoreResult<Conversation> {
         agent_read_seq: row.try_get("agent_read_seq")?,
         unread_for_agents: row.try_get("unread_for_agents")?,
         customer: customer_label(row)?,
+        passed_over_by: row.try_get("passed_over_by")?,
     })
 }
 

@@ -176,7 +176,7 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let moved = sqlx::query(
             "UPDATE conversations SET state = 'waiting', assigned_agent_id = NULL, assigned_at = NULL, \
-             team_id = $2 WHERE id = $1 AND state <> 'closed' AND EXISTS (SELECT 1 FROM teams t \
+             passed_over_by = COALESCE(assigned_agent_id, passed_over_by), team_id = $2 WHERE id = $1 AND state <> 'closed' AND EXISTS (SELECT 1 FROM teams t \
              JOIN sites s ON s.account_id = t.account_id WHERE t.id = $2 AND s.id = conversations.site_id)",
         )
         .bind(conversation_id)
@@ -210,19 +210,22 @@ impl Store {
 
     /// Takes an assigned conversation back from `agent_id` into the line,
     /// with an agent-only note saying why. `None` if it is no longer theirs.
+    /// With `pass_over`, it is not offered back to them.
     pub async fn requeue(
         &self,
         conversation_id: &str,
         agent_id: &str,
         reason: &str,
+        pass_over: bool,
     ) -> StoreResult<Option<Change>> {
         let mut tx = self.write.begin().await?;
         let taken = sqlx::query(
-            "UPDATE conversations SET state = 'waiting', assigned_agent_id = NULL, assigned_at = NULL \
-             WHERE id = $1 AND state = 'assigned' AND assigned_agent_id = $2",
+            "UPDATE conversations SET state = 'waiting', assigned_agent_id = NULL, assigned_at = NULL, \
+             passed_over_by = $3 WHERE id = $1 AND state = 'assigned' AND assigned_agent_id = $2",
         )
         .bind(conversation_id)
         .bind(agent_id)
+        .bind(pass_over.then_some(agent_id))
         .execute(&mut *tx)
         .await?;
         if taken.rows_affected() == 0 {
@@ -289,8 +292,8 @@ pub(super) async fn assign_in(
     agent: &Agent,
 ) -> StoreResult<Option<protocol::Event>> {
     let taken = sqlx::query(
-        "UPDATE conversations SET state = 'assigned', assigned_agent_id = $2, assigned_at = $3 \
-         WHERE id = $1 AND state = 'waiting'",
+        "UPDATE conversations SET state = 'assigned', assigned_agent_id = $2, assigned_at = $3, \
+         passed_over_by = NULL WHERE id = $1 AND state = 'waiting'",
     )
     .bind(conversation_id)
     .bind(&agent.id)
