@@ -523,6 +523,7 @@ pub fn Inbox(
                         on:change=set_capacity />
                 </label>
                 <AlertChoices agent_id=me.id.clone() />
+                <crate::account::PasswordChange />
                 <button class="signout" on:click=sign_out>"Sign out"</button>
             </header>
             <nav class="list" aria-label="Conversations">
@@ -901,6 +902,7 @@ fn Transcript(
                             on:input=move |ev| hand_note.set(event_target_value(&ev)) />
                         <button type="button" on:click=move |_| hand_over()>"Hand over"</button>
                     </details>
+                    <crate::blocks::BlockShopper conversation=Signal::derive(move || state.with(|s| s.open.clone())) />
                 </div>
                 {move || state.with(|s| (s.earliest > 1).then(|| (s.open.clone(), s.earliest))).and_then(|(id, earliest)| {
                     let id = id?;

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::{InviteView, NewInvite, People, Person, PersonChange, Role, Team};
 
-use crate::api::{NONE, call};
+use crate::api::{NONE, call, call_empty};
 
 #[component]
 pub fn PeoplePanel() -> impl IntoView {
@@ -79,8 +79,21 @@ pub fn PeoplePanel() -> impl IntoView {
             </table>
             <h3>"Open invitations"</h3>
             <ul class="invites">
-                {move || people.get().map(|p| p.invites.into_iter().map(|i| view! {
-                    <li>{format!("{} ({})", i.email, if i.role == Role::Owner { "owner" } else { "agent" })}</li>
+                {move || people.get().map(|p| p.invites.into_iter().map(|i| {
+                    let revoke = move |_| {
+                        let path = format!("/api/admin/invites/{}", i.id);
+                        spawn_local(async move {
+                            if let Err(message) = call_empty("DELETE", &path, NONE).await {
+                                problem.set(Some(message));
+                            }
+                            reload();
+                        });
+                    };
+                    view! {
+                        <li>{format!("{} ({}) ", i.email, if i.role == Role::Owner { "owner" } else { "agent" })}
+                            <button type="button" on:click=revoke aria-label=format!("Revoke the invitation of {}", i.email)>"Revoke"</button>
+                        </li>
+                    }
                 }).collect_view())}
             </ul>
         </section>

@@ -117,9 +117,13 @@ pub fn Profile(
         <aside class="profile" aria-label="Customer">
             {move || profile.get().map(|p| {
                 let verified = p.contact.is_some();
-                let title = p.contact.as_ref().and_then(|c| c.name.clone())
-                    .or_else(|| p.unverified.as_ref().and_then(|u| u.name.clone()))
-                    .unwrap_or_else(|| "Anonymous visitor".to_owned());
+                // A name the page only stated never stands beside the
+                // verified badge: it is shown apart, as stated.
+                let title = match &p.contact {
+                    Some(contact) => contact.name.clone().unwrap_or_else(|| "Verified customer".to_owned()),
+                    None => p.unverified.as_ref().and_then(|u| u.name.clone())
+                        .unwrap_or_else(|| "Anonymous visitor".to_owned()),
+                };
                 view! {
                     <h2>{title}
                         <span class="badge" class:verified=verified>

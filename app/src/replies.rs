@@ -33,23 +33,20 @@ pub fn matching(draft: &str, replies: &[CannedReply]) -> Vec<CannedReply> {
         .collect()
 }
 
-/// A reply's text with what the profile knows filled in; unknown
-/// placeholders stay visible for the agent to complete.
+/// A reply's text with what the shop verified filled in; unknown
+/// placeholders stay visible for the agent to complete. What a page only
+/// stated (anyone can state any name) never fills one: the agent sees it
+/// beside the conversation and decides.
 pub fn fill(body: &str, profile: Option<&CustomerProfile>) -> String {
     let contact = profile.and_then(|p| p.contact.as_ref());
-    let stated = profile.and_then(|p| p.unverified.as_ref());
-    let name = contact
-        .and_then(|c| c.name.clone())
-        .or_else(|| stated.and_then(|s| s.name.clone()));
+    let name = contact.and_then(|c| c.name.clone());
     fill_placeholders(body, &|key| match key {
         "first_name" => name
             .as_deref()
             .and_then(|n| n.split_whitespace().next())
             .map(str::to_owned),
         "name" => name.clone(),
-        "email" => contact
-            .and_then(|c| c.email.clone())
-            .or_else(|| stated.and_then(|s| s.email.clone())),
+        "email" => contact.and_then(|c| c.email.clone()),
         "phone" => contact.and_then(|c| c.phone.clone()),
         other => contact.and_then(|c| c.attributes.get(other).cloned()),
     })

@@ -363,10 +363,12 @@ async fn connect_agent(
                 .and_then(|v| v.split(';').next())
                 .ok_or_else(|| BenchError::Setup("no session cookie".into()))?
                 .to_owned();
+            // As the inbox page would: from the server's own origin.
+            let origin = params.base_url.trim_end_matches('/').to_owned();
             let mut connection = net::connect(
                 &ws_url(&params.base_url, "/ws/agent"),
                 source,
-                &[("cookie", cookie)],
+                &[("cookie", cookie), ("origin", origin)],
             )
             .await?;
             let inbox = expect(&mut connection, "inbox").await?;

@@ -3,7 +3,7 @@
 // their earlier conversation, another device shows the same conversation,
 // and after a logout the next person on that browser sees nothing of them.
 import { test, expect } from '@playwright/test';
-import { setup, signIn, openShop, goOnline, closeContexts, signIdentity } from './helpers.mjs';
+import { setup, signIn, openShop, goOnline, closeContexts, signIdentity, newContext } from './helpers.mjs';
 
 test.afterEach(closeContexts);
 
@@ -69,4 +69,48 @@ test('a known customer is greeted, recognised, followed across devices and forgo
   await expect(phone.page.getByRole('textbox', { name: 'Message' })).toBeEditable();
   await expect(phone.transcript).not.toContainText('One more thing');
   await expect(phone.transcript).not.toContainText('Grace');
+});
+
+test('a name the page only states is shown as unverified and fills no canned reply', async ({ browser, request }) => {
+  await request.post(setup.baseUrl + '/api/auth/login', { data: { email: setup.email, password: setup.password } });
+  const reply = await request.post(setup.baseUrl + '/api/replies', {
+    data: { shortcut: 'greet', body: 'Hi {first_name}, how can I help?' },
+  });
+  expect(reply.status()).toBe(201);
+  const ada = await signIn(browser, setup.email);
+  await goOnline(ada);
+
+  // Anyone's page can state any name, unsigned: the protocol as a script
+  // on the shop's page would speak it.
+  const page = await (await newContext(browser)).newPage();
+  await page.goto(setup.shopUrl + '/');
+  await page.evaluate(async ({ base, key }) => {
+    const ws = new WebSocket(base.replace('http', 'ws') + '/ws/widget?site=' + key);
+    const next = (type) => new Promise((resolve) => {
+      const on = (e) => {
+        const frame = JSON.parse(e.data);
+        if (frame.type === type) { ws.removeEventListener('message', on); resolve(frame); }
+      };
+      ws.addEventListener('message', on);
+    });
+    await new Promise((resolve) => ws.addEventListener('open', resolve));
+    ws.send(JSON.stringify({ type: 'hello' }));
+    await next('welcome');
+    ws.send(JSON.stringify({ type: 'identify', details: { name: 'Grace Stated' } }));
+    ws.send(JSON.stringify({ type: 'send', client_id: 'm1', body: 'Refund my last order' }));
+    await next('ack');
+    window.keepOpen = ws;
+  }, { base: setup.baseUrl, key: setup.siteKey });
+
+  await ada.getByRole('button', { name: /Refund my last order/ }).click();
+  const profile = ada.getByRole('complementary', { name: 'Customer' });
+  await expect(profile.locator('h2')).toContainText('Grace Stated');
+  await expect(profile.locator('h2 .badge')).toHaveText('unverified');
+  const replyBox = ada.getByRole('textbox', { name: 'Reply' });
+  await replyBox.fill('/greet');
+  await expect(ada.getByRole('button', { name: /\/greet/ })).toBeVisible();
+  await replyBox.press('Tab');
+  await expect(replyBox).toHaveValue('Hi {first_name}, how can I help?');
+  await replyBox.fill('');
+  await ada.getByRole('button', { name: 'Close conversation' }).click();
 });

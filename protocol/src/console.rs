@@ -310,16 +310,24 @@ pub struct InviteView {
     pub emailed: bool,
 }
 
-/// `GET /api/invites/{token}`: whom it is for, before accepting.
+/// `POST /api/invites/info`: whom it is for, before accepting.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct InviteInfo {
     pub email: String,
     pub account_name: String,
 }
 
-/// `POST /api/invites/{token}/accept`.
+/// `POST /api/invites/info`: whom an invitation link is for. The token
+/// travels in the body (never in a URL, where logs and proxies keep it).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct InviteToken {
+    pub token: String,
+}
+
+/// `POST /api/invites/accept`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct AcceptInvite {
+    pub token: String,
     pub name: String,
     pub password: String,
 }
@@ -422,4 +430,29 @@ mod tests {
         assert_eq!(settings.position, WidgetPosition::Right);
         assert!(settings.hours.is_none());
     }
+}
+
+/// `POST /api/conversations/{id}/block`: this conversation's shopper may
+/// no longer chat with the account (their open sockets end, and new ones
+/// and new conversations are refused with `blocked`); with `address`, nor
+/// may anyone from the address they last came from.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct BlockRequest {
+    pub reason: String,
+    #[serde(default)]
+    pub address: bool,
+}
+
+/// `GET /api/admin/blocks`: one block, as the owner sees it (lifted with
+/// `DELETE /api/admin/blocks/{id}`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct BlockView {
+    pub id: String,
+    pub visitor_id: Option<String>,
+    /// The blocked address (an IPv6 address stands for its /64).
+    pub address: Option<String>,
+    pub reason: String,
+    /// Who blocked, if they still exist.
+    pub blocked_by: Option<String>,
+    pub created_at_ms: i64,
 }

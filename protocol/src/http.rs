@@ -113,3 +113,26 @@ pub struct LoginRequest {
     pub email: String,
     pub password: String,
 }
+
+/// `POST /api/auth/password`: a signed-in person changes their password;
+/// their other sessions end.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ChangePassword {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// `POST /api/auth/reset`: mail a link to choose a new password (answered
+/// the same whether or not the address has an account).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ResetRequest {
+    pub email: String,
+}
+
+/// `POST /api/auth/reset/confirm`: the link's token and the new password;
+/// the link works once, and every session of that person ends.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ResetConfirm {
+    pub token: String,
+    pub password: String,
+}

@@ -94,6 +94,9 @@ pub enum WidgetRequest {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         email: Option<String>,
     },
+    /// `Rapport('logout')`: this browser's visitor token stops working on
+    /// the server too; the widget starts afresh as a new visitor.
+    Forget,
     Ping,
 }
 
@@ -281,6 +284,7 @@ impl FrameSet for WidgetRequest {
                         email: Some("grace@example.com".into()),
                     },
                 ],
+                WidgetRequestKind::Forget => vec![WidgetRequest::Forget],
                 WidgetRequestKind::Ping => vec![WidgetRequest::Ping],
             })
             .collect()

@@ -19,6 +19,7 @@ use crate::hub::{Frame, Hub, Topic};
 use crate::limits::Limits;
 use crate::mail::Mailer;
 use crate::mail::tokens::MailKey;
+use crate::signin::SignInGuard;
 use crate::store::{Backend, SessionRecords, Store};
 use crate::{StartError, cli, mailroom};
 
@@ -27,20 +28,38 @@ use crate::{StartError, cli, mailroom};
 /// told to reconnect elsewhere and the server drains.
 pub async fn serve(
     listener: TcpListener,
-    config: Config,
+    mut config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
+    // What is listened on decides local mode, whatever the flag said.
+    config.addr = listener.local_addr()?;
+    if config.exposes_plain_http() {
+        tracing::error!(
+            addr = %config.addr,
+            public_url = %config.public_url,
+            "INSECURE: listening on every interface with an http:// public URL; sign-in cookies would cross the network unencrypted. Put Rapport behind TLS and set RAPPORT_PUBLIC_URL=https://…, or listen on 127.0.0.1 behind your proxy."
+        );
+    }
     let store = Store::connect(&config.database_url).await?;
     cli::first_run(&store, &config).await?;
     let public_url = config.public_url.trim_end_matches('/').to_owned();
+    let local = config.is_local();
     let (stop, stopped) = watch::channel(false);
     let state = start(store.clone(), config, stopped).await?;
     tokio::spawn(expire_sessions(SessionRecords::new(store.clone())));
-    tracing::info!(
-        addr = %listener.local_addr()?,
-        backend = ?store.backend(),
-        "Rapport is running: demo shop at {public_url}/ , inbox at {public_url}/app"
-    );
+    if local {
+        tracing::info!(
+            addr = %listener.local_addr()?,
+            backend = ?store.backend(),
+            "Rapport is running (local mode): demo shop at {public_url}/ , inbox at {public_url}/app"
+        );
+    } else {
+        tracing::info!(
+            addr = %listener.local_addr()?,
+            backend = ?store.backend(),
+            "Rapport is running: inbox at {public_url}/app"
+        );
+    }
     let transport = connections::Transport {
         // Behind a proxy the proxy holds the connections: no cap per address.
         connections_per_ip: if state.config.client_ip_header.is_some() {
@@ -50,7 +69,10 @@ pub async fn serve(
         },
         header_timeout: Duration::from_secs(state.config.header_timeout_secs),
     };
-    tokio::spawn(forget_quiet_keys(state.limits.clone()));
+    tokio::spawn(forget_quiet_keys(
+        state.limits.clone(),
+        state.signin.clone(),
+    ));
     connections::serve(listener, router(state), transport, async move {
         shutdown.await;
         tracing::info!("shutting down");
@@ -71,7 +93,12 @@ async fn start(
     let mailer = Mailer::from_config(&config)?;
     let (peers, notices) = match store.backend() {
         Backend::Postgres => {
-            let (link, notices) = cluster::join(&config.database_url).await?;
+            let secret = match &config.cluster_key {
+                Some(secret) => secret.clone(),
+                None => store.server_key("cluster").await?,
+            };
+            let (link, notices) =
+                cluster::join(&config.database_url, cluster::ClusterKey::new(&secret)).await?;
             (Some(link), Some(notices))
         }
         Backend::Sqlite => (None, None),
@@ -124,6 +151,13 @@ async fn start(
         conversations,
         dispatcher,
         limits: Arc::new(Limits::new(config.limits.clone())),
+        // As many passwords hashed at once as there are cores, unless told.
+        signin: Arc::new(SignInGuard::new(
+            config.hashing_slots.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+            }),
+            Duration::from_millis(config.hashing_wait_ms),
+        )),
         config: Arc::new(config),
         mailer,
         shutdown,
@@ -143,7 +177,8 @@ async fn route_notices(
                 Some(topic) => hub.publish_local(&topic, Frame::from(frame)),
                 None => tracing::warn!(topic, "cluster frame for an unknown topic"),
             },
-            Notice::EndSessions { topic } => match Topic::from_wire(&topic) {
+            Notice::EndSessions { topic, recheck } => match Topic::from_wire(&topic) {
+                Some(topic) if recheck => hub.recheck(&topic),
                 Some(topic) => hub.end_sessions(&topic),
                 None => tracing::warn!(topic, "cluster end for an unknown topic"),
             },
@@ -155,11 +190,12 @@ async fn route_notices(
 
 /// Keys quiet long enough to have their whole allowance back are
 /// forgotten, so that a flood of addresses does not stay in memory.
-async fn forget_quiet_keys(limits: Arc<Limits>) {
+async fn forget_quiet_keys(limits: Arc<Limits>, signin: Arc<SignInGuard>) {
     let mut every_minute = tokio::time::interval(Duration::from_secs(60));
     loop {
         every_minute.tick().await;
         limits.forget_quiet_keys();
+        signin.forget_quiet();
     }
 }
 

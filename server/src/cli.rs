@@ -6,13 +6,18 @@ use std::io::{BufRead, Write};
 use protocol::Role;
 
 use crate::StartError;
-use crate::config::{AddSite, AddTeam, AddTopic, AddUser, Config, SiteSecret};
+use crate::config::{AddSite, AddTeam, AddTopic, AddUser, Config, SetPassword, SiteSecret};
 use crate::domain::{Email, LanguageTag, Origin};
 use crate::identity;
 use crate::store::{Store, StoreError};
 
-/// On an empty database: one account, its owner with a random password
-/// (logged once, never stored in clear) and a demo site for the page at `/`.
+/// How long the first run's setup link works.
+const SETUP_VALID_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// On an empty database: one account, its owner and (in local mode) a demo
+/// site for the page at `/`. The owner chooses their password with a single-use setup link in
+/// the log (no password is ever logged or built in); `rapport set-password`
+/// sets one from the command line instead.
 pub async fn first_run(store: &Store, config: &Config) -> Result<(), StartError> {
     if store.count_agents().await? > 0 {
         return Ok(());
@@ -21,21 +26,61 @@ pub async fn first_run(store: &Store, config: &Config) -> Result<(), StartError>
         Some(id) => id,
         None => store.create_account("My shop").await?,
     };
-    if store.first_site().await?.is_none() {
-        // No allowed origins: any page may embed the demo site. Fine for a
-        // local demo; real sites list their origins.
+    if config.is_local() && store.first_site().await?.is_none() {
+        // No allowed origins: local pages only (see `Site::allows_origin`).
+        // Outside local mode the owner creates their shop's site instead.
         store.create_site(&account_id, "Demo shop", &[]).await?;
     }
-    let password = identity::generate_password();
-    let hash = identity::hash_password(&password)?;
+    // A password nobody knows until the owner chooses theirs.
+    let unknown = identity::hash_password(&identity::random_token(32))?;
     let email = "owner@example.com";
-    store
-        .create_agent(&account_id, email, "Owner", Role::Owner, &hash)
+    let owner = store
+        .create_agent(&account_id, email, "Owner", Role::Owner, &unknown)
+        .await?;
+    let token = store
+        .create_password_reset(&owner.id, SETUP_VALID_MS)
         .await?;
     tracing::warn!(
-        "First run: sign in at {}/app as {email} with password {password} (shown only now)",
+        "First run: choose the password of {email} at {}/app/#reset={token} (the link works once, for 24 hours; or run `rapport set-password --email {email}`)",
         config.public_url.trim_end_matches('/')
     );
+    Ok(())
+}
+
+/// `rapport set-password`: a new password for a person; every session of
+/// theirs ends (open inboxes close at their next request).
+pub async fn set_password(config: &Config, args: SetPassword) -> Result<(), StartError> {
+    let password = match args.password {
+        Some(password) => password,
+        None => {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    if password.chars().count() > crate::signin::MAX_PASSWORD_CHARS {
+        return Err(StartError::Input(format!(
+            "a password has at most {} characters",
+            crate::signin::MAX_PASSWORD_CHARS
+        )));
+    }
+    let hash = identity::hash_password(&password)?;
+    let store = Store::connect(&config.database_url).await?;
+    let Some(agent) = store.agent_by_email(&args.email).await? else {
+        return Err(StartError::Input(format!(
+            "{} has no active account",
+            args.email
+        )));
+    };
+    let ended = store.set_password(&agent.id, &hash, None).await?;
+    store.close().await;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Password set for {}; {} session(s) ended.",
+        agent.email,
+        ended.len()
+    )?;
     Ok(())
 }
 

@@ -33,6 +33,18 @@ pub enum Command {
     /// Show a site's identity secret (creating one if it has none), rotate
     /// it, or require verified identity; prints JSON.
     SiteSecret(SiteSecret),
+    /// Set a person's password (read from standard input or
+    /// RAPPORT_NEW_PASSWORD); their sessions end.
+    SetPassword(SetPassword),
+}
+
+#[derive(Debug, Args)]
+pub struct SetPassword {
+    #[arg(long)]
+    pub email: String,
+    /// The password; read from standard input when absent.
+    #[arg(long, env = "RAPPORT_NEW_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -195,6 +207,29 @@ pub struct Config {
     /// Seconds a request may take, reading its body included (answered 408).
     #[arg(long, env = "RAPPORT_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// Passwords hashed at once (argon2, 19 MiB each); default: one per core.
+    #[arg(long, env = "RAPPORT_HASHING_SLOTS")]
+    pub hashing_slots: Option<usize>,
+    /// Milliseconds a sign-in waits for a hashing slot before it is answered
+    /// 503 (try again).
+    #[arg(long, env = "RAPPORT_HASHING_WAIT_MS", default_value_t = 2000)]
+    pub hashing_wait_ms: u64,
+    /// The key processes on one PostgreSQL database sign their notices to
+    /// each other with (the same for all of them). Unset: one kept in the
+    /// database's `server_keys` table, which only the app's role should
+    /// be able to read.
+    #[arg(long, env = "RAPPORT_CLUSTER_KEY", hide_env_values = true)]
+    pub cluster_key: Option<String>,
+    /// Days a shopper's browser token may go unused before it stops
+    /// working (the browser then starts as a new visitor); 0: never.
+    #[arg(long, env = "RAPPORT_VISITOR_IDLE_DAYS", default_value_t = 30)]
+    pub visitor_idle_days: u32,
+    /// Local development: a site with no allowed origins serves pages on
+    /// this machine, and the demo shop at `/` is served, even when the
+    /// server listens on more than loopback. Both are on anyway when it
+    /// listens on loopback only.
+    #[arg(long, env = "RAPPORT_DEV", default_value_t = false)]
+    pub dev: bool,
     #[command(flatten)]
     pub limits: crate::limits::LimitSettings,
 }
@@ -220,7 +255,12 @@ impl Config {
             socket_quiet_secs: u64::from(protocol::APP_IDLE_TIMEOUT_SECS),
             header_timeout_secs: 10,
             request_timeout_secs: 30,
+            hashing_slots: None,
+            hashing_wait_ms: 2000,
             limits: crate::limits::LimitSettings::default(),
+            dev: false,
+            visitor_idle_days: 30,
+            cluster_key: None,
         }
     }
 
@@ -266,5 +306,46 @@ impl Config {
     /// Whether cookies must be marked Secure.
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// The oldest last use (Unix ms) a visitor token may have and still work.
+    pub fn visitor_tokens_used_since(&self) -> i64 {
+        match self.visitor_idle_days {
+            0 => 0,
+            days => crate::store::now_ms() - i64::from(days) * 24 * 60 * 60 * 1000,
+        }
+    }
+
+    /// Local mode: listening on loopback only, or `--dev`. Only then does a
+    /// site without allowed origins take pages of this machine, and only
+    /// then is there a demo shop.
+    pub fn is_local(&self) -> bool {
+        self.dev || self.addr.ip().is_loopback()
+    }
+
+    /// Listening beyond this machine over plain `http://`: session cookies
+    /// would cross the network unprotected.
+    pub fn exposes_plain_http(&self) -> bool {
+        self.addr.ip().is_unspecified() && !self.is_https()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    #[test]
+    fn local_mode_and_plain_http_follow_what_is_listened_on() {
+        let mut config = Config::for_database("sqlite::memory:");
+        assert!(config.is_local(), "loopback");
+        assert!(!config.exposes_plain_http());
+        config.addr = std::net::SocketAddr::from(([0, 0, 0, 0], 8080));
+        assert!(!config.is_local());
+        assert!(config.exposes_plain_http(), "every interface over http://");
+        config.public_url = "https://chat.shop.example".into();
+        assert!(!config.exposes_plain_http());
+        config.addr = std::net::SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 8080));
+        config.dev = true;
+        assert!(config.is_local(), "--dev");
     }
 }

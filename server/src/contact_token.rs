@@ -44,6 +44,8 @@ pub enum Refusal {
     BadSignature,
     #[error("the identity token has expired; sign a fresh one for each page")]
     Expired,
+    #[error("the identity token is not valid yet (its nbf is in the future)")]
+    NotYetValid,
     #[error("the identity token is for another site (its aud is not this site's key)")]
     OtherSite,
     #[error("the identity token names no customer (sub is missing or empty)")]
@@ -74,6 +76,8 @@ pub fn verify(
     validation.set_audience(&[site_key]);
     validation.set_required_spec_claims(&["exp", "sub", "aud"]);
     validation.leeway = LEEWAY_SECS;
+    // A token the shop dated to start later is not good before then.
+    validation.validate_nbf = true;
     let mut refusal = Refusal::BadSignature;
     for secret in secrets {
         let key = DecodingKey::from_secret(secret.as_bytes());
@@ -93,6 +97,7 @@ pub fn verify(
                     // Another secret may have signed it.
                     ErrorKind::InvalidSignature => continue,
                     ErrorKind::ExpiredSignature => Refusal::Expired,
+                    ErrorKind::ImmatureSignature => Refusal::NotYetValid,
                     ErrorKind::InvalidAudience => Refusal::OtherSite,
                     ErrorKind::MissingRequiredClaim(claim) if claim == "sub" => Refusal::MissingId,
                     ErrorKind::MissingRequiredClaim(claim) if claim == "aud" => Refusal::OtherSite,
@@ -145,6 +150,13 @@ mod tests {
     }
 
     #[test]
+    fn a_token_already_valid_is_accepted() {
+        let mut started = good();
+        started["nbf"] = json!(now() - 60);
+        assert!(check(&sign(started, "current")).is_ok());
+    }
+
+    #[test]
     fn a_good_token_from_any_usable_secret_is_accepted() {
         for secret in ["old", "current"] {
             let claims = check(&sign(good(), secret)).expect("accepted");
@@ -168,6 +180,8 @@ mod tests {
         empty_sub["sub"] = json!(" ");
         let mut forever = good();
         forever["exp"] = json!(now() + 30 * 24 * 3600);
+        let mut later = good();
+        later["nbf"] = json!(now() + 3600);
         let unsigned = format!(
             "{}.{}.",
             "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0",
@@ -181,6 +195,7 @@ mod tests {
             (sign(no_sub, "current"), Refusal::MissingId),
             (sign(empty_sub, "current"), Refusal::MissingId),
             (sign(forever, "current"), Refusal::TooLongLived),
+            (sign(later, "current"), Refusal::NotYetValid),
             ("not a token".to_owned(), Refusal::Malformed),
             (unsigned, Refusal::Malformed),
             (String::new(), Refusal::Malformed),

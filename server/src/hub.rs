@@ -6,7 +6,7 @@
 //! client resumes from its last `seq` when it reconnects.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::ws::Utf8Bytes;
@@ -48,6 +48,12 @@ pub enum Topic {
     /// The inbox sockets of one signed-in session (by its stored key), so
     /// that signing out ends them.
     Session(String),
+    /// Every widget socket of one site, so that a change of the site's
+    /// rules reaches the sockets already open.
+    Site(String),
+    /// Every widget socket of one account from one address
+    /// (`ACCOUNT/ADDRESS`), so that blocking the address ends them.
+    Address(String),
 }
 
 /// A connection's handle in the hub.
@@ -56,9 +62,21 @@ pub struct Subscriber {
     id: u64,
     outbox: mpsc::Sender<Frame>,
     kicked: Arc<Notify>,
-    /// Set before a kick that ends the session (deactivated) rather than
-    /// asking the client to catch up.
-    ended: Arc<std::sync::atomic::AtomicBool>,
+    /// Why it was kicked (a [`Farewell`] as a number), set before the kick.
+    farewell: Arc<AtomicU8>,
+}
+
+/// Why the hub dropped a connection, which decides what its client is told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Farewell {
+    /// It fell behind: reconnect and resume.
+    Lagging = 0,
+    /// Its session is over for good (signed out, deactivated, blocked).
+    Ended = 1,
+    /// The rules it was let in by changed (a site's origins or identity
+    /// settings): reconnect, and be checked again.
+    RulesChanged = 2,
 }
 
 impl Subscriber {
@@ -72,9 +90,13 @@ impl Subscriber {
         self.kicked.notified().await;
     }
 
-    /// Whether the kick ended the session for good.
-    pub fn was_ended(&self) -> bool {
-        self.ended.load(Ordering::Relaxed)
+    /// Why the hub dropped it.
+    pub fn farewell(&self) -> Farewell {
+        match self.farewell.load(Ordering::Relaxed) {
+            1 => Farewell::Ended,
+            2 => Farewell::RulesChanged,
+            _ => Farewell::Lagging,
+        }
     }
 
     /// Queues a frame for this connection alone (acks, errors, replays).
@@ -98,7 +120,7 @@ pub struct Hub {
 }
 
 impl Topic {
-    /// `v:ID`, `c:ID`, `a:ID`, `g:ID` or `s:KEY`: how a topic travels to other processes.
+    /// `v:ID`, `c:ID`, `a:ID`, `g:ID`, `s:KEY`, `t:ID` or `i:KEY`: how a topic travels to other processes.
     pub fn to_wire(&self) -> String {
         match self {
             Topic::Visitor(id) => format!("v:{id}"),
@@ -106,6 +128,8 @@ impl Topic {
             Topic::Account(id) => format!("a:{id}"),
             Topic::Agent(id) => format!("g:{id}"),
             Topic::Session(key) => format!("s:{key}"),
+            Topic::Site(id) => format!("t:{id}"),
+            Topic::Address(key) => format!("i:{key}"),
         }
     }
 
@@ -118,6 +142,8 @@ impl Topic {
             "a" => Topic::Account(id),
             "g" => Topic::Agent(id),
             "s" => Topic::Session(id),
+            "t" => Topic::Site(id),
+            "i" => Topic::Address(id),
             _ => return None,
         })
     }
@@ -148,7 +174,7 @@ impl Hub {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             outbox,
             kicked: Arc::new(Notify::new()),
-            ended: Arc::default(),
+            farewell: Arc::default(),
         };
         (subscriber, inbox)
     }
@@ -224,6 +250,16 @@ impl Hub {
     /// Closes every connection of `topic` in this process for good (an agent
     /// was deactivated): they are told their session ended.
     pub fn end_sessions(&self, topic: &Topic) {
+        self.drop_all(topic, Farewell::Ended);
+    }
+
+    /// Closes every connection of `topic` in this process, telling them to
+    /// reconnect: they are checked again against rules that changed.
+    pub fn recheck(&self, topic: &Topic) {
+        self.drop_all(topic, Farewell::RulesChanged);
+    }
+
+    fn drop_all(&self, topic: &Topic, why: Farewell) {
         let mut routes = self.routes();
         let subscribers: Vec<Subscriber> = routes
             .by_topic
@@ -232,7 +268,7 @@ impl Hub {
             .unwrap_or_default();
         for subscriber in subscribers {
             remove_connection(&mut routes, subscriber.id);
-            subscriber.ended.store(true, Ordering::Relaxed);
+            subscriber.farewell.store(why as u8, Ordering::Relaxed);
             subscriber.kicked.notify_one();
         }
     }
@@ -242,9 +278,21 @@ impl Hub {
         if let Some(peers) = &self.peers {
             peers.tell(Notice::EndSessions {
                 topic: topic.to_wire(),
+                recheck: false,
             });
         }
         self.end_sessions(topic);
+    }
+
+    /// Like [`Hub::recheck`], in every process of the cluster.
+    pub fn recheck_everywhere(&self, topic: &Topic) {
+        if let Some(peers) = &self.peers {
+            peers.tell(Notice::EndSessions {
+                topic: topic.to_wire(),
+                recheck: true,
+            });
+        }
+        self.recheck(topic);
     }
 
     /// How many connections follow a topic (for tests and metrics).

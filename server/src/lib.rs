@@ -16,6 +16,7 @@ pub mod contact_token;
 pub mod conversations;
 pub mod dispatch;
 pub mod domain;
+pub mod fuzzing;
 pub mod hours;
 pub mod http;
 pub mod hub;
@@ -24,6 +25,7 @@ pub mod limits;
 pub mod mail;
 pub mod mailroom;
 pub mod matcher;
+pub mod signin;
 pub mod store;
 pub mod widget_texts;
 
@@ -65,5 +67,6 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
         Command::AddTeam(args) => cli::add_team(&cli.config, args).await,
         Command::AddTopic(args) => cli::add_topic(&cli.config, args).await,
         Command::SiteSecret(args) => cli::site_secret(&cli.config, args).await,
+        Command::SetPassword(args) => cli::set_password(&cli.config, args).await,
     }
 }

@@ -140,6 +140,7 @@ pub enum Door {
     Messages,
     Frames,
     Requests,
+    SignIn,
 }
 
 /// Over a limit: when to try again.
@@ -165,6 +166,7 @@ impl Refused {
             Door::Messages => "messages in this conversation",
             Door::Frames => "messages on this connection",
             Door::Requests => "requests from this network",
+            Door::SignIn => "failed sign-ins",
         };
         format!(
             "Too many {what} just now; please wait {} s and try again.",
@@ -191,6 +193,13 @@ impl From<IpAddr> for ClientKey {
                 }
             },
         }
+    }
+}
+
+impl std::fmt::Display for ClientKey {
+    /// `203.0.113.7`, or an IPv6 /64 as `2001:db8:1:2::`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
     }
 }
 

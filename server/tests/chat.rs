@@ -151,7 +151,7 @@ on_both_backends!(
             .store
             .current_conversation_of_visitor(
                 &app.store
-                    .visitor_by_token_hash(&rapport_server::identity::token_hash(&token))
+                    .visitor_by_token_hash(&rapport_server::identity::token_hash(&token), 0)
                     .await
                     .unwrap()
                     .unwrap()

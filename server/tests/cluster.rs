@@ -39,6 +39,7 @@ impl Server {
             .unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_rapport"))
             .env("RAPPORT_ADDR", addr.to_string())
+            .env("RAPPORT_PUBLIC_URL", format!("http://{addr}"))
             .env("RAPPORT_DATABASE_URL", database_url)
             .env("RAPPORT_REPLY_TIMEOUT_SECS", "3600")
             .env("RAPPORT_OFFLINE_GRACE_SECS", "30")

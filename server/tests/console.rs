@@ -59,7 +59,8 @@ on_both_backends!(
         assert_eq!(
             snippet,
             format!(
-                r#"<script async src="http://127.0.0.1:8080/widget.js" data-site="{key}"></script>"#
+                r#"<script async src="http://{}/widget.js" data-site="{key}"></script>"#,
+                app.addr
             )
         );
         assert!(site["seen"].is_null(), "not installed anywhere yet");
@@ -580,37 +581,43 @@ async fn invitations_case(backend: Backend) {
         people["invites"][0]["link"].is_null(),
         "the link is shown once only"
     );
+    // The token travels in request bodies, never in a URL.
+    let token_body = json!({ "token": token }).to_string();
     let (status, info) = app
-        .call(Method::GET, &format!("/api/invites/{token}"), "", None)
+        .call(Method::POST, "/api/invites/info", "", Some(&token_body))
         .await;
     assert_eq!(status, 200);
     assert_eq!(
         info,
         json!({"email": "grace@shop.test", "account_name": "Test shop"})
     );
+    let (status, _) = app
+        .call(Method::GET, &format!("/api/invites/{token}"), "", None)
+        .await;
+    assert_ne!(status, 200, "not readable from a URL");
 
-    let accept = format!("/api/invites/{token}/accept");
+    let accept = "/api/invites/accept";
     let (status, _) = app
         .call(
             Method::POST,
-            &accept,
+            accept,
             "",
-            Some(r#"{"name":"Grace","password":"short"}"#),
+            Some(&json!({"token": token, "name": "Grace", "password": "short"}).to_string()),
         )
         .await;
     assert_eq!(
         status, 400,
         "a short password is refused and the link still works"
     );
-    let body = json!({"name": "Grace Hopper", "password": PASSWORD}).to_string();
-    let (status, profile) = app.call(Method::POST, &accept, "", Some(&body)).await;
+    let body = json!({"token": token, "name": "Grace Hopper", "password": PASSWORD}).to_string();
+    let (status, profile) = app.call(Method::POST, accept, "", Some(&body)).await;
     assert_eq!(status, 201, "{profile}");
     assert_eq!(profile["role"], "agent");
     app.login("grace@shop.test").await;
-    let (status, _) = app.call(Method::POST, &accept, "", Some(&body)).await;
+    let (status, _) = app.call(Method::POST, accept, "", Some(&body)).await;
     assert_eq!(status, 404, "single use");
     let (status, _) = app
-        .call(Method::GET, &format!("/api/invites/{token}"), "", None)
+        .call(Method::POST, "/api/invites/info", "", Some(&token_body))
         .await;
     assert_eq!(status, 404);
 
@@ -626,14 +633,8 @@ async fn invitations_case(backend: Backend) {
         )
         .await
         .unwrap();
-    let (status, _) = app
-        .call(
-            Method::POST,
-            &format!("/api/invites/{expired}/accept"),
-            "",
-            Some(&body),
-        )
-        .await;
+    let late = json!({"token": expired, "name": "Late", "password": PASSWORD}).to_string();
+    let (status, _) = app.call(Method::POST, accept, "", Some(&late)).await;
     assert_eq!(status, 404);
     assert!(
         app.store
@@ -643,21 +644,109 @@ async fn invitations_case(backend: Backend) {
             .is_none()
     );
 
-    // Bad input: not an email, someone who already has an account.
+    // Inviting someone who has an account (here Ada; in another shop's
+    // account alike) answers as for anyone: nothing is revealed.
+    let other = app.store.create_account("Other shop").await.unwrap();
+    common::add_agent(&app.store, &other, "eve@other.test", "Eve").await;
+    for known in ["ada@shop.test", "eve@other.test", "nobody@new.test"] {
+        let (status, invite) = app
+            .call(
+                Method::POST,
+                "/api/admin/invites",
+                &owner,
+                Some(&json!({"email": known, "role": "agent"}).to_string()),
+            )
+            .await;
+        assert_eq!(status, 201, "{known}: {invite}");
+        assert_eq!(invite["emailed"], true, "{known}");
+    }
+    // Bad input: not an email, not a role.
     for bad in [
         r#"{"email":"nope","role":"agent"}"#,
-        r#"{"email":"ada@shop.test","role":"agent"}"#,
         r#"{"email":"x@y.test","role":"boss"}"#,
     ] {
         let (status, _) = app
             .call(Method::POST, "/api/admin/invites", &owner, Some(bad))
             .await;
-        assert!(status == 400 || status == 409, "{bad} → {status}");
+        assert_eq!(status, 400, "{bad}");
+    }
+
+    // The owner withdraws the open invitations: their links stop working.
+    let (_, people) = app
+        .call(Method::GET, "/api/admin/people", &owner, None)
+        .await;
+    let open = people["invites"].as_array().unwrap().clone();
+    assert_eq!(open.len(), 3);
+    for invite in &open {
+        let id = invite["id"].as_str().unwrap();
+        let path = format!("/api/admin/invites/{id}");
+        let (status, _) = app.call(Method::DELETE, &path, &owner, None).await;
+        assert_eq!(status, 204);
+        let (status, _) = app.call(Method::DELETE, &path, &owner, None).await;
+        assert_eq!(status, 404, "gone");
     }
     let (_, people) = app
         .call(Method::GET, "/api/admin/people", &owner, None)
         .await;
     assert_eq!(people["invites"].as_array().unwrap().len(), 0);
+    let nobody = smtp.mail_to("nobody@new.test").await;
+    let nobody_token = nobody
+        .data
+        .replace("=\n", "")
+        .replace("=3D", "=")
+        .split("#invite=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/invites/info",
+            "",
+            Some(&json!({ "token": nobody_token }).to_string()),
+        )
+        .await;
+    assert_eq!(status, 404, "a withdrawn link does nothing");
+    // Another account's owner cannot withdraw this account's invitations.
+    let (_, mine) = app
+        .store
+        .create_invite(
+            &app.agent.account_id,
+            "kept@shop.test",
+            Role::Agent,
+            &app.agent.id,
+            60_000,
+        )
+        .await
+        .unwrap();
+    let _ = mine;
+    let kept = app.store.open_invites(&app.agent.account_id).await.unwrap();
+    let eve_owner = {
+        let hash = rapport_server::identity::hash_password(common::PASSWORD).unwrap();
+        app.store
+            .create_agent(
+                &other,
+                "owner@other.test",
+                "Other owner",
+                Role::Owner,
+                &hash,
+            )
+            .await
+            .unwrap();
+        app.login("owner@other.test").await
+    };
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/admin/invites/{}", kept[0].id),
+            &eve_owner,
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

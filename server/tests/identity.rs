@@ -53,7 +53,7 @@ async fn profile_of(app: &TestApp, cookie: &str, conversation_id: &str) -> (u16,
 
 async fn contact_of(app: &TestApp, visitor_token: &str) -> Option<String> {
     app.store
-        .visitor_by_token_hash(&token_hash(visitor_token))
+        .visitor_by_token_hash(&token_hash(visitor_token), 0)
         .await
         .unwrap()
         .unwrap()
@@ -127,7 +127,7 @@ on_both_backends!(
         assert_eq!(contact_of(&app, &token).await, None);
         let visitor = app
             .store
-            .visitor_by_token_hash(&token_hash(&token))
+            .visitor_by_token_hash(&token_hash(&token), 0)
             .await
             .unwrap()
             .unwrap();
@@ -149,7 +149,9 @@ on_both_backends!(
         .await;
         assert_eq!(answer["type"], "welcome", "{answer}");
         assert_eq!(answer["name"], "Ada");
-        assert!(contact_of(&app, &token).await.is_some());
+        let _ = token;
+        let fresh = answer["visitor_token"].as_str().unwrap();
+        assert!(contact_of(&app, fresh).await.is_some());
     }
 );
 
@@ -179,12 +181,13 @@ on_both_backends!(
     unsigned_details_never_reach_a_verified_contact,
     |app: TestApp| async move {
         let secret = app.store.rotate_site_secret(&app.site.id, 0).await.unwrap();
-        let (mut ada, ada_token) = app.new_shopper().await;
+        let (mut ada, _) = app.new_shopper().await;
         let verified = sign(
             &claims(&app.site.site_key, "cust-1", "Ada Lovelace"),
             &secret,
         );
-        identify(&mut ada, json!({"type": "identify", "token": verified})).await;
+        let welcome = identify(&mut ada, json!({"type": "identify", "token": verified})).await;
+        let ada_token = welcome["visitor_token"].as_str().unwrap().to_owned();
         ada.say("m1", "My order is late").await;
 
         // Someone else states Ada's email without a signature.
@@ -209,7 +212,7 @@ on_both_backends!(
         assert_eq!(contact_of(&app, &mallory_token).await, None, "not attached");
         let mallory_visitor = app
             .store
-            .visitor_by_token_hash(&token_hash(&mallory_token))
+            .visitor_by_token_hash(&token_hash(&mallory_token), 0)
             .await
             .unwrap()
             .unwrap();
@@ -262,18 +265,19 @@ on_both_backends!(
             "the chat came along"
         );
         assert_eq!(welcome["name"], "Grace");
-        assert_eq!(
+        assert_ne!(
             welcome["visitor_token"],
             laptop_token.as_str(),
-            "same browser, same token"
+            "a fresh token once the browser proved who it is"
         );
 
         // The phone: a new browser, identified by the shop as the same customer.
-        let (mut phone, phone_token) = app.new_shopper().await;
+        let (mut phone, _) = app.new_shopper().await;
         phone
             .send(json!({"type": "identify", "token": token()}))
             .await;
         let welcome = phone.expect("welcome").await;
+        let phone_token = welcome["visitor_token"].as_str().unwrap().to_owned();
         assert_eq!(welcome["conversation_id"], conversation);
         let replayed = phone.drain_events().await;
         assert!(
@@ -309,11 +313,12 @@ on_both_backends!(
         let sign_for =
             |sub: &str, name: &str| sign(&claims(&app.site.site_key, sub, name), &secret);
         let (mut browser, first_token) = app.new_shopper().await;
-        identify(
+        let welcome = identify(
             &mut browser,
             json!({"type": "identify", "token": sign_for("cust-1", "Ada")}),
         )
         .await;
+        let ada_browser_token = welcome["visitor_token"].as_str().unwrap().to_owned();
         browser.say("m1", "My secret order").await;
 
         // Without a logout, the next customer logs in on the same computer:
@@ -350,7 +355,7 @@ on_both_backends!(
 
         // Ada writing from elsewhere does not reach Bob's browser.
         let (mut ada_elsewhere, _) = app.new_shopper().await;
-        identify(
+        let ada_welcome = identify(
             &mut ada_elsewhere,
             json!({"type": "identify", "token": sign_for("cust-1", "Ada")}),
         )
@@ -364,7 +369,18 @@ on_both_backends!(
                 .any(|f| f.to_string().contains("Only for Ada"))
         );
 
-        let ada = contact_of(&app, &first_token).await.unwrap();
+        // The token the browser had as Ada ended when Bob signed in on it.
+        let mut leftover = app.widget_socket().await;
+        leftover
+            .send(json!({"type": "hello", "token": ada_browser_token}))
+            .await;
+        assert_eq!(
+            leftover.expect("error").await["code"],
+            "invalid_visitor_token"
+        );
+        let ada = contact_of(&app, ada_welcome["visitor_token"].as_str().unwrap())
+            .await
+            .unwrap();
         let bob = contact_of(&app, &bob_token).await.unwrap();
         assert_ne!(ada, bob);
         assert_eq!(app.store.count_contacts().await.unwrap(), 2);
@@ -785,9 +801,10 @@ on_both_backends!(
     |app: TestApp| async move {
         let secret = app.store.rotate_site_secret(&app.site.id, 0).await.unwrap();
         let mut agent = app.online_inbox_of(&app.agent.email).await;
-        let (mut shopper, visitor_token) = app.new_shopper().await;
+        let (mut shopper, _) = app.new_shopper().await;
         let token = sign(&claims(&app.site.site_key, "cust-5", "Grace"), &secret);
-        identify(&mut shopper, json!({"type": "identify", "token": token})).await;
+        let welcome = identify(&mut shopper, json!({"type": "identify", "token": token})).await;
+        let visitor_token = welcome["visitor_token"].as_str().unwrap().to_owned();
         let id = shopper.say("m1", "Please forget me").await["conversation_id"]
             .as_str()
             .unwrap()
@@ -817,5 +834,83 @@ on_both_backends!(
             .until("event", |f| f["event"]["body"] == "closed")
             .await;
         assert!(app.store.conversation(&id).await.unwrap().is_none(), "gone");
+    }
+);
+
+on_both_backends!(
+    a_browser_that_identifies_gets_a_fresh_token_and_the_old_one_ends,
+    |app: TestApp| async move {
+        let secret = app.store.rotate_site_secret(&app.site.id, 0).await.unwrap();
+        let (mut shopper, anonymous) = app.new_shopper().await;
+        shopper.say("m1", "Where is my order?").await;
+        let welcome = identify(
+            &mut shopper,
+            json!({"type": "identify", "token": sign(&claims(&app.site.site_key, "cust-7", "Grace"), &secret)}),
+        )
+        .await;
+        assert_eq!(welcome["type"], "welcome", "{welcome}");
+        let fresh = welcome["visitor_token"].as_str().unwrap().to_owned();
+        assert_ne!(fresh, anonymous);
+
+        // Whoever copied the anonymous token (a shared computer, a leaked
+        // log) cannot use it any more; the fresh one is the customer.
+        let mut copied = app.widget_socket().await;
+        copied
+            .send(json!({"type": "hello", "token": anonymous}))
+            .await;
+        assert_eq!(
+            copied.expect("error").await["code"],
+            "invalid_visitor_token"
+        );
+        let mut again = app.widget_socket().await;
+        again.send(json!({"type": "hello", "token": fresh})).await;
+        let welcome = again.expect("welcome").await;
+        assert_eq!(welcome["name"], "Grace");
+        assert!(
+            welcome["conversation_id"].is_string(),
+            "the chat came along"
+        );
+    }
+);
+
+on_both_backends!(
+    logging_out_ends_the_token_on_the_server_and_keeps_the_history,
+    |app: TestApp| async move {
+        let (mut shopper, token) = app.new_shopper().await;
+        shopper.say("m1", "Hello").await;
+        let visitors = app.count("SELECT COUNT(*) FROM visitors").await;
+        shopper.send(json!({"type": "forget"})).await;
+        assert_eq!(shopper.closed().await, Some(4003));
+
+        let mut later = app.widget_socket().await;
+        later.send(json!({"type": "hello", "token": token})).await;
+        assert_eq!(later.expect("error").await["code"], "invalid_visitor_token");
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM visitors").await,
+            visitors,
+            "the shopper's history stays for the shop"
+        );
+        assert!(app.count("SELECT COUNT(*) FROM events").await > 0);
+    }
+);
+
+on_both_backends!(
+    a_token_left_unused_too_long_stops_working,
+    |app: TestApp| async move {
+        let (mut shopper, token) = app.new_shopper().await;
+        shopper.say("m1", "Hello").await;
+        drop(shopper);
+        let mut fresh = app.widget_socket().await;
+        fresh.send(json!({"type": "hello", "token": token})).await;
+        fresh.expect("welcome").await;
+
+        // Thirty-one days without a visit (the default allows thirty).
+        let long_ago = now_ms() - 31 * 24 * 60 * 60 * 1000;
+        let sql =
+            format!("UPDATE visitors SET token_used_at = {long_ago}, last_seen_at = {long_ago}");
+        app.sql(&sql, &sql).await;
+        let mut stale = app.widget_socket().await;
+        stale.send(json!({"type": "hello", "token": token})).await;
+        assert_eq!(stale.expect("error").await["code"], "invalid_visitor_token");
     }
 );

@@ -124,7 +124,7 @@ pub enum Outcome {
     /// Persist the new visitor token and resend what is unacknowledged.
     Welcomed,
     /// The stored token is no good: forget it and say hello again.
-    ForgetToken,
+    ForgetToken(Option<String>),
     /// An agent's message the shopper has not seen came in (for the page).
     AgentMessage(String),
     /// An agent is typing: clear it after a while unless another comes.
@@ -337,10 +337,9 @@ impl Chat {
                 code: ErrorCode::InvalidVisitorToken,
                 ..
             } => {
-                self.token = None;
                 self.conversation_id = None;
                 self.last_seq = 0;
-                Outcome::ForgetToken
+                Outcome::ForgetToken(self.token.take())
             }
             WidgetFrame::Error {
                 code: ErrorCode::IdentityRefused,
@@ -696,7 +695,7 @@ mod tests {
             message: String::new(),
             client_id: None,
         });
-        assert_eq!(effect, Outcome::ForgetToken);
+        assert_eq!(effect, Outcome::ForgetToken(Some("stale".into())));
         assert_eq!(
             chat.hello(),
             WidgetRequest::Hello {

@@ -152,6 +152,7 @@ pub(crate) fn encode(request: &WidgetRequest) -> String {
         WidgetRequest::Transcript { email } => {
             Object::new("transcript").maybe("email", email.as_deref())
         }
+        WidgetRequest::Forget => Object::new("forget"),
         WidgetRequest::Ping => Object::new("ping"),
     }
     .end()

@@ -336,9 +336,17 @@ pub fn mount(
                         WELCOMED.set(true);
                         flush();
                     }
-                    Some(Outcome::ForgetToken) => {
+                    Some(Outcome::ForgetToken(refused)) => {
+                        // Another tab may have been given a fresh token (it
+                        // identified): take that one rather than start
+                        // afresh. Only the refused token is forgotten.
                         if let Some(storage) = local_storage() {
-                            let _ = storage.remove_item(&key);
+                            let stored = storage.get_item(&key).ok().flatten();
+                            if stored.is_some() && stored != refused {
+                                chat.update_untracked(|c| c.token = stored);
+                            } else {
+                                let _ = storage.remove_item(&key);
+                            }
                         }
                         let hello = chat.with_untracked(Chat::hello);
                         send(&hello);
@@ -366,6 +374,9 @@ pub fn mount(
     );
     SOCKET.with(|s| *s.borrow_mut() = Some(live));
     let forget = move || {
+        // The server ends this browser's token too (queued before the
+        // socket below is closed, so it goes first).
+        send(&WidgetRequest::Forget);
         if let Some(storage) = local_storage() {
             let _ = storage.remove_item(&storage_key(&site_key));
         }

@@ -186,6 +186,8 @@ pub fn run(args: &[String]) -> Result<()> {
             .args(NO_LIMITS)
             .arg("serve")
             .env("RAPPORT_ADDR", format!("127.0.0.1:{port}"))
+            // The agents' sockets come from the server's own origin.
+            .env("RAPPORT_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
             .env("RAPPORT_DATABASE_URL", &database_url)
             .env("RAPPORT_LOG", "warn")
             // Agents in the bench answer only some chats; none is reassigned.

@@ -91,6 +91,19 @@ pub fn build() -> Result<Report> {
     let app = bundle("rapport_app", "app", &dist)?;
     let css = hashed(&dist, "app", "css", fs::read(root().join("style/app.css"))?)?;
     let app_css = compress(&dist.join("assets").join(&css))?;
+    // A file, not an inline script: the page's Content-Security-Policy
+    // allows this server's scripts only.
+    let boot = hashed(
+        &dist,
+        "app-boot",
+        "js",
+        format!(
+            "import init from \"/assets/{js}\"; init({{ module_or_path: \"/assets/{wasm}\" }});\n",
+            js = app.js,
+            wasm = app.wasm
+        )
+        .into_bytes(),
+    )?;
     fs::write(
         dist.join("app/index.html"),
         format!(
@@ -101,13 +114,11 @@ pub fn build() -> Result<Report> {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Rapport inbox</title>
 <link rel="stylesheet" href="/assets/{css}">
-<script type="module">import init from "/assets/{js}"; init({{ module_or_path: "/assets/{wasm}" }});</script>
+<script type="module" src="/assets/{boot}"></script>
 </head>
 <body></body>
 </html>
-"#,
-            js = app.js,
-            wasm = app.wasm
+"#
         ),
     )?;
 

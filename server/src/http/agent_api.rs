@@ -12,11 +12,12 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::error::ApiError;
-use super::extract::{ApiJson, CurrentAgent};
+use super::extract::{ApiJson, ClientIp, CurrentAgent};
 use super::state::AppState;
 use crate::domain::Capacity;
 use crate::hub::Topic;
 use crate::identity::{self, SESSION_AGENT_ID};
+use crate::signin::MAX_PASSWORD_CHARS;
 use crate::store::{Agent, Conversation, session_key};
 
 /// Conversations the inbox lists at most.
@@ -37,16 +38,50 @@ pub(super) async fn own_conversation(
     }
 }
 
+/// Signs in. Wrong passwords lock the account (and the address) out for a
+/// while that grows; the answer and its timing are the same whether or not
+/// the email has an account.
 pub(super) async fn login(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     session: Session,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<AgentProfile>, ApiError> {
+    if request.password.chars().count() > MAX_PASSWORD_CHARS || request.email.len() > 320 {
+        return Err(ApiError::bad_request(format!(
+            "A password has at most {MAX_PASSWORD_CHARS} characters."
+        )));
+    }
+    state.signin.check(&request.email, ip)?;
     let agent = state.store.agent_by_email(&request.email).await?;
-    let password = request.password;
     let stored = agent.as_ref().map(|a| a.password_hash.clone());
-    // Hashing is slow on purpose; keep it off the async workers.
-    let verified = tokio::task::spawn_blocking(move || match stored {
+    let verified = verify_password(&state, request.password, stored).await?;
+    let Some(agent) = agent.filter(|_| verified) else {
+        state.signin.failed(&request.email, ip);
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::BadCredentials,
+            "That email and password do not match an active account.",
+        ));
+    };
+    state.signin.succeeded(&request.email);
+    // A fresh id at sign-in defeats session fixation.
+    session.cycle_id().await?;
+    session.insert(SESSION_AGENT_ID, &agent.id).await?;
+    tracing::info!(agent = %agent.id, "signed in");
+    Ok(Json(agent.profile()))
+}
+
+/// Checks `password` against `stored` (a dummy hash when there is no
+/// account, so that it takes as long) in a slot of the hashing pool, off
+/// the async workers: hashing is slow on purpose.
+pub(super) async fn verify_password(
+    state: &AppState,
+    password: String,
+    stored: Option<String>,
+) -> Result<bool, ApiError> {
+    let _slot = state.signin.hashing_slot().await?;
+    tokio::task::spawn_blocking(move || match stored {
         Some(hash) => identity::verify_password(&password, &hash),
         None => {
             identity::verify_password(&password, identity::dummy_hash());
@@ -54,19 +89,21 @@ pub(super) async fn login(
         }
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let Some(agent) = agent.filter(|_| verified) else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::BadCredentials,
-            "That email and password do not match an active account.",
-        ));
-    };
-    // A fresh id at sign-in defeats session fixation.
-    session.cycle_id().await?;
-    session.insert(SESSION_AGENT_ID, &agent.id).await?;
-    tracing::info!(agent = %agent.id, "signed in");
-    Ok(Json(agent.profile()))
+    .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Hashes a new password in a slot of the hashing pool.
+pub(super) async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
+    if password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "A password has at most {MAX_PASSWORD_CHARS} characters."
+        )));
+    }
+    let _slot = state.signin.hashing_slot().await?;
+    tokio::task::spawn_blocking(move || identity::hash_password(&password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// Signs out: the session is deleted and its open inbox sockets (in every

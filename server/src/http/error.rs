@@ -19,6 +19,9 @@ pub enum ApiError {
     /// Over a limit: 429 with `Retry-After`.
     #[error(transparent)]
     Limited(#[from] crate::limits::Refused),
+    /// Too busy for this now: 503 with `Retry-After`.
+    #[error(transparent)]
+    Busy(#[from] crate::signin::Busy),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -83,6 +86,23 @@ impl From<tower_sessions::session::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message) = match self {
+            ApiError::Busy(_) => {
+                let mut response = (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(ErrorBody {
+                        error: ErrorDetail {
+                            code: ErrorCode::Unavailable,
+                            message: "Too many sign-ins at once; please try again in a moment."
+                                .to_owned(),
+                        },
+                    }),
+                )
+                    .into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(1_u32));
+                return response;
+            }
             ApiError::Limited(refused) => {
                 let mut response = (
                     StatusCode::TOO_MANY_REQUESTS,

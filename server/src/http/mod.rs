@@ -2,14 +2,17 @@
 //! inbox (session required), their sockets, and static pages.
 
 mod agent_api;
+mod blocks_api;
 pub mod connections;
 mod contacts_api;
 pub mod error;
 mod extract;
 mod mail_api;
 mod pages;
+mod password_api;
 mod people_api;
 mod replies_api;
+mod same_origin;
 mod sites_api;
 pub mod socket;
 mod state;
@@ -22,9 +25,10 @@ pub use state::AppState;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::routing::{delete, get, patch, post, put};
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -62,6 +66,9 @@ pub fn router(state: AppState) -> Router {
     let agent = Router::new()
         .route("/api/auth/login", post(agent_api::login))
         .route("/api/auth/logout", post(agent_api::logout))
+        .route("/api/auth/password", post(password_api::change))
+        .route("/api/auth/reset", post(password_api::request))
+        .route("/api/auth/reset/confirm", post(password_api::confirm))
         .route("/api/me", get(agent_api::me))
         .route("/api/agents", get(agent_api::agents))
         .route("/api/agents/{id}/capacity", put(agent_api::set_capacity))
@@ -97,11 +104,15 @@ pub fn router(state: AppState) -> Router {
             "/api/admin/sites/{id}/identity/enforce",
             put(sites_api::enforce_identity),
         )
+        .route("/api/conversations/{id}/block", post(blocks_api::block))
+        .route("/api/admin/blocks", get(blocks_api::list))
+        .route("/api/admin/blocks/{id}", delete(blocks_api::lift))
         .route("/api/admin/people", get(people_api::list))
         .route("/api/admin/people/{id}", patch(people_api::change))
         .route("/api/admin/invites", post(people_api::invite))
-        .route("/api/invites/{token}", get(people_api::invite_info))
-        .route("/api/invites/{token}/accept", post(people_api::accept))
+        .route("/api/admin/invites/{id}", delete(people_api::revoke))
+        .route("/api/invites/info", post(people_api::invite_info))
+        .route("/api/invites/accept", post(people_api::accept))
         .route(
             "/api/replies",
             get(replies_api::list).post(replies_api::create),
@@ -113,7 +124,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/conversations", get(agent_api::conversations))
         .route("/api/conversations/{id}/events", get(agent_api::events))
         .route("/ws/agent", get(ws_agent::upgrade))
-        .layer(sessions);
+        .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            same_origin::changes_from_own_pages,
+        ));
 
     // Mail providers and mail clients: no session, no origin.
     let mail = Router::new()
@@ -131,7 +146,15 @@ pub fn router(state: AppState) -> Router {
         .merge(widget)
         .merge(agent)
         .merge(mail)
-        .merge(pages::static_routes(&state.config.assets_dir))
+        .merge(pages::static_routes(
+            &state.config.assets_dir,
+            &state.config.public_origin(),
+        ))
+        // Every answer is what its type says; nothing is sniffed into script.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         // A request (its body too) that takes longer is answered 408; a
         // WebSocket is past this once upgraded.
         .layer(TimeoutLayer::with_status_code(

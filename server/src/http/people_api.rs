@@ -6,8 +6,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use protocol::{
-    AcceptInvite, AgentProfile, ErrorCode, InviteInfo, InviteView, NewInvite, People, Person,
-    PersonChange, Role,
+    AcceptInvite, AgentProfile, ErrorCode, InviteInfo, InviteToken, InviteView, NewInvite, People,
+    Person, PersonChange, Role,
 };
 use tower_sessions::Session;
 
@@ -15,7 +15,7 @@ use super::error::ApiError;
 use super::extract::{ApiJson, Counted, CurrentOwner};
 use super::state::AppState;
 use crate::domain::{Capacity, Email, LanguageTag, TeamId};
-use crate::identity::{self, SESSION_AGENT_ID};
+use crate::identity::SESSION_AGENT_ID;
 use crate::store::{OpenInvite, StoreError};
 
 /// How long an invitation link works.
@@ -27,9 +27,14 @@ const MAX_URL_LEN: usize = 2048;
 
 /// An `https://` address with nothing that could break out of an attribute.
 fn is_picture_url(url: &str) -> bool {
+    // Visible ASCII only: it goes into a `Location` header and an `<img>`
+    // as it is (control characters once made the picture answer 500).
     url.len() <= MAX_URL_LEN
         && url.strip_prefix("https://").is_some_and(|rest| {
-            !rest.is_empty() && !rest.contains(|c: char| c.is_whitespace() || "\"'<>\\".contains(c))
+            !rest.is_empty()
+                && rest
+                    .chars()
+                    .all(|c| c.is_ascii_graphic() && !"\"'<>\\`".contains(c))
         })
 }
 
@@ -54,13 +59,9 @@ pub(super) async fn invite(
 ) -> Result<(StatusCode, Json<InviteView>), ApiError> {
     let email = Email::parse(&new.email)?;
     let email = email.as_str();
-    if state.store.agent_by_email(email).await?.is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            ErrorCode::BadRequest,
-            format!("{email} already has an account."),
-        ));
-    }
+    // Whether the address has an account (here or in another account) is
+    // not told: the invitation is made either way, and its link says so to
+    // whoever holds the mailbox.
     let (mut invite, token) = state
         .store
         .create_invite(
@@ -206,11 +207,25 @@ async fn open_invite(state: &AppState, token: &str) -> Result<OpenInvite, ApiErr
     })
 }
 
-/// `GET /api/invites/{token}`: whom the link is for.
+/// `DELETE /api/admin/invites/{id}`: the link stops working.
+pub(super) async fn revoke(
+    State(state): State<AppState>,
+    CurrentOwner(owner): CurrentOwner,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if state.store.revoke_invite(&owner.account_id, &id).await? {
+        tracing::info!(invite = %id, by = %owner.id, "invitation revoked");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("invitation"))
+    }
+}
+
+/// `POST /api/invites/info`: whom the link is for.
 pub(super) async fn invite_info(
     State(state): State<AppState>,
     _: Counted,
-    Path(token): Path<String>,
+    ApiJson(InviteToken { token }): ApiJson<InviteToken>,
 ) -> Result<Json<InviteInfo>, ApiError> {
     let invite = open_invite(&state, &token).await?;
     Ok(Json(InviteInfo {
@@ -219,14 +234,14 @@ pub(super) async fn invite_info(
     }))
 }
 
-/// `POST /api/invites/{token}/accept`: creates the agent and signs them in.
+/// `POST /api/invites/accept`: creates the agent and signs them in.
 pub(super) async fn accept(
     State(state): State<AppState>,
     _: Counted,
     session: Session,
-    Path(token): Path<String>,
     ApiJson(accept): ApiJson<AcceptInvite>,
 ) -> Result<(StatusCode, Json<AgentProfile>), ApiError> {
+    let token = accept.token.clone();
     let invite = open_invite(&state, &token).await?;
     let name = accept.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > protocol::MAX_LABEL_CHARS {
@@ -239,11 +254,7 @@ pub(super) async fn accept(
             "Choose a password of at least {MIN_PASSWORD_CHARS} characters."
         )));
     }
-    let password = accept.password;
-    let hash = tokio::task::spawn_blocking(move || identity::hash_password(&password))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let hash = super::agent_api::hash_password(&state, accept.password).await?;
     let agent = match state.store.accept_invite(&invite, &name, &hash).await {
         Ok(Some(agent)) => agent,
         Ok(None) => {
@@ -253,10 +264,15 @@ pub(super) async fn accept(
                 .unwrap_or_else(|| ApiError::not_found("invitation")));
         }
         Err(StoreError::Conflict(_)) => {
+            // The address has an account already (perhaps in another shop's):
+            // sign in with it. Said only to whoever holds the link.
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 ErrorCode::BadRequest,
-                format!("{} already has an account; sign in instead.", invite.email),
+                format!(
+                    "{} can already sign in to Rapport; sign in instead.",
+                    invite.email
+                ),
             ));
         }
         Err(err) => return Err(err.into()),

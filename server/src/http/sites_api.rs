@@ -15,6 +15,7 @@ use super::extract::{ApiJson, CurrentOwner};
 use super::pages::embed_snippet;
 use super::state::AppState;
 use crate::domain::Origin;
+use crate::hub::Topic;
 use crate::store::{Agent, Site, SiteUpdate};
 
 /// Origins one site may list.
@@ -226,8 +227,17 @@ pub(super) async fn update(
             },
         )
         .await?;
-    let site = own_site(&state, &owner, &id).await?;
-    Ok(Json(view(&state, site).await?))
+    let updated = own_site(&state, &owner, &id).await?;
+    // An origin taken off the list applies to the pages already open too.
+    if site
+        .allowed_origins
+        .iter()
+        .any(|before| !updated.allowed_origins.contains(before))
+        || (site.allowed_origins.is_empty() && !updated.allowed_origins.is_empty())
+    {
+        state.hub.recheck_everywhere(&Topic::Site(site.id.clone()));
+    }
+    Ok(Json(view(&state, updated).await?))
 }
 
 /// `DELETE /api/admin/sites/{id}`: the site and everything under it.
@@ -238,6 +248,10 @@ pub(super) async fn delete(
 ) -> Result<StatusCode, ApiError> {
     let site = own_site(&state, &owner, &id).await?;
     state.conversations.erase_site(&owner, &site.id).await?;
+    // Its widgets are told the chat is gone, not to reconnect.
+    state
+        .hub
+        .end_sessions_everywhere(&Topic::Site(site.id.clone()));
     tracing::info!(site = %site.id, owner = %owner.id, "site deleted");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -299,5 +313,9 @@ pub(super) async fn enforce_identity(
 ) -> Result<Json<IdentitySettings>, ApiError> {
     let site = own_site(&state, &owner, &id).await?;
     state.store.set_enforce_identity(&site.id, enforce).await?;
+    if enforce && !site.enforce_identity {
+        // Open sockets were let in under the old rule: they reconnect.
+        state.hub.recheck_everywhere(&Topic::Site(site.id.clone()));
+    }
     Ok(Json(identity_settings(&state, &site.id, enforce).await?))
 }

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, interval, sleep};
 
-use crate::hub::{Frame, Subscriber};
+use crate::hub::{Farewell, Frame, Subscriber};
 use crate::store::StoreError;
 
 /// Transport limit: frames above it end the connection (the protocol limit,
@@ -211,10 +211,10 @@ pub async fn drive<C: Endpoint>(
                 if send(&mut socket, Message::Text(frame)).await.is_err() { break }
             }
             () = subscriber.kicked() => {
-                let farewell = if subscriber.was_ended() {
-                    close(CLOSE_SESSION_ENDED, "session ended; sign in again")
-                } else {
-                    close(CLOSE_LAGGING, "too slow; reconnect and resume")
+                let farewell = match subscriber.farewell() {
+                    Farewell::Ended => close(CLOSE_SESSION_ENDED, "session ended"),
+                    Farewell::RulesChanged => close(CLOSE_GOING_AWAY, "the site's settings changed; reconnect"),
+                    Farewell::Lagging => close(CLOSE_LAGGING, "too slow; reconnect and resume"),
                 };
                 goodbye(&mut socket, farewell).await;
                 break;

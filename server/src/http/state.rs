@@ -10,6 +10,7 @@ use crate::dispatch::Dispatcher;
 use crate::hub::Hub;
 use crate::limits::Limits;
 use crate::mail::Mailer;
+use crate::signin::SignInGuard;
 use crate::store::Store;
 
 #[derive(Clone, Debug)]
@@ -25,6 +26,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Limits at the public doors, shared by every request of this process.
     pub limits: Arc<Limits>,
+    /// Wrong-password lockouts and the password-hashing pool.
+    pub signin: Arc<SignInGuard>,
     pub mailer: Mailer,
     /// Flips to true when the server is shutting down; sockets close politely.
     pub shutdown: watch::Receiver<bool>,

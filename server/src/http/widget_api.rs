@@ -3,8 +3,8 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use protocol::{AgentDisplay, Away, ErrorCode, Launcher, TopicChoice, WidgetConfig};
 use serde::Deserialize;
 
@@ -51,7 +51,11 @@ pub(super) async fn authorize_site(
         )
     })?;
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    if !site.allows_origin(origin, &state.config.public_origin()) {
+    if !site.allows_origin(
+        origin,
+        &state.config.public_origin(),
+        state.config.is_local(),
+    ) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::OriginNotAllowed,
@@ -171,12 +175,18 @@ pub(super) async fn avatar(
     let Some((account_id, name, url)) = state.store.agent_avatar(&agent_id).await? else {
         return Err(ApiError::not_found("agent"));
     };
-    if account_id != site.account_id {
+    // A "team only" site never shows a person: not their picture either,
+    // not even to someone who guessed an agent's id.
+    if account_id != site.account_id || site.settings.agent_display == AgentDisplay::TeamOnly {
         return Err(ApiError::not_found("agent"));
     }
     let cache = (header::CACHE_CONTROL, "public, max-age=300");
-    if let Some(url) = url {
-        return Ok(([cache], Redirect::temporary(&url)).into_response());
+    if let Some(location) = url.and_then(|url| HeaderValue::from_str(&url).ok()) {
+        let headers = [
+            (header::CACHE_CONTROL, HeaderValue::from_static(cache.1)),
+            (header::LOCATION, location),
+        ];
+        return Ok((StatusCode::TEMPORARY_REDIRECT, headers).into_response());
     }
     let svg = format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64"><circle cx="32" cy="32" r="32" fill="{}"/><text x="32" y="41" font-family="system-ui,sans-serif" font-size="26" font-weight="600" fill="#fff" text-anchor="middle">{}</text></svg>"##,

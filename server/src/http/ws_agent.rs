@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use protocol::{AgentFrame, AgentRequest, ErrorCode, REPLAY_PAGE, Seq, check_body};
 use tower_sessions::Session;
@@ -12,6 +12,7 @@ use tracing::Instrument;
 use super::agent_api::INBOX_LIMIT;
 use super::error::ApiError;
 use super::extract::agent_of;
+use super::same_origin::{PageOrigin, not_this_server, page_origin};
 use super::socket::{self, Endpoint};
 use super::state::AppState;
 use crate::conversations::{Asker, ChangeError};
@@ -23,8 +24,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// `GET /ws/agent`: needs a session cookie and a same-origin page, so another
-/// site cannot open an agent's socket with the agent's cookie.
+/// `GET /ws/agent`: needs a session cookie and a page of this server, so
+/// another site cannot open an agent's socket with the agent's cookie.
 pub(super) async fn upgrade(
     State(state): State<AppState>,
     session: Session,
@@ -33,12 +34,10 @@ pub(super) async fn upgrade(
 ) -> Result<Response, ApiError> {
     let agent = agent_of(&state, &session).await?;
     let session_topic = session.id().map(|id| Topic::Session(session_key(&id)));
-    if !is_same_origin(&headers) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            ErrorCode::Forbidden,
-            "The inbox socket only accepts pages served by this server.",
-        ));
+    // Browsers send `Origin` with every WebSocket; no other page's, and
+    // no client without one, opens an agent's socket.
+    if page_origin(&headers, &state.config.public_origin()) != PageOrigin::Own {
+        return Err(not_this_server(&state));
     }
     Ok(socket::limits(ws).on_upgrade(move |socket| async move {
         let (subscriber, outbox) = state.hub.connect();
@@ -71,23 +70,6 @@ pub(super) async fn upgrade(
             .dispatcher
             .disconnected(&endpoint.agent, subscriber.id());
     }))
-}
-
-/// Origin (when sent) must name the host the request was sent to.
-fn is_same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        // Non-browser clients send no Origin; the cookie is what they need.
-        return true;
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let origin_host = origin
-        .split_once("://")
-        .map(|(_, rest)| rest)
-        .unwrap_or_default();
-    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
 
 /// Who receives a handed-over conversation.

@@ -3,7 +3,7 @@
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use protocol::{
     ConversationState, ErrorCode, REPLAY_PAGE, Seq, StatedDetails, WidgetFrame, WidgetRequest,
@@ -19,7 +19,7 @@ use super::widget_api::{SiteQuery, authorize_site};
 use crate::conversations::{Asker, for_shopper, state_for_shopper};
 use crate::domain::{ClientId, ConversationId, Email, LanguageTag};
 use crate::hub::{Frame, Subscriber, Topic, encode};
-use crate::limits::{FrameLimit, Refused};
+use crate::limits::{ClientKey, FrameLimit, Refused};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -39,12 +39,30 @@ pub(super) async fn upgrade(
     state.limits.socket_from(ip)?;
     let site = authorize_site(&state, &query, &headers).await?;
     state.limits.socket_for(&site.id)?;
+    let address = ClientKey::from(ip).to_string();
+    if state
+        .store
+        .is_blocked(&site.account_id, None, &address)
+        .await?
+    {
+        return Err(blocked_error());
+    }
     let user_agent = headers
         .get(axum::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.chars().take(MAX_USER_AGENT_CHARS).collect());
     Ok(socket::limits(ws).on_upgrade(move |socket| async move {
         let (subscriber, outbox) = state.hub.connect();
+        // A change of the site's origins or identity rules closes this
+        // socket (asking it to reconnect), so the new rules apply to it too.
+        state
+            .hub
+            .subscribe(Topic::Site(site.id.clone()), &subscriber);
+        // Blocking this address ends this socket too.
+        state.hub.subscribe(
+            Topic::Address(format!("{}/{address}", site.account_id)),
+            &subscriber,
+        );
         let span =
             tracing::info_span!("widget_socket", connection = subscriber.id(), site = %site.id);
         let shutdown = state.shutdown.clone();
@@ -53,6 +71,7 @@ pub(super) async fn upgrade(
             state: state.clone(),
             site,
             ip,
+            address,
             visitor: None,
             token: String::new(),
             language: None,
@@ -80,6 +99,8 @@ struct WidgetSocket {
     site: Site,
     /// The client's address, for the limits counted per address.
     ip: IpAddr,
+    /// `ip` as blocks and limits count it.
+    address: String,
     /// How fast this socket's frames may come.
     frames: FrameLimit,
     visitor: Option<Visitor>,
@@ -127,6 +148,13 @@ fn stated_details_are_sane(details: &StatedDetails) -> bool {
         })
 }
 
+/// What a blocked shopper is told (no more than that).
+const BLOCKED: &str = "This shop no longer takes chats from you.";
+
+fn blocked_error() -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Blocked, BLOCKED)
+}
+
 fn error(code: ErrorCode, message: impl Into<String>, client_id: Option<String>) -> Frame {
     encode(&WidgetFrame::Error {
         code,
@@ -167,6 +195,17 @@ impl Endpoint for WidgetSocket {
         match request {
             WidgetRequest::Ping => {
                 replies.push(encode(&WidgetFrame::Pong));
+                Ok(())
+            }
+            WidgetRequest::Forget => {
+                if self.visitor.is_some() {
+                    self.state
+                        .store
+                        .revoke_visitor_token(&identity::token_hash(&self.token))
+                        .await?;
+                    tracing::info!("visitor token ended by the page (logout)");
+                }
+                self.end = Some((socket::CLOSE_SESSION_ENDED, "signed out"));
                 Ok(())
             }
             WidgetRequest::Hello {
@@ -396,18 +435,28 @@ impl WidgetSocket {
         let store = &self.state.store;
         let (visitor, token) = match token {
             Some(token) => {
+                let hash = identity::token_hash(&token);
                 let visitor = store
-                    .visitor_by_token_hash(&identity::token_hash(&token))
+                    .visitor_by_token_hash(&hash, self.state.config.visitor_tokens_used_since())
                     .await?
                     .filter(|visitor| visitor.site_id == self.site.id);
                 let Some(visitor) = visitor else {
                     replies.push(error(
                         ErrorCode::InvalidVisitorToken,
-                        "This visitor token is not valid for this site. Say hello without a token to start as a new visitor.",
+                        "This visitor token is not valid for this site (unknown, ended or unused for too long). Say hello without a token to start as a new visitor.",
                         None,
                     ));
                     return Ok(());
                 };
+                if store
+                    .is_blocked(&self.site.account_id, Some(&visitor.id), &self.address)
+                    .await?
+                {
+                    replies.push(error(ErrorCode::Blocked, BLOCKED, None));
+                    self.end = Some((socket::CLOSE_SESSION_ENDED, "blocked"));
+                    return Ok(());
+                }
+                store.touch_visitor_token(&hash).await?;
                 (visitor, token)
             }
             None => {
@@ -431,6 +480,9 @@ impl WidgetSocket {
             }
         };
         self.token = token;
+        store
+            .note_visitor_address(&visitor.id, &self.address)
+            .await?;
         self.welcome(visitor, conversation_id, after_seq, subscriber, replies)
             .await
     }
@@ -675,6 +727,10 @@ impl WidgetSocket {
             self.state
                 .hub
                 .unsubscribe(&Topic::Visitor(visitor.id.clone()), subscriber);
+            // The token this browser had for the other customer ends.
+            store
+                .revoke_visitor_token(&identity::token_hash(&self.token))
+                .await?;
             self.token = new_token;
             self.end = Some((
                 socket::CLOSE_IDENTITY_CHANGED,
@@ -701,6 +757,16 @@ impl WidgetSocket {
                 .hub
                 .unsubscribe(&Topic::Visitor(visitor.id.clone()), subscriber);
         }
+        // Proven who they are: a fresh token (in the welcome), and the one
+        // the browser had as an anonymous visitor stops working.
+        let fresh = identity::new_visitor_token();
+        store
+            .rotate_visitor_token(
+                &identity::token_hash(&self.token),
+                &identity::token_hash(&fresh),
+            )
+            .await?;
+        self.token = fresh;
         self.welcome(identified.visitor, None, 0, subscriber, replies)
             .await
     }

@@ -2,9 +2,11 @@
 //! queries are runtime-checked text written in the SQL both accept, run
 //! through sqlx's `Any` driver, and every store test runs on both backends.
 
+mod blocks;
 mod contacts;
 mod conversations;
 mod mail;
+mod passwords;
 mod people;
 mod profiles;
 mod replies;
@@ -14,6 +16,7 @@ mod teams;
 mod tenancy;
 mod visitors;
 
+pub use blocks::NewBlock;
 pub use contacts::{ContactRecord, Identified};
 pub use conversations::{
     Change, Conversation, Folded, HandOverRefused, MailState, NewMessage, Opening, Posted,

@@ -190,6 +190,18 @@ impl Store {
     }
 
     /// Invitations not yet accepted and not expired, newest first.
+    /// Withdraws an open invitation of the account; `false` if there is none.
+    pub async fn revoke_invite(&self, account_id: &str, id: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "DELETE FROM invites WHERE id = $1 AND account_id = $2 AND accepted_at IS NULL",
+        )
+        .bind(id)
+        .bind(account_id)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     pub async fn open_invites(&self, account_id: &str) -> StoreResult<Vec<InviteView>> {
         let rows = sqlx::query(
             "SELECT id, email, role, expires_at FROM invites WHERE account_id = $1 \

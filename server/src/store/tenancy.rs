@@ -14,7 +14,8 @@ pub struct Site {
     pub account_id: String,
     pub name: String,
     pub site_key: String,
-    /// Page origins allowed to use the widget; empty means any (demo/local only).
+    /// Page origins allowed to use the widget; empty: none (local pages in
+    /// local mode).
     pub allowed_origins: Vec<String>,
     /// `identify` must carry a valid signed token.
     pub enforce_identity: bool,
@@ -26,22 +27,22 @@ pub struct Site {
 }
 
 impl Site {
-    /// Whether a page on `origin` may use this site's widget. An empty list
-    /// is the demo/local setup: pages on this machine (`localhost`,
-    /// `127.0.0.1`, `[::1]`) and `own_origin` (the server's demo page) only.
-    /// No `Origin` at all is a non-browser client, which could claim any
-    /// origin anyway; it passes only where the list is empty.
-    pub fn allows_origin(&self, origin: Option<&str>, own_origin: &str) -> bool {
-        match origin {
-            None => self.allowed_origins.is_empty(),
-            Some(origin) if self.allowed_origins.is_empty() => {
-                is_local_origin(origin) || origin.eq_ignore_ascii_case(own_origin)
-            }
-            Some(origin) => self
-                .allowed_origins
-                .iter()
-                .any(|allowed| allowed.eq_ignore_ascii_case(origin)),
+    /// Whether a page on `origin` may use this site's widget. Only listed
+    /// origins do; in local mode (see `Config::is_local`) an empty list
+    /// takes pages on this machine (`localhost`, `127.0.0.1`, `[::1]`) and
+    /// `own_origin` (the demo page). No `Origin` (or one that is not text)
+    /// is refused: a browser always sends one, and anything else could
+    /// claim any.
+    pub fn allows_origin(&self, origin: Option<&str>, own_origin: &str, local: bool) -> bool {
+        let Some(origin) = origin else {
+            return false;
+        };
+        if self.allowed_origins.is_empty() {
+            return local && (is_local_origin(origin) || origin.eq_ignore_ascii_case(own_origin));
         }
+        self.allowed_origins
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(origin))
     }
 }
 

@@ -5,6 +5,9 @@ use sqlx::Row;
 
 use super::{Store, StoreResult, new_id, now_ms};
 
+/// A token's last use is written at most this often.
+const TOUCH_EVERY_MS: i64 = 60 * 60 * 1000;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Visitor {
     pub id: String,
@@ -35,15 +38,22 @@ impl Store {
 
     /// The visitor this token stands for (the contact's primary visitor,
     /// once the browser identified), whatever site it belongs to; callers
-    /// must check the site.
-    pub async fn visitor_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Visitor>> {
+    /// must check the site. A token unused since `used_since` (Unix ms) no
+    /// longer stands for anyone.
+    pub async fn visitor_by_token_hash(
+        &self,
+        token_hash: &str,
+        used_since: i64,
+    ) -> StoreResult<Option<Visitor>> {
         let row = sqlx::query(
             "SELECT p.id, p.site_id, p.contact_id FROM visitors v \
              JOIN visitors p ON p.id = COALESCE(v.merged_into, v.id) \
-             WHERE v.token_hash = $1 \
-             OR v.id = (SELECT visitor_id FROM visitor_tokens WHERE token_hash = $1)",
+             WHERE (v.token_hash = $1 AND COALESCE(v.token_used_at, v.last_seen_at) >= $2) \
+             OR v.id = (SELECT visitor_id FROM visitor_tokens WHERE token_hash = $1 \
+                        AND COALESCE(last_used_at, created_at) >= $2)",
         )
         .bind(token_hash)
+        .bind(used_since)
         .fetch_optional(&self.read)
         .await?;
         row.map(|row| {
@@ -54,6 +64,77 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    /// Notes that a token was used now (at most once an hour: a reconnect
+    /// storm is not a storm of writes).
+    pub async fn touch_visitor_token(&self, token_hash: &str) -> StoreResult<()> {
+        let now = now_ms();
+        let stale = now - TOUCH_EVERY_MS;
+        sqlx::query(
+            "UPDATE visitors SET token_used_at = $2 WHERE token_hash = $1 \
+             AND COALESCE(token_used_at, 0) < $3",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .bind(stale)
+        .execute(&self.write)
+        .await?;
+        sqlx::query(
+            "UPDATE visitor_tokens SET last_used_at = $2 WHERE token_hash = $1 \
+             AND COALESCE(last_used_at, 0) < $3",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .bind(stale)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces a token with a fresh one (a browser that just proved who
+    /// it is): the old one stops working. `false` if it was not in use.
+    pub async fn rotate_visitor_token(&self, old_hash: &str, new_hash: &str) -> StoreResult<bool> {
+        let now = now_ms();
+        let mut tx = self.write.begin().await?;
+        let own = sqlx::query(
+            "UPDATE visitors SET token_hash = $2, token_used_at = $3 WHERE token_hash = $1",
+        )
+        .bind(old_hash)
+        .bind(new_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let added = sqlx::query(
+            "UPDATE visitor_tokens SET token_hash = $2, last_used_at = $3 WHERE token_hash = $1",
+        )
+        .bind(old_hash)
+        .bind(new_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(own.rows_affected() + added.rows_affected() > 0)
+    }
+
+    /// Ends a token for good (`Rapport('logout')`). The visitor and their
+    /// history stay (the shop's agents still see them); no browser stands
+    /// for them through this token again.
+    pub async fn revoke_visitor_token(&self, token_hash: &str) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
+        // The column is required and unique: an unguessable value that no
+        // token hashes to (hashes are hex).
+        sqlx::query("UPDATE visitors SET token_hash = $2 WHERE token_hash = $1")
+            .bind(token_hash)
+            .bind(format!("revoked:{}", new_id()))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM visitor_tokens WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn visitor_by_id(&self, id: &str) -> StoreResult<Option<Visitor>> {

@@ -433,9 +433,11 @@ pub async fn widget_socket_at(
 
 /// Runs the real entry point on a fresh port until `stopped` turns true;
 /// returns once it answers its health check.
-async fn spawn_server(config: Config, mut stopped: watch::Receiver<bool>) -> SocketAddr {
+async fn spawn_server(mut config: Config, mut stopped: watch::Receiver<bool>) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    // The inbox's pages are this server's: its origin is where tests reach it.
+    config.public_url = format!("http://{addr}");
     let shutdown = async move {
         let _ = stopped.wait_for(|stop| *stop).await;
     };
@@ -475,9 +477,21 @@ pub async fn login_at(addr: SocketAddr, email: &str) -> String {
         .to_owned()
 }
 
-/// An inbox socket to the server at `addr` with a session cookie.
+/// An inbox socket to the server at `addr` with a session cookie, from
+/// the server's own inbox page (as a browser would say).
 pub async fn agent_socket_at(addr: SocketAddr, cookie: &str) -> Result<Ws, tungstenite::Error> {
-    socket_with_header(format!("ws://{addr}/ws/agent"), "cookie", cookie).await
+    let mut request = format!("ws://{addr}/ws/agent")
+        .into_client_request()
+        .unwrap();
+    let headers = request.headers_mut();
+    headers.insert("cookie", HeaderValue::from_str(cookie).unwrap());
+    headers.insert(
+        "origin",
+        HeaderValue::from_str(&format!("http://{addr}")).unwrap(),
+    );
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(ws, _)| Ws(ws))
 }
 
 pub async fn add_agent(store: &Store, account: &str, email: &str, name: &str) -> Agent {

@@ -1,0 +1,138 @@
+//! Passwords after sign-up: a new one set by its owner (their other
+//! sessions end), by a single-use link (every session ends), or from the
+//! command line. The links' tokens are stored hashed.
+
+use sqlx::Row;
+
+use crate::identity;
+use crate::store::{Store, StoreResult, now_ms};
+
+impl Store {
+    /// A link for `agent_id` to choose a password, working once for
+    /// `valid_ms`; returns its token.
+    pub async fn create_password_reset(
+        &self,
+        agent_id: &str,
+        valid_ms: i64,
+    ) -> StoreResult<String> {
+        let token = identity::random_token(32);
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO password_resets (token_hash, agent_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(identity::token_hash(&token))
+        .bind(agent_id)
+        .bind(now)
+        .bind(now + valid_ms)
+        .execute(&self.write)
+        .await?;
+        Ok(token)
+    }
+
+    /// When the last link for `agent_id` was made (to send one at most so often).
+    pub async fn last_password_reset(&self, agent_id: &str) -> StoreResult<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT MAX(created_at) FROM password_resets WHERE agent_id = $1")
+                .bind(agent_id)
+                .fetch_one(&self.read)
+                .await?,
+        )
+    }
+
+    /// Whether a link is open (unused, unexpired, of an active agent).
+    pub async fn password_reset_is_open(&self, token: &str) -> StoreResult<bool> {
+        let open: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM password_resets r JOIN agents a ON a.id = r.agent_id \
+             WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND a.active = TRUE",
+        )
+        .bind(identity::token_hash(token))
+        .bind(now_ms())
+        .fetch_one(&self.read)
+        .await?;
+        Ok(open > 0)
+    }
+
+    /// Uses a link: sets the password and ends every session of its agent.
+    /// `None` if the link is unknown, used or expired. Returns the agent's
+    /// id and the keys of the sessions ended (their sockets are to close).
+    pub async fn use_password_reset(
+        &self,
+        token: &str,
+        password_hash: &str,
+    ) -> StoreResult<Option<(String, Vec<String>)>> {
+        let mut tx = self.write.begin().await?;
+        let now = now_ms();
+        let token_hash = identity::token_hash(token);
+        let Some(row) = sqlx::query(
+            "SELECT r.agent_id FROM password_resets r JOIN agents a ON a.id = r.agent_id \
+             WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND a.active = TRUE",
+        )
+        .bind(&token_hash)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let agent_id: String = row.try_get("agent_id")?;
+        let used = sqlx::query(
+            "UPDATE password_resets SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL",
+        )
+        .bind(&token_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() != 1 {
+            return Ok(None);
+        }
+        let ended = set_password_in(&mut tx, &agent_id, password_hash, None).await?;
+        tx.commit().await?;
+        Ok(Some((agent_id, ended)))
+    }
+
+    /// Sets an agent's password; every session but `keep` (a session key)
+    /// ends. Returns the keys of the sessions ended.
+    pub async fn set_password(
+        &self,
+        agent_id: &str,
+        password_hash: &str,
+        keep: Option<&str>,
+    ) -> StoreResult<Vec<String>> {
+        let mut tx = self.write.begin().await?;
+        let ended = set_password_in(&mut tx, agent_id, password_hash, keep).await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+}
+
+async fn set_password_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    agent_id: &str,
+    password_hash: &str,
+    keep: Option<&str>,
+) -> StoreResult<Vec<String>> {
+    sqlx::query("UPDATE agents SET password_hash = $2 WHERE id = $1")
+        .bind(agent_id)
+        .bind(password_hash)
+        .execute(&mut **tx)
+        .await?;
+    let keep = keep.unwrap_or("");
+    let ended: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM sessions WHERE agent_id = $1 AND id <> $2")
+            .bind(agent_id)
+            .bind(keep)
+            .fetch_all(&mut **tx)
+            .await?;
+    sqlx::query("DELETE FROM sessions WHERE agent_id = $1 AND id <> $2")
+        .bind(agent_id)
+        .bind(keep)
+        .execute(&mut **tx)
+        .await?;
+    // A reset link still open would undo the new password: they go too.
+    sqlx::query("DELETE FROM password_resets WHERE agent_id = $1 AND used_at IS NULL")
+        .bind(agent_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(ended)
+}
