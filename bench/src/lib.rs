@@ -3,6 +3,7 @@
 //! (`rapport-loadgen`) once against each; see `load` for what is measured.
 
 pub mod load;
+pub mod memory;
 pub mod net;
 pub mod relay;
 pub mod stats;

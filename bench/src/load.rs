@@ -316,7 +316,7 @@ fn ws_url(base_url: &str, path: &str) -> String {
 }
 
 /// The server's resident memory, from `/proc/PID/status`.
-fn rss_kib(pid: u32) -> Option<u64> {
+pub fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()

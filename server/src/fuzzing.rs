@@ -118,6 +118,22 @@ fn json(value: &impl Serialize) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    /// Writes the seeds to `$RAPPORT_FUZZ_CORPUS/TARGET/seed-N`, for the
+    /// fuzzers (`cargo xtask fuzz` runs this first).
+    #[test]
+    #[ignore = "a tool for `cargo xtask fuzz`, not a check"]
+    fn write_seeds() {
+        let Some(root) = std::env::var_os("RAPPORT_FUZZ_CORPUS") else {
+            return;
+        };
+        let root = std::path::PathBuf::from(root);
+        for (index, (target, seed)) in seeds().into_iter().enumerate() {
+            let dir = root.join(target);
+            std::fs::create_dir_all(&dir).expect("corpus directory");
+            std::fs::write(dir.join(format!("seed-{index}")), seed).expect("seed written");
+        }
+    }
+
     /// Bytes that make JSON, tokens and notices interesting.
     const ALPHABET: &[u8] = b"{}[]\":,\\\x1f0-9azA.!\n";
 

@@ -426,3 +426,85 @@ on_both_backends_with!(
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     }
 );
+
+fn no_limits(config: &mut Config) {
+    config.limits = LimitSettings::off();
+}
+
+on_both_backends_with!(
+    a_socket_that_does_not_take_what_it_is_sent_is_closed,
+    no_limits,
+    |app: TestApp| async move {
+        // A long conversation (250 messages of 4,000 characters).
+        let (mut writer, token) = app.new_shopper().await;
+        let body = "x".repeat(protocol::MAX_BODY_CHARS);
+        let mut conversation = Value::Null;
+        for batch in 0..5 {
+            for i in batch * 50..(batch + 1) * 50 {
+                writer
+                    .send(json!({"type": "send", "client_id": format!("m{i}"), "body": body}))
+                    .await;
+            }
+            for _ in 0..50 {
+                conversation = writer.until("ack", |_| true).await["conversation_id"].clone();
+            }
+        }
+
+        // A reader with a tiny receive buffer resumes it from the start and
+        // never reads, though it keeps saying something (so it is not quiet).
+        let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+        tcp.set_recv_buffer_size(4096).unwrap();
+        let stream = tcp.connect(app.addr).await.unwrap();
+        let mut request = tungstenite::client::IntoClientRequest::into_client_request(format!(
+            "ws://{}/ws/widget?site={}",
+            app.addr, app.site.site_key
+        ))
+        .unwrap();
+        request
+            .headers_mut()
+            .insert("origin", SHOP_ORIGIN.parse().unwrap());
+        let (mut reader, _) = tokio_tungstenite::client_async(request, stream)
+            .await
+            .unwrap();
+        let hello = json!({"type": "hello", "token": token, "conversation_id": conversation, "after_seq": 0});
+        reader
+            .send(tungstenite::Message::text(hello.to_string()))
+            .await
+            .unwrap();
+        // The conversation goes on: more than the kernel's buffers hold
+        // (a few MB) is on its way to the reader.
+        for batch in 5..35 {
+            for i in batch * 50..(batch + 1) * 50 {
+                writer
+                    .send(json!({"type": "send", "client_id": format!("m{i}"), "body": body}))
+                    .await;
+            }
+            for _ in 0..50 {
+                writer.until("ack", |_| true).await;
+            }
+        }
+        for _ in 0..15 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let ping = json!({"type": "ping"}).to_string();
+            if reader.send(tungstenite::Message::text(ping)).await.is_err() {
+                break;
+            }
+        }
+        // The server gave up on it (a send timed out, or its outbox filled):
+        // behind what the buffers held, the connection ends.
+        let mut frames = 0;
+        let ended = loop {
+            match tokio::time::timeout(
+                Duration::from_secs(3),
+                futures_util::StreamExt::next(&mut reader),
+            )
+            .await
+            {
+                Err(_) => break false,
+                Ok(None | Some(Err(_) | Ok(tungstenite::Message::Close(_)))) => break true,
+                Ok(Some(Ok(_))) => frames += 1,
+            }
+        };
+        assert!(ended, "still open after {frames} frames were read");
+    }
+);

@@ -228,13 +228,98 @@ pub fn run(args: &[String]) -> Result<()> {
     } else {
         None
     };
+    let memory = memory(&bin, &options, &database_url, &site_key)?;
     let _ = std::fs::remove_dir_all(&work);
     print_report(&options, &database_url, &rapport, relay.as_ref());
+    print_memory(&memory);
+    let readers = memory["readers"].as_u64().unwrap_or(0);
+    if options.smoke && memory["closed"].as_u64() != Some(readers) {
+        return Err(format!(
+            "the server left stalled sockets open: {} of {readers} closed",
+            memory["closed"]
+        )
+        .into());
+    }
     let lost = rapport["lost"].as_u64();
     if options.smoke && lost != Some(0) {
         return Err(format!("the smoke run lost messages: {lost:?}").into());
     }
     Ok(())
+}
+
+/// A conversation of long messages resumed by sockets that never read,
+/// on a server of its own (its quiet deadline short, so that stalled
+/// sockets are closed within the watch either way).
+fn memory(bin: &Path, options: &Options, database_url: &str, site_key: &str) -> Result<Value> {
+    let port = free_port()?;
+    let server = Running(
+        Command::new(bin.join("rapport"))
+            .args(NO_LIMITS)
+            .args(["--socket-quiet-secs", "10"])
+            .arg("serve")
+            .env("RAPPORT_ADDR", format!("127.0.0.1:{port}"))
+            .env("RAPPORT_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+            .env("RAPPORT_DATABASE_URL", database_url)
+            .env("RAPPORT_LOG", "warn")
+            .spawn()?,
+    );
+    wait_healthy(port)?;
+    let (messages, readers, watch) = if options.smoke {
+        ("200", "5", "14")
+    } else {
+        ("2000", "30", "20")
+    };
+    let output = Command::new(bin.join("rapport-memgen"))
+        .args(["--url", &format!("http://127.0.0.1:{port}")])
+        .args(["--site", site_key])
+        .args(["--origin", BENCH_ORIGIN])
+        .args(["--server-pid", &server.0.id().to_string()])
+        .args([
+            "--messages",
+            messages,
+            "--readers",
+            readers,
+            "--watch",
+            watch,
+        ])
+        .stderr(Stdio::inherit())
+        .output()?;
+    drop(server);
+    if !output.status.success() {
+        return Err(format!("the memory bench failed ({})", output.status).into());
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let result = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("RESULT "))
+        .ok_or("the memory bench printed no RESULT line")?;
+    Ok(serde_json::from_str(result)?)
+}
+
+fn print_memory(memory: &Value) {
+    let kib = |key: &str| memory[key].as_u64().unwrap_or(0);
+    let growth = kib("rss_peak_kib").saturating_sub(kib("rss_before_kib"));
+    let conversation = kib("conversation_kib").max(1);
+    eprintln!();
+    eprintln!(
+        "Stalled readers: a conversation of {} messages of {} characters ({:.1} MB) resumed by {} sockets that never read",
+        memory["messages"],
+        memory["body_chars"],
+        conversation as f64 / 1024.0,
+        memory["readers"]
+    );
+    eprintln!(
+        "  server RSS {:.1} MB before, {:.1} MB at peak (+{:.1} MB, {:.2}x the conversation; target under 100 MB), {:.1} MB after",
+        kib("rss_before_kib") as f64 / 1024.0,
+        kib("rss_peak_kib") as f64 / 1024.0,
+        growth as f64 / 1024.0,
+        growth as f64 / conversation as f64,
+        kib("rss_after_kib") as f64 / 1024.0
+    );
+    eprintln!(
+        "  closed by the server within the watch: {} of {}",
+        memory["closed"], memory["readers"]
+    );
 }
 
 fn loadgen(

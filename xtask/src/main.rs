@@ -1,8 +1,9 @@
-//! Build orchestration for Rapport: `cargo xtask <run|test|dist>`.
+//! Build orchestration for Rapport: `cargo xtask <run|test|dist|bench|fuzz>`.
 //! A program rather than shell so the steps are the same on every machine.
 
 mod bench;
 mod dist;
+mod fuzz;
 mod setup;
 mod test;
 
@@ -19,7 +20,9 @@ const USAGE: &str = "usage: cargo xtask <command>
   bench [ARGS…] Rapport and a bare relay under the same load (release build); ARGS:
                --shoppers N --agents N --rate MSG_PER_SEC --duration SECS --database-url URL
   bench-assign [ARGS…] time one assignment decision and its store write; ARGS:
-               --waiting N --agents N --capacity N --database-url URL";
+               --waiting N --agents N --capacity N --database-url URL
+  fuzz [--runs N] [TARGET…] fuzz the frame decoders, the identity token verifier
+               and the cluster's reassembly (N inputs per target, default 2,500,000)";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
         Some("test") => test::all(),
         Some("bench") => bench::run(&args.collect::<Vec<_>>()),
         Some("bench-assign") => bench::assign(&args.collect::<Vec<_>>()),
+        Some("fuzz") => fuzz::run(&args.collect::<Vec<_>>()),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

@@ -209,6 +209,17 @@ pub async fn drive<C: Endpoint>(
             frame = outbox.recv() => {
                 let Some(frame) = frame else { break };
                 if send(&mut socket, Message::Text(frame)).await.is_err() { break }
+                // Everything already queued goes out now: a request can
+                // queue several frames, and one frame per turn of the loop
+                // would let a busy client's own outbox fill up.
+                let mut failed = false;
+                while let Ok(frame) = outbox.try_recv() {
+                    if send(&mut socket, Message::Text(frame)).await.is_err() {
+                        failed = true;
+                        break;
+                    }
+                }
+                if failed { break }
             }
             () = subscriber.kicked() => {
                 let farewell = match subscriber.farewell() {
