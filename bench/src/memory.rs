@@ -97,6 +97,25 @@ async fn next_json(ws: &mut Socket) -> Result<Value, BenchError> {
     }
 }
 
+/// Reads one frame: 1 if it acknowledged a message (noting its
+/// conversation), 0 otherwise; a refusal ends the run.
+async fn next_ack(
+    writer: &mut Socket,
+    conversation: &mut Option<String>,
+) -> Result<usize, BenchError> {
+    let frame = next_json(writer).await?;
+    if frame["type"] == "error" {
+        return Err(BenchError::Setup(format!("a message was refused: {frame}")));
+    }
+    if frame["type"] != "ack" {
+        return Ok(0);
+    }
+    if conversation.is_none() {
+        *conversation = frame["conversation_id"].as_str().map(str::to_owned);
+    }
+    Ok(1)
+}
+
 pub async fn run(params: Params) -> Result<Report, BenchError> {
     // The writer: one shopper, many long messages, each acknowledged
     // (so stored) before the readers come.
@@ -122,25 +141,11 @@ pub async fn run(params: Params) -> Result<Report, BenchError> {
             .map_err(socket)?;
         // A window of 50 unacknowledged at most.
         while i + 1 - acked > 50 {
-            let frame = next_json(&mut writer).await?;
-            if frame["type"] == "ack" {
-                acked += 1;
-                conversation =
-                    conversation.or_else(|| frame["conversation_id"].as_str().map(str::to_owned));
-            } else if frame["type"] == "error" {
-                return Err(BenchError::Setup(format!("a message was refused: {frame}")));
-            }
+            acked += next_ack(&mut writer, &mut conversation).await?;
         }
     }
     while acked < params.messages {
-        let frame = next_json(&mut writer).await?;
-        if frame["type"] == "ack" {
-            acked += 1;
-            conversation =
-                conversation.or_else(|| frame["conversation_id"].as_str().map(str::to_owned));
-        } else if frame["type"] == "error" {
-            return Err(BenchError::Setup(format!("a message was refused: {frame}")));
-        }
+        acked += next_ack(&mut writer, &mut conversation).await?;
     }
     let conversation = conversation.ok_or_else(|| BenchError::Setup("no conversation".into()))?;
     drop(writer);

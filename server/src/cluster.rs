@@ -97,16 +97,16 @@ fn from_hex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// Notices this process dropped, for logs and tests.
+/// Notices this process dropped, counted in its log.
 #[derive(Debug, Default)]
-pub struct Dropped {
+struct Dropped {
     /// Incoming parts with a bad or missing MAC, or malformed.
-    pub forged: AtomicU64,
+    forged: AtomicU64,
     /// Incoming parts over the bounds (too many parts, senders, or an old
     /// number).
-    pub oversized: AtomicU64,
+    oversized: AtomicU64,
     /// Outgoing notices dropped because the queue was full.
-    pub outgoing: AtomicU64,
+    outgoing: AtomicU64,
 }
 /// Separates the part header's fields from each other and from the text.
 const SEPARATOR: char = '\u{1f}';
@@ -209,11 +209,6 @@ impl Link {
             // The sender task is gone: the process is stopping.
             Err(mpsc::error::TrySendError::Closed(_)) => {}
         }
-    }
-
-    /// What this process dropped so far.
-    pub fn dropped(&self) -> &Dropped {
-        &self.dropped
     }
 }
 
@@ -361,7 +356,7 @@ impl Assembler {
 /// The fuzz target's body (see `crate::fuzzing`): payloads one per line,
 /// those starting with `!` signed first. What is half-assembled stays
 /// within the bounds, and a whole notice within its parts.
-#[doc(hidden)]
+#[cfg(any(test, fuzzing))]
 pub fn fuzz_reassembly(input: &str) {
     let key = ClusterKey::new("fuzz");
     let mut assembler = Assembler::new(key.clone());
@@ -388,7 +383,7 @@ pub fn fuzz_reassembly(input: &str) {
 }
 
 /// A notice as the fuzz target's input: its parts, signed lines.
-#[doc(hidden)]
+#[cfg(any(test, fuzzing))]
 pub fn fuzz_seed(notice: &str) -> String {
     split(&ClusterKey::new("fuzz"), "peer", 1, notice)
         .iter()

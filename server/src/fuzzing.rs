@@ -2,7 +2,7 @@
 //! the real code an attacker can reach, and checks what must hold. They
 //! live here so that the fuzzers and a short run in the tests call the
 //! same code; `seeds` gives each a starting corpus from the protocol's
-//! examples.
+//! examples. Built only for the tests and the fuzzers (`cfg(fuzzing)`).
 
 use protocol::{AgentRequest, FrameSet, WidgetRequest};
 use serde::Serialize;

@@ -16,6 +16,8 @@ pub mod contact_token;
 pub mod conversations;
 pub mod dispatch;
 pub mod domain;
+// Fuzz targets' bodies: built for the tests and the fuzzers only.
+#[cfg(any(test, fuzzing))]
 pub mod fuzzing;
 pub mod hours;
 pub mod http;

@@ -137,11 +137,7 @@ on_both_backends!(
             .await;
         assert_eq!(theirs, json!([]));
 
-        app.store
-            .set_agent_role(&app.agent.id, Role::Owner)
-            .await
-            .unwrap();
-        let owner = app.login(&app.agent.email).await;
+        let owner = app.owner_cookie().await;
         let (status, list) = app
             .call(Method::GET, "/api/admin/blocks", &owner, None)
             .await;

@@ -12,15 +12,6 @@ use protocol::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// The default agent made an owner, signed in.
-async fn owner_cookie(app: &TestApp) -> String {
-    app.store
-        .set_agent_role(&app.agent.id, Role::Owner)
-        .await
-        .unwrap();
-    app.login(&app.agent.email).await
-}
-
 /// An owner's change to the test app's own site: the status and the answer.
 async fn change_site(app: &TestApp, owner: &str, change: &Value) -> (u16, Value) {
     let path = format!("/api/admin/sites/{}", app.site.id);
@@ -42,7 +33,7 @@ async fn widget_config(app: &TestApp, site_key: &str, origin: &str, query: &str)
 on_both_backends!(
     an_owner_creates_configures_and_deletes_a_site,
     |app: TestApp| async move {
-        let owner = owner_cookie(&app).await;
+        let owner = app.owner_cookie().await;
         let (status, site) = app
             .call(
                 Method::POST,
@@ -152,7 +143,7 @@ on_both_backends!(
 on_both_backends!(
     bad_site_input_is_refused_and_changes_nothing,
     |app: TestApp| async move {
-        let owner = owner_cookie(&app).await;
+        let owner = app.owner_cookie().await;
         let path = format!("/api/admin/sites/{}", app.site.id);
         let before = app.store.site_by_id(&app.site.id).await.unwrap().unwrap();
         for (body, says) in [
@@ -275,7 +266,7 @@ fn console_routes(
 on_both_backends!(
     agents_and_other_accounts_reach_none_of_it,
     |app: TestApp| async move {
-        let owner = owner_cookie(&app).await;
+        let owner = app.owner_cookie().await;
         let colleague = app.colleague("bob@shop.test", "Bob").await;
         let (_, reply) = app
             .call(
@@ -378,7 +369,7 @@ on_both_backends!(
 on_both_backends!(
     only_allowed_origins_may_use_a_site_checked_on_every_connection,
     |app: TestApp| async move {
-        let owner = owner_cookie(&app).await;
+        let owner = app.owner_cookie().await;
         let key = app.site.site_key.clone();
         let stranger = "http://stranger.test:4000";
         assert_eq!(widget_config(&app, &key, SHOP_ORIGIN, "").await.0, 200);
@@ -446,7 +437,7 @@ on_both_backends!(
 on_both_backends!(
     the_identity_secret_is_shown_rotated_with_grace_and_enforced,
     |app: TestApp| async move {
-        let owner = owner_cookie(&app).await;
+        let owner = app.owner_cookie().await;
         let base = format!("/api/admin/sites/{}/identity", app.site.id);
         let (status, first) = app
             .call(
@@ -551,7 +542,7 @@ async fn invitations_case(backend: Backend) {
     let Some(app) = TestApp::start_with(backend, |config| config.smtp_url = Some(url)).await else {
         return;
     };
-    let owner = owner_cookie(&app).await;
+    let owner = app.owner_cookie().await;
     let (status, invite) = app
         .call(
             Method::POST,
@@ -762,7 +753,7 @@ async fn invitations_go_out_by_mail_and_work_once_postgres() {
 on_both_backends!(
     an_owner_sets_roles_teams_languages_and_capacity,
     |app: TestApp| async move {
-        let owner = owner_cookie(&app).await;
+        let owner = app.owner_cookie().await;
         let bob = app.colleague("bob@shop.test", "Bob").await;
         let team = app
             .store
@@ -813,7 +804,7 @@ on_both_backends!(
 on_both_backends!(
     a_deactivated_agent_is_out_at_once_and_their_chats_go_back,
     |app: TestApp| async move {
-        let owner = owner_cookie(&app).await;
+        let owner = app.owner_cookie().await;
         app.colleague("bob@shop.test", "Bob").await;
         let bob_cookie = app.login("bob@shop.test").await;
         let mut bob = app.agent_socket_with(&bob_cookie).await.unwrap();
@@ -888,7 +879,7 @@ on_both_backends!(
 on_both_backends!(
     canned_replies_are_personal_or_shared_by_owners,
     |app: TestApp| async move {
-        let owner = owner_cookie(&app).await;
+        let owner = app.owner_cookie().await;
         app.colleague("bob@shop.test", "Bob").await;
         app.colleague("cy@shop.test", "Cy").await;
         let bob = app.login("bob@shop.test").await;
@@ -979,7 +970,7 @@ on_both_backends!(
 on_both_backends!(
     away_tells_when_the_team_is_back_on_the_shoppers_clock,
     |app: TestApp| async move {
-        let owner = owner_cookie(&app).await;
+        let owner = app.owner_cookie().await;
         // Open one hour, three days from now (UTC): certainly closed now.
         let day_ms = 24 * 60 * 60 * 1000;
         let now = rapport_server::store::now_ms();
@@ -1038,7 +1029,7 @@ on_both_backends!(
 on_both_backends!(
     outside_business_hours_a_shopper_leaves_a_message_for_the_agents,
     |app: TestApp| async move {
-        let owner = owner_cookie(&app).await;
+        let owner = app.owner_cookie().await;
         // Closed every day: no spans at all.
         let closed = json!({"settings": {"accent": "#2f6fed", "away_message": "Back soon!",
             "hours": {"time_zone": "Europe/Amsterdam", "weekly": [], "holidays": []}}});
@@ -1089,7 +1080,7 @@ on_both_backends!(
 on_both_backends!(
     shoppers_see_agents_as_the_site_chose,
     |app: TestApp| async move {
-        let owner = owner_cookie(&app).await;
+        let owner = app.owner_cookie().await;
         let change = json!({"settings": {"accent": "#2563eb", "agent_display": "initials"}});
         change_site(&app, &owner, &change).await;
         app.colleague("grace@shop.test", "Grace Hopper").await;
@@ -1141,7 +1132,7 @@ on_both_backends!(
 on_both_backends!(
     sites_can_show_agents_pictures_or_their_initials,
     |app: TestApp| async move {
-        let owner = owner_cookie(&app).await;
+        let owner = app.owner_cookie().await;
         let change = json!({"settings": {"accent": "#aa3300", "agent_display": "avatar"}});
         change_site(&app, &owner, &change).await;
         let (_, config) = widget_config(&app, &app.site.site_key, SHOP_ORIGIN, "").await;

@@ -25,6 +25,19 @@ async fn online_agent_with_a_chat(app: &TestApp) -> (Ws, Ws, String, String) {
     (agent, shopper, id, token)
 }
 
+/// A "Billing" team of these agents; returns its id.
+async fn billing_of(app: &TestApp, members: &[&str]) -> String {
+    let billing = app
+        .store
+        .create_team(&app.agent.account_id, "Billing")
+        .await
+        .unwrap();
+    for member in members {
+        app.store.add_team_member(&billing, member).await.unwrap();
+    }
+    billing
+}
+
 /// The receiving agent opens the conversation: the shopper's first message
 /// and the handover note are both there.
 async fn sees_history_and_note(receiver: &mut Ws, conversation_id: &str, note: &str) {
@@ -191,14 +204,7 @@ on_both_backends!(
         // Ada is in Billing too: she handed it over, so it goes to Bob.
         let bob = app.colleague("bob@shop.test", "Bob").await;
         let cy = app.colleague("cy@shop.test", "Cy").await;
-        let billing = app
-            .store
-            .create_team(&app.agent.account_id, "Billing")
-            .await
-            .unwrap();
-        for member in [&app.agent.id, &bob.id] {
-            app.store.add_team_member(&billing, member).await.unwrap();
-        }
+        let billing = billing_of(&app, &[&app.agent.id, &bob.id]).await;
         let (mut ada, mut shopper, id, _) = online_agent_with_a_chat(&app).await;
         let mut cy_ws = app.online_inbox_of(&cy.email).await;
 
@@ -246,14 +252,7 @@ on_both_backends!(
         // chat back to Ada, whatever it holds in memory.
         let bob = app.colleague("bob@shop.test", "Bob").await;
         let cy = app.colleague("cy@shop.test", "Cy").await;
-        let billing = app
-            .store
-            .create_team(&app.agent.account_id, "Billing")
-            .await
-            .unwrap();
-        for member in [&app.agent.id, &bob.id] {
-            app.store.add_team_member(&billing, member).await.unwrap();
-        }
+        let billing = billing_of(&app, &[&app.agent.id, &bob.id]).await;
         let other = app.another_server().await;
         let (mut ada, mut shopper, id, _) = online_agent_with_a_chat(&app).await;
         let cookie = common::login_at(other, &app.agent.email).await;

@@ -10,21 +10,12 @@ mod common;
 use std::net::SocketAddr;
 
 use common::{SHOP_ORIGIN, TestApp};
-use protocol::{AgentDisplay, Role, SiteSettings};
+use protocol::{AgentDisplay, SiteSettings};
 use rapport_server::config::Config;
 use reqwest::Method;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-
-/// The default agent made an owner, signed in.
-async fn owner_cookie(app: &TestApp) -> String {
-    app.store
-        .set_agent_role(&app.agent.id, Role::Owner)
-        .await
-        .unwrap();
-    app.login(&app.agent.email).await
-}
 
 /// The HTTP status of a widget socket's upgrade from `origin`.
 async fn widget_upgrade(addr: SocketAddr, key: &str, origin: Option<HeaderValue>) -> u16 {
@@ -235,7 +226,7 @@ on_both_backends!(
 on_both_backends!(
     open_widget_sockets_follow_the_sites_changes,
     |app: TestApp| async move {
-        let owner = owner_cookie(&app).await;
+        let owner = app.owner_cookie().await;
         let site_path = format!("/api/admin/sites/{}", app.site.id);
         let (mut shopper, _) = app.new_shopper().await;
 
@@ -337,7 +328,7 @@ on_both_backends!(
 on_both_backends!(
     a_picture_address_with_control_characters_is_refused,
     |app: TestApp| async move {
-        let owner = owner_cookie(&app).await;
+        let owner = app.owner_cookie().await;
         let path = format!("/api/admin/people/{}", app.agent.id);
         for bad in [
             "https://pics.test/a\u{1}b.png",

@@ -436,11 +436,11 @@ impl WidgetSocket {
         let (visitor, token) = match token {
             Some(token) => {
                 let hash = identity::token_hash(&token);
-                let visitor = store
-                    .visitor_by_token_hash(&hash, self.state.config.visitor_tokens_used_since())
+                let holder = store
+                    .token_holder(&hash, self.state.config.visitor_tokens_used_since())
                     .await?
-                    .filter(|visitor| visitor.site_id == self.site.id);
-                let Some(visitor) = visitor else {
+                    .filter(|holder| holder.visitor.site_id == self.site.id);
+                let Some(holder) = holder else {
                     replies.push(error(
                         ErrorCode::InvalidVisitorToken,
                         "This visitor token is not valid for this site (unknown, ended or unused for too long). Say hello without a token to start as a new visitor.",
@@ -449,15 +449,19 @@ impl WidgetSocket {
                     return Ok(());
                 };
                 if store
-                    .is_blocked(&self.site.account_id, Some(&visitor.id), &self.address)
+                    .is_blocked(
+                        &self.site.account_id,
+                        Some(&holder.visitor.id),
+                        &self.address,
+                    )
                     .await?
                 {
                     replies.push(error(ErrorCode::Blocked, BLOCKED, None));
                     self.end = Some((socket::CLOSE_SESSION_ENDED, "blocked"));
                     return Ok(());
                 }
-                store.touch_visitor_token(&hash).await?;
-                (visitor, token)
+                store.note_hello(&holder, &hash, &self.address).await?;
+                (holder.visitor, token)
             }
             None => {
                 if let Err(refused) = self.state.limits.new_visitor(self.ip, &self.site.id) {
@@ -476,13 +480,13 @@ impl WidgetSocket {
                         self.language.as_ref().map(LanguageTag::as_str),
                     )
                     .await?;
+                store
+                    .note_visitor_address(&visitor.id, &self.address)
+                    .await?;
                 (visitor, token)
             }
         };
         self.token = token;
-        store
-            .note_visitor_address(&visitor.id, &self.address)
-            .await?;
         self.welcome(visitor, conversation_id, after_seq, subscriber, replies)
             .await
     }

@@ -28,7 +28,7 @@ pub use replies::StoredReply;
 pub use sessions::{SessionRecords, session_key};
 pub use sites::SiteUpdate;
 pub use tenancy::{Agent, Site};
-pub use visitors::Visitor;
+pub use visitors::{TokenHolder, Visitor};
 
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

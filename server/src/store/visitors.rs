@@ -8,6 +8,16 @@ use super::{Store, StoreResult, new_id, now_ms};
 /// A token's last use is written at most this often.
 const TOUCH_EVERY_MS: i64 = 60 * 60 * 1000;
 
+/// Who a token stands for, and what a hello may have to update.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenHolder {
+    pub visitor: Visitor,
+    /// When the token was last used (Unix ms; written at most hourly).
+    pub token_used_at: i64,
+    /// The address the visitor last came from.
+    pub last_address: Option<String>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Visitor {
     pub id: String,
@@ -45,50 +55,71 @@ impl Store {
         token_hash: &str,
         used_since: i64,
     ) -> StoreResult<Option<Visitor>> {
+        Ok(self
+            .token_holder(token_hash, used_since)
+            .await?
+            .map(|holder| holder.visitor))
+    }
+
+    /// Like [`Store::visitor_by_token_hash`], with what a hello may have to
+    /// update: when the token was last used, and the visitor's last address.
+    pub async fn token_holder(
+        &self,
+        token_hash: &str,
+        used_since: i64,
+    ) -> StoreResult<Option<TokenHolder>> {
+        // The token is a visitor's own, or one added for them (a link from
+        // an email); its last use is that row's.
         let row = sqlx::query(
-            "SELECT p.id, p.site_id, p.contact_id FROM visitors v \
-             JOIN visitors p ON p.id = COALESCE(v.merged_into, v.id) \
-             WHERE (v.token_hash = $1 AND COALESCE(v.token_used_at, v.last_seen_at) >= $2) \
-             OR v.id = (SELECT visitor_id FROM visitor_tokens WHERE token_hash = $1 \
-                        AND COALESCE(last_used_at, created_at) >= $2)",
+            "SELECT p.id, p.site_id, p.contact_id, p.last_address, \
+             COALESCE((SELECT COALESCE(t.last_used_at, t.created_at) FROM visitor_tokens t \
+                       WHERE t.token_hash = $1), COALESCE(v.token_used_at, v.last_seen_at)) AS used_at \
+             FROM visitors v JOIN visitors p ON p.id = COALESCE(v.merged_into, v.id) \
+             WHERE v.token_hash = $1 \
+             OR v.id = (SELECT visitor_id FROM visitor_tokens WHERE token_hash = $1)",
         )
         .bind(token_hash)
-        .bind(used_since)
         .fetch_optional(&self.read)
         .await?;
-        row.map(|row| {
-            Ok(Visitor {
+        let Some(row) = row else { return Ok(None) };
+        let holder = TokenHolder {
+            visitor: Visitor {
                 id: row.try_get("id")?,
                 site_id: row.try_get("site_id")?,
                 contact_id: row.try_get("contact_id")?,
-            })
-        })
-        .transpose()
+            },
+            token_used_at: row.try_get("used_at")?,
+            last_address: row.try_get("last_address")?,
+        };
+        Ok((holder.token_used_at >= used_since).then_some(holder))
     }
 
-    /// Notes that a token was used now (at most once an hour: a reconnect
-    /// storm is not a storm of writes).
-    pub async fn touch_visitor_token(&self, token_hash: &str) -> StoreResult<()> {
+    /// What a hello with a known token records: the token's use (at most
+    /// once an hour: a reconnect storm is not a storm of writes) and the
+    /// address it came from (when it changed). Nothing is written otherwise.
+    pub async fn note_hello(
+        &self,
+        holder: &TokenHolder,
+        token_hash: &str,
+        address: &str,
+    ) -> StoreResult<()> {
         let now = now_ms();
-        let stale = now - TOUCH_EVERY_MS;
-        sqlx::query(
-            "UPDATE visitors SET token_used_at = $2 WHERE token_hash = $1 \
-             AND COALESCE(token_used_at, 0) < $3",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .bind(stale)
-        .execute(&self.write)
-        .await?;
-        sqlx::query(
-            "UPDATE visitor_tokens SET last_used_at = $2 WHERE token_hash = $1 \
-             AND COALESCE(last_used_at, 0) < $3",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .bind(stale)
-        .execute(&self.write)
-        .await?;
+        if holder.token_used_at < now - TOUCH_EVERY_MS {
+            sqlx::query("UPDATE visitors SET token_used_at = $2 WHERE token_hash = $1")
+                .bind(token_hash)
+                .bind(now)
+                .execute(&self.write)
+                .await?;
+            sqlx::query("UPDATE visitor_tokens SET last_used_at = $2 WHERE token_hash = $1")
+                .bind(token_hash)
+                .bind(now)
+                .execute(&self.write)
+                .await?;
+        }
+        if holder.last_address.as_deref() != Some(address) {
+            self.note_visitor_address(&holder.visitor.id, address)
+                .await?;
+        }
         Ok(())
     }
 

@@ -270,6 +270,15 @@ impl TestApp {
         (ws, inbox)
     }
 
+    /// The default agent made an owner, signed in; returns the cookie.
+    pub async fn owner_cookie(&self) -> String {
+        self.store
+            .set_agent_role(&self.agent.id, Role::Owner)
+            .await
+            .unwrap();
+        self.login(&self.agent.email).await
+    }
+
     /// Another agent in the same account.
     pub async fn colleague(&self, email: &str, name: &str) -> Agent {
         add_agent(&self.store, &self.agent.account_id, email, name).await
