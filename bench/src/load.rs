@@ -614,7 +614,29 @@ fn undelivered(ledger: &Ledger) -> usize {
         .count()
 }
 
+/// With `RAPPORT_LOADGEN_TIMELINE=FILE`, every steady-phase message as
+/// `n,sent_ns,received_ns` (0: never): where in time the slow ones were
+/// (that is how checkpoints inside commits, and pings sent to every socket
+/// at once, were found).
+fn write_timeline(ledger: &Ledger) {
+    let Ok(path) = std::env::var("RAPPORT_LOADGEN_TIMELINE") else {
+        return;
+    };
+    let mut text = String::new();
+    for (n, (sent, received)) in ledger.sent.iter().zip(&ledger.received).enumerate() {
+        let (sent, received) = (
+            sent.load(Ordering::Relaxed),
+            received.load(Ordering::Relaxed),
+        );
+        text.push_str(&format!("{n},{sent},{received}\n"));
+    }
+    if let Err(err) = std::fs::write(&path, text) {
+        log(format_args!("cannot write {path}: {err}"));
+    }
+}
+
 fn latencies(ledger: &Ledger) -> (Spread, Spread, usize) {
+    write_timeline(ledger);
     let mut to_agent = Vec::new();
     let mut to_shopper = Vec::new();
     let mut lost = 0;

@@ -40,7 +40,7 @@ pub async fn serve(
             "INSECURE: listening on every interface with an http:// public URL; sign-in cookies would cross the network unencrypted. Put Rapport behind TLS and set RAPPORT_PUBLIC_URL=https://…, or listen on 127.0.0.1 behind your proxy."
         );
     }
-    let store = Store::connect(&config.database_url).await?;
+    let store = Store::connect_with(&config.database_url, config.sqlite_synchronous).await?;
     cli::first_run(&store, &config).await?;
     let public_url = config.public_url.trim_end_matches('/').to_owned();
     let local = config.is_local();

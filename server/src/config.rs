@@ -230,6 +230,12 @@ pub struct Config {
     /// listens on loopback only.
     #[arg(long, env = "RAPPORT_DEV", default_value_t = false)]
     pub dev: bool,
+    /// SQLite only: `normal` keeps every acknowledged message through a
+    /// crash of the process; `full` also through a crash of the machine
+    /// or a power cut, syncing the log at every commit (one sync per batch
+    /// of messages).
+    #[arg(long, env = "RAPPORT_SQLITE_SYNCHRONOUS", default_value_t = crate::store::Synchronous::Normal)]
+    pub sqlite_synchronous: crate::store::Synchronous,
     #[command(flatten)]
     pub limits: crate::limits::LimitSettings,
 }
@@ -261,6 +267,7 @@ impl Config {
             dev: false,
             visitor_idle_days: 30,
             cluster_key: None,
+            sqlite_synchronous: crate::store::Synchronous::Normal,
         }
     }
 

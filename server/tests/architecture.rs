@@ -154,7 +154,8 @@ fn the_graph_points_the_way_the_design_says() {
 }
 
 /// The store's methods that change a conversation.
-const CHANGES: [&str; 11] = [
+const CHANGES: [&str; 12] = [
+    ".append_batch(",
     ".delete_contact(",
     ".delete_site(",
     ".post_visitor_message(",

@@ -17,7 +17,7 @@ use crate::mail::parse::{self, Automatic, Unreadable};
 use crate::mail::texts::{self, MailWords};
 use crate::mail::tokens::{MailKey, Purpose, TokenRefused};
 use crate::store::{
-    Agent, Conversation, MailKind, NewMail, NewMessage, Opening, Site, StoreError, now_ms,
+    Agent, Append, AppendTo, Conversation, MailKind, NewMail, Site, StoreError, now_ms,
 };
 
 /// How long a reply address works.
@@ -278,6 +278,7 @@ impl Conversations {
             "Emailed to {email}: {count} {} the shopper had not seen in the chat.",
             if count == 1 { "reply" } else { "replies" }
         );
+        let turn = self.in_order().await;
         let recorded = self
             .store
             .record_emailed(
@@ -300,7 +301,8 @@ impl Conversations {
         let Some(change) = recorded else {
             return Ok(Unseen::Nothing);
         };
-        self.publish(&change, Audience::Everyone);
+        self.publish(&change, Audience::Everyone, &turn);
+        drop(turn);
         self.mail_queued.notify_one();
         tracing::info!(count, "unseen replies emailed");
         Ok(Unseen::Emailed(email))
@@ -378,6 +380,7 @@ impl Conversations {
             Asker::Shopper => "the shopper".to_owned(),
             Asker::Agent(agent) => agent.name.clone(),
         };
+        let turn = self.in_order().await;
         let change = self
             .store
             .record_transcript(
@@ -395,7 +398,8 @@ impl Conversations {
                 &format!("Transcript emailed to {email}, as {who} asked."),
             )
             .await?;
-        self.publish(&change, Audience::Everyone);
+        self.publish(&change, Audience::Everyone, &turn);
+        drop(turn);
         self.mail_queued.notify_one();
         Ok(Ok(email))
     }
@@ -520,9 +524,11 @@ impl Conversations {
             return Err(Refused::Gone);
         };
         let known = self.store.shopper_email(&conversation.visitor_id).await?;
+        let written_to = conversation.id.as_str();
         let note = |text: String| async move {
-            let change = self.store.add_mail_note(&conversation.id, &text).await?;
-            self.publish(&change, Audience::Everyone);
+            let turn = self.in_order().await;
+            let change = self.store.add_mail_note(written_to, &text).await?;
+            self.publish(&change, Audience::Everyone, &turn);
             Ok::<_, StoreError>(())
         };
         match mail.automatic {
@@ -558,34 +564,37 @@ impl Conversations {
         // A mail server that delivers twice must not make two messages.
         let fingerprint = Sha256::digest(mail.message_id.as_deref().map_or(raw, str::as_bytes));
         let client_id = format!("email-{}", hex(&fingerprint[..20]));
-        let posted = self
-            .store
-            .post_visitor_message(
-                &conversation.site_id,
-                &conversation.visitor_id,
-                Opening {
-                    language: conversation.language.as_deref(),
-                    topic: None,
-                    note: None,
-                },
-                NewMessage {
-                    client_id: &client_id,
-                    body: &body,
-                    via: Channel::Email,
-                },
-            )
-            .await?;
+        // Into the conversation written to while it is open, else the
+        // shopper's open one, else a new one: as a chat message would go.
+        let append = Append {
+            to: AppendTo::Shopper {
+                site_id: conversation.site_id.clone(),
+                visitor_id: conversation.visitor_id.clone(),
+                current: Some(conversation.id.clone()),
+                language: conversation.language.clone(),
+                topic: None,
+                note: None,
+            },
+            client_id,
+            body,
+            via: Channel::Email,
+        };
+        let posted = match self.writer.append(append).await? {
+            Ok(posted) => posted,
+            Err(refused) => {
+                return Err(
+                    StoreError::Corrupt(format!("an email reply refused: {refused}")).into(),
+                );
+            }
+        };
         let conversation_id = posted.conversation.id.clone();
         if posted.is_duplicate() {
             return Ok(Received::Duplicate { conversation_id });
         }
-        self.after_post(&posted);
-        if posted.opened {
-            self.arrived(&posted.conversation);
-        }
         if let (Some(from), Some(known)) = (&mail.from, &known)
             && from != known
         {
+            let turn = self.in_order().await;
             let change = self
                 .store
                 .add_mail_note(
@@ -595,7 +604,7 @@ impl Conversations {
                     ),
                 )
                 .await?;
-            self.publish(&change, Audience::Everyone);
+            self.publish(&change, Audience::Everyone, &turn);
         }
         tracing::info!(conversation = %conversation_id, "email reply stored");
         Ok(Received::Message { conversation_id })

@@ -10,13 +10,15 @@
 mod email;
 mod fanout;
 mod signals;
+mod writer;
 
 pub use email::{Asker, Envelope, MailSettings, Received, Refused, TranscriptRefused, Unseen};
 pub(crate) use fanout::{for_shopper, initials, state_for_shopper};
+pub use writer::MAX_BATCH;
 
 use std::sync::Arc;
 
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Mutex, MutexGuard, Notify, mpsc};
 
 use self::fanout::Audience;
 use crate::contact_token::Claims;
@@ -24,8 +26,8 @@ use crate::domain::{ClientId, ConversationId, LanguageTag, TeamId};
 use crate::hours::{self, Availability};
 use crate::hub::Hub;
 use crate::store::{
-    Agent, Change, Conversation, HandOverRefused, Identified, NewMessage, Opening, Posted, Site,
-    Store, StoreError, Visitor, now_ms,
+    Agent, Append, AppendRefused, AppendTo, Change, Conversation, HandOverRefused, Identified,
+    Posted, Site, Store, StoreError, Visitor, now_ms,
 };
 
 /// The note on a conversation opened outside business hours.
@@ -64,6 +66,8 @@ pub enum ChangeError {
     NoRoom(String),
     #[error("nobody holds the conversation, or the receiver already does")]
     NotHeld,
+    #[error("no such conversation")]
+    NotFound,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -77,7 +81,19 @@ pub struct Conversations {
     mail: Arc<MailSettings>,
     /// Rung when mail was queued, so the outbox sends it at once.
     mail_queued: Arc<Notify>,
+    /// Messages go through the group-commit writer.
+    writer: writer::Writer,
+    /// Held from a change's commit until it is published, by every change
+    /// of this process (see [`InOrder`]).
+    order: Arc<Mutex<()>>,
 }
+
+/// Proof that the holder is publishing in commit order. Every change is
+/// committed and published while holding it, so that within a process a
+/// conversation's events reach its sockets in seq order (a client skips
+/// an event older than one it already has). On SQLite it costs no
+/// concurrency: there is one writing connection anyway.
+pub(crate) struct InOrder<'a>(#[allow(dead_code)] MutexGuard<'a, ()>);
 
 impl Conversations {
     /// The service, and the nudges for the dispatcher to take.
@@ -87,14 +103,28 @@ impl Conversations {
         mail: MailSettings,
     ) -> (Conversations, mpsc::UnboundedReceiver<Nudge>) {
         let (nudges, receiver) = mpsc::unbounded_channel();
+        let order = Arc::new(Mutex::new(()));
+        let writer = writer::Writer::start(writer::Parts {
+            store: store.clone(),
+            hub: hub.clone(),
+            order: order.clone(),
+            nudges: nudges.clone(),
+        });
         let conversations = Conversations {
             store,
             hub,
             nudges,
             mail: Arc::new(mail),
             mail_queued: Arc::new(Notify::new()),
+            writer,
+            order,
         };
         (conversations, receiver)
+    }
+
+    /// Waits for the turn to commit and publish a change.
+    async fn in_order(&self) -> InOrder<'_> {
+        InOrder(self.order.lock().await)
     }
 
     /// Resolves when mail was queued since the last call.
@@ -107,8 +137,8 @@ impl Conversations {
         &self.mail
     }
 
-    /// Tells everyone who must hear, after the store committed.
-    fn publish(&self, change: &Change, audience: Audience) {
+    /// Tells everyone who must hear, after the store committed, in turn.
+    fn publish(&self, change: &Change, audience: Audience, _turn: &InOrder<'_>) {
         fanout::publish(&self.hub, &change.conversation, &change.events, audience);
     }
 
@@ -123,22 +153,18 @@ impl Conversations {
         });
     }
 
-    /// A conversation was just opened.
-    fn arrived(&self, conversation: &Conversation) {
-        self.nudge(Nudge::Arrived {
-            account_id: conversation.account_id.clone(),
-            conversation_id: conversation.id.clone(),
-        });
-    }
-
-    /// A shopper's message, into their open conversation or a new one
-    /// (routed by `topic`; outside business hours with a note that they
-    /// left a message). Idempotent on `client_id`.
+    /// A shopper's message, into their open conversation (`current`, the
+    /// one their socket shows, if still open) or a new one (routed by
+    /// `topic`; outside business hours with a note that they left a
+    /// message). Idempotent on `client_id`. Stored with whatever else waits
+    /// to be (group commit), published, then answered.
     #[tracing::instrument(name = "shopper_posts", skip_all, fields(site = %site.id, visitor = visitor_id))]
+    #[allow(clippy::too_many_arguments)]
     pub async fn post_from_shopper(
         &self,
         site: &Site,
         visitor_id: &str,
+        current: Option<&str>,
         language: Option<&LanguageTag>,
         topic: Option<&str>,
         client_id: &ClientId,
@@ -150,26 +176,25 @@ impl Conversations {
                 Availability::Closed { .. }
             )
         });
-        let opening = Opening {
-            language: language.map(LanguageTag::as_str),
-            topic,
-            note: away.then_some(LEFT_OUTSIDE_HOURS),
-        };
-        let message = NewMessage {
-            client_id: client_id.as_str(),
-            body,
+        let append = Append {
+            to: AppendTo::Shopper {
+                site_id: site.id.clone(),
+                visitor_id: visitor_id.to_owned(),
+                current: current.map(str::to_owned),
+                language: language.map(|l| l.as_str().to_owned()),
+                topic: topic.map(str::to_owned),
+                note: away.then(|| LEFT_OUTSIDE_HOURS.to_owned()),
+            },
+            client_id: client_id.as_str().to_owned(),
+            body: body.to_owned(),
             via: protocol::Channel::Chat,
         };
-        let posted = self
-            .store
-            .post_visitor_message(&site.id, visitor_id, opening, message)
-            .await?;
-        self.after_post(&posted);
-        if posted.opened {
-            tracing::info!(conversation = %posted.conversation.id, away, "opened");
-            self.arrived(&posted.conversation);
+        match self.writer.append(append).await? {
+            Ok(posted) => Ok(posted),
+            Err(refused) => Err(StoreError::Corrupt(format!(
+                "a shopper's message refused: {refused}"
+            ))),
         }
-        Ok(posted)
     }
 
     /// An agent's reply; a waiting conversation is claimed by the replier.
@@ -181,26 +206,8 @@ impl Conversations {
         client_id: &ClientId,
         body: &str,
     ) -> Result<Posted, ChangeError> {
-        let message = NewMessage {
-            client_id: client_id.as_str(),
-            body,
-            via: protocol::Channel::Chat,
-        };
-        let posted = self
-            .store
-            .post_agent_message(agent, conversation.as_str(), message)
+        self.agent_writes(agent, conversation, client_id, body, false)
             .await
-            .map_err(closed_or)?;
-        self.after_post(&posted);
-        let claimed = posted
-            .new_events
-            .iter()
-            .any(|e| matches!(e.body, protocol::EventBody::Assigned { .. }));
-        if claimed {
-            // The line moved up: tell those still waiting where they stand.
-            self.serve(&posted.conversation);
-        }
-        Ok(posted)
     }
 
     /// A note only agents see; also on a closed conversation.
@@ -212,27 +219,32 @@ impl Conversations {
         client_id: &ClientId,
         body: &str,
     ) -> Result<Posted, ChangeError> {
-        let message = NewMessage {
-            client_id: client_id.as_str(),
-            body,
-            via: protocol::Channel::Chat,
-        };
-        let posted = self
-            .store
-            .post_agent_note(agent, conversation.as_str(), message)
+        self.agent_writes(agent, conversation, client_id, body, true)
             .await
-            .map_err(closed_or)?;
-        self.after_post(&posted);
-        Ok(posted)
     }
 
-    fn after_post(&self, posted: &Posted) {
-        if !posted.is_duplicate() {
-            let change = Change {
-                conversation: posted.conversation.clone(),
-                events: posted.new_events.clone(),
-            };
-            self.publish(&change, Audience::Everyone);
+    async fn agent_writes(
+        &self,
+        agent: &Agent,
+        conversation: &ConversationId,
+        client_id: &ClientId,
+        body: &str,
+        note: bool,
+    ) -> Result<Posted, ChangeError> {
+        let append = Append {
+            to: AppendTo::Agent {
+                agent: agent.clone(),
+                conversation_id: conversation.as_str().to_owned(),
+                note,
+            },
+            client_id: client_id.as_str().to_owned(),
+            body: body.to_owned(),
+            via: protocol::Channel::Chat,
+        };
+        match self.writer.append(append).await? {
+            Ok(posted) => Ok(posted),
+            Err(AppendRefused::Closed) => Err(ChangeError::Closed),
+            Err(AppendRefused::NoSuchConversation) => Err(ChangeError::NotFound),
         }
     }
 
@@ -244,6 +256,7 @@ impl Conversations {
         agent: &Agent,
         conversation: &ConversationId,
     ) -> Result<bool, StoreError> {
+        let turn = self.in_order().await;
         let Some(change) = self
             .store
             .close_conversation(conversation.as_str(), agent)
@@ -251,7 +264,8 @@ impl Conversations {
         else {
             return Ok(false);
         };
-        self.publish(&change, Audience::Everyone);
+        self.publish(&change, Audience::Everyone, &turn);
+        drop(turn);
         self.serve(&change.conversation);
         Ok(true)
     }
@@ -266,10 +280,11 @@ impl Conversations {
         agent: &Agent,
         capacity: i64,
     ) -> Result<Option<Conversation>, StoreError> {
+        let turn = self.in_order().await;
         let Some(change) = self.store.assign(conversation_id, agent, capacity).await? else {
             return Ok(None);
         };
-        self.publish(&change, Audience::Everyone);
+        self.publish(&change, Audience::Everyone, &turn);
         tracing::info!("assigned");
         Ok(Some(change.conversation))
     }
@@ -285,6 +300,7 @@ impl Conversations {
         reason: &str,
         pass_over: bool,
     ) -> Result<bool, StoreError> {
+        let turn = self.in_order().await;
         let Some(change) = self
             .store
             .requeue(conversation_id, agent_id, reason, pass_over)
@@ -292,7 +308,8 @@ impl Conversations {
         else {
             return Ok(false);
         };
-        self.publish(&change, Audience::Everyone);
+        self.publish(&change, Audience::Everyone, &turn);
+        drop(turn);
         tracing::info!(reason, "requeued");
         self.serve(&change.conversation);
         Ok(true)
@@ -308,6 +325,7 @@ impl Conversations {
         note: &str,
     ) -> Result<(), ChangeError> {
         let capacity = to.capacity.unwrap_or(conversation.site_agent_capacity);
+        let turn = self.in_order().await;
         let change = match self
             .store
             .hand_over(&conversation.id, by, to, capacity, note)
@@ -317,7 +335,7 @@ impl Conversations {
             Err(HandOverRefused::NoRoom) => return Err(ChangeError::NoRoom(to.name.clone())),
             Err(HandOverRefused::NotHeld) => return Err(ChangeError::NotHeld),
         };
-        self.publish(&change, Audience::Everyone);
+        self.publish(&change, Audience::Everyone, &turn);
         Ok(())
     }
 
@@ -332,6 +350,7 @@ impl Conversations {
         team: &TeamId,
         note: &str,
     ) -> Result<bool, StoreError> {
+        let turn = self.in_order().await;
         let Some(change) = self
             .store
             .hand_over_to_team(&conversation.id, by, team.as_str(), note)
@@ -339,7 +358,8 @@ impl Conversations {
         else {
             return Ok(false);
         };
-        self.publish(&change, Audience::Everyone);
+        self.publish(&change, Audience::Everyone, &turn);
+        drop(turn);
         self.serve(&change.conversation);
         Ok(true)
     }
@@ -355,6 +375,7 @@ impl Conversations {
         visitor: &Visitor,
         claims: &Claims,
     ) -> Result<Identified, StoreError> {
+        let turn = self.in_order().await;
         let identified = self.store.identify_visitor(visitor, claims).await?;
         if let Some(folded) = &identified.folded {
             tracing::info!(folded = %folded.folded_id, into = %folded.continuing_id, "folded on sign-in");
@@ -377,7 +398,7 @@ impl Conversations {
                     conversation,
                     events: events.clone(),
                 };
-                self.publish(&change, audience);
+                self.publish(&change, audience, &turn);
                 if folded.freed_a_seat && audience == Audience::Agents {
                     self.serve(&change.conversation);
                 }
@@ -410,8 +431,9 @@ impl Conversations {
 
     async fn close_before_erasing(&self, by: &Agent, open: &[String]) -> Result<(), StoreError> {
         for id in open {
+            let turn = self.in_order().await;
             if let Some(change) = self.store.close_conversation(id, by).await? {
-                self.publish(&change, Audience::Everyone);
+                self.publish(&change, Audience::Everyone, &turn);
             }
         }
         if !open.is_empty() {
@@ -420,13 +442,5 @@ impl Conversations {
             });
         }
         Ok(())
-    }
-}
-
-/// The store's "closed" conflict as the service's.
-fn closed_or(err: StoreError) -> ChangeError {
-    match err {
-        StoreError::Conflict(_) => ChangeError::Closed,
-        other => ChangeError::Store(other),
     }
 }

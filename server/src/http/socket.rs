@@ -13,7 +13,7 @@ use protocol::{
 };
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
-use tokio::time::{Instant, interval, sleep};
+use tokio::time::{Instant, interval_at, sleep};
 
 use crate::hub::{Farewell, Frame, Subscriber};
 use crate::store::StoreError;
@@ -138,7 +138,14 @@ pub async fn drive<C: Endpoint>(
     mut shutdown: tokio::sync::watch::Receiver<bool>,
     quiet_limit: Duration,
 ) {
-    let mut heartbeat = interval(Duration::from_secs(u64::from(PING_INTERVAL_SECS)));
+    // Each socket's pings at its own moment: sockets opened together (a
+    // reconnecting crowd, a restart) must not all be pinged together, which
+    // held every message up for a few hundred milliseconds at 10,000.
+    let ping_every = Duration::from_secs(u64::from(PING_INTERVAL_SECS));
+    let mut heartbeat = interval_at(
+        Instant::now() + ping_every.mul_f64(rand::random::<f64>()),
+        ping_every,
+    );
     let idle_limit = Duration::from_secs(u64::from(IDLE_TIMEOUT_SECS));
     let hello_deadline = sleep(Duration::from_secs(u64::from(HELLO_TIMEOUT_SECS)));
     tokio::pin!(hello_deadline);

@@ -20,6 +20,7 @@ use crate::domain::{AgentId, ClientId, ConversationId, TeamId};
 use crate::hub::{Frame, Subscriber, Topic, encode};
 use crate::store::{Agent, Conversation, StoreError, session_key};
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -48,6 +49,7 @@ pub(super) async fn upgrade(
             agent,
             session_topic,
             last_typing: None,
+            known_own: HashSet::new(),
         };
         async {
             if endpoint.start(&subscriber).await.is_ok() {
@@ -85,7 +87,13 @@ struct AgentSocket {
     session_topic: Option<Topic>,
     /// When this socket last relayed a typing signal.
     last_typing: Option<Instant>,
+    /// Conversations already found to be of the agent's account (which a
+    /// conversation never leaves), so that a reply needs no read first.
+    known_own: HashSet<String>,
 }
+
+/// Conversations a socket remembers as its account's, at most.
+const KNOWN_OWN_LIMIT: usize = 1024;
 
 /// A socket relays a typing signal at most this often.
 const TYPING_RELAY_EVERY: Duration = Duration::from_millis(1000);
@@ -189,7 +197,7 @@ impl AgentSocket {
 
     /// A reply to the shopper, or (`as_note`) a note only agents see.
     async fn send(
-        &self,
+        &mut self,
         conversation_id: String,
         client_id: String,
         body: String,
@@ -210,11 +218,23 @@ impl AgentSocket {
             replies.push(answer(code, &message));
             return Ok(());
         }
-        let Some(conversation) = self.own_conversation(&conversation_id).await? else {
-            replies.push(answer(ErrorCode::NotFound, "No such conversation."));
-            return Ok(());
+        let known = ConversationId::parse(&conversation_id)
+            .ok()
+            .filter(|id| self.known_own.contains(id.as_str()));
+        let id = match known {
+            Some(id) => id,
+            None => {
+                let Some(conversation) = self.own_conversation(&conversation_id).await? else {
+                    replies.push(answer(ErrorCode::NotFound, "No such conversation."));
+                    return Ok(());
+                };
+                if self.known_own.len() >= KNOWN_OWN_LIMIT {
+                    self.known_own.clear();
+                }
+                self.known_own.insert(conversation.id.clone());
+                stored_id(&conversation)?
+            }
         };
-        let id = stored_id(&conversation)?;
         let conversations = &self.state.conversations;
         let posted = if as_note {
             conversations
@@ -234,15 +254,20 @@ impl AgentSocket {
                 ));
                 return Ok(());
             }
+            Err(ChangeError::NotFound) => {
+                replies.push(answer(ErrorCode::NotFound, "No such conversation."));
+                return Ok(());
+            }
             Err(ChangeError::Store(err)) => return Err(err),
             Err(other) => {
                 replies.push(answer(ErrorCode::BadRequest, &other.to_string()));
                 return Ok(());
             }
         };
-        self.state
-            .hub
-            .subscribe(Topic::Conversation(conversation.id), subscriber);
+        self.state.hub.subscribe(
+            Topic::Conversation(posted.conversation.id.clone()),
+            subscriber,
+        );
         replies.push(encode(&AgentFrame::Ack {
             client_id: client_id.as_str().to_owned(),
             conversation_id: posted.conversation.id.clone(),
@@ -309,7 +334,7 @@ impl AgentSocket {
             .await;
         match handed {
             Ok(()) => {}
-            Err(ChangeError::NotHeld | ChangeError::Closed) => replies.push(error(
+            Err(ChangeError::NotHeld | ChangeError::Closed | ChangeError::NotFound) => replies.push(error(
                 ErrorCode::BadRequest,
                 format!(
                     "Only a conversation someone holds can be handed over, and not to {} who holds it.",

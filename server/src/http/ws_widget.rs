@@ -819,12 +819,14 @@ impl WidgetSocket {
             ));
             return Ok(());
         }
+        let current = open.map(|conversation| conversation.id.clone());
         let posted = self
             .state
             .conversations
             .post_from_shopper(
                 &self.site,
                 &visitor.id,
+                current.as_deref(),
                 self.language.as_ref(),
                 topic.as_deref(),
                 &client_id,

@@ -19,7 +19,8 @@ mod visitors;
 pub use blocks::NewBlock;
 pub use contacts::{ContactRecord, Identified};
 pub use conversations::{
-    Change, Conversation, Folded, HandOverRefused, MailState, NewMessage, Opening, Posted,
+    Append, AppendRefused, AppendTo, Appended, Change, Conversation, Folded, HandOverRefused,
+    MailState, NewMessage, Opening, Posted,
 };
 pub use mail::{ClaimedMail, MailKind, NewMail};
 pub use people::OpenInvite;
@@ -52,6 +53,13 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// The batch a message was written in failed (each of its messages
+    /// gets the same error; none of them was stored).
+    #[error("{0}")]
+    Batch(std::sync::Arc<StoreError>),
+    /// The writer that stores messages has stopped (the server is stopping).
+    #[error("the message writer has stopped")]
+    WriterStopped,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -72,6 +80,8 @@ pub enum Backend {
 pub struct Store {
     read: AnyPool,
     write: AnyPool,
+    /// SQLite: the connection that checkpoints the log.
+    checkpoints: Option<AnyPool>,
     backend: Backend,
 }
 
@@ -79,6 +89,11 @@ impl Store {
     /// Connects, creating the SQLite file (and its folder) if needed, and
     /// applies the embedded migrations for the backend.
     pub async fn connect(url: &str) -> StoreResult<Store> {
+        Store::connect_with(url, Synchronous::default()).await
+    }
+
+    /// [`Store::connect`], with SQLite's commits synced as `synchronous` says.
+    pub async fn connect_with(url: &str, synchronous: Synchronous) -> StoreResult<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -91,11 +106,18 @@ impl Store {
             Backend::Sqlite => {
                 prepare_sqlite_location(url)?;
                 let options = AnyConnectOptions::from_str(&with_create_mode(url))?;
-                let write = sqlite_pool(1).connect_with(options.clone()).await?;
-                let read = sqlite_pool(8).connect_with(options).await?;
+                let write = sqlite_pool(1, synchronous)
+                    .connect_with(options.clone())
+                    .await?;
+                let read = sqlite_pool(8, synchronous)
+                    .connect_with(options.clone())
+                    .await?;
+                let checkpoints = sqlite_pool(1, synchronous).connect_with(options).await?;
+                tokio::spawn(keep_the_log_short(checkpoints.clone()));
                 Store {
                     read,
                     write,
+                    checkpoints: Some(checkpoints),
                     backend,
                 }
             }
@@ -108,6 +130,7 @@ impl Store {
                 Store {
                     read: pool.clone(),
                     write: pool,
+                    checkpoints: None,
                     backend,
                 }
             }
@@ -136,26 +159,101 @@ impl Store {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+        if let Some(checkpoints) = &self.checkpoints {
+            checkpoints.close().await;
+        }
     }
 }
 
-fn sqlite_pool(max: u32) -> AnyPoolOptions {
+/// How far a commit on SQLite has gone when it returns (`PRAGMA synchronous`
+/// in WAL mode). PostgreSQL syncs every commit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Synchronous {
+    /// The commit is in the write-ahead log, in the operating system's
+    /// hands: it survives the process being killed at any moment (proven
+    /// by `cargo xtask chaos`), not a crash of the machine or a power cut,
+    /// which can lose the last commits before a checkpoint synced them
+    /// (the database stays consistent either way).
+    #[default]
+    Normal,
+    /// The log is synced at every commit (once per batch of messages): it
+    /// survives a power cut too, at the cost BENCHMARKS.md gives.
+    Full,
+}
+
+impl std::str::FromStr for Synchronous {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Synchronous, String> {
+        match text.to_ascii_lowercase().as_str() {
+            "normal" => Ok(Synchronous::Normal),
+            "full" => Ok(Synchronous::Full),
+            other => Err(format!("{other:?}: say normal or full")),
+        }
+    }
+}
+
+impl std::fmt::Display for Synchronous {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Synchronous::Normal => "normal",
+            Synchronous::Full => "full",
+        })
+    }
+}
+
+fn sqlite_pool(max: u32, synchronous: Synchronous) -> AnyPoolOptions {
+    let pragmas = format!(
+        // WAL: readers never block the writer. No automatic checkpoint: it
+        // would run (and sync the file) inside a commit, every thousand
+        // pages; `keep_the_log_short` runs them beside the writer instead.
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; \
+         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+         PRAGMA wal_autocheckpoint = 0;",
+        match synchronous {
+            Synchronous::Normal => "NORMAL",
+            Synchronous::Full => "FULL",
+        }
+    );
     AnyPoolOptions::new()
         .max_connections(max)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
-        .after_connect(|conn, _meta| {
+        .after_connect(move |conn, _meta| {
+            let pragmas = pragmas.clone();
             Box::pin(async move {
-                // WAL: readers never block the writer; NORMAL sync is durable
-                // across process crashes, which is the promise we make.
-                conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                )
-                .await?;
+                conn.execute(pragmas.as_str()).await?;
                 Ok(())
             })
         })
+}
+
+/// How often SQLite's write-ahead log is moved into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// Moves SQLite's write-ahead log into the database file, often and on a
+/// connection of its own, so that no commit waits for it (a checkpoint
+/// syncs the file; inside a commit it made one message in a few hundred
+/// wait 20–30 ms, see BENCHMARKS.md). Passive: it never waits for the
+/// writer or readers, and the writer goes on while it runs. Ends when the
+/// store is closed.
+async fn keep_the_log_short(pool: AnyPool) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(%err, "SQLite checkpoint failed");
+        }
+    }
 }
 
 /// `sqlite://data/rapport.db` → make sure `data/` exists.
@@ -208,4 +306,66 @@ pub fn new_ordered_id() -> String {
 /// Whether a database error is a unique-constraint violation.
 fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Splits `n` rows into consecutive ranges of at most `max` rows, each a
+/// power of two long: a multi-row statement then takes one of a few
+/// shapes, which stay prepared in each connection's statement cache.
+pub(crate) fn chunks(n: usize, max: usize) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    while start < n {
+        let rest = (n - start).min(max.max(1));
+        let len = 1 << rest.ilog2();
+        ranges.push(start..start + len);
+        start += len;
+    }
+    ranges
+}
+
+/// `($1, $2), ($3, $4)`: the placeholders of `rows` rows of `columns`
+/// values each, numbered from `$1`.
+pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
+    let mut text = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        if row > 0 {
+            text.push_str(", ");
+        }
+        text.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                text.push_str(", ");
+            }
+            text.push_str(&format!("${}", row * columns + column + 1));
+        }
+        text.push(')');
+    }
+    text
+}
+
+#[cfg(test)]
+mod batching_tests {
+    use super::{chunks, placeholders};
+
+    #[test]
+    fn rows_are_split_into_power_of_two_chunks_that_cover_them_once() {
+        for n in 0..300 {
+            let ranges = chunks(n, 64);
+            let covered: Vec<usize> = ranges.iter().flat_map(Clone::clone).collect();
+            assert_eq!(covered, (0..n).collect::<Vec<_>>(), "{n} rows");
+            assert!(
+                ranges
+                    .iter()
+                    .all(|r| r.len().is_power_of_two() && r.len() <= 64)
+            );
+        }
+        assert_eq!(chunks(7, 64), vec![0..4, 4..6, 6..7]);
+        assert_eq!(chunks(130, 64), vec![0..64, 64..128, 128..130]);
+    }
+
+    #[test]
+    fn placeholders_number_every_value_once() {
+        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(placeholders(1, 1), "($1)");
+    }
 }

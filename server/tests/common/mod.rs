@@ -379,12 +379,55 @@ impl TestApp {
         }
     }
 
+    /// Takes the database's write lock from outside the server (SQLite:
+    /// `BEGIN IMMEDIATE`; PostgreSQL: a lock on `events` that no insert
+    /// passes), so that the server's writes wait until it is released.
+    pub async fn hold_writes(&self) -> HeldWrites {
+        use sqlx::Executor;
+        if self.database_url.starts_with("sqlite") {
+            let mut db = sqlx::SqliteConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            db.execute("BEGIN IMMEDIATE").await.unwrap();
+            HeldWrites::Sqlite(db)
+        } else {
+            let mut db = sqlx::PgConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            db.execute("BEGIN").await.unwrap();
+            db.execute("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE")
+                .await
+                .unwrap();
+            HeldWrites::Postgres(db)
+        }
+    }
+
     pub async fn counts(&self) -> (i64, i64, i64) {
         (
             self.store.count_visitors().await.unwrap(),
             self.store.count_conversations().await.unwrap(),
             self.store.count_events().await.unwrap(),
         )
+    }
+}
+
+/// The database's write lock, held from outside the server until released.
+pub enum HeldWrites {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl HeldWrites {
+    pub async fn release(self) {
+        use sqlx::Executor;
+        match self {
+            HeldWrites::Sqlite(mut db) => {
+                db.execute("ROLLBACK").await.unwrap();
+            }
+            HeldWrites::Postgres(mut db) => {
+                db.execute("ROLLBACK").await.unwrap();
+            }
+        }
     }
 }
 
@@ -571,6 +614,18 @@ impl Ws {
         }
     }
 
+    /// Every frame that arrives within `wait` (none, if nothing does).
+    pub async fn frames_within(&mut self, wait: Duration) -> Vec<Value> {
+        let mut frames = Vec::new();
+        let deadline = tokio::time::Instant::now() + wait;
+        while let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, self.0.next()).await {
+            if let Message::Text(text) = message {
+                frames.push(serde_json::from_str(&text).unwrap());
+            }
+        }
+        frames
+    }
+
     /// Sends a ping and returns every frame received before the pong.
     pub async fn drain(&mut self) -> Vec<Value> {
         self.send(json!({"type": "ping"})).await;
@@ -587,6 +642,13 @@ impl Ws {
     /// Sends a shopper's or agent's message frame and waits for its ack.
     pub async fn say(&mut self, client_id: &str, body: &str) -> Value {
         self.send(json!({"type": "send", "client_id": client_id, "body": body}))
+            .await;
+        self.until("ack", |f| f["client_id"] == client_id).await
+    }
+
+    /// Sends an agent's message into a conversation and waits for its ack.
+    pub async fn say_in(&mut self, conversation_id: &str, client_id: &str, body: &str) -> Value {
+        self.send(json!({"type": "send", "conversation_id": conversation_id, "client_id": client_id, "body": body}))
             .await;
         self.until("ack", |f| f["client_id"] == client_id).await
     }

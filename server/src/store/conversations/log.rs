@@ -1,6 +1,8 @@
 //! The append-only event log: how an event is stored and read back, and
 //! reading a conversation's events in order.
 
+use std::collections::HashSet;
+
 use protocol::{Author, Channel, Event, EventBody, EventKind, REPLAY_PAGE, Seq};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -77,9 +79,25 @@ fn columns(body: &EventBody) -> (Option<&str>, Option<&str>) {
     }
 }
 
+/// What appending a message or note does to its conversation's row
+/// besides taking the next `seq`: the inbox's preview, the wait for the
+/// shopper to see an agent's reply, the agents' unread count.
+pub(super) fn effects(author: &Author, body: &EventBody) -> (Option<String>, bool, bool) {
+    match body {
+        EventBody::Message { text } => (
+            Some(text.clone()),
+            matches!(author, Author::Agent { .. }),
+            *author == Author::Visitor,
+        ),
+        _ => (None, false, false),
+    }
+}
+
 /// Appends one event inside `tx`: bumps the conversation's `seq` (taking its
 /// row lock) and inserts the row. An agent's message also starts (or keeps)
-/// the wait for the shopper to see it. Returns the stored event.
+/// the wait for the shopper to see it. Returns the stored event; with a
+/// `client_id` its sender already used, `None` (nothing is stored then,
+/// but the seq was taken: the caller rolls back).
 pub(super) async fn append_event_via(
     tx: &mut Transaction<'static, Any>,
     conversation_id: &str,
@@ -88,15 +106,9 @@ pub(super) async fn append_event_via(
     body: EventBody,
     client_id: Option<&str>,
     via: Option<Channel>,
-) -> StoreResult<Event> {
+) -> StoreResult<Option<Event>> {
     let now = now_ms();
-    let preview = match &body {
-        EventBody::Message { text } => Some(text.as_str()),
-        _ => None,
-    };
-    let message = matches!(body, EventBody::Message { .. });
-    let agent_reply = i64::from(message && matches!(author, Author::Agent { .. }));
-    let shopper_message = i64::from(message && author == Author::Visitor);
+    let (preview, agent_reply, shopper_message) = effects(&author, &body);
     // SET expressions read the row as it was, so `last_seq + 1` is the new seq throughout.
     let seq: Seq = sqlx::query_scalar(
         "UPDATE conversations SET last_seq = last_seq + 1, \
@@ -109,50 +121,73 @@ pub(super) async fn append_event_via(
     .bind(conversation_id)
     .bind(preview)
     .bind(now)
-    .bind(agent_reply)
-    .bind(shopper_message)
+    .bind(i64::from(agent_reply))
+    .bind(i64::from(shopper_message))
     .fetch_one(&mut **tx)
     .await?;
-    let via = via.unwrap_or_default();
-    let channel = match via {
-        Channel::Chat => None,
-        Channel::Email => Some("email"),
-    };
-    let author_kind = match &author {
-        Author::Visitor => "visitor",
-        Author::Agent { .. } => "agent",
-        Author::System => "system",
-    };
-    let (subject_id, text) = columns(&body);
-    let kind = body.kind_name();
-    sqlx::query(
-        "INSERT INTO events (conversation_id, seq, kind, author_kind, author_id, subject_id, body, client_id, created_at, channel) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(conversation_id)
-    .bind(seq)
-    .bind(kind)
-    .bind(author_kind)
-    .bind(sender_id)
-    .bind(subject_id)
-    .bind(text)
-    .bind(client_id)
-    .bind(now)
-    .bind(channel)
-    .execute(&mut **tx)
-    .await?;
-    Ok(Event {
+    let event = Event {
         conversation_id: conversation_id.to_owned(),
         seq,
         author,
         body,
         client_id: client_id.map(str::to_owned),
         created_at_ms: now,
-        via,
-    })
+        via: via.unwrap_or_default(),
+    };
+    let stored = insert_events(tx, &[(&event, sender_id)]).await?;
+    Ok((!stored.is_empty()).then_some(event))
 }
 
-/// [`append_event_via`] for what did not come by another channel.
+/// Events per multi-row `INSERT` at most (10 parameters each).
+const INSERT_ROWS: usize = 64;
+
+/// Inserts events (each with its sender's id) in as few statements as
+/// their number allows. An event whose sender already stored its
+/// `client_id` is refused by the database's unique index, not checked for
+/// first: the returned keys (conversation, seq) are those stored.
+pub(super) async fn insert_events(
+    tx: &mut Transaction<'static, Any>,
+    events: &[(&Event, Option<&str>)],
+) -> StoreResult<HashSet<(String, Seq)>> {
+    let mut stored = HashSet::with_capacity(events.len());
+    for chunk in crate::store::chunks(events.len(), INSERT_ROWS) {
+        let chunk = &events[chunk];
+        let sql = format!(
+            "INSERT INTO events (conversation_id, seq, kind, author_kind, author_id, subject_id, body, client_id, created_at, channel) \
+             VALUES {} ON CONFLICT DO NOTHING RETURNING conversation_id, seq",
+            crate::store::placeholders(chunk.len(), 10)
+        );
+        let mut query = sqlx::query(&sql);
+        for (event, sender_id) in chunk {
+            let (subject_id, text) = columns(&event.body);
+            query = query
+                .bind(event.conversation_id.as_str())
+                .bind(event.seq)
+                .bind(event.body.kind_name())
+                .bind(match &event.author {
+                    Author::Visitor => "visitor",
+                    Author::Agent { .. } => "agent",
+                    Author::System => "system",
+                })
+                .bind(*sender_id)
+                .bind(subject_id)
+                .bind(text)
+                .bind(event.client_id.as_deref())
+                .bind(event.created_at_ms)
+                .bind(match event.via {
+                    Channel::Chat => None,
+                    Channel::Email => Some("email"),
+                });
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            stored.insert((row.try_get("conversation_id")?, row.try_get("seq")?));
+        }
+    }
+    Ok(stored)
+}
+
+/// [`append_event_via`] for what did not come by another channel and
+/// carries no `client_id` of a sender's (a state change's own events).
 pub(super) async fn append_event(
     tx: &mut Transaction<'static, Any>,
     conversation_id: &str,
@@ -170,7 +205,10 @@ pub(super) async fn append_event(
         client_id,
         None,
     )
-    .await
+    .await?
+    .ok_or_else(|| {
+        StoreError::Corrupt(format!("event of {conversation_id} refused as a duplicate"))
+    })
 }
 
 impl Store {
@@ -310,6 +348,7 @@ mod tests {
                 Some(event.via),
             )
             .await
+            .unwrap()
             .unwrap();
             written.push(stored);
         }

@@ -16,7 +16,7 @@ mod transitions;
 
 pub use channels::MailState;
 pub(in crate::store) use posting::open_conversation_of;
-pub use posting::{NewMessage, Opening, Posted};
+pub use posting::{Append, AppendRefused, AppendTo, Appended, NewMessage, Opening, Posted};
 pub(in crate::store) use transitions::fold_in;
 pub use transitions::{Folded, HandOverRefused};
 
