@@ -212,6 +212,11 @@ impl Link {
     }
 }
 
+/// The sending process a part names (unchecked).
+fn sender_of(part: &str) -> Option<&str> {
+    part.split_once(SEPARATOR).map(|(node, _)| node)
+}
+
 /// `node␟number␟part␟parts␟mac␟text`: one part of a notice, the MAC over
 /// the other fields.
 pub fn split(key: &ClusterKey, node: &str, number: u64, notice: &str) -> Vec<String> {
@@ -397,6 +402,51 @@ pub fn fuzz_seed(notice: &str) -> String {
         .join("\n")
 }
 
+/// Notices taken from the queue at once, at most.
+const NOTICES_PER_SEND: usize = 256;
+/// `pg_notify` calls in one statement, at most.
+const PARTS_PER_STATEMENT: usize = 16;
+
+/// Notices as the texts that travel: JSON lists of notices, each list at
+/// most a part long unless one notice alone is longer (it is then split
+/// into parts on its own). Many small notices make one `NOTIFY`.
+fn pack(notices: &[Notice]) -> Vec<String> {
+    let mut texts = Vec::new();
+    let mut current = String::new();
+    for notice in notices {
+        let text = match serde_json::to_string(notice) {
+            Ok(text) => text,
+            Err(err) => {
+                tracing::error!(%err, "cluster notice failed to serialise");
+                continue;
+            }
+        };
+        if !current.is_empty() && current.len() + text.len() + 2 > PART_BYTES {
+            current.push(']');
+            texts.push(std::mem::take(&mut current));
+        }
+        current.push(if current.is_empty() { '[' } else { ',' });
+        current.push_str(&text);
+    }
+    if !current.is_empty() {
+        current.push(']');
+        texts.push(current);
+    }
+    texts
+}
+
+/// What a text that travelled holds: one notice, or a list of them.
+fn unpack(text: &str) -> Result<Vec<Notice>, serde_json::Error> {
+    if text.trim_start().starts_with('[') {
+        serde_json::from_str(text)
+    } else {
+        serde_json::from_str(text).map(|notice| vec![notice])
+    }
+}
+
+/// Sends what is queued, as it comes: everything waiting goes in as few
+/// `NOTIFY`s and statements as it fits (one round trip per notice made
+/// the link, not the database, the limit of a process on PostgreSQL).
 async fn send_notices(
     database_url: String,
     mut connection: PgConnection,
@@ -405,24 +455,26 @@ async fn send_notices(
     mut queue: mpsc::Receiver<Notice>,
 ) {
     let mut number = 0_u64;
-    while let Some(notice) = queue.recv().await {
-        let text = match serde_json::to_string(&notice) {
-            Ok(text) => text,
-            Err(err) => {
-                tracing::error!(%err, "cluster notice failed to serialise");
-                continue;
-            }
-        };
-        number += 1;
-        for part in split(&key, &node, number, &text) {
+    let mut notices = Vec::with_capacity(NOTICES_PER_SEND);
+    while queue.recv_many(&mut notices, NOTICES_PER_SEND).await > 0 {
+        let mut parts = Vec::new();
+        for text in pack(&notices) {
+            number += 1;
+            parts.extend(split(&key, &node, number, &text));
+        }
+        notices.clear();
+        for chunk in parts.chunks(PARTS_PER_STATEMENT) {
+            let calls: Vec<String> = (0..chunk.len())
+                .map(|i| format!("pg_notify($1, ${})", i + 2))
+                .collect();
+            let sql = format!("SELECT {}", calls.join(", "));
             let mut attempts = 0;
             loop {
-                let sent = sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(CHANNEL)
-                    .bind(&part)
-                    .execute(&mut connection)
-                    .await;
-                match sent {
+                let mut query = sqlx::query(&sql).bind(CHANNEL);
+                for part in chunk {
+                    query = query.bind(part);
+                }
+                match query.execute(&mut connection).await {
                     Ok(_) => break,
                     Err(err) if attempts < 3 => {
                         attempts += 1;
@@ -433,7 +485,7 @@ async fn send_notices(
                         }
                     }
                     Err(err) => {
-                        tracing::error!(%err, "cluster notice dropped; other processes miss it");
+                        tracing::error!(%err, "cluster notices dropped; other processes miss them");
                         break;
                     }
                 }
@@ -460,6 +512,11 @@ async fn receive_notices(
                 continue;
             }
         };
+        // Our own notices come back too: skipped before any checking (a
+        // forged part that claims to be ours is skipped just the same).
+        if sender_of(notification.payload()) == Some(&*node) {
+            continue;
+        }
         let (from, text) = match assembler.take(notification.payload()) {
             Ok(Some(whole)) => whole,
             Ok(None) => continue,
@@ -477,11 +534,14 @@ async fn receive_notices(
         if *from == *node {
             continue;
         }
-        match serde_json::from_str::<Notice>(&text) {
-            Ok(notice) => {
-                if incoming.send(Incoming { from, notice }).is_err() {
-                    // Whoever took the notices is gone: the process is stopping.
-                    return;
+        match unpack(&text) {
+            Ok(notices) => {
+                for notice in notices {
+                    let from = from.clone();
+                    if incoming.send(Incoming { from, notice }).is_err() {
+                        // Whoever took the notices is gone: the process is stopping.
+                        return;
+                    }
                 }
             }
             Err(err) => tracing::warn!(%err, "unreadable cluster notice"),
@@ -503,6 +563,38 @@ mod tests {
             whole = assembler.take(part).expect("ours");
         }
         whole
+    }
+
+    #[test]
+    fn many_notices_travel_in_few_texts_and_come_back_in_order() {
+        let frame = |n: usize| Notice::Frame {
+            topic: format!("c:{n}"),
+            frame: format!(
+                "{{\"type\":\"event\",\"n\":{n},\"pad\":\"{}\"}}",
+                "x".repeat(200)
+            ),
+        };
+        let mut notices: Vec<Notice> = (0..100).map(frame).collect();
+        // One notice longer than a part travels alone, split into parts.
+        notices.insert(
+            50,
+            Notice::Frame {
+                topic: "c:big".to_owned(),
+                frame: "y".repeat(PART_BYTES * 3),
+            },
+        );
+        let texts = pack(&notices);
+        assert!(texts.len() < 10, "{} texts for 101 notices", texts.len());
+        assert!(texts.iter().filter(|t| t.len() > PART_BYTES).count() == 1);
+        let back: Vec<Notice> = texts
+            .iter()
+            .flat_map(|text| unpack(text).unwrap())
+            .collect();
+        assert_eq!(back, notices);
+        // A single notice, as older senders sent it, is read too.
+        let one = serde_json::to_string(&frame(7)).unwrap();
+        assert_eq!(unpack(&one).unwrap(), vec![frame(7)]);
+        assert_eq!(pack(&[]), Vec::<String>::new());
     }
 
     #[test]
