@@ -139,7 +139,7 @@ on_both_backends!(
                 )
                 .await
                 .unwrap();
-            conversations.push(posted.conversation.id);
+            conversations.push(posted.conversation);
         }
         // A second, independent pool on the same database: another process.
         let other_process = Store::connect(&app.database_url).await.unwrap();
@@ -181,6 +181,7 @@ on_both_backends!(
             "one win per assigned conversation"
         );
         for conversation in &conversations {
+            let conversation = &conversation.id;
             let events = app.store.events_after(conversation, 0, 100).await.unwrap();
             let assigned = events
                 .iter()

@@ -273,15 +273,15 @@ impl Conversations {
     /// Gives a waiting conversation to `agent` if they have room; the
     /// dispatcher decides who. `None` if someone else was faster or the
     /// agent is full.
-    #[tracing::instrument(name = "assign", skip_all, fields(agent = %agent.id, conversation = conversation_id))]
+    #[tracing::instrument(name = "assign", skip_all, fields(agent = %agent.id, conversation = %waiting.id))]
     pub async fn assign(
         &self,
-        conversation_id: &str,
+        waiting: &Conversation,
         agent: &Agent,
         capacity: i64,
     ) -> Result<Option<Conversation>, StoreError> {
         let turn = self.in_order().await;
-        let Some(change) = self.store.assign(conversation_id, agent, capacity).await? else {
+        let Some(change) = self.store.assign(waiting, agent, capacity).await? else {
             return Ok(None);
         };
         self.publish(&change, Audience::Everyone, &turn);

@@ -150,7 +150,7 @@ impl State {
             let capacity = agent.capacity.unwrap_or(conversation.site_agent_capacity);
             match self
                 .conversations
-                .assign(&conversation.id, &agent, capacity)
+                .assign(conversation, &agent, capacity)
                 .await?
             {
                 Some(_) => {

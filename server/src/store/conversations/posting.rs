@@ -614,7 +614,7 @@ async fn append_one(tx: &mut Transaction<'static, Any>, append: &Append) -> Stor
                 None => return Ok(One::Refused(AppendRefused::NoSuchConversation)),
                 Some("closed") if !note => return Ok(One::Refused(AppendRefused::Closed)),
                 Some("waiting") if !note => {
-                    if let Some(event) = assign_in(tx, conversation_id, agent).await? {
+                    if let Some((event, _)) = assign_in(tx, conversation_id, agent).await? {
                         new_events.push(event);
                     }
                 }
@@ -810,7 +810,8 @@ mod tests {
             .unwrap();
         let conversation = |i: usize| first[i].as_ref().unwrap().conversation.id.clone();
         let (held, waiting, closed) = (conversation(0), conversation(1), conversation(2));
-        assert!(store.assign(&held, &ada, 5).await.unwrap().is_some());
+        let opened = &first[0].as_ref().unwrap().conversation;
+        assert!(store.assign(opened, &ada, 5).await.unwrap().is_some());
         assert!(
             store
                 .close_conversation(&closed, &ada)

@@ -3,12 +3,12 @@
 //! or a team's line), requeue, and folding a browser's open conversation
 //! into a customer's when the shopper signs in.
 
-use protocol::{Author, EventBody};
+use protocol::{Author, ConversationState, EventBody, Seq};
 use sqlx::{Any, Row, Transaction};
 
-use super::Change;
-use super::log::append_event;
-use crate::store::{Agent, Store, StoreResult, now_ms};
+use super::log::{append_event, insert_events};
+use super::{Change, Conversation};
+use crate::store::{Agent, Backend, Store, StoreError, StoreResult, now_ms};
 
 /// Why a conversation could not be handed to another agent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,25 +83,36 @@ impl Store {
     /// than `capacity` open conversations; `None` if the conversation is no
     /// longer waiting or the agent is full. The store decides, so no two
     /// tasks or processes can put one conversation in two hands or an agent
-    /// over capacity.
+    /// over capacity. `waiting` is the conversation as the caller read it:
+    /// what the assignment changes comes from the write itself, not from
+    /// reading it again.
     pub async fn assign(
         &self,
-        conversation_id: &str,
+        waiting: &Conversation,
         agent: &Agent,
         capacity: i64,
     ) -> StoreResult<Option<Change>> {
         let mut tx = self.write.begin().await?;
-        if !has_room(&mut tx, &agent.id, capacity).await? {
+        if !has_room(&mut tx, self.backend, &agent.id, capacity).await? {
             tx.rollback().await?;
             return Ok(None);
         }
-        let Some(event) = assign_in(&mut tx, conversation_id, agent).await? else {
+        let Some((event, row)) = assign_in(&mut tx, &waiting.id, agent).await? else {
             tx.rollback().await?;
             return Ok(None);
         };
-        self.finish(tx, conversation_id, vec![event])
-            .await
-            .map(Some)
+        tx.commit().await?;
+        let mut conversation = waiting.clone();
+        conversation.state = ConversationState::Assigned {
+            agent_id: agent.id.clone(),
+            agent_name: agent.name.clone(),
+        };
+        conversation.passed_over_by = None;
+        row.apply_to(&mut conversation);
+        Ok(Some(Change {
+            conversation,
+            events: vec![event],
+        }))
     }
 
     /// Hands an assigned conversation to `to`, with a note from `by` that
@@ -115,7 +126,7 @@ impl Store {
         note: &str,
     ) -> StoreResult<Result<Change, HandOverRefused>> {
         let mut tx = self.write.begin().await?;
-        if !has_room(&mut tx, &to.id, to_capacity).await? {
+        if !has_room(&mut tx, self.backend, &to.id, to_capacity).await? {
             tx.rollback().await?;
             return Ok(Err(HandOverRefused::NoRoom));
         }
@@ -265,57 +276,110 @@ async fn close_in(tx: &mut Transaction<'static, Any>, conversation_id: &str) -> 
 /// Whether the agent holds fewer than `capacity` conversations. Takes the
 /// agent's row first, which serialises assignments to this agent (a row lock
 /// on PostgreSQL, the single writer on SQLite), so the count cannot be
-/// overtaken before the transaction commits.
+/// overtaken before the transaction commits. On PostgreSQL the count is a
+/// statement of its own, after the lock: a statement that waited for the
+/// lock still reads with the snapshot it started with, which would miss
+/// the assignment it waited for. SQLite has no other writer: one statement.
 async fn has_room(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     agent_id: &str,
     capacity: i64,
 ) -> StoreResult<bool> {
+    const COUNT: &str =
+        "SELECT COUNT(*) FROM conversations WHERE assigned_agent_id = $1 AND state = 'assigned'";
+    if backend == Backend::Sqlite {
+        let taken = sqlx::query(&format!(
+            "UPDATE agents SET last_assigned_at = $2 WHERE id = $1 AND ({COUNT}) < $3"
+        ))
+        .bind(agent_id)
+        .bind(now_ms())
+        .bind(capacity)
+        .execute(&mut **tx)
+        .await?;
+        return Ok(taken.rows_affected() > 0);
+    }
     sqlx::query("UPDATE agents SET last_assigned_at = $2 WHERE id = $1")
         .bind(agent_id)
         .bind(now_ms())
         .execute(&mut **tx)
         .await?;
-    let open: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM conversations WHERE assigned_agent_id = $1 AND state = 'assigned'",
-    )
-    .bind(agent_id)
-    .fetch_one(&mut **tx)
-    .await?;
+    let open: i64 = sqlx::query_scalar(COUNT)
+        .bind(agent_id)
+        .fetch_one(&mut **tx)
+        .await?;
     Ok(open < capacity)
 }
 
-/// Waiting → assigned, guarded so only one caller can win.
+/// What an assignment's write says of the conversation as it now stands.
+pub(super) struct AfterAssignment {
+    last_seq: Seq,
+    last_message: Option<String>,
+    updated_at_ms: i64,
+    unread_for_agents: i64,
+    shopper_read_seq: Seq,
+    agent_read_seq: Seq,
+}
+
+impl AfterAssignment {
+    fn apply_to(self, conversation: &mut Conversation) {
+        conversation.last_seq = self.last_seq;
+        conversation.last_message = self.last_message;
+        conversation.updated_at_ms = self.updated_at_ms;
+        conversation.unread_for_agents = self.unread_for_agents;
+        conversation.shopper_read_seq = self.shopper_read_seq;
+        conversation.agent_read_seq = self.agent_read_seq;
+    }
+}
+
+/// Waiting → assigned, guarded so only one caller can win; the same
+/// statement takes the `assigned` event's seq.
 pub(super) async fn assign_in(
     tx: &mut Transaction<'static, Any>,
     conversation_id: &str,
     agent: &Agent,
-) -> StoreResult<Option<protocol::Event>> {
-    let taken = sqlx::query(
+) -> StoreResult<Option<(protocol::Event, AfterAssignment)>> {
+    let now = now_ms();
+    let row = sqlx::query(
         "UPDATE conversations SET state = 'assigned', assigned_agent_id = $2, assigned_at = $3, \
-         passed_over_by = NULL WHERE id = $1 AND state = 'waiting'",
+         passed_over_by = NULL, last_seq = last_seq + 1, updated_at = $3 \
+         WHERE id = $1 AND state = 'waiting' \
+         RETURNING last_seq, last_message, updated_at, unread_for_agents, shopper_read_seq, agent_read_seq",
     )
     .bind(conversation_id)
     .bind(&agent.id)
-    .bind(now_ms())
-    .execute(&mut **tx)
+    .bind(now)
+    .fetch_optional(&mut **tx)
     .await?;
-    if taken.rows_affected() == 0 {
+    let Some(row) = row else {
         return Ok(None);
-    }
-    let event = append_event(
-        tx,
-        conversation_id,
-        Author::System,
-        None,
-        EventBody::Assigned {
+    };
+    let after = AfterAssignment {
+        last_seq: row.try_get("last_seq")?,
+        last_message: row.try_get("last_message")?,
+        updated_at_ms: row.try_get("updated_at")?,
+        unread_for_agents: row.try_get("unread_for_agents")?,
+        shopper_read_seq: row.try_get("shopper_read_seq")?,
+        agent_read_seq: row.try_get("agent_read_seq")?,
+    };
+    let event = protocol::Event {
+        conversation_id: conversation_id.to_owned(),
+        seq: after.last_seq,
+        author: Author::System,
+        body: EventBody::Assigned {
             agent_id: agent.id.clone(),
             agent_name: agent.name.clone(),
         },
-        None,
-    )
-    .await?;
-    Ok(Some(event))
+        client_id: None,
+        created_at_ms: now,
+        via: protocol::Channel::Chat,
+    };
+    if insert_events(tx, &[(&event, None)]).await?.is_empty() {
+        return Err(StoreError::Corrupt(format!(
+            "the seq of {conversation_id}'s assignment was taken"
+        )));
+    }
+    Ok(Some((event, after)))
 }
 
 /// A shopper signed in on a browser whose open conversation is not the
