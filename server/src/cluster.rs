@@ -588,12 +588,12 @@ mod tests {
         assert!(texts.iter().filter(|t| t.len() > PART_BYTES).count() == 1);
         let back: Vec<Notice> = texts
             .iter()
-            .flat_map(|text| unpack(text).unwrap())
+            .flat_map(|text| unpack(text).expect("readable"))
             .collect();
         assert_eq!(back, notices);
         // A single notice, as older senders sent it, is read too.
-        let one = serde_json::to_string(&frame(7)).unwrap();
-        assert_eq!(unpack(&one).unwrap(), vec![frame(7)]);
+        let one = serde_json::to_string(&frame(7)).expect("serialisable");
+        assert_eq!(unpack(&one).expect("readable"), vec![frame(7)]);
         assert_eq!(pack(&[]), Vec::<String>::new());
     }
 
