@@ -2,6 +2,7 @@
 //! `cargo xtask bench` starts the servers and runs the load generator
 //! (`rapport-loadgen`) once against each; see `load` for what is measured.
 
+pub mod chaos;
 pub mod load;
 pub mod memory;
 pub mod net;

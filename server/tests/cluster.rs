@@ -32,6 +32,11 @@ struct Server {
 
 impl Server {
     async fn start(database_url: &str) -> Server {
+        Server::start_with(database_url, &[]).await
+    }
+
+    /// With more environment (set after the defaults, so it wins).
+    async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Server {
         // A free port: bind, read it, let go; the server binds it next.
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -49,6 +54,7 @@ impl Server {
             .env("RAPPORT_LIMIT_SOCKETS_PER_IP", "0")
             .env("RAPPORT_LIMIT_VISITORS_PER_IP", "0")
             .env("RAPPORT_LIMIT_CONVERSATIONS_PER_IP", "0")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .kill_on_drop(true)
             .spawn()
@@ -329,5 +335,87 @@ async fn typing_and_seen_cross_processes_on_postgres() {
         last
     );
     drop((inbox_server, shop_server));
+    store.close().await;
+}
+
+/// A process lost for good (`kill -9`, so it says nothing on the way out):
+/// its agent does not come back, and once its presence has expired the
+/// other process offers that agent's chat to whoever is there; what the
+/// shopper wrote meanwhile is there for the new agent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_processs_agent_leaves_their_chats_to_the_agents_still_there_on_postgres() {
+    let Some(database) = common::fresh_database(Backend::Postgres).await else {
+        return;
+    };
+    let store = Store::connect(&database.url).await.unwrap();
+    let account = store.create_account("Two-process shop").await.unwrap();
+    let site = store
+        .create_site(&account, "Shop", &[common::SHOP_ORIGIN.to_owned()])
+        .await
+        .unwrap();
+    let ada = add_agent(&store, &account, "ada@shop.test", "Ada").await;
+    let bob = add_agent(&store, &account, "bob@shop.test", "Bob").await;
+    let quick = [("RAPPORT_OFFLINE_GRACE_SECS", "1")];
+    let survivor = Server::start_with(&database.url, &quick).await;
+    let doomed = Server::start_with(&database.url, &quick).await;
+
+    let cookie = login_at(doomed.addr, &bob.email).await;
+    let mut bob_inbox = agent_socket_at(doomed.addr, &cookie).await.unwrap();
+    bob_inbox.expect("inbox").await;
+    bob_inbox.go_online().await;
+    let mut shopper = widget_socket_at(survivor.addr, &site.site_key, common::SHOP_ORIGIN)
+        .await
+        .unwrap();
+    shopper.send(json!({"type": "hello"})).await;
+    shopper.expect("welcome").await;
+    let id = shopper.say("m1", "Where is my order?").await["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let first = shopper.until("event", common::is_assigned).await;
+    assert_eq!(first["event"]["body"]["assigned"]["agent_name"], "Bob");
+    let cookie = login_at(survivor.addr, &ada.email).await;
+    let mut ada_inbox = agent_socket_at(survivor.addr, &cookie).await.unwrap();
+    ada_inbox.expect("inbox").await;
+    ada_inbox.go_online().await;
+
+    drop(doomed);
+    drop(bob_inbox);
+    shopper.say("m2", "Hello?").await;
+    // The lost process's presence expires (15 s unheard), then the grace
+    // period, then the chat is Ada's.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(45);
+    loop {
+        let frames = shopper.frames_within(Duration::from_secs(1)).await;
+        if frames.iter().any(|f| {
+            common::is_assigned(f) && f["event"]["body"]["assigned"]["agent_name"] == "Ada"
+        }) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the chat was not offered to Ada"
+        );
+    }
+    ada_inbox
+        .send(json!({"type": "open", "conversation_id": id}))
+        .await;
+    let replayed: Vec<String> = ada_inbox
+        .drain()
+        .await
+        .iter()
+        .filter_map(|f| {
+            f["event"]["body"]["message"]["text"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(replayed, ["Where is my order?", "Hello?"]);
+    let events = store.events_after(&id, 0, 100).await.unwrap();
+    assert!(events.iter().any(|e| matches!(
+        &e.body,
+        EventBody::Note { text } if text.contains("Bob is not connected")
+    )));
+    drop(survivor);
     store.close().await;
 }

@@ -122,3 +122,39 @@ on_both_backends_with!(
         );
     }
 );
+
+on_both_backends!(
+    chats_of_an_agent_this_process_never_saw_go_to_others_after_the_grace_period,
+    |app: TestApp| async move {
+        // Bob took the chat before this process started (or on a process
+        // since lost), and never opened an inbox here or anywhere since.
+        let bob = app.colleague("bob@shop.test", "Bob").await;
+        let (mut shopper, _) = app.new_shopper().await;
+        let ack = shopper.say("m1", "Hello?").await;
+        let id = ack["conversation_id"].as_str().unwrap().to_owned();
+        let waiting = app.store.conversation(&id).await.unwrap().unwrap();
+        app.store.assign(&waiting, &bob, 5).await.unwrap().unwrap();
+
+        // Ada is there; the chat must not wait for Bob for ever.
+        let _ada = app.online_inbox_of(&app.agent.email).await;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        while app.holder_of(&id).await.as_deref() != Some(app.agent.id.as_str()) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "Ada takes over within the absence check and the grace period"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        let again = shopper
+            .until("event", |f| {
+                is_assigned(f) && f["event"]["body"]["assigned"]["agent_name"] == "Ada"
+            })
+            .await;
+        assert_eq!(again["event"]["conversation_id"], id.as_str());
+        let events = app.store.events_after(&id, 0, 100).await.unwrap();
+        assert!(events.iter().any(|e| matches!(
+            &e.body,
+            protocol::EventBody::Note { text } if text.contains("Bob is not connected")
+        )));
+    }
+);

@@ -17,7 +17,7 @@ use crate::{Result, cargo, check, root};
 /// the per-address and per-socket limits are off (0) for the measurement.
 /// Flags rather than environment variables: a renamed one stops the server
 /// with an error instead of silently measuring the limits.
-const NO_LIMITS: [&str; 10] = [
+pub const NO_LIMITS: [&str; 10] = [
     "--limit-sockets-per-ip=0",
     "--limit-sockets-per-site=0",
     "--limit-visitors-per-ip=0",
@@ -36,7 +36,7 @@ const USAGE: &str =
 
 /// The page origin the load generator's shoppers claim; the bench's site
 /// allows exactly this one, as a real shop's would.
-const BENCH_ORIGIN: &str = "http://shop.bench";
+pub const BENCH_ORIGIN: &str = "http://shop.bench";
 
 struct Options {
     shoppers: usize,
@@ -105,7 +105,7 @@ fn parse(args: &[String]) -> Result<Options> {
 }
 
 /// A child process killed when dropped, so a failed run leaves nothing behind.
-struct Running(Child);
+pub struct Running(pub Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -137,48 +137,15 @@ pub fn run(args: &[String]) -> Result<()> {
         .database_url
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}", work.join("bench.db").display()));
-    let password = random_password();
-    // Emails unique to this run, so a reused database works too.
-    let run_id = &password[..8];
-
     let started = Instant::now();
     let capacity = options.shoppers.div_ceil(options.agents) + 1;
-    for i in 0..options.agents {
-        let status = Command::new(bin.join("rapport"))
-            .args([
-                "add-user",
-                "--email",
-                &format!("agent{i}@{run_id}.bench.test"),
-            ])
-            .args(["--name", &format!("Agent {i}"), "--role", "agent"])
-            .args(["--capacity", &capacity.to_string()])
-            .env("RAPPORT_DATABASE_URL", &database_url)
-            .env("RAPPORT_NEW_PASSWORD", &password)
-            .env("RAPPORT_LOG", "warn")
-            .stdout(Stdio::null())
-            .status()?;
-        if !status.success() {
-            return Err(format!("could not add agent {i}").into());
-        }
-    }
-    let site = Command::new(bin.join("rapport"))
-        .args(["add-site", "--name", "Bench shop", "--origin", BENCH_ORIGIN])
-        .env("RAPPORT_DATABASE_URL", &database_url)
-        .env("RAPPORT_LOG", "warn")
-        .output()?;
-    if !site.status.success() {
-        return Err(format!(
-            "could not add the bench's site: {}",
-            String::from_utf8_lossy(&site.stderr)
-        )
-        .into());
-    }
-    let site: Value = serde_json::from_slice(&site.stdout)?;
-    let site_key = site["site_key"]
-        .as_str()
-        .ok_or("add-site printed no site key")?
-        .to_owned();
+    let Setup {
+        site_key,
+        password,
+        run_id,
+    } = set_up(&bin, &database_url, options.agents, capacity)?;
     eprintln!("xtask: set up in {:.1?}", started.elapsed());
+    let run_id = run_id.as_str();
 
     let port = free_port()?;
     let server = Running(
@@ -245,6 +212,64 @@ pub fn run(args: &[String]) -> Result<()> {
         return Err(format!("the smoke run lost messages: {lost:?}").into());
     }
     Ok(())
+}
+
+/// What a run set up with the `rapport` CLI.
+pub struct Setup {
+    pub site_key: String,
+    /// The agents' password (never printed).
+    pub password: String,
+    /// Agents are `agent{i}@{run_id}.bench.test`.
+    pub run_id: String,
+}
+
+/// Adds `agents` agents (`agent{i}@{run_id}.bench.test`, each taking
+/// `capacity` chats) and a site allowing [`BENCH_ORIGIN`] to the database,
+/// through the `rapport` CLI in `bin`.
+pub fn set_up(bin: &Path, database_url: &str, agents: usize, capacity: usize) -> Result<Setup> {
+    let password = random_password();
+    // Emails unique to this run, so a reused database works too.
+    let run_id = password[..8].to_owned();
+    for i in 0..agents {
+        let status = Command::new(bin.join("rapport"))
+            .args([
+                "add-user",
+                "--email",
+                &format!("agent{i}@{run_id}.bench.test"),
+            ])
+            .args(["--name", &format!("Agent {i}"), "--role", "agent"])
+            .args(["--capacity", &capacity.to_string()])
+            .env("RAPPORT_DATABASE_URL", database_url)
+            .env("RAPPORT_NEW_PASSWORD", &password)
+            .env("RAPPORT_LOG", "warn")
+            .stdout(Stdio::null())
+            .status()?;
+        if !status.success() {
+            return Err(format!("could not add agent {i}").into());
+        }
+    }
+    let site = Command::new(bin.join("rapport"))
+        .args(["add-site", "--name", "Bench shop", "--origin", BENCH_ORIGIN])
+        .env("RAPPORT_DATABASE_URL", database_url)
+        .env("RAPPORT_LOG", "warn")
+        .output()?;
+    if !site.status.success() {
+        return Err(format!(
+            "could not add the bench's site: {}",
+            String::from_utf8_lossy(&site.stderr)
+        )
+        .into());
+    }
+    let site: Value = serde_json::from_slice(&site.stdout)?;
+    let site_key = site["site_key"]
+        .as_str()
+        .ok_or("add-site printed no site key")?
+        .to_owned();
+    Ok(Setup {
+        site_key,
+        password,
+        run_id,
+    })
 }
 
 /// A conversation of long messages resumed by sockets that never read,
@@ -440,7 +465,7 @@ fn fmt(value: &Value) -> String {
     }
 }
 
-fn free_port() -> Result<u16> {
+pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 

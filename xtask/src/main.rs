@@ -2,6 +2,7 @@
 //! A program rather than shell so the steps are the same on every machine.
 
 mod bench;
+mod chaos;
 mod dist;
 mod fuzz;
 mod setup;
@@ -21,6 +22,10 @@ const USAGE: &str = "usage: cargo xtask <command>
                --shoppers N --agents N --rate MSG_PER_SEC --duration SECS --database-url URL
   bench-assign [ARGS…] time one assignment decision and its store write; ARGS:
                --waiting N --agents N --capacity N --database-url URL
+  chaos [ARGS…] resuming clients while the server is killed (kill), their
+               connections dropped (storm) or a node lost (lost-node); checks
+               nothing acknowledged is lost; ARGS: --mode --kills N --cycles N
+               --shoppers N --agents N --rate N --duration SECS --database-url URL --smoke
   fuzz [--runs N] [TARGET…] fuzz the frame decoders, the identity token verifier
                and the cluster's reassembly (N inputs per target, default 2,500,000)";
 
@@ -32,6 +37,7 @@ fn main() -> ExitCode {
         Some("test") => test::all(),
         Some("bench") => bench::run(&args.collect::<Vec<_>>()),
         Some("bench-assign") => bench::assign(&args.collect::<Vec<_>>()),
+        Some("chaos") => chaos::run(&args.collect::<Vec<_>>()),
         Some("fuzz") => fuzz::run(&args.collect::<Vec<_>>()),
         _ => {
             eprintln!("{USAGE}");

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::setup::{self, WASM_TARGET};
-use crate::{Result, bench, cargo, check, dist, root};
+use crate::{Result, bench, cargo, chaos, check, dist, root};
 
 /// Where CI's machine (and a developer's) has PostgreSQL.
 const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -80,6 +80,8 @@ pub fn all() -> Result<()> {
     check(cargo().args(["build", "-p", "rapport-server", "--bin", "rapport"]))?;
     // The README's bench command, in seconds: it cannot break unseen.
     bench::run(&["--smoke".to_owned()])?;
+    // A few kill -9s under load: what was acknowledged survives them.
+    chaos::run(&["--smoke".to_owned()])?;
     end_to_end()
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use protocol::{AgentFrame, Availability};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use super::presence::{Presence, RemoteNode};
 use super::{Command, Deadlines, Parts};
@@ -34,6 +35,12 @@ pub(super) struct State {
     /// Agents other processes told of, as stored.
     pub(super) remote_agents: HashMap<String, Agent>,
     pub(super) ticks: u32,
+    /// When this process started (it may not have heard from every other
+    /// process yet).
+    pub(super) started: Instant,
+    /// Agents who hold conversations and have no inbox open anywhere,
+    /// since when.
+    pub(super) absent: HashMap<String, Instant>,
 }
 
 /// Runs until every handle and the service are gone.
@@ -65,6 +72,8 @@ pub(super) async fn run(
         remote: HashMap::new(),
         remote_agents: HashMap::new(),
         ticks: 0,
+        started: Instant::now(),
+        absent: HashMap::new(),
     };
     state.announce();
     let mut tick = tokio::time::interval(TICK);

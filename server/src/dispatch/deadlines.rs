@@ -6,8 +6,15 @@ use std::time::Duration;
 
 use protocol::Availability;
 
+use tokio::time::Instant;
+
 use super::actor::State;
+use super::presence::REMOTE_SILENCE;
 use crate::store::{Agent, StoreError, now_ms};
+
+/// Every this many ticks the holders of open conversations are looked at
+/// for anyone gone from every process.
+const ABSENCE_CHECK_TICKS: u32 = 5;
 
 /// How long people get before the dispatcher acts for them.
 #[derive(Clone, Copy, Debug)]
@@ -40,7 +47,13 @@ impl State {
         }
         for agent in gone {
             tracing::info!(agent = %agent.id, "offline after the grace period");
-            self.requeue_all_of(&agent, "went offline").await?;
+            // An inbox still open on another process holds on to them.
+            if !self.connected_elsewhere(&agent.id) {
+                self.requeue_all_of(&agent, "went offline").await?;
+            }
+        }
+        if self.ticks.is_multiple_of(ABSENCE_CHECK_TICKS) {
+            self.requeue_absent_holders().await?;
         }
         let reply_ms = i64::try_from(self.deadlines.reply.as_millis()).unwrap_or(i64::MAX);
         for (conversation_id, agent_id, account_id) in self
@@ -61,6 +74,46 @@ impl State {
             self.conversations
                 .requeue(&conversation_id, &agent_id, &reason, true)
                 .await?;
+        }
+        Ok(())
+    }
+
+    /// Agents who hold conversations with no inbox open on any process for
+    /// longer than the grace period: they left while this process was
+    /// down, or the process they were on was lost (its presence expired),
+    /// or they went offline and closed the inbox. Their conversations go
+    /// back to the line. A process that has peers waits until it has heard
+    /// from all of them before it calls anyone absent.
+    async fn requeue_absent_holders(&mut self) -> Result<(), StoreError> {
+        if self.peers.is_some() && self.started.elapsed() < REMOTE_SILENCE {
+            return Ok(());
+        }
+        let holders = self.store.holders().await?;
+        self.absent.retain(|agent_id, _| holders.contains(agent_id));
+        let grace = self.deadlines.offline_grace;
+        for agent_id in holders {
+            // Left from here: the grace period above is theirs.
+            let leaving_here = self
+                .accounts
+                .values()
+                .any(|agents| agents.get(&agent_id).is_some_and(|p| p.left_at.is_some()));
+            if leaving_here || self.connected_here(&agent_id) || self.connected_elsewhere(&agent_id)
+            {
+                self.absent.remove(&agent_id);
+                continue;
+            }
+            let since = *self
+                .absent
+                .entry(agent_id.clone())
+                .or_insert_with(Instant::now);
+            if since.elapsed() < grace {
+                continue;
+            }
+            self.absent.remove(&agent_id);
+            if let Some(agent) = self.store.agent_by_id(&agent_id).await? {
+                tracing::info!(agent = %agent.id, "not connected anywhere after the grace period");
+                self.requeue_all_of(&agent, "is not connected").await?;
+            }
         }
         Ok(())
     }

@@ -15,7 +15,7 @@ use crate::store::{Agent, StoreError};
 /// Every this many ticks, this process re-tells the others who is online here.
 const HEARTBEAT_TICKS: u32 = 5;
 /// Another process not heard of for this long is gone, and so is its presence.
-const REMOTE_SILENCE: Duration = Duration::from_secs(15);
+pub(super) const REMOTE_SILENCE: Duration = Duration::from_secs(15);
 
 #[derive(Debug, Default)]
 pub(super) struct Presence {
@@ -115,16 +115,17 @@ impl State {
         self.announce();
     }
 
-    /// Tells the other processes who is not offline here.
+    /// Tells the other processes who has an inbox open here, and as what.
     pub(super) fn announce(&self) {
         let Some(peers) = &self.peers else { return };
         let agents = self
             .accounts
             .iter()
             .flat_map(|(account, agents)| {
+                // Offline with an inbox open is still here: holding chats.
                 agents
                     .iter()
-                    .filter(|(_, p)| p.status() != Availability::Offline)
+                    .filter(|(_, p)| !p.connections.is_empty())
                     .map(|(id, p)| (account.clone(), id.clone(), p.status()))
             })
             .collect();
@@ -133,10 +134,10 @@ impl State {
 
     /// Every few ticks: re-tell our presence, forget processes gone silent.
     pub(super) fn heartbeat(&mut self) {
+        self.ticks = self.ticks.wrapping_add(1);
         if self.peers.is_none() {
             return;
         }
-        self.ticks = self.ticks.wrapping_add(1);
         if self.ticks.is_multiple_of(HEARTBEAT_TICKS) {
             self.announce();
         }
@@ -183,6 +184,22 @@ impl State {
             self.serve_account(&account_id, Pass::moved()).await?;
         }
         Ok(())
+    }
+
+    /// Whether the agent has an inbox open on this process.
+    pub(super) fn connected_here(&self, agent_id: &str) -> bool {
+        self.accounts.values().any(|agents| {
+            agents
+                .get(agent_id)
+                .is_some_and(|p| !p.connections.is_empty())
+        })
+    }
+
+    /// Whether another live process says the agent has an inbox open there.
+    pub(super) fn connected_elsewhere(&self, agent_id: &str) -> bool {
+        self.remote
+            .values()
+            .any(|node| node.agents.iter().any(|(_, id, _)| id == agent_id))
     }
 
     /// The account's agents who are not offline anywhere in the cluster.

@@ -73,6 +73,16 @@ impl Store {
         .await?)
     }
 
+    /// Every agent who holds an open conversation.
+    pub async fn holders(&self) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT assigned_agent_id FROM conversations \
+             WHERE state = 'assigned' AND assigned_agent_id IS NOT NULL",
+        )
+        .fetch_all(&self.read)
+        .await?)
+    }
+
     /// Ids of the conversations an agent holds.
     pub async fn conversations_held_by(&self, agent_id: &str) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar(
