@@ -124,7 +124,12 @@ pub fn run(args: &[String]) -> Result<()> {
         site_key,
         password,
         run_id,
-    } = set_up(&bin, &database_url, options.agents, options.shoppers + 1)?;
+    } = set_up(
+        &bin,
+        &database_url,
+        options.agents,
+        (options.shoppers + 1).min(1000),
+    )?;
     let nodes = if options.mode == "lost-node" { 2 } else { 1 };
     let mut command = Command::new(bin.join("rapport-chaos"));
     command

@@ -207,7 +207,8 @@ async fn session(
                     }
                 }
             }
-            () = sleep_until(disconnect_at) => return Ended::Dropped,
+            // The storm is over once the traffic is.
+            () = sleep_until(disconnect_at), if *phase.borrow() == Phase::Traffic => return Ended::Dropped,
             changed = phase.changed() => {
                 if changed.is_err() || is_done(phase) {
                     return Ended::Done;
