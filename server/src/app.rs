@@ -188,6 +188,16 @@ async fn route_notices(
     }
 }
 
+/// Every socket is an open file: the usual soft limit (1,024) would stop a
+/// server at about a thousand shoppers. Raised to what the system allows
+/// this process (its hard limit), and said in the log.
+pub(crate) fn raise_open_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::info!(limit, "open files (sockets included) allowed"),
+        Err(err) => tracing::warn!(%err, "cannot raise the limit of open files"),
+    }
+}
+
 /// Keys quiet long enough to have their whole allowance back are
 /// forgotten, so that a flood of addresses does not stay in memory.
 async fn forget_quiet_keys(limits: Arc<Limits>, signin: Arc<SignInGuard>) {

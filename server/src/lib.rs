@@ -61,6 +61,7 @@ pub enum StartError {
 pub async fn run(cli: Cli) -> Result<(), StartError> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
+            app::raise_open_file_limit();
             let listener = TcpListener::bind(cli.config.addr).await?;
             serve(listener, cli.config, app::shutdown_signal()).await
         }

@@ -32,7 +32,8 @@ pub const NO_LIMITS: [&str; 10] = [
 
 const USAGE: &str =
     "cargo xtask bench [--shoppers N] [--agents N] [--rate MSG_PER_SEC] [--duration SECS]
-                  [--throughput-duration SECS] [--database-url URL] [--no-relay] [--smoke]";
+                  [--throughput-duration SECS] [--database-url URL] [--no-relay] [--smoke]
+                  [--bin-dir DIR]";
 
 /// The page origin the load generator's shoppers claim; the bench's site
 /// allows exactly this one, as a real shop's would.
@@ -46,6 +47,10 @@ struct Options {
     throughput_duration: u64,
     database_url: Option<String>,
     relay: bool,
+    /// Binaries to measure instead of building them (`rapport`,
+    /// `rapport-loadgen`, `rapport-relay`, `rapport-memgen` of another
+    /// commit, to compare with in the same session).
+    bin_dir: Option<std::path::PathBuf>,
     /// A run of seconds on a debug build that fails if anything was lost:
     /// `cargo xtask test` runs it so the command cannot break unseen.
     smoke: bool,
@@ -60,6 +65,7 @@ fn parse(args: &[String]) -> Result<Options> {
         throughput_duration: 5,
         database_url: None,
         relay: true,
+        bin_dir: None,
         smoke: false,
     };
     let mut args = args.iter();
@@ -95,6 +101,7 @@ fn parse(args: &[String]) -> Result<Options> {
             "--duration" => options.duration = number()?,
             "--throughput-duration" => options.throughput_duration = number()?,
             "--database-url" => options.database_url = Some(value.clone()),
+            "--bin-dir" => options.bin_dir = Some(value.into()),
             _ => return Err(format!("unknown flag {flag}\nusage: {USAGE}").into()),
         }
     }
@@ -129,8 +136,13 @@ pub fn run(args: &[String]) -> Result<()> {
     if !options.smoke {
         build.arg("--release");
     }
-    check(&mut build)?;
-    let bin = root().join("target").join(profile);
+    let bin = match &options.bin_dir {
+        Some(dir) => dir.clone(),
+        None => {
+            check(&mut build)?;
+            root().join("target").join(profile)
+        }
+    };
     let work = std::env::temp_dir().join(format!("rapport-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let database_url = options
