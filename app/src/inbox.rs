@@ -533,7 +533,9 @@ pub fn Inbox(
                 <Team team />
             </nav>
             <Transcript state send my_id team teams replies profile />
-            <crate::profile::Profile open=Signal::derive(move || state.with(|s| s.open.clone())) profile />
+            <crate::profile::Profile
+                open=Memo::new(move |_| state.with(|s| s.open.clone().map(|id| (id, s.last_seq()))))
+                profile />
         </div>
     }
 }

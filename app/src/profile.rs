@@ -7,13 +7,19 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::{AttributeEdit, ConversationState, CustomerProfile, ErrorBody, NewContactNote};
 
-/// Loads the profile of `conversation_id` into `profile`.
-fn load(conversation_id: String, profile: RwSignal<Option<CustomerProfile>>) {
+/// Loads the profile of `conversation_id` into `profile`, unless the agent
+/// has opened another conversation by the time it comes.
+fn load(
+    conversation_id: String,
+    open: Memo<Option<(String, i64)>>,
+    profile: RwSignal<Option<CustomerProfile>>,
+) {
     spawn_local(async move {
         let url = format!("/api/conversations/{conversation_id}/profile");
         if let Ok(response) = Request::get(&url).send().await
             && response.ok()
             && let Ok(loaded) = response.json::<CustomerProfile>().await
+            && open.with_untracked(|o| o.as_ref().is_some_and(|(id, _)| *id == conversation_id))
         {
             profile.set(Some(loaded));
         }
@@ -24,6 +30,7 @@ fn load(conversation_id: String, profile: RwSignal<Option<CustomerProfile>>) {
 fn change(
     request: Result<gloo_net::http::Request, gloo_net::Error>,
     conversation_id: String,
+    open: Memo<Option<(String, i64)>>,
     profile: RwSignal<Option<CustomerProfile>>,
     problem: RwSignal<Option<String>>,
 ) {
@@ -32,7 +39,7 @@ fn change(
         match request.send().await {
             Ok(response) if response.ok() => {
                 problem.set(None);
-                load(conversation_id, profile);
+                load(conversation_id, open, profile);
             }
             Ok(response) => {
                 problem.set(Some(response.json::<ErrorBody>().await.map_or_else(
@@ -61,7 +68,9 @@ fn local_time(zone: &str) -> String {
 
 #[component]
 pub fn Profile(
-    open: Signal<Option<String>>,
+    /// The open conversation and the last seq it shows: a new event there
+    /// may have changed the customer (a page, an attribute), so it reloads.
+    open: Memo<Option<(String, i64)>>,
     /// Shared with the reply box, which fills canned replies from it.
     profile: RwSignal<Option<CustomerProfile>>,
 ) -> impl IntoView {
@@ -69,11 +78,20 @@ pub fn Profile(
     let note = RwSignal::new(String::new());
     let attribute = RwSignal::new(String::new());
     let value = RwSignal::new(String::new());
-    Effect::new(move |_| {
-        profile.set(None);
-        if let Some(id) = open.get() {
-            load(id, profile);
+    let open_id = move || open.with(|o| o.as_ref().map(|(id, _)| id.clone()));
+    let open_id_untracked = move || open.with_untracked(|o| o.as_ref().map(|(id, _)| id.clone()));
+    // Only another conversation clears the panel: a reload of the same one
+    // keeps what is shown, so a canned reply filled meanwhile is still
+    // filled for this customer.
+    Effect::new(move |shown: Option<Option<String>>| {
+        let id = open_id();
+        if shown.as_ref() != Some(&id) {
+            profile.set(None);
         }
+        if let Some(id) = id.clone() {
+            load(id, open, profile);
+        }
+        id
     });
     let contact_id = move || {
         profile.with(|p| {
@@ -82,7 +100,7 @@ pub fn Profile(
         })
     };
     let add_note = move || {
-        let (Some(contact), Some(conversation)) = (contact_id(), open.get_untracked()) else {
+        let (Some(contact), Some(conversation)) = (contact_id(), open_id_untracked()) else {
             return;
         };
         let body = NewContactNote {
@@ -91,13 +109,14 @@ pub fn Profile(
         change(
             Request::post(&format!("/api/contacts/{contact}/notes")).json(&body),
             conversation,
+            open,
             profile,
             problem,
         );
         note.set(String::new());
     };
     let set_attribute = move || {
-        let (Some(contact), Some(conversation)) = (contact_id(), open.get_untracked()) else {
+        let (Some(contact), Some(conversation)) = (contact_id(), open_id_untracked()) else {
             return;
         };
         let text = value.get_untracked();
@@ -108,6 +127,7 @@ pub fn Profile(
         change(
             Request::put(&format!("/api/contacts/{contact}/attributes")).json(&edit),
             conversation,
+            open,
             profile,
             problem,
         );

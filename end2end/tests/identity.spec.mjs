@@ -36,12 +36,23 @@ test('a known customer is greeted, recognised, followed across devices and forgo
   // The page they are on, as the widget told it, and their own clock.
   await expect(profile.locator('.pages')).toContainText('Hostile shop');
   await expect(profile).toContainText('Local time:');
+  // Grace writes again while the panel's reload is slow (held back here):
+  // the panel keeps showing her meanwhile, it is not emptied.
+  await ada.route('**/api/conversations/*/profile', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Unrouted meanwhile: the request has already gone on by itself.
+    await route.continue().catch(() => {});
+  });
+  await laptop.say('It was a gift');
+  await expect(ada.locator('.events')).toContainText('It was a gift');
+  await expect(profile).toContainText('Grace Hopper', { timeout: 1000 });
   // The agent types the shortcut; the reply comes filled in for Grace.
   const replyBox = ada.getByRole('textbox', { name: 'Reply' });
   await replyBox.fill('/ord');
   await expect(ada.getByRole('button', { name: /\/order/ })).toBeVisible();
   await replyBox.press('Tab');
   await expect(replyBox).toHaveValue('Hi Grace, order #1042 left our warehouse today.');
+  await ada.unroute('**/api/conversations/*/profile');
   await replyBox.press('Enter');
   await expect(laptop.transcript).toContainText('Hi Grace, order #1042 left our warehouse today.');
   await ada.getByRole('button', { name: 'Close conversation' }).click();
