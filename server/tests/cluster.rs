@@ -73,6 +73,30 @@ impl Server {
     }
 }
 
+/// An agent's inbox on the server at `addr`, signed in and online.
+async fn online_inbox_at(addr: SocketAddr, email: &str) -> Ws {
+    let cookie = login_at(addr, email).await;
+    let mut inbox = agent_socket_at(addr, &cookie).await.unwrap();
+    inbox.expect("inbox").await;
+    inbox.go_online().await;
+    inbox
+}
+
+/// A new shopper on the server at `addr` who has said `text`: the socket
+/// and the conversation's id.
+async fn chatting_shopper_at(addr: SocketAddr, site_key: &str, text: &str) -> (Ws, String) {
+    let mut shopper = widget_socket_at(addr, site_key, common::SHOP_ORIGIN)
+        .await
+        .unwrap();
+    shopper.send(json!({"type": "hello"})).await;
+    shopper.expect("welcome").await;
+    let id = shopper.say("m1", text).await["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (shopper, id)
+}
+
 /// Open conversations per agent, straight from the database.
 async fn loads(store: &Store, account_id: &str) -> HashMap<String, i64> {
     store
@@ -295,19 +319,8 @@ async fn typing_and_seen_cross_processes_on_postgres() {
         Server::start(&database.url).await,
         Server::start(&database.url).await,
     );
-    let cookie = login_at(inbox_server.addr, &agent.email).await;
-    let mut inbox = agent_socket_at(inbox_server.addr, &cookie).await.unwrap();
-    inbox.expect("inbox").await;
-    inbox.go_online().await;
-    let mut shopper = widget_socket_at(shop_server.addr, &site.site_key, common::SHOP_ORIGIN)
-        .await
-        .unwrap();
-    shopper.send(json!({"type": "hello"})).await;
-    shopper.expect("welcome").await;
-    let id = shopper.say("m1", "Anyone?").await["conversation_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let mut inbox = online_inbox_at(inbox_server.addr, &agent.email).await;
+    let (mut shopper, id) = chatting_shopper_at(shop_server.addr, &site.site_key, "Anyone?").await;
     shopper.until("event", common::is_assigned).await;
     inbox
         .send(json!({"type": "open", "conversation_id": id}))
@@ -359,25 +372,12 @@ async fn a_lost_processs_agent_leaves_their_chats_to_the_agents_still_there_on_p
     let survivor = Server::start_with(&database.url, &quick).await;
     let doomed = Server::start_with(&database.url, &quick).await;
 
-    let cookie = login_at(doomed.addr, &bob.email).await;
-    let mut bob_inbox = agent_socket_at(doomed.addr, &cookie).await.unwrap();
-    bob_inbox.expect("inbox").await;
-    bob_inbox.go_online().await;
-    let mut shopper = widget_socket_at(survivor.addr, &site.site_key, common::SHOP_ORIGIN)
-        .await
-        .unwrap();
-    shopper.send(json!({"type": "hello"})).await;
-    shopper.expect("welcome").await;
-    let id = shopper.say("m1", "Where is my order?").await["conversation_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let bob_inbox = online_inbox_at(doomed.addr, &bob.email).await;
+    let (mut shopper, id) =
+        chatting_shopper_at(survivor.addr, &site.site_key, "Where is my order?").await;
     let first = shopper.until("event", common::is_assigned).await;
     assert_eq!(first["event"]["body"]["assigned"]["agent_name"], "Bob");
-    let cookie = login_at(survivor.addr, &ada.email).await;
-    let mut ada_inbox = agent_socket_at(survivor.addr, &cookie).await.unwrap();
-    ada_inbox.expect("inbox").await;
-    ada_inbox.go_online().await;
+    let mut ada_inbox = online_inbox_at(survivor.addr, &ada.email).await;
 
     drop(doomed);
     drop(bob_inbox);

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::{Result, cargo, check, root};
+use crate::{Result, cargo, check, number, root, value_of};
 
 /// Every shopper of the bench comes from one address, as fast as it can:
 /// the per-address and per-socket limits are off (0) for the measurement.
@@ -86,14 +86,8 @@ fn parse(args: &[String]) -> Result<Options> {
             };
             continue;
         }
-        let value = args
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value\nusage: {USAGE}"))?;
-        let number = || {
-            value
-                .parse::<u64>()
-                .map_err(|_| format!("{flag} {value}: not a number"))
-        };
+        let value = value_of(flag, &mut args, USAGE)?;
+        let number = || number(flag, value);
         match flag.as_str() {
             "--shoppers" => options.shoppers = usize::try_from(number()?)?,
             "--agents" => options.agents = usize::try_from(number()?)?,

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 use crate::bench::{BENCH_ORIGIN, NO_LIMITS, Setup, free_port, set_up};
-use crate::{Result, cargo, check, root};
+use crate::{Result, cargo, check, number, root, value_of};
 
 const USAGE: &str = "cargo xtask chaos [--mode kill|storm|lost-node] [--kills N] [--cycles N]
                   [--shoppers N] [--agents N] [--rate MSG_PER_SEC] [--duration SECS]
@@ -56,14 +56,8 @@ fn parse(args: &[String]) -> Result<Options> {
             };
             continue;
         }
-        let value = args
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value\nusage: {USAGE}"))?;
-        let number = || {
-            value
-                .parse::<u64>()
-                .map_err(|_| format!("{flag} {value}: not a number"))
-        };
+        let value = value_of(flag, &mut args, USAGE)?;
+        let number = || number(flag, value);
         match flag.as_str() {
             "--mode" => match value.as_str() {
                 "kill" | "storm" | "lost-node" => options.mode.clone_from(value),

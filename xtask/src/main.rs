@@ -77,6 +77,23 @@ pub fn cargo() -> Command {
     command
 }
 
+/// The value that follows `flag` on the command line.
+pub fn value_of<'a>(
+    flag: &str,
+    args: &mut impl Iterator<Item = &'a String>,
+    usage: &str,
+) -> Result<&'a String> {
+    args.next()
+        .ok_or_else(|| format!("{flag} needs a value\nusage: {usage}").into())
+}
+
+/// A flag's value as a whole number.
+pub fn number(flag: &str, value: &str) -> Result<u64> {
+    value
+        .parse::<u64>()
+        .map_err(|_| format!("{flag} {value}: not a number").into())
+}
+
 /// Runs a command, failing with its command line if it fails.
 pub fn check(command: &mut Command) -> Result<()> {
     eprintln!("xtask: $ {command:?}");

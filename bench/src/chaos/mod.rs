@@ -24,6 +24,9 @@ use std::time::Duration;
 use protocol::Seq;
 use serde::Serialize;
 use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::net;
 
 /// Where a run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,20 +98,39 @@ pub fn lock(ledger: &Shared) -> MutexGuard<'_, Ledger> {
 /// Messages a participant has in flight at most (unacknowledged).
 pub const WINDOW: usize = 16;
 
+/// A refused message (a failed batch, a limit) is sent again after this.
+const RETRY_AFTER: Duration = Duration::from_millis(200);
+
 /// What was sent and not yet acknowledged, oldest first: sent again, in
-/// order, on every new connection.
+/// order, on every new connection, and on its own shortly after the server
+/// refused it.
 #[derive(Debug, Default)]
 pub struct Pending {
     queue: VecDeque<(String, String)>,
+    retries: Vec<(Instant, String)>,
 }
 
 impl Pending {
-    pub fn push(&mut self, client_id: String, frame: String) {
-        self.queue.push_back((client_id, frame));
+    /// Sends a new message; `false` if the connection is gone.
+    pub fn send_new(
+        &mut self,
+        client_id: String,
+        frame: String,
+        connection: &net::Connection,
+        ledger: &Shared,
+    ) -> bool {
+        self.queue.push_back((client_id.clone(), frame.clone()));
+        lock(ledger).sent.push(client_id);
+        connection.outgoing.send(frame).is_ok()
     }
 
     pub fn acked(&mut self, client_id: &str) {
         self.queue.retain(|(c, _)| c != client_id);
+    }
+
+    /// The server refused it for now: again soon.
+    pub fn refused(&mut self, client_id: String) {
+        self.retries.push((Instant::now() + RETRY_AFTER, client_id));
     }
 
     pub fn len(&self) -> usize {
@@ -119,15 +141,35 @@ impl Pending {
         self.queue.is_empty()
     }
 
-    pub fn frames(&self) -> impl Iterator<Item = &str> {
-        self.queue.iter().map(|(_, frame)| frame.as_str())
+    /// Everything unacknowledged, in order, on a new connection.
+    pub fn send_all(&mut self, connection: &net::Connection, ledger: &Shared) {
+        self.retries.clear();
+        for (_, frame) in &self.queue {
+            let _ = connection.outgoing.send(frame.clone());
+        }
+        lock(ledger).resent += self.queue.len() as u64;
     }
 
-    pub fn frame_of(&self, client_id: &str) -> Option<&str> {
-        self.queue
+    /// When the next refused message is due (far away if none is).
+    pub fn next_retry(&self) -> Instant {
+        self.retries
             .iter()
-            .find(|(c, _)| c == client_id)
-            .map(|(_, frame)| frame.as_str())
+            .map(|(at, _)| *at)
+            .min()
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400))
+    }
+
+    /// Sends again the refused messages that are due and still unacknowledged.
+    pub fn send_due(&mut self, connection: &net::Connection, ledger: &Shared) {
+        let now = Instant::now();
+        let (due, later): (Vec<_>, Vec<_>) = self.retries.drain(..).partition(|(at, _)| *at <= now);
+        self.retries = later;
+        for (_, client_id) in due {
+            if let Some((_, frame)) = self.queue.iter().find(|(c, _)| *c == client_id) {
+                lock(ledger).resent += 1;
+                let _ = connection.outgoing.send(frame.clone());
+            }
+        }
     }
 }
 
@@ -181,12 +223,16 @@ mod tests {
     #[test]
     fn pending_messages_leave_in_order_once_acknowledged() {
         let mut pending = Pending::default();
-        pending.push("a".into(), "A".into());
-        pending.push("b".into(), "B".into());
-        pending.push("c".into(), "C".into());
+        for client_id in ["a", "b", "c"] {
+            pending
+                .queue
+                .push_back((client_id.into(), client_id.to_uppercase()));
+        }
         pending.acked("b");
-        assert_eq!(pending.frames().collect::<Vec<_>>(), ["A", "C"]);
-        assert_eq!(pending.frame_of("c"), Some("C"));
+        let left: Vec<&str> = pending.queue.iter().map(|(_, f)| f.as_str()).collect();
+        assert_eq!(left, ["A", "C"]);
         assert_eq!(pending.len(), 2);
+        pending.refused("c".into());
+        assert!(pending.next_retry() <= Instant::now() + RETRY_AFTER);
     }
 }

@@ -138,20 +138,15 @@ async fn session(
             me.conversation_id = Some(id);
         }
     }
-    let resent = me.pending.len() as u64;
-    for frame in me.pending.frames() {
-        let _ = connection.outgoing.send(frame.to_owned());
-    }
-    lock(ledger).resent += resent;
+    me.pending.send_all(&connection, ledger);
 
     let mut next_message = Instant::now() + spread(params.every);
     let far = Instant::now() + Duration::from_secs(86_400);
     let disconnect_at = params
         .disconnect_every
         .map_or(far, |every| Instant::now() + spread(every));
-    let mut retry_at: Vec<(Instant, String)> = Vec::new();
     loop {
-        let next_retry = retry_at.iter().map(|(at, _)| *at).min().unwrap_or(far);
+        let next_retry = me.pending.next_retry();
         tokio::select! {
             text = connection.next_text() => {
                 let Some(text) = text else { return Ended::Dropped };
@@ -175,7 +170,7 @@ async fn session(
                     }
                     WidgetFrame::Error { client_id: Some(client_id), .. } => {
                         // Not stored (a failed batch, a limit): again, soon.
-                        retry_at.push((Instant::now() + Duration::from_millis(200), client_id));
+                        me.pending.refused(client_id);
                     }
                     _ => {}
                 }
@@ -190,23 +185,11 @@ async fn session(
                     topic: None,
                 };
                 let Ok(frame) = serde_json::to_string(&request) else { continue };
-                me.pending.push(client_id.clone(), frame.clone());
-                lock(ledger).sent.push(client_id);
-                if connection.outgoing.send(frame).is_err() {
+                if !me.pending.send_new(client_id, frame, &connection, ledger) {
                     return Ended::Dropped;
                 }
             }
-            () = sleep_until(next_retry) => {
-                let now = Instant::now();
-                let due: Vec<String> = retry_at.iter().filter(|(at, _)| *at <= now).map(|(_, c)| c.clone()).collect();
-                retry_at.retain(|(at, _)| *at > now);
-                for client_id in due {
-                    if let Some(frame) = me.pending.frame_of(&client_id) {
-                        lock(ledger).resent += 1;
-                        let _ = connection.outgoing.send(frame.to_owned());
-                    }
-                }
-            }
+            () = sleep_until(next_retry) => me.pending.send_due(&connection, ledger),
             // The storm is over once the traffic is.
             () = sleep_until(disconnect_at), if *phase.borrow() == Phase::Traffic => return Ended::Dropped,
             changed = phase.changed() => {

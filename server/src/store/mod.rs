@@ -343,6 +343,49 @@ pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
     text
 }
 
+/// The store's own tests run on both backends: a fresh SQLite file, and a
+/// fresh PostgreSQL database when `RAPPORT_TEST_POSTGRES_URL` (an admin
+/// URL) is set, dropped afterwards whether the test passed or not.
+#[cfg(test)]
+pub(crate) mod on_both {
+    #![allow(clippy::unwrap_used)]
+
+    use std::future::Future;
+
+    use sqlx::Connection;
+
+    pub(crate) async fn sqlite<Fut: Future<Output = ()>>(test: impl FnOnce(String) -> Fut) {
+        let dir = tempfile::tempdir().unwrap();
+        test(format!("sqlite://{}/store.db", dir.path().display())).await;
+    }
+
+    pub(crate) async fn postgres<Fut>(test: impl FnOnce(String) -> Fut + Send + 'static)
+    where
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let Ok(admin_url) = std::env::var("RAPPORT_TEST_POSTGRES_URL") else {
+            eprintln!("SKIPPED on PostgreSQL: set RAPPORT_TEST_POSTGRES_URL to run it");
+            return;
+        };
+        let name = format!("rapport_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::postgres::PgConnection::connect(&admin_url)
+            .await
+            .unwrap();
+        sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str())
+            .await
+            .unwrap();
+        let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap();
+        let outcome = tokio::spawn(test(format!("{base}/{name}"))).await;
+        sqlx::Executor::execute(
+            &mut admin,
+            format!("DROP DATABASE {name} WITH (FORCE)").as_str(),
+        )
+        .await
+        .unwrap();
+        outcome.unwrap();
+    }
+}
+
 #[cfg(test)]
 mod batching_tests {
     use super::{chunks, placeholders};

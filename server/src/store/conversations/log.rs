@@ -289,7 +289,6 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use protocol::{Author, Event, EventBody, Role};
-    use sqlx::Connection;
 
     use super::append_event_via;
     use crate::store::{NewMessage, Opening, Store};
@@ -363,35 +362,17 @@ mod tests {
 
     #[tokio::test]
     async fn every_event_survives_the_log_on_sqlite() {
-        let dir = tempfile::tempdir().unwrap();
-        every_event_survives_the_log(&format!("sqlite://{}/log.db", dir.path().display())).await;
+        crate::store::on_both::sqlite(
+            |url| async move { every_event_survives_the_log(&url).await },
+        )
+        .await;
     }
 
     #[tokio::test]
     async fn every_event_survives_the_log_on_postgres() {
-        let Ok(admin_url) = std::env::var("RAPPORT_TEST_POSTGRES_URL") else {
-            eprintln!("SKIPPED on PostgreSQL: set RAPPORT_TEST_POSTGRES_URL to run it");
-            return;
-        };
-        let name = format!("rapport_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::postgres::PgConnection::connect(&admin_url)
-            .await
-            .unwrap();
-        sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str())
-            .await
-            .unwrap();
-        let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap();
-        let outcome = tokio::spawn({
-            let url = format!("{base}/{name}");
-            async move { every_event_survives_the_log(&url).await }
-        })
-        .await;
-        sqlx::Executor::execute(
-            &mut admin,
-            format!("DROP DATABASE {name} WITH (FORCE)").as_str(),
+        crate::store::on_both::postgres(
+            |url| async move { every_event_survives_the_log(&url).await },
         )
-        .await
-        .unwrap();
-        outcome.unwrap();
+        .await;
     }
 }

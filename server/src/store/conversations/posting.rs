@@ -735,7 +735,6 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use protocol::{Channel, ConversationState, EventBody, Role};
-    use sqlx::Connection;
 
     use super::{Append, AppendRefused, AppendTo};
     use crate::store::{Agent, Store};
@@ -895,39 +894,17 @@ mod tests {
 
     #[tokio::test]
     async fn one_batch_takes_every_kind_of_message_on_sqlite() {
-        let dir = tempfile::tempdir().unwrap();
-        one_batch_takes_every_kind_of_message(&format!(
-            "sqlite://{}/batch.db",
-            dir.path().display()
-        ))
+        crate::store::on_both::sqlite(|url| async move {
+            one_batch_takes_every_kind_of_message(&url).await
+        })
         .await;
     }
 
     #[tokio::test]
     async fn one_batch_takes_every_kind_of_message_on_postgres() {
-        let Ok(admin_url) = std::env::var("RAPPORT_TEST_POSTGRES_URL") else {
-            eprintln!("SKIPPED on PostgreSQL: set RAPPORT_TEST_POSTGRES_URL to run it");
-            return;
-        };
-        let name = format!("rapport_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::postgres::PgConnection::connect(&admin_url)
-            .await
-            .unwrap();
-        sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str())
-            .await
-            .unwrap();
-        let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap();
-        let outcome = tokio::spawn({
-            let url = format!("{base}/{name}");
-            async move { one_batch_takes_every_kind_of_message(&url).await }
+        crate::store::on_both::postgres(|url| async move {
+            one_batch_takes_every_kind_of_message(&url).await
         })
         .await;
-        sqlx::Executor::execute(
-            &mut admin,
-            format!("DROP DATABASE {name} WITH (FORCE)").as_str(),
-        )
-        .await
-        .unwrap();
-        outcome.unwrap();
     }
 }
