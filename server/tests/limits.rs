@@ -290,6 +290,44 @@ on_both_backends_with!(
 );
 
 on_both_backends_with!(
+    a_shopper_who_leaves_while_their_hello_waits_frees_their_connection_at_once,
+    |config: &mut Config| config.limits.connections_per_ip = 1,
+    |app: TestApp| async move {
+        // The database is busy: a new visitor's hello waits for it.
+        let held = app.hold_new_visitors().await;
+        let mut waiting = app
+            .widget_socket_from(&app.site.site_key, SHOP_ORIGIN)
+            .await
+            .unwrap();
+        waiting.send(json!({"type": "hello"})).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // The shopper gives up (their browser drops the connection): the
+        // server lets go of it at once, not when the database is free again.
+        drop(waiting);
+        let mut freed = false;
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if app
+                .widget_socket_from(&app.site.site_key, SHOP_ORIGIN)
+                .await
+                .is_ok()
+            {
+                freed = true;
+                break;
+            }
+        }
+        assert!(
+            freed,
+            "the connection was still held while its hello waited"
+        );
+        held.release().await;
+        // Nothing is stuck: the next shopper is welcomed.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(anonymous_hello(&app).await, Hello::Welcome);
+    }
+);
+
+on_both_backends_with!(
     a_socket_whose_client_sends_nothing_of_its_own_is_closed,
     |config: &mut Config| config.socket_quiet_secs = 1,
     |app: TestApp| async move {

@@ -2,6 +2,7 @@
 //! with an error frame (never a dropped connection), forward hub frames,
 //! heartbeat, and close politely on shutdown.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
@@ -156,6 +157,8 @@ pub async fn drive<C: Endpoint>(
     tokio::pin!(quiet_deadline);
     let mut refusals = 0_u32;
     let mut replies = Vec::new();
+    // What the client sent while its hello was being handled, in order.
+    let mut early = VecDeque::new();
     let close = |code: u16, reason: &'static str| {
         Message::Close(Some(CloseFrame {
             code,
@@ -164,7 +167,7 @@ pub async fn drive<C: Endpoint>(
     };
     loop {
         tokio::select! {
-            incoming = socket.recv() => {
+            incoming = next_message(&mut socket, &mut early) => {
                 let Some(Ok(message)) = incoming else { break };
                 last_heard = Instant::now();
                 let text = match message {
@@ -194,7 +197,21 @@ pub async fn drive<C: Endpoint>(
                             // Boxed: a handler's future (store queries and all) is
                             // large, and would otherwise sit inside every idle
                             // connection's task for its whole life.
-                            let handled = Box::pin(endpoint.handle(request, subscriber, &mut replies)).await;
+                            let ready = endpoint.is_ready();
+                            let handling = Box::pin(endpoint.handle(request, subscriber, &mut replies));
+                            let handled = if ready {
+                                handling.await
+                            } else {
+                                // Before its hello a socket changes nothing anyone
+                                // else sees: if the client leaves while the hello
+                                // waits (a busy database, a reconnecting crowd),
+                                // the work is dropped with the socket instead of
+                                // holding it open (CLOSE-WAIT) until it is done.
+                                tokio::select! {
+                                    handled = handling => handled,
+                                    () = client_leaves(&mut socket, &mut early) => break,
+                                }
+                            };
                             if let Err(err) = handled {
                                 tracing::error!(%err, "socket frame failed");
                                 replies.push(C::error_frame(
@@ -255,6 +272,34 @@ pub async fn drive<C: Endpoint>(
             }
         }
     }
+}
+
+/// Frames kept from a client while its hello is handled; beyond them the
+/// socket is not read until it is (the client's sends then wait in TCP).
+const EARLY_FRAMES: usize = 16;
+
+/// What the client sent while its hello was handled, then the socket.
+async fn next_message(
+    socket: &mut WebSocket,
+    early: &mut VecDeque<Message>,
+) -> Option<Result<Message, axum::Error>> {
+    match early.pop_front() {
+        Some(message) => Some(Ok(message)),
+        None => socket.recv().await,
+    }
+}
+
+/// Reads the socket while a hello is handled, keeping what comes for
+/// afterwards; ends only if the client has gone (closed, or the connection
+/// dropped). Reading is cancel-safe: a frame half-read stays in the socket.
+async fn client_leaves(socket: &mut WebSocket, early: &mut VecDeque<Message>) {
+    while early.len() < EARLY_FRAMES {
+        match socket.recv().await {
+            Some(Ok(Message::Close(_)) | Err(_)) | None => return,
+            Some(Ok(message)) => early.push_back(message),
+        }
+    }
+    std::future::pending().await
 }
 
 /// How long a closed socket waits for the client's answering close frame.

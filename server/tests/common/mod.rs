@@ -402,6 +402,23 @@ impl TestApp {
         }
     }
 
+    /// Makes new visitors wait (SQLite: every write, as `hold_writes`;
+    /// PostgreSQL: a lock on `visitors` that no insert passes).
+    pub async fn hold_new_visitors(&self) -> HeldWrites {
+        use sqlx::Executor;
+        if self.database_url.starts_with("sqlite") {
+            return self.hold_writes().await;
+        }
+        let mut db = sqlx::PgConnection::connect(&self.database_url)
+            .await
+            .unwrap();
+        db.execute("BEGIN").await.unwrap();
+        db.execute("LOCK TABLE visitors IN SHARE ROW EXCLUSIVE MODE")
+            .await
+            .unwrap();
+        HeldWrites::Postgres(db)
+    }
+
     pub async fn counts(&self) -> (i64, i64, i64) {
         (
             self.store.count_visitors().await.unwrap(),
