@@ -12,11 +12,13 @@
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// What the limits are. Every one is per minute, except frames (per
 /// second); 0 turns a limit off (for load tests on one address).
@@ -94,6 +96,16 @@ pub struct LimitSettings {
         default_value_t = 200
     )]
     pub connections_per_ip: u32,
+    /// Widget sockets being opened at once in this process (the checks
+    /// before the upgrade, then the hello): past them a new one is told to
+    /// come back in a second, so a reconnecting crowd (after a restart, a
+    /// network blip) queues in the clients, not in the server.
+    #[arg(
+        long = "limit-opening-sockets",
+        env = "RAPPORT_LIMIT_OPENING_SOCKETS",
+        default_value_t = 256
+    )]
+    pub opening_sockets: u32,
 }
 
 impl Default for LimitSettings {
@@ -109,6 +121,7 @@ impl Default for LimitSettings {
             frames_per_second: 10,
             requests_per_ip: 300,
             connections_per_ip: 200,
+            opening_sockets: 256,
         }
     }
 }
@@ -127,6 +140,7 @@ impl LimitSettings {
             frames_per_second: 0,
             requests_per_ip: 0,
             connections_per_ip: 0,
+            opening_sockets: 0,
         }
     }
 }
@@ -142,6 +156,19 @@ pub enum Door {
     Requests,
     SignIn,
 }
+
+/// Too busy for this now, whoever asks: try again in a second (503).
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("{0}")]
+pub struct Busy(pub &'static str);
+
+/// Sockets being opened at once; see [`LimitSettings::opening_sockets`].
+#[derive(Debug)]
+struct Opening(Option<Arc<Semaphore>>);
+
+/// What a socket told "busy" hears.
+pub const OPENING_BUSY: &str =
+    "The server is opening many chats just now; please try again in a second.";
 
 /// Over a limit: when to try again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -259,6 +286,7 @@ pub struct Limits {
     conversations_per_site: Keyed<String>,
     messages_per_conversation: Keyed<String>,
     requests_per_ip: Keyed<ClientKey>,
+    opening: Opening,
 }
 
 impl Limits {
@@ -281,6 +309,10 @@ impl Limits {
                 per_minute(settings.messages_per_conversation),
             ),
             requests_per_ip: Keyed::new(Door::Requests, per_minute(settings.requests_per_ip)),
+            opening: Opening(
+                (settings.opening_sockets > 0)
+                    .then(|| Arc::new(Semaphore::new(settings.opening_sockets as usize))),
+            ),
             settings,
         }
     }
@@ -292,6 +324,21 @@ impl Limits {
     /// A widget socket from `ip` (checked before anything is looked up).
     pub fn socket_from(&self, ip: IpAddr) -> Result<(), Refused> {
         self.sockets_per_ip.check(&ip.into())
+    }
+
+    /// A slot to open a widget socket in (its checks, then its hello), or
+    /// [`Busy`] at once if every one is taken: waiting would hold the
+    /// client's connection while it gives up and comes back. `None` when
+    /// the limit is off.
+    pub fn opening_socket(&self) -> Result<Option<OwnedSemaphorePermit>, Busy> {
+        match &self.opening.0 {
+            None => Ok(None),
+            Some(slots) => slots
+                .clone()
+                .try_acquire_owned()
+                .map(Some)
+                .map_err(|_| Busy(OPENING_BUSY)),
+        }
     }
 
     /// A widget socket for `site_id`.

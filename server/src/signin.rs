@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::limits::{ClientKey, Door, Refused};
+use crate::limits::{Busy, ClientKey, Door, Refused};
 
 /// Failures allowed before the lockout starts, per account and per address.
 pub const FREE_FAILURES_PER_ACCOUNT: u32 = 5;
@@ -110,10 +110,8 @@ fn forget_quiet<K>(map: &mut HashMap<K, Failures>, now: Instant) {
     map.retain(|_, failures| now.duration_since(failures.last) < FORGET_AFTER);
 }
 
-/// Too busy to hash a password now: try again in a second.
-#[derive(Debug, Clone, Copy, thiserror::Error)]
-#[error("too many sign-ins at once; try again in a moment")]
-pub struct Busy;
+/// What a sign-in told "busy" hears.
+const SIGN_INS_BUSY: &str = "Too many sign-ins at once; please try again in a moment.";
 
 /// Every sign-in guard of this process.
 #[derive(Debug)]
@@ -172,8 +170,8 @@ impl SignInGuard {
     pub async fn hashing_slot(&self) -> Result<OwnedSemaphorePermit, Busy> {
         tokio::time::timeout(self.wait, self.hashing.clone().acquire_owned())
             .await
-            .map_err(|_| Busy)?
-            .map_err(|_| Busy)
+            .map_err(|_| Busy(SIGN_INS_BUSY))?
+            .map_err(|_| Busy(SIGN_INS_BUSY))
     }
 
     pub fn forget_quiet(&self) {

@@ -328,6 +328,42 @@ on_both_backends_with!(
 );
 
 on_both_backends_with!(
+    with_every_opening_slot_taken_a_new_socket_is_told_at_once_to_come_back,
+    |config: &mut Config| config.limits.opening_sockets = 1,
+    |app: TestApp| async move {
+        let open = || app.widget_socket_from(&app.site.site_key, SHOP_ORIGIN);
+        let mut first = open().await.unwrap();
+        let mut second = open().await.unwrap();
+        // The database is busy: the first hello waits, holding the slot.
+        let held = app.hold_new_visitors().await;
+        first.send(json!({"type": "hello"})).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // A second hello is told to come back, and its socket closed so.
+        second.send(json!({"type": "hello"})).await;
+        let busy = second.next().await;
+        assert_eq!(busy["code"], "unavailable", "{busy}");
+        assert!(busy["message"].as_str().unwrap().contains("try again"));
+        assert_eq!(second.closed().await, Some(1013));
+        // A new socket is not even upgraded: 503 with Retry-After, at once.
+        let started = std::time::Instant::now();
+        match open().await {
+            Err(tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status().as_u16(), 503);
+                assert_eq!(response.headers()["retry-after"], "1");
+            }
+            Err(err) => panic!("unexpected socket error: {err}"),
+            Ok(_) => panic!("a socket was opened past the limit"),
+        }
+        assert!(started.elapsed() < Duration::from_secs(2));
+        // The one in progress is served once the database answers, and
+        // then there is room again.
+        held.release().await;
+        assert_eq!(first.next().await["type"], "welcome");
+        assert_eq!(anonymous_hello(&app).await, Hello::Welcome);
+    }
+);
+
+on_both_backends_with!(
     a_socket_whose_client_sends_nothing_of_its_own_is_closed,
     |config: &mut Config| config.socket_quiet_secs = 1,
     |app: TestApp| async move {

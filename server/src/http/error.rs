@@ -21,7 +21,7 @@ pub enum ApiError {
     Limited(#[from] crate::limits::Refused),
     /// Too busy for this now: 503 with `Retry-After`.
     #[error(transparent)]
-    Busy(#[from] crate::signin::Busy),
+    Busy(#[from] crate::limits::Busy),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -86,14 +86,13 @@ impl From<tower_sessions::session::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message) = match self {
-            ApiError::Busy(_) => {
+            ApiError::Busy(busy) => {
                 let mut response = (
                     StatusCode::SERVICE_UNAVAILABLE,
                     Json(ErrorBody {
                         error: ErrorDetail {
                             code: ErrorCode::Unavailable,
-                            message: "Too many sign-ins at once; please try again in a moment."
-                                .to_owned(),
+                            message: busy.0.to_owned(),
                         },
                     }),
                 )

@@ -49,6 +49,8 @@ const REFUSALS_BEFORE_CLOSE: u32 = 50;
 pub const CLOSE_LAGGING: u16 = 4008;
 pub const CLOSE_HELLO_TIMEOUT: u16 = 4001;
 pub const CLOSE_GOING_AWAY: u16 = 1001;
+/// Too busy now: reconnect after a while (RFC 6455's "Try Again Later").
+pub const CLOSE_TRY_AGAIN: u16 = 1013;
 /// The browser now stands for someone else: reconnect with the new token.
 pub const CLOSE_IDENTITY_CHANGED: u16 = 4009;
 pub use protocol::{CLOSE_POLICY, CLOSE_SESSION_ENDED};

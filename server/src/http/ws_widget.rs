@@ -19,7 +19,7 @@ use super::widget_api::{SiteQuery, authorize_site};
 use crate::conversations::{Asker, for_shopper, state_for_shopper};
 use crate::domain::{ClientId, ConversationId, Email, LanguageTag};
 use crate::hub::{Frame, Subscriber, Topic, encode};
-use crate::limits::{ClientKey, FrameLimit, Refused};
+use crate::limits::{ClientKey, FrameLimit, OPENING_BUSY, Refused};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -37,6 +37,9 @@ pub(super) async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     state.limits.socket_from(ip)?;
+    // Held through the checks below (the database's answers); dropped
+    // when the upgrade is answered.
+    let _opening = state.limits.opening_socket()?;
     let site = authorize_site(&state, &query, &headers).await?;
     state.limits.socket_for(&site.id)?;
     let address = ClientKey::from(ip).to_string();
@@ -215,6 +218,11 @@ impl Endpoint for WidgetSocket {
                 language,
                 resume,
             } => {
+                let Ok(_opening) = self.state.limits.opening_socket() else {
+                    replies.push(error(ErrorCode::Unavailable, OPENING_BUSY, None));
+                    self.end = Some((socket::CLOSE_TRY_AGAIN, "busy; reconnect in a second"));
+                    return Ok(());
+                };
                 // A tag we cannot read is no reason to turn the shopper away.
                 self.language = language.and_then(|tag| LanguageTag::parse(&tag).ok());
                 if let Some(resume) = resume
