@@ -4,7 +4,9 @@
 //! stores nothing of them; each sender's messages keep their order in the
 //! log and on every socket, however many senders write at once; and a
 //! `client_id` is stored once, whether its retry comes in a later batch,
-//! the same batch or (PostgreSQL) through another process.
+//! the same batch or (PostgreSQL) through another process. A message
+//! whose sender left before the writer took it is not written (it was never
+//! acknowledged): the resend is stored once.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -394,5 +396,55 @@ on_both_backends!(
             (1..=events.len() as i64).collect::<Vec<_>>(),
             "refused retries leave no gap in the seqs"
         );
+    }
+);
+
+on_both_backends!(
+    a_message_whose_sender_left_before_the_writer_took_it_is_left_for_the_resend,
+    |app: TestApp| async move {
+        let mut agent = app.online_inbox_of(&app.agent.email).await;
+        let (mut first, _, _) = held_chat(&app, &mut agent, 0).await;
+        let (mut second, token, id) = held_chat(&app, &mut agent, 1).await;
+
+        let held = app.hold_writes().await;
+        // The writer takes the first message and waits for the database...
+        first
+            .send(json!({"type": "send", "client_id": "taken", "body": "Taken"}))
+            .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // ...while the second waits for the writer, and its sender leaves.
+        second
+            .send(json!({"type": "send", "client_id": "left", "body": "Left"}))
+            .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        drop(second);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        held.release().await;
+
+        // What the writer had taken is stored and acknowledged; what nobody
+        // waited for any more was never acknowledged, and is not written.
+        first.until("ack", |f| f["client_id"] == "taken").await;
+        // The writer goes in order: once a later message is acknowledged,
+        // the one queued before it has been dealt with.
+        first
+            .send(json!({"type": "send", "client_id": "later", "body": "Later"}))
+            .await;
+        first.until("ack", |f| f["client_id"] == "later").await;
+        assert_eq!(stored(&app, "taken").await, 1);
+        assert_eq!(stored(&app, "left").await, 0);
+
+        // The shopper comes back and sends it again, as the widget does:
+        // stored once, acknowledged, and the agent gets it.
+        let mut again = app.widget_socket().await;
+        again
+            .send(json!({"type": "hello", "token": token, "conversation_id": id, "after_seq": 0}))
+            .await;
+        again.expect("welcome").await;
+        again
+            .send(json!({"type": "send", "client_id": "left", "body": "Left"}))
+            .await;
+        again.until("ack", |f| f["client_id"] == "left").await;
+        assert_eq!(stored(&app, "left").await, 1);
+        agent.until("event", |f| is_message(f, "Left")).await;
     }
 );

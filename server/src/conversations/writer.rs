@@ -69,6 +69,14 @@ impl Writer {
 async fn run(parts: Parts, mut queue: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        // Nobody waits for these any more (their socket closed): they were
+        // never acknowledged, so their senders send them again. Under a
+        // reconnect storm most of the queue is such resends; writing them
+        // is what made every later sender wait.
+        jobs.retain(|job| !job.done.is_closed());
+        if jobs.is_empty() {
+            continue;
+        }
         let (appends, answers): (Vec<Append>, Vec<_>) =
             jobs.drain(..).map(|job| (job.append, job.done)).unzip();
         let in_order = parts.order.lock().await;

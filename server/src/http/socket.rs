@@ -73,6 +73,14 @@ pub trait Endpoint: Send {
         subscriber: &Subscriber,
         replies: &mut Vec<Frame>,
     ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send;
+    /// Whether the work for `request` may be dropped halfway if the client
+    /// leaves meanwhile: only where every step is either a read or handed
+    /// to a task that finishes it anyway (the writer stores a message
+    /// whether or not its sender still waits), so that nothing stored goes
+    /// unpublished.
+    fn may_abandon(_request: &Self::Request) -> bool {
+        false
+    }
     /// Whether a frame may be taken now (a limit on how fast frames come).
     fn take_frame(&mut self) -> Result<(), crate::limits::Refused> {
         Ok(())
@@ -159,7 +167,7 @@ pub async fn drive<C: Endpoint>(
     tokio::pin!(quiet_deadline);
     let mut refusals = 0_u32;
     let mut replies = Vec::new();
-    // What the client sent while its hello was being handled, in order.
+    // What the client sent while abandonable work was handled, in order.
     let mut early = VecDeque::new();
     let close = |code: u16, reason: &'static str| {
         Message::Close(Some(CloseFrame {
@@ -199,20 +207,20 @@ pub async fn drive<C: Endpoint>(
                             // Boxed: a handler's future (store queries and all) is
                             // large, and would otherwise sit inside every idle
                             // connection's task for its whole life.
-                            let ready = endpoint.is_ready();
+                            // Before its hello a socket changes nothing anyone
+                            // else sees. If the client leaves while such work
+                            // waits (a busy database, a reconnecting crowd), it
+                            // is dropped with the socket, instead of holding the
+                            // socket open (CLOSE-WAIT) until it is done.
+                            let abandonable = !endpoint.is_ready() || C::may_abandon(&request);
                             let handling = Box::pin(endpoint.handle(request, subscriber, &mut replies));
-                            let handled = if ready {
-                                handling.await
-                            } else {
-                                // Before its hello a socket changes nothing anyone
-                                // else sees: if the client leaves while the hello
-                                // waits (a busy database, a reconnecting crowd),
-                                // the work is dropped with the socket instead of
-                                // holding it open (CLOSE-WAIT) until it is done.
+                            let handled = if abandonable {
                                 tokio::select! {
                                     handled = handling => handled,
                                     () = client_leaves(&mut socket, &mut early) => break,
                                 }
+                            } else {
+                                handling.await
                             };
                             if let Err(err) = handled {
                                 tracing::error!(%err, "socket frame failed");
@@ -276,11 +284,11 @@ pub async fn drive<C: Endpoint>(
     }
 }
 
-/// Frames kept from a client while its hello is handled; beyond them the
+/// Frames kept from a client while abandonable work is handled; beyond them the
 /// socket is not read until it is (the client's sends then wait in TCP).
 const EARLY_FRAMES: usize = 16;
 
-/// What the client sent while its hello was handled, then the socket.
+/// What the client sent while abandonable work was handled, then the socket.
 async fn next_message(
     socket: &mut WebSocket,
     early: &mut VecDeque<Message>,
@@ -291,7 +299,7 @@ async fn next_message(
     }
 }
 
-/// Reads the socket while a hello is handled, keeping what comes for
+/// Reads the socket while abandonable work is handled, keeping what comes for
 /// afterwards; ends only if the client has gone (closed, or the connection
 /// dropped). Reading is cancel-safe: a frame half-read stays in the socket.
 async fn client_leaves(socket: &mut WebSocket, early: &mut VecDeque<Message>) {

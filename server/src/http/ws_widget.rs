@@ -189,6 +189,13 @@ impl Endpoint for WidgetSocket {
         self.end
     }
 
+    /// A message goes to the writer, which stores and publishes it whether
+    /// or not this socket still waits; its sender, unanswered, sends it
+    /// again and the duplicate is recognised.
+    fn may_abandon(request: &WidgetRequest) -> bool {
+        matches!(request, WidgetRequest::Send { .. })
+    }
+
     async fn handle(
         &mut self,
         request: WidgetRequest,
