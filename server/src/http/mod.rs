@@ -161,6 +161,23 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             std::time::Duration::from_secs(state.config.request_timeout_secs),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().on_failure(log_failure))
         .with_state(state)
+}
+
+/// A 503 is the server saying "busy, come back in a second" by design (a
+/// reconnecting crowd is told so thousands of times a second): not a fault
+/// to log as one, each time.
+fn log_failure(
+    class: tower_http::classify::ServerErrorsFailureClass,
+    latency: std::time::Duration,
+    _span: &tracing::Span,
+) {
+    use tower_http::classify::ServerErrorsFailureClass::StatusCode as Status;
+    match class {
+        Status(StatusCode::SERVICE_UNAVAILABLE) => {
+            tracing::debug!(?latency, "busy: told to come back");
+        }
+        other => tracing::error!(classification = %other, ?latency, "response failed"),
+    }
 }
