@@ -216,6 +216,10 @@ fn print_report(report: &Value, database_url: &str) {
         ("stored out of order", &verdict["out_of_order"]),
         ("not received by the other side", &verdict["undelivered"]),
         (
+            "  of which agents' (by no shopper)",
+            &verdict["undelivered_to_shoppers"],
+        ),
+        (
             "acks that changed their answer",
             &verdict["conflicting_acks"],
         ),

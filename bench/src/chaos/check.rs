@@ -34,6 +34,8 @@ pub struct Verdict {
     pub out_of_order: usize,
     /// Acknowledged and stored, never received by the other side.
     pub undelivered: usize,
+    /// Of those, agents' messages no shopper received.
+    pub undelivered_to_shoppers: usize,
     /// A `client_id` acknowledged twice with different answers.
     pub conflicting_acks: u64,
 }
@@ -73,7 +75,10 @@ pub fn check(
         }
     }
     let (shoppers_got, agents_got) = (received_by(shoppers), received_by(agents));
-    for (side, other) in [(shoppers, &agents_got), (agents, &shoppers_got)] {
+    for (side, other, to_shoppers) in [
+        (shoppers, &agents_got, false),
+        (agents, &shoppers_got, true),
+    ] {
         for ledger in side {
             verdict.conflicting_acks += ledger.conflicting_acks;
             let mut last_in: HashMap<&str, Seq> = HashMap::new();
@@ -102,6 +107,7 @@ pub fn check(
                 *last = stored_seq;
                 if !other.get(at).is_some_and(|seqs| seqs.contains(&stored_seq)) {
                     verdict.undelivered += 1;
+                    verdict.undelivered_to_shoppers += usize::from(to_shoppers);
                 }
             }
         }
