@@ -6,7 +6,7 @@
 //! client resumes from its last `seq` when it reconnects.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::ws::Utf8Bytes;
@@ -64,6 +64,10 @@ pub struct Subscriber {
     kicked: Arc<Notify>,
     /// Why it was kicked (a [`Farewell`] as a number), set before the kick.
     farewell: Arc<AtomicU8>,
+    /// Set when kicked: from then on it gets nothing more, not even by a
+    /// topic it follows afresh before its socket notices. A frame after one
+    /// dropped would leave a gap below the seq its client resumes from.
+    gone: Arc<AtomicBool>,
 }
 
 /// Why the hub dropped a connection, which decides what its client is told.
@@ -101,7 +105,14 @@ impl Subscriber {
 
     /// Queues a frame for this connection alone (acks, errors, replays).
     pub fn send(&self, frame: Frame) -> bool {
-        self.outbox.try_send(frame).is_ok()
+        !self.gone.load(Ordering::Relaxed) && self.outbox.try_send(frame).is_ok()
+    }
+
+    /// Drops it from the hub's point of view, telling its socket why.
+    fn kick(&self, why: Farewell) {
+        self.gone.store(true, Ordering::Relaxed);
+        self.farewell.store(why as u8, Ordering::Relaxed);
+        self.kicked.notify_one();
     }
 }
 
@@ -175,12 +186,16 @@ impl Hub {
             outbox,
             kicked: Arc::new(Notify::new()),
             farewell: Arc::default(),
+            gone: Arc::default(),
         };
         (subscriber, inbox)
     }
 
     pub fn subscribe(&self, topic: Topic, subscriber: &Subscriber) {
         let mut routes = self.routes();
+        if subscriber.gone.load(Ordering::Relaxed) {
+            return;
+        }
         routes
             .by_topic
             .entry(topic.clone())
@@ -243,7 +258,7 @@ impl Hub {
                 "connection lagging; dropping it so it resumes"
             );
             remove_connection(&mut routes, subscriber.id);
-            subscriber.kicked.notify_one();
+            subscriber.kick(Farewell::Lagging);
         }
     }
 
@@ -268,8 +283,7 @@ impl Hub {
             .unwrap_or_default();
         for subscriber in subscribers {
             remove_connection(&mut routes, subscriber.id);
-            subscriber.farewell.store(why as u8, Ordering::Relaxed);
-            subscriber.kicked.notify_one();
+            subscriber.kick(why);
         }
     }
 
@@ -380,5 +394,25 @@ mod tests {
             .await
             .expect("kicked");
         assert_eq!(hub.subscriber_count(&topic), 0);
+    }
+
+    #[tokio::test]
+    async fn a_kicked_connection_gets_nothing_more_even_by_a_topic_it_follows_afresh() {
+        let hub = Hub::new(None);
+        let (slow, mut rx) = hub.connect();
+        let topic = Topic::Conversation("c".into());
+        hub.subscribe(topic.clone(), &slow);
+        for _ in 0..=OUTBOX_CAPACITY {
+            hub.publish(&topic, Frame::from("x"));
+        }
+        // Its socket takes a while to notice: meanwhile it reads its outbox
+        // and opens a conversation again.
+        while rx.try_recv().is_ok() {}
+        hub.subscribe(topic.clone(), &slow);
+        hub.publish(&topic, Frame::from("after the gap"));
+        assert!(!slow.send(Frame::from("direct")));
+        assert!(rx.try_recv().is_err(), "nothing after the dropped frame");
+        assert_eq!(hub.subscriber_count(&topic), 0);
+        assert_eq!(slow.farewell(), Farewell::Lagging);
     }
 }
