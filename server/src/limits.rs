@@ -162,10 +162,6 @@ pub enum Door {
 #[error("{0}")]
 pub struct Busy(pub &'static str);
 
-/// Sockets being opened at once; see [`LimitSettings::opening_sockets`].
-#[derive(Debug)]
-struct Opening(Option<Arc<Semaphore>>);
-
 /// What a socket told "busy" hears.
 pub const OPENING_BUSY: &str =
     "The server is opening many chats just now; please try again in a second.";
@@ -286,7 +282,9 @@ pub struct Limits {
     conversations_per_site: Keyed<String>,
     messages_per_conversation: Keyed<String>,
     requests_per_ip: Keyed<ClientKey>,
-    opening: Opening,
+    /// Slots for sockets being opened (`None`: no limit); see
+    /// [`LimitSettings::opening_sockets`].
+    opening: Option<Arc<Semaphore>>,
 }
 
 impl Limits {
@@ -309,10 +307,8 @@ impl Limits {
                 per_minute(settings.messages_per_conversation),
             ),
             requests_per_ip: Keyed::new(Door::Requests, per_minute(settings.requests_per_ip)),
-            opening: Opening(
-                (settings.opening_sockets > 0)
-                    .then(|| Arc::new(Semaphore::new(settings.opening_sockets as usize))),
-            ),
+            opening: (settings.opening_sockets > 0)
+                .then(|| Arc::new(Semaphore::new(settings.opening_sockets as usize))),
             settings,
         }
     }
@@ -331,7 +327,7 @@ impl Limits {
     /// client's connection while it gives up and comes back. `None` when
     /// the limit is off.
     pub fn opening_socket(&self) -> Result<Option<OwnedSemaphorePermit>, Busy> {
-        match &self.opening.0 {
+        match &self.opening {
             None => Ok(None),
             Some(slots) => slots
                 .clone()

@@ -207,11 +207,12 @@ pub async fn drive<C: Endpoint>(
                             // Boxed: a handler's future (store queries and all) is
                             // large, and would otherwise sit inside every idle
                             // connection's task for its whole life.
-                            // Before its hello a socket changes nothing anyone
-                            // else sees. If the client leaves while such work
-                            // waits (a busy database, a reconnecting crowd), it
-                            // is dropped with the socket, instead of holding the
-                            // socket open (CLOSE-WAIT) until it is done.
+                            // Work that may be dropped halfway (a hello, which
+                            // changes nothing anyone else sees; see
+                            // `may_abandon`) is dropped with the socket if the
+                            // client leaves while it waits (a busy database, a
+                            // reconnecting crowd), instead of holding the socket
+                            // open (CLOSE-WAIT) until it is done.
                             let abandonable = !endpoint.is_ready() || C::may_abandon(&request);
                             let handling = Box::pin(endpoint.handle(request, subscriber, &mut replies));
                             let handled = if abandonable {

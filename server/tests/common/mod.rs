@@ -383,37 +383,30 @@ impl TestApp {
     /// `BEGIN IMMEDIATE`; PostgreSQL: a lock on `events` that no insert
     /// passes), so that the server's writes wait until it is released.
     pub async fn hold_writes(&self) -> HeldWrites {
+        self.hold("events").await
+    }
+
+    /// Makes new visitors wait (SQLite: every write, as `hold_writes`;
+    /// PostgreSQL: a lock on `visitors` that no insert passes).
+    pub async fn hold_new_visitors(&self) -> HeldWrites {
+        self.hold("visitors").await
+    }
+
+    /// SQLite's one write lock, or a lock on `table` on PostgreSQL.
+    async fn hold(&self, table: &str) -> HeldWrites {
         use sqlx::Executor;
         if self.database_url.starts_with("sqlite") {
             let mut db = sqlx::SqliteConnection::connect(&self.database_url)
                 .await
                 .unwrap();
             db.execute("BEGIN IMMEDIATE").await.unwrap();
-            HeldWrites::Sqlite(db)
-        } else {
-            let mut db = sqlx::PgConnection::connect(&self.database_url)
-                .await
-                .unwrap();
-            db.execute("BEGIN").await.unwrap();
-            db.execute("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE")
-                .await
-                .unwrap();
-            HeldWrites::Postgres(db)
-        }
-    }
-
-    /// Makes new visitors wait (SQLite: every write, as `hold_writes`;
-    /// PostgreSQL: a lock on `visitors` that no insert passes).
-    pub async fn hold_new_visitors(&self) -> HeldWrites {
-        use sqlx::Executor;
-        if self.database_url.starts_with("sqlite") {
-            return self.hold_writes().await;
+            return HeldWrites::Sqlite(db);
         }
         let mut db = sqlx::PgConnection::connect(&self.database_url)
             .await
             .unwrap();
         db.execute("BEGIN").await.unwrap();
-        db.execute("LOCK TABLE visitors IN SHARE ROW EXCLUSIVE MODE")
+        db.execute(format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE").as_str())
             .await
             .unwrap();
         HeldWrites::Postgres(db)
