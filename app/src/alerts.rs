@@ -58,15 +58,55 @@ pub fn wanted(agent_id: &str, kind: Kind) -> bool {
         .is_some_and(|v| v == "on")
 }
 
-/// Remembers the choice; turning desktop alerts on asks the browser's
-/// permission then (a click, not a page load, is when to ask).
+/// What the browser lets this page do about desktop notifications.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    Granted,
+    /// Not decided yet: asked when the agent ticks the box.
+    Ask,
+    /// Refused (by the person, or the browser's policy): only the
+    /// browser's site settings can change it.
+    Denied,
+    /// This browser has no desktop notifications.
+    Unsupported,
+}
+
+/// Whether notifications exist here at all: asking a browser without
+/// them would throw.
+fn supported() -> bool {
+    web_sys::window().is_some_and(|window| {
+        js_sys::Reflect::has(&window, &wasm_bindgen::JsValue::from_str("Notification"))
+            .unwrap_or(false)
+    })
+}
+
+pub fn permission() -> Permission {
+    if !supported() {
+        return Permission::Unsupported;
+    }
+    match Notification::permission() {
+        NotificationPermission::Granted => Permission::Granted,
+        NotificationPermission::Denied => Permission::Denied,
+        _ => Permission::Ask,
+    }
+}
+
+/// Asks the browser (on a click: that is when browsers allow asking) and
+/// says what it answered.
+pub async fn ask_permission() -> Permission {
+    if permission() != Permission::Ask {
+        return permission();
+    }
+    if let Ok(asked) = Notification::request_permission() {
+        let _ = wasm_bindgen_futures::JsFuture::from(asked).await;
+    }
+    permission()
+}
+
+/// Remembers the choice.
 pub fn choose(agent_id: &str, kind: Kind, on: bool) {
     if let Some(storage) = storage() {
         let _ = storage.set_item(&key(agent_id, kind), if on { "on" } else { "off" });
-    }
-    if on && kind == Kind::Desktop && Notification::permission() == NotificationPermission::Default
-    {
-        let _ = Notification::request_permission();
     }
     if on && kind == Kind::Sound {
         // Browsers let a page make sound once a person has clicked on it.
@@ -84,9 +124,7 @@ pub fn in_front() -> bool {
 /// Alerts the agent as they chose; clicking the notification brings the
 /// inbox forward on that conversation.
 pub fn fire(agent_id: &str, alert: &Alert, on_click: impl Fn(String) + 'static) {
-    if wanted(agent_id, Kind::Desktop)
-        && Notification::permission() == NotificationPermission::Granted
-    {
+    if wanted(agent_id, Kind::Desktop) && permission() == Permission::Granted {
         let options = NotificationOptions::new();
         options.set_body(&alert.body);
         // One notification per conversation: a new one replaces it.

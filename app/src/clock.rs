@@ -67,6 +67,24 @@ pub fn day_label(ms: i64) -> String {
     }
 }
 
+/// "30 Nov 2026" (in the reader's language, as every date here is).
+pub fn date_only(ms: i64) -> String {
+    String::from(date(ms).to_locale_date_string(
+        &locale(),
+        &options(&[("day", "numeric"), ("month", "short"), ("year", "numeric")]),
+    ))
+}
+
+/// "30 Nov 2026, 14:02".
+pub fn date_and_time(ms: i64) -> String {
+    format!("{}, {}", date_only(ms), time_of_day(ms, None))
+}
+
+/// The time now on a clock in `zone` (an IANA name), as the reader writes times.
+pub fn now_in(zone: &str) -> String {
+    time_of_day(Date::now() as i64, Some(zone))
+}
+
 /// "14:02" today, else "Mon 30 Nov 14:02": when something last happened.
 pub fn when(ms: i64) -> String {
     let time = time_of_day(ms, None);

@@ -11,7 +11,6 @@ use protocol::{
 };
 
 use crate::api::{NONE, call, call_empty};
-use wasm_bindgen::JsValue;
 
 const DAYS: [&str; 7] = [
     "Monday",
@@ -364,9 +363,8 @@ fn Mail(mail: MailSetup, email_delay: RwSignal<String>) -> impl IntoView {
         .iter()
         .map(|p| {
             let when = if p.given_up { "given up" } else { "will retry" };
-            let at = js_sys::Date::new(&JsValue::from_f64(p.at_ms as f64))
-                .to_locale_string("en-GB", &JsValue::UNDEFINED);
-            view! { <li>{format!("{} mail of {} to {}: {} ({} attempts, {when})", p.kind, String::from(at), p.recipient, p.error, p.attempts)}</li> }
+            let at = crate::clock::date_and_time(p.at_ms);
+            view! { <li>{format!("{} mail of {at} to {}: {} ({} attempts, {when})", p.kind, p.recipient, p.error, p.attempts)}</li> }
         })
         .collect_view();
     view! {

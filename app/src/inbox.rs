@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::{
     AgentFrame, AgentProfile, AgentRequest, Author, Availability, CannedReply, CapacityUpdate,
-    Channel, ConversationState, ConversationSummary, CustomerProfile, Event, EventBody, Reader,
-    TYPING_EVERY_SECS, TYPING_EXPIRES_SECS, Team, TeamMember, Typist,
+    Channel, ConversationState, ConversationSummary, CustomerLabel, CustomerProfile, Event,
+    EventBody, Reader, TYPING_EVERY_SECS, TYPING_EXPIRES_SECS, Team, TeamMember, Typist,
 };
 
 use crate::alerts::{self, Alert};
@@ -82,6 +82,8 @@ struct Inbox {
     /// The first seq of the open conversation shown; above 1, earlier pages
     /// can be asked for.
     earliest: i64,
+    /// What the open conversation's shopper is called.
+    open_shopper: String,
 }
 
 impl Inbox {
@@ -116,6 +118,7 @@ impl Inbox {
             .flatten();
         if self.open.as_deref() == Some(conversation.id.as_str()) {
             self.shopper_read_seq = self.shopper_read_seq.max(conversation.shopper_read_seq);
+            self.open_shopper = shopper_name(&conversation.customer);
         }
         self.conversations.retain(|c| c.id != conversation.id);
         if Self::visible_to(me, &conversation) {
@@ -130,6 +133,20 @@ impl Inbox {
         self.events.last().map_or(0, |e| e.seq)
     }
 
+    /// Whether the open conversation has ended (its last change of hands
+    /// is a close): it takes no more replies.
+    fn open_is_closed(&self) -> bool {
+        self.events
+            .iter()
+            .rev()
+            .find_map(|e| match e.body {
+                EventBody::Closed => Some(true),
+                EventBody::Assigned { .. } => Some(false),
+                _ => None,
+            })
+            .unwrap_or(false)
+    }
+
     /// Takes a frame; what the agent should be alerted to, if anything.
     fn apply(&mut self, me: &AgentProfile, frame: AgentFrame) -> Option<Alert> {
         match frame {
@@ -141,7 +158,7 @@ impl Inbox {
                 self.status = status;
                 self.conversations = conversations;
             }
-            AgentFrame::Conversation { conversation } => return self.upsert(me, conversation),
+            AgentFrame::Conversation { conversation } => return self.upsert(me, *conversation),
             AgentFrame::Status { status } => self.status = status,
             AgentFrame::Event { event } => {
                 if self.open.as_deref() == Some(event.conversation_id.as_str())
@@ -232,30 +249,29 @@ impl Inbox {
     }
 }
 
-/// What the inbox calls a shopper: their verified name, else the name they
-/// stated (marked), else where they are, with what, and their clock.
+/// What the inbox calls a shopper in a word: their verified name, else
+/// the name they stated (marked), else their number in the site
+/// ("Visitor 1042": distinct and stable).
+pub(crate) fn shopper_name(customer: &CustomerLabel) -> String {
+    match (&customer.name, customer.number) {
+        (Some(name), _) if customer.verified => name.clone(),
+        (Some(name), _) => format!("{name} (unverified)"),
+        (None, Some(number)) => format!("Visitor {number}"),
+        (None, None) => "Visitor".to_owned(),
+    }
+}
+
+/// What the inbox lists a shopper as: who they are, then where they are,
+/// with what, and their clock.
 pub(crate) fn customer_label(conversation: &ConversationSummary) -> String {
     let customer = &conversation.customer;
-    if let Some(name) = &customer.name {
-        return if customer.verified {
-            name.clone()
-        } else {
-            format!("{name} (unverified)")
-        };
-    }
-    let mut parts = vec![match &customer.page {
-        Some(page) => format!("Shopper on {page}"),
-        None => "Shopper".to_owned(),
-    }];
-    parts.extend(customer.browser.clone());
-    if let Some(zone) = &customer.time_zone {
-        parts.push(format!(
-            "{} their time",
-            clock::time_of_day(js_sys::Date::now() as i64, Some(zone))
-        ));
-    }
-    if parts.len() == 1 {
-        parts.push(conversation.site_name.clone());
+    let mut parts = vec![shopper_name(customer)];
+    if customer.name.is_none() {
+        parts.extend(customer.page.as_ref().map(|page| format!("on {page}")));
+        parts.extend(customer.browser.clone());
+        if let Some(zone) = &customer.time_zone {
+            parts.push(format!("{} their time", clock::now_in(zone)));
+        }
     }
     parts.join(" · ")
 }
@@ -263,6 +279,8 @@ pub(crate) fn customer_label(conversation: &ConversationSummary) -> String {
 #[component]
 pub fn Inbox(
     me: AgentProfile,
+    /// The same person as they edit their profile (the top bar shows it).
+    myself: RwSignal<AgentProfile>,
     on_signed_out: impl Fn() + Copy + Send + Sync + 'static,
     replies: RwSignal<Vec<CannedReply>>,
 ) -> impl IntoView {
@@ -358,16 +376,19 @@ pub fn Inbox(
         });
     });
 
-    let choose_status = move |ev: leptos::ev::Event| {
-        let Ok(status) =
-            serde_json::from_str::<Availability>(&format!("\"{}\"", event_target_value(&ev)))
-        else {
-            return;
-        };
+    // The status chosen is kept in this browser and restored on reconnect.
+    let set_status = move |status: Availability| {
         if let (Some(storage), Ok(saved)) = (local_storage(), serde_json::to_string(&status)) {
             let _ = storage.set_item(STATUS_KEY, &saved);
         }
         send(&AgentRequest::SetStatus { status });
+    };
+    let choose_status = move |ev: leptos::ev::Event| {
+        if let Ok(status) =
+            serde_json::from_str::<Availability>(&format!("\"{}\"", event_target_value(&ev)))
+        {
+            set_status(status);
+        }
     };
     let sign_out = move |_| {
         spawn_local(async move {
@@ -377,11 +398,9 @@ pub fn Inbox(
     };
     let open = move |id: String| {
         state.update(|s| {
-            s.shopper_read_seq = s
-                .conversations
-                .iter()
-                .find(|c| c.id == id)
-                .map_or(0, |c| c.shopper_read_seq);
+            let listed = s.conversations.iter().find(|c| c.id == id);
+            s.shopper_read_seq = listed.map_or(0, |c| c.shopper_read_seq);
+            s.open_shopper = listed.map_or_else(String::new, |c| shopper_name(&c.customer));
             s.open = Some(id.clone());
             s.events.clear();
             s.earliest = 0;
@@ -492,7 +511,16 @@ pub fn Inbox(
     )));
     on_cleanup(move || ticker.set_value(None));
 
-    let name = me.name.clone();
+    // Who is signed in: their name, or their address until they chose one.
+    let name = move || {
+        myself.with(|m| {
+            if m.name.trim().is_empty() {
+                m.email.clone()
+            } else {
+                m.name.clone()
+            }
+        })
+    };
     let my_id = me.id.clone();
     let profile = RwSignal::new(None::<CustomerProfile>);
     view! {
@@ -523,6 +551,7 @@ pub fn Inbox(
                         on:change=set_capacity />
                 </label>
                 <AlertChoices agent_id=me.id.clone() />
+                <crate::account::YourProfile me=myself />
                 <crate::account::PasswordChange />
                 <button class="signout" on:click=sign_out>"Sign out"</button>
             </header>
@@ -532,7 +561,8 @@ pub fn Inbox(
                     filter=|c: &ConversationSummary| matches!(c.state, ConversationState::Assigned { .. }) />
                 <Team team />
             </nav>
-            <Transcript state send my_id team teams replies profile />
+            <Transcript state send my_id team teams replies profile
+                go_online=move || set_status(Availability::Online) />
             <crate::profile::Profile
                 open=Memo::new(move |_| state.with(|s| s.open.clone().map(|id| (id, s.last_seq()))))
                 profile />
@@ -540,28 +570,50 @@ pub fn Inbox(
     }
 }
 
-/// The agent's switches for desktop notifications and sound.
+/// The agent's switches for desktop notifications and sound. The desktop
+/// box shows what the browser allows, not only what was wished: ticked only
+/// when alerts will come, and saying how to allow them when it refused.
 #[component]
 fn AlertChoices(agent_id: String) -> impl IntoView {
+    use alerts::{Kind, Permission};
     let id = StoredValue::new(agent_id);
-    let switch = move |kind: alerts::Kind, label: &'static str| {
-        let on = RwSignal::new(id.with_value(|id| alerts::wanted(id, kind)));
-        view! {
-            <label class="alert-choice">
-                <input type="checkbox" prop:checked=move || on.get()
-                    on:change=move |ev| {
-                        let chosen = event_target_checked(&ev);
-                        on.set(chosen);
-                        id.with_value(|id| alerts::choose(id, kind, chosen));
-                    } />
-                {label}
-            </label>
+    let permission = RwSignal::new(alerts::permission());
+    let wished = RwSignal::new(id.with_value(|id| alerts::wanted(id, Kind::Desktop)));
+    let desktop_on = move || wished.get() && permission.get() == Permission::Granted;
+    let choose_desktop = move |ev: leptos::ev::Event| {
+        let chosen = event_target_checked(&ev);
+        wished.set(chosen);
+        id.with_value(|id| alerts::choose(id, Kind::Desktop, chosen));
+        if chosen {
+            spawn_local(async move { permission.set(alerts::ask_permission().await) });
         }
+    };
+    let sound = RwSignal::new(id.with_value(|id| alerts::wanted(id, Kind::Sound)));
+    let hint = move || match permission.get() {
+        Permission::Denied => Some(
+            "This browser blocks notifications from this site: allow them in its site settings (the icon left of the address), then reload.",
+        ),
+        Permission::Unsupported => Some("This browser has no desktop notifications."),
+        Permission::Ask if wished.get() => Some("Allow notifications when the browser asks."),
+        _ => None,
     };
     view! {
         <span class="alerts">
-            {switch(alerts::Kind::Desktop, "Desktop alerts")}
-            {switch(alerts::Kind::Sound, "Sound")}
+            <label class="alert-choice">
+                <input type="checkbox" prop:checked=desktop_on on:change=choose_desktop
+                    disabled=move || matches!(permission.get(), Permission::Denied | Permission::Unsupported) />
+                "Desktop alerts"
+            </label>
+            <label class="alert-choice">
+                <input type="checkbox" prop:checked=move || sound.get()
+                    on:change=move |ev| {
+                        let chosen = event_target_checked(&ev);
+                        sound.set(chosen);
+                        id.with_value(|id| alerts::choose(id, Kind::Sound, chosen));
+                    } />
+                "Sound"
+            </label>
+            <span class="alert-hint" role="status">{hint}</span>
         </span>
     }
 }
@@ -715,6 +767,7 @@ fn Transcript(
     teams: RwSignal<Vec<Team>>,
     replies: RwSignal<Vec<CannedReply>>,
     profile: RwSignal<Option<CustomerProfile>>,
+    go_online: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let offered = move || draft.with(|d| replies.with(|r| crate::replies::matching(d, r)));
@@ -780,16 +833,23 @@ fn Transcript(
         let at = event.created_at_ms;
         let by_email = event.via == Channel::Email;
         let (class, who, text) = match (event.author, event.body) {
-            (Author::Visitor, EventBody::Message { text: body }) => (
-                "line visitor",
-                if by_email {
-                    "Visitor · by email"
+            (Author::Visitor, EventBody::Message { text: body }) => {
+                let shopper = state.with_untracked(|s| s.open_shopper.clone());
+                let shopper = if shopper.is_empty() {
+                    "Visitor".to_owned()
                 } else {
-                    "Visitor"
-                }
-                .to_owned(),
-                body,
-            ),
+                    shopper
+                };
+                (
+                    "line visitor",
+                    if by_email {
+                        format!("{shopper} · by email")
+                    } else {
+                        shopper
+                    },
+                    body,
+                )
+            }
             (Author::Agent { id, name }, EventBody::Message { text: body }) => (
                 if id == my_id { "line me" } else { "line agent" },
                 name,
@@ -848,6 +908,7 @@ fn Transcript(
                 .collect::<Vec<_>>()
         })
     };
+    let closed = move || state.with(Inbox::open_is_closed);
     // The agent types: the shopper (or, for a note, colleagues) see it,
     // one signal every few seconds at most.
     let typing = move || {
@@ -865,10 +926,22 @@ fn Transcript(
     };
     view! {
         <main class="transcript">
+            // Said while the agent is offline (as every first sign-in is),
+            // so nobody wonders why no chat comes.
+            <section class="presence-help" aria-labelledby="presence-help-title"
+                hidden=move || state.with(|s| s.status != Availability::Offline)>
+                <h2 id="presence-help-title">"You are offline: no chats come to you"</h2>
+                <ul>
+                    <li><strong>"Online"</strong>" — new chats are offered to you at once, up to your “Chats at once”."</li>
+                    <li><strong>"Away"</strong>" — you keep the chats you have, and get no new ones."</li>
+                    <li><strong>"Offline"</strong>" — nothing is offered to you; with nobody online, shoppers wait in line or leave a message."</li>
+                </ul>
+                <button type="button" class="primary" on:click=move |_| go_online()>"Go online"</button>
+            </section>
             <Show when=move || state.with(|s| s.open.is_some())
                 fallback=|| view! { <p class="empty">"Pick a conversation on the left."</p> }>
                 <div class="transcript-actions">
-                    <button class="close-conversation" type="button" on:click=move |_| {
+                    <button class="close-conversation" type="button" hidden=closed on:click=move |_| {
                         if let Some(conversation_id) = state.with_untracked(|s| s.open.clone()) {
                             send(&AgentRequest::Close { conversation_id });
                         }
@@ -879,7 +952,7 @@ fn Transcript(
                             send(&AgentRequest::SendTranscript { conversation_id });
                         }
                     }>"Email transcript"</button>
-                    <details class="hand-over">
+                    <details class="hand-over" hidden=closed>
                         <summary>"Hand over…"</summary>
                         <select aria-label="Hand over to" on:change=move |ev| hand_to.set(event_target_value(&ev))>
                             <option value="">"Choose a colleague or a team"</option>
@@ -927,7 +1000,10 @@ fn Transcript(
                     {draft.map(|d| view! { " " <q class="draft">{d}</q> })}
                 }))}</p>
                 <p class="error" role="alert">{move || state.with(|s| s.notice.clone())}</p>
-                <form class="reply" class:private=move || private.get() on:submit=move |ev| { ev.prevent_default(); reply(); }>
+                <p class="closed-note" role="status" hidden=move || !closed()>
+                    "This conversation is closed: nothing more can be sent in it. If the shopper writes again, a new conversation starts and comes to the inbox."
+                </p>
+                <form class="reply" hidden=closed class:private=move || private.get() on:submit=move |ev| { ev.prevent_default(); reply(); }>
                     <label class="private-toggle">
                         <input type="checkbox" prop:checked=move || private.get()
                             on:change=move |ev| private.set(event_target_checked(&ev)) />

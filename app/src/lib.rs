@@ -14,10 +14,9 @@ mod profile;
 mod replies;
 
 use account::{Accept, ChooseNewPassword, SignIn};
-use gloo_net::http::Request;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use protocol::{AgentProfile, Role};
+use protocol::{AgentProfile, Role, SessionInfo};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(start)]
@@ -31,10 +30,9 @@ fn App() -> impl IntoView {
     let me = RwSignal::new(None::<AgentProfile>);
     let checked = RwSignal::new(false);
     spawn_local(async move {
-        if let Ok(response) = Request::get("/api/me").send().await
-            && response.ok()
-        {
-            me.set(response.json().await.ok());
+        // Answered 200 signed in or not: a signed-out visit logs no error.
+        if let Ok(session) = api::call::<SessionInfo>("GET", "/api/auth/session", api::NONE).await {
+            me.set(session.agent);
         }
         checked.set(true);
     });
@@ -44,7 +42,7 @@ fn App() -> impl IntoView {
             {move || match (me.get(), link.get()) {
                 (Some(profile), _) => view! { <SignedIn me=profile on_signed_out=move || me.set(None) /> }.into_any(),
                 (None, Some(Link::Invite(token))) => view! { <Accept token on_signed_in=move |p| me.set(Some(p)) /> }.into_any(),
-                (None, Some(Link::Reset(token))) => view! { <ChooseNewPassword token on_done=move || link.set(None) /> }.into_any(),
+                (None, Some(Link::Reset(token))) => view! { <ChooseNewPassword token on_signed_in=move |p| { link.set(None); me.set(Some(p)) } /> }.into_any(),
                 (None, None) => view! { <SignIn on_signed_in=move |p| me.set(Some(p)) /> }.into_any(),
             }}
         </Show>
@@ -94,6 +92,7 @@ fn SignedIn(
     on_signed_out: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let mode = RwSignal::new(Mode::Inbox);
+    let myself = RwSignal::new(me.clone());
     let owner = me.role == Role::Owner;
     let replies = RwSignal::new(Vec::new());
     replies::load(replies);
@@ -113,7 +112,7 @@ fn SignedIn(
         // the inbox's socket keeps the agent online, and the console keeps
         // the site being edited.
         <div hidden=move || mode.get() != Mode::Inbox>
-            <inbox::Inbox me=me.clone() on_signed_out replies />
+            <inbox::Inbox me=me.clone() myself on_signed_out replies />
         </div>
         <div hidden=move || mode.get() != Mode::Replies>
             <replies::RepliesPanel replies owner />

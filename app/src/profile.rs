@@ -52,20 +52,6 @@ fn change(
     });
 }
 
-/// The time now in an IANA time zone, as the shopper's clock shows it.
-fn local_time(zone: &str) -> String {
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"timeZone".into(), &zone.into());
-    let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
-    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::of1(&"en-GB".into()), &options);
-    format
-        .format()
-        .call1(&format, &js_sys::Date::new_0())
-        .ok()
-        .and_then(|text| text.as_string())
-        .unwrap_or_default()
-}
-
 #[component]
 pub fn Profile(
     /// The open conversation and the last seq it shows: a new event there
@@ -142,6 +128,7 @@ pub fn Profile(
                 let title = match &p.contact {
                     Some(contact) => contact.name.clone().unwrap_or_else(|| "Verified customer".to_owned()),
                     None => p.unverified.as_ref().and_then(|u| u.name.clone())
+                        .or_else(|| p.number.map(|n| format!("Visitor {n}")))
                         .unwrap_or_else(|| "Anonymous visitor".to_owned()),
                 };
                 view! {
@@ -163,7 +150,7 @@ pub fn Profile(
                             {[u.name, u.email, u.phone].into_iter().flatten().collect::<Vec<_>>().join(", ")}</p>
                     })}
                     <p class="browser">{p.language.clone().unwrap_or_default()} " · " {p.browser.clone().unwrap_or_default()}</p>
-                    {p.time_zone.clone().map(|zone| view! { <p class="local-time">"Local time: " {local_time(&zone)} " (" {zone} ")"</p> })}
+                    {p.time_zone.clone().map(|zone| view! { <p class="local-time">"Local time: " {crate::clock::now_in(&zone)} " (" {zone} ")"</p> })}
                     {(!p.pages.is_empty()).then(|| view! {
                         <h3>"Pages"</h3>
                         <ul class="pages">
@@ -188,9 +175,8 @@ pub fn Profile(
                                 ConversationState::Assigned { agent_name, .. } => format!("with {agent_name}"),
                                 ConversationState::Closed => "closed".to_owned(),
                             };
-                            let day = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(c.created_at_ms as f64))
-                                .to_locale_date_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED);
-                            view! { <li>{String::from(day)} " · " {outcome} " · " {c.last_message.clone().unwrap_or_default()}</li> }
+                            let day = crate::clock::date_only(c.created_at_ms);
+                            view! { <li>{day} " · " {outcome} " · " {c.last_message.clone().unwrap_or_default()}</li> }
                         }).collect_view()}
                     </ul>
                     {verified.then(|| view! {

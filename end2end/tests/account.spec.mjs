@@ -60,8 +60,13 @@ test('a forgotten password is reset from the mailed link, and changed again once
   const link = (await mailTo(request, setup.oneAtATime)).match(/https?:\/\/\S+#reset=[A-Za-z0-9_-]+/)[0];
   const reset = await (await newContext(browser)).newPage();
   await reset.goto(link);
+  // The link says whose password it chooses, and signs them in.
+  await expect(reset.getByText(`For Cy, who signs in as ${setup.oneAtATime}.`)).toBeVisible();
   await reset.getByLabel(/New password/).fill('cy chose this one');
   await reset.getByRole('button', { name: 'Save and sign in' }).click();
+  await expect(reset.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  // The new password is the one that signs in.
+  await reset.getByRole('button', { name: 'Sign out' }).click();
   await reset.getByLabel('Email').fill(setup.oneAtATime);
   await reset.getByLabel('Password').fill('cy chose this one');
   await reset.getByRole('button', { name: 'Sign in' }).click();

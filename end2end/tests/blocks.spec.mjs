@@ -31,6 +31,7 @@ test('an agent blocks a shopper, who cannot come back until the owner lifts it',
   await expect(blocks).not.toContainText('Spam');
   await shopper.page.reload();
   await shopper.page.getByRole('button', { name: 'Chat' }).click();
+  await shopper.page.getByRole('button', { name: 'Start a new conversation' }).click();
   await shopper.say('Sorry, a real question');
   await ada.getByRole('button', { name: 'Inbox' }).click();
   await ada.getByRole('button', { name: /Sorry, a real question/ }).click();

@@ -117,15 +117,17 @@ test('an owner creates a site, its snippet works on their shop only, and their l
   const siteId = (await (await owner.request.get(`${setup.baseUrl}/api/admin/sites`)).json())
     .find((site) => site.name === 'Bakery').id;
   const words = {
-    en: { send: 'Send', message: 'Message' },
-    nl: { send: 'Versturen', message: 'Bericht' },
-    ru: { send: 'Отправить', message: 'Сообщение' },
-    bn: { send: 'পাঠান', message: 'বার্তা' },
+    en: { send: 'Send', message: 'Message', again: 'Start a new conversation' },
+    nl: { send: 'Versturen', message: 'Bericht', again: 'Begin een nieuw gesprek' },
+    ru: { send: 'Отправить', message: 'Сообщение', again: 'Начать новый разговор' },
+    bn: { send: 'পাঠান', message: 'বার্তা', again: 'নতুন কথোপকথন শুরু করুন' },
   };
   for (const [language, expected] of Object.entries(words)) {
     await patchSite(owner, siteId, { settings: { accent: '#aa3300', language } });
     await shop.reload();
     await shop.locator('[data-rapport]').getByRole('button').click();
+    // The chat above ended: the shopper starts another, in their words.
+    await shop.getByRole('button', { name: expected.again }).click();
     await expect(shop.getByRole('button', { name: expected.send })).toBeVisible();
     await expect(shop.getByRole('textbox', { name: expected.message })).toBeVisible();
     await keep(testInfo, shop, `widget-${language}`);

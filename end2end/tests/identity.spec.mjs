@@ -59,6 +59,7 @@ test('a known customer is greeted, recognised, followed across devices and forgo
   await expect(laptop.transcript).toContainText('This chat has ended');
 
   // Back with another question: the agent sees the earlier conversation too.
+  await laptop.page.getByRole('button', { name: 'Start a new conversation' }).click();
   await laptop.say('One more thing');
   await ada.getByRole('button', { name: /One more thing/ }).click();
   await expect(profile).toContainText('Conversations (2)');

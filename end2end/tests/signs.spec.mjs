@@ -78,9 +78,10 @@ test('the agent types and the shopper sees it, then the reply; the agent sees "S
     await expect(mine.locator('small')).toHaveText(new RegExp(`^(${shopperTimes.join('|')})`));
     await expect(transcript.locator('.rp-day').first()).toHaveText('Today');
 
-    // The inbox names the shopper by where they are, and tells their time.
+    // The inbox names the shopper by their number and where they are, and
+    // tells their time.
     const conversation = inbox.getByRole('button', { name: question });
-    await expect(conversation).toContainText('Shopper on /');
+    await expect(conversation).toContainText(/Visitor \d+ · on \//);
     await expect(conversation).toContainText(new RegExp(`(${shopperTimes.join('|')}) their time`));
     await conversation.click();
     const events = inbox.locator('.events');
@@ -246,7 +247,7 @@ test('the agent a chat goes to is alerted while the inbox is in the background, 
 
   await expect.poll(() => notes(cy)).toHaveLength(1);
   const [first] = await notes(cy);
-  expect(first.title).toMatch(/^New conversation: Shopper on \/billing/);
+  expect(first.title).toMatch(/^New conversation: Visitor \d+ · on \/billing/);
   expect(first.body).toBe('My invoice is wrong');
   await expect(cy).toHaveTitle('(1) Rapport inbox');
 

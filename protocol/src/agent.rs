@@ -108,9 +108,10 @@ pub enum AgentFrame {
         status: Availability,
         conversations: Vec<ConversationSummary>,
     },
-    /// A conversation of your account was created or changed.
+    /// A conversation of your account was created or changed (boxed: the
+    /// largest frame, and the most frequent).
     Conversation {
-        conversation: ConversationSummary,
+        conversation: Box<ConversationSummary>,
     },
     /// The agent's status changed (from any of their tabs).
     Status {
@@ -304,6 +305,7 @@ impl ConversationSummary {
                     page: Some("/checkout".into()),
                     browser: Some("Firefox".into()),
                     time_zone: Some("Europe/Amsterdam".into()),
+                    number: Some(1042),
                 },
             })
             .collect()
@@ -329,7 +331,9 @@ impl FrameSet for AgentFrame {
                 }],
                 AgentFrameKind::Conversation => ConversationSummary::examples()
                     .into_iter()
-                    .map(|conversation| AgentFrame::Conversation { conversation })
+                    .map(|conversation| AgentFrame::Conversation {
+                        conversation: Box::new(conversation),
+                    })
                     .collect(),
                 AgentFrameKind::Status => vec![AgentFrame::Status {
                     status: Availability::Online,

@@ -233,6 +233,10 @@ pub struct CustomerLabel {
     pub browser: Option<String>,
     /// Their IANA time zone, for "14:02 their time".
     pub time_zone: Option<String>,
+    /// Their number in the site, for a shopper with no name: "Visitor 1042"
+    /// (distinct and stable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<i64>,
 }
 
 /// Who is typing in a conversation, as agents are told.

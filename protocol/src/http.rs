@@ -46,6 +46,9 @@ pub struct CustomerProfile {
     /// What the page recorded with `Rapport('track', …)`, newest first.
     #[serde(default)]
     pub timeline: Vec<TrackedEvent>,
+    /// The shopper's number in the site ("Visitor 1042"), for one with no name.
+    #[serde(default)]
+    pub number: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -130,9 +133,46 @@ pub struct ResetRequest {
 }
 
 /// `POST /api/auth/reset/confirm`: the link's token and the new password;
-/// the link works once, and every session of that person ends.
+/// the link works once, every other session of that person ends, and the
+/// browser that used it is signed in. A person who has not chosen their
+/// name yet (the first run's owner) gives it here, and may give their own
+/// address instead of the one they were created with.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct ResetConfirm {
     pub token: String,
     pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// `POST /api/auth/reset/info` (the token in an [`crate::InviteToken`]
+/// body): whose password the link chooses. `name` is empty while the
+/// person has not chosen one (the first run's owner).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ResetInfo {
+    pub email: String,
+    pub name: String,
+    pub account_name: String,
+}
+
+/// `GET /api/auth/session`: who this browser is signed in as, if anyone
+/// (200 either way, unlike `/api/me`, so a signed-out visit logs no error).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SessionInfo {
+    pub agent: Option<crate::AgentProfile>,
+}
+
+/// `PATCH /api/me`: the signed-in person's own name and sign-in address.
+/// A new address needs the current password (a borrowed session must not
+/// be able to take the account by moving its resets elsewhere).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct ProfileChange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_password: Option<String>,
 }

@@ -425,6 +425,10 @@ pub struct WidgetConfig {
     /// `/api/widget/avatar/{agent_id}?site=KEY`.
     #[serde(default)]
     pub agent_avatars: bool,
+    /// Whether someone of the shop is online to answer now (the header
+    /// says so, rather than whether the widget's socket is connected).
+    #[serde(default)]
+    pub agents_online: bool,
 }
 
 /// How the loader draws the launcher.

@@ -4,7 +4,7 @@
 
 /// One string of the widget's interface. `{n}`, `{m}`, `{name}` and
 /// `{time}` are filled in by the widget.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::EnumCount)]
 #[repr(u8)]
 pub enum WidgetText {
     /// The dialog's accessible name and the launcher's default label.
@@ -55,11 +55,15 @@ pub enum WidgetText {
     SlowDown,
     /// Above a long conversation's newest page: show the page before.
     Earlier,
+    /// In the header while nobody can answer now (the socket may well be up).
+    Away,
+    /// After a chat ended: the button that opens a new one.
+    NewConversation,
 }
 
 impl WidgetText {
     /// How many texts a complete set holds.
-    pub const COUNT: usize = WidgetText::Earlier as usize + 1;
+    pub const COUNT: usize = <WidgetText as strum::EnumCount>::COUNT;
 }
 
 /// A set of texts as sent; a missing entry reads as empty rather than

@@ -36,13 +36,13 @@ pub async fn serve(
     if config.exposes_plain_http() {
         tracing::error!(
             addr = %config.addr,
-            public_url = %config.public_url,
+            public_url = %config.public_url(),
             "INSECURE: listening on every interface with an http:// public URL; sign-in cookies would cross the network unencrypted. Put Rapport behind TLS and set RAPPORT_PUBLIC_URL=https://…, or listen on 127.0.0.1 behind your proxy."
         );
     }
     let store = Store::connect_with(&config.database_url, config.sqlite_synchronous).await?;
     cli::first_run(&store, &config).await?;
-    let public_url = config.public_url.trim_end_matches('/').to_owned();
+    let public_url = config.public_url();
     let local = config.is_local();
     let (stop, stopped) = watch::channel(false);
     let state = start(store.clone(), config, stopped).await?;
@@ -110,7 +110,7 @@ async fn start(
         outbound: mailer.is_configured(),
         inbound: config.inbound_mail(),
         reply_domain: config.reply_domain(),
-        public_url: config.public_url.trim_end_matches('/').to_owned(),
+        public_url: config.public_url(),
     };
     let (conversations, nudges) = Conversations::new(store.clone(), hub.clone(), mail);
     let dispatcher = Dispatcher::start(Parts {

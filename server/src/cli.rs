@@ -6,8 +6,10 @@ use std::io::{BufRead, Write};
 use protocol::Role;
 
 use crate::StartError;
-use crate::config::{AddSite, AddTeam, AddTopic, AddUser, Config, SetPassword, SiteSecret};
-use crate::domain::{Email, LanguageTag, Origin};
+use crate::config::{
+    AddSite, AddTeam, AddTopic, AddUser, Config, SetPassword, SiteSecret, UpdateUser,
+};
+use crate::domain::{Email, LanguageTag, Origin, PersonName};
 use crate::identity;
 use crate::store::{Store, StoreError};
 
@@ -31,18 +33,20 @@ pub async fn first_run(store: &Store, config: &Config) -> Result<(), StartError>
         // Outside local mode the owner creates their shop's site instead.
         store.create_site(&account_id, "Demo shop", &[]).await?;
     }
-    // A password nobody knows until the owner chooses theirs.
+    // A password nobody knows until the owner chooses theirs, and no name
+    // until they give it (nobody is ever shown a placeholder's): the setup
+    // link asks for both, and lets them sign in with their own address.
     let unknown = identity::hash_password(&identity::random_token(32))?;
     let email = "owner@example.com";
     let owner = store
-        .create_agent(&account_id, email, "Owner", Role::Owner, &unknown)
+        .create_agent(&account_id, email, "", Role::Owner, &unknown)
         .await?;
     let token = store
         .create_password_reset(&owner.id, SETUP_VALID_MS)
         .await?;
     tracing::warn!(
-        "First run: choose the password of {email} at {}/app/#reset={token} (the link works once, for 24 hours; or run `rapport set-password --email {email}`)",
-        config.public_url.trim_end_matches('/')
+        "First run: set up the owner's account (your name, address and password) at {}/app/#reset={token} (the link works once, for 24 hours; or run `rapport update-user --email {email} --name \"Your Name\" --new-email you@your.shop` and `rapport set-password --email you@your.shop`)",
+        config.public_url()
     );
     Ok(())
 }
@@ -84,6 +88,46 @@ pub async fn set_password(config: &Config, args: SetPassword) -> Result<(), Star
     Ok(())
 }
 
+/// `rapport update-user`: a new name or sign-in address for a person.
+pub async fn update_user(config: &Config, args: UpdateUser) -> Result<(), StartError> {
+    let name = args.name.as_deref().map(PersonName::parse).transpose()?;
+    let new_email = args.new_email.as_deref().map(Email::parse).transpose()?;
+    if name.is_none() && new_email.is_none() {
+        return Err(StartError::Input(
+            "nothing to change: give --name and/or --new-email".into(),
+        ));
+    }
+    let store = Store::connect(&config.database_url).await?;
+    let Some(agent) = store.agent_by_email(&args.email).await? else {
+        return Err(StartError::Input(format!(
+            "{} has no active account",
+            args.email
+        )));
+    };
+    if let Some(name) = &name {
+        store.set_agent_name(&agent.id, name.as_str()).await?;
+    }
+    if let Some(email) = &new_email {
+        match store.set_agent_email(&agent.id, email.as_str()).await {
+            Err(StoreError::Conflict(_)) => {
+                return Err(StartError::Input(format!(
+                    "{} already has an account",
+                    email.as_str()
+                )));
+            }
+            other => other?,
+        }
+    }
+    let agent = store
+        .agent_by_id(&agent.id)
+        .await?
+        .ok_or_else(|| StartError::Input("the person was deactivated meanwhile".into()))?;
+    store.close().await;
+    let out = serde_json::json!({ "id": agent.id, "email": agent.email, "name": agent.name });
+    writeln!(std::io::stdout(), "{out}")?;
+    Ok(())
+}
+
 pub async fn add_user(config: &Config, args: AddUser) -> Result<(), StartError> {
     let role = match args.role.as_str() {
         "owner" => Role::Owner,
@@ -95,6 +139,7 @@ pub async fn add_user(config: &Config, args: AddUser) -> Result<(), StartError> 
         }
     };
     let email = Email::parse(&args.email)?;
+    let name = PersonName::parse(&args.name)?;
     let languages = args
         .languages
         .iter()
@@ -116,7 +161,7 @@ pub async fn add_user(config: &Config, args: AddUser) -> Result<(), StartError> 
         (None, None) => store.create_account("My shop").await?,
     };
     let agent = match store
-        .create_agent(&account_id, email.as_str(), &args.name, role, &hash)
+        .create_agent(&account_id, email.as_str(), name.as_str(), role, &hash)
         .await
     {
         Err(StoreError::Conflict(_)) => {
@@ -168,7 +213,7 @@ pub async fn add_site(config: &Config, args: AddSite) -> Result<(), StartError> 
     let out = serde_json::json!({
         "id": site.id,
         "site_key": site.site_key,
-        "snippet": crate::http::embed_snippet(&config.public_url, &site.site_key),
+        "snippet": crate::http::embed_snippet(&config.public_url(), &site.site_key),
     });
     writeln!(std::io::stdout(), "{out}")?;
     store.close().await;

@@ -36,6 +36,21 @@ pub enum Command {
     /// Set a person's password (read from standard input or
     /// RAPPORT_NEW_PASSWORD); their sessions end.
     SetPassword(SetPassword),
+    /// Rename a person or change the address they sign in with; prints JSON.
+    UpdateUser(UpdateUser),
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateUser {
+    /// The address they sign in with now.
+    #[arg(long)]
+    pub email: String,
+    /// Their new name, as colleagues and shoppers read it.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The address they will sign in with (and get password links at).
+    #[arg(long)]
+    pub new_email: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -139,13 +154,11 @@ pub struct Config {
         default_value = "sqlite://data/rapport.db"
     )]
     pub database_url: String,
-    /// The URL shoppers' browsers reach this server at (used in the embed snippet).
-    #[arg(
-        long,
-        env = "RAPPORT_PUBLIC_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    pub public_url: String,
+    /// The URL shoppers' browsers reach this server at (used in the embed
+    /// snippet, links and origin checks); default: `http://` and the address
+    /// listened on (`http://127.0.0.1:8080`).
+    #[arg(long = "public-url", env = "RAPPORT_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Folder with the built widget and inbox (`cargo xtask dist` writes it).
     #[arg(long, env = "RAPPORT_ASSETS_DIR", default_value = "dist")]
     pub assets_dir: PathBuf,
@@ -246,7 +259,7 @@ impl Config {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: database_url.to_owned(),
-            public_url: "http://127.0.0.1:8080".to_owned(),
+            public_url: None,
             assets_dir: PathBuf::from("dist"),
             reply_timeout_secs: 120,
             offline_grace_secs: 30,
@@ -271,9 +284,30 @@ impl Config {
         }
     }
 
+    /// The URL browsers reach this server at, without a trailing slash: as
+    /// configured, else the address listened on (a server listening on
+    /// every interface is reached at loopback from its own machine).
+    pub fn public_url(&self) -> String {
+        match self
+            .public_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+        {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => {
+                let mut addr = self.addr;
+                if addr.ip().is_unspecified() {
+                    addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                format!("http://{addr}")
+            }
+        }
+    }
+
     /// `https://chat.example` from the public URL: the origin of the demo page.
     pub fn public_origin(&self) -> String {
-        crate::domain::Origin::parse(&self.public_url)
+        crate::domain::Origin::parse(&self.public_url())
             .map(crate::domain::Origin::into_string)
             .unwrap_or_default()
     }
@@ -312,7 +346,7 @@ impl Config {
 
     /// Whether cookies must be marked Secure.
     pub fn is_https(&self) -> bool {
-        self.public_url.starts_with("https://")
+        self.public_url().starts_with("https://")
     }
 
     /// The oldest last use (Unix ms) a visitor token may have and still work.
@@ -349,7 +383,7 @@ mod tests {
         config.addr = std::net::SocketAddr::from(([0, 0, 0, 0], 8080));
         assert!(!config.is_local());
         assert!(config.exposes_plain_http(), "every interface over http://");
-        config.public_url = "https://chat.shop.example".into();
+        config.public_url = Some("https://chat.shop.example".into());
         assert!(!config.exposes_plain_http());
         config.addr = std::net::SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 8080));
         config.dev = true;

@@ -20,8 +20,10 @@ const MAX_EMAIL_LEN: usize = 254;
 pub struct Email(String);
 
 impl Email {
-    /// Plausible, not proven: something before the `@`, a dot after it, no
-    /// spaces. Only a mail that arrives proves an address.
+    /// Plausible, not proven: an address the mailer can write (its own
+    /// rule, `lettre::Address`, so that nothing stored here is refused when
+    /// a mail is built), with a dot in its domain and no spaces. Only a
+    /// mail that arrives proves an address.
     pub fn parse(raw: &str) -> Result<Email, Invalid> {
         let email = raw.trim().to_lowercase();
         let plausible = email.len() <= MAX_EMAIL_LEN
@@ -33,7 +35,8 @@ impl Email {
                     && domain.contains('.')
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
-            });
+            })
+            && email.parse::<lettre::Address>().is_ok();
         if plausible {
             Ok(Email(email))
         } else {
@@ -47,6 +50,46 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A person's name as colleagues and shoppers read it (an agent's, a
+/// contact's): trimmed, 1 to 80 characters, no line breaks or other control
+/// characters, so it can stand in a mail header or a log line as it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub fn parse(raw: &str) -> Result<PersonName, Invalid> {
+        let name = raw.trim();
+        let chars = name.chars().count();
+        if chars == 0 || chars > protocol::MAX_LABEL_CHARS {
+            return Err(Invalid(format!(
+                "A name is 1 to {} characters.",
+                protocol::MAX_LABEL_CHARS
+            )));
+        }
+        if name.chars().any(is_unwritable) {
+            return Err(Invalid(
+                "A name cannot hold line breaks or other control characters.".to_owned(),
+            ));
+        }
+        Ok(PersonName(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Characters that have no place in a one-line label: control characters
+/// (line breaks among them), and the separators and direction overrides
+/// that make a line look like something else.
+pub fn is_unwritable(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// A page origin as browsers send it: `https://shop.example[:port]`, lower
@@ -79,6 +122,22 @@ impl Origin {
     pub fn into_string(self) -> String {
         self.0
     }
+}
+
+/// `http://localhost:8080`, `http://127.0.0.1`, `http://[::1]:3000`: a page
+/// served from the machine the browser runs on.
+pub fn is_local_origin(origin: &str) -> bool {
+    let Some(rest) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let host = match rest.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().map(|h| format!("[{h}]")),
+        None => rest.split(':').next().map(str::to_owned),
+    };
+    matches!(host.as_deref(), Some("localhost" | "127.0.0.1" | "[::1]"))
 }
 
 /// Longest language tag kept (BCP 47 tags in practice are far shorter).
@@ -280,6 +339,45 @@ mod tests {
         );
         for bad in ["", "x", "e n", "n1", "toolongprimary", &"a".repeat(40)] {
             assert!(LanguageTag::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_email_is_one_the_mailer_can_write() {
+        for bad in [
+            "ada..b@shop.example",
+            ".ada@shop.example",
+            "ada.@shop.example",
+            "ada@shop..example",
+            "a\r\nbcc: x@y.example",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            Email::parse(" Ada.B+shop@Shop.Example ").map(|e| e.as_str().to_owned()),
+            Ok("ada.b+shop@shop.example".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_name_is_one_line() {
+        assert_eq!(
+            PersonName::parse("  Ada Lovelace ").map(|n| n.as_str().to_owned()),
+            Ok("Ada Lovelace".to_owned())
+        );
+        assert!(PersonName::parse("Ada").is_ok());
+        assert!(PersonName::parse("Ада Лавлейс").is_ok());
+        for bad in [
+            "",
+            "   ",
+            "Ada\nBcc: evil@x.example",
+            "Ada\rLovelace",
+            "Ada\u{2028}Lovelace",
+            "Ada\u{202E}ecalevol",
+            "tab\there",
+            &"a".repeat(81),
+        ] {
+            assert!(PersonName::parse(bad).is_err(), "{bad:?}");
         }
     }
 

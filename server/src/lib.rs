@@ -71,5 +71,6 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
         Command::AddTopic(args) => cli::add_topic(&cli.config, args).await,
         Command::SiteSecret(args) => cli::site_secret(&cli.config, args).await,
         Command::SetPassword(args) => cli::set_password(&cli.config, args).await,
+        Command::UpdateUser(args) => cli::update_user(&cli.config, args).await,
     }
 }

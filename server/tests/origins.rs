@@ -68,7 +68,7 @@ async fn server_on_all_interfaces(app: &TestApp, dev: bool) -> SocketAddr {
     let port = listener.local_addr().unwrap().port();
     let mut config = Config::for_database(&app.database_url);
     config.dev = dev;
-    config.public_url = format!("http://127.0.0.1:{port}");
+    config.public_url = Some(format!("http://127.0.0.1:{port}"));
     tokio::spawn(async move {
         let _ = rapport_server::serve(listener, config, std::future::pending()).await;
     });

@@ -274,7 +274,7 @@ async fn reset_case(backend: common::Backend) {
         )
         .await;
     assert_eq!(status, 404);
-    let (status, _) = app
+    let (status, profile) = app
         .call(
             reqwest::Method::POST,
             "/api/auth/reset/confirm",
@@ -282,7 +282,8 @@ async fn reset_case(backend: common::Backend) {
             Some(&confirm(&token, "a chosen new password")),
         )
         .await;
-    assert_eq!(status, 204);
+    assert_eq!(status, 200, "signed in, as who");
+    assert_eq!(profile["email"], app.agent.email.as_str());
     // Every session ended; the new password signs in; the link works once.
     assert_eq!(inbox.closed().await, Some(4003));
     let (status, _) = app

@@ -284,6 +284,64 @@ on_both_backends!(
 );
 
 on_both_backends!(
+    anonymous_shoppers_have_distinct_stable_numbers,
+    |app: TestApp| async move {
+        let mut agent = app.inbox_of(&app.agent.email).await;
+        let mut numbers = Vec::new();
+        let mut tokens = Vec::new();
+        for i in 0..3 {
+            let (mut shopper, token) = app.new_shopper().await;
+            let id = shopper.say(&format!("m{i}"), "Hello?").await["conversation_id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let summary = agent
+                .until("conversation", |f| f["conversation"]["id"] == id.as_str())
+                .await;
+            numbers.push(
+                summary["conversation"]["customer"]["number"]
+                    .as_i64()
+                    .unwrap(),
+            );
+            tokens.push(token);
+        }
+        assert_eq!(numbers, [1, 2, 3], "one each, in the order they came");
+        // The same browser comes back: the same number.
+        let mut again = app.widget_socket().await;
+        again
+            .send(json!({"type": "hello", "token": tokens[1]}))
+            .await;
+        let welcome = again.expect("welcome").await;
+        let id = welcome["conversation_id"].as_str().unwrap().to_owned();
+        let stored = app.store.conversation(&id).await.unwrap().unwrap();
+        assert_eq!(stored.customer.number, Some(2));
+    }
+);
+
+on_both_backends!(
+    nobody_is_told_of_typing_in_a_closed_chat,
+    |app: TestApp| async move {
+        let (mut shopper, mut agent, id) = a_chat(&app).await;
+        agent
+            .send(json!({"type": "close", "conversation_id": id}))
+            .await;
+        shopper
+            .until("event", |f| f["event"]["body"] == "closed")
+            .await;
+        tokio::time::sleep(Duration::from_millis(1600)).await;
+        agent
+            .send(json!({"type": "typing", "conversation_id": id}))
+            .await;
+        shopper.send(json!({"type": "typing"})).await;
+        assert!(
+            typing_frames(&shopper.frames_within(Duration::from_millis(500)).await).is_empty(),
+            "the shopper sees no one typing under \"This chat has ended\""
+        );
+        assert!(typing_frames(&agent.frames_within(Duration::from_millis(200)).await).is_empty());
+    }
+);
+
+on_both_backends!(
     a_message_the_server_failed_to_store_is_told_by_its_client_id_and_a_retry_stores_it_once,
     |app: TestApp| async move {
         let (mut shopper, _) = app.new_shopper().await;

@@ -153,6 +153,20 @@ impl Chat {
         })
     }
 
+    /// After a chat ended, on the shopper's word: an empty panel whose
+    /// next message opens a new conversation.
+    pub fn start_afresh(&mut self) {
+        *self = Chat {
+            token: self.token.take(),
+            language: self.language.take(),
+            texts: self.texts.clone(),
+            name: self.name.take(),
+            email_known: self.email_known,
+            unacked: std::mem::take(&mut self.unacked),
+            ..Chat::default()
+        };
+    }
+
     /// The request for the page before what is shown, if there is one.
     pub fn earlier(&self) -> Option<WidgetRequest> {
         Some(WidgetRequest::Earlier {
@@ -393,7 +407,9 @@ impl Chat {
                 conversation_id,
                 name,
             } => {
-                if self.conversation_id.as_deref() != Some(conversation_id.as_str()) {
+                if self.conversation_id.as_deref() != Some(conversation_id.as_str())
+                    || self.state == Some(ConversationState::Closed)
+                {
                     return Outcome::None;
                 }
                 self.typing = Some(name);
@@ -740,6 +756,47 @@ mod tests {
         let outcome = chat.apply(message(2, agent(), "Here you go", None));
         assert_eq!(outcome, Outcome::AgentMessage("Here you go".into()));
         assert_eq!(chat.typing, None, "the message replaces the indicator");
+    }
+
+    #[test]
+    fn a_closed_chat_shows_nobody_typing_and_starts_afresh_on_the_shoppers_word() {
+        let mut chat = Chat {
+            token: Some("t".into()),
+            ..Chat::default()
+        };
+        chat.apply(message(1, Author::Visitor, "hello", None));
+        chat.apply(WidgetFrame::Event {
+            event: Event {
+                conversation_id: "c".into(),
+                seq: 2,
+                author: Author::System,
+                body: EventBody::Closed,
+                client_id: None,
+                created_at_ms: 0,
+                via: Channel::Chat,
+            },
+        });
+        assert_eq!(chat.state, Some(ConversationState::Closed));
+        let typing = WidgetFrame::Typing {
+            conversation_id: "c".into(),
+            name: "Ada".into(),
+        };
+        assert_eq!(chat.apply(typing), Outcome::None);
+        assert_eq!(chat.typing, None, "nobody types into an ended chat");
+        chat.start_afresh();
+        assert_eq!(chat.state, None);
+        assert!(chat.lines.is_empty());
+        assert_eq!(chat.conversation_id, None);
+        assert_eq!(chat.token.as_deref(), Some("t"), "the same shopper");
+        // The next message opens a new conversation, shown from its seq 1.
+        chat.compose("k1".into(), "one more thing".into(), None, 0);
+        chat.apply(WidgetFrame::Ack {
+            client_id: "k1".into(),
+            conversation_id: "c2".into(),
+            seq: 1,
+        });
+        assert_eq!(chat.conversation_id.as_deref(), Some("c2"));
+        assert_eq!(chat.state, Some(ConversationState::Waiting));
     }
 
     #[test]

@@ -125,6 +125,8 @@ struct Config {
     email_replies: bool,
     /// Agents see drafts: the typing signal carries the draft.
     typing_preview: bool,
+    /// Someone could answer when the page loaded (within business hours).
+    agents_online: bool,
 }
 
 impl Config {
@@ -155,6 +157,8 @@ impl Config {
             site_query: format!("?site={}", js_sys::encode_uri_component(site_key)),
             email_replies: js_object::flag(config, "email_replies"),
             typing_preview: js_object::flag(config, "typing_preview"),
+            agents_online: js_object::flag(config, "agents_online")
+                && js_object::object(config, "away").is_none(),
         }
     }
 }
@@ -320,6 +324,11 @@ pub fn mount(
                         if let (Some(storage), Some(token)) = (local_storage(), token) {
                             let _ = storage.set_item(&key, &token);
                         }
+                        // What the page said (who, where) goes before what
+                        // the shopper typed meanwhile: the agent offered the
+                        // chat then sees the page it started on.
+                        WELCOMED.set(true);
+                        flush();
                         SOCKET.with(|s| {
                             if let Some(s) = &*s.borrow() {
                                 s.connected_ok();
@@ -333,8 +342,6 @@ pub fn mount(
                                 }
                             }
                         });
-                        WELCOMED.set(true);
-                        flush();
                     }
                     Some(Outcome::ForgetToken(refused)) => {
                         // Another tab may have been given a fresh token (it
@@ -575,7 +582,7 @@ fn Panel(
     // the page already did. One closure draws the whole group (a pick redraws
     // it): cheaper in WASM than a reactive attribute per button.
     let topic_picker = move || {
-        let open = chat.with(|c| matches!(c.state, None | Some(ConversationState::Closed)));
+        let open = chat.with(|c| c.state.is_none());
         if topics.is_empty() || page_topic().is_some() || !open {
             return None;
         }
@@ -595,7 +602,33 @@ fn Panel(
             view! { <div class="rp-topics" role="group" aria-label=what_about.clone()>{buttons}</div> },
         )
     };
-    let (status_online, status_connecting) = (t(WidgetText::Online), t(WidgetText::Connecting));
+    let (status_online, status_connecting, status_away) = (
+        t(WidgetText::Online),
+        t(WidgetText::Connecting),
+        t(WidgetText::Away),
+    );
+    // The header says whether someone can answer, not whether the socket
+    // is up: an agent holds the chat, or the line says someone is online,
+    // or (before a chat) someone was when the page loaded.
+    let someone_there = config.agents_online;
+    let status = move || {
+        if !online.get() {
+            return status_connecting.clone();
+        }
+        let answerable = chat.with(|c| match &c.state {
+            Some(ConversationState::Assigned { .. }) => true,
+            Some(ConversationState::Waiting) => c.queue.map_or(someone_there, |q| q.agents_online),
+            _ => someone_there,
+        });
+        if answerable {
+            status_online.clone()
+        } else {
+            status_away.clone()
+        }
+    };
+    // A chat that ended takes no more messages: the shopper starts another.
+    let closed = move || chat.with(|c| c.state == Some(ConversationState::Closed));
+    let input = NodeRef::<leptos::html::Textarea>::new();
     let waiting_text = t(WidgetText::WaitingForAgent);
     let email_label = t(WidgetText::EmailLabel);
     let retry_label = t(WidgetText::Retry);
@@ -642,7 +675,7 @@ fn Panel(
                 {avatar}
                 <div>
                     <h2 class="rp-title">{header_title}</h2>
-                    <p class="rp-status">{move || if online.get() { status_online.clone() } else { status_connecting.clone() }}</p>
+                    <p class="rp-status">{status}</p>
                 </div>
                 <button class="rp-close" type="button" aria-label=t(WidgetText::CloseChat)
                     on:click=move |_| { let _ = on_close.call0(&JsValue::NULL); }>"×"</button>
@@ -697,12 +730,24 @@ fn Panel(
                 <button type="submit">{t(WidgetText::EmailSave)}</button>
             </form>
             <p class="rp-notice" role="alert">{move || chat.with(|c| c.notice.clone())}</p>
-            <form class="rp-composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>
+            <button class="rp-new" type="button" hidden=move || !closed() on:click=move |_| {
+                chat.update(Chat::start_afresh);
+                // Once the composer is shown again.
+                set_timeout(
+                    move || {
+                        if let Some(input) = input.get_untracked() {
+                            let _ = input.focus();
+                        }
+                    },
+                    std::time::Duration::ZERO,
+                );
+            }>{t(WidgetText::NewConversation)}</button>
+            <form class="rp-composer" hidden=closed on:submit=move |ev| { ev.prevent_default(); submit(); }>
                 // A one-line textarea rather than an input: the same element
                 // as the message box costs the widget less code.
                 <textarea class="rp-email" rows="1" autocomplete="email" hidden=move || !ask_email()
                     aria-label=email_label.clone() placeholder=email_label node_ref=email_box></textarea>
-                <textarea class="rp-input" rows="1" aria-label=t(WidgetText::MessageLabel) placeholder=t(WidgetText::MessagePlaceholder)
+                <textarea class="rp-input" rows="1" node_ref=input aria-label=t(WidgetText::MessageLabel) placeholder=t(WidgetText::MessagePlaceholder)
                     maxlength=MAX_BODY_CHARS.to_string()
                     prop:value=move || draft.get()
                     on:input=move |ev| {

@@ -113,6 +113,7 @@ pub fn build() -> Result<Report> {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Rapport inbox</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/{css}">
 <script type="module" src="/assets/{boot}"></script>
 </head>

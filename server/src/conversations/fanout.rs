@@ -44,9 +44,16 @@ pub(crate) fn initials(name: &str) -> String {
         .collect()
 }
 
-/// An agent's name as shoppers of this conversation's site see it.
+/// An agent's name as shoppers of this conversation's site see it. A
+/// person who has not chosen a name yet is their team, or the shop: never
+/// a placeholder.
 pub(super) fn shown_name(name: &str, conversation: &Conversation) -> String {
-    match conversation.agent_display {
+    let display = if name.trim().is_empty() {
+        AgentDisplay::TeamOnly
+    } else {
+        conversation.agent_display
+    };
+    match display {
         AgentDisplay::FullName | AgentDisplay::Avatar => name.to_owned(),
         AgentDisplay::FirstName => name.split_whitespace().next().unwrap_or(name).to_owned(),
         AgentDisplay::Initials => initials(name),
@@ -129,7 +136,7 @@ fn publish_summary(hub: &Hub, conversation: &Conversation, events: &[Event]) {
     hub.publish(
         &topic,
         encode(&AgentFrame::Conversation {
-            conversation: conversation.summary(),
+            conversation: Box::new(conversation.summary()),
         }),
     );
 }

@@ -2,7 +2,7 @@
 //! lapses by itself) and how far each side has read (stored, forward only),
 //! told to whoever follows the conversation.
 
-use protocol::{AgentFrame, Reader, Seq, Typist, WidgetFrame};
+use protocol::{AgentFrame, ConversationState, Reader, Seq, Typist, WidgetFrame};
 
 use super::Conversations;
 use super::fanout::shown_name;
@@ -21,6 +21,9 @@ impl Conversations {
         draft: Option<String>,
         preview: bool,
     ) {
+        if conversation.state == ConversationState::Closed {
+            return;
+        }
         let draft = draft
             .filter(|_| preview)
             .map(|draft| draft.chars().take(MAX_DRAFT_CHARS).collect());
@@ -35,7 +38,11 @@ impl Conversations {
 
     /// An agent is typing in `conversation`: their colleagues following it
     /// see it; the shopper too, unless it is a note (`private`).
+    /// Nobody types into a closed conversation: nothing is told.
     pub fn agent_typing(&self, agent: &Agent, conversation: &Conversation, private: bool) {
+        if conversation.state == ConversationState::Closed {
+            return;
+        }
         self.hub.publish(
             &Topic::Conversation(conversation.id.clone()),
             encode(&AgentFrame::Typing {

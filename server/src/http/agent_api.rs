@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use protocol::{
-    AgentProfile, CapacityUpdate, ConversationSummary, ErrorCode, Event, LoginRequest, Role, Seq,
-    Team, TeamMember,
+    AgentProfile, CapacityUpdate, ConversationSummary, ErrorCode, Event, LoginRequest,
+    ProfileChange, Role, Seq, SessionInfo, Team, TeamMember,
 };
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -14,11 +14,11 @@ use tower_sessions::Session;
 use super::error::ApiError;
 use super::extract::{ApiJson, ClientIp, CurrentAgent};
 use super::state::AppState;
-use crate::domain::Capacity;
+use crate::domain::{Capacity, Email, PersonName};
 use crate::hub::Topic;
 use crate::identity::{self, SESSION_AGENT_ID};
 use crate::signin::MAX_PASSWORD_CHARS;
-use crate::store::{Agent, Conversation, session_key};
+use crate::store::{Agent, Conversation, StoreError, session_key};
 
 /// Conversations the inbox lists at most.
 pub(super) const INBOX_LIMIT: i64 = 200;
@@ -123,6 +123,69 @@ pub(super) async fn logout(
 
 pub(super) async fn me(CurrentAgent(agent): CurrentAgent) -> Json<AgentProfile> {
     Json(agent.profile())
+}
+
+/// `GET /api/auth/session`: who this browser is signed in as, if anyone.
+pub(super) async fn session_info(
+    signed_in: Result<CurrentAgent, ApiError>,
+) -> Result<Json<SessionInfo>, ApiError> {
+    let agent = match signed_in {
+        Ok(CurrentAgent(agent)) => Some(agent.profile()),
+        Err(ApiError::Client {
+            status: StatusCode::UNAUTHORIZED,
+            ..
+        }) => None,
+        Err(err) => return Err(err),
+    };
+    Ok(Json(SessionInfo { agent }))
+}
+
+/// `PATCH /api/me`: one's own name, and sign-in address (with the current
+/// password). Colleagues, and shoppers as the site shows agents, see the
+/// new name from the next thing said.
+pub(super) async fn change_me(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    CurrentAgent(me): CurrentAgent,
+    ApiJson(change): ApiJson<ProfileChange>,
+) -> Result<Json<AgentProfile>, ApiError> {
+    let name = change.name.as_deref().map(PersonName::parse).transpose()?;
+    let email = change
+        .email
+        .as_deref()
+        .map(Email::parse)
+        .transpose()?
+        .filter(|email| email.as_str() != me.email);
+    if let Some(email) = &email {
+        // Whoever holds this session must also know the password: a new
+        // address would carry the account's resets elsewhere.
+        let password = change.current_password.unwrap_or_default();
+        state.signin.check(&me.email, ip)?;
+        if !verify_password(&state, password, Some(me.password_hash.clone())).await? {
+            state.signin.failed(&me.email, ip);
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::BadCredentials,
+                "Your current password is needed to change your sign-in address, and that one is not right.",
+            ));
+        }
+        match state.store.set_agent_email(&me.id, email.as_str()).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return Err(super::password_api::address_taken()),
+            Err(err) => return Err(err.into()),
+        }
+        tracing::info!(agent = %me.id, "sign-in address changed");
+    }
+    if let Some(name) = &name {
+        state.store.set_agent_name(&me.id, name.as_str()).await?;
+    }
+    let agent = state
+        .store
+        .agent_by_id(&me.id)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    state.dispatcher.agent_changed(&agent);
+    Ok(Json(agent.profile()))
 }
 
 pub(super) async fn conversations(

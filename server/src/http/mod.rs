@@ -68,8 +68,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/logout", post(agent_api::logout))
         .route("/api/auth/password", post(password_api::change))
         .route("/api/auth/reset", post(password_api::request))
+        .route("/api/auth/reset/info", post(password_api::info))
         .route("/api/auth/reset/confirm", post(password_api::confirm))
-        .route("/api/me", get(agent_api::me))
+        .route("/api/auth/session", get(agent_api::session_info))
+        .route("/api/me", get(agent_api::me).patch(agent_api::change_me))
         .route("/api/agents", get(agent_api::agents))
         .route("/api/agents/{id}/capacity", put(agent_api::set_capacity))
         .route("/api/teams", get(agent_api::teams))
@@ -146,10 +148,7 @@ pub fn router(state: AppState) -> Router {
         .merge(widget)
         .merge(agent)
         .merge(mail)
-        .merge(pages::static_routes(
-            &state.config.assets_dir,
-            &state.config.public_origin(),
-        ))
+        .merge(pages::static_routes(&state))
         // Every answer is what its type says; nothing is sniffed into script.
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

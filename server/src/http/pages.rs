@@ -1,11 +1,10 @@
 //! What a browser fetches directly: the demo shop at `/`, the widget loader
 //! and hashed bundles, the inbox app, and `/healthz`.
 
-use std::path::Path;
-
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use tower_http::services::{ServeDir, ServeFile};
@@ -36,9 +35,13 @@ pub(super) async fn demo_page(State(state): State<AppState>) -> Response {
     }
     match state.store.first_site().await {
         Ok(Some(site)) => {
-            let snippet = embed_snippet(&state.config.public_url, &site.site_key);
+            let public_url = state.config.public_url();
+            let snippet = embed_snippet(&public_url, &site.site_key);
             Html(
                 include_str!("demo.html")
+                    // At the public URL whatever this page was opened at:
+                    // the inbox signs in from there only.
+                    .replace("{{INBOX}}", &escape_html(&format!("{public_url}/app")))
                     .replace("{{SNIPPET_ESCAPED}}", &escape_html(&snippet))
                     .replace("{{SNIPPET}}", &snippet),
             )
@@ -54,6 +57,18 @@ pub(super) async fn demo_page(State(state): State<AppState>) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
+}
+
+/// The tab's icon: a speech bubble, so that no visit logs a 404 for it.
+async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("favicon.svg"),
+    )
+        .into_response()
 }
 
 pub(super) async fn healthz(State(state): State<AppState>) -> Response {
@@ -80,9 +95,45 @@ fn app_security_policy(public_origin: &str) -> String {
     )
 }
 
+/// The inbox opened on this machine at another name than the public URL's
+/// (`localhost` for `127.0.0.1`) is sent there: from another origin its
+/// sign-in would be refused. Loopback names only, so that no proxy's
+/// rewritten `Host` can make a redirect loop.
+async fn inbox_at_public_address(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let public_origin = state.config.public_origin();
+    let public_host = public_origin.split_once("://").map_or("", |(_, host)| host);
+    let asked_host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let elsewhere_on_this_machine = state.config.is_local()
+        && !asked_host.is_empty()
+        && asked_host != public_host
+        && crate::domain::is_local_origin(&format!("http://{asked_host}"))
+        && crate::domain::is_local_origin(&public_origin);
+    if elsewhere_on_this_machine {
+        let path = request
+            .uri()
+            .path_and_query()
+            .map_or("/app", |path| path.as_str());
+        // The browser keeps the fragment (`#reset=…`) across the redirect.
+        return Redirect::temporary(&format!("{public_origin}{path}")).into_response();
+    }
+    next.run(request).await
+}
+
 /// Static files from the assets folder: hashed bundles cached for a year,
 /// the loader and the app's page revalidated so deploys show up.
-pub(super) fn static_routes(assets_dir: &Path, public_origin: &str) -> Router<AppState> {
+pub(super) fn static_routes(state: &AppState) -> Router<AppState> {
+    let assets_dir = state.config.assets_dir.as_path();
+    let public_origin = state.config.public_origin();
+    let public_origin = public_origin.as_str();
     let immutable = SetResponseHeaderLayer::overriding(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=31536000, immutable"),
@@ -130,9 +181,18 @@ pub(super) fn static_routes(assets_dir: &Path, public_origin: &str) -> Router<Ap
                         .precompressed_gzip(),
                 ),
         )
-        .route_service("/app", app_page.clone())
-        .route_service("/app/", app_page.clone())
-        .route_service("/app/{*path}", app_page)
+        .merge(
+            Router::new()
+                .route_service("/app", app_page.clone())
+                .route_service("/app/", app_page.clone())
+                .route_service("/app/{*path}", app_page)
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    inbox_at_public_address,
+                )),
+        )
         .route("/", get(demo_page))
+        .route("/favicon.ico", get(favicon))
+        .route("/favicon.svg", get(favicon))
         .route("/healthz", get(healthz))
 }

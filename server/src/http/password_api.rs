@@ -3,17 +3,22 @@
 //! (the same answer whether or not the address has an account) and choose
 //! a new one with it (every session ends).
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use protocol::{ChangePassword, ErrorCode, ResetConfirm, ResetRequest};
+use protocol::{
+    AgentProfile, ChangePassword, ErrorCode, InviteToken, ResetConfirm, ResetInfo, ResetRequest,
+};
 use tower_sessions::Session;
 
 use super::agent_api::{hash_password, verify_password};
 use super::error::ApiError;
 use super::extract::{ApiJson, ClientIp, Counted, CurrentAgent};
 use super::state::AppState;
+use crate::domain::{Email, PersonName};
 use crate::hub::Topic;
-use crate::store::{now_ms, session_key};
+use crate::identity::SESSION_AGENT_ID;
+use crate::store::{StoreError, now_ms, session_key};
 
 /// How long an emailed reset link works.
 pub(super) const RESET_VALID_MS: i64 = 60 * 60 * 1000;
@@ -100,10 +105,7 @@ async fn send_reset(state: &AppState, email: &str) -> Result<(), ApiError> {
         .store
         .create_password_reset(&agent.id, RESET_VALID_MS)
         .await?;
-    let link = format!(
-        "{}/app/#reset={token}",
-        state.config.public_url.trim_end_matches('/')
-    );
+    let link = format!("{}/app/#reset={token}", state.config.public_url());
     let body = format!(
         "Someone (we hope you) asked to choose a new password for Rapport.\n\n\
          Choose it here (the link works once, for an hour):\n{link}\n\n\
@@ -118,32 +120,112 @@ async fn send_reset(state: &AppState, email: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// `POST /api/auth/reset/confirm`.
+fn link_gone() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+        "This link was already used or has expired; ask for a new one.",
+    )
+}
+
+/// Longest token a link can carry.
+const MAX_TOKEN_LEN: usize = 128;
+
+/// `POST /api/auth/reset/info`: whose password the link chooses (the page
+/// names the account, and asks the first run's owner for their name).
+pub(super) async fn info(
+    State(state): State<AppState>,
+    _: Counted,
+    ApiJson(InviteToken { token }): ApiJson<InviteToken>,
+) -> Result<Json<ResetInfo>, ApiError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(link_gone());
+    }
+    let (agent, account_name) = state
+        .store
+        .password_reset_holder(&token)
+        .await?
+        .ok_or_else(link_gone)?;
+    Ok(Json(ResetInfo {
+        email: agent.email,
+        name: agent.name,
+        account_name,
+    }))
+}
+
+/// `POST /api/auth/reset/confirm`: the new password (and, for a person
+/// without one, their name; their own address if they give one); every
+/// other session ends and this browser is signed in.
 pub(super) async fn confirm(
     State(state): State<AppState>,
     _: Counted,
+    session: Session,
     ApiJson(confirm): ApiJson<ResetConfirm>,
-) -> Result<StatusCode, ApiError> {
-    let gone = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            ErrorCode::NotFound,
-            "This link was already used or has expired; ask for a new one.",
-        )
-    };
+) -> Result<Json<AgentProfile>, ApiError> {
     // Checked before hashing: a made-up link costs no hashing.
-    if confirm.token.len() > 128 || !state.store.password_reset_is_open(&confirm.token).await? {
-        return Err(gone());
+    if confirm.token.len() > MAX_TOKEN_LEN {
+        return Err(link_gone());
     }
-    let hash = hash_password(&state, confirm.password).await?;
-    let Some((agent_id, ended)) = state
+    let (holder, _) = state
         .store
-        .use_password_reset(&confirm.token, &hash)
+        .password_reset_holder(&confirm.token)
         .await?
-    else {
-        return Err(gone());
+        .ok_or_else(link_gone)?;
+    let name = confirm
+        .name
+        .as_deref()
+        .filter(|name| !name.trim().is_empty())
+        .map(PersonName::parse)
+        .transpose()?;
+    if name.is_none() && holder.name.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "Your name is needed: shoppers and colleagues see it.",
+        ));
+    }
+    let email = confirm
+        .email
+        .as_deref()
+        .filter(|email| !email.trim().is_empty())
+        .map(Email::parse)
+        .transpose()?
+        .filter(|email| email.as_str() != holder.email);
+    let hash = hash_password(&state, confirm.password).await?;
+    let used = state
+        .store
+        .use_password_reset(
+            &confirm.token,
+            &hash,
+            name.as_ref().map(PersonName::as_str),
+            email.as_ref().map(Email::as_str),
+        )
+        .await;
+    let (agent_id, ended) = match used {
+        Ok(Some(used)) => used,
+        Ok(None) => return Err(link_gone()),
+        Err(StoreError::Conflict(_)) => return Err(address_taken()),
+        Err(err) => return Err(err.into()),
     };
     end_sockets(&state, &ended);
-    tracing::info!(agent = %agent_id, ended = ended.len(), "password chosen by link");
-    Ok(StatusCode::NO_CONTENT)
+    let agent = state
+        .store
+        .agent_by_id(&agent_id)
+        .await?
+        .ok_or_else(link_gone)?;
+    // A fresh id at sign-in defeats session fixation.
+    session.cycle_id().await?;
+    session.insert(SESSION_AGENT_ID, &agent.id).await?;
+    if name.is_some() || email.is_some() {
+        state.dispatcher.agent_changed(&agent);
+    }
+    tracing::info!(agent = %agent.id, ended = ended.len(), "password chosen by link; signed in");
+    Ok(Json(agent.profile()))
+}
+
+/// Another person signs in with that address.
+pub(super) fn address_taken() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        ErrorCode::BadRequest,
+        "Another person signs in with that address.",
+    )
 }

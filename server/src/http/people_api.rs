@@ -14,7 +14,7 @@ use tower_sessions::Session;
 use super::error::ApiError;
 use super::extract::{ApiJson, Counted, CurrentOwner};
 use super::state::AppState;
-use crate::domain::{Capacity, Email, LanguageTag, TeamId};
+use crate::domain::{Capacity, Email, LanguageTag, PersonName, TeamId};
 use crate::identity::SESSION_AGENT_ID;
 use crate::store::{OpenInvite, StoreError};
 
@@ -72,10 +72,7 @@ pub(super) async fn invite(
             INVITE_VALID_MS,
         )
         .await?;
-    let link = format!(
-        "{}/app/#invite={token}",
-        state.config.public_url.trim_end_matches('/')
-    );
+    let link = format!("{}/app/#invite={token}", state.config.public_url());
     let body = format!(
         "{} invited you to answer shoppers' chats with Rapport.\n\n\
          Choose your name and password here (the link works once, for 7 days):\n{link}\n",
@@ -243,19 +240,18 @@ pub(super) async fn accept(
 ) -> Result<(StatusCode, Json<AgentProfile>), ApiError> {
     let token = accept.token.clone();
     let invite = open_invite(&state, &token).await?;
-    let name = accept.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > protocol::MAX_LABEL_CHARS {
-        return Err(ApiError::bad_request(
-            "Your name is needed (up to 80 characters).",
-        ));
-    }
+    let name = PersonName::parse(&accept.name)?;
     if accept.password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(ApiError::bad_request(format!(
             "Choose a password of at least {MIN_PASSWORD_CHARS} characters."
         )));
     }
     let hash = super::agent_api::hash_password(&state, accept.password).await?;
-    let agent = match state.store.accept_invite(&invite, &name, &hash).await {
+    let agent = match state
+        .store
+        .accept_invite(&invite, name.as_str(), &hash)
+        .await
+    {
         Ok(Some(agent)) => agent,
         Ok(None) => {
             return Err(open_invite(&state, &token)

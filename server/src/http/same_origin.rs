@@ -56,7 +56,7 @@ pub(super) fn not_this_server(state: &AppState) -> ApiError {
         ErrorCode::Forbidden,
         format!(
             "Only pages of this server may do this: open the inbox at {}/app (the server's RAPPORT_PUBLIC_URL).",
-            state.config.public_url.trim_end_matches('/')
+            state.config.public_url()
         ),
     )
 }

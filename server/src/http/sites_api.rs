@@ -33,7 +33,7 @@ async fn own_site(state: &AppState, owner: &Agent, id: &str) -> Result<Site, Api
 
 async fn view(state: &AppState, site: Site) -> Result<SiteView, ApiError> {
     Ok(SiteView {
-        snippet: embed_snippet(&state.config.public_url, &site.site_key),
+        snippet: embed_snippet(&state.config.public_url(), &site.site_key),
         seen: state.store.sighting(&site.id).await?,
         email_delay_minutes: site.email_delay_secs.map(|secs| {
             u32::try_from(secs / 60)
@@ -73,7 +73,7 @@ async fn mail_setup(state: &AppState, site_id: &str) -> Result<MailSetup, ApiErr
     {
         records.push(format!(
             "Mail provider's inbound route for {domain}: POST the raw message to {}/api/mail/inbound with the header Authorization: Bearer <RAPPORT_INBOUND_WEBHOOK_SECRET>.",
-            config.public_url.trim_end_matches('/')
+            config.public_url()
         ));
     }
     Ok(MailSetup {

@@ -5,13 +5,13 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use protocol::{AgentDisplay, Away, ErrorCode, Launcher, TopicChoice, WidgetConfig};
+use protocol::{AgentDisplay, Availability, Away, ErrorCode, Launcher, TopicChoice, WidgetConfig};
 use serde::Deserialize;
 
 use super::error::ApiError;
 use super::extract::Counted;
 use super::state::AppState;
-use crate::hours::{self, Availability};
+use crate::hours;
 use crate::store::{Site, now_ms};
 use crate::widget_texts::{self, or_default};
 
@@ -50,22 +50,37 @@ pub(super) async fn authorize_site(
             format!("No site has the key \"{key}\"; copy the snippet again from the console."),
         )
     })?;
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    if !site.allows_origin(
-        origin,
-        &state.config.public_origin(),
-        state.config.is_local(),
-    ) {
+    let own_origin = state.config.public_origin();
+    let origin = page_origin(headers, &own_origin);
+    if !site.allows_origin(origin.as_deref(), &own_origin, state.config.is_local()) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::OriginNotAllowed,
             format!(
                 "This chat widget is not allowed on {}; the site owner can add this origin to the site's allowed origins.",
-                origin.unwrap_or("a page without an Origin header")
+                origin
+                    .as_deref()
+                    .unwrap_or("a page without an Origin header")
             ),
         ));
     }
     Ok(site)
+}
+
+/// The origin of the page a widget request comes from. Browsers send
+/// `Origin` on every cross-origin request and every WebSocket, but not on a
+/// same-origin GET (the demo shop's config request): that one is known by
+/// `Sec-Fetch-Site: same-origin`, which a page cannot set and which no
+/// browser sends from another site's page, and it is this server's own
+/// origin. A request with neither header names no page.
+pub(super) fn page_origin(headers: &HeaderMap, own_origin: &str) -> Option<String> {
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        return origin.to_str().ok().map(str::to_owned);
+    }
+    let same_origin = headers
+        .get("sec-fetch-site")
+        .is_some_and(|site| site.as_bytes().eq_ignore_ascii_case(b"same-origin"));
+    (same_origin && !own_origin.is_empty()).then(|| own_origin.to_owned())
 }
 
 /// `GET /api/widget/config?site=KEY`: what the loader needs to draw the launcher.
@@ -76,7 +91,8 @@ pub(super) async fn config(
     headers: HeaderMap,
 ) -> Result<Json<WidgetConfig>, ApiError> {
     let site = authorize_site(&state, &query, &headers).await?;
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+    if let Some(origin) = page_origin(&headers, &state.config.public_origin()) {
+        let origin = origin.as_str();
         // Only a page of the same origin counts as where it was seen.
         let page = query.page.as_deref().filter(|page| {
             page.len() <= MAX_PAGE_URL_LEN
@@ -98,14 +114,21 @@ pub(super) async fn config(
     });
     let topics = state.store.site_topics(&site.id).await?;
     let email_replies = state.conversations.mail().outbound && site.email_delay_secs.is_some();
-    Ok(Json(widget_config(
+    let mut config = widget_config(
         &site,
         &browser,
         query.tz.as_deref(),
         topics,
         now_ms(),
         email_replies,
-    )))
+    );
+    config.agents_online = state
+        .dispatcher
+        .statuses(&site.account_id)
+        .await
+        .values()
+        .any(|status| *status == Availability::Online);
+    Ok(Json(config))
 }
 
 /// The widget's config for a shopper whose browser speaks `browser`, on a
@@ -124,8 +147,8 @@ pub(super) fn widget_config(
         .hours
         .as_ref()
         .and_then(|hours| match hours::availability(hours, now_ms) {
-            Availability::Open => None,
-            Availability::Closed { back_at_ms } => Some(Away {
+            hours::Availability::Open => None,
+            hours::Availability::Closed { back_at_ms } => Some(Away {
                 message: or_default(&settings.away_message, language.away),
                 back_at: back_at_ms.and_then(|ms| {
                     let on_shoppers_clock = shopper_zone
@@ -154,6 +177,7 @@ pub(super) fn widget_config(
         email_replies,
         typing_preview: settings.typing_preview,
         agent_avatars: settings.agent_display == AgentDisplay::Avatar,
+        agents_online: false,
     }
 }
 

@@ -251,10 +251,7 @@ impl Endpoint for WidgetSocket {
                 before_seq,
             } => self.earlier(conversation_id, before_seq, replies).await,
             WidgetRequest::Email { address } => self.give_email(address, replies).await,
-            WidgetRequest::Typing { draft } => {
-                self.typing(draft, replies);
-                Ok(())
-            }
+            WidgetRequest::Typing { draft } => self.typing(draft, replies).await,
             WidgetRequest::Transcript { email } => self.transcript(email, replies).await,
             WidgetRequest::Send {
                 client_id,
@@ -343,30 +340,44 @@ impl WidgetSocket {
     /// The shopper is typing: agents following their open conversation see
     /// it (the draft where the site allows). Not stored; extra signals are
     /// dropped.
-    fn typing(&mut self, draft: Option<String>, replies: &mut Vec<Frame>) {
+    async fn typing(
+        &mut self,
+        draft: Option<String>,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
         if self.visitor.is_none() {
             replies.push(error(ErrorCode::HelloRequired, "Say hello first.", None));
-            return;
+            return Ok(());
         }
         let Some(conversation) = self
             .conversation
             .as_ref()
             .filter(|c| c.state != ConversationState::Closed)
         else {
-            return;
+            return Ok(());
         };
         if self
             .last_typing
             .is_some_and(|at| at.elapsed() < TYPING_RELAY_EVERY)
         {
-            return;
+            return Ok(());
         }
         self.last_typing = Some(Instant::now());
+        // An agent may have closed it since this socket last looked.
+        if !self
+            .state
+            .store
+            .conversation_is_open(&conversation.id)
+            .await?
+        {
+            return Ok(());
+        }
         self.state.conversations.shopper_typing(
             conversation,
             draft,
             self.site.settings.typing_preview,
         );
+        Ok(())
     }
 
     /// An address to be answered at.

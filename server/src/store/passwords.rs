@@ -5,7 +5,7 @@
 use sqlx::Row;
 
 use crate::identity;
-use crate::store::{Store, StoreResult, now_ms};
+use crate::store::{Agent, Store, StoreError, StoreResult, is_unique_violation, now_ms};
 
 impl Store {
     /// A link for `agent_id` to choose a password, working once for
@@ -53,13 +53,39 @@ impl Store {
         Ok(open > 0)
     }
 
-    /// Uses a link: sets the password and ends every session of its agent.
-    /// `None` if the link is unknown, used or expired. Returns the agent's
-    /// id and the keys of the sessions ended (their sockets are to close).
+    /// Whose password an open link chooses, and the name of their account.
+    pub async fn password_reset_holder(&self, token: &str) -> StoreResult<Option<(Agent, String)>> {
+        let row = sqlx::query(
+            "SELECT r.agent_id, c.name AS account_name FROM password_resets r \
+             JOIN agents a ON a.id = r.agent_id JOIN accounts c ON c.id = a.account_id \
+             WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND a.active = TRUE",
+        )
+        .bind(identity::token_hash(token))
+        .bind(now_ms())
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let agent_id: String = row.try_get("agent_id")?;
+        let account_name: String = row.try_get("account_name")?;
+        Ok(self
+            .agent_by_id(&agent_id)
+            .await?
+            .map(|agent| (agent, account_name)))
+    }
+
+    /// Uses a link: sets the password (and, when given, the person's name
+    /// and address) and ends every session of its agent. `None` if the
+    /// link is unknown, used or expired; `Conflict` if the address is
+    /// another person's. Returns the agent's id and the keys of the
+    /// sessions ended (their sockets are to close).
     pub async fn use_password_reset(
         &self,
         token: &str,
         password_hash: &str,
+        name: Option<&str>,
+        email: Option<&str>,
     ) -> StoreResult<Option<(String, Vec<String>)>> {
         let mut tx = self.write.begin().await?;
         let now = now_ms();
@@ -86,6 +112,16 @@ impl Store {
         if used.rows_affected() != 1 {
             return Ok(None);
         }
+        if let Some(name) = name {
+            sqlx::query("UPDATE agents SET name = $2 WHERE id = $1")
+                .bind(&agent_id)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(email) = email {
+            set_email_in(&mut tx, &agent_id, email).await?;
+        }
         let ended = set_password_in(&mut tx, &agent_id, password_hash, None).await?;
         tx.commit().await?;
         Ok(Some((agent_id, ended)))
@@ -103,6 +139,24 @@ impl Store {
         let ended = set_password_in(&mut tx, agent_id, password_hash, keep).await?;
         tx.commit().await?;
         Ok(ended)
+    }
+}
+
+/// A person's sign-in address; `Conflict` when another person has it.
+pub(super) async fn set_email_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    agent_id: &str,
+    email: &str,
+) -> StoreResult<()> {
+    let changed = sqlx::query("UPDATE agents SET email = $2 WHERE id = $1")
+        .bind(agent_id)
+        .bind(email.trim().to_lowercase())
+        .execute(&mut **tx)
+        .await;
+    match changed {
+        Ok(_) => Ok(()),
+        Err(err) if is_unique_violation(&err) => Err(StoreError::Conflict("agent email")),
+        Err(err) => Err(err.into()),
     }
 }
 

@@ -74,6 +74,24 @@ impl Store {
         Ok(())
     }
 
+    /// A person's name as they chose it (already checked).
+    pub async fn set_agent_name(&self, agent_id: &str, name: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE agents SET name = $2 WHERE id = $1")
+            .bind(agent_id)
+            .bind(name)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// A person's sign-in address; `Conflict` when another person has it.
+    pub async fn set_agent_email(&self, agent_id: &str, email: &str) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
+        super::passwords::set_email_in(&mut tx, agent_id, email).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn set_agent_avatar(&self, agent_id: &str, url: Option<&str>) -> StoreResult<()> {
         sqlx::query("UPDATE agents SET avatar_url = $2 WHERE id = $1")
             .bind(agent_id)

@@ -149,7 +149,8 @@ impl Store {
         conversation: &Conversation,
     ) -> StoreResult<CustomerProfile> {
         let visitor = sqlx::query(
-            "SELECT contact_id, unverified, stated_email, user_agent, language, time_zone FROM visitors WHERE id = $1",
+            "SELECT contact_id, unverified, stated_email, user_agent, language, time_zone, number \
+             FROM visitors WHERE id = $1",
         )
         .bind(&conversation.visitor_id)
         .fetch_optional(&self.read)
@@ -165,6 +166,7 @@ impl Store {
             browser: visitor.try_get("user_agent")?,
             language: visitor.try_get("language")?,
             time_zone: visitor.try_get("time_zone")?,
+            number: visitor.try_get("number")?,
             ..CustomerProfile::default()
         };
         // This browser and every other one merged into it.

@@ -38,28 +38,14 @@ impl Site {
             return false;
         };
         if self.allowed_origins.is_empty() {
-            return local && (is_local_origin(origin) || origin.eq_ignore_ascii_case(own_origin));
+            return local
+                && (crate::domain::is_local_origin(origin)
+                    || origin.eq_ignore_ascii_case(own_origin));
         }
         self.allowed_origins
             .iter()
             .any(|allowed| allowed.eq_ignore_ascii_case(origin))
     }
-}
-
-/// `http://localhost:8080`, `http://127.0.0.1`, `http://[::1]:3000`: a page
-/// served from the machine the browser runs on.
-pub(super) fn is_local_origin(origin: &str) -> bool {
-    let Some(rest) = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-    else {
-        return false;
-    };
-    let host = match rest.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().map(|h| format!("[{h}]")),
-        None => rest.split(':').next().map(str::to_owned),
-    };
-    matches!(host.as_deref(), Some("localhost" | "127.0.0.1" | "[::1]"))
 }
 
 /// An agent (or owner) who signs in to the inbox.

@@ -34,15 +34,27 @@ impl Store {
             contact_id: None,
         };
         let now = now_ms();
+        let mut tx = self.write.begin().await?;
+        // The site's next visitor number ("Visitor 1042").
+        let number: i64 = sqlx::query_scalar(
+            "UPDATE sites SET visitors_numbered = visitors_numbered + 1 WHERE id = $1 \
+             RETURNING visitors_numbered",
+        )
+        .bind(site_id)
+        .fetch_one(&mut *tx)
+        .await?;
         sqlx::query(
-            "INSERT INTO visitors (id, site_id, token_hash, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
+            "INSERT INTO visitors (id, site_id, token_hash, created_at, last_seen_at, number) \
+             VALUES ($1, $2, $3, $4, $4, $5)",
         )
         .bind(&visitor.id)
         .bind(site_id)
         .bind(token_hash)
         .bind(now)
-        .execute(&self.write)
+        .bind(number)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(visitor)
     }
 

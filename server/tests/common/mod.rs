@@ -499,7 +499,7 @@ async fn spawn_server(mut config: Config, mut stopped: watch::Receiver<bool>) ->
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     // The inbox's pages are this server's: its origin is where tests reach it.
-    config.public_url = format!("http://{addr}");
+    config.public_url = Some(format!("http://{addr}"));
     let shutdown = async move {
         let _ = stopped.wait_for(|stop| *stop).await;
     };

@@ -106,7 +106,7 @@ const CONVERSATION_SELECT: &str = "SELECT c.id, c.site_id, s.name AS site_name, 
      c.last_message, c.created_at, c.updated_at, s.agent_capacity, c.language, c.team_id, \
      t.name AS team_name, s.settings AS site_settings, c.shopper_read_seq, c.agent_read_seq, \
      c.unread_for_agents, c.passed_over_by, ct.name AS contact_name, v.unverified AS stated, v.user_agent, \
-     v.time_zone AS visitor_time_zone, v.last_page \
+     v.time_zone AS visitor_time_zone, v.last_page, v.number AS visitor_number \
      FROM conversations c JOIN sites s ON s.id = c.site_id \
      JOIN visitors v ON v.id = c.visitor_id \
      LEFT JOIN contacts ct ON ct.id = v.contact_id \
@@ -155,6 +155,7 @@ fn customer_label(row: &AnyRow) -> StoreResult<CustomerLabel> {
             .and_then(browser_name)
             .map(str::to_owned),
         time_zone: row.try_get("visitor_time_zone")?,
+        number: row.try_get("visitor_number")?,
     })
 }
 
@@ -223,6 +224,17 @@ impl Store {
             .await?;
         row.as_ref().map(conversation_from_row).transpose()
     }
+    /// Whether a conversation still takes messages (it exists and is not
+    /// closed): one small read, for checks a socket makes often.
+    pub async fn conversation_is_open(&self, id: &str) -> StoreResult<bool> {
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state FROM conversations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?;
+        Ok(state.is_some_and(|state| state != "closed"))
+    }
+
     /// The conversation a visitor's widget shows: their open one, else
     /// their latest. (An older conversation can be the open one: a browser
     /// that signs in brings its newer chats along, closed into it.)
