@@ -83,6 +83,11 @@ export default defineConfig({
         RAPPORT_LIMIT_SOCKETS_PER_IP: '1000',
         RAPPORT_LIMIT_VISITORS_PER_IP: '1000',
         RAPPORT_LIMIT_CONVERSATIONS_PER_IP: '1000',
+        RAPPORT_LIMIT_OPEN_CONVERSATIONS_PER_IP: '0',
+        // The browser tests start a new chat right after an agent closed
+        // one; the server's own tests check the wait.
+        RAPPORT_LIMIT_AFTER_CLOSE_SECS: '0',
+        RAPPORT_LIMIT_MAIL_ASKS_PER_IP: '1000',
       },
       reuseExistingServer: false,
       stdout: 'pipe',

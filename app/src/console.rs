@@ -357,6 +357,18 @@ fn Mail(mail: MailSetup, email_delay: RwSignal<String>) -> impl IntoView {
         "{} waiting, {} sent, {} given up.",
         status.waiting, status.sent, status.failed
     );
+    let today = format!(
+        "Last 24 hours: {} queued ({} asked for by shoppers), {} refused.",
+        status.queued_today, status.asked_by_shoppers_today, status.refused_today
+    );
+    let refusals = status
+        .refusals
+        .iter()
+        .map(|r| {
+            let at = crate::clock::date_and_time(r.at_ms);
+            view! { <li>{format!("{at}: {} mail to {} not sent: {}", r.kind, r.recipient, r.reason)}</li> }
+        })
+        .collect_view();
     let problems = mail
         .status
         .problems
@@ -383,6 +395,8 @@ fn Mail(mail: MailSetup, email_delay: RwSignal<String>) -> impl IntoView {
             })}
             <p class="mail-status">{summary}</p>
             <ul class="mail-problems">{problems}</ul>
+            <p class="mail-today">{today}</p>
+            <ul class="mail-refusals" aria-label="Mail refused">{refusals}</ul>
         </fieldset>
     }
 }

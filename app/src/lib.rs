@@ -102,7 +102,21 @@ fn SignedIn(
                 on:click=move |_| mode.set(which)>{label}</button>
         }
     };
+    // Someone guessed at this person's password since they last signed in.
+    let warned = (me.failed_sign_ins > 0).then(|| {
+        let count = me.failed_sign_ins;
+        view! {
+            <p class="security-notice" role="alert">
+                {format!(
+                    "{count} wrong password{} tried for your account since you last signed in. \
+                     If that was not you, someone may be guessing: your own browsers still get in, others wait.",
+                    if count == 1 { " was" } else { "s were" }
+                )}
+            </p>
+        }
+    });
     view! {
+        {warned}
         <nav class="modes" aria-label="Rapport">
             {tab(Mode::Inbox, "Inbox")}
             {tab(Mode::Replies, "Replies")}

@@ -358,8 +358,10 @@ async fn connect_agent(
             }
             let cookie = response
                 .headers()
-                .get("set-cookie")
-                .and_then(|v| v.to_str().ok())
+                .get_all("set-cookie")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find(|v| v.starts_with("rapport_session="))
                 .and_then(|v| v.split(';').next())
                 .ok_or_else(|| BenchError::Setup("no session cookie".into()))?
                 .to_owned();

@@ -174,6 +174,14 @@ pub struct AgentProfile {
     pub email: String,
     pub name: String,
     pub role: Role,
+    /// At sign-in: wrong passwords tried for this person since they last
+    /// signed in (someone may be guessing).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed_sign_ins: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// A colleague as the inbox shows them: `GET /api/agents`.
@@ -325,6 +333,7 @@ impl FrameSet for AgentFrame {
                         email: "ada@shop.example".into(),
                         name: "Ada".into(),
                         role: Role::Owner,
+                        failed_sign_ins: 0,
                     },
                     status: Availability::Away,
                     conversations: ConversationSummary::examples(),

@@ -157,13 +157,34 @@ pub struct MailStatus {
     pub failed: i64,
     /// The latest mails that failed at least once and are not sent yet.
     pub problems: Vec<FailedMail>,
+    /// Mail queued in the last 24 hours, and how much of it shoppers asked for.
+    #[serde(default)]
+    pub queued_today: i64,
+    #[serde(default)]
+    pub asked_by_shoppers_today: i64,
+    /// Mail refused in the last 24 hours (over an allowance, an address
+    /// that opted out, one not proved), and the latest refusals.
+    #[serde(default)]
+    pub refused_today: i64,
+    #[serde(default)]
+    pub refusals: Vec<RefusedMail>,
+}
+
+/// A mail that was not sent, and why.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct RefusedMail {
+    pub recipient: String,
+    /// `unseen`, `transcript` or `confirm`.
+    pub kind: String,
+    pub reason: String,
+    pub at_ms: i64,
 }
 
 /// A mail that could not be sent (yet).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct FailedMail {
     pub recipient: String,
-    /// `unseen` or `transcript`.
+    /// `unseen`, `transcript` or `confirm`.
     pub kind: String,
     /// No more attempts will be made.
     pub given_up: bool,

@@ -167,9 +167,13 @@ pub enum WidgetFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client_id: Option<String>,
     },
-    /// The transcript asked for is on its way to `email`.
+    /// The transcript asked for is on its way to `email`; with
+    /// `confirm_first`, a link to prove the address went there first, and
+    /// the transcript follows once it is used.
     TranscriptQueued {
         email: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        confirm_first: bool,
     },
     /// The agent (`name`, as the site shows agents) is typing a reply; it
     /// lapses after [`crate::TYPING_EXPIRES_SECS`] without another.
@@ -370,9 +374,16 @@ impl FrameSet for WidgetFrame {
                         agents_online: false,
                     },
                 ],
-                WidgetFrameKind::TranscriptQueued => vec![WidgetFrame::TranscriptQueued {
-                    email: "grace@example.com".into(),
-                }],
+                WidgetFrameKind::TranscriptQueued => vec![
+                    WidgetFrame::TranscriptQueued {
+                        email: "grace@example.com".into(),
+                        confirm_first: false,
+                    },
+                    WidgetFrame::TranscriptQueued {
+                        email: "grace@example.com".into(),
+                        confirm_first: true,
+                    },
+                ],
                 WidgetFrameKind::Typing => vec![WidgetFrame::Typing {
                     conversation_id: "conversation-1".into(),
                     name: "Ada".into(),

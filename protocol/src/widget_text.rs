@@ -59,6 +59,9 @@ pub enum WidgetText {
     Away,
     /// After a chat ended: the button that opens a new one.
     NewConversation,
+    /// `{email}`: a link to prove the address went there; the transcript
+    /// follows once it is used.
+    ConfirmSent,
 }
 
 impl WidgetText {

@@ -102,8 +102,14 @@ async fn main() {
     // Everyone online before anything waits.
     let long = Duration::from_secs(24 * 3600);
     let hub = Arc::new(Hub::new(None));
-    let (conversations, nudges) =
-        Conversations::new(store.clone(), hub.clone(), MailSettings::off());
+    let (conversations, nudges) = Conversations::new(
+        store.clone(),
+        hub.clone(),
+        MailSettings::off(),
+        std::sync::Arc::new(rapport_server::limits::Limits::new(
+            rapport_server::limits::LimitSettings::off(),
+        )),
+    );
     let dispatcher = Dispatcher::start(Parts {
         store: store.clone(),
         conversations,

@@ -112,7 +112,9 @@ async fn start(
         reply_domain: config.reply_domain(),
         public_url: config.public_url(),
     };
-    let (conversations, nudges) = Conversations::new(store.clone(), hub.clone(), mail);
+    let limits = Arc::new(Limits::new(config.limits.clone()));
+    let (conversations, nudges) =
+        Conversations::new(store.clone(), hub.clone(), mail, limits.clone());
     let dispatcher = Dispatcher::start(Parts {
         store: store.clone(),
         conversations: conversations.clone(),
@@ -142,15 +144,18 @@ async fn start(
         tokio::spawn(mailroom::listen_smtp(
             listener,
             conversations.clone(),
+            config.limits.smtp_connections_per_ip,
             shutdown.clone(),
         ));
     }
+    let devices = crate::identity::DeviceKey::new(&store.server_key("devices").await?);
     Ok(AppState {
+        devices,
         store,
         hub,
         conversations,
         dispatcher,
-        limits: Arc::new(Limits::new(config.limits.clone())),
+        limits,
         // As many passwords hashed at once as there are cores, unless told.
         signin: Arc::new(SignInGuard::new(
             config.hashing_slots.unwrap_or_else(|| {

@@ -15,12 +15,110 @@ use crate::http::socket::decode;
 pub type Target = fn(&[u8]);
 
 /// Every target, by the name its fuzzer binary has.
-pub const TARGETS: [(&str, Target); 4] = [
+pub const TARGETS: [(&str, Target); 6] = [
     ("widget_frame", widget_frame),
     ("agent_frame", agent_frame),
     ("identity_token", identity_token),
     ("cluster_reassembly", cluster_reassembly),
+    ("outgoing_mail", outgoing_mail),
+    ("inbound_mail", inbound_mail),
 ];
+
+/// A letter built from anything people may have typed: a site's name, an
+/// agent's name, a recipient's address and a message, split by NUL bytes.
+/// It builds or is refused, never panics; once built, it reads back with
+/// one sender, one recipient, one subject and no header anyone typed
+/// (no `Bcc`, no second `To`), and the names as the service cleaned them.
+pub fn outgoing_mail(data: &[u8]) {
+    use crate::mail::compose::{self, Letter, LetterKind, Line};
+    let text = String::from_utf8_lossy(data);
+    let mut fields = text.split('\0');
+    let site_name = fields.next().unwrap_or_default();
+    let agent_name = fields.next().unwrap_or_default();
+    let recipient = fields.next().unwrap_or_default();
+    let message = fields.next().unwrap_or_default();
+    let Ok(to) = recipient.trim().parse::<lettre::Address>() else {
+        return;
+    };
+    let Ok(from) = "rapport@chat.example".parse::<lettre::Address>() else {
+        return;
+    };
+    let letter = Letter {
+        kind: if message.len().is_multiple_of(2) {
+            LetterKind::Unseen
+        } else {
+            LetterKind::Transcript
+        },
+        words: crate::mail::texts::words("en"),
+        site_name: compose::header_text(site_name),
+        from: compose::sender(site_name, Some(agent_name), from),
+        to: lettre::message::Mailbox::new(None, to.clone()),
+        reply_to: None,
+        message_id: "<m@chat.example>".to_owned(),
+        thread: "<t@chat.example>".to_owned(),
+        earlier: None,
+        lines: vec![Line {
+            who: agent_name.to_owned(),
+            when: "2026-12-01 10:00".to_owned(),
+            text: message.to_owned(),
+        }],
+        continue_url: "https://shop.example/#rapport-continue=x".to_owned(),
+        unsubscribe_url: "https://chat.example/mail/unsubscribe/y".to_owned(),
+    };
+    let Ok(bytes) = compose::compose(&letter) else {
+        return;
+    };
+    let Some(parsed) = mail_parser::MessageParser::default().parse(&bytes) else {
+        panic!("a letter we built does not parse");
+    };
+    let count = |name: &str| {
+        parsed
+            .headers()
+            .iter()
+            .filter(|h| h.name().eq_ignore_ascii_case(name))
+            .count()
+    };
+    for (name, times) in [
+        ("From", 1),
+        ("To", 1),
+        ("Subject", 1),
+        ("Bcc", 0),
+        ("Cc", 0),
+    ] {
+        assert_eq!(
+            count(name),
+            times,
+            "{name} in {:?}",
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+    let to_read = parsed
+        .to()
+        .and_then(|list| list.first())
+        .and_then(|addr| addr.address())
+        .map(str::to_lowercase);
+    assert_eq!(to_read, Some(to.to_string().to_lowercase()));
+    let from_name = parsed
+        .from()
+        .and_then(|list| list.first())
+        .and_then(|addr| addr.name())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        !from_name.contains(['\r', '\n']),
+        "a line break in the sender's name: {from_name:?}"
+    );
+}
+
+/// An email that came in, read as the mail room reads it (MIME, the
+/// shopper's words cut from the history): never a panic, never more text
+/// than a chat message may hold.
+pub fn inbound_mail(data: &[u8]) {
+    if let Ok(mail) = crate::mail::parse::read(data, None) {
+        assert!(mail.text.chars().count() <= protocol::MAX_BODY_CHARS);
+    }
+    let _ = crate::mail::reply::fresh_text(&String::from_utf8_lossy(data));
+}
 
 /// What a widget socket does with a text frame; a frame it takes reads
 /// back as itself once written out again.
@@ -100,6 +198,26 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     let key = jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes());
     if let Ok(token) = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key) {
         seeds.push(("identity_token", token.into_bytes()));
+    }
+    for mail in [
+        "Shop\0Ada Lovelace\0grace@example.com\0It left today.",
+        "Shop\r\nBcc: victim@example.com\0Ada\nTo: x@evil.example\0grace@example.com\0hi",
+        "Магазин «Ромашка»\0Ада\0grace@example.com\0Отправили сегодня.",
+        "\u{202e}pohs\0\0a@b.c\0",
+    ] {
+        seeds.push(("outgoing_mail", mail.as_bytes().to_vec()));
+    }
+    for body in [
+        include_str!("mail/fixtures/gmail.ru.txt"),
+        include_str!("mail/fixtures/outlook.bn.txt"),
+        include_str!("mail/fixtures/yandex.nl.txt"),
+    ] {
+        let mail = format!(
+            "From: Grace <grace@example.com>\r\nTo: reply+abc@reply.shop.example\r\nSubject: Re: hi\r\n\
+             Message-ID: <r1@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}",
+            body.replace('\n', "\r\n")
+        );
+        seeds.push(("inbound_mail", mail.into_bytes()));
     }
     for notice in [r#"{"agent_changed":{"agent_id":"a1"}}"#, &"x".repeat(9000)] {
         seeds.push((

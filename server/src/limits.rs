@@ -106,6 +106,52 @@ pub struct LimitSettings {
         default_value_t = 256
     )]
     pub opening_sockets: u32,
+    /// Open or waiting conversations the shoppers of one client address may
+    /// hold at once in an account (a visitor holds one at most anyway).
+    #[arg(
+        long = "limit-open-conversations-per-ip",
+        env = "RAPPORT_LIMIT_OPEN_CONVERSATIONS_PER_IP",
+        default_value_t = 2
+    )]
+    pub open_conversations_per_ip: u32,
+    /// Seconds a shopper (or their address) waits for a new conversation
+    /// after an agent closed their last one.
+    #[arg(
+        long = "limit-after-close-secs",
+        env = "RAPPORT_LIMIT_AFTER_CLOSE_SECS",
+        default_value_t = 60
+    )]
+    pub after_close_secs: u32,
+    /// Mail a widget may ask for (a transcript, an address to confirm) per
+    /// client address per hour.
+    #[arg(
+        long = "limit-mail-asks-per-ip",
+        env = "RAPPORT_LIMIT_MAIL_ASKS_PER_IP",
+        default_value_t = 10
+    )]
+    pub mail_asks_per_ip: u32,
+    /// Mail one site sends one recipient per day, whatever its kind.
+    #[arg(
+        long = "limit-mail-per-recipient-per-day",
+        env = "RAPPORT_LIMIT_MAIL_PER_RECIPIENT_PER_DAY",
+        default_value_t = 10
+    )]
+    pub mail_per_recipient_per_day: u32,
+    /// Mail the shoppers of one site may ask for per day (transcripts and
+    /// confirmations).
+    #[arg(
+        long = "limit-shopper-mail-per-site-per-day",
+        env = "RAPPORT_LIMIT_SHOPPER_MAIL_PER_SITE_PER_DAY",
+        default_value_t = 500
+    )]
+    pub shopper_mail_per_site_per_day: u32,
+    /// Inbound SMTP connections open at once from one client address.
+    #[arg(
+        long = "limit-smtp-connections-per-ip",
+        env = "RAPPORT_LIMIT_SMTP_CONNECTIONS_PER_IP",
+        default_value_t = 4
+    )]
+    pub smtp_connections_per_ip: u32,
 }
 
 impl Default for LimitSettings {
@@ -122,6 +168,12 @@ impl Default for LimitSettings {
             requests_per_ip: 300,
             connections_per_ip: 200,
             opening_sockets: 256,
+            open_conversations_per_ip: 2,
+            after_close_secs: 60,
+            mail_asks_per_ip: 10,
+            mail_per_recipient_per_day: 10,
+            shopper_mail_per_site_per_day: 500,
+            smtp_connections_per_ip: 4,
         }
     }
 }
@@ -141,6 +193,12 @@ impl LimitSettings {
             requests_per_ip: 0,
             connections_per_ip: 0,
             opening_sockets: 0,
+            open_conversations_per_ip: 0,
+            after_close_secs: 0,
+            mail_asks_per_ip: 0,
+            mail_per_recipient_per_day: 0,
+            shopper_mail_per_site_per_day: 0,
+            smtp_connections_per_ip: 0,
         }
     }
 }
@@ -155,6 +213,10 @@ pub enum Door {
     Frames,
     Requests,
     SignIn,
+    /// Mail asked for from a widget.
+    MailAsks,
+    /// A new conversation soon after an agent closed the last one.
+    AfterClose,
 }
 
 /// Too busy for this now, whoever asks: try again in a second (503).
@@ -190,6 +252,13 @@ impl Refused {
             Door::Frames => "messages on this connection",
             Door::Requests => "requests from this network",
             Door::SignIn => "failed sign-ins",
+            Door::MailAsks => "emails asked for from this network",
+            Door::AfterClose => {
+                return format!(
+                    "Your last chat was just closed; please wait {} s before starting a new one.",
+                    self.retry_after_secs()
+                );
+            }
         };
         format!(
             "Too many {what} just now; please wait {} s and try again.",
@@ -282,6 +351,7 @@ pub struct Limits {
     conversations_per_site: Keyed<String>,
     messages_per_conversation: Keyed<String>,
     requests_per_ip: Keyed<ClientKey>,
+    mail_asks_per_ip: Keyed<ClientKey>,
     /// Slots for sockets being opened (`None`: no limit); see
     /// [`LimitSettings::opening_sockets`].
     opening: Option<Arc<Semaphore>>,
@@ -307,6 +377,10 @@ impl Limits {
                 per_minute(settings.messages_per_conversation),
             ),
             requests_per_ip: Keyed::new(Door::Requests, per_minute(settings.requests_per_ip)),
+            mail_asks_per_ip: Keyed::new(
+                Door::MailAsks,
+                NonZeroU32::new(settings.mail_asks_per_ip).map(Quota::per_hour),
+            ),
             opening: (settings.opening_sockets > 0)
                 .then(|| Arc::new(Semaphore::new(settings.opening_sockets as usize))),
             settings,
@@ -354,6 +428,12 @@ impl Limits {
         self.conversations_per_site.check(&site_id.to_owned())
     }
 
+    /// A new conversation on `site_id` whose address is not known (an
+    /// email reply to a closed conversation).
+    pub fn new_conversation_for_site(&self, site_id: &str) -> Result<(), Refused> {
+        self.conversations_per_site.check(&site_id.to_owned())
+    }
+
     /// A shopper's message in `conversation_id`.
     pub fn message(&self, conversation_id: &str) -> Result<(), Refused> {
         self.messages_per_conversation
@@ -363,6 +443,11 @@ impl Limits {
     /// A public HTTP request from `ip`.
     pub fn request(&self, ip: IpAddr) -> Result<(), Refused> {
         self.requests_per_ip.check(&ip.into())
+    }
+
+    /// Mail asked for from a widget at `ip` (a transcript, a confirmation).
+    pub fn mail_ask(&self, ip: IpAddr) -> Result<(), Refused> {
+        self.mail_asks_per_ip.check(&ip.into())
     }
 
     /// The frame limit of one new socket.
@@ -386,6 +471,7 @@ impl Limits {
         self.conversations_per_site.forget_quiet_keys();
         self.messages_per_conversation.forget_quiet_keys();
         self.requests_per_ip.forget_quiet_keys();
+        self.mail_asks_per_ip.forget_quiet_keys();
     }
 
     /// How many keys are counted now (for logs and tests).
@@ -398,6 +484,7 @@ impl Limits {
             + self.conversations_per_site.len()
             + self.messages_per_conversation.len()
             + self.requests_per_ip.len()
+            + self.mail_asks_per_ip.len()
     }
 }
 

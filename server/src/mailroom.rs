@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
 use crate::conversations::{Conversations, Envelope, Refused};
+use crate::limits::ClientKey;
 use crate::mail::Mailer;
 use crate::mail::parse::{MAX_MAIL_BYTES, Unreadable};
 use crate::mail::tokens::TokenRefused;
@@ -79,12 +80,35 @@ pub fn start(
     });
 }
 
+/// One round of unseen replies. Each conversation's mail is handled on
+/// its own: whatever one does (fails to build, trips over bad data, even
+/// panics) is noted on it and ends its wait, and the round goes on; only a
+/// database that does not answer leaves it for the next round.
 async fn email_unseen(
     store: &Store,
     conversations: &Conversations,
 ) -> Result<(), crate::store::StoreError> {
     for id in store.unseen_due(now_ms(), BATCH).await? {
-        conversations.email_unseen(&id).await?;
+        let mailing = {
+            let conversations = conversations.clone();
+            let id = id.clone();
+            tokio::spawn(async move { conversations.email_unseen(&id).await })
+        };
+        let failure = match mailing.await {
+            Ok(Ok(_)) => continue,
+            Ok(Err(crate::store::StoreError::Database(err))) => {
+                tracing::warn!(conversation = %id, %err, "unseen replies not mailed this round");
+                continue;
+            }
+            Ok(Err(err)) => err.to_string(),
+            Err(join) => {
+                tracing::error!(conversation = %id, %join, "mailing unseen replies failed");
+                "an error on our side".to_owned()
+            }
+        };
+        if let Err(err) = conversations.give_up_unseen(&id, &failure).await {
+            tracing::error!(conversation = %id, %err, "could not end the wait for a mail that failed");
+        }
     }
     Ok(())
 }
@@ -133,24 +157,74 @@ async fn send_due(
     Ok(())
 }
 
-/// SMTP connections served at once; more wait for a free slot briefly, then
-/// are told to come back later.
+/// SMTP connections served at once; more are told to come back later.
 const MAX_SMTP_CONNECTIONS: usize = 32;
 /// Recipients one mail may name.
 const MAX_RECIPIENTS: usize = 10;
 /// Longest command line (RFC 5321 says 512; data lines 1000; be generous).
 const MAX_LINE_BYTES: usize = 4096;
-/// A client that says nothing this long is dropped.
-const IDLE: Duration = Duration::from_secs(60);
+/// A client that says nothing this long is dropped (real senders speak at
+/// once; one that holds a connection idle only keeps others out).
+const IDLE: Duration = Duration::from_secs(20);
+/// The longest a whole SMTP session may last.
+const SESSION: Duration = Duration::from_secs(300);
+
+/// SMTP connections open per client address (IPv6 by its /64): one
+/// address cannot hold every slot of the listener.
+#[derive(Debug, Default)]
+struct OpenPerAddress(std::sync::Mutex<std::collections::HashMap<ClientKey, u32>>);
+
+impl OpenPerAddress {
+    /// A slot for `key` if it has fewer than `max` open (0: no cap).
+    fn take(self: &Arc<Self>, key: ClientKey, max: u32) -> Option<AddressSlot> {
+        let mut open = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = open.entry(key).or_insert(0);
+        if max > 0 && *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(AddressSlot {
+            counts: self.clone(),
+            key,
+        })
+    }
+}
+
+/// One open connection of an address; counted until dropped.
+struct AddressSlot {
+    counts: Arc<OpenPerAddress>,
+    key: ClientKey,
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut open = self
+            .counts
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.key) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
+}
 
 /// Serves inbound SMTP on `listener` until shutdown: every mail for a reply
 /// address goes to the conversation service.
 pub async fn listen_smtp(
     listener: TcpListener,
     conversations: Conversations,
+    smtp_connections_per_ip: u32,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_SMTP_CONNECTIONS));
+    let per_address = Arc::new(OpenPerAddress::default());
     let name = conversations.mail().reply_domain.clone();
     loop {
         let accepted = tokio::select! {
@@ -165,13 +239,17 @@ pub async fn listen_smtp(
                 continue;
             }
         };
+        let Some(address_slot) =
+            per_address.take(ClientKey::from(peer.ip()), smtp_connections_per_ip)
+        else {
+            refuse_connection(
+                stream,
+                b"421 4.7.0 Too many connections from your address, try again later\r\n",
+            );
+            continue;
+        };
         let Ok(permit) = slots.clone().try_acquire_owned() else {
-            let mut stream = stream;
-            let _ = tokio::io::AsyncWriteExt::write_all(
-                &mut stream,
-                b"421 4.3.2 Too busy, try again later\r\n",
-            )
-            .await;
+            refuse_connection(stream, b"421 4.3.2 Too busy, try again later\r\n");
             continue;
         };
         let stream = match stream.into_std() {
@@ -199,8 +277,21 @@ pub async fn listen_smtp(
                 tracing::debug!(%err, "inbound SMTP session ended");
             }
             drop(permit);
+            drop(address_slot);
         });
     }
+}
+
+/// Says why to a connection that is not served, without waiting on it.
+fn refuse_connection(stream: tokio::net::TcpStream, answer: &'static [u8]) {
+    tokio::spawn(async move {
+        let mut stream = stream;
+        let _ = tokio::time::timeout(
+            Duration::from_secs(2),
+            tokio::io::AsyncWriteExt::write_all(&mut stream, answer),
+        )
+        .await;
+    });
 }
 
 fn session(stream: TcpStream, ip: IpAddr, name: &str, inbox: Inbox) -> std::io::Result<()> {
@@ -212,7 +303,13 @@ fn session(stream: TcpStream, ip: IpAddr, name: &str, inbox: Inbox) -> std::io::
     let mut session = SessionBuilder::new(name).build(ip, inbox);
     session.greeting().write_to(&mut writer)?;
     let mut line = Vec::with_capacity(256);
+    let started = std::time::Instant::now();
     loop {
+        if started.elapsed() > SESSION {
+            Response::custom(421, "4.4.2 Session too long, closing".to_owned())
+                .write_to(&mut writer)?;
+            return Ok(());
+        }
         line.clear();
         let read = (&mut reader)
             .take(MAX_LINE_BYTES as u64)
@@ -280,7 +377,24 @@ impl mailin::Handler for Inbox {
             return Response::custom(452, "4.5.3 Too many recipients".to_owned());
         }
         match self.conversations.conversation_of_reply_address(to) {
-            Ok(_) => {
+            Ok(conversation_id) => {
+                // A blocked shopper's mail is refused before it is sent.
+                match self
+                    .runtime
+                    .block_on(self.conversations.may_write_by_email(&conversation_id))
+                {
+                    Ok(()) => {}
+                    Err(Refused::Blocked) => return blocked(),
+                    Err(Refused::Gone) => {
+                        return Response::custom(
+                            550,
+                            "5.1.1 This conversation no longer exists".to_owned(),
+                        );
+                    }
+                    Err(_) => {
+                        return Response::custom(451, "4.3.0 Please try again later".to_owned());
+                    }
+                }
                 self.to.push(to.to_owned());
                 mailin::response::OK
             }
@@ -346,8 +460,22 @@ impl mailin::Handler for Inbox {
             Err(Refused::NoRecipient | Refused::Token(_)) => {
                 Response::custom(550, "5.1.1 No such reply address".to_owned())
             }
+            Err(Refused::Blocked) => blocked(),
+            // Over the shopper's allowance for now: the sender's server
+            // keeps the mail and tries again later.
+            Err(Refused::NotNow(not_now)) => {
+                Response::custom(451, format!("4.7.1 {}", not_now.message()))
+            }
         }
     }
+}
+
+/// A blocked shopper's mail: refused for good, nothing stored.
+fn blocked() -> Response {
+    Response::custom(
+        550,
+        "5.7.1 The shop no longer takes messages from you".to_owned(),
+    )
 }
 
 #[cfg(test)]

@@ -54,6 +54,7 @@ const EN: Language = Language {
         "Earlier messages",
         "Nobody is online right now",
         "Start a new conversation",
+        "Check {email}: confirm the address there, and the transcript follows.",
     ],
     launcher: "Chat",
     greeting: "Hi! Ask us anything. We usually answer within minutes.",
@@ -107,6 +108,7 @@ const NL: Language = Language {
         "Eerdere berichten",
         "Er is nu niemand online",
         "Begin een nieuw gesprek",
+        "Kijk in {email}: bevestig daar het adres, dan volgt het verslag.",
     ],
     launcher: "Chat",
     greeting: "Hallo! Vraag ons wat je wilt. Meestal antwoorden we binnen een paar minuten.",
@@ -160,6 +162,7 @@ const RU: Language = Language {
         "Более ранние сообщения",
         "Сейчас никого нет в сети",
         "Начать новый разговор",
+        "Проверьте {email}: подтвердите там адрес, и запись придёт следом.",
     ],
     launcher: "Чат",
     greeting: "Здравствуйте! Спрашивайте что угодно — обычно мы отвечаем за несколько минут.",
@@ -213,6 +216,7 @@ const BN: Language = Language {
         "আগের বার্তাগুলো",
         "এখন কেউ অনলাইনে নেই",
         "নতুন কথোপকথন শুরু করুন",
+        "{email} দেখুন: সেখানে ঠিকানাটি নিশ্চিত করুন, তারপর প্রতিলিপি আসবে।",
     ],
     launcher: "চ্যাট",
     greeting: "নমস্কার! যেকোনো প্রশ্ন করুন। আমরা সাধারণত কয়েক মিনিটের মধ্যে উত্তর দিই।",
@@ -280,6 +284,7 @@ mod tests {
             assert!(t(WidgetText::BackAt).contains("{time}"), "{code}");
             assert!(t(WidgetText::EmailSaved).contains("{email}"), "{code}");
             assert!(t(WidgetText::TranscriptSent).contains("{email}"), "{code}");
+            assert!(t(WidgetText::ConfirmSent).contains("{email}"), "{code}");
             assert!(t(WidgetText::Typing).contains("{name}"), "{code}");
             assert!(language.greeting_known.contains("{first_name}"), "{code}");
         }

@@ -54,6 +54,7 @@ impl Server {
             .env("RAPPORT_LIMIT_SOCKETS_PER_IP", "0")
             .env("RAPPORT_LIMIT_VISITORS_PER_IP", "0")
             .env("RAPPORT_LIMIT_CONVERSATIONS_PER_IP", "0")
+            .env("RAPPORT_LIMIT_OPEN_CONVERSATIONS_PER_IP", "0")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .kill_on_drop(true)

@@ -182,8 +182,8 @@ with_mail!(
         assert!(text.contains("It left our warehouse today."), "{text}");
         assert!(text.contains("Tracking number: 12345."), "{text}");
         assert!(
-            text.contains("Where is order 1042?"),
-            "context above: {text}"
+            !text.contains("Where is order 1042?"),
+            "the shopper's own words go only to an address they proved: {text}"
         );
         let message = parse(&mail);
         assert_eq!(message.subject(), Some("Your conversation with Shop"));
@@ -510,11 +510,62 @@ with_mail!(
         shopper
             .send(json!({"type": "read", "conversation_id": id, "seq": ack["seq"]}))
             .await;
-        // The shopper asks for the transcript from the widget.
+        // The shopper asks for the transcript from the widget: the address
+        // was only typed, so a link to prove it goes there first, with
+        // nothing of the chat in it.
         shopper.send(json!({"type": "transcript"})).await;
         let queued = shopper.until("transcript_queued", |_| true).await;
         assert_eq!(queued["email"], GRACE);
-        let mail = smtp.mail_to(GRACE).await;
+        assert_eq!(queued["confirm_first"], true);
+        let confirm = smtp.mail_to(GRACE).await;
+        assert_eq!(
+            parse(&confirm).subject(),
+            Some("Confirm your email address for Shop")
+        );
+        let asking = text_of(&confirm);
+        assert!(
+            !asking.contains("Where is order 1042?") && !asking.contains("Hello Grace!"),
+            "{asking}"
+        );
+        let path = asking
+            .split_whitespace()
+            .find_map(|w| {
+                w.split_once("/mail/confirm/")
+                    .map(|(_, t)| format!("/mail/confirm/{t}"))
+            })
+            .unwrap();
+        // Following the link asks first (a mail scanner proves nothing)…
+        let page = reqwest::get(app.url(&path)).await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(
+            page.text()
+                .await
+                .unwrap()
+                .contains("<form method=\"post\">")
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(smtp.mails_to(GRACE).len(), 1, "nothing sent on a look");
+        // …and the button proves it: the transcript follows.
+        let done = reqwest::Client::new()
+            .post(app.url(&path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(done.status(), 200);
+        assert!(done.text().await.unwrap().contains("on its way"));
+        for _ in 0..100 {
+            if smtp.mails_to(GRACE).len() == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mail = smtp.mails_to(GRACE)[1].clone();
+        let used = reqwest::Client::new()
+            .post(app.url(&path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(used.status(), 410, "a link proves once");
         let message = parse(&mail);
         assert_eq!(
             message.subject(),
@@ -622,15 +673,15 @@ with_mail!(
             .unwrap();
         assert_eq!(done.status(), 200);
         assert!(app.store.is_opted_out(&app.site.id, GRACE).await.unwrap());
-        // The three transcripts went before that.
+        // The link and the three transcripts went before that.
         for _ in 0..100 {
-            if smtp.mails_to(GRACE).len() == 3 {
+            if smtp.mails_to(GRACE).len() == 4 {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let sent = smtp.mails_to(GRACE).len();
-        assert_eq!(sent, 3);
+        assert_eq!(sent, 4);
         drop(shopper);
         reply(&mut agent, &id, "a2", "Anything else?").await;
         tokio::time::sleep(Duration::from_secs(4)).await;

@@ -88,6 +88,9 @@ fn tight(config: &mut Config) {
         messages_per_conversation: 5,
         frames_per_second: 4,
         requests_per_ip: 5,
+        // Counted apart, in their own tests: these are about rates.
+        open_conversations_per_ip: 0,
+        after_close_secs: 0,
         ..LimitSettings::default()
     };
 }

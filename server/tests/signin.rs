@@ -38,10 +38,10 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> (StatusCode, Opt
 }
 
 on_both_backends!(
-    wrong_passwords_lock_the_account_out_for_longer_and_longer,
+    wrong_passwords_lock_the_guesser_out_for_longer_and_longer,
     |app: TestApp| async move {
         let email = app.agent.email.clone();
-        let free = rapport_server::signin::FREE_FAILURES_PER_ACCOUNT;
+        let free = rapport_server::signin::FREE_FAILURES_PER_GUESSER;
         let mut answers = Vec::new();
         for _ in 0..30 {
             answers.push(sign_in(&app, &email, "not the password").await);

@@ -395,10 +395,17 @@ impl Chat {
                 });
                 Outcome::None
             }
-            WidgetFrame::TranscriptQueued { email } => {
+            WidgetFrame::TranscriptQueued {
+                email,
+                confirm_first,
+            } => {
                 self.email_known = true;
                 self.notice = Some(fill_placeholders(
-                    self.text(WidgetText::TranscriptSent),
+                    self.text(if confirm_first {
+                        WidgetText::ConfirmSent
+                    } else {
+                        WidgetText::TranscriptSent
+                    }),
                     &|key| (key == "email").then(|| email.clone()),
                 ));
                 Outcome::None

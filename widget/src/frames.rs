@@ -151,6 +151,7 @@ fn read<J: JsonView>(value: &J) -> Option<WidgetFrame> {
         },
         "transcript_queued" => WidgetFrame::TranscriptQueued {
             email: string(value, "email")?,
+            confirm_first: flag(value, "confirm_first"),
         },
         "pong" => WidgetFrame::Pong,
         _ => return None,

@@ -17,7 +17,9 @@ use crate::{Result, cargo, check, number, root, value_of};
 /// the per-address and per-socket limits are off (0) for the measurement.
 /// Flags rather than environment variables: a renamed one stops the server
 /// with an error instead of silently measuring the limits.
-pub const NO_LIMITS: [&str; 10] = [
+pub const NO_LIMITS: [&str; 12] = [
+    "--limit-open-conversations-per-ip=0",
+    "--limit-after-close-secs=0",
     "--limit-sockets-per-ip=0",
     "--limit-sockets-per-site=0",
     "--limit-visitors-per-ip=0",

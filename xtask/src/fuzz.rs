@@ -1,5 +1,6 @@
 //! `cargo xtask fuzz [--runs N] [TARGET…]`: coverage-guided fuzzing of what
-//! an attacker reaches, with the stable toolchain: cargo-fuzz (installed if
+//! an attacker reaches (frames, identity tokens, cluster notices, mail out
+//! and in), with the stable toolchain: cargo-fuzz (installed if
 //! missing) with `--sanitizer none` and `RUSTC_BOOTSTRAP=1` (its
 //! instrumentation flags are otherwise nightly-only). Each target starts
 //! from seeds made of the protocol's examples; a crash fails the command
@@ -9,11 +10,13 @@ use std::process::Command;
 
 use crate::{Result, cargo, check, root};
 
-const TARGETS: [&str; 4] = [
+const TARGETS: [&str; 6] = [
     "widget_frame",
     "agent_frame",
     "identity_token",
     "cluster_reassembly",
+    "outgoing_mail",
+    "inbound_mail",
 ];
 
 pub fn run(args: &[String]) -> Result<()> {

@@ -130,9 +130,10 @@ pub async fn sign_in(base: &str, email: &str, password: &str) -> Option<String> 
     }
     response
         .headers()
-        .get("set-cookie")?
-        .to_str()
-        .ok()?
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("rapport_session="))?
         .split(';')
         .next()
         .map(str::to_owned)

@@ -1,34 +1,32 @@
-//! Email as a second channel of the same conversation: agents' replies the
-//! shopper has not seen go out by mail (batched, after the site's delay),
-//! a transcript on request, and the shopper's email reply comes back in as
-//! their message. What the shopper has read is recorded here too, since it
-//! decides what is unseen.
+//! Email as a second channel of the same conversation, going out: agents'
+//! replies the shopper has not seen (batched, after the site's delay) and
+//! a transcript on request. Mail is a public door: what a stranger can
+//! cause goes only to an address its shopper proved (`confirm.rs`), never
+//! carries a stranger's words to an address nobody proved, and stays within
+//! allowances per recipient and site; a mail that cannot be built fails
+//! alone, noted on its conversation. Mail coming in is `inbound.rs`.
 
 use lettre::message::Mailbox;
-use protocol::{Author, Channel, EventBody};
-use sha2::{Digest, Sha256};
+use protocol::{Author, EventBody};
 use uuid::Uuid;
 
 use super::Conversations;
 use super::fanout::{Audience, for_shopper};
 use crate::domain::Email;
 use crate::mail::compose::{self, Letter, LetterKind, Line};
-use crate::mail::parse::{self, Automatic, Unreadable};
 use crate::mail::texts::{self, MailWords};
 use crate::mail::tokens::{MailKey, Purpose, TokenRefused};
-use crate::store::{
-    Agent, Append, AppendTo, Conversation, MailKind, NewMail, Site, StoreError, now_ms,
-};
+use crate::store::{Agent, Conversation, MailCause, MailKind, NewMail, Site, StoreError, now_ms};
 
 /// How long a reply address works.
-const REPLY_VALID_SECS: i64 = 90 * 24 * 3600;
+pub(super) const REPLY_VALID_SECS: i64 = 90 * 24 * 3600;
 /// How long a "continue in the chat" link works.
 const CONTINUE_VALID_SECS: i64 = 7 * 24 * 3600;
-/// Transcripts one conversation may send a day: the widget lets anyone
-/// type an address, so this is the most mail a stranger can cause.
+/// Transcripts one conversation may send a day.
 const TRANSCRIPTS_PER_DAY: i64 = 3;
 /// Events a transcript or a letter reads at most.
 const LETTER_EVENTS: i64 = 2000;
+pub(super) const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// How this installation's mail works, for the service.
 #[derive(Clone, Debug)]
@@ -73,6 +71,21 @@ pub enum Unseen {
     NoAddress,
     /// The address asked the site not to email it.
     OptedOut,
+    /// The address had as much mail from the site today as it may.
+    OverAllowance,
+    /// The mail could not be built (noted on the conversation); not retried.
+    NotBuilt(String),
+}
+
+/// Why a mail could not be built. It fails alone: the others go out.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotBuilt {
+    #[error("{0:?} is not an address mail can be sent to")]
+    Recipient(String),
+    #[error("no reply address could be made for the conversation")]
+    ReplyAddress,
+    #[error("the mail could not be composed: {0}")]
+    Compose(String),
 }
 
 /// Why a transcript was not sent.
@@ -84,8 +97,22 @@ pub enum TranscriptRefused {
     OptedOut,
     #[error("at most {TRANSCRIPTS_PER_DAY} transcripts a day per conversation")]
     TooMany,
+    #[error("this address has had as much mail from this shop today as it may")]
+    RecipientAllowance,
+    #[error("this shop has sent as much mail as its shoppers may ask for today")]
+    SiteAllowance,
     #[error("mail is not set up on this server")]
     NoMail,
+    #[error(transparent)]
+    NotBuilt(NotBuilt),
+}
+
+/// A transcript on its way: to `email` now, or once the shopper follows
+/// the link mailed there (`confirm_first`: the address is not proved).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TranscriptSent {
+    pub email: String,
+    pub confirm_first: bool,
 }
 
 /// Who asked for a transcript.
@@ -95,55 +122,11 @@ pub enum Asker<'a> {
     Agent(&'a Agent),
 }
 
-/// The SMTP envelope of a mail that came in, when it came by SMTP.
-#[derive(Clone, Debug, Default)]
-pub struct Envelope {
-    /// `MAIL FROM`; empty for a bounce.
-    pub from: Option<String>,
-    /// `RCPT TO`s.
-    pub to: Vec<String>,
-}
-
-/// What an email that came in became.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Received {
-    /// The shopper's message, in this conversation.
-    Message { conversation_id: String },
-    /// Stored before (a mail server delivered it twice).
-    Duplicate { conversation_id: String },
-    /// A bounce or an automatic reply: an agent-only note, no message.
-    Automatic { conversation_id: String },
-    /// Nothing new was written (only quoted history).
-    Empty { conversation_id: String },
-}
-
-/// Why an email that came in was refused. Nothing was stored.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Refused {
-    #[error("no reply address of ours among the recipients")]
-    NoRecipient,
-    #[error("the reply address is not valid: {0}")]
-    Token(TokenRefused),
-    #[error("the conversation no longer exists")]
-    Gone,
-    #[error(transparent)]
-    Unreadable(Unreadable),
-    #[error("could not store it now; try again later")]
-    Unavailable,
-}
-
-impl From<StoreError> for Refused {
-    fn from(err: StoreError) -> Refused {
-        tracing::error!(%err, "storing an email that came in failed");
-        Refused::Unavailable
-    }
-}
-
 fn unix_secs() -> i64 {
     now_ms() / 1000
 }
 
-fn until(valid_secs: i64) -> u32 {
+pub(super) fn until(valid_secs: i64) -> u32 {
     u32::try_from(unix_secs().saturating_add(valid_secs)).unwrap_or(u32::MAX)
 }
 
@@ -156,21 +139,6 @@ impl Conversations {
             .key
             .sign(Purpose::Reply, id, until(REPLY_VALID_SECS));
         Some(format!("reply+{token}@{}", self.mail.reply_domain))
-    }
-
-    /// The conversation a reply address names; refusals say why.
-    pub fn conversation_of_reply_address(&self, address: &str) -> Result<String, Refused> {
-        let address = address.trim().trim_matches(['<', '>']).to_lowercase();
-        let (local, domain) = address.rsplit_once('@').ok_or(Refused::NoRecipient)?;
-        let token = local.strip_prefix("reply+").ok_or(Refused::NoRecipient)?;
-        if domain != self.mail.reply_domain {
-            return Err(Refused::NoRecipient);
-        }
-        self.mail
-            .key
-            .verify(Purpose::Reply, token, unix_secs())
-            .map(|id| id.to_string())
-            .map_err(Refused::Token)
     }
 
     /// The conversation a "continue in the chat" link names.
@@ -190,7 +158,8 @@ impl Conversations {
     }
 
     /// The shopper gave an address to be answered at; unseen replies that
-    /// could not be mailed before now wait for their mail.
+    /// could not be mailed before now wait for their mail. It is not
+    /// proved: mail to it carries nothing the shopper wrote.
     #[tracing::instrument(name = "give_email", skip_all, fields(visitor = visitor_id))]
     pub async fn give_email(&self, visitor_id: &str, email: &Email) -> Result<(), StoreError> {
         self.store
@@ -198,8 +167,65 @@ impl Conversations {
             .await
     }
 
+    /// Whether `site` may send `recipient` one more mail today.
+    pub(super) async fn recipient_has_room(
+        &self,
+        site: &Site,
+        recipient: &str,
+    ) -> Result<bool, StoreError> {
+        let allowed = self.limits.settings().mail_per_recipient_per_day;
+        if allowed == 0 {
+            return Ok(true);
+        }
+        let sent = self
+            .store
+            .mails_to_since(&site.id, recipient, now_ms() - DAY_MS)
+            .await?;
+        Ok(sent < i64::from(allowed))
+    }
+
+    /// Whether shoppers of `site` may cause one more mail today.
+    pub(super) async fn site_has_room_for_shoppers(&self, site: &Site) -> Result<bool, StoreError> {
+        let allowed = self.limits.settings().shopper_mail_per_site_per_day;
+        if allowed == 0 {
+            return Ok(true);
+        }
+        let sent = self
+            .store
+            .shopper_mail_since(&site.id, now_ms() - DAY_MS)
+            .await?;
+        Ok(sent < i64::from(allowed))
+    }
+
+    /// Keeps a refusal for the console (and the log).
+    pub(super) async fn refused_mail(
+        &self,
+        site: &Site,
+        kind: MailKind,
+        recipient: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        tracing::info!(site = %site.id, kind = kind.as_str(), reason, "mail refused");
+        self.store
+            .record_mail_refusal(&site.id, kind, recipient, reason)
+            .await
+    }
+
+    /// An agent-only note on a conversation, published.
+    pub(super) async fn mail_note(
+        &self,
+        conversation_id: &str,
+        text: &str,
+    ) -> Result<(), StoreError> {
+        let turn = self.in_order().await;
+        let change = self.store.add_mail_note(conversation_id, text).await?;
+        self.publish(&change, Audience::Everyone, &turn);
+        Ok(())
+    }
+
     /// Mails the replies of `conversation_id` the shopper has not seen, if
-    /// they still have not and an address is known.
+    /// they still have not and an address is known. A reply to an address
+    /// nobody proved carries only the agents' words.
     #[tracing::instrument(name = "email_unseen", skip_all, fields(conversation = conversation_id))]
     pub async fn email_unseen(&self, conversation_id: &str) -> Result<Unseen, StoreError> {
         let Some(state) = self.store.mail_state(conversation_id).await? else {
@@ -214,17 +240,32 @@ impl Conversations {
         let Some(site) = self.store.site_by_id(&conversation.site_id).await? else {
             return Ok(Unseen::Nothing);
         };
+        let stop_waiting = || self.store.stop_waiting_unseen(conversation_id, since);
         let Some(email) = self.store.shopper_email(&conversation.visitor_id).await? else {
-            self.store
-                .stop_waiting_unseen(conversation_id, since)
-                .await?;
+            stop_waiting().await?;
             return Ok(Unseen::NoAddress);
         };
         if self.store.is_opted_out(&site.id, &email).await? {
-            self.store
-                .stop_waiting_unseen(conversation_id, since)
-                .await?;
+            stop_waiting().await?;
             return Ok(Unseen::OptedOut);
+        }
+        if !self.recipient_has_room(&site, &email).await? {
+            stop_waiting().await?;
+            self.refused_mail(
+                &site,
+                MailKind::Unseen,
+                &email,
+                "the recipient's mail for today is used up",
+            )
+            .await?;
+            self.mail_note(
+                conversation_id,
+                &format!(
+                    "Not emailed: {email} has had as much mail from this shop today as it may."
+                ),
+            )
+            .await?;
+            return Ok(Unseen::OverAllowance);
         }
         let events = self
             .store
@@ -236,16 +277,20 @@ impl Conversations {
             .filter(|e| e.seq > unseen_after && is_agent_reply(e))
             .collect();
         let (Some(first), Some(last)) = (replies.first(), replies.last()) else {
-            self.store
-                .stop_waiting_unseen(conversation_id, since)
-                .await?;
+            stop_waiting().await?;
             return Ok(Unseen::Nothing);
         };
         let (page, zone) = self.store.last_page(&conversation.visitor_id).await?;
         let zone = zone.as_deref();
+        // The shopper's own words go only to an address they proved: to
+        // any other, a stranger could have typed it.
+        let proved = self
+            .store
+            .address_is_proved(&conversation.visitor_id, &email)
+            .await?;
         let earlier = events
             .iter()
-            .filter(|e| e.seq < first.seq && e.author == Author::Visitor)
+            .filter(|e| proved && e.seq < first.seq && e.author == Author::Visitor)
             .rev()
             .find_map(|e| message_text(e).map(|text| (e, text)))
             .map(|(e, text)| Line {
@@ -261,18 +306,39 @@ impl Conversations {
         let sender = lines.first().map(|line| line.who.clone());
         let count = replies.len();
         let mail_id = Uuid::new_v4();
-        let letter = self.letter(
-            LetterKind::Unseen,
-            &site,
-            &conversation,
-            &email,
-            mail_id,
-            page,
-            sender,
-            earlier,
-            lines,
-        )?;
-        let message = compose::compose(&letter).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let built = self
+            .letter(
+                LetterKind::Unseen,
+                &site,
+                &conversation,
+                &email,
+                mail_id,
+                page,
+                sender,
+                earlier,
+                lines,
+            )
+            .and_then(|letter| {
+                compose::compose(&letter)
+                    .map(|message| (letter, message))
+                    .map_err(|e| NotBuilt::Compose(e.to_string()))
+            });
+        let (letter, message) = match built {
+            Ok(built) => built,
+            Err(not_built) => {
+                // This conversation's mail fails alone; the round goes on.
+                tracing::warn!(%not_built, "unseen replies not mailed");
+                stop_waiting().await?;
+                self.mail_note(
+                    conversation_id,
+                    &format!(
+                        "The replies the shopper had not seen could not be emailed: {not_built}."
+                    ),
+                )
+                .await?;
+                return Ok(Unseen::NotBuilt(not_built.to_string()));
+            }
+        };
         let envelope_from = self.envelope_from(&letter);
         let note = format!(
             "Emailed to {email}: {count} {} the shopper had not seen in the chat.",
@@ -290,6 +356,7 @@ impl Conversations {
                     site_id: &site.id,
                     conversation_id: Some(conversation_id),
                     kind: MailKind::Unseen,
+                    cause: MailCause::Reply,
                     envelope_from: &envelope_from,
                     recipient: &email,
                     message_id: &letter.message_id,
@@ -308,15 +375,30 @@ impl Conversations {
         Ok(Unseen::Emailed(email))
     }
 
-    /// Emails the conversation so far, to `to` or the address known. A
-    /// shopper's new address is kept for replies too.
+    /// Stops waiting to mail a conversation's unseen replies, whatever
+    /// happened: a round that cannot handle one conversation (it failed in
+    /// a way nobody foresaw) must not meet it first in line again.
+    pub async fn give_up_unseen(&self, conversation_id: &str, why: &str) -> Result<(), StoreError> {
+        self.store.give_up_unseen(conversation_id).await?;
+        self.mail_note(
+            conversation_id,
+            &format!("The replies the shopper had not seen could not be emailed: {why}."),
+        )
+        .await
+    }
+
+    /// Emails the conversation so far, to `to` or the address known. What
+    /// a shopper asks for goes only to an address they proved, or the
+    /// verified customer's own; to another, a link to prove it goes first
+    /// (and the transcript once it is followed). A shopper's new address is
+    /// kept for replies too.
     #[tracing::instrument(name = "email_transcript", skip_all, fields(conversation = %conversation.id))]
     pub async fn email_transcript(
         &self,
         conversation: &Conversation,
         to: Option<&Email>,
         asker: Asker<'_>,
-    ) -> Result<Result<String, TranscriptRefused>, StoreError> {
+    ) -> Result<Result<TranscriptSent, TranscriptRefused>, StoreError> {
         if !self.mail.outbound {
             return Ok(Err(TranscriptRefused::NoMail));
         }
@@ -330,19 +412,30 @@ impl Conversations {
         let Some(site) = self.store.site_by_id(&conversation.site_id).await? else {
             return Ok(Err(TranscriptRefused::NoAddress));
         };
-        if matches!(asker, Asker::Agent(_)) && self.store.is_opted_out(&site.id, &email).await? {
-            return Ok(Err(TranscriptRefused::OptedOut));
+        let shopper = matches!(asker, Asker::Shopper);
+        let refuse = |refusal: TranscriptRefused| async {
+            self.refused_mail(&site, MailKind::Transcript, &email, &refusal.to_string())
+                .await?;
+            Ok::<_, StoreError>(Err(refusal))
+        };
+        if self.store.is_opted_out(&site.id, &email).await? {
+            return refuse(TranscriptRefused::OptedOut).await;
         }
-        let day_ago = now_ms() - 24 * 3600 * 1000;
         if self
             .store
-            .transcripts_since(&conversation.id, day_ago)
+            .transcripts_since(&conversation.id, now_ms() - DAY_MS)
             .await?
             >= TRANSCRIPTS_PER_DAY
         {
-            return Ok(Err(TranscriptRefused::TooMany));
+            return refuse(TranscriptRefused::TooMany).await;
         }
-        if let (Asker::Shopper, Some(given)) = (asker, to)
+        if !self.recipient_has_room(&site, &email).await? {
+            return refuse(TranscriptRefused::RecipientAllowance).await;
+        }
+        if shopper && !self.site_has_room_for_shoppers(&site).await? {
+            return refuse(TranscriptRefused::SiteAllowance).await;
+        }
+        if let (true, Some(given)) = (shopper, to)
             && self
                 .store
                 .shopper_email(&conversation.visitor_id)
@@ -353,29 +446,78 @@ impl Conversations {
                 .set_stated_email(&conversation.visitor_id, given.as_str())
                 .await?;
         }
+        if shopper
+            && !self
+                .store
+                .address_is_proved(&conversation.visitor_id, &email)
+                .await?
+        {
+            return self.ask_to_confirm(&site, conversation, &email).await;
+        }
+        let cause = if shopper {
+            MailCause::Shopper
+        } else {
+            MailCause::Agent
+        };
+        match self
+            .queue_transcript(&site, conversation, &email, asker, cause)
+            .await?
+        {
+            Ok(()) => Ok(Ok(TranscriptSent {
+                email,
+                confirm_first: false,
+            })),
+            Err(not_built) => Ok(Err(TranscriptRefused::NotBuilt(not_built))),
+        }
+    }
+
+    /// Builds and queues the transcript of `conversation` to `email`, with
+    /// an agent-only note saying so.
+    pub(super) async fn queue_transcript(
+        &self,
+        site: &Site,
+        conversation: &Conversation,
+        email: &str,
+        asker: Asker<'_>,
+        cause: MailCause,
+    ) -> Result<Result<(), NotBuilt>, StoreError> {
         let events = self
             .store
             .events_after(&conversation.id, 0, LETTER_EVENTS)
             .await?;
         let (page, zone) = self.store.last_page(&conversation.visitor_id).await?;
-        let words = words_for(&site, conversation);
+        let words = words_for(site, conversation);
         let lines: Vec<Line> = events
             .iter()
             .filter_map(|e| shopper_line(e, conversation, words, zone.as_deref()))
             .collect();
         let mail_id = Uuid::new_v4();
-        let letter = self.letter(
-            LetterKind::Transcript,
-            &site,
-            conversation,
-            &email,
-            mail_id,
-            page,
-            None,
-            None,
-            lines,
-        )?;
-        let message = compose::compose(&letter).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let built = self
+            .letter(
+                LetterKind::Transcript,
+                site,
+                conversation,
+                email,
+                mail_id,
+                page,
+                None,
+                None,
+                lines,
+            )
+            .and_then(|letter| {
+                compose::compose(&letter)
+                    .map(|message| (letter, message))
+                    .map_err(|e| NotBuilt::Compose(e.to_string()))
+            });
+        let (letter, message) = match built {
+            Ok(built) => built,
+            Err(not_built) => {
+                tracing::warn!(%not_built, "transcript not mailed");
+                self.refused_mail(site, MailKind::Transcript, email, &not_built.to_string())
+                    .await?;
+                return Ok(Err(not_built));
+            }
+        };
         let who = match asker {
             Asker::Shopper => "the shopper".to_owned(),
             Asker::Agent(agent) => agent.name.clone(),
@@ -390,8 +532,9 @@ impl Conversations {
                     site_id: &site.id,
                     conversation_id: Some(&conversation.id),
                     kind: MailKind::Transcript,
+                    cause,
                     envelope_from: &self.envelope_from(&letter),
-                    recipient: &email,
+                    recipient: email,
                     message_id: &letter.message_id,
                     message: &String::from_utf8_lossy(&message),
                 },
@@ -401,7 +544,7 @@ impl Conversations {
         self.publish(&change, Audience::Everyone, &turn);
         drop(turn);
         self.mail_queued.notify_one();
-        Ok(Ok(email))
+        Ok(Ok(()))
     }
 
     /// Where bounces of a letter go: back into the conversation when
@@ -411,6 +554,11 @@ impl Conversations {
             .reply_to
             .as_ref()
             .map_or_else(|| self.mail.from.email.to_string(), |r| r.email.to_string())
+    }
+
+    /// The sender of a site's mail (see [`compose::sender`]).
+    pub(super) fn sender(&self, site: &Site, agent: Option<&str>) -> Mailbox {
+        compose::sender(&site.name, agent, self.mail.from.email.clone())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -425,22 +573,19 @@ impl Conversations {
         sender: Option<String>,
         earlier: Option<Line>,
         lines: Vec<Line>,
-    ) -> Result<Letter, StoreError> {
-        let bad = |what: &str| StoreError::Corrupt(format!("mail {what}"));
+    ) -> Result<Letter, NotBuilt> {
         let words = words_for(site, conversation);
-        let from_name = match sender {
-            Some(name) if name != site.name => format!("{name} ({})", site.name),
-            _ => site.name.clone(),
-        };
-        let from = Mailbox::new(Some(from_name), self.mail.from.email.clone());
-        let to: Mailbox = email.parse().map_err(|_| bad("recipient"))?;
+        let to = recipient(email)?;
         let reply_to = if self.mail.inbound {
             let address = self
                 .reply_address(&conversation.id)
-                .ok_or_else(|| bad("reply address"))?;
+                .ok_or(NotBuilt::ReplyAddress)?;
+            let site_name = compose::header_text(&site.name);
             Some(Mailbox::new(
-                Some(site.name.clone()),
-                address.parse().map_err(|_| bad("reply address"))?,
+                Some(site_name).filter(|name| !name.is_empty()),
+                address
+                    .parse::<lettre::Address>()
+                    .map_err(|_| NotBuilt::ReplyAddress)?,
             ))
         } else {
             None
@@ -452,13 +597,12 @@ impl Conversations {
                     .key
                     .sign(Purpose::Continue, id, until(CONTINUE_VALID_SECS))
             })
-            .map_err(|_| bad("conversation id"))?;
-        let unsubscribe = self.mail.key.sign(Purpose::Unsubscribe, mail_id, u32::MAX);
+            .map_err(|_| NotBuilt::ReplyAddress)?;
         Ok(Letter {
             kind,
             words,
-            site_name: site.name.clone(),
-            from,
+            site_name: compose::header_text(&site.name),
+            from: self.sender(site, sender.as_deref()),
             to,
             reply_to,
             message_id: format!("<{mail_id}@{domain}>"),
@@ -466,8 +610,14 @@ impl Conversations {
             earlier,
             lines,
             continue_url: self.continue_url(site, page.as_deref(), &continue_token),
-            unsubscribe_url: format!("{}/mail/unsubscribe/{unsubscribe}", self.mail.public_url),
+            unsubscribe_url: self.unsubscribe_url(mail_id),
         })
+    }
+
+    /// The link in a mail that stops the site's mail to its recipient.
+    pub(super) fn unsubscribe_url(&self, mail_id: Uuid) -> String {
+        let token = self.mail.key.sign(Purpose::Unsubscribe, mail_id, u32::MAX);
+        format!("{}/mail/unsubscribe/{token}", self.mail.public_url)
     }
 
     /// The shop page to continue on: where the shopper was last, if it is
@@ -475,13 +625,15 @@ impl Conversations {
     /// server's own demo page. The token rides in the fragment, which the
     /// browser never sends to the shop's server.
     fn continue_url(&self, site: &Site, page: Option<&str>, token: &str) -> String {
+        // A page URL is what a shopper's browser said: compared as text,
+        // never cut at a byte that may fall inside a character.
         let allowed = |url: &str| {
             site.allowed_origins.iter().any(|origin| {
-                url.len() >= origin.len()
-                    && url[..origin.len()].eq_ignore_ascii_case(origin)
-                    && url[origin.len()..]
-                        .chars()
-                        .next()
+                url.get(..origin.len())
+                    .is_some_and(|start| start.eq_ignore_ascii_case(origin))
+                    && url
+                        .get(origin.len()..)
+                        .and_then(|rest| rest.chars().next())
                         .is_none_or(|c| matches!(c, '/' | '?' | '#'))
             })
         };
@@ -492,127 +644,14 @@ impl Conversations {
             .unwrap_or_else(|| format!("{}/", self.mail.public_url));
         format!("{base}#rapport-continue={token}")
     }
-
-    /// An email that came in (by SMTP or a provider's webhook): the
-    /// shopper's reply into their conversation, or a note for the agents
-    /// when a machine sent it. Refused with the reason otherwise; nothing
-    /// lands in a conversation its reply address does not name.
-    #[tracing::instrument(name = "receive_email", skip_all)]
-    pub async fn receive_email(
-        &self,
-        raw: &[u8],
-        envelope: &Envelope,
-    ) -> Result<Received, Refused> {
-        let mail = parse::read(raw, envelope.from.as_deref()).map_err(Refused::Unreadable)?;
-        let mut refusal = Refused::NoRecipient;
-        let mut conversation_id = None;
-        for address in envelope.to.iter().chain(&mail.recipients) {
-            match self.conversation_of_reply_address(address) {
-                Ok(id) => {
-                    conversation_id = Some(id);
-                    break;
-                }
-                Err(Refused::NoRecipient) => {}
-                Err(other) => refusal = other,
-            }
-        }
-        let Some(conversation_id) = conversation_id else {
-            tracing::info!(%refusal, "email refused");
-            return Err(refusal);
-        };
-        let Some(conversation) = self.store.conversation(&conversation_id).await? else {
-            return Err(Refused::Gone);
-        };
-        let known = self.store.shopper_email(&conversation.visitor_id).await?;
-        let written_to = conversation.id.as_str();
-        let note = |text: String| async move {
-            let turn = self.in_order().await;
-            let change = self.store.add_mail_note(written_to, &text).await?;
-            self.publish(&change, Audience::Everyone, &turn);
-            Ok::<_, StoreError>(())
-        };
-        match mail.automatic {
-            Some(Automatic::Bounce) => {
-                let to = known.as_deref().unwrap_or("the shopper");
-                note(format!(
-                    "Our email to {to} could not be delivered (a bounce came back); the shopper may not get email replies."
-                ))
-                .await?;
-                return Ok(Received::Automatic { conversation_id });
-            }
-            Some(Automatic::AutoReply) => {
-                let preview: String = mail.text.chars().take(300).collect();
-                note(format!(
-                    "An automatic reply came by email (not shown to the shopper, not answered): {preview}"
-                ))
-                .await?;
-                return Ok(Received::Automatic { conversation_id });
-            }
-            None => {}
-        }
-        let mut body = mail.text.clone();
-        for (name, size) in &mail.attachments {
-            if !body.is_empty() {
-                body.push('\n');
-            }
-            body.push_str(&format!("[attachment not kept: {name}, {size} bytes]"));
-        }
-        if body.trim().is_empty() {
-            note("An email reply came with no new text.".to_owned()).await?;
-            return Ok(Received::Empty { conversation_id });
-        }
-        // A mail server that delivers twice must not make two messages.
-        let fingerprint = Sha256::digest(mail.message_id.as_deref().map_or(raw, str::as_bytes));
-        let client_id = format!("email-{}", hex(&fingerprint[..20]));
-        // Into the conversation written to while it is open, else the
-        // shopper's open one, else a new one: as a chat message would go.
-        let append = Append {
-            to: AppendTo::Shopper {
-                site_id: conversation.site_id.clone(),
-                visitor_id: conversation.visitor_id.clone(),
-                current: Some(conversation.id.clone()),
-                language: conversation.language.clone(),
-                topic: None,
-                note: None,
-            },
-            client_id,
-            body,
-            via: Channel::Email,
-        };
-        let posted = match self.writer.append(append).await? {
-            Ok(posted) => posted,
-            Err(refused) => {
-                return Err(
-                    StoreError::Corrupt(format!("an email reply refused: {refused}")).into(),
-                );
-            }
-        };
-        let conversation_id = posted.conversation.id.clone();
-        if posted.is_duplicate() {
-            return Ok(Received::Duplicate { conversation_id });
-        }
-        if let (Some(from), Some(known)) = (&mail.from, &known)
-            && from != known
-        {
-            let turn = self.in_order().await;
-            let change = self
-                .store
-                .add_mail_note(
-                    &conversation_id,
-                    &format!(
-                        "This email came from {from}, not from {known}, the address we wrote to."
-                    ),
-                )
-                .await?;
-            self.publish(&change, Audience::Everyone, &turn);
-        }
-        tracing::info!(conversation = %conversation_id, "email reply stored");
-        Ok(Received::Message { conversation_id })
-    }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// A mail's recipient, by the mail library's own rule.
+pub(super) fn recipient(email: &str) -> Result<Mailbox, NotBuilt> {
+    email
+        .parse::<lettre::Address>()
+        .map(|address| Mailbox::new(None, address))
+        .map_err(|_| NotBuilt::Recipient(email.to_owned()))
 }
 
 fn is_agent_reply(event: &protocol::Event) -> bool {
@@ -627,7 +666,7 @@ fn message_text(event: &protocol::Event) -> Option<String> {
 }
 
 /// The site's fixed language, else the shopper's browser's, else English.
-fn words_for(site: &Site, conversation: &Conversation) -> &'static MailWords {
+pub(super) fn words_for(site: &Site, conversation: &Conversation) -> &'static MailWords {
     let code = site
         .settings
         .language

@@ -7,13 +7,19 @@
 //! call this; they never write a conversation or publish its events
 //! themselves (`tests/architecture.rs` checks that).
 
+mod allowance;
+mod confirm;
 mod email;
 mod fanout;
+mod inbound;
 mod signals;
 mod writer;
 
-pub use email::{Asker, Envelope, MailSettings, Received, Refused, TranscriptRefused, Unseen};
+pub use allowance::{NotNow, PostedFrom};
+pub use confirm::{ConfirmRefused, Confirmed};
+pub use email::{Asker, MailSettings, NotBuilt, TranscriptRefused, TranscriptSent, Unseen};
 pub(crate) use fanout::{for_shopper, initials, state_for_shopper};
+pub use inbound::{Envelope, Received, Refused};
 pub use writer::MAX_BATCH;
 
 use std::sync::Arc;
@@ -79,6 +85,8 @@ pub struct Conversations {
     hub: Arc<Hub>,
     nudges: mpsc::UnboundedSender<Nudge>,
     mail: Arc<MailSettings>,
+    /// The allowances a shopper's messages count against, by any channel.
+    limits: Arc<crate::limits::Limits>,
     /// Rung when mail was queued, so the outbox sends it at once.
     mail_queued: Arc<Notify>,
     /// Messages go through the group-commit writer.
@@ -101,6 +109,7 @@ impl Conversations {
         store: Store,
         hub: Arc<Hub>,
         mail: MailSettings,
+        limits: Arc<crate::limits::Limits>,
     ) -> (Conversations, mpsc::UnboundedReceiver<Nudge>) {
         let (nudges, receiver) = mpsc::unbounded_channel();
         let order = Arc::new(Mutex::new(()));
@@ -115,6 +124,7 @@ impl Conversations {
             hub,
             nudges,
             mail: Arc::new(mail),
+            limits,
             mail_queued: Arc::new(Notify::new()),
             writer,
             order,

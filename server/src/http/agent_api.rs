@@ -3,7 +3,8 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use protocol::{
     AgentProfile, CapacityUpdate, ConversationSummary, ErrorCode, Event, LoginRequest,
     ProfileChange, Role, Seq, SessionInfo, Team, TeamMember,
@@ -11,6 +12,7 @@ use protocol::{
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::devices;
 use super::error::ApiError;
 use super::extract::{ApiJson, ClientIp, CurrentAgent};
 use super::state::AppState;
@@ -38,38 +40,66 @@ pub(super) async fn own_conversation(
     }
 }
 
-/// Signs in. Wrong passwords lock the account (and the address) out for a
+/// Signs in. Wrong passwords lock out whoever guesses (this browser if it
+/// signed in to the account before, else its address; see `signin`), for a
 /// while that grows; the answer and its timing are the same whether or not
-/// the email has an account.
+/// the email has an account. The person hears how many wrong passwords
+/// were tried since they last signed in, and this browser is remembered.
 pub(super) async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     session: Session,
     ApiJson(request): ApiJson<LoginRequest>,
-) -> Result<Json<AgentProfile>, ApiError> {
+) -> Result<Response, ApiError> {
     if request.password.chars().count() > MAX_PASSWORD_CHARS || request.email.len() > 320 {
         return Err(ApiError::bad_request(format!(
             "A password has at most {MAX_PASSWORD_CHARS} characters."
         )));
     }
-    state.signin.check(&request.email, ip)?;
     let agent = state.store.agent_by_email(&request.email).await?;
+    let guesser = devices::guesser(&state, &headers, agent.as_ref(), ip);
+    state.signin.check(&request.email, ip, &guesser)?;
     let stored = agent.as_ref().map(|a| a.password_hash.clone());
     let verified = verify_password(&state, request.password, stored).await?;
-    let Some(agent) = agent.filter(|_| verified) else {
-        state.signin.failed(&request.email, ip);
+    let Some(agent) = agent.clone().filter(|_| verified) else {
+        wrong_password(&state, &request.email, ip, &guesser, agent.as_ref()).await?;
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             ErrorCode::BadCredentials,
             "That email and password do not match an active account.",
         ));
     };
-    state.signin.succeeded(&request.email);
+    state.signin.succeeded(&request.email, &guesser);
     // A fresh id at sign-in defeats session fixation.
     session.cycle_id().await?;
     session.insert(SESSION_AGENT_ID, &agent.id).await?;
-    tracing::info!(agent = %agent.id, "signed in");
-    Ok(Json(agent.profile()))
+    let mut profile = agent.profile();
+    profile.failed_sign_ins = state.store.take_failed_sign_ins(&agent.id).await?;
+    tracing::info!(agent = %agent.id, failed_before = profile.failed_sign_ins, "signed in");
+    let mut response = Json(profile).into_response();
+    if let Some(cookie) = devices::remember(&state, &guesser, &agent) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// A wrong password: counted against whoever guessed, noted for the
+/// person (if the address has an account), and an attack told of.
+pub(super) async fn wrong_password(
+    state: &AppState,
+    email: &str,
+    ip: std::net::IpAddr,
+    guesser: &crate::signin::Guesser,
+    agent: Option<&Agent>,
+) -> Result<(), ApiError> {
+    if let Some(attack) = state.signin.failed(email, ip, guesser) {
+        devices::tell_of_attack(state, agent, attack);
+    }
+    if let Some(agent) = agent {
+        state.store.note_failed_sign_in(&agent.id).await?;
+    }
+    Ok(())
 }
 
 /// Checks `password` against `stored` (a dummy hash when there is no
@@ -146,6 +176,7 @@ pub(super) async fn session_info(
 pub(super) async fn change_me(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     CurrentAgent(me): CurrentAgent,
     ApiJson(change): ApiJson<ProfileChange>,
 ) -> Result<Json<AgentProfile>, ApiError> {
@@ -160,9 +191,10 @@ pub(super) async fn change_me(
         // Whoever holds this session must also know the password: a new
         // address would carry the account's resets elsewhere.
         let password = change.current_password.unwrap_or_default();
-        state.signin.check(&me.email, ip)?;
+        let guesser = devices::guesser(&state, &headers, Some(&me), ip);
+        state.signin.check(&me.email, ip, &guesser)?;
         if !verify_password(&state, password, Some(me.password_hash.clone())).await? {
-            state.signin.failed(&me.email, ip);
+            wrong_password(&state, &me.email, ip, &guesser, Some(&me)).await?;
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 ErrorCode::BadCredentials,

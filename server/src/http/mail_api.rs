@@ -1,6 +1,7 @@
 //! Mail over HTTP: a mail provider's inbound webhook (the raw message,
-//! authenticated with a shared secret), and the unsubscribe link every
-//! mail carries (a page with a button, and the one-click POST of RFC 8058).
+//! authenticated with a shared secret), the unsubscribe link every mail
+//! carries (a page with a button, and the one-click POST of RFC 8058), and
+//! the link that proves an address is a shopper's (a page with a button).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -15,7 +16,7 @@ use sha2::{Digest, Sha256};
 use super::error::ApiError;
 use super::extract::Counted;
 use super::state::AppState;
-use crate::conversations::{Envelope, Received, Refused};
+use crate::conversations::{ConfirmRefused, Envelope, Received, Refused};
 use crate::mail::compose::escape_html;
 use crate::mail::parse::{MAX_MAIL_BYTES, Unreadable};
 use crate::mail::tokens::TokenRefused;
@@ -111,6 +112,18 @@ pub(super) async fn inbound(
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::Internal,
                 "The mail could not be stored now; try again later.",
+            ),
+            // For good: the provider should not try again.
+            Refused::Blocked => ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::Blocked,
+                "The shop no longer takes messages from this shopper.",
+            ),
+            // For now: the provider should try again later.
+            Refused::NotNow(not_now) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::RateLimited,
+                not_now.message(),
             ),
         })?;
     let (status, outcome, conversation_id) = match outcome {
@@ -208,6 +221,78 @@ pub(super) async fn unsubscribe(
             "<p>{} will not email {} again. You can still chat on the shop's site.</p>",
             escape_html(&site),
             escape_html(&email)
+        ),
+    ))
+}
+
+/// The address a confirmation link is for, or the page that says it is not valid.
+async fn confirming(
+    state: &AppState,
+    token: &str,
+) -> Result<Result<(String, String), (StatusCode, Html<String>)>, ApiError> {
+    Ok(
+        match state.conversations.confirmation_of_link(token).await? {
+            Ok(found) => Ok(found),
+            Err(ConfirmRefused::Gone) => Err(page(
+                StatusCode::GONE,
+                "This link was used already or has expired",
+                "<p>Ask for the transcript again in the chat if you still want it.</p>",
+            )),
+            Err(ConfirmRefused::Token(_)) => Err(not_valid()),
+        },
+    )
+}
+
+/// `GET /mail/confirm/{token}`: asks first, so that a mail scanner
+/// following links proves nothing for anyone.
+pub(super) async fn confirm_page(
+    State(state): State<AppState>,
+    _: Counted,
+    Path(token): Path<String>,
+) -> Result<(StatusCode, Html<String>), ApiError> {
+    let (email, site) = match confirming(&state, &token).await? {
+        Ok(found) => found,
+        Err(page) => return Ok(page),
+    };
+    Ok(page(
+        StatusCode::OK,
+        "Is this your address?",
+        &format!(
+            "<p>Someone asked {} to email a chat transcript to {}. If that was you, confirm it: \
+             the transcript follows, and replies you have not seen may come here too.</p>\
+             <form method=\"post\"><button type=\"submit\">Yes, this is my address</button></form>\
+             <p>If it was not you, close this page: nothing will be sent.</p>",
+            escape_html(&site),
+            escape_html(&email)
+        ),
+    ))
+}
+
+/// `POST /mail/confirm/{token}`: the address is the shopper's.
+pub(super) async fn confirm(
+    State(state): State<AppState>,
+    _: Counted,
+    Path(token): Path<String>,
+) -> Result<(StatusCode, Html<String>), ApiError> {
+    if let Err(page) = confirming(&state, &token).await? {
+        return Ok(page);
+    }
+    let confirmed = match state.conversations.confirm_address(&token).await? {
+        Ok(confirmed) => confirmed,
+        Err(_) => return Ok(not_valid()),
+    };
+    let what = if confirmed.transcript_sent {
+        "The transcript is on its way."
+    } else {
+        "The transcript could not be sent now; ask for it again in the chat."
+    };
+    Ok(page(
+        StatusCode::OK,
+        "Thank you",
+        &format!(
+            "<p>{} is confirmed for {}. {what}</p>",
+            escape_html(&confirmed.email),
+            escape_html(&confirmed.site_name)
         ),
     ))
 }

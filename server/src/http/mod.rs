@@ -5,6 +5,7 @@ mod agent_api;
 mod blocks_api;
 pub mod connections;
 mod contacts_api;
+mod devices;
 pub mod error;
 mod extract;
 mod mail_api;
@@ -142,6 +143,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/mail/unsubscribe/{token}",
             get(mail_api::unsubscribe_page).post(mail_api::unsubscribe),
+        )
+        .route(
+            "/mail/confirm/{token}",
+            get(mail_api::confirm_page).post(mail_api::confirm),
         );
 
     Router::new()

@@ -38,12 +38,14 @@ fn end_sockets(state: &AppState, sessions: &[String]) {
 pub(super) async fn change(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     CurrentAgent(agent): CurrentAgent,
     session: Session,
     ApiJson(change): ApiJson<ChangePassword>,
 ) -> Result<StatusCode, ApiError> {
     // A stolen session guessing at the password is a sign-in attempt too.
-    state.signin.check(&agent.email, ip)?;
+    let guesser = super::devices::guesser(&state, &headers, Some(&agent), ip);
+    state.signin.check(&agent.email, ip, &guesser)?;
     let verified = verify_password(
         &state,
         change.current_password,
@@ -51,7 +53,7 @@ pub(super) async fn change(
     )
     .await?;
     if !verified {
-        state.signin.failed(&agent.email, ip);
+        super::agent_api::wrong_password(&state, &agent.email, ip, &guesser, Some(&agent)).await?;
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::BadCredentials,

@@ -89,12 +89,18 @@ async fn mail_setup(state: &AppState, site_id: &str) -> Result<MailSetup, ApiErr
     })
 }
 
+/// A site's name: one line, as shoppers read it in the widget and in mail.
 fn site_name(name: &str) -> Result<String, ApiError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_LABEL_CHARS {
         return Err(ApiError::bad_request(format!(
             "A site needs a name of 1 to {MAX_LABEL_CHARS} characters."
         )));
+    }
+    if name.chars().any(crate::domain::is_unwritable) {
+        return Err(ApiError::bad_request(
+            "A site's name cannot hold line breaks or other control characters.",
+        ));
     }
     Ok(name.to_owned())
 }

@@ -44,6 +44,11 @@ pub fn limits(upgrade: axum::extract::ws::WebSocketUpgrade) -> axum::extract::ws
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Frames refused in a row for coming too fast before the socket is closed.
 const REFUSALS_BEFORE_CLOSE: u32 = 50;
+/// Frames that are not frames of the protocol (not JSON, binary, an
+/// unknown type, the wrong shape, too large) a socket may send in all
+/// before it is closed: a client of ours sends none, and each one costs an
+/// answer.
+const BAD_FRAMES_BEFORE_CLOSE: u32 = 10;
 
 /// Close codes the clients know.
 pub const CLOSE_LAGGING: u16 = 4008;
@@ -166,6 +171,7 @@ pub async fn drive<C: Endpoint>(
     let quiet_deadline = sleep(quiet_limit);
     tokio::pin!(quiet_deadline);
     let mut refusals = 0_u32;
+    let mut bad_frames = 0_u32;
     let mut replies = Vec::new();
     // What the client sent while abandonable work was handled, in order.
     let mut early = VecDeque::new();
@@ -181,29 +187,36 @@ pub async fn drive<C: Endpoint>(
                 let Some(Ok(message)) = incoming else { break };
                 last_heard = Instant::now();
                 let text = match message {
-                    Message::Text(text) => text,
-                    Message::Binary(_) => {
-                        quiet_deadline.as_mut().reset(Instant::now() + quiet_limit);
-                        replies.push(C::error_frame(ErrorCode::BadFrame, "Frames are JSON text, not binary.".into(), None));
-                        if flush(&mut socket, &mut replies).await.is_err() { break }
-                        continue;
-                    }
+                    Message::Text(text) => Some(text),
+                    Message::Binary(_) => None,
                     Message::Close(_) => break,
                     Message::Ping(_) | Message::Pong(_) => continue,
                 };
                 quiet_deadline.as_mut().reset(Instant::now() + quiet_limit);
-                match decode::<C::Request>(text.as_str(), <C::Request as FrameSet>::TYPES) {
+                // Every frame counts against the socket's rate, whatever it
+                // holds: a flood of junk is a flood.
+                if let Err(refused) = endpoint.take_frame() {
+                    refusals += 1;
+                    if refusals > REFUSALS_BEFORE_CLOSE {
+                        goodbye(&mut socket, close(CLOSE_POLICY, "too many frames")).await;
+                        break;
+                    }
+                    let client_id = text.as_deref().and_then(|text| {
+                        decode::<C::Request>(text, <C::Request as FrameSet>::TYPES).ok().and_then(|r| C::client_id(&r))
+                    });
+                    replies.push(C::error_frame(ErrorCode::RateLimited, refused.message(), client_id));
+                    if flush(&mut socket, &mut replies).await.is_err() { break }
+                    continue;
+                }
+                refusals = 0;
+                let decoded = match &text {
+                    Some(text) => decode::<C::Request>(text.as_str(), <C::Request as FrameSet>::TYPES),
+                    None => Err((ErrorCode::BadFrame, "Frames are JSON text, not binary.".to_owned())),
+                };
+                match decoded {
                     Ok(request) => {
                         let client_id = C::client_id(&request);
-                        if let Err(refused) = endpoint.take_frame() {
-                            refusals += 1;
-                            if refusals > REFUSALS_BEFORE_CLOSE {
-                                goodbye(&mut socket, close(CLOSE_POLICY, "too many frames")).await;
-                                break;
-                            }
-                            replies.push(C::error_frame(ErrorCode::RateLimited, refused.message(), client_id));
-                        } else {
-                            refusals = 0;
+                        {
                             // Boxed: a handler's future (store queries and all) is
                             // large, and would otherwise sit inside every idle
                             // connection's task for its whole life.
@@ -233,7 +246,14 @@ pub async fn drive<C: Endpoint>(
                             }
                         }
                     }
-                    Err((code, message)) => replies.push(C::error_frame(code, message, None)),
+                    Err((code, message)) => {
+                        bad_frames += 1;
+                        if bad_frames > BAD_FRAMES_BEFORE_CLOSE {
+                            goodbye(&mut socket, close(CLOSE_POLICY, "too many malformed frames")).await;
+                            break;
+                        }
+                        replies.push(C::error_frame(code, message, None));
+                    }
                 }
                 if flush(&mut socket, &mut replies).await.is_err() { break }
                 if let Some((code, reason)) = endpoint.must_end() {

@@ -28,6 +28,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Wrong-password lockouts and the password-hashing pool.
     pub signin: Arc<SignInGuard>,
+    /// Signs the cookie of browsers that signed in before.
+    pub devices: crate::identity::DeviceKey,
     pub mailer: Mailer,
     /// Flips to true when the server is shutting down; sockets close politely.
     pub shutdown: watch::Receiver<bool>,

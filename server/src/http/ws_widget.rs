@@ -16,7 +16,7 @@ use super::extract::ClientIp;
 use super::socket::{self, Endpoint};
 use super::state::AppState;
 use super::widget_api::{SiteQuery, authorize_site};
-use crate::conversations::{Asker, for_shopper, state_for_shopper};
+use crate::conversations::{Asker, PostedFrom, TranscriptRefused, for_shopper, state_for_shopper};
 use crate::domain::{ClientId, ConversationId, Email, LanguageTag};
 use crate::hub::{Frame, Subscriber, Topic, encode};
 use crate::limits::{ClientKey, FrameLimit, OPENING_BUSY, Refused};
@@ -45,7 +45,7 @@ pub(super) async fn upgrade(
     let address = ClientKey::from(ip).to_string();
     if state
         .store
-        .is_blocked(&site.account_id, None, &address)
+        .is_blocked(&site.account_id, None, Some(&address))
         .await?
     {
         return Err(blocked_error());
@@ -307,6 +307,19 @@ impl WidgetSocket {
         let Some(visitor) = store.visitor_by_id(&conversation.visitor_id).await? else {
             return Ok(false);
         };
+        // A blocked shopper does not come back through an old mail's link.
+        if store
+            .is_blocked(
+                &self.site.account_id,
+                Some(&visitor.id),
+                Some(&self.address),
+            )
+            .await?
+        {
+            replies.push(error(ErrorCode::Blocked, BLOCKED, None));
+            self.end = Some((socket::CLOSE_SESSION_ENDED, "blocked"));
+            return Ok(true);
+        }
         let token = identity::new_visitor_token();
         store
             .add_visitor_token(&visitor.id, &identity::token_hash(&token))
@@ -430,14 +443,30 @@ impl WidgetSocket {
             ));
             return Ok(());
         };
+        // Anyone can type any address here: a network asks for so much mail.
+        if let Err(refused) = self.state.limits.mail_ask(self.ip) {
+            replies.push(error(ErrorCode::RateLimited, refused.message(), None));
+            return Ok(());
+        }
         match self
             .state
             .conversations
             .email_transcript(&conversation, email.as_ref(), Asker::Shopper)
             .await?
         {
-            Ok(email) => replies.push(encode(&WidgetFrame::TranscriptQueued { email })),
-            Err(refused) => replies.push(error(ErrorCode::BadRequest, refused.to_string(), None)),
+            Ok(sent) => replies.push(encode(&WidgetFrame::TranscriptQueued {
+                email: sent.email,
+                confirm_first: sent.confirm_first,
+            })),
+            Err(refused) => {
+                let code = match refused {
+                    TranscriptRefused::TooMany
+                    | TranscriptRefused::RecipientAllowance
+                    | TranscriptRefused::SiteAllowance => ErrorCode::RateLimited,
+                    _ => ErrorCode::BadRequest,
+                };
+                replies.push(error(code, refused.to_string(), None));
+            }
         }
         Ok(())
     }
@@ -478,7 +507,7 @@ impl WidgetSocket {
                     .is_blocked(
                         &self.site.account_id,
                         Some(&holder.visitor.id),
-                        &self.address,
+                        Some(&self.address),
                     )
                     .await?
                 {
@@ -749,6 +778,16 @@ impl WidgetSocket {
                 return Ok(());
             }
         };
+        // A blocked customer stays blocked on any browser: this one
+        // identifying as them changes nothing, and ends.
+        if store
+            .is_blocked_customer(&self.site.account_id, &self.site.id, &claims.sub)
+            .await?
+        {
+            replies.push(error(ErrorCode::Blocked, BLOCKED, None));
+            self.end = Some((socket::CLOSE_SESSION_ENDED, "blocked"));
+            return Ok(());
+        }
         let identified = self.state.conversations.identify(&visitor, &claims).await?;
         if let Some(new_token) = identified.new_token {
             // Another customer on this browser: hand over the new token and
@@ -827,20 +866,36 @@ impl WidgetSocket {
             replies.push(error(code, message, Some(client_id.as_str().to_owned())));
             return Ok(());
         }
-        // A new conversation counts against the address and the site; a
-        // message in an open one against that conversation.
-        let open = self
+        // The same allowance whatever the channel (see the service). The
+        // conversation this socket knows may have been closed by an agent
+        // since: then this message opens a new one, and counts as such.
+        let mut open = self
             .conversation
             .as_ref()
             .filter(|c| c.state != ConversationState::Closed);
-        let allowed = match open {
-            Some(conversation) => self.state.limits.message(&conversation.id),
-            None => self.state.limits.new_conversation(self.ip, &self.site.id),
-        };
-        if let Err(refused) = allowed {
+        if let Some(conversation) = open
+            && !self
+                .state
+                .store
+                .conversation_is_open(&conversation.id)
+                .await?
+        {
+            open = None;
+        }
+        let allowed = self
+            .state
+            .conversations
+            .shopper_may_post(
+                &self.site,
+                &visitor.id,
+                open.map(|c| c.id.as_str()),
+                PostedFrom::Chat(self.ip),
+            )
+            .await?;
+        if let Err(not_now) = allowed {
             replies.push(error(
                 ErrorCode::RateLimited,
-                refused.message(),
+                not_now.message(),
                 Some(client_id.as_str().to_owned()),
             ));
             return Ok(());

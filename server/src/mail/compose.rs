@@ -53,6 +53,49 @@ pub struct Letter {
     pub unsubscribe_url: String,
 }
 
+/// Longest display name or subject part taken from what people wrote.
+const MAX_HEADER_TEXT_CHARS: usize = 78;
+
+/// Words people wrote (a site's or an agent's name) made fit for a mail
+/// header: one line (control characters, line and paragraph separators and
+/// direction overrides become spaces), spaces collapsed, at most
+/// [`MAX_HEADER_TEXT_CHARS`]. The mail library then encodes what is left;
+/// nothing anyone types can start a header of its own.
+pub fn header_text(raw: &str) -> String {
+    let one_line: String = raw
+        .chars()
+        .map(|c| {
+            if crate::domain::is_unwritable(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let mut text = one_line.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() > MAX_HEADER_TEXT_CHARS {
+        text = text
+            .chars()
+            .take(MAX_HEADER_TEXT_CHARS - 1)
+            .collect::<String>()
+            + "…";
+    }
+    text
+}
+
+/// The sender of a site's mail: the site's name (and an agent's, as the
+/// site shows agents) at Rapport's `address`. Names people chose go into
+/// the header only as one clean line ([`header_text`]), and only through
+/// the mail library's own types, which encode them.
+pub fn sender(site_name: &str, agent: Option<&str>, address: lettre::Address) -> Mailbox {
+    let site_name = header_text(site_name);
+    let name = match agent.map(header_text) {
+        Some(agent) if !agent.is_empty() && agent != site_name => format!("{agent} ({site_name})"),
+        _ => site_name,
+    };
+    Mailbox::new(Some(name).filter(|name| !name.is_empty()), address)
+}
+
 /// `{site}`, `{email}` filled in.
 fn fill(text: &str, letter: &Letter) -> String {
     text.replace("{site}", &letter.site_name)
@@ -208,7 +251,7 @@ pub fn compose(letter: &Letter) -> Result<Vec<u8>, MailError> {
     let mut builder = Message::builder()
         .from(letter.from.clone())
         .to(letter.to.clone())
-        .subject(fill(subject, letter))
+        .subject(header_text(&fill(subject, letter)))
         .message_id(Some(letter.message_id.clone()))
         .date_now();
     if letter.kind == LetterKind::Unseen {
@@ -225,22 +268,80 @@ pub fn compose(letter: &Letter) -> Result<Vec<u8>, MailError> {
             html(letter),
         ))
         .map_err(|e| MailError::Compose(e.to_string()))?;
+    automatic_headers(&mut message, &letter.unsubscribe_url);
+    Ok(message.formatted())
+}
+
+/// The mail that asks a shopper to prove an address before a transcript
+/// goes to it: nothing the shopper wrote is in it.
+#[derive(Clone, Debug)]
+pub struct ConfirmLetter {
+    pub words: &'static MailWords,
+    pub site_name: String,
+    pub from: Mailbox,
+    pub to: Mailbox,
+    pub message_id: String,
+    pub confirm_url: String,
+    pub unsubscribe_url: String,
+}
+
+/// The confirmation mail as RFC 5322 bytes.
+pub fn compose_confirmation(letter: &ConfirmLetter) -> Result<Vec<u8>, MailError> {
+    let words = letter.words;
+    let fill = |text: &str| {
+        text.replace("{site}", &letter.site_name)
+            .replace("{email}", letter.to.email.as_ref())
+    };
+    let plain = format!(
+        "{}\n\n{}\n{}\n\n{}\n\n-- \n{}:\n{}\n",
+        fill(words.confirm_intro),
+        words.confirm_button,
+        letter.confirm_url,
+        words.confirm_ignore,
+        fill(words.unsubscribe),
+        letter.unsubscribe_url
+    );
+    let e = escape_html;
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif;line-height:1.4;color:#111\">\
+         <p>{}</p><p><a href=\"{}\">{}</a></p><p style=\"color:#555\">{}</p>\
+         <p style=\"color:#888;font-size:12px\"><a href=\"{}\" style=\"color:#888\">{}</a></p></body></html>",
+        e(&fill(words.confirm_intro)),
+        e(&letter.confirm_url),
+        e(words.confirm_button),
+        e(words.confirm_ignore),
+        e(&letter.unsubscribe_url),
+        e(&fill(words.unsubscribe)),
+    );
+    let mut message = Message::builder()
+        .from(letter.from.clone())
+        .to(letter.to.clone())
+        .subject(header_text(&fill(words.confirm_subject)))
+        .message_id(Some(letter.message_id.clone()))
+        .date_now()
+        .multipart(MultiPart::alternative_plain_html(plain, html))
+        .map_err(|e| MailError::Compose(e.to_string()))?;
+    automatic_headers(&mut message, &letter.unsubscribe_url);
+    Ok(message.formatted())
+}
+
+/// What every mail of ours says about itself: sent by a program (so
+/// out-of-office responders stay quiet, RFC 3834, which keeps loops away;
+/// people still answer it), and how to stop it in one click (RFC 8058).
+fn automatic_headers(message: &mut Message, unsubscribe_url: &str) {
     let headers = message.headers_mut();
-    // Out-of-office responders stay quiet for this (RFC 3834), which keeps
-    // loops away; people still answer it.
     headers.insert_raw(HeaderValue::new(
         HeaderName::new_from_ascii_str("Auto-Submitted"),
         "auto-generated".to_owned(),
     ));
     headers.insert_raw(HeaderValue::new(
         HeaderName::new_from_ascii_str("List-Unsubscribe"),
-        format!("<{}>", letter.unsubscribe_url),
+        format!("<{unsubscribe_url}>"),
     ));
     headers.insert_raw(HeaderValue::new(
         HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
         "List-Unsubscribe=One-Click".to_owned(),
     ));
-    Ok(message.formatted())
 }
 
 #[cfg(test)]

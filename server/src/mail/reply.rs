@@ -40,6 +40,75 @@ pub fn fresh_text(body: &str) -> String {
         .join("\n")
 }
 
+/// How a quote header ends, in the languages Rapport speaks, as mail
+/// clients write them: Gmail and Apple Mail ("On … wrote:", "Op … schreef
+/// …:", "Op … heeft … het volgende geschreven:", "… написал(а):",
+/// "… লিখেছেন:"), Thunderbird ("… пишет:").
+const WROTE_ENDINGS: [&str; 9] = [
+    "wrote:",
+    "schreef:",
+    "het volgende geschreven:",
+    "написал:",
+    "написала:",
+    "написал(а):",
+    "пишет:",
+    "লিখেছেন:",
+    "লিখেছে:",
+];
+
+/// The names of Outlook's header block above a forwarded or quoted mail
+/// (From, Sent, To, Subject, and their Dutch, Russian and Bengali names).
+const OUTLOOK_FROM: [&str; 4] = ["from:", "van:", "от:", "প্রেরক:"];
+const OUTLOOK_HEADERS: [&str; 16] = [
+    "from:",
+    "van:",
+    "от:",
+    "প্রেরক:",
+    "sent:",
+    "verzonden:",
+    "отправлено:",
+    "পাঠানো হয়েছে:",
+    "to:",
+    "aan:",
+    "кому:",
+    "প্রাপক:",
+    "subject:",
+    "onderwerp:",
+    "тема:",
+    "বিষয়:",
+];
+
+/// Separator lines clients put above a forwarded or quoted mail.
+const SEPARATORS: [&str; 6] = [
+    "-----original message-----",
+    "-------- original message --------",
+    "begin forwarded message",
+    "---------- forwarded message",
+    "-----oorspronkelijk bericht-----",
+    "-----исходное сообщение-----",
+];
+
+/// Whether `line` ends like a quote header: one of [`WROTE_ENDINGS`], or
+/// the sender's address and a colon ("…, Shop <reply+…@…>:"), as Gmail
+/// writes it in Russian and Mail.ru and Yandex write it in every language,
+/// on a line that also tells a time.
+fn ends_like_quote_header(lower: &str) -> bool {
+    let text = lower.trim_end();
+    if WROTE_ENDINGS.iter().any(|ending| text.ends_with(ending)) {
+        return true;
+    }
+    // Dutch puts the writer last: "Op 01-12-2026 om 10:00 schreef Winkel:".
+    if text.starts_with("op ") && text.contains(" schreef ") && text.ends_with(':') {
+        return true;
+    }
+    let addressed = text.strip_suffix(">:").is_some_and(|before| {
+        before
+            .rsplit_once('<')
+            .is_some_and(|(_, address)| address.contains('@') && !address.contains(' '))
+    });
+    addressed && text.chars().any(|c| c.is_numeric()) && text.contains(':')
+}
+
 /// Whether `line` (followed by `next`, then `rest`) begins the history
 /// below a reply.
 fn starts_history(line: &str, next: &str, rest: &[&str]) -> bool {
@@ -48,52 +117,35 @@ fn starts_history(line: &str, next: &str, rest: &[&str]) -> bool {
         return true;
     }
     let lower = trimmed.to_lowercase();
-    let wrote = |text: &str| {
-        let text = text.trim_end();
-        (text.starts_with("on ") && text.ends_with("wrote:"))
-            || (text.starts_with("op ")
-                && (text.ends_with("schreef:") || text.contains(" schreef ")))
-            || text.ends_with("написал:")
-            || text.ends_with("написала:")
-            || text.ends_with("написал(а):")
-            || text.ends_with("লিখেছেন:")
-    };
+    if trimmed.chars().count() <= 300 && ends_like_quote_header(&lower) {
+        return true;
+    }
     // Gmail wraps a long "On …, Shop <reply+…> wrote:" over two lines.
-    if wrote(&lower)
-        || (lower.starts_with("on ") && wrote(&format!("{lower} {}", next.trim().to_lowercase())))
+    let joined = format!("{lower} {}", next.trim().to_lowercase());
+    if !lower.is_empty()
+        && lower.chars().any(char::is_numeric)
+        && joined.chars().count() <= 300
+        && WROTE_ENDINGS
+            .iter()
+            .any(|ending| joined.trim_end().ends_with(ending))
     {
         return true;
     }
-    if lower.starts_with("-----original message-----")
-        || lower.starts_with("-------- original message --------")
-        || lower.starts_with("begin forwarded message")
-        || lower.starts_with("---------- forwarded message")
-        || lower.starts_with("-----oorspronkelijk bericht-----")
-        || lower.starts_with("-----исходное сообщение-----")
+    if SEPARATORS
+        .iter()
+        .any(|separator| lower.starts_with(separator))
     {
         return true;
     }
     // Outlook: a rule, or a "From:" line followed by "Sent:"/"To:" lines.
-    let is_rule = trimmed.len() >= 10 && trimmed.chars().all(|c| c == '_');
+    let is_rule = trimmed.chars().count() >= 10 && trimmed.chars().all(|c| c == '_');
     let header = |text: &str| {
         let text = text.trim_start_matches('*').to_lowercase();
-        [
-            "from:",
-            "van:",
-            "от:",
-            "sent:",
-            "verzonden:",
-            "отправлено:",
-            "to:",
-            "aan:",
-            "кому:",
-        ]
-        .iter()
-        .any(|name| text.starts_with(name))
+        OUTLOOK_HEADERS.iter().any(|name| text.starts_with(name))
     };
     let from = {
         let text = trimmed.trim_start_matches('*').to_lowercase();
-        text.starts_with("from:") || text.starts_with("van:") || text.starts_with("от:")
+        OUTLOOK_FROM.iter().any(|name| text.starts_with(name))
     };
     (is_rule || from)
         && rest.iter().take(4).filter(|l| header(l)).count() >= if is_rule { 1 } else { 2 }
@@ -148,9 +200,74 @@ mod tests {
         assert_eq!(fresh_text(inline), "my answer");
     }
 
+    /// One reply body per mail client and language, as they quote our
+    /// mail (`fixtures/CLIENT.LANGUAGE.txt`): only the shopper's words stay.
+    #[test]
+    fn every_common_client_s_history_is_cut_in_every_language() {
+        let expected = |language: &str| match language {
+            "en" => "Yes, the blue one please.",
+            "nl" => "Ja, de blauwe graag.",
+            "ru" => "Да, синюю, пожалуйста.",
+            _ => "হ্যাঁ, নীলটা দিন।",
+        };
+        let fixtures = [
+            ("gmail.en", include_str!("fixtures/gmail.en.txt")),
+            ("gmail.nl", include_str!("fixtures/gmail.nl.txt")),
+            ("gmail.ru", include_str!("fixtures/gmail.ru.txt")),
+            ("gmail.bn", include_str!("fixtures/gmail.bn.txt")),
+            ("outlook.en", include_str!("fixtures/outlook.en.txt")),
+            ("outlook.nl", include_str!("fixtures/outlook.nl.txt")),
+            ("outlook.ru", include_str!("fixtures/outlook.ru.txt")),
+            ("outlook.bn", include_str!("fixtures/outlook.bn.txt")),
+            ("apple.en", include_str!("fixtures/apple.en.txt")),
+            ("apple.nl", include_str!("fixtures/apple.nl.txt")),
+            ("apple.ru", include_str!("fixtures/apple.ru.txt")),
+            ("apple.bn", include_str!("fixtures/apple.bn.txt")),
+            (
+                "thunderbird.en",
+                include_str!("fixtures/thunderbird.en.txt"),
+            ),
+            (
+                "thunderbird.nl",
+                include_str!("fixtures/thunderbird.nl.txt"),
+            ),
+            (
+                "thunderbird.ru",
+                include_str!("fixtures/thunderbird.ru.txt"),
+            ),
+            (
+                "thunderbird.bn",
+                include_str!("fixtures/thunderbird.bn.txt"),
+            ),
+            ("mailru.ru", include_str!("fixtures/mailru.ru.txt")),
+            ("mailru.en", include_str!("fixtures/mailru.en.txt")),
+            ("yandex.ru", include_str!("fixtures/yandex.ru.txt")),
+            ("yandex.nl", include_str!("fixtures/yandex.nl.txt")),
+            ("yandex.bn", include_str!("fixtures/yandex.bn.txt")),
+        ];
+        for (name, body) in fixtures {
+            let language = name.rsplit('.').next().unwrap_or_default();
+            assert_eq!(fresh_text(body), expected(language), "{name}");
+            // The same with the CRLF line ends mail travels with.
+            assert_eq!(
+                fresh_text(&body.replace('\n', "\r\n")),
+                expected(language),
+                "{name}, CRLF"
+            );
+        }
+    }
+
     #[test]
     fn ordinary_text_is_left_alone() {
         let text = "From: my side, the order is fine.\nOn Monday I will call.\n- a list\n-- not a signature";
         assert_eq!(fresh_text(text), text);
+        let addresses = "Send it to Grace <grace@example.com>:\nthe address in the order is old.";
+        assert_eq!(
+            fresh_text(addresses),
+            addresses,
+            "no time on the line: not a header"
+        );
+        let russian = "Я пишет: как дела?\nНормально.";
+        assert_eq!(fresh_text(russian), russian);
     }
 }

@@ -22,6 +22,11 @@ pub struct MailWords {
     pub you: &'static str,
     pub agent_joined: &'static str,
     pub chat_ended: &'static str,
+    /// The mail that asks a shopper to prove an address: `{site}`, `{email}`.
+    pub confirm_subject: &'static str,
+    pub confirm_intro: &'static str,
+    pub confirm_button: &'static str,
+    pub confirm_ignore: &'static str,
 }
 
 const EN: MailWords = MailWords {
@@ -39,6 +44,10 @@ const EN: MailWords = MailWords {
     you: "You",
     agent_joined: "{name} joined",
     chat_ended: "The chat ended",
+    confirm_subject: "Confirm your email address for {site}",
+    confirm_intro: "Someone (we hope you) asked {site} to email a chat transcript to {email}. To get it, confirm that this address is yours:",
+    confirm_button: "Yes, send it to me",
+    confirm_ignore: "If it was not you, ignore this email: nothing more will come.",
 };
 
 const NL: MailWords = MailWords {
@@ -56,6 +65,10 @@ const NL: MailWords = MailWords {
     you: "Jij",
     agent_joined: "{name} doet mee",
     chat_ended: "De chat is beëindigd",
+    confirm_subject: "Bevestig je e-mailadres voor {site}",
+    confirm_intro: "Iemand (hopelijk jij) vroeg {site} om een verslag van een chat naar {email} te mailen. Bevestig dat dit adres van jou is om het te krijgen:",
+    confirm_button: "Ja, stuur het naar mij",
+    confirm_ignore: "Was jij het niet? Negeer deze e-mail: er komt niets meer.",
 };
 
 const RU: MailWords = MailWords {
@@ -73,6 +86,10 @@ const RU: MailWords = MailWords {
     you: "Вы",
     agent_joined: "{name} присоединился(-ась)",
     chat_ended: "Чат завершён",
+    confirm_subject: "Подтвердите адрес почты для {site}",
+    confirm_intro: "Кто-то (надеемся, вы) попросил {site} прислать запись чата на {email}. Чтобы её получить, подтвердите, что это ваш адрес:",
+    confirm_button: "Да, пришлите мне",
+    confirm_ignore: "Если это были не вы, просто не обращайте внимания на это письмо: больше ничего не придёт.",
 };
 
 const BN: MailWords = MailWords {
@@ -90,6 +107,10 @@ const BN: MailWords = MailWords {
     you: "আপনি",
     agent_joined: "{name} যোগ দিয়েছেন",
     chat_ended: "চ্যাট শেষ হয়েছে",
+    confirm_subject: "{site}-এর জন্য আপনার ইমেল ঠিকানা নিশ্চিত করুন",
+    confirm_intro: "কেউ (আশা করি আপনি) {site}-কে {email}-এ একটি চ্যাটের প্রতিলিপি পাঠাতে বলেছেন। তা পেতে নিশ্চিত করুন যে এই ঠিকানাটি আপনার:",
+    confirm_button: "হ্যাঁ, আমাকে পাঠান",
+    confirm_ignore: "আপনি না হলে এই ইমেলটি উপেক্ষা করুন: আর কিছু আসবে না।",
 };
 
 const LANGUAGES: [&MailWords; 4] = [&EN, &NL, &RU, &BN];
@@ -120,6 +141,8 @@ mod tests {
             assert!(words.intro.contains("{site}"), "{code}");
             assert!(words.unsubscribe.contains("{email}"), "{code}");
             assert!(words.agent_joined.contains("{name}"), "{code}");
+            assert!(words.confirm_subject.contains("{site}"), "{code}");
+            assert!(words.confirm_intro.contains("{email}"), "{code}");
         }
     }
 }

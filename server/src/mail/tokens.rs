@@ -1,5 +1,6 @@
 //! Signed tokens in mail: the reply address (`reply+TOKEN@…`), the link
-//! that continues a conversation in the chat, and the unsubscribe link.
+//! that continues a conversation in the chat, the unsubscribe link, and the
+//! link that proves an address is the shopper's.
 //!
 //! A token names one thing (a conversation, or an outbox mail), says what
 //! it is for and until when, and carries a MAC over all of that with the
@@ -28,6 +29,8 @@ pub enum Purpose {
     Continue = 2,
     /// A link that stops a site's mail to one address.
     Unsubscribe = 3,
+    /// A link that proves an address is the shopper's.
+    Confirm = 4,
 }
 
 /// Why a token was not taken.

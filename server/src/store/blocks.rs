@@ -1,5 +1,6 @@
-//! Blocked shoppers: a visitor (and, if the agent chose, their address)
-//! that may no longer open sockets or conversations in an account.
+//! Blocked shoppers: a visitor, the verified customer it stands for (on
+//! any browser), and, if the agent chose, their address, that may no
+//! longer open sockets or conversations, or write by email, in an account.
 
 use protocol::BlockView;
 use sqlx::Row;
@@ -18,11 +19,12 @@ pub struct NewBlock<'a> {
 }
 
 impl Store {
+    /// Blocks the visitor, and the verified customer it stands for if any.
     pub async fn block(&self, block: NewBlock<'_>) -> StoreResult<String> {
         let id = new_id();
         sqlx::query(
-            "INSERT INTO blocks (id, account_id, visitor_id, address, reason, blocked_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO blocks (id, account_id, visitor_id, contact_id, address, reason, blocked_by, created_at) \
+             VALUES ($1, $2, $3, (SELECT contact_id FROM visitors WHERE id = $3), $4, $5, $6, $7)",
         )
         .bind(&id)
         .bind(block.account_id)
@@ -36,19 +38,41 @@ impl Store {
         Ok(id)
     }
 
-    /// Whether this visitor, or this address, is blocked in the account.
+    /// Whether this visitor, the verified customer it stands for, or this
+    /// address is blocked in the account.
     pub async fn is_blocked(
         &self,
         account_id: &str,
         visitor_id: Option<&str>,
-        address: &str,
+        address: Option<&str>,
     ) -> StoreResult<bool> {
         let blocked: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM blocks WHERE account_id = $1 AND (address = $2 OR visitor_id = $3) LIMIT 1",
+            "SELECT 1 FROM blocks WHERE account_id = $1 AND (address = $2 OR visitor_id = $3 \
+             OR contact_id = (SELECT contact_id FROM visitors WHERE id = $3)) LIMIT 1",
         )
         .bind(account_id)
         .bind(address)
         .bind(visitor_id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(blocked.is_some())
+    }
+
+    /// Whether the site's customer with the shop's id `external_id` is
+    /// blocked in the account (on whatever browser it was).
+    pub async fn is_blocked_customer(
+        &self,
+        account_id: &str,
+        site_id: &str,
+        external_id: &str,
+    ) -> StoreResult<bool> {
+        let blocked: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM blocks b JOIN contacts c ON c.id = b.contact_id \
+             WHERE b.account_id = $1 AND c.site_id = $2 AND c.external_id = $3 LIMIT 1",
+        )
+        .bind(account_id)
+        .bind(site_id)
+        .bind(external_id)
         .fetch_optional(&self.read)
         .await?;
         Ok(blocked.is_some())

@@ -2,7 +2,7 @@
 //! retried, given up on), addresses that asked not to be emailed, and the
 //! installation's secrets.
 
-use protocol::{FailedMail, MailStatus};
+use protocol::{FailedMail, MailStatus, RefusedMail};
 use sqlx::{Any, Row, Transaction};
 
 use super::{Store, StoreResult, now_ms};
@@ -13,13 +13,37 @@ use crate::identity;
 pub enum MailKind {
     Unseen,
     Transcript,
+    /// A link for a shopper to prove an address is theirs.
+    Confirm,
 }
 
 impl MailKind {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             MailKind::Unseen => "unseen",
             MailKind::Transcript => "transcript",
+            MailKind::Confirm => "confirm",
+        }
+    }
+}
+
+/// Who caused a mail: counted apart, since a stranger may cause only so much.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailCause {
+    /// An agent's reply the shopper had not seen.
+    Reply,
+    /// An agent asked for it.
+    Agent,
+    /// The shopper asked for it (from the widget: anyone can).
+    Shopper,
+}
+
+impl MailCause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailCause::Reply => "reply",
+            MailCause::Agent => "agent",
+            MailCause::Shopper => "shopper",
         }
     }
 }
@@ -31,6 +55,7 @@ pub struct NewMail<'a> {
     pub site_id: &'a str,
     pub conversation_id: Option<&'a str>,
     pub kind: MailKind,
+    pub cause: MailCause,
     pub envelope_from: &'a str,
     pub recipient: &'a str,
     pub message_id: &'a str,
@@ -49,20 +74,21 @@ pub struct ClaimedMail {
 }
 
 /// Queues a mail inside the caller's transaction, to go out at once.
-pub(super) async fn insert_mail(
+pub(crate) async fn insert_mail(
     tx: &mut Transaction<'static, Any>,
     mail: &NewMail<'_>,
 ) -> StoreResult<()> {
     let now = now_ms();
     sqlx::query(
-        "INSERT INTO mail_outbox (id, site_id, conversation_id, kind, envelope_from, recipient, \
-         message_id, message, status, attempts, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, $9, $9)",
+        "INSERT INTO mail_outbox (id, site_id, conversation_id, kind, cause, envelope_from, \
+         recipient, message_id, message, status, attempts, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 0, $10, $10)",
     )
     .bind(mail.id)
     .bind(mail.site_id)
     .bind(mail.conversation_id)
     .bind(mail.kind.as_str())
+    .bind(mail.cause.as_str())
     .bind(mail.envelope_from)
     .bind(mail.recipient)
     .bind(mail.message_id)
@@ -212,11 +238,49 @@ impl Store {
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;
+        let day_ago = now_ms() - 24 * 3600 * 1000;
+        let since = |sql: &'static str| {
+            sqlx::query_scalar::<_, i64>(sql)
+                .bind(site_id)
+                .bind(day_ago)
+                .fetch_one(&self.read)
+        };
+        let queued_today =
+            since("SELECT COUNT(*) FROM mail_outbox WHERE site_id = $1 AND created_at >= $2")
+                .await?;
+        let asked_by_shoppers_today = since(
+            "SELECT COUNT(*) FROM mail_outbox WHERE site_id = $1 AND cause = 'shopper' AND created_at >= $2",
+        )
+        .await?;
+        let refused_today =
+            since("SELECT COUNT(*) FROM mail_refusals WHERE site_id = $1 AND created_at >= $2")
+                .await?;
+        let refusals = sqlx::query(
+            "SELECT recipient, kind, reason, created_at FROM mail_refusals WHERE site_id = $1 \
+             ORDER BY created_at DESC, id LIMIT 10",
+        )
+        .bind(site_id)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(RefusedMail {
+                recipient: row.try_get("recipient")?,
+                kind: row.try_get("kind")?,
+                reason: row.try_get("reason")?,
+                at_ms: row.try_get("created_at")?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
         Ok(MailStatus {
             waiting,
             sent,
             failed: failed_count,
             problems,
+            queued_today,
+            asked_by_shoppers_today,
+            refused_today,
+            refusals,
         })
     }
 

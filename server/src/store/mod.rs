@@ -6,10 +6,12 @@ mod blocks;
 mod contacts;
 mod conversations;
 mod mail;
+mod mail_guard;
 mod passwords;
 mod people;
 mod profiles;
 mod replies;
+mod seats;
 mod sessions;
 mod sites;
 mod teams;
@@ -22,7 +24,8 @@ pub use conversations::{
     Append, AppendRefused, AppendTo, Appended, Change, Conversation, Folded, HandOverRefused,
     MailState, NewMessage, Opening, Posted,
 };
-pub use mail::{ClaimedMail, MailKind, NewMail};
+pub use mail::{ClaimedMail, MailCause, MailKind, NewMail};
+pub use mail_guard::{Confirmation, NewConfirmation};
 pub use people::OpenInvite;
 pub use profiles::{MAX_PAGES_PER_VISITOR, MAX_TRACKS_PER_VISITOR};
 pub use replies::StoredReply;

@@ -142,6 +142,35 @@ impl Store {
     }
 }
 
+impl Store {
+    /// A wrong password was tried for this person (they hear of it when
+    /// they next sign in).
+    pub async fn note_failed_sign_in(&self, agent_id: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE agents SET failed_sign_ins = failed_sign_ins + 1 WHERE id = $1")
+            .bind(agent_id)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// The wrong passwords tried since this person last signed in; the
+    /// count starts again.
+    pub async fn take_failed_sign_ins(&self, agent_id: &str) -> StoreResult<i64> {
+        let mut tx = self.write.begin().await?;
+        let failed: Option<i64> =
+            sqlx::query_scalar("SELECT failed_sign_ins FROM agents WHERE id = $1")
+                .bind(agent_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        sqlx::query("UPDATE agents SET failed_sign_ins = 0 WHERE id = $1 AND failed_sign_ins > 0")
+            .bind(agent_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(failed.unwrap_or(0))
+    }
+}
+
 /// A person's sign-in address; `Conflict` when another person has it.
 pub(super) async fn set_email_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,

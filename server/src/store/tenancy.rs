@@ -79,6 +79,7 @@ impl Agent {
             email: self.email.clone(),
             name: self.name.clone(),
             role: self.role,
+            failed_sign_ins: 0,
         }
     }
 }

@@ -183,6 +183,16 @@ impl TestApp {
         TestApp::start_with(backend, |config| config.offline_grace_secs = 0).await
     }
 
+    /// The settings every test server starts from: every test shopper
+    /// comes from 127.0.0.1, so the seats one address may hold and the wait
+    /// after a close are off unless a test turns them on.
+    fn test_config(database_url: &str) -> Config {
+        let mut config = Config::for_database(database_url);
+        config.limits.open_conversations_per_ip = 0;
+        config.limits.after_close_secs = 0;
+        config
+    }
+
     /// Like [`TestApp::start`], with the configuration adjusted first. The
     /// server is the real entry point, [`rapport_server::serve`].
     pub async fn start_with(
@@ -199,7 +209,7 @@ impl TestApp {
             .unwrap();
         let agent = add_agent(&store, &account, "ada@shop.test", "Ada").await;
         let (stop, stopped) = watch::channel(false);
-        let mut config = Config::for_database(&database_url);
+        let mut config = TestApp::test_config(&database_url);
         configure(&mut config);
         let addr = spawn_server(config, stopped).await;
         Some(TestApp {
@@ -216,7 +226,7 @@ impl TestApp {
     /// A second server on the same database, as another process would be
     /// (no cluster link between them); it stops with the first.
     pub async fn another_server(&self) -> SocketAddr {
-        let mut config = Config::for_database(&self.database_url);
+        let mut config = TestApp::test_config(&self.database_url);
         config.offline_grace_secs = 0;
         spawn_server(config, self.stop.subscribe()).await
     }
@@ -527,11 +537,13 @@ pub async fn login_at(addr: SocketAddr, email: &str) -> String {
         .await
         .unwrap();
     assert_eq!(response.status(), 200, "login of {email}");
+    // The session's cookie (a browser known to the account gets another).
     response
         .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("rapport_session="))
         .unwrap()
         .split(';')
         .next()

@@ -118,6 +118,16 @@ impl Store {
         Ok(())
     }
 
+    /// Stops waiting to mail this conversation's unseen replies, whenever
+    /// that wait began.
+    pub async fn give_up_unseen(&self, conversation_id: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE conversations SET unseen_since = NULL WHERE id = $1")
+            .bind(conversation_id)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
     /// The shopper gave an address to be answered at. Replies they have not
     /// seen (and that nobody could email before) wait for the mail again.
     pub async fn set_stated_email(&self, visitor_id: &str, email: &str) -> StoreResult<()> {
