@@ -103,7 +103,7 @@ async fn main() {
     let long = Duration::from_secs(24 * 3600);
     let hub = Arc::new(Hub::new(None));
     let (conversations, nudges) = Conversations::new(
-        store.clone(),
+        store.conversation_book(),
         hub.clone(),
         MailSettings::off(),
         std::sync::Arc::new(rapport_server::limits::Limits::new(
@@ -129,6 +129,7 @@ async fn main() {
     // Waiting conversations, written straight to the store (not timed).
     for i in 0..p.waiting {
         let visitor = store
+            .visitor_book()
             .create_visitor(&site.id, &format!("bench-{i}-{}", uuid_suffix()))
             .await
             .unwrap();
@@ -138,6 +139,7 @@ async fn main() {
             via: protocol::Channel::Chat,
         };
         store
+            .conversation_book()
             .post_visitor_message(&site.id, &visitor.id, Default::default(), message)
             .await
             .unwrap();

@@ -21,6 +21,7 @@ use crate::mail::Mailer;
 use crate::mail::tokens::MailKey;
 use crate::signin::SignInGuard;
 use crate::store::{Backend, SessionRecords, Store};
+use crate::visitors::Visitors;
 use crate::{StartError, cli, mailroom};
 
 /// Opens the database, creates the first-run account if there is none, and
@@ -114,7 +115,7 @@ async fn start(
     };
     let limits = Arc::new(Limits::new(config.limits.clone()));
     let (conversations, nudges) =
-        Conversations::new(store.clone(), hub.clone(), mail, limits.clone());
+        Conversations::new(store.conversation_book(), hub.clone(), mail, limits.clone());
     let dispatcher = Dispatcher::start(Parts {
         store: store.clone(),
         conversations: conversations.clone(),
@@ -149,8 +150,18 @@ async fn start(
         ));
     }
     let devices = crate::identity::DeviceKey::new(&store.server_key("devices").await?);
+    // The visitors service holds the only writer of visitors' rows.
+    let visitors = Visitors::new(
+        store.visitor_book(),
+        conversations.clone(),
+        dispatcher.clone(),
+        hub.clone(),
+        limits.clone(),
+        config.visitor_idle_days,
+    );
     Ok(AppState {
         devices,
+        visitors,
         store,
         hub,
         conversations,

@@ -29,6 +29,7 @@ pub mod mailroom;
 pub mod matcher;
 pub mod signin;
 pub mod store;
+pub mod visitors;
 pub mod widget_texts;
 
 pub use app::serve;

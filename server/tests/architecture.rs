@@ -1,6 +1,13 @@
 //! The server's shape, checked from its source: the top-level modules form
 //! a graph without cycles, and only the conversation service changes a
-//! conversation or publishes what happened to one.
+//! conversation or publishes what happened to one, and only the visitors
+//! service a visitor's rows.
+//!
+//! Who may write is the compiler's to enforce: the store's writes to
+//! conversations are methods of `ConversationBook`, its writes to visitors'
+//! rows of `VisitorBook`, and only the service that holds one can call
+//! them. What is checked here is that the one place that makes them (the
+//! wiring, `app.rs`) gives each to its service alone.
 //!
 //! `cargo test -p rapport-server --test architecture -- --nocapture`
 //! prints the module graph as a list of edges.
@@ -147,47 +154,49 @@ fn the_graph_points_the_way_the_design_says() {
         assert!(!depends("hub", above), "hub -> {above}");
     }
     // The service does not reach up into the dispatcher or the sockets.
-    for above in ["dispatch", "http", "app"] {
+    for above in ["dispatch", "http", "app", "visitors"] {
         assert!(!depends("conversations", above), "conversations -> {above}");
     }
     assert!(depends("dispatch", "conversations") && depends("http", "conversations"));
+    // The shopper's side sits beside the conversation service, under the
+    // sockets: it uses the conversation service, never the other way.
+    for above in ["http", "app"] {
+        assert!(!depends("visitors", above), "visitors -> {above}");
+    }
+    for below in ["store", "dispatch", "hub", "cluster", "matcher"] {
+        assert!(!depends(below, "visitors"), "{below} -> visitors");
+    }
+    assert!(depends("visitors", "conversations") && depends("http", "visitors"));
 }
 
-/// The store's methods that change a conversation.
-const CHANGES: [&str; 12] = [
-    ".append_batch(",
-    ".delete_contact(",
-    ".delete_site(",
-    ".post_visitor_message(",
-    ".post_agent_message(",
-    ".post_agent_note(",
-    ".close_conversation(",
-    ".hand_over(",
-    ".hand_over_to_team(",
-    ".requeue(",
-    ".identify_visitor(",
-    ".assign(",
+/// Where each store writer is made: (the call, the one file that may make it).
+const WRITERS: [(&str, &str); 2] = [
+    ("conversation_book()", "app.rs"),
+    ("visitor_book()", "app.rs"),
 ];
 
 #[test]
-fn only_the_conversation_service_changes_a_conversation() {
+fn only_the_wiring_hands_out_the_store_s_writers() {
     let mut offenders = Vec::new();
     for (path, text) in sources(&src()) {
-        if path.starts_with("conversations/") || path.starts_with("store/") {
+        if path.starts_with("store/") {
             continue;
         }
-        // Without whitespace, `self.state\n.store\n.requeue(` reads as one call.
-        let code: String = code(&text).split_whitespace().collect();
-        for change in CHANGES {
-            if code.contains(&format!("store{change}")) {
-                offenders.push(format!("{path} calls store{change}…)"));
+        let code = code(&text);
+        for (call, maker) in WRITERS {
+            if code.contains(&format!(".{call}")) && path != maker {
+                offenders.push(format!("{path} makes {call}"));
             }
         }
     }
     assert!(
         offenders.is_empty(),
-        "conversation changes outside the service: {offenders:#?}"
+        "store writers made outside the wiring: {offenders:?}"
     );
+    let wiring = code(&std::fs::read_to_string(src().join("app.rs")).unwrap());
+    // Each is made once, for its service.
+    assert_eq!(wiring.matches(".conversation_book()").count(), 1);
+    assert_eq!(wiring.matches(".visitor_book()").count(), 1);
 }
 
 #[test]

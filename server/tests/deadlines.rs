@@ -133,7 +133,12 @@ on_both_backends!(
         let ack = shopper.say("m1", "Hello?").await;
         let id = ack["conversation_id"].as_str().unwrap().to_owned();
         let waiting = app.store.conversation(&id).await.unwrap().unwrap();
-        app.store.assign(&waiting, &bob, 5).await.unwrap().unwrap();
+        app.store
+            .conversation_book()
+            .assign(&waiting, &bob, 5)
+            .await
+            .unwrap()
+            .unwrap();
 
         // Ada is there; the chat must not wait for Bob for ever.
         let _ada = app.online_inbox_of(&app.agent.email).await;

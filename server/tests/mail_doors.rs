@@ -222,13 +222,44 @@ through_the_doors!(
             "Me too",
         )
         .await;
-        drop((teasing, broken, fine));
+        drop((broken, fine));
+        // An address the mailer could not write is refused at the door.
+        teasing
+            .send(json!({"type": "email", "address": "ada..b@shop.example"}))
+            .await;
+        let refused = teasing.until("error", |_| true).await;
+        assert_eq!(refused["code"], "bad_request");
+        assert!(
+            refused["message"]
+                .as_str()
+                .unwrap()
+                .contains("is not an email address"),
+            "{refused}"
+        );
+        // The teasing shopper asks for the transcript: answered, their
+        // socket alive (a link to prove the typed address goes first).
+        teasing.send(json!({"type": "transcript"})).await;
+        let queued = teasing.until("transcript_queued", |_| true).await;
+        assert_eq!(queued["email"], GRACE);
+        teasing.send(json!({"type": "ping"})).await;
+        teasing.expect("pong").await;
+        drop(teasing);
         reply(&mut agent, &injecting_id, "r1", "It left today.").await;
         reply(&mut agent, &broken_id, "r2", "Yes.").await;
         reply(&mut agent, &fine_id, "r3", "Sure.").await;
 
         // Every good mail goes out: the injecting tenant's, cleaned…
-        let mail = smtp.mail_to(GRACE).await;
+        wait_for("the unseen reply", async || {
+            smtp.mails_to(GRACE)
+                .iter()
+                .any(|m| m.data.contains("It left today."))
+        })
+        .await;
+        let mail = smtp
+            .mails_to(GRACE)
+            .into_iter()
+            .find(|m| m.data.contains("It left today."))
+            .unwrap();
         assert_eq!(mail.to, vec![GRACE.to_owned()], "to the shopper alone");
         let parsed = MessageParser::default()
             .parse(mail.data.as_bytes())
@@ -262,15 +293,21 @@ through_the_doors!(
         let state = app.store.mail_state(&broken_id).await.unwrap().unwrap();
         assert_eq!(state.unseen_since, None, "not first in line for ever");
 
-        // The shopper of the teasing page asks for the transcript: refused
-        // or sent, never a crash of their socket.
-        let mut again = common::widget_socket_at(app.addr, &app.site.site_key, common::SHOP_ORIGIN)
-            .await
-            .unwrap();
-        again.send(json!({"type": "hello"})).await;
-        again.expect("welcome").await;
-        again.send(json!({"type": "ping"})).await;
-        again.expect("pong").await;
+        // The unseen reply of the teasing page's conversation went out too,
+        // its link on the site's own origin (the page's was no URL).
+        let replies: Vec<_> = smtp
+            .mails_to(GRACE)
+            .into_iter()
+            .filter(|m| m.data.contains("It left today."))
+            .collect();
+        assert_eq!(replies.len(), 1);
+        assert!(
+            replies[0]
+                .data
+                .contains(&format!("{}/#rapport-continue=", common::SHOP_ORIGIN)),
+            "{}",
+            replies[0].data
+        );
     }
 );
 

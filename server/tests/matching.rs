@@ -122,11 +122,13 @@ on_both_backends!(
         for i in 0..SHOPPERS {
             let visitor = app
                 .store
+                .visitor_book()
                 .create_visitor(&app.site.id, &format!("hash-{i}"))
                 .await
                 .unwrap();
             let posted = app
                 .store
+                .conversation_book()
                 .post_visitor_message(
                     &app.site.id,
                     &visitor.id,
@@ -156,6 +158,7 @@ on_both_backends!(
                     (store.clone(), agent.clone(), conversation.clone());
                 tasks.push(tokio::spawn(async move {
                     store
+                        .conversation_book()
                         .assign(&conversation, &agent, CAPACITY)
                         .await
                         .unwrap()

@@ -141,6 +141,7 @@ async fn shopper_token(app: &TestApp, conversation_id: &str) -> String {
         .unwrap();
     let token = rapport_server::identity::new_visitor_token();
     app.store
+        .visitor_book()
         .add_visitor_token(
             &conversation.visitor_id,
             &rapport_server::identity::token_hash(&token),

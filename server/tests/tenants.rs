@@ -42,6 +42,7 @@ on_both_backends_with!(
             let token = identity::new_visitor_token();
             let visitor = app
                 .store
+                .visitor_book()
                 .create_visitor(&site_a.id, &identity::token_hash(&token))
                 .await
                 .unwrap();
@@ -52,6 +53,7 @@ on_both_backends_with!(
             };
             let posted = app
                 .store
+                .conversation_book()
                 .post_visitor_message(&site_a.id, &visitor.id, Default::default(), message)
                 .await
                 .unwrap();

@@ -625,21 +625,22 @@ impl Conversations {
     /// server's own demo page. The token rides in the fragment, which the
     /// browser never sends to the shop's server.
     fn continue_url(&self, site: &Site, page: Option<&str>, token: &str) -> String {
-        // A page URL is what a shopper's browser said: compared as text,
-        // never cut at a byte that may fall inside a character.
-        let allowed = |url: &str| {
-            site.allowed_origins.iter().any(|origin| {
-                url.get(..origin.len())
-                    .is_some_and(|start| start.eq_ignore_ascii_case(origin))
-                    && url
-                        .get(origin.len()..)
-                        .and_then(|rest| rest.chars().next())
-                        .is_none_or(|c| matches!(c, '/' | '?' | '#'))
-            })
+        // A page URL is what a shopper's browser said: read as a URL (its
+        // origin compared with the site's, the fragment replaced), never
+        // cut as text.
+        let on_the_shop = |page: &str| {
+            let mut url = url::Url::parse(page).ok()?;
+            let origin = url.origin().ascii_serialization();
+            site.allowed_origins
+                .iter()
+                .any(|allowed| allowed.eq_ignore_ascii_case(&origin))
+                .then(|| {
+                    url.set_fragment(None);
+                    url.to_string()
+                })
         };
         let base = page
-            .filter(|page| allowed(page))
-            .map(|page| page.split('#').next().unwrap_or(page).to_owned())
+            .and_then(on_the_shop)
             .or_else(|| site.allowed_origins.first().map(|o| format!("{o}/")))
             .unwrap_or_else(|| format!("{}/", self.mail.public_url));
         format!("{base}#rapport-continue={token}")

@@ -8,6 +8,7 @@ use protocol::{
 };
 use serde::Serialize;
 
+use super::InOrder;
 use crate::hub::{Frame, Hub, Topic};
 use crate::store::Conversation;
 
@@ -93,12 +94,15 @@ pub(crate) fn state_for_shopper(conversation: &Conversation) -> ConversationStat
     }
 }
 
-/// Publishes stored events of `conversation` and its new summary.
+/// Publishes stored events of `conversation` and its new summary, in the
+/// turn taken before they were committed (`InOrder`): so within a process
+/// a conversation's events reach its sockets in seq order, everywhere.
 pub(super) fn publish(
     hub: &Hub,
     conversation: &Conversation,
     events: &[Event],
     audience: Audience,
+    _turn: &InOrder<'_>,
 ) {
     let visitor = Topic::Visitor(conversation.visitor_id.clone());
     let followers = Topic::Conversation(conversation.id.clone());

@@ -205,6 +205,7 @@ impl Conversations {
                 language: conversation.language.clone(),
                 topic: None,
                 note: None,
+                may_open: true,
             },
             client_id,
             body,

@@ -32,8 +32,8 @@ use crate::domain::{ClientId, ConversationId, LanguageTag, TeamId};
 use crate::hours::{self, Availability};
 use crate::hub::Hub;
 use crate::store::{
-    Agent, Append, AppendRefused, AppendTo, Change, Conversation, HandOverRefused, Identified,
-    Posted, Site, Store, StoreError, Visitor, now_ms,
+    Agent, Append, AppendRefused, AppendTo, Change, Conversation, ConversationBook,
+    HandOverRefused, Identified, Posted, Site, StoreError, Visitor, now_ms,
 };
 
 /// The note on a conversation opened outside business hours.
@@ -81,7 +81,8 @@ pub enum ChangeError {
 /// Handle to the service. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Conversations {
-    store: Store,
+    /// Reads, and the only writer of conversations.
+    store: ConversationBook,
     hub: Arc<Hub>,
     nudges: mpsc::UnboundedSender<Nudge>,
     mail: Arc<MailSettings>,
@@ -106,7 +107,7 @@ pub(crate) struct InOrder<'a>(#[allow(dead_code)] MutexGuard<'a, ()>);
 impl Conversations {
     /// The service, and the nudges for the dispatcher to take.
     pub fn new(
-        store: Store,
+        store: ConversationBook,
         hub: Arc<Hub>,
         mail: MailSettings,
         limits: Arc<crate::limits::Limits>,
@@ -148,8 +149,14 @@ impl Conversations {
     }
 
     /// Tells everyone who must hear, after the store committed, in turn.
-    fn publish(&self, change: &Change, audience: Audience, _turn: &InOrder<'_>) {
-        fanout::publish(&self.hub, &change.conversation, &change.events, audience);
+    fn publish(&self, change: &Change, audience: Audience, turn: &InOrder<'_>) {
+        fanout::publish(
+            &self.hub,
+            &change.conversation,
+            &change.events,
+            audience,
+            turn,
+        );
     }
 
     fn nudge(&self, nudge: Nudge) {
@@ -164,10 +171,13 @@ impl Conversations {
     }
 
     /// A shopper's message, into their open conversation (`current`, the
-    /// one their socket shows, if still open) or a new one (routed by
-    /// `topic`; outside business hours with a note that they left a
-    /// message). Idempotent on `client_id`. Stored with whatever else waits
-    /// to be (group commit), published, then answered.
+    /// one their socket shows, if still open) or, with `may_open`, a new
+    /// one (routed by `topic`; outside business hours with a note that they
+    /// left a message). `None` when it would have opened one without
+    /// `may_open` (the conversation closed meanwhile): nothing was stored,
+    /// and the caller checks the new conversation's allowance first.
+    /// Idempotent on `client_id`. Stored with whatever else waits to be
+    /// (group commit), published, then answered.
     #[tracing::instrument(name = "shopper_posts", skip_all, fields(site = %site.id, visitor = visitor_id))]
     #[allow(clippy::too_many_arguments)]
     pub async fn post_from_shopper(
@@ -179,7 +189,8 @@ impl Conversations {
         topic: Option<&str>,
         client_id: &ClientId,
         body: &str,
-    ) -> Result<Posted, StoreError> {
+        may_open: bool,
+    ) -> Result<Option<Posted>, StoreError> {
         let away = site.settings.hours.as_ref().is_some_and(|h| {
             matches!(
                 hours::availability(h, now_ms()),
@@ -194,13 +205,15 @@ impl Conversations {
                 language: language.map(|l| l.as_str().to_owned()),
                 topic: topic.map(str::to_owned),
                 note: away.then(|| LEFT_OUTSIDE_HOURS.to_owned()),
+                may_open,
             },
             client_id: client_id.as_str().to_owned(),
             body: body.to_owned(),
             via: protocol::Channel::Chat,
         };
         match self.writer.append(append).await? {
-            Ok(posted) => Ok(posted),
+            Ok(posted) => Ok(Some(posted)),
+            Err(AppendRefused::Closed) if !may_open => Ok(None),
             Err(refused) => Err(StoreError::Corrupt(format!(
                 "a shopper's message refused: {refused}"
             ))),

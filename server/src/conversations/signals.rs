@@ -101,6 +101,7 @@ impl Conversations {
         conversation: &Conversation,
         seq: Seq,
     ) -> Result<bool, StoreError> {
+        let turn = self.in_order().await;
         if !self.store.mark_agent_read(&conversation.id, seq).await? {
             return Ok(false);
         }
@@ -120,7 +121,7 @@ impl Conversations {
             }),
         );
         if let Some(now) = self.store.conversation(&conversation.id).await? {
-            super::fanout::publish(&self.hub, &now, &[], super::fanout::Audience::Agents);
+            super::fanout::publish(&self.hub, &now, &[], super::fanout::Audience::Agents, &turn);
         }
         Ok(true)
     }

@@ -15,10 +15,10 @@ use std::sync::Arc;
 use protocol::{Event, EventBody};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use super::Nudge;
 use super::fanout::{self, Audience};
+use super::{InOrder, Nudge};
 use crate::hub::Hub;
-use crate::store::{Append, Appended, Conversation, Store, StoreError};
+use crate::store::{Append, Appended, Conversation, ConversationBook, StoreError};
 
 /// Messages written in one transaction at most.
 pub const MAX_BATCH: usize = 256;
@@ -39,7 +39,7 @@ pub(super) struct Writer {
 
 /// What the writer needs besides its queue.
 pub(super) struct Parts {
-    pub(super) store: Store,
+    pub(super) store: ConversationBook,
     pub(super) hub: Arc<Hub>,
     /// Held from a write's commit until it is published (see `InOrder`).
     pub(super) order: Arc<Mutex<()>>,
@@ -79,10 +79,10 @@ async fn run(parts: Parts, mut queue: mpsc::Receiver<Job>) {
         }
         let (appends, answers): (Vec<Append>, Vec<_>) =
             jobs.drain(..).map(|job| (job.append, job.done)).unzip();
-        let in_order = parts.order.lock().await;
+        let in_order = InOrder(parts.order.lock().await);
         match parts.store.append_batch(&appends).await {
             Ok(outcomes) => {
-                publish(&parts.hub, &outcomes);
+                publish(&parts.hub, &outcomes, &in_order);
                 drop(in_order);
                 tracing::trace!(messages = outcomes.len(), "batch stored");
                 for outcome in outcomes.iter().flatten() {
@@ -107,7 +107,7 @@ async fn run(parts: Parts, mut queue: mpsc::Receiver<Job>) {
 
 /// Publishes what a batch stored: per conversation, its new events in seq
 /// order and its summary once.
-fn publish(hub: &Hub, outcomes: &[Appended]) {
+fn publish(hub: &Hub, outcomes: &[Appended], turn: &InOrder<'_>) {
     let mut changes: Vec<(&Conversation, Vec<Event>)> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
     for posted in outcomes.iter().flatten().filter(|p| !p.is_duplicate()) {
@@ -121,7 +121,7 @@ fn publish(hub: &Hub, outcomes: &[Appended]) {
     }
     for (conversation, mut events) in changes {
         events.sort_by_key(|event| event.seq);
-        fanout::publish(hub, conversation, &events, Audience::Everyone);
+        fanout::publish(hub, conversation, &events, Audience::Everyone, turn);
     }
 }
 

@@ -63,6 +63,24 @@ impl From<crate::domain::Invalid> for ApiError {
     }
 }
 
+/// A shopper-side refusal, as HTTP says it.
+impl From<crate::visitors::Failure> for ApiError {
+    fn from(failure: crate::visitors::Failure) -> ApiError {
+        match failure {
+            crate::visitors::Failure::Refused(refusal) => {
+                let status = match refusal.code {
+                    ErrorCode::NotFound => StatusCode::NOT_FOUND,
+                    ErrorCode::Blocked | ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+                    ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                ApiError::new(status, refusal.code, refusal.message)
+            }
+            crate::visitors::Failure::Store(err) => err.into(),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> ApiError {
         ApiError::Internal(err.to_string())

@@ -12,6 +12,7 @@ use crate::limits::Limits;
 use crate::mail::Mailer;
 use crate::signin::SignInGuard;
 use crate::store::Store;
+use crate::visitors::Visitors;
 
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -21,6 +22,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Every change of a conversation goes through here.
     pub conversations: Conversations,
+    /// The shopper's side: hellos, identity, tokens, pages, blocks.
+    pub visitors: Visitors,
     /// Presence, and who gets which chat.
     pub dispatcher: Dispatcher,
     pub config: Arc<Config>,

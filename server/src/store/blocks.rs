@@ -5,7 +5,7 @@
 use protocol::BlockView;
 use sqlx::Row;
 
-use super::{Store, StoreResult, new_id, now_ms};
+use super::{Store, StoreResult, VisitorBook, new_id, now_ms};
 
 /// What an agent blocks.
 #[derive(Debug)]
@@ -19,25 +19,6 @@ pub struct NewBlock<'a> {
 }
 
 impl Store {
-    /// Blocks the visitor, and the verified customer it stands for if any.
-    pub async fn block(&self, block: NewBlock<'_>) -> StoreResult<String> {
-        let id = new_id();
-        sqlx::query(
-            "INSERT INTO blocks (id, account_id, visitor_id, contact_id, address, reason, blocked_by, created_at) \
-             VALUES ($1, $2, $3, (SELECT contact_id FROM visitors WHERE id = $3), $4, $5, $6, $7)",
-        )
-        .bind(&id)
-        .bind(block.account_id)
-        .bind(block.visitor_id)
-        .bind(block.address)
-        .bind(block.reason)
-        .bind(block.blocked_by)
-        .bind(now_ms())
-        .execute(&self.write)
-        .await?;
-        Ok(id)
-    }
-
     /// Whether this visitor, the verified customer it stands for, or this
     /// address is blocked in the account.
     pub async fn is_blocked(
@@ -102,6 +83,39 @@ impl Store {
             .collect()
     }
 
+    pub async fn visitor_address(&self, visitor_id: &str) -> StoreResult<Option<String>> {
+        let row = sqlx::query("SELECT last_address FROM visitors WHERE id = $1")
+            .bind(visitor_id)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row
+            .map(|row| row.try_get::<Option<String>, _>("last_address"))
+            .transpose()?
+            .flatten())
+    }
+}
+
+/// Blocks and addresses (see [`VisitorBook`]).
+impl VisitorBook {
+    /// Blocks the visitor, and the verified customer it stands for if any.
+    pub async fn block(&self, block: NewBlock<'_>) -> StoreResult<String> {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO blocks (id, account_id, visitor_id, contact_id, address, reason, blocked_by, created_at) \
+             VALUES ($1, $2, $3, (SELECT contact_id FROM visitors WHERE id = $3), $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(block.account_id)
+        .bind(block.visitor_id)
+        .bind(block.address)
+        .bind(block.reason)
+        .bind(block.blocked_by)
+        .bind(now_ms())
+        .execute(&self.write)
+        .await?;
+        Ok(id)
+    }
+
     /// Lifts a block of the account; `false` if there was none.
     pub async fn lift_block(&self, account_id: &str, id: &str) -> StoreResult<bool> {
         let lifted = sqlx::query("DELETE FROM blocks WHERE id = $1 AND account_id = $2")
@@ -123,16 +137,5 @@ impl Store {
         .execute(&self.write)
         .await?;
         Ok(())
-    }
-
-    pub async fn visitor_address(&self, visitor_id: &str) -> StoreResult<Option<String>> {
-        let row = sqlx::query("SELECT last_address FROM visitors WHERE id = $1")
-            .bind(visitor_id)
-            .fetch_optional(&self.read)
-            .await?;
-        Ok(row
-            .map(|row| row.try_get::<Option<String>, _>("last_address"))
-            .transpose()?
-            .flatten())
     }
 }

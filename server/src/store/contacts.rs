@@ -10,7 +10,7 @@
 use sqlx::Row;
 
 use super::conversations::{fold_in, open_conversation_of};
-use super::{Folded, Store, StoreResult, Visitor, new_id, now_ms};
+use super::{ConversationBook, Folded, Store, StoreResult, Visitor, VisitorBook, new_id, now_ms};
 use crate::contact_token::Claims;
 use crate::identity;
 
@@ -77,20 +77,6 @@ impl Store {
         Ok(())
     }
 
-    /// Keeps what an unsigned identify said on this visitor only.
-    pub async fn set_unverified_details(
-        &self,
-        visitor_id: &str,
-        details: &serde_json::Value,
-    ) -> StoreResult<()> {
-        sqlx::query("UPDATE visitors SET unverified = $2 WHERE id = $1")
-            .bind(visitor_id)
-            .bind(details.to_string())
-            .execute(&self.write)
-            .await?;
-        Ok(())
-    }
-
     /// What the widget may use of what is known about a visitor: the
     /// verified contact's name (to greet them; never an unverified one), and
     /// whether any email is known (so nobody asks for it again).
@@ -123,142 +109,6 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM contacts")
             .fetch_one(&self.read)
             .await?)
-    }
-
-    /// Records what a verified token says and joins `visitor` to the contact
-    /// it names (see the module doc).
-    pub async fn identify_visitor(
-        &self,
-        visitor: &Visitor,
-        claims: &Claims,
-    ) -> StoreResult<Identified> {
-        let now = now_ms();
-        let mut tx = self.write.begin().await?;
-        let existing = sqlx::query(
-            "SELECT id, attributes FROM contacts WHERE site_id = $1 AND external_id = $2",
-        )
-        .bind(&visitor.site_id)
-        .bind(claims.sub.trim())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let contact_id = match existing {
-            None => {
-                let id = new_id();
-                sqlx::query(
-                    "INSERT INTO contacts (id, site_id, external_id, name, email, phone, language, attributes, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-                )
-                .bind(&id)
-                .bind(&visitor.site_id)
-                .bind(claims.sub.trim())
-                .bind(claims.name.as_deref())
-                .bind(claims.email.as_deref())
-                .bind(claims.phone.as_deref())
-                .bind(claims.language.as_deref())
-                .bind(serde_json::Value::Object(claims.attributes.clone()).to_string())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                id
-            }
-            Some(row) => {
-                let id: String = row.try_get("id")?;
-                // The shop's latest word wins, key by key; what it did not
-                // mention this time stays.
-                let mut attributes: serde_json::Map<String, serde_json::Value> =
-                    serde_json::from_str(&row.try_get::<String, _>("attributes")?)
-                        .unwrap_or_default();
-                attributes.extend(claims.attributes.clone());
-                sqlx::query(
-                    "UPDATE contacts SET name = COALESCE($2, name), email = COALESCE($3, email), \
-                     phone = COALESCE($4, phone), language = COALESCE($5, language), attributes = $6, \
-                     updated_at = $7 WHERE id = $1",
-                )
-                .bind(&id)
-                .bind(claims.name.as_deref())
-                .bind(claims.email.as_deref())
-                .bind(claims.phone.as_deref())
-                .bind(claims.language.as_deref())
-                .bind(serde_json::Value::Object(attributes).to_string())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                id
-            }
-        };
-        let primary: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM visitors WHERE contact_id = $1 AND merged_into IS NULL ORDER BY created_at, id LIMIT 1",
-        )
-        .bind(&contact_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let anonymous = visitor.contact_id.is_none();
-        let mut new_token = None;
-        let mut folded = None;
-        let primary = match primary {
-            Some(primary) if primary == visitor.id => primary,
-            Some(primary) if anonymous => {
-                // This browser's chats move to the contact. One open
-                // conversation per visitor: the contact's open one, which
-                // their other devices and its agent know, goes on; this
-                // browser's closes (in its log) and hands over what the
-                // shopper asked in it.
-                let contact_open = open_conversation_of(&mut tx, &primary).await?;
-                let browser_open = open_conversation_of(&mut tx, &visitor.id).await?;
-                if let (Some(continuing), Some(browser_open)) = (contact_open, browser_open) {
-                    folded = Some(fold_in(&mut tx, &browser_open, &continuing, &primary).await?);
-                }
-                sqlx::query("UPDATE conversations SET visitor_id = $2 WHERE visitor_id = $1")
-                    .bind(&visitor.id)
-                    .bind(&primary)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("UPDATE visitors SET merged_into = $2 WHERE id = $1")
-                    .bind(&visitor.id)
-                    .bind(&primary)
-                    .execute(&mut *tx)
-                    .await?;
-                primary
-            }
-            None if anonymous => {
-                sqlx::query("UPDATE visitors SET contact_id = $2 WHERE id = $1")
-                    .bind(&visitor.id)
-                    .bind(&contact_id)
-                    .execute(&mut *tx)
-                    .await?;
-                visitor.id.clone()
-            }
-            other => {
-                // This browser stands for another contact (a shared computer
-                // without a logout): it starts afresh for this one.
-                let token = identity::new_visitor_token();
-                let id = new_id();
-                sqlx::query(
-                    "INSERT INTO visitors (id, site_id, token_hash, created_at, last_seen_at, contact_id, merged_into) \
-                     VALUES ($1, $2, $3, $4, $4, $5, $6)",
-                )
-                .bind(&id)
-                .bind(&visitor.site_id)
-                .bind(identity::token_hash(&token))
-                .bind(now)
-                .bind(other.is_none().then_some(contact_id.as_str()))
-                .bind(other.as_deref())
-                .execute(&mut *tx)
-                .await?;
-                new_token = Some(token);
-                other.unwrap_or(id)
-            }
-        };
-        tx.commit().await?;
-        Ok(Identified {
-            visitor: Visitor {
-                id: primary,
-                site_id: visitor.site_id.clone(),
-                contact_id: Some(contact_id),
-            },
-            new_token,
-            folded,
-        })
     }
 }
 
@@ -411,6 +261,162 @@ impl Store {
             "pages": pages,
             "tracked": tracked,
         }))
+    }
+}
+
+/// What a page stated (see [`VisitorBook`]).
+impl VisitorBook {
+    /// Keeps what an unsigned identify said on this visitor only.
+    pub async fn set_unverified_details(
+        &self,
+        visitor_id: &str,
+        details: &serde_json::Value,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE visitors SET unverified = $2 WHERE id = $1")
+            .bind(visitor_id)
+            .bind(details.to_string())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Folding a browser into a customer, and erasing one (see [`ConversationBook`]).
+impl ConversationBook {
+    /// Records what a verified token says and joins `visitor` to the contact
+    /// it names (see the module doc).
+    pub async fn identify_visitor(
+        &self,
+        visitor: &Visitor,
+        claims: &Claims,
+    ) -> StoreResult<Identified> {
+        let now = now_ms();
+        let mut tx = self.write.begin().await?;
+        let existing = sqlx::query(
+            "SELECT id, attributes FROM contacts WHERE site_id = $1 AND external_id = $2",
+        )
+        .bind(&visitor.site_id)
+        .bind(claims.sub.trim())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let contact_id = match existing {
+            None => {
+                let id = new_id();
+                sqlx::query(
+                    "INSERT INTO contacts (id, site_id, external_id, name, email, phone, language, attributes, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                )
+                .bind(&id)
+                .bind(&visitor.site_id)
+                .bind(claims.sub.trim())
+                .bind(claims.name.as_deref())
+                .bind(claims.email.as_deref())
+                .bind(claims.phone.as_deref())
+                .bind(claims.language.as_deref())
+                .bind(serde_json::Value::Object(claims.attributes.clone()).to_string())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+            Some(row) => {
+                let id: String = row.try_get("id")?;
+                // The shop's latest word wins, key by key; what it did not
+                // mention this time stays.
+                let mut attributes: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(&row.try_get::<String, _>("attributes")?)
+                        .unwrap_or_default();
+                attributes.extend(claims.attributes.clone());
+                sqlx::query(
+                    "UPDATE contacts SET name = COALESCE($2, name), email = COALESCE($3, email), \
+                     phone = COALESCE($4, phone), language = COALESCE($5, language), attributes = $6, \
+                     updated_at = $7 WHERE id = $1",
+                )
+                .bind(&id)
+                .bind(claims.name.as_deref())
+                .bind(claims.email.as_deref())
+                .bind(claims.phone.as_deref())
+                .bind(claims.language.as_deref())
+                .bind(serde_json::Value::Object(attributes).to_string())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+        };
+        let primary: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM visitors WHERE contact_id = $1 AND merged_into IS NULL ORDER BY created_at, id LIMIT 1",
+        )
+        .bind(&contact_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let anonymous = visitor.contact_id.is_none();
+        let mut new_token = None;
+        let mut folded = None;
+        let primary = match primary {
+            Some(primary) if primary == visitor.id => primary,
+            Some(primary) if anonymous => {
+                // This browser's chats move to the contact. One open
+                // conversation per visitor: the contact's open one, which
+                // their other devices and its agent know, goes on; this
+                // browser's closes (in its log) and hands over what the
+                // shopper asked in it.
+                let contact_open = open_conversation_of(&mut tx, &primary).await?;
+                let browser_open = open_conversation_of(&mut tx, &visitor.id).await?;
+                if let (Some(continuing), Some(browser_open)) = (contact_open, browser_open) {
+                    folded = Some(fold_in(&mut tx, &browser_open, &continuing, &primary).await?);
+                }
+                sqlx::query("UPDATE conversations SET visitor_id = $2 WHERE visitor_id = $1")
+                    .bind(&visitor.id)
+                    .bind(&primary)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE visitors SET merged_into = $2 WHERE id = $1")
+                    .bind(&visitor.id)
+                    .bind(&primary)
+                    .execute(&mut *tx)
+                    .await?;
+                primary
+            }
+            None if anonymous => {
+                sqlx::query("UPDATE visitors SET contact_id = $2 WHERE id = $1")
+                    .bind(&visitor.id)
+                    .bind(&contact_id)
+                    .execute(&mut *tx)
+                    .await?;
+                visitor.id.clone()
+            }
+            other => {
+                // This browser stands for another contact (a shared computer
+                // without a logout): it starts afresh for this one.
+                let token = identity::new_visitor_token();
+                let id = new_id();
+                sqlx::query(
+                    "INSERT INTO visitors (id, site_id, token_hash, created_at, last_seen_at, contact_id, merged_into) \
+                     VALUES ($1, $2, $3, $4, $4, $5, $6)",
+                )
+                .bind(&id)
+                .bind(&visitor.site_id)
+                .bind(identity::token_hash(&token))
+                .bind(now)
+                .bind(other.is_none().then_some(contact_id.as_str()))
+                .bind(other.as_deref())
+                .execute(&mut *tx)
+                .await?;
+                new_token = Some(token);
+                other.unwrap_or(id)
+            }
+        };
+        tx.commit().await?;
+        Ok(Identified {
+            visitor: Visitor {
+                id: primary,
+                site_id: visitor.site_id.clone(),
+                contact_id: Some(contact_id),
+            },
+            new_token,
+            folded,
+        })
     }
 
     /// Deletes the contact with every conversation, event and browser

@@ -5,7 +5,7 @@
 use sqlx::Row;
 
 use super::mail::insert_mail;
-use super::{NewMail, Store, StoreResult, new_id, now_ms};
+use super::{ConversationBook, NewMail, Store, StoreResult, new_id, now_ms};
 
 /// A shopper's request to prove an address, as stored.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,6 +87,31 @@ impl Store {
         Ok(same(row.try_get("verified")?) || same(row.try_get("confirmed_email")?))
     }
 
+    /// An open (unused, unexpired) confirmation.
+    pub async fn open_confirmation(&self, id: &str) -> StoreResult<Option<Confirmation>> {
+        let row = sqlx::query(
+            "SELECT id, site_id, visitor_id, conversation_id, email FROM email_confirmations \
+             WHERE id = $1 AND confirmed_at IS NULL AND expires_at > $2",
+        )
+        .bind(id)
+        .bind(now_ms())
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|row| {
+            Ok(Confirmation {
+                id: row.try_get("id")?,
+                site_id: row.try_get("site_id")?,
+                visitor_id: row.try_get("visitor_id")?,
+                conversation_id: row.try_get("conversation_id")?,
+                email: row.try_get("email")?,
+            })
+        })
+        .transpose()
+    }
+}
+
+/// Proving addresses and keeping refusals (see [`ConversationBook`]).
+impl ConversationBook {
     /// Stores a confirmation and queues the mail carrying its link, together.
     pub async fn create_confirmation(
         &self,
@@ -111,28 +136,6 @@ impl Store {
         insert_mail(&mut tx, mail).await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    /// An open (unused, unexpired) confirmation.
-    pub async fn open_confirmation(&self, id: &str) -> StoreResult<Option<Confirmation>> {
-        let row = sqlx::query(
-            "SELECT id, site_id, visitor_id, conversation_id, email FROM email_confirmations \
-             WHERE id = $1 AND confirmed_at IS NULL AND expires_at > $2",
-        )
-        .bind(id)
-        .bind(now_ms())
-        .fetch_optional(&self.read)
-        .await?;
-        row.map(|row| {
-            Ok(Confirmation {
-                id: row.try_get("id")?,
-                site_id: row.try_get("site_id")?,
-                visitor_id: row.try_get("visitor_id")?,
-                conversation_id: row.try_get("conversation_id")?,
-                email: row.try_get("email")?,
-            })
-        })
-        .transpose()
     }
 
     /// Uses a confirmation once: the address becomes the shopper's proved

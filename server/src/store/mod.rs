@@ -88,6 +88,52 @@ pub struct Store {
     backend: Backend,
 }
 
+/// The writes to the shopper's side (tokens, what their browser told,
+/// what a page stated, blocks and addresses): reads through the store it
+/// wraps, writes through its own methods. Only the visitors service holds
+/// one (the wiring in `app` makes it; `tests/architecture.rs` checks that
+/// nothing else does), so no other code can change a visitor's rows.
+#[derive(Clone, Debug)]
+pub struct VisitorBook(Store);
+
+impl Store {
+    /// The visitor rows' writer, for the visitors service (and tests).
+    pub fn visitor_book(&self) -> VisitorBook {
+        VisitorBook(self.clone())
+    }
+}
+
+/// The writes to conversations (their events, state, mail and read
+/// positions) and what erases them: reads through the store it wraps,
+/// writes through its own methods. Only the conversation service holds one
+/// (the wiring in `app` makes it; `tests/architecture.rs` checks that
+/// nothing else does), so no other code can change a conversation.
+#[derive(Clone, Debug)]
+pub struct ConversationBook(Store);
+
+impl Store {
+    /// The conversations' writer, for the conversation service (and tests).
+    pub fn conversation_book(&self) -> ConversationBook {
+        ConversationBook(self.clone())
+    }
+}
+
+impl std::ops::Deref for ConversationBook {
+    type Target = Store;
+
+    fn deref(&self) -> &Store {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for VisitorBook {
+    type Target = Store;
+
+    fn deref(&self) -> &Store {
+        &self.0
+    }
+}
+
 impl Store {
     /// Connects, creating the SQLite file (and its folder) if needed, and
     /// applies the embedded migrations for the backend.

@@ -10,7 +10,10 @@ use protocol::{
 };
 use sqlx::Row;
 
-use super::{Agent, Conversation, Store, StoreError, StoreResult, new_id, new_ordered_id, now_ms};
+use super::{
+    Agent, Conversation, Store, StoreError, StoreResult, VisitorBook, new_id, new_ordered_id,
+    now_ms,
+};
 
 /// Attribute values as agents read them: strings as they are, anything else as JSON.
 fn as_text(value: &serde_json::Value) -> String {
@@ -61,87 +64,6 @@ async fn keep_newest(
 }
 
 impl Store {
-    /// Remembers the shopper's browser and language on their visitor.
-    pub async fn record_browser(
-        &self,
-        visitor_id: &str,
-        user_agent: Option<&str>,
-        language: Option<&str>,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE visitors SET user_agent = COALESCE($2, user_agent), language = COALESCE($3, language), \
-             last_seen_at = $4 WHERE id = $1",
-        )
-        .bind(visitor_id)
-        .bind(user_agent)
-        .bind(language)
-        .bind(now_ms())
-        .execute(&self.write)
-        .await?;
-        Ok(())
-    }
-
-    /// The widget loaded on `url`; `time_zone` is the browser's.
-    pub async fn record_page(
-        &self,
-        visitor_id: &str,
-        url: &str,
-        title: Option<&str>,
-        time_zone: Option<&str>,
-    ) -> StoreResult<()> {
-        let mut tx = self.write.begin().await?;
-        sqlx::query(
-            "INSERT INTO page_views (id, visitor_id, url, title, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(new_ordered_id())
-        .bind(visitor_id)
-        .bind(url)
-        .bind(title)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
-        keep_newest(&mut tx, "page_views", visitor_id, MAX_PAGES_PER_VISITOR).await?;
-        sqlx::query(
-            "UPDATE visitors SET last_page = $2, time_zone = COALESCE($3, time_zone) WHERE id = $1",
-        )
-        .bind(visitor_id)
-        .bind(url)
-        .bind(time_zone)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// `Rapport('track', name, data)` from the shopper's page.
-    pub async fn record_track(
-        &self,
-        visitor_id: &str,
-        name: &str,
-        data: Option<&str>,
-    ) -> StoreResult<()> {
-        let mut tx = self.write.begin().await?;
-        sqlx::query(
-            "INSERT INTO tracked_events (id, visitor_id, name, data, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(new_ordered_id())
-        .bind(visitor_id)
-        .bind(name)
-        .bind(data)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
-        keep_newest(
-            &mut tx,
-            "tracked_events",
-            visitor_id,
-            MAX_TRACKS_PER_VISITOR,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// Everything an agent of the account may know about this
     /// conversation's shopper.
     pub async fn customer_profile(
@@ -337,5 +259,89 @@ impl Store {
             .iter()
             .map(|(k, v)| (k.clone(), as_text(v)))
             .collect())
+    }
+}
+
+/// What a shopper's browser told (see [`VisitorBook`]).
+impl VisitorBook {
+    /// Remembers the shopper's browser and language on their visitor.
+    pub async fn record_browser(
+        &self,
+        visitor_id: &str,
+        user_agent: Option<&str>,
+        language: Option<&str>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE visitors SET user_agent = COALESCE($2, user_agent), language = COALESCE($3, language), \
+             last_seen_at = $4 WHERE id = $1",
+        )
+        .bind(visitor_id)
+        .bind(user_agent)
+        .bind(language)
+        .bind(now_ms())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// The widget loaded on `url`; `time_zone` is the browser's.
+    pub async fn record_page(
+        &self,
+        visitor_id: &str,
+        url: &str,
+        title: Option<&str>,
+        time_zone: Option<&str>,
+    ) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO page_views (id, visitor_id, url, title, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(new_ordered_id())
+        .bind(visitor_id)
+        .bind(url)
+        .bind(title)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        keep_newest(&mut tx, "page_views", visitor_id, MAX_PAGES_PER_VISITOR).await?;
+        sqlx::query(
+            "UPDATE visitors SET last_page = $2, time_zone = COALESCE($3, time_zone) WHERE id = $1",
+        )
+        .bind(visitor_id)
+        .bind(url)
+        .bind(time_zone)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `Rapport('track', name, data)` from the shopper's page.
+    pub async fn record_track(
+        &self,
+        visitor_id: &str,
+        name: &str,
+        data: Option<&str>,
+    ) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO tracked_events (id, visitor_id, name, data, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(new_ordered_id())
+        .bind(visitor_id)
+        .bind(name)
+        .bind(data)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        keep_newest(
+            &mut tx,
+            "tracked_events",
+            visitor_id,
+            MAX_TRACKS_PER_VISITOR,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -5,7 +5,7 @@ use protocol::{Sighting, SiteSecretView, SiteSettings};
 use sqlx::Row;
 
 use super::tenancy::SITE_COLUMNS;
-use super::{Site, Store, StoreError, StoreResult, now_ms};
+use super::{ConversationBook, Site, Store, StoreError, StoreResult, now_ms};
 
 /// A sighting is rewritten at most this often per site: every page view
 /// fetches the config, and the console only needs "recently".
@@ -93,16 +93,6 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes a site with everything under it (visitors, contacts,
-    /// conversations, topics, secrets): the schema cascades.
-    pub async fn delete_site(&self, id: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sites WHERE id = $1")
-            .bind(id)
-            .execute(&self.write)
-            .await?;
-        Ok(())
-    }
-
     /// Notes that the widget loaded on `page` of `origin`, unless it was
     /// noted on the same page within the last half minute.
     pub async fn record_sighting(
@@ -162,5 +152,18 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+/// Erasing a site with its conversations (see [`ConversationBook`]).
+impl ConversationBook {
+    /// Deletes a site with everything under it (visitors, contacts,
+    /// conversations, topics, secrets): the schema cascades.
+    pub async fn delete_site(&self, id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sites WHERE id = $1")
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(())
     }
 }

@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreResult, new_id, now_ms};
+use super::{Store, StoreResult, VisitorBook, new_id, now_ms};
 
 /// A token's last use is written at most this often.
 const TOUCH_EVERY_MS: i64 = 60 * 60 * 1000;
@@ -27,37 +27,6 @@ pub struct Visitor {
 }
 
 impl Store {
-    pub async fn create_visitor(&self, site_id: &str, token_hash: &str) -> StoreResult<Visitor> {
-        let visitor = Visitor {
-            id: new_id(),
-            site_id: site_id.to_owned(),
-            contact_id: None,
-        };
-        let now = now_ms();
-        let mut tx = self.write.begin().await?;
-        // The site's next visitor number ("Visitor 1042").
-        let number: i64 = sqlx::query_scalar(
-            "UPDATE sites SET visitors_numbered = visitors_numbered + 1 WHERE id = $1 \
-             RETURNING visitors_numbered",
-        )
-        .bind(site_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO visitors (id, site_id, token_hash, created_at, last_seen_at, number) \
-             VALUES ($1, $2, $3, $4, $4, $5)",
-        )
-        .bind(&visitor.id)
-        .bind(site_id)
-        .bind(token_hash)
-        .bind(now)
-        .bind(number)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(visitor)
-    }
-
     /// The visitor this token stands for (the contact's primary visitor,
     /// once the browser identified), whatever site it belongs to; callers
     /// must check the site. A token unused since `used_since` (Unix ms) no
@@ -104,6 +73,116 @@ impl Store {
             last_address: row.try_get("last_address")?,
         };
         Ok((holder.token_used_at >= used_since).then_some(holder))
+    }
+
+    pub async fn visitor_by_id(&self, id: &str) -> StoreResult<Option<Visitor>> {
+        let row = sqlx::query("SELECT id, site_id, contact_id FROM visitors WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|row| {
+            Ok(Visitor {
+                id: row.try_get("id")?,
+                site_id: row.try_get("site_id")?,
+                contact_id: row.try_get("contact_id")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// The address mail to this shopper goes to: the verified contact's, else
+    /// one they gave. Lower case.
+    pub async fn shopper_email(&self, visitor_id: &str) -> StoreResult<Option<String>> {
+        let row = sqlx::query(
+            "SELECT c.email, v.stated_email FROM visitors v \
+             LEFT JOIN contacts c ON c.id = v.contact_id WHERE v.id = $1",
+        )
+        .bind(visitor_id)
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let verified: Option<String> = row.try_get("email")?;
+        let stated: Option<String> = row.try_get("stated_email")?;
+        Ok(verified
+            .filter(|e| !e.trim().is_empty())
+            .or(stated)
+            .map(|e| e.trim().to_lowercase()))
+    }
+
+    /// Where the shopper was last (the page's URL) and their time zone, to
+    /// bring them back there from an email and tell them times on their clock.
+    pub async fn last_page(
+        &self,
+        visitor_id: &str,
+    ) -> StoreResult<(Option<String>, Option<String>)> {
+        let url: Option<String> = sqlx::query_scalar(
+            "SELECT url FROM page_views WHERE visitor_id = $1 \
+             OR visitor_id IN (SELECT id FROM visitors WHERE merged_into = $1) \
+             ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(visitor_id)
+        .fetch_optional(&self.read)
+        .await?;
+        let zone: Option<String> =
+            sqlx::query_scalar::<_, Option<String>>("SELECT time_zone FROM visitors WHERE id = $1")
+                .bind(visitor_id)
+                .fetch_optional(&self.read)
+                .await?
+                .flatten();
+        Ok((url, zone))
+    }
+
+    /// What an unsigned identify left on this visitor, as JSON.
+    pub async fn unverified_details(&self, visitor_id: &str) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar::<_, Option<String>>(
+                "SELECT unverified FROM visitors WHERE id = $1",
+            )
+            .bind(visitor_id)
+            .fetch_optional(&self.read)
+            .await?
+            .flatten(),
+        )
+    }
+
+    pub async fn count_visitors(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM visitors")
+            .fetch_one(&self.read)
+            .await?)
+    }
+}
+
+/// Writes to visitors' tokens (see [`VisitorBook`]).
+impl VisitorBook {
+    pub async fn create_visitor(&self, site_id: &str, token_hash: &str) -> StoreResult<Visitor> {
+        let visitor = Visitor {
+            id: new_id(),
+            site_id: site_id.to_owned(),
+            contact_id: None,
+        };
+        let now = now_ms();
+        let mut tx = self.write.begin().await?;
+        // The site's next visitor number ("Visitor 1042").
+        let number: i64 = sqlx::query_scalar(
+            "UPDATE sites SET visitors_numbered = visitors_numbered + 1 WHERE id = $1 \
+             RETURNING visitors_numbered",
+        )
+        .bind(site_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO visitors (id, site_id, token_hash, created_at, last_seen_at, number) \
+             VALUES ($1, $2, $3, $4, $4, $5)",
+        )
+        .bind(&visitor.id)
+        .bind(site_id)
+        .bind(token_hash)
+        .bind(now)
+        .bind(number)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(visitor)
     }
 
     /// What a hello with a known token records: the token's use (at most
@@ -180,21 +259,6 @@ impl Store {
         Ok(())
     }
 
-    pub async fn visitor_by_id(&self, id: &str) -> StoreResult<Option<Visitor>> {
-        let row = sqlx::query("SELECT id, site_id, contact_id FROM visitors WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
-        row.map(|row| {
-            Ok(Visitor {
-                id: row.try_get("id")?,
-                site_id: row.try_get("site_id")?,
-                contact_id: row.try_get("contact_id")?,
-            })
-        })
-        .transpose()
-    }
-
     /// Lets another browser stand for `visitor_id` (a link from an email
     /// signed it in); the visitor's other tokens keep working.
     pub async fn add_visitor_token(&self, visitor_id: &str, token_hash: &str) -> StoreResult<()> {
@@ -207,66 +271,5 @@ impl Store {
         .execute(&self.write)
         .await?;
         Ok(())
-    }
-
-    /// The address mail to this shopper goes to: the verified contact's, else
-    /// one they gave. Lower case.
-    pub async fn shopper_email(&self, visitor_id: &str) -> StoreResult<Option<String>> {
-        let row = sqlx::query(
-            "SELECT c.email, v.stated_email FROM visitors v \
-             LEFT JOIN contacts c ON c.id = v.contact_id WHERE v.id = $1",
-        )
-        .bind(visitor_id)
-        .fetch_optional(&self.read)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let verified: Option<String> = row.try_get("email")?;
-        let stated: Option<String> = row.try_get("stated_email")?;
-        Ok(verified
-            .filter(|e| !e.trim().is_empty())
-            .or(stated)
-            .map(|e| e.trim().to_lowercase()))
-    }
-
-    /// Where the shopper was last (the page's URL) and their time zone, to
-    /// bring them back there from an email and tell them times on their clock.
-    pub async fn last_page(
-        &self,
-        visitor_id: &str,
-    ) -> StoreResult<(Option<String>, Option<String>)> {
-        let url: Option<String> = sqlx::query_scalar(
-            "SELECT url FROM page_views WHERE visitor_id = $1 \
-             OR visitor_id IN (SELECT id FROM visitors WHERE merged_into = $1) \
-             ORDER BY created_at DESC, id DESC LIMIT 1",
-        )
-        .bind(visitor_id)
-        .fetch_optional(&self.read)
-        .await?;
-        let zone: Option<String> =
-            sqlx::query_scalar::<_, Option<String>>("SELECT time_zone FROM visitors WHERE id = $1")
-                .bind(visitor_id)
-                .fetch_optional(&self.read)
-                .await?
-                .flatten();
-        Ok((url, zone))
-    }
-
-    /// What an unsigned identify left on this visitor, as JSON.
-    pub async fn unverified_details(&self, visitor_id: &str) -> StoreResult<Option<String>> {
-        Ok(
-            sqlx::query_scalar::<_, Option<String>>(
-                "SELECT unverified FROM visitors WHERE id = $1",
-            )
-            .bind(visitor_id)
-            .fetch_optional(&self.read)
-            .await?
-            .flatten(),
-        )
-    }
-
-    pub async fn count_visitors(&self) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM visitors")
-            .fetch_one(&self.read)
-            .await?)
     }
 }

@@ -8,7 +8,7 @@ use sqlx::Row;
 use super::Change;
 use super::log::append_event;
 use crate::store::mail::{NewMail, insert_mail};
-use crate::store::{Store, StoreResult, now_ms};
+use crate::store::{ConversationBook, Store, StoreResult, now_ms};
 
 /// Where a conversation stands between the shopper and their mail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +64,10 @@ impl Store {
         })
         .transpose()
     }
+}
 
+/// What a conversation's mail and read positions change (see [`ConversationBook`]).
+impl ConversationBook {
     /// The shopper has seen the conversation up to `seq`; a reply they have
     /// now all seen no longer waits for an email. `false` if nothing moved
     /// (not this visitor's conversation, `seq` not in it, or not further

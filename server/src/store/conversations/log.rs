@@ -303,13 +303,18 @@ mod tests {
             .create_agent(&account, "ada@log.test", "Ada", Role::Agent, "hash")
             .await
             .unwrap();
-        let visitor = store.create_visitor(&site.id, "token-hash").await.unwrap();
+        let visitor = store
+            .visitor_book()
+            .create_visitor(&site.id, "token-hash")
+            .await
+            .unwrap();
         let message = NewMessage {
             client_id: "first",
             body: "hello",
             via: protocol::Channel::Chat,
         };
         let posted = store
+            .conversation_book()
             .post_visitor_message(&site.id, &visitor.id, Opening::default(), message)
             .await
             .unwrap();

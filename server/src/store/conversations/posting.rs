@@ -22,7 +22,9 @@ use sqlx::{Any, Row, Transaction};
 use super::log::{EVENT_SELECT, append_event, append_event_via, event_from_row, insert_events};
 use super::transitions::assign_in;
 use super::{CONVERSATION_SELECT, Conversation, conversation_from_row};
-use crate::store::{Agent, Store, StoreError, StoreResult, chunks, new_id, now_ms, placeholders};
+use crate::store::{
+    Agent, ConversationBook, Store, StoreError, StoreResult, chunks, new_id, now_ms, placeholders,
+};
 
 /// A message to append, with its sender's idempotency key.
 #[derive(Clone, Debug)]
@@ -72,6 +74,11 @@ pub enum AppendTo {
         language: Option<String>,
         topic: Option<String>,
         note: Option<String>,
+        /// Whether the message may open a new conversation. Without it, a
+        /// shopper whose conversation closed meanwhile is refused
+        /// (`Closed`, nothing stored), so that a new conversation is
+        /// counted against its own allowance first.
+        may_open: bool,
     },
     /// An agent's reply (a waiting conversation is claimed by the
     /// replier), or with `note` one only agents see (also on a closed
@@ -209,79 +216,6 @@ const READ_ROWS: usize = 64;
 const CONFLICT_ATTEMPTS: usize = 3;
 
 impl Store {
-    /// Appends a batch of messages in one transaction and returns each
-    /// one's outcome, in order. A database failure fails the whole batch
-    /// (nothing of it is stored); a refusal (closed, unknown) concerns
-    /// that message only. Idempotent on each sender's `client_id`.
-    pub async fn append_batch(&self, batch: &[Append]) -> StoreResult<Vec<Appended>> {
-        let mut outcomes: Vec<Option<Appended>> = vec![None; batch.len()];
-        // A retry queued behind its original in the same batch is answered
-        // with the original's outcome.
-        let mut original_of = vec![None; batch.len()];
-        let mut first = HashMap::new();
-        for (i, append) in batch.iter().enumerate() {
-            let key = (append.sender_id(), append.client_id.as_str());
-            if let Some(&original) = first.get(&key) {
-                original_of[i] = Some(original);
-            } else {
-                first.insert(key, i);
-            }
-        }
-        let mut conflicts = 0;
-        loop {
-            let pending: Vec<usize> = (0..batch.len())
-                .filter(|&i| outcomes[i].is_none() && original_of[i].is_none())
-                .collect();
-            if pending.is_empty() {
-                break;
-            }
-            match self.try_append(batch, &pending).await {
-                Ok(Attempt::Stored(stored)) => {
-                    for (i, outcome) in stored {
-                        outcomes[i] = Some(outcome);
-                    }
-                    break;
-                }
-                Ok(Attempt::Retries(retries)) => {
-                    for i in retries {
-                        let append = &batch[i];
-                        let earlier = self
-                            .find_stored(append.sender_id(), &append.client_id)
-                            .await?
-                            .ok_or_else(|| {
-                                StoreError::Corrupt(format!(
-                                    "client_id {} refused, but nothing stored under it",
-                                    append.client_id
-                                ))
-                            })?;
-                        outcomes[i] = Some(Ok(earlier));
-                    }
-                }
-                Err(StoreError::Database(err))
-                    if is_transient(&err) && conflicts + 1 < CONFLICT_ATTEMPTS =>
-                {
-                    conflicts += 1;
-                    tracing::info!(%err, "batch written again after a conflict");
-                }
-                Err(err) => return Err(err),
-            }
-        }
-        for i in 0..batch.len() {
-            if let Some(original) = original_of[i] {
-                let answer = match &outcomes[original] {
-                    Some(Ok(posted)) => Ok(posted.as_retry()),
-                    Some(Err(refused)) => Err(*refused),
-                    None => return Err(StoreError::Corrupt("a batch left a message out".into())),
-                };
-                outcomes[i] = Some(answer);
-            }
-        }
-        outcomes
-            .into_iter()
-            .map(|o| o.ok_or_else(|| StoreError::Corrupt("a batch left a message out".into())))
-            .collect()
-    }
-
     async fn try_append(&self, batch: &[Append], pending: &[usize]) -> StoreResult<Attempt> {
         let now = now_ms();
         let mut tx = self.write.begin().await?;
@@ -406,79 +340,6 @@ impl Store {
             opened: false,
         }))
     }
-
-    /// Appends one shopper's message to their open conversation, opening
-    /// one (waiting for an agent, routed by `opening`) if they have none.
-    /// Idempotent on `client_id`. (The server batches through its writer;
-    /// this is the same write for one message.)
-    pub async fn post_visitor_message(
-        &self,
-        site_id: &str,
-        visitor_id: &str,
-        opening: Opening<'_>,
-        message: NewMessage<'_>,
-    ) -> StoreResult<Posted> {
-        let to = AppendTo::Shopper {
-            site_id: site_id.to_owned(),
-            visitor_id: visitor_id.to_owned(),
-            current: None,
-            language: opening.language.map(str::to_owned),
-            topic: opening.topic.map(str::to_owned),
-            note: opening.note.map(str::to_owned),
-        };
-        self.post_one(to, message).await
-    }
-
-    /// Appends an agent's reply. A waiting conversation is first assigned to
-    /// the replying agent. Idempotent on `client_id`. Fails with
-    /// [`StoreError::Conflict`] on a closed conversation.
-    pub async fn post_agent_message(
-        &self,
-        agent: &Agent,
-        conversation_id: &str,
-        message: NewMessage<'_>,
-    ) -> StoreResult<Posted> {
-        let to = AppendTo::Agent {
-            agent: agent.clone(),
-            conversation_id: conversation_id.to_owned(),
-            note: false,
-        };
-        self.post_one(to, message).await
-    }
-
-    /// Appends an agent-only note (also on a closed conversation). Never
-    /// claims the conversation. Idempotent on `client_id`.
-    pub async fn post_agent_note(
-        &self,
-        agent: &Agent,
-        conversation_id: &str,
-        message: NewMessage<'_>,
-    ) -> StoreResult<Posted> {
-        let to = AppendTo::Agent {
-            agent: agent.clone(),
-            conversation_id: conversation_id.to_owned(),
-            note: true,
-        };
-        self.post_one(to, message).await
-    }
-
-    async fn post_one(&self, to: AppendTo, message: NewMessage<'_>) -> StoreResult<Posted> {
-        let append = Append {
-            to,
-            client_id: message.client_id.to_owned(),
-            body: message.body.to_owned(),
-            via: message.via,
-        };
-        let outcome = self.append_batch(std::slice::from_ref(&append)).await?;
-        match outcome.into_iter().next() {
-            Some(Ok(posted)) => Ok(posted),
-            Some(Err(AppendRefused::Closed)) => Err(StoreError::Conflict("conversation is closed")),
-            Some(Err(AppendRefused::NoSuchConversation)) => {
-                Err(StoreError::Corrupt("no such conversation".into()))
-            }
-            None => Err(StoreError::Corrupt("a batch left a message out".into())),
-        }
-    }
 }
 
 /// The pending messages that name a conversation, grouped by it (in the
@@ -592,9 +453,11 @@ async fn append_one(tx: &mut Transaction<'static, Any>, append: &Append) -> Stor
             visitor_id,
             language,
             topic,
+            may_open,
             ..
         } => match open_conversation_of(tx, visitor_id).await? {
             Some(id) => id,
+            None if !may_open => return Ok(One::Refused(AppendRefused::Closed)),
             None => {
                 opened = true;
                 open_conversation(tx, site_id, visitor_id, language, topic).await?
@@ -730,6 +593,156 @@ pub(in crate::store) async fn open_conversation_of(
     .await?)
 }
 
+/// Messages and notes (see [`ConversationBook`]).
+impl ConversationBook {
+    async fn post_one(&self, to: AppendTo, message: NewMessage<'_>) -> StoreResult<Posted> {
+        let append = Append {
+            to,
+            client_id: message.client_id.to_owned(),
+            body: message.body.to_owned(),
+            via: message.via,
+        };
+        let outcome = self.append_batch(std::slice::from_ref(&append)).await?;
+        match outcome.into_iter().next() {
+            Some(Ok(posted)) => Ok(posted),
+            Some(Err(AppendRefused::Closed)) => Err(StoreError::Conflict("conversation is closed")),
+            Some(Err(AppendRefused::NoSuchConversation)) => {
+                Err(StoreError::Corrupt("no such conversation".into()))
+            }
+            None => Err(StoreError::Corrupt("a batch left a message out".into())),
+        }
+    }
+
+    /// Appends a batch of messages in one transaction and returns each
+    /// one's outcome, in order. A database failure fails the whole batch
+    /// (nothing of it is stored); a refusal (closed, unknown) concerns
+    /// that message only. Idempotent on each sender's `client_id`.
+    pub async fn append_batch(&self, batch: &[Append]) -> StoreResult<Vec<Appended>> {
+        let mut outcomes: Vec<Option<Appended>> = vec![None; batch.len()];
+        // A retry queued behind its original in the same batch is answered
+        // with the original's outcome.
+        let mut original_of = vec![None; batch.len()];
+        let mut first = HashMap::new();
+        for (i, append) in batch.iter().enumerate() {
+            let key = (append.sender_id(), append.client_id.as_str());
+            if let Some(&original) = first.get(&key) {
+                original_of[i] = Some(original);
+            } else {
+                first.insert(key, i);
+            }
+        }
+        let mut conflicts = 0;
+        loop {
+            let pending: Vec<usize> = (0..batch.len())
+                .filter(|&i| outcomes[i].is_none() && original_of[i].is_none())
+                .collect();
+            if pending.is_empty() {
+                break;
+            }
+            match self.try_append(batch, &pending).await {
+                Ok(Attempt::Stored(stored)) => {
+                    for (i, outcome) in stored {
+                        outcomes[i] = Some(outcome);
+                    }
+                    break;
+                }
+                Ok(Attempt::Retries(retries)) => {
+                    for i in retries {
+                        let append = &batch[i];
+                        let earlier = self
+                            .find_stored(append.sender_id(), &append.client_id)
+                            .await?
+                            .ok_or_else(|| {
+                                StoreError::Corrupt(format!(
+                                    "client_id {} refused, but nothing stored under it",
+                                    append.client_id
+                                ))
+                            })?;
+                        outcomes[i] = Some(Ok(earlier));
+                    }
+                }
+                Err(StoreError::Database(err))
+                    if is_transient(&err) && conflicts + 1 < CONFLICT_ATTEMPTS =>
+                {
+                    conflicts += 1;
+                    tracing::info!(%err, "batch written again after a conflict");
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        for i in 0..batch.len() {
+            if let Some(original) = original_of[i] {
+                let answer = match &outcomes[original] {
+                    Some(Ok(posted)) => Ok(posted.as_retry()),
+                    Some(Err(refused)) => Err(*refused),
+                    None => return Err(StoreError::Corrupt("a batch left a message out".into())),
+                };
+                outcomes[i] = Some(answer);
+            }
+        }
+        outcomes
+            .into_iter()
+            .map(|o| o.ok_or_else(|| StoreError::Corrupt("a batch left a message out".into())))
+            .collect()
+    }
+
+    /// Appends one shopper's message to their open conversation, opening
+    /// one (waiting for an agent, routed by `opening`) if they have none.
+    /// Idempotent on `client_id`. (The server batches through its writer;
+    /// this is the same write for one message.)
+    pub async fn post_visitor_message(
+        &self,
+        site_id: &str,
+        visitor_id: &str,
+        opening: Opening<'_>,
+        message: NewMessage<'_>,
+    ) -> StoreResult<Posted> {
+        let to = AppendTo::Shopper {
+            site_id: site_id.to_owned(),
+            visitor_id: visitor_id.to_owned(),
+            current: None,
+            language: opening.language.map(str::to_owned),
+            topic: opening.topic.map(str::to_owned),
+            note: opening.note.map(str::to_owned),
+            may_open: true,
+        };
+        self.post_one(to, message).await
+    }
+
+    /// Appends an agent's reply. A waiting conversation is first assigned to
+    /// the replying agent. Idempotent on `client_id`. Fails with
+    /// [`StoreError::Conflict`] on a closed conversation.
+    pub async fn post_agent_message(
+        &self,
+        agent: &Agent,
+        conversation_id: &str,
+        message: NewMessage<'_>,
+    ) -> StoreResult<Posted> {
+        let to = AppendTo::Agent {
+            agent: agent.clone(),
+            conversation_id: conversation_id.to_owned(),
+            note: false,
+        };
+        self.post_one(to, message).await
+    }
+
+    /// Appends an agent-only note (also on a closed conversation). Never
+    /// claims the conversation. Idempotent on `client_id`.
+    pub async fn post_agent_note(
+        &self,
+        agent: &Agent,
+        conversation_id: &str,
+        message: NewMessage<'_>,
+    ) -> StoreResult<Posted> {
+        let to = AppendTo::Agent {
+            agent: agent.clone(),
+            conversation_id: conversation_id.to_owned(),
+            note: true,
+        };
+        self.post_one(to, message).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -748,6 +761,7 @@ mod tests {
                 language: None,
                 topic: None,
                 note: None,
+                may_open: true,
             },
             client_id: client_id.to_owned(),
             body: format!("text of {client_id}"),
@@ -792,6 +806,7 @@ mod tests {
         for n in 0..5 {
             visitors.push(
                 store
+                    .visitor_book()
                     .create_visitor(&site.id, &format!("token-{n}"))
                     .await
                     .unwrap()
@@ -800,6 +815,7 @@ mod tests {
         }
         // v0: open and held by Ada; v1: waiting; v2: closed; v3, v4: none yet.
         let first = store
+            .conversation_book()
             .append_batch(&[
                 shopper(&site.id, &visitors[0], None, "v0-1"),
                 shopper(&site.id, &visitors[1], None, "v1-1"),
@@ -810,9 +826,17 @@ mod tests {
         let conversation = |i: usize| first[i].as_ref().unwrap().conversation.id.clone();
         let (held, waiting, closed) = (conversation(0), conversation(1), conversation(2));
         let opened = &first[0].as_ref().unwrap().conversation;
-        assert!(store.assign(opened, &ada, 5).await.unwrap().is_some());
         assert!(
             store
+                .conversation_book()
+                .assign(opened, &ada, 5)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .conversation_book()
                 .close_conversation(&closed, &ada)
                 .await
                 .unwrap()
@@ -831,7 +855,11 @@ mod tests {
             shopper(&site.id, &visitors[0], Some(&held), "v0-1"),
             agent(&ada, "no-such-conversation", true, "ada-5"),
         ];
-        let outcomes = store.append_batch(&batch).await.unwrap();
+        let outcomes = store
+            .conversation_book()
+            .append_batch(&batch)
+            .await
+            .unwrap();
         let posted = |i: usize| outcomes[i].as_ref().unwrap();
 
         // The fast way: seqs in the order sent, each conversation's summary

@@ -8,7 +8,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::log::{append_event, insert_events};
 use super::{Change, Conversation};
-use crate::store::{Agent, Backend, Store, StoreError, StoreResult, now_ms};
+use crate::store::{Agent, Backend, ConversationBook, Store, StoreError, StoreResult, now_ms};
 
 /// Why a conversation could not be handed to another agent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,206 +51,6 @@ impl Store {
             conversation,
             events,
         })
-    }
-
-    /// Closes an open conversation on behalf of `agent`; `None` if it was
-    /// already closed.
-    pub async fn close_conversation(
-        &self,
-        conversation_id: &str,
-        agent: &Agent,
-    ) -> StoreResult<Option<Change>> {
-        let mut tx = self.write.begin().await?;
-        if !close_in(&mut tx, conversation_id).await? {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-        let closed = append_event(
-            &mut tx,
-            conversation_id,
-            agent_author(agent),
-            Some(&agent.id),
-            EventBody::Closed,
-            None,
-        )
-        .await?;
-        self.finish(tx, conversation_id, vec![closed])
-            .await
-            .map(Some)
-    }
-
-    /// Assigns a waiting conversation to `agent` if the agent holds fewer
-    /// than `capacity` open conversations; `None` if the conversation is no
-    /// longer waiting or the agent is full. The store decides, so no two
-    /// tasks or processes can put one conversation in two hands or an agent
-    /// over capacity. `waiting` is the conversation as the caller read it:
-    /// what the assignment changes comes from the write itself, not from
-    /// reading it again.
-    pub async fn assign(
-        &self,
-        waiting: &Conversation,
-        agent: &Agent,
-        capacity: i64,
-    ) -> StoreResult<Option<Change>> {
-        let mut tx = self.write.begin().await?;
-        if !has_room(&mut tx, self.backend, &agent.id, capacity).await? {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-        let Some((event, row)) = assign_in(&mut tx, &waiting.id, agent).await? else {
-            tx.rollback().await?;
-            return Ok(None);
-        };
-        tx.commit().await?;
-        let mut conversation = waiting.clone();
-        conversation.state = ConversationState::Assigned {
-            agent_id: agent.id.clone(),
-            agent_name: agent.name.clone(),
-        };
-        conversation.passed_over_by = None;
-        row.apply_to(&mut conversation);
-        Ok(Some(Change {
-            conversation,
-            events: vec![event],
-        }))
-    }
-
-    /// Hands an assigned conversation to `to`, with a note from `by` that
-    /// only agents see.
-    pub async fn hand_over(
-        &self,
-        conversation_id: &str,
-        by: &Agent,
-        to: &Agent,
-        to_capacity: i64,
-        note: &str,
-    ) -> StoreResult<Result<Change, HandOverRefused>> {
-        let mut tx = self.write.begin().await?;
-        if !has_room(&mut tx, self.backend, &to.id, to_capacity).await? {
-            tx.rollback().await?;
-            return Ok(Err(HandOverRefused::NoRoom));
-        }
-        let moved = sqlx::query(
-            "UPDATE conversations SET assigned_agent_id = $2, assigned_at = $3 \
-             WHERE id = $1 AND state = 'assigned' AND assigned_agent_id <> $2",
-        )
-        .bind(conversation_id)
-        .bind(&to.id)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
-        if moved.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(Err(HandOverRefused::NotHeld));
-        }
-        let note = EventBody::Note {
-            text: format!("Handed over to {}: {note}", to.name),
-        };
-        let assigned = EventBody::Assigned {
-            agent_id: to.id.clone(),
-            agent_name: to.name.clone(),
-        };
-        let events = vec![
-            append_event(
-                &mut tx,
-                conversation_id,
-                agent_author(by),
-                Some(&by.id),
-                note,
-                None,
-            )
-            .await?,
-            append_event(
-                &mut tx,
-                conversation_id,
-                Author::System,
-                None,
-                assigned,
-                None,
-            )
-            .await?,
-        ];
-        self.finish(tx, conversation_id, events).await.map(Ok)
-    }
-
-    /// Sends an open conversation back to the line of `team_id`, with a note
-    /// from `by` that only agents see; only that team's agents are offered
-    /// it from now on. `None` if the conversation is closed or the team is
-    /// not of the conversation's account.
-    pub async fn hand_over_to_team(
-        &self,
-        conversation_id: &str,
-        by: &Agent,
-        team_id: &str,
-        note: &str,
-    ) -> StoreResult<Option<Change>> {
-        let mut tx = self.write.begin().await?;
-        let moved = sqlx::query(
-            "UPDATE conversations SET state = 'waiting', assigned_agent_id = NULL, assigned_at = NULL, \
-             passed_over_by = COALESCE(assigned_agent_id, passed_over_by), team_id = $2 WHERE id = $1 AND state <> 'closed' AND EXISTS (SELECT 1 FROM teams t \
-             JOIN sites s ON s.account_id = t.account_id WHERE t.id = $2 AND s.id = conversations.site_id)",
-        )
-        .bind(conversation_id)
-        .bind(team_id)
-        .execute(&mut *tx)
-        .await?;
-        if moved.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-        let team_name: String = sqlx::query_scalar("SELECT name FROM teams WHERE id = $1")
-            .bind(team_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let note = EventBody::Note {
-            text: format!("Handed over to the {team_name} team: {note}"),
-        };
-        let event = append_event(
-            &mut tx,
-            conversation_id,
-            agent_author(by),
-            Some(&by.id),
-            note,
-            None,
-        )
-        .await?;
-        self.finish(tx, conversation_id, vec![event])
-            .await
-            .map(Some)
-    }
-
-    /// Takes an assigned conversation back from `agent_id` into the line,
-    /// with an agent-only note saying why. `None` if it is no longer theirs.
-    /// With `pass_over`, it is not offered back to them.
-    pub async fn requeue(
-        &self,
-        conversation_id: &str,
-        agent_id: &str,
-        reason: &str,
-        pass_over: bool,
-    ) -> StoreResult<Option<Change>> {
-        let mut tx = self.write.begin().await?;
-        let taken = sqlx::query(
-            "UPDATE conversations SET state = 'waiting', assigned_agent_id = NULL, assigned_at = NULL, \
-             passed_over_by = $3 WHERE id = $1 AND state = 'assigned' AND assigned_agent_id = $2",
-        )
-        .bind(conversation_id)
-        .bind(agent_id)
-        .bind(pass_over.then_some(agent_id))
-        .execute(&mut *tx)
-        .await?;
-        if taken.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-        let note = EventBody::Note {
-            text: reason.to_owned(),
-        };
-        let event =
-            append_event(&mut tx, conversation_id, Author::System, None, note, None).await?;
-        self.finish(tx, conversation_id, vec![event])
-            .await
-            .map(Some)
     }
 }
 
@@ -458,4 +258,207 @@ pub(in crate::store) async fn fold_in(
         );
     }
     Ok(outcome)
+}
+
+/// A conversation's state changes (see [`ConversationBook`]).
+impl ConversationBook {
+    /// Closes an open conversation on behalf of `agent`; `None` if it was
+    /// already closed.
+    pub async fn close_conversation(
+        &self,
+        conversation_id: &str,
+        agent: &Agent,
+    ) -> StoreResult<Option<Change>> {
+        let mut tx = self.write.begin().await?;
+        if !close_in(&mut tx, conversation_id).await? {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let closed = append_event(
+            &mut tx,
+            conversation_id,
+            agent_author(agent),
+            Some(&agent.id),
+            EventBody::Closed,
+            None,
+        )
+        .await?;
+        self.finish(tx, conversation_id, vec![closed])
+            .await
+            .map(Some)
+    }
+
+    /// Assigns a waiting conversation to `agent` if the agent holds fewer
+    /// than `capacity` open conversations; `None` if the conversation is no
+    /// longer waiting or the agent is full. The store decides, so no two
+    /// tasks or processes can put one conversation in two hands or an agent
+    /// over capacity. `waiting` is the conversation as the caller read it:
+    /// what the assignment changes comes from the write itself, not from
+    /// reading it again.
+    pub async fn assign(
+        &self,
+        waiting: &Conversation,
+        agent: &Agent,
+        capacity: i64,
+    ) -> StoreResult<Option<Change>> {
+        let mut tx = self.write.begin().await?;
+        if !has_room(&mut tx, self.backend, &agent.id, capacity).await? {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let Some((event, row)) = assign_in(&mut tx, &waiting.id, agent).await? else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        tx.commit().await?;
+        let mut conversation = waiting.clone();
+        conversation.state = ConversationState::Assigned {
+            agent_id: agent.id.clone(),
+            agent_name: agent.name.clone(),
+        };
+        conversation.passed_over_by = None;
+        row.apply_to(&mut conversation);
+        Ok(Some(Change {
+            conversation,
+            events: vec![event],
+        }))
+    }
+
+    /// Hands an assigned conversation to `to`, with a note from `by` that
+    /// only agents see.
+    pub async fn hand_over(
+        &self,
+        conversation_id: &str,
+        by: &Agent,
+        to: &Agent,
+        to_capacity: i64,
+        note: &str,
+    ) -> StoreResult<Result<Change, HandOverRefused>> {
+        let mut tx = self.write.begin().await?;
+        if !has_room(&mut tx, self.backend, &to.id, to_capacity).await? {
+            tx.rollback().await?;
+            return Ok(Err(HandOverRefused::NoRoom));
+        }
+        let moved = sqlx::query(
+            "UPDATE conversations SET assigned_agent_id = $2, assigned_at = $3 \
+             WHERE id = $1 AND state = 'assigned' AND assigned_agent_id <> $2",
+        )
+        .bind(conversation_id)
+        .bind(&to.id)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(Err(HandOverRefused::NotHeld));
+        }
+        let note = EventBody::Note {
+            text: format!("Handed over to {}: {note}", to.name),
+        };
+        let assigned = EventBody::Assigned {
+            agent_id: to.id.clone(),
+            agent_name: to.name.clone(),
+        };
+        let events = vec![
+            append_event(
+                &mut tx,
+                conversation_id,
+                agent_author(by),
+                Some(&by.id),
+                note,
+                None,
+            )
+            .await?,
+            append_event(
+                &mut tx,
+                conversation_id,
+                Author::System,
+                None,
+                assigned,
+                None,
+            )
+            .await?,
+        ];
+        self.finish(tx, conversation_id, events).await.map(Ok)
+    }
+
+    /// Sends an open conversation back to the line of `team_id`, with a note
+    /// from `by` that only agents see; only that team's agents are offered
+    /// it from now on. `None` if the conversation is closed or the team is
+    /// not of the conversation's account.
+    pub async fn hand_over_to_team(
+        &self,
+        conversation_id: &str,
+        by: &Agent,
+        team_id: &str,
+        note: &str,
+    ) -> StoreResult<Option<Change>> {
+        let mut tx = self.write.begin().await?;
+        let moved = sqlx::query(
+            "UPDATE conversations SET state = 'waiting', assigned_agent_id = NULL, assigned_at = NULL, \
+             passed_over_by = COALESCE(assigned_agent_id, passed_over_by), team_id = $2 WHERE id = $1 AND state <> 'closed' AND EXISTS (SELECT 1 FROM teams t \
+             JOIN sites s ON s.account_id = t.account_id WHERE t.id = $2 AND s.id = conversations.site_id)",
+        )
+        .bind(conversation_id)
+        .bind(team_id)
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let team_name: String = sqlx::query_scalar("SELECT name FROM teams WHERE id = $1")
+            .bind(team_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let note = EventBody::Note {
+            text: format!("Handed over to the {team_name} team: {note}"),
+        };
+        let event = append_event(
+            &mut tx,
+            conversation_id,
+            agent_author(by),
+            Some(&by.id),
+            note,
+            None,
+        )
+        .await?;
+        self.finish(tx, conversation_id, vec![event])
+            .await
+            .map(Some)
+    }
+
+    /// Takes an assigned conversation back from `agent_id` into the line,
+    /// with an agent-only note saying why. `None` if it is no longer theirs.
+    /// With `pass_over`, it is not offered back to them.
+    pub async fn requeue(
+        &self,
+        conversation_id: &str,
+        agent_id: &str,
+        reason: &str,
+        pass_over: bool,
+    ) -> StoreResult<Option<Change>> {
+        let mut tx = self.write.begin().await?;
+        let taken = sqlx::query(
+            "UPDATE conversations SET state = 'waiting', assigned_agent_id = NULL, assigned_at = NULL, \
+             passed_over_by = $3 WHERE id = $1 AND state = 'assigned' AND assigned_agent_id = $2",
+        )
+        .bind(conversation_id)
+        .bind(agent_id)
+        .bind(pass_over.then_some(agent_id))
+        .execute(&mut *tx)
+        .await?;
+        if taken.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let note = EventBody::Note {
+            text: reason.to_owned(),
+        };
+        let event =
+            append_event(&mut tx, conversation_id, Author::System, None, note, None).await?;
+        self.finish(tx, conversation_id, vec![event])
+            .await
+            .map(Some)
+    }
 }
