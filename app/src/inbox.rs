@@ -865,6 +865,16 @@ fn Transcript(
                 format!("Assigned to {agent_name}"),
             ),
             (_, EventBody::Closed) => ("line system", String::new(), "Closed".to_owned()),
+            (_, EventBody::Rated { score, comment }) => (
+                "line system rated",
+                String::new(),
+                match comment {
+                    Some(comment) => {
+                        format!("The shopper rated the chat {score}/5: \u{201c}{comment}\u{201d}")
+                    }
+                    None => format!("The shopper rated the chat {score}/5"),
+                },
+            ),
             (Author::System, EventBody::Message { text: body }) => {
                 ("line system", String::new(), body)
             }

@@ -3,8 +3,19 @@
 use serde::{Deserialize, Serialize};
 
 /// Stable, machine-readable error codes, on the wire and in HTTP error bodies.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    Serialize,
+    Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    strum::VariantArray,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ErrorCode {
     /// The frame is not JSON or does not match its type's shape.
     BadFrame,
@@ -53,56 +64,12 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// Every code, for clients that read codes without serde.
-    pub const ALL: [ErrorCode; 21] = [
-        ErrorCode::BadFrame,
-        ErrorCode::UnknownFrame,
-        ErrorCode::FrameTooLarge,
-        ErrorCode::EmptyBody,
-        ErrorCode::BodyTooLong,
-        ErrorCode::BadClientId,
-        ErrorCode::InvalidVisitorToken,
-        ErrorCode::HelloRequired,
-        ErrorCode::UnknownSite,
-        ErrorCode::OriginNotAllowed,
-        ErrorCode::Unauthenticated,
-        ErrorCode::BadCredentials,
-        ErrorCode::Forbidden,
-        ErrorCode::NotFound,
-        ErrorCode::BadRequest,
-        ErrorCode::IdentityRefused,
-        ErrorCode::TooLarge,
-        ErrorCode::RateLimited,
-        ErrorCode::Blocked,
-        ErrorCode::Unavailable,
-        ErrorCode::Internal,
-    ];
+    /// Every code, for clients that read codes without serde (derived).
+    pub const ALL: &'static [ErrorCode] = <ErrorCode as strum::VariantArray>::VARIANTS;
 
-    /// The code as it travels (`"bad_frame"`).
+    /// The code as it travels (`"bad_frame"`), as serde writes it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::BadFrame => "bad_frame",
-            ErrorCode::UnknownFrame => "unknown_frame",
-            ErrorCode::FrameTooLarge => "frame_too_large",
-            ErrorCode::EmptyBody => "empty_body",
-            ErrorCode::BodyTooLong => "body_too_long",
-            ErrorCode::BadClientId => "bad_client_id",
-            ErrorCode::InvalidVisitorToken => "invalid_visitor_token",
-            ErrorCode::HelloRequired => "hello_required",
-            ErrorCode::UnknownSite => "unknown_site",
-            ErrorCode::OriginNotAllowed => "origin_not_allowed",
-            ErrorCode::Unauthenticated => "unauthenticated",
-            ErrorCode::BadCredentials => "bad_credentials",
-            ErrorCode::Forbidden => "forbidden",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::BadRequest => "bad_request",
-            ErrorCode::IdentityRefused => "identity_refused",
-            ErrorCode::TooLarge => "too_large",
-            ErrorCode::RateLimited => "rate_limited",
-            ErrorCode::Blocked => "blocked",
-            ErrorCode::Unavailable => "unavailable",
-            ErrorCode::Internal => "internal",
-        }
+        self.into()
     }
 }
 

@@ -46,15 +46,45 @@ pub enum EventBody {
         agent_name: String,
     },
     Closed,
+    /// The shopper's rating of the chat, 1 to 5, and what they said.
+    Rated {
+        score: u8,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+}
+
+/// What each kind of event means to the rest of the system, decided once
+/// per kind by exhaustive matches: a new kind does not compile until it is
+/// decided here.
+impl EventKind {
+    /// Whether a shopper may ever see an event of this kind.
+    pub fn shopper_visible(self) -> bool {
+        match self {
+            EventKind::Note => false,
+            EventKind::Message | EventKind::Assigned | EventKind::Closed | EventKind::Rated => true,
+        }
+    }
+
+    /// Whether the conversation changes hands with it: every inbox of the
+    /// account hears of it, and whoever waits may be served.
+    pub fn changes_hands(self) -> bool {
+        match self {
+            EventKind::Assigned | EventKind::Closed => true,
+            EventKind::Message | EventKind::Note | EventKind::Rated => false,
+        }
+    }
 }
 
 impl EventBody {
-    /// Whether a shopper may ever see this event. Every kind decides here.
+    /// Whether a shopper may ever see this event (see [`EventKind`]).
     pub fn is_shopper_visible(&self) -> bool {
-        match EventKind::from(self) {
-            EventKind::Note => false,
-            EventKind::Message | EventKind::Assigned | EventKind::Closed => true,
-        }
+        EventKind::from(self).shopper_visible()
+    }
+
+    /// Whether the conversation changes hands with it (see [`EventKind`]).
+    pub fn changes_hands(&self) -> bool {
+        EventKind::from(self).changes_hands()
     }
 
     /// How this kind is stored and travels: `"message"`, `"note"`…
@@ -77,6 +107,10 @@ impl EventBody {
                     agent_name: "Ada Lovelace".into(),
                 },
                 EventKind::Closed => EventBody::Closed,
+                EventKind::Rated => EventBody::Rated {
+                    score: 4,
+                    comment: Some("Quick and kind \u{2764}".into()),
+                },
             })
             .collect()
     }

@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn error_codes_read_without_serde_match_the_wire() {
-        for code in ErrorCode::ALL {
+        for &code in ErrorCode::ALL {
             assert_eq!(
                 serde_json::to_string(&code).expect("serialises"),
                 format!("\"{}\"", code.as_str())

@@ -94,6 +94,14 @@ pub enum WidgetRequest {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         email: Option<String>,
     },
+    /// The shopper rates a conversation of theirs that ended: 1 to 5, with
+    /// words if they like. Once, and changeable for a day.
+    Rate {
+        conversation_id: String,
+        score: u8,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
     /// `Rapport('logout')`: this browser's visitor token stops working on
     /// the server too; the widget starts afresh as a new visitor.
     Forget,
@@ -288,6 +296,18 @@ impl FrameSet for WidgetRequest {
                         email: Some("grace@example.com".into()),
                     },
                 ],
+                WidgetRequestKind::Rate => vec![
+                    WidgetRequest::Rate {
+                        conversation_id: "conversation-1".into(),
+                        score: 5,
+                        comment: Some("Thank you, \"Ada\"!".into()),
+                    },
+                    WidgetRequest::Rate {
+                        conversation_id: "conversation-1".into(),
+                        score: 2,
+                        comment: None,
+                    },
+                ],
                 WidgetRequestKind::Forget => vec![WidgetRequest::Forget],
                 WidgetRequestKind::Ping => vec![WidgetRequest::Ping],
             })
@@ -354,7 +374,8 @@ impl FrameSet for WidgetFrame {
                     seq: 3,
                 }],
                 WidgetFrameKind::Error => ErrorCode::ALL
-                    .into_iter()
+                    .iter()
+                    .copied()
                     .enumerate()
                     .map(|(index, code)| WidgetFrame::Error {
                         code,

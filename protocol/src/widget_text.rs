@@ -62,6 +62,8 @@ pub enum WidgetText {
     /// `{email}`: a link to prove the address went there; the transcript
     /// follows once it is used.
     ConfirmSent,
+    /// `{n}`: the shopper's rating of the chat, out of 5.
+    Rated,
 }
 
 impl WidgetText {

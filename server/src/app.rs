@@ -136,6 +136,7 @@ async fn start(
             conversations.clone(),
             mailer.clone(),
             Duration::from_secs(config.mail_retry_secs),
+            Duration::from_millis(config.mail_tick_ms.max(10)),
             shutdown.clone(),
         );
     }

@@ -200,6 +200,10 @@ pub struct Config {
     /// wait doubles after each failure, up to an hour.
     #[arg(long, env = "RAPPORT_MAIL_RETRY_SECS", default_value_t = 30)]
     pub mail_retry_secs: u64,
+    /// Milliseconds between two looks at mail due (unseen replies whose
+    /// delay passed, the outbox); mail queued now is sent at once anyway.
+    #[arg(long, env = "RAPPORT_MAIL_TICK_MS", default_value_t = 2000)]
+    pub mail_tick_ms: u64,
     /// Log filter, e.g. info or rapport_server=debug.
     #[arg(long, env = "RAPPORT_LOG", default_value = "info")]
     pub log: String,
@@ -269,6 +273,7 @@ impl Config {
             inbound_webhook_secret: None,
             reply_domain: None,
             mail_retry_secs: 30,
+            mail_tick_ms: 2000,
             log: "info".to_owned(),
             client_ip_header: None,
             socket_quiet_secs: u64::from(protocol::APP_IDLE_TIMEOUT_SECS),

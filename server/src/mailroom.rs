@@ -25,8 +25,6 @@ use crate::mail::parse::{MAX_MAIL_BYTES, Unreadable};
 use crate::mail::tokens::TokenRefused;
 use crate::store::{Store, now_ms};
 
-/// How often the unseen replies and the outbox are looked at, at least.
-const TICK: Duration = Duration::from_secs(2);
 /// Mail looked at per round.
 const BATCH: i64 = 20;
 /// How long a process may take to send one mail before another may try.
@@ -36,13 +34,15 @@ const MAX_ATTEMPTS: i64 = 12;
 /// Longest wait between attempts.
 const MAX_BACKOFF_MS: i64 = 3_600_000;
 
-/// Starts the outbox and the unseen-reply tasks; `first_retry` is the wait
-/// after a first failed attempt, doubling after each.
+/// Starts the outbox and the unseen-reply tasks, each looking at what is
+/// due every `tick`; `first_retry` is the wait after a first failed
+/// attempt, doubling after each.
 pub fn start(
     store: Store,
     conversations: Conversations,
     mailer: Mailer,
     first_retry: Duration,
+    tick: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let first_retry_ms = i64::try_from(first_retry.as_millis())
@@ -53,10 +53,10 @@ pub fn start(
         let conversations = conversations.clone();
         let mut shutdown = shutdown.clone();
         async move {
-            let mut tick = tokio::time::interval(TICK);
+            let mut every = tokio::time::interval(tick);
             loop {
                 tokio::select! {
-                    _ = tick.tick() => {}
+                    _ = every.tick() => {}
                     _ = shutdown.changed() => return,
                 }
                 if let Err(err) = email_unseen(&store, &conversations).await {
@@ -73,7 +73,7 @@ pub fn start(
             }
             tokio::select! {
                 () = conversations.mail_queued() => {}
-                () = tokio::time::sleep(TICK) => {}
+                () = tokio::time::sleep(tick) => {}
                 _ = shutdown.changed() => return,
             }
         }

@@ -55,6 +55,7 @@ const EN: Language = Language {
         "Nobody is online right now",
         "Start a new conversation",
         "Check {email}: confirm the address there, and the transcript follows.",
+        "You rated this chat {n} out of 5",
     ],
     launcher: "Chat",
     greeting: "Hi! Ask us anything. We usually answer within minutes.",
@@ -109,6 +110,7 @@ const NL: Language = Language {
         "Er is nu niemand online",
         "Begin een nieuw gesprek",
         "Kijk in {email}: bevestig daar het adres, dan volgt het verslag.",
+        "Je gaf deze chat {n} van de 5",
     ],
     launcher: "Chat",
     greeting: "Hallo! Vraag ons wat je wilt. Meestal antwoorden we binnen een paar minuten.",
@@ -163,6 +165,7 @@ const RU: Language = Language {
         "Сейчас никого нет в сети",
         "Начать новый разговор",
         "Проверьте {email}: подтвердите там адрес, и запись придёт следом.",
+        "Вы оценили этот чат на {n} из 5",
     ],
     launcher: "Чат",
     greeting: "Здравствуйте! Спрашивайте что угодно — обычно мы отвечаем за несколько минут.",
@@ -217,6 +220,7 @@ const BN: Language = Language {
         "এখন কেউ অনলাইনে নেই",
         "নতুন কথোপকথন শুরু করুন",
         "{email} দেখুন: সেখানে ঠিকানাটি নিশ্চিত করুন, তারপর প্রতিলিপি আসবে।",
+        "আপনি এই চ্যাটকে ৫-এর মধ্যে {n} দিয়েছেন",
     ],
     launcher: "চ্যাট",
     greeting: "নমস্কার! যেকোনো প্রশ্ন করুন। আমরা সাধারণত কয়েক মিনিটের মধ্যে উত্তর দিই।",
@@ -285,6 +289,7 @@ mod tests {
             assert!(t(WidgetText::EmailSaved).contains("{email}"), "{code}");
             assert!(t(WidgetText::TranscriptSent).contains("{email}"), "{code}");
             assert!(t(WidgetText::ConfirmSent).contains("{email}"), "{code}");
+            assert!(t(WidgetText::Rated).contains("{n}"), "{code}");
             assert!(t(WidgetText::Typing).contains("{name}"), "{code}");
             assert!(language.greeting_known.contains("{first_name}"), "{code}");
         }

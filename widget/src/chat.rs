@@ -508,6 +508,8 @@ impl Chat {
                 self.typing = None;
                 self.state = Some(ConversationState::Closed);
             }
+            // Shown as a line; changes nothing else.
+            EventBody::Rated { .. } => {}
             // Never sent to shoppers; ignore if it ever were.
             EventBody::Note { .. } => {}
         }
@@ -538,6 +540,12 @@ impl Chat {
                 }),
             ),
             EventBody::Closed => (Speaker::System, self.text(WidgetText::ChatEnded).to_owned()),
+            EventBody::Rated { score, .. } => (
+                Speaker::System,
+                fill_placeholders(self.text(WidgetText::Rated), &|key| {
+                    (key == "n").then(|| score.to_string())
+                }),
+            ),
             EventBody::Note { .. } => return None,
         };
         Some(Line {

@@ -152,6 +152,14 @@ pub(crate) fn encode(request: &WidgetRequest) -> String {
         WidgetRequest::Transcript { email } => {
             Object::new("transcript").maybe("email", email.as_deref())
         }
+        WidgetRequest::Rate {
+            conversation_id,
+            score,
+            comment,
+        } => Object::new("rate")
+            .text("conversation_id", conversation_id)
+            .number("score", i64::from(*score))
+            .maybe("comment", comment.as_deref()),
         WidgetRequest::Forget => Object::new("forget"),
         WidgetRequest::Ping => Object::new("ping"),
     }

@@ -63,6 +63,10 @@ fn body<J: JsonView>(value: &J) -> Option<EventBody> {
             agent_name: string(&inner, "agent_name")?,
         },
         EventKind::Closed => EventBody::Closed,
+        EventKind::Rated => EventBody::Rated {
+            score: u8::try_from(whole(&inner, "score")?).ok()?,
+            comment: string(&inner, "comment"),
+        },
     })
 }
 
@@ -129,7 +133,8 @@ fn read<J: JsonView>(value: &J) -> Option<WidgetFrame> {
             WidgetFrame::Error {
                 // A code newer than this widget reads as ours having failed.
                 code: ErrorCode::ALL
-                    .into_iter()
+                    .iter()
+                    .copied()
                     .find(|known| known.as_str() == code)
                     .unwrap_or(ErrorCode::Internal),
                 message: string(value, "message").unwrap_or_default(),

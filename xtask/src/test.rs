@@ -70,15 +70,23 @@ pub fn all() -> Result<()> {
             );
             tests.env("RAPPORT_TEST_POSTGRES_URL", LOCAL_POSTGRES);
         }
+        Err(_) if std::env::var_os("CI").is_some() => {
+            return Err("CI: no PostgreSQL on 127.0.0.1:5432 and RAPPORT_TEST_POSTGRES_URL unset; every integration test must run on PostgreSQL too".into());
+        }
         Err(_) => eprintln!(
             "xtask: WARNING no PostgreSQL on 127.0.0.1:5432 and RAPPORT_TEST_POSTGRES_URL unset: PostgreSQL tests will be SKIPPED"
         ),
     }
+    // The integration tests are one binary (`server/tests/suite`) whose
+    // tests wait on sockets and timers far more than on the CPU: more of
+    // them side by side than there are cores.
+    tests.args(["--", "--test-threads", "8"]);
     check(&mut tests)?;
 
     dist::build()?;
-    check(cargo().args(["build", "-p", "rapport-server", "--bin", "rapport"]))?;
-    // The README's bench command, in seconds: it cannot break unseen.
+    // The README's bench command, in seconds: it cannot break unseen. It
+    // builds the server binary the browser tests run, too (one build of
+    // the server and bench binaries serves both).
     bench::run(&["--smoke".to_owned()])?;
     // A few kill -9s under load: what was acknowledged survives them.
     chaos::run(&["--smoke".to_owned()])?;

@@ -712,6 +712,17 @@ fn shopper_line(
             when,
             text: words.chat_ended.to_owned(),
         },
+        EventBody::Rated { score, comment } => Line {
+            who: String::new(),
+            when,
+            text: match comment {
+                Some(comment) => format!(
+                    "{}: \u{201c}{comment}\u{201d}",
+                    words.rated.replace("{n}", &score.to_string())
+                ),
+                None => words.rated.replace("{n}", &score.to_string()),
+            },
+        },
         EventBody::Note { .. } => return None,
     })
 }

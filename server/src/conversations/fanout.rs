@@ -130,9 +130,7 @@ pub(super) fn publish(
 /// inbox made 50 inboxes lag behind at 1,000 messages a second; see
 /// BENCHMARKS.md.)
 fn publish_summary(hub: &Hub, conversation: &Conversation, events: &[Event]) {
-    let changes_hands = events
-        .iter()
-        .any(|event| matches!(event.body, EventBody::Assigned { .. } | EventBody::Closed));
+    let changes_hands = events.iter().any(|event| event.body.changes_hands());
     let topic = match conversation.assigned_agent_id() {
         Some(holder) if !changes_hands => Topic::Agent(holder.to_owned()),
         _ => Topic::Account(conversation.account_id.clone()),

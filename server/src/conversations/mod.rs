@@ -12,6 +12,7 @@ mod confirm;
 mod email;
 mod fanout;
 mod inbound;
+mod rating;
 mod signals;
 mod writer;
 
@@ -20,6 +21,7 @@ pub use confirm::{ConfirmRefused, Confirmed};
 pub use email::{Asker, MailSettings, NotBuilt, TranscriptRefused, TranscriptSent, Unseen};
 pub(crate) use fanout::{for_shopper, initials, state_for_shopper};
 pub use inbound::{Envelope, Received, Refused};
+pub use rating::{MAX_RATING_COMMENT_CHARS, RatingRefused};
 pub use writer::MAX_BATCH;
 
 use std::sync::Arc;

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use protocol::{Event, EventBody};
+use protocol::Event;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::fanout::{self, Audience};
@@ -139,7 +139,7 @@ fn nudge_after(nudges: &mpsc::UnboundedSender<Nudge>, posted: &crate::store::Pos
     let claimed = posted
         .new_events
         .iter()
-        .any(|event| matches!(event.body, EventBody::Assigned { .. }));
+        .any(|event| event.body.changes_hands());
     if claimed {
         let _ = nudges.send(Nudge::Serve {
             account_id: conversation.account_id.clone(),

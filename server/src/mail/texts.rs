@@ -22,6 +22,8 @@ pub struct MailWords {
     pub you: &'static str,
     pub agent_joined: &'static str,
     pub chat_ended: &'static str,
+    /// The shopper's rating of the chat: `{n}` out of 5.
+    pub rated: &'static str,
     /// The mail that asks a shopper to prove an address: `{site}`, `{email}`.
     pub confirm_subject: &'static str,
     pub confirm_intro: &'static str,
@@ -44,6 +46,7 @@ const EN: MailWords = MailWords {
     you: "You",
     agent_joined: "{name} joined",
     chat_ended: "The chat ended",
+    rated: "You rated this chat {n} out of 5",
     confirm_subject: "Confirm your email address for {site}",
     confirm_intro: "Someone (we hope you) asked {site} to email a chat transcript to {email}. To get it, confirm that this address is yours:",
     confirm_button: "Yes, send it to me",
@@ -65,6 +68,7 @@ const NL: MailWords = MailWords {
     you: "Jij",
     agent_joined: "{name} doet mee",
     chat_ended: "De chat is beëindigd",
+    rated: "Je gaf deze chat {n} van de 5",
     confirm_subject: "Bevestig je e-mailadres voor {site}",
     confirm_intro: "Iemand (hopelijk jij) vroeg {site} om een verslag van een chat naar {email} te mailen. Bevestig dat dit adres van jou is om het te krijgen:",
     confirm_button: "Ja, stuur het naar mij",
@@ -86,6 +90,7 @@ const RU: MailWords = MailWords {
     you: "Вы",
     agent_joined: "{name} присоединился(-ась)",
     chat_ended: "Чат завершён",
+    rated: "Вы оценили этот чат на {n} из 5",
     confirm_subject: "Подтвердите адрес почты для {site}",
     confirm_intro: "Кто-то (надеемся, вы) попросил {site} прислать запись чата на {email}. Чтобы её получить, подтвердите, что это ваш адрес:",
     confirm_button: "Да, пришлите мне",
@@ -107,6 +112,7 @@ const BN: MailWords = MailWords {
     you: "আপনি",
     agent_joined: "{name} যোগ দিয়েছেন",
     chat_ended: "চ্যাট শেষ হয়েছে",
+    rated: "আপনি এই চ্যাটকে ৫-এর মধ্যে {n} দিয়েছেন",
     confirm_subject: "{site}-এর জন্য আপনার ইমেল ঠিকানা নিশ্চিত করুন",
     confirm_intro: "কেউ (আশা করি আপনি) {site}-কে {email}-এ একটি চ্যাটের প্রতিলিপি পাঠাতে বলেছেন। তা পেতে নিশ্চিত করুন যে এই ঠিকানাটি আপনার:",
     confirm_button: "হ্যাঁ, আমাকে পাঠান",
@@ -141,6 +147,7 @@ mod tests {
             assert!(words.intro.contains("{site}"), "{code}");
             assert!(words.unsubscribe.contains("{email}"), "{code}");
             assert!(words.agent_joined.contains("{name}"), "{code}");
+            assert!(words.rated.contains("{n}"), "{code}");
             assert!(words.confirm_subject.contains("{site}"), "{code}");
             assert!(words.confirm_intro.contains("{email}"), "{code}");
         }

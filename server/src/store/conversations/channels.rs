@@ -217,6 +217,31 @@ impl ConversationBook {
     }
 
     /// A note only agents see, about mail (an automatic reply, a bounce).
+    /// The shopper's rating of their conversation, appended to its log.
+    pub async fn add_rating(
+        &self,
+        conversation_id: &str,
+        visitor_id: &str,
+        rating: EventBody,
+    ) -> StoreResult<Change> {
+        let mut tx = self.write.begin().await?;
+        let event = append_event(
+            &mut tx,
+            conversation_id,
+            Author::Visitor,
+            Some(visitor_id),
+            rating,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        let conversation = self.reload(conversation_id).await?;
+        Ok(Change {
+            conversation,
+            events: vec![event],
+        })
+    }
+
     pub async fn add_mail_note(&self, conversation_id: &str, text: &str) -> StoreResult<Change> {
         let mut tx = self.write.begin().await?;
         let note = EventBody::Note {

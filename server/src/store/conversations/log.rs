@@ -11,7 +11,7 @@ use crate::store::{Conversation, Store, StoreError, StoreResult, now_ms};
 
 pub(super) const EVENT_SELECT: &str = "SELECT e.conversation_id, e.seq, e.kind, e.author_kind, e.author_id, \
      au.name AS author_name, e.subject_id, su.name AS subject_name, e.body, e.client_id, e.created_at, \
-     e.channel \
+     e.channel, e.payload \
      FROM events e LEFT JOIN agents au ON au.id = e.author_id \
      LEFT JOIN agents su ON su.id = e.subject_id";
 
@@ -53,6 +53,18 @@ pub(super) fn event_from_row(row: &AnyRow) -> StoreResult<Event> {
                 .unwrap_or_else(|| "Former agent".to_owned()),
         },
         EventKind::Closed => EventBody::Closed,
+        // Newer kinds carry what they say in the payload, whole.
+        EventKind::Rated => {
+            let payload: Option<String> = row.try_get("payload")?;
+            let body: EventBody = serde_json::from_str(payload.as_deref().unwrap_or_default())
+                .map_err(|e| StoreError::Corrupt(format!("{kind:?} event payload: {e}")))?;
+            if EventKind::from(&body) != kind {
+                return Err(StoreError::Corrupt(format!(
+                    "a {kind:?} event holds another kind"
+                )));
+            }
+            body
+        }
     };
     Ok(Event {
         conversation_id: row.try_get("conversation_id")?,
@@ -69,13 +81,15 @@ pub(super) fn event_from_row(row: &AnyRow) -> StoreResult<Event> {
     })
 }
 
-/// The `subject_id` (an agent the event is about) and `body` (its text)
-/// columns of an event.
-fn columns(body: &EventBody) -> (Option<&str>, Option<&str>) {
+/// The `subject_id` (an agent the event is about), `body` (its text) and
+/// `payload` (the whole body as JSON, for kinds whose fields have no
+/// column) of an event.
+fn columns(body: &EventBody) -> (Option<&str>, Option<&str>, Option<String>) {
     match body {
-        EventBody::Message { text } | EventBody::Note { text } => (None, Some(text.as_str())),
-        EventBody::Assigned { agent_id, .. } => (Some(agent_id.as_str()), None),
-        EventBody::Closed => (None, None),
+        EventBody::Message { text } | EventBody::Note { text } => (None, Some(text.as_str()), None),
+        EventBody::Assigned { agent_id, .. } => (Some(agent_id.as_str()), None, None),
+        EventBody::Closed => (None, None, None),
+        EventBody::Rated { .. } => (None, None, serde_json::to_string(body).ok()),
     }
 }
 
@@ -89,7 +103,10 @@ pub(super) fn effects(author: &Author, body: &EventBody) -> (Option<String>, boo
             matches!(author, Author::Agent { .. }),
             *author == Author::Visitor,
         ),
-        _ => (None, false, false),
+        EventBody::Note { .. }
+        | EventBody::Assigned { .. }
+        | EventBody::Closed
+        | EventBody::Rated { .. } => (None, false, false),
     }
 }
 
@@ -153,13 +170,13 @@ pub(super) async fn insert_events(
     for chunk in crate::store::chunks(events.len(), INSERT_ROWS) {
         let chunk = &events[chunk];
         let sql = format!(
-            "INSERT INTO events (conversation_id, seq, kind, author_kind, author_id, subject_id, body, client_id, created_at, channel) \
+            "INSERT INTO events (conversation_id, seq, kind, author_kind, author_id, subject_id, body, client_id, created_at, channel, payload) \
              VALUES {} ON CONFLICT DO NOTHING RETURNING conversation_id, seq",
-            crate::store::placeholders(chunk.len(), 10)
+            crate::store::placeholders(chunk.len(), 11)
         );
         let mut query = sqlx::query(&sql);
         for (event, sender_id) in chunk {
-            let (subject_id, text) = columns(&event.body);
+            let (subject_id, text, payload) = columns(&event.body);
             query = query
                 .bind(event.conversation_id.as_str())
                 .bind(event.seq)
@@ -177,7 +194,8 @@ pub(super) async fn insert_events(
                 .bind(match event.via {
                     Channel::Chat => None,
                     Channel::Email => Some("email"),
-                });
+                })
+                .bind(payload);
         }
         for row in query.fetch_all(&mut **tx).await? {
             stored.insert((row.try_get("conversation_id")?, row.try_get("seq")?));
@@ -231,6 +249,22 @@ impl Store {
     }
 
     /// Up to `limit` events just before `before_seq`, oldest first.
+    /// When the first event of `kind` was stored in the conversation.
+    pub async fn first_event_at(
+        &self,
+        conversation_id: &str,
+        kind: EventKind,
+    ) -> StoreResult<Option<i64>> {
+        let kind: &'static str = kind.into();
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(created_at) FROM events WHERE conversation_id = $1 AND kind = $2",
+        )
+        .bind(conversation_id)
+        .bind(kind)
+        .fetch_one(&self.read)
+        .await?)
+    }
+
     pub async fn events_before(
         &self,
         conversation_id: &str,

@@ -5,7 +5,7 @@
 //! smaller doors (pictures of a team-only site, picture addresses).
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 

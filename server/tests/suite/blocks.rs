@@ -4,7 +4,7 @@
 //! blocks.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, Ws, is_assigned};
 use protocol::Role;

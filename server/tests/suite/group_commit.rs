@@ -9,7 +9,7 @@
 //! acknowledged): the resend is stored once.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;

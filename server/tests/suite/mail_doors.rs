@@ -7,7 +7,7 @@
 //! or sent. Real SMTP both ways, on local ports.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -41,6 +41,7 @@ async fn mail_app(
         config.inbound_webhook_secret = Some("webhook secret".to_owned());
         config.reply_domain = Some(REPLY_DOMAIN.to_owned());
         config.mail_retry_secs = 1;
+        config.mail_tick_ms = 100;
         config.mail_from = "Rapport <chat@shop.test>".to_owned();
         more(config);
     })

@@ -5,7 +5,7 @@
 //! change both later (and from the command line).
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 

@@ -3,7 +3,7 @@
 //! stored, and other addresses, sites and conversations are not affected.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite;
 
 /// What a hello without a token came to.
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 enum Hello {
     Welcome,
     /// `rate_limited`, then the socket closed with this code.
@@ -57,17 +57,41 @@ on_both_backends!(
     three_hundred_hellos_from_one_address_make_thirty_visitors_not_three_hundred,
     |app: TestApp| async move {
         let defaults = LimitSettings::default();
+        let started = std::time::Instant::now();
         let mut outcomes = Vec::new();
         for _ in 0..300 {
             outcomes.push(anonymous_hello(&app).await);
         }
+        // An allowance a minute refills as time passes: a slow machine
+        // (or a busy test run) earns back one hello every two seconds.
+        let refilled = |per_minute: u32| {
+            (started.elapsed().as_secs_f64() * f64::from(per_minute) / 60.0).ceil() as usize
+        };
         let welcomed = outcomes.iter().filter(|o| **o == Hello::Welcome).count();
-        assert_eq!(welcomed, defaults.visitors_per_ip as usize);
+        let allowed = defaults.visitors_per_ip as usize;
         assert!(
-            outcomes[welcomed..defaults.sockets_per_ip as usize]
+            (allowed..=allowed + refilled(defaults.visitors_per_ip)).contains(&welcomed),
+            "{welcomed} welcomed in {:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            outcomes[..allowed],
+            vec![Hello::Welcome; allowed][..],
+            "the allowance first"
+        );
+        let sockets = defaults.sockets_per_ip as usize;
+        assert!(
+            outcomes[allowed..sockets]
                 .iter()
-                .all(|o| *o == Hello::Refused(Some(1008))),
+                .all(|o| *o == Hello::Refused(Some(1008)) || *o == Hello::Welcome),
             "refused hellos close with 1008"
+        );
+        assert!(
+            outcomes[allowed..sockets]
+                .iter()
+                .filter(|o| **o == Hello::Refused(Some(1008)))
+                .count()
+                >= sockets - allowed - refilled(defaults.visitors_per_ip)
         );
         // Past the sockets an address may open in a minute, no socket at all.
         let Hello::NoSocket(status, retry_after) = &outcomes[299] else {
@@ -77,7 +101,7 @@ on_both_backends!(
         let retry_after: u64 = retry_after.as_deref().unwrap().parse().unwrap();
         assert!((1..=60).contains(&retry_after), "{retry_after}");
         let (visitors, conversations, _) = app.counts().await;
-        assert_eq!(visitors, i64::from(defaults.visitors_per_ip));
+        assert_eq!(visitors, welcomed as i64, "no more visitors than welcomed");
         assert_eq!(conversations, 0);
     }
 );

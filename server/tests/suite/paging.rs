@@ -2,7 +2,7 @@
 //! inbox gets at most one page, the newest, and asks for earlier pages.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, Ws};
 use rapport_server::config::Config;

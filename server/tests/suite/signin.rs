@@ -8,7 +8,7 @@
 //! sets one from the command line.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

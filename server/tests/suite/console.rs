@@ -4,7 +4,7 @@
 //! canned replies; and that agents and other accounts reach none of it.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::smtp::SmtpListener;
 use common::{Backend, PASSWORD, SHOP_ORIGIN, TestApp, add_agent};
@@ -716,7 +716,7 @@ async fn invitations_case(backend: Backend) {
     let _ = mine;
     let kept = app.store.open_invites(&app.agent.account_id).await.unwrap();
     let eve_owner = {
-        let hash = rapport_server::identity::hash_password(common::PASSWORD).unwrap();
+        let hash = common::test_password_hash().to_owned();
         app.store
             .create_agent(
                 &other,

@@ -1,7 +1,7 @@
 //! First-run setup and static files.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{Backend, fresh_database};
 use rapport_server::cli;

@@ -4,7 +4,7 @@
 //! after a reconnect; the inbox names shoppers without raw ids.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

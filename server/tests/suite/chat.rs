@@ -1,7 +1,7 @@
 //! A shopper and an agent chat end to end over real sockets, on both backends.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, Ws};
 use serde_json::json;

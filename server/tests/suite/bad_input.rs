@@ -2,7 +2,7 @@
 //! a bad frame never costs the connection. Both backends.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{SHOP_ORIGIN, TestApp};
 use protocol::{MAX_BODY_CHARS, MAX_FRAME_BYTES};

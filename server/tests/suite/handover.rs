@@ -1,7 +1,7 @@
 //! Agent-only notes and handing a conversation over, on both backends.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, Ws, is_assigned};
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! reply in time or goes offline, and both agents can see why.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, Ws, is_assigned};
 use rapport_server::config::Config;

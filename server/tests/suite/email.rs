@@ -7,7 +7,7 @@
 //! or noted as documented, and nothing lands in the wrong conversation.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -22,6 +22,14 @@ use serde_json::{Value, json};
 const REPLY_DOMAIN: &str = "reply.shop.test";
 const WEBHOOK_SECRET: &str = "a webhook secret for tests";
 const GRACE: &str = "grace@example.com";
+/// How often these servers look at mail due, in milliseconds.
+const MAIL_TICK_MS: u64 = 100;
+
+/// Long enough for mail due after `delay_secs` to have gone, had it been
+/// going to: the delay and a few of the mail room's looks.
+fn quiet_after(delay_secs: u64) -> Duration {
+    Duration::from_secs(delay_secs) + Duration::from_millis(5 * MAIL_TICK_MS)
+}
 
 /// A server that mails through `smtp`, receives mail by SMTP on `inbound`
 /// and by the webhook, with the test site emailing unseen replies after
@@ -46,6 +54,7 @@ async fn mail_app(
         config.inbound_webhook_secret = Some(WEBHOOK_SECRET.to_owned());
         config.reply_domain = Some(REPLY_DOMAIN.to_owned());
         config.mail_retry_secs = 1;
+        config.mail_tick_ms = MAIL_TICK_MS;
         config.mail_from = "Rapport <chat@shop.test>".to_owned();
     })
     .await?;
@@ -205,7 +214,7 @@ with_mail!(
                     .is_some_and(|t| t.starts_with(&format!("Emailed to {GRACE}: 2 replies")))
             })
             .await;
-        tokio::time::sleep(Duration::from_secs(4)).await;
+        tokio::time::sleep(quiet_after(1)).await;
         assert_eq!(smtp.mails_to(GRACE).len(), 1, "one email for both replies");
 
         // The shopper answers by email, history quoted below.
@@ -283,7 +292,7 @@ with_mail!(
         shopper.drain().await;
         let state = app.store.mail_state(&id).await.unwrap().unwrap();
         assert_eq!(state.unseen_since, None, "nothing waits unseen");
-        tokio::time::sleep(Duration::from_secs(6)).await;
+        tokio::time::sleep(quiet_after(3)).await;
         assert!(smtp.mails_to(GRACE).is_empty(), "no email");
         // A read of someone else's conversation changes nothing.
         let (mut stranger, _) = app.new_shopper().await;
@@ -490,7 +499,7 @@ with_mail!(
             other_before,
             "nothing misfiled"
         );
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        tokio::time::sleep(quiet_after(1)).await;
         assert_eq!(smtp.mails_to(GRACE).len(), 1, "no mail answers a machine");
         // Nothing crashed: the listener still takes a good mail.
         let good = email_reply(GRACE, &reply_to, "Thanks!", "t1@example.com");
@@ -684,7 +693,7 @@ with_mail!(
         assert_eq!(sent, 4);
         drop(shopper);
         reply(&mut agent, &id, "a2", "Anything else?").await;
-        tokio::time::sleep(Duration::from_secs(4)).await;
+        tokio::time::sleep(quiet_after(1)).await;
         assert_eq!(
             smtp.mails_to(GRACE).len(),
             sent,
@@ -732,7 +741,7 @@ async fn mail_survives_a_mail_server_that_was_down(backend: common::Backend) {
     let smtp = SmtpListener::start_on(down).await;
     let mail = smtp.mail_to(GRACE).await;
     assert!(text_of(&mail).contains("Sent while the mail server was down."));
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    tokio::time::sleep(quiet_after(1)).await;
     assert_eq!(smtp.mails_to(GRACE).len(), 1, "once");
     let status = app.store.mail_status(&app.site.id).await.unwrap();
     assert_eq!((status.waiting, status.sent, status.failed), (0, 1, 0));

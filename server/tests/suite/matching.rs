@@ -3,7 +3,7 @@
 //! database pools (as two server processes would).
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 /// A language tag as the edge would parse it.
 fn tag(raw: &str) -> rapport_server::domain::LanguageTag {
@@ -439,7 +439,7 @@ on_both_backends!(
     capacity_changes_are_checked_and_authorised,
     |app: TestApp| async move {
         let bob = app.colleague("bob@shop.test", "Bob").await;
-        let hash = rapport_server::identity::hash_password(common::PASSWORD).unwrap();
+        let hash = common::test_password_hash().to_owned();
         let owner = app
             .store
             .create_agent(

@@ -5,7 +5,7 @@
 //! are never merged.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, Ws};
 use jsonwebtoken::{EncodingKey, Header, encode};
@@ -389,7 +389,7 @@ on_both_backends!(
 
 /// An owner of the app's account, signed in: (agent, cookie).
 async fn owner_of(app: &TestApp, email: &str, account: &str) -> String {
-    let hash = rapport_server::identity::hash_password(common::PASSWORD).unwrap();
+    let hash = common::test_password_hash().to_owned();
     app.store
         .create_agent(account, email, "Olga", protocol::Role::Owner, &hash)
         .await

@@ -11,7 +11,6 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use protocol::Role;
 use rapport_server::config::Config;
-use rapport_server::identity;
 use rapport_server::store::{Agent, Site, Store};
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -141,6 +140,11 @@ pub async fn fresh_database(backend: Backend) -> Option<TestDatabase> {
         }
         Backend::Postgres => {
             let Ok(admin_url) = std::env::var("RAPPORT_TEST_POSTGRES_URL") else {
+                // In CI a missing PostgreSQL is a failure, never a skip.
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "CI is set but RAPPORT_TEST_POSTGRES_URL is not: every test must run on PostgreSQL too"
+                );
                 eprintln!(
                     "SKIPPED on PostgreSQL: set RAPPORT_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test) to run it"
                 );
@@ -568,10 +572,27 @@ pub async fn agent_socket_at(addr: SocketAddr, cookie: &str) -> Result<Ws, tungs
         .map(|(ws, _)| Ws(ws))
 }
 
+/// The test password's Argon2id hash, made once with the smallest cost
+/// (the cost rides in the hash, so checking it is cheap too): hundreds of
+/// tests sign in, and the production cost of each (19 MiB, tens of
+/// milliseconds) is what made the suite CPU-bound. What the server itself
+/// hashes (new passwords, resets) keeps the production cost.
+pub fn test_password_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+        let params = argon2::Params::new(256, 1, 1, None).unwrap();
+        argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+            .hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string()
+    })
+}
+
 pub async fn add_agent(store: &Store, account: &str, email: &str, name: &str) -> Agent {
-    let hash = identity::hash_password(PASSWORD).unwrap();
+    let hash = test_password_hash();
     store
-        .create_agent(account, email, name, Role::Agent, &hash)
+        .create_agent(account, email, name, Role::Agent, hash)
         .await
         .unwrap()
 }

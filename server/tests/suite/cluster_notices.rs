@@ -4,7 +4,7 @@
 //! the sockets.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestApp};
 use rapport_server::cluster::{ClusterKey, Notice, split};
