@@ -8,7 +8,7 @@
   var site = script.getAttribute('data-site') || '';
   var base = new URL(script.src).origin;
   var queued = (w.Rapport && w.Rapport.q) || [];
-  var host, root, frame, launcher, badge, config, loading, mounted, ready, chat, context = {};
+  var host, root, frame, launcher, badge, config, loading, mounted, ready, chat, extras, context = {};
   /* Rapport('on', name, fn) listeners; the unread count and the words
      for it ("New message"); the page's own title while ours flashes. */
   var listeners = {}, unread = 0, words, title, flashing;
@@ -98,13 +98,25 @@
     }));
   }
 
+  /* Parts of the panel few shoppers need (topics, email ask, transcript,
+     agent's picture) are a module of their own, fetched the first time the
+     chat shows one. */
+  function extra(name, value, text, more) {
+    if (value == null && !extras) return;
+    (extras = extras || import(base + '__EXTRAS__')).then(function (m) {
+      m.show(frame, name, value, text, more, chat, config);
+    }, function (e) { extras = 0; log('a part of the chat failed to load: ' + e); });
+  }
+
   function mount() {
     return load().then(function (m) {
       if (!mounted) {
         mounted = 1;
         chat = m;
+        // The panel's styles come with its code (`css`, added by dist).
+        root.firstChild.append(m.css);
         tell();
-        m.mount(frame, base, site, config, close, notify);
+        m.mount(frame, base, site, config, close, notify, extra);
         track();
       }
     }, function (e) { loading = 0; log('the chat failed to load: ' + e); });

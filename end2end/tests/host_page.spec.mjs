@@ -9,6 +9,9 @@ test.afterEach(closeContexts);
 /** Requests the widget may make until the shopper can type. */
 const REQUEST_BUDGET = 4;
 
+/** The module of the parts few shoppers need, loaded on first use. */
+const isExtras = (url) => /\/assets\/extras-[0-9a-f]+\.js$/.test(url);
+
 test('the loader adds no long task and fetches no WASM before interaction or idle', async ({ browser }) => {
   const page = await (await newContext(browser)).newPage();
   await page.addInitScript(() => {
@@ -42,11 +45,39 @@ test('the loader adds no long task and fetches no WASM before interaction or idl
   const longTasks = await page.evaluate((since) => window.__longTasks.filter((task) => task.start >= since), afterLoad);
   expect(longTasks, 'long tasks while the loader warmed up').toEqual([]);
 
-  // The shopper acts: what it took until they can type.
+  // The shopper acts: what it took until they can type. This site offers
+  // topics, so the extras module (which draws them) comes too, beside the
+  // core: the shopper can type without it.
   await page.getByRole('button', { name: 'Chat' }).click();
   await expect(page.getByRole('textbox', { name: 'Message' })).toBeEditable();
-  const fetched = fromServer.filter((url) => !url.startsWith(setup.baseUrl.replace('http', 'ws')));
+  await expect(page.getByRole('group', { name: 'What is it about?' })).toBeVisible();
+  expect(fromServer.filter(isExtras), 'the extras, once, for the topics').toHaveLength(1);
+  const fetched = fromServer.filter((url) => !url.startsWith(setup.baseUrl.replace('http', 'ws')) && !isExtras(url));
   test.info().annotations.push({ type: 'requests until the shopper can type', description: fetched.join(' ') });
   console.log(`requests until the shopper can type: ${fetched.length}: ${fetched.join(', ')}`);
   expect(fetched.length).toBeLessThanOrEqual(REQUEST_BUDGET);
+});
+
+test('what few shoppers need loads only when first needed', async ({ browser }) => {
+  const page = await (await newContext(browser)).newPage();
+  const fromServer = [];
+  page.on('request', (request) => {
+    if (request.url().startsWith(setup.baseUrl)) fromServer.push(request.url());
+  });
+  // The page says the topic: no picker. A new shopper, no conversation yet:
+  // no transcript button, nothing to ask. The core alone draws the chat.
+  await page.goto(setup.shopUrl + '/billing');
+  await page.getByRole('button', { name: 'Chat' }).click();
+  const message = page.getByRole('textbox', { name: 'Message' });
+  await expect(message).toBeEditable();
+  await page.waitForTimeout(1000);
+  expect(fromServer.filter(isExtras), 'no extras before they are needed').toEqual([]);
+  await expect(page.getByRole('group', { name: 'What is it about?' })).toHaveCount(0);
+
+  // Once a conversation exists, its transcript can be emailed: the button
+  // comes with the extras, fetched now.
+  await message.fill('Do you ship to Norway?');
+  await message.press('Enter');
+  await expect(page.getByRole('button', { name: 'Email me this conversation' })).toBeVisible();
+  expect(fromServer.filter(isExtras)).toHaveLength(1);
 });

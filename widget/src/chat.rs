@@ -68,6 +68,8 @@ pub struct Chat {
     pub name: Option<String>,
     /// Whether the server knows an email for this shopper (not asked again).
     pub email_known: bool,
+    /// The shopper asked for the transcript and no address is known yet.
+    pub want_transcript: bool,
     /// The interface's words, in the shopper's language (from the config).
     pub texts: Arc<[String]>,
     /// A "continue in the chat" link's token, for the next hello only.

@@ -11,9 +11,7 @@ mod js_object;
 use chat::{Chat, Outcome};
 use client::{Handlers, LiveSocket, new_client_id};
 use leptos::prelude::*;
-use protocol::{
-    ConversationState, MAX_BODY_CHARS, TopicChoice, WidgetRequest, WidgetText, fill_placeholders,
-};
+use protocol::{ConversationState, MAX_BODY_CHARS, WidgetRequest, WidgetText, fill_placeholders};
 use wasm_bindgen::prelude::*;
 
 thread_local! {
@@ -49,6 +47,15 @@ thread_local! {
     static WELCOMED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// The connection to the server, once mounted.
     static SOCKET: std::cell::RefCell<Option<LiveSocket>> = const { std::cell::RefCell::new(None) };
+    /// The mounted chat and the shopper's topic pick, for the exports the
+    /// extras call.
+    static CHAT: std::cell::Cell<Option<Mounted>> =
+        const { std::cell::Cell::new(None) };
+    /// The loader's `extra(name, value, text, more)`: shows or removes a
+    /// part of the panel drawn by the extras module (loaded on first use).
+    static EXTRA: std::cell::RefCell<Option<js_sys::Function>> = const { std::cell::RefCell::new(None) };
+    /// The address typed in the composer outside business hours (extras' box).
+    static AWAY_EMAIL: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
 /// Sends a request on the live socket; false while it is down. One plain
@@ -113,7 +120,8 @@ struct Config {
     site_name: String,
     greeting: String,
     greeting_known: String,
-    topics: Vec<TopicChoice>,
+    /// The site offers topics to pick (the extras draw them from the config).
+    has_topics: bool,
     texts: Vec<String>,
     /// Outside business hours: the away message and when the team is back.
     away: Option<(String, Option<String>)>,
@@ -136,15 +144,7 @@ impl Config {
             site_name: text("site_name"),
             greeting: text("greeting"),
             greeting_known: text("greeting_known"),
-            topics: js_object::items(config, "topics")
-                .iter()
-                .filter_map(|topic| {
-                    Some(TopicChoice {
-                        key: js_object::string(topic, "key")?,
-                        label: js_object::string(topic, "label")?,
-                    })
-                })
-                .collect(),
+            has_topics: !js_object::items(config, "topics").is_empty(),
             texts: js_object::strings(config, "texts"),
             away: js_object::object(config, "away").map(|away| {
                 (
@@ -193,6 +193,99 @@ pub fn logout() {
     HOOKS.with(|h| h.borrow().as_ref().map(|hooks| (hooks.logout)()));
 }
 
+/// Asks the loader to show (`value` is its state) or remove (`None`) a part
+/// the extras module draws; it loads that module only to show something.
+fn extra(name: &str, value: Option<String>, text: &str, more: &str) {
+    EXTRA.with(|e| {
+        if let Some(extra) = &*e.borrow() {
+            let args = js_sys::Array::of4(
+                &name.into(),
+                &value.map_or(JsValue::NULL, JsValue::from),
+                &text.into(),
+                &more.into(),
+            );
+            let _ = extra.apply(&JsValue::NULL, &args);
+        }
+    });
+}
+
+/// The mounted chat and the shopper's topic pick.
+type Mounted = (RwSignal<Chat>, RwSignal<Option<String>>);
+
+fn mounted() -> Option<Mounted> {
+    CHAT.with(std::cell::Cell::get)
+}
+
+/// The shopper picked what their conversation is about (extras' topics).
+#[wasm_bindgen]
+pub fn pick_topic(key: String) {
+    if let Some((_, picked)) = mounted() {
+        picked.set(Some(key));
+    }
+}
+
+/// The shopper gave an address for replies (extras' email ask); it takes
+/// the transcript they asked for too.
+#[wasm_bindgen]
+pub fn save_email(address: String) {
+    let Some((chat, _)) = mounted() else {
+        return;
+    };
+    let address = address.trim().to_owned();
+    if !address.contains('@') {
+        chat.update(|c| c.notice = Some(c.text(WidgetText::EmailLabel).to_owned()));
+        return;
+    }
+    send(&WidgetRequest::Email {
+        address: address.clone(),
+    });
+    if chat.with_untracked(|c| c.want_transcript) {
+        send(&WidgetRequest::Transcript {
+            email: Some(address.clone()),
+        });
+    }
+    chat.update(|c| {
+        c.email_known = true;
+        c.notice = Some(fill(c.text(WidgetText::EmailSaved), "email", &address));
+    });
+}
+
+/// The shopper asked for the transcript by email (extras' button): sent
+/// at once to a known address, else once they give one.
+#[wasm_bindgen]
+pub fn transcript() {
+    if let Some((chat, _)) = mounted() {
+        if chat.with_untracked(|c| c.email_known) {
+            send(&WidgetRequest::Transcript { email: None });
+        } else {
+            chat.update(|c| c.want_transcript = true);
+        }
+    }
+}
+
+/// The shopper asked for the earlier part of a long conversation (extras).
+#[wasm_bindgen]
+pub fn earlier() {
+    if let Some(request) = mounted().and_then(|(chat, _)| chat.with_untracked(Chat::earlier)) {
+        send(&request);
+    }
+}
+
+/// What the shopper typed in the address box beside a message left outside
+/// business hours (extras); taken when they send.
+#[wasm_bindgen]
+pub fn away_email(address: String) {
+    AWAY_EMAIL.with(|a| *a.borrow_mut() = address);
+}
+
+/// The shopper starts a new conversation after one ended (extras' button).
+#[wasm_bindgen]
+pub fn start_afresh() {
+    if let Some((chat, _)) = mounted() {
+        chat.update(Chat::start_afresh);
+    }
+}
+
 /// The identity waiting to be sent, taken.
 fn take_identity() -> Option<String> {
     IDENTITY.with(|i| i.borrow_mut().0.take())
@@ -214,9 +307,6 @@ fn greet(config: &Config, name: Option<&str>) -> String {
         None => config.greeting.clone(),
     }
 }
-
-/// The panel's styles; they live only inside the shadow root.
-const CSS: &str = include_str!("../../style/widget.css");
 
 fn storage_key(site_key: &str) -> String {
     format!("rapport:{site_key}:visitor")
@@ -243,6 +333,8 @@ fn socket_url(base_url: &str, site_key: &str) -> String {
 /// connects. `on_close` is the loader's function that hides the panel;
 /// `notify(kind, value, label)` tells the loader what the page may want to
 /// know: `unread` (a count, with the title's words), `message` (a reply's text).
+/// `extra(name, value, text, more)` shows or removes a part of the panel
+/// that the loader's extras module draws (see [`extra`]).
 #[wasm_bindgen]
 pub fn mount(
     root: web_sys::HtmlElement,
@@ -251,14 +343,9 @@ pub fn mount(
     config: JsValue,
     on_close: js_sys::Function,
     notify: js_sys::Function,
+    extras: js_sys::Function,
 ) {
     let config = Config::read(&config, &base_url, &site_key);
-    if let Some(document) = web_sys::window().and_then(|w| w.document())
-        && let Ok(style) = document.create_element("style")
-    {
-        style.set_text_content(Some(CSS));
-        let _ = root.append_child(&style);
-    }
     let key = storage_key(&site_key);
     let texts: std::sync::Arc<[String]> = config.texts.clone().into();
     let chat = RwSignal::new(Chat {
@@ -272,6 +359,8 @@ pub fn mount(
     OPEN.with(|o| o.set(Some(open)));
     let online = RwSignal::new(false);
     let picked = RwSignal::new(None::<String>);
+    CHAT.with(|c| c.set(Some((chat, picked))));
+    EXTRA.with(|e| *e.borrow_mut() = Some(extras));
 
     NOTIFY.with(|n| *n.borrow_mut() = Some(notify));
     let flush = move || {
@@ -444,10 +533,6 @@ fn Panel(
         }
     });
     let draft = RwSignal::new(String::new());
-    let email_box = NodeRef::<leptos::html::Textarea>::new();
-    let ask_box = NodeRef::<leptos::html::Textarea>::new();
-    // The shopper asked for the transcript and no address is known yet.
-    let want_transcript = RwSignal::new(false);
     // They closed the panel or left the page while waiting: they may go.
     let leaving = RwSignal::new(false);
     Effect::new(move |_| {
@@ -476,7 +561,7 @@ fn Panel(
             && !away
             && chat.with(|c| {
                 !c.email_known
-                    && (want_transcript.get()
+                    && (c.want_transcript
                         || leaving.get() && c.state == Some(ConversationState::Waiting)
                         || c.queue.is_some_and(|q| {
                             !q.agents_online
@@ -485,45 +570,13 @@ fn Panel(
                         }))
             })
     };
-    let save_email = move || {
-        let address = ask_box
-            .get_untracked()
-            .map(|e| e.value().trim().to_owned())
-            .unwrap_or_default();
-        if !address.contains('@') {
-            chat.update(|c| c.notice = Some(c.text(WidgetText::EmailLabel).to_owned()));
-            return;
-        }
-        send(&WidgetRequest::Email {
-            address: address.clone(),
-        });
-        if want_transcript.get_untracked() {
-            send(&WidgetRequest::Transcript {
-                email: Some(address.clone()),
-            });
-        }
-        chat.update(|c| {
-            c.email_known = true;
-            c.notice = Some(fill(c.text(WidgetText::EmailSaved), "email", &address));
-        });
-    };
-    let transcript = move || {
-        if chat.with_untracked(|c| c.email_known) {
-            send(&WidgetRequest::Transcript { email: None });
-        } else {
-            want_transcript.set(true);
-        }
-    };
     let submit = move || {
         let body = draft.get_untracked();
         if body.trim().is_empty() {
             return;
         }
         if ask_email() {
-            let address = email_box
-                .get_untracked()
-                .map(|e| e.value())
-                .unwrap_or_default();
+            let address = AWAY_EMAIL.with(|a| a.borrow().clone());
             if !address.contains('@') {
                 chat.update(|c| c.notice = Some(c.text(WidgetText::EmailLabel).to_owned()));
                 return;
@@ -557,51 +610,73 @@ fn Panel(
         Some(ConversationState::Assigned { agent_name, .. }) => agent_name,
         _ => title.clone(),
     };
-    // The agent's picture beside their name, where the site shows pictures.
-    let (avatars, site_query) = (config.avatars.clone(), config.site_query.clone());
-    let avatar = move || {
-        let base = avatars.as_ref()?;
-        match chat.with(|c| c.state.clone()) {
-            Some(ConversationState::Assigned { agent_id, .. }) => Some(view! {
-                <img class="rp-avatar" alt="" width="32" height="32"
-                    src=format!("{base}{}{site_query}", js_sys::encode_uri_component(&agent_id))/>
-            }),
-            _ => None,
-        }
-    };
     let waiting = move || chat.with(|c| matches!(c.state, Some(ConversationState::Waiting)));
-    let away_note = config.away.as_ref().map(|(message, back_at)| {
-        let back = back_at
-            .as_ref()
-            .map(|at| fill(&t(WidgetText::BackAt), "time", at));
-        view! { <p class="rp-away" role="status">{message.clone()} " " {back}</p> }
+    // Outside business hours: the away message, and when the team is back.
+    let away_note = config
+        .away
+        .as_ref()
+        .map(|(message, back_at)| match back_at {
+            Some(at) => format!("{message} {}", fill(&t(WidgetText::BackAt), "time", at)),
+            None => message.clone(),
+        });
+    // Parts few shoppers need are drawn by the extras module, loaded the
+    // first time one is shown: the topics before a conversation opens
+    // (unless the page said it), the email ask, the transcript button, the
+    // agent's picture where the site shows pictures, the way to a long
+    // conversation's earlier part, and outside business hours the away
+    // note and an address box in the composer.
+    let has_topics = config.has_topics;
+    let closed = move || chat.with(|c| c.state == Some(ConversationState::Closed));
+    let (avatars, site_query) = (config.avatars.clone(), config.site_query.clone());
+    let new_label = t(WidgetText::NewConversation);
+    let (what_about, email_ask, email_save, transcript_label, earlier_label, email_label) = (
+        t(WidgetText::WhatAbout),
+        t(WidgetText::EmailAsk),
+        t(WidgetText::EmailSave),
+        t(WidgetText::Transcript),
+        t(WidgetText::Earlier),
+        t(WidgetText::EmailLabel),
+    );
+    Effect::new(move |_| {
+        let (state, conversation) = chat.with(|c| (c.state.clone(), c.conversation_id.is_some()));
+        let topics_shown = has_topics && state.is_none() && page_topic().is_none();
+        extra(
+            "topics",
+            topics_shown.then(|| picked.get().unwrap_or_default()),
+            &what_about,
+            "",
+        );
+        extra("ask", ask_live().then(String::new), &email_ask, &email_save);
+        extra(
+            "transcript",
+            (email_replies && conversation).then(String::new),
+            &transcript_label,
+            "",
+        );
+        let picture = match (&avatars, state) {
+            (Some(base), Some(ConversationState::Assigned { agent_id, .. })) => Some(format!(
+                "{base}{}{site_query}",
+                js_sys::encode_uri_component(&agent_id)
+            )),
+            _ => None,
+        };
+        extra("avatar", picture, "", "");
+        extra(
+            "earlier",
+            chat.with(|c| c.earliest > 1).then(String::new),
+            &earlier_label,
+            "",
+        );
+        extra("away", away_note.clone(), "", "");
+        // A chat that ended takes no more messages: the shopper starts another.
+        extra("new", closed().then(String::new), &new_label, "");
+        extra(
+            "away_email",
+            ask_email().then(String::new),
+            &email_label,
+            "",
+        );
     });
-    let topics = config.topics.clone();
-    let what_about = t(WidgetText::WhatAbout);
-    // Before a conversation opens, a shopper can say what it is about, unless
-    // the page already did. One closure draws the whole group (a pick redraws
-    // it): cheaper in WASM than a reactive attribute per button.
-    let topic_picker = move || {
-        let open = chat.with(|c| c.state.is_none());
-        if topics.is_empty() || page_topic().is_some() || !open {
-            return None;
-        }
-        let current = picked.get();
-        let buttons = topics
-            .iter()
-            .map(|choice| {
-                let key = choice.key.clone();
-                let pressed = if current.as_ref() == Some(&key) { "true" } else { "false" };
-                view! {
-                    <button class="rp-topic" type="button" aria-pressed=pressed
-                        on:click=move |_| picked.set(Some(key.clone()))>{choice.label.clone()}</button>
-                }
-            })
-            .collect::<Vec<_>>();
-        Some(
-            view! { <div class="rp-topics" role="group" aria-label=what_about.clone()>{buttons}</div> },
-        )
-    };
     let (status_online, status_connecting, status_away) = (
         t(WidgetText::Online),
         t(WidgetText::Connecting),
@@ -626,11 +701,7 @@ fn Panel(
             status_away.clone()
         }
     };
-    // A chat that ended takes no more messages: the shopper starts another.
-    let closed = move || chat.with(|c| c.state == Some(ConversationState::Closed));
-    let input = NodeRef::<leptos::html::Textarea>::new();
     let waiting_text = t(WidgetText::WaitingForAgent);
-    let email_label = t(WidgetText::EmailLabel);
     let retry_label = t(WidgetText::Retry);
     // What the shopper types tells the agent they are typing (the draft
     // itself only where the site lets agents see it), every few seconds at most.
@@ -672,7 +743,6 @@ fn Panel(
     view! {
         <section class="rp-panel" role="dialog" aria-label=t(WidgetText::Chat)>
             <header class="rp-header">
-                {avatar}
                 <div>
                     <h2 class="rp-title">{header_title}</h2>
                     <p class="rp-status">{status}</p>
@@ -682,14 +752,6 @@ fn Panel(
             </header>
             <ol class="rp-log" node_ref=log aria-live="polite">
                 <li class="rp-line rp-agent rp-greeting">{move || chat.with(|c| greet(&config, c.name.as_deref()))}</li>
-                // A long conversation shows its newest page; the rest on demand.
-                <li class="rp-earlier" hidden=move || chat.with(|c| c.earliest <= 1)>
-                    <button type="button" on:click=move |_| {
-                        if let Some(request) = chat.with_untracked(Chat::earlier) {
-                            send(&request);
-                        }
-                    }>{t(WidgetText::Earlier)}</button>
-                </li>
                 {move || chat.with(|c| {
                     let locale = c.language.as_deref().unwrap_or("en");
                     let rows = c.rows(
@@ -715,39 +777,15 @@ fn Panel(
                     {move || chat.with(|c| c.typing.as_ref().map(|name| fill(c.text(WidgetText::Typing), "name", name)))}
                 </li>
             </ol>
-            {away_note}
             // Always in the page and only hidden: a live region must stay put
             // for screen readers to announce what changes in it.
             <p class="rp-waiting" role="status" hidden=move || !waiting()>{move || chat.with(|c| c.queue.map_or_else(
                 || waiting_text.clone(),
                 |queue| queue.describe(&c.texts),
             ))}</p>
-            {topic_picker}
-            <form class="rp-ask" hidden=move || !ask_live() on:submit=move |ev| { ev.prevent_default(); save_email(); }>
-                <label>{t(WidgetText::EmailAsk)}
-                    <textarea class="rp-email" rows="1" autocomplete="email" node_ref=ask_box></textarea>
-                </label>
-                <button type="submit">{t(WidgetText::EmailSave)}</button>
-            </form>
             <p class="rp-notice" role="alert">{move || chat.with(|c| c.notice.clone())}</p>
-            <button class="rp-new" type="button" hidden=move || !closed() on:click=move |_| {
-                chat.update(Chat::start_afresh);
-                // Once the composer is shown again.
-                set_timeout(
-                    move || {
-                        if let Some(input) = input.get_untracked() {
-                            let _ = input.focus();
-                        }
-                    },
-                    std::time::Duration::ZERO,
-                );
-            }>{t(WidgetText::NewConversation)}</button>
             <form class="rp-composer" hidden=closed on:submit=move |ev| { ev.prevent_default(); submit(); }>
-                // A one-line textarea rather than an input: the same element
-                // as the message box costs the widget less code.
-                <textarea class="rp-email" rows="1" autocomplete="email" hidden=move || !ask_email()
-                    aria-label=email_label.clone() placeholder=email_label node_ref=email_box></textarea>
-                <textarea class="rp-input" rows="1" node_ref=input aria-label=t(WidgetText::MessageLabel) placeholder=t(WidgetText::MessagePlaceholder)
+                <textarea class="rp-input" rows="1" aria-label=t(WidgetText::MessageLabel) placeholder=t(WidgetText::MessagePlaceholder)
                     maxlength=MAX_BODY_CHARS.to_string()
                     prop:value=move || draft.get()
                     on:input=move |ev| {
@@ -764,9 +802,6 @@ fn Panel(
                 ></textarea>
                 <button class="rp-send" type="submit">{send_label}</button>
             </form>
-            <button class="rp-transcript" type="button"
-                hidden=move || !email_replies || chat.with(|c| c.conversation_id.is_none())
-                on:click=move |_| transcript()>{t(WidgetText::Transcript)}</button>
         </section>
     }
 }
