@@ -1,11 +1,10 @@
 //! Getting in and keeping it yours: signing in, accepting an invitation,
 //! a forgotten password's reset link, and changing the password.
 
-use gloo_net::http::Request;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::{
-    AcceptInvite, AgentProfile, ChangePassword, ErrorBody, InviteInfo, InviteToken, LoginRequest,
+    AcceptInvite, AgentProfile, ChangePassword, InviteInfo, InviteToken, LoginRequest,
     ProfileChange, ResetConfirm, ResetInfo, ResetRequest,
 };
 
@@ -232,24 +231,7 @@ pub fn SignIn(on_signed_in: impl Fn(AgentProfile) + Copy + Send + Sync + 'static
 }
 
 async fn sign_in(login: &LoginRequest) -> Result<AgentProfile, String> {
-    let unreachable = |_| "The server cannot be reached; try again.".to_owned();
-    let response = Request::post("/api/auth/login")
-        .json(login)
-        .map_err(|_| "Could not prepare the request.".to_owned())?
-        .send()
-        .await
-        .map_err(unreachable)?;
-    if response.ok() {
-        return response
-            .json()
-            .await
-            .map_err(|_| "Unexpected answer from the server.".to_owned());
-    }
-    Err(response
-        .json::<ErrorBody>()
-        .await
-        .map(|body| body.error.message)
-        .unwrap_or_else(|_| format!("Sign-in failed ({}).", response.status())))
+    api::call("POST", "/api/auth/login", Some(login)).await
 }
 
 /// The signed-in person changes their password; their other sessions end.

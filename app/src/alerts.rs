@@ -2,6 +2,7 @@
 //! conversation, replaced as it goes on) and a short sound, each switched
 //! on or off by the agent and remembered in this browser.
 
+use leptos::prelude::*;
 use protocol::ConversationSummary;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -187,5 +188,59 @@ fn beep(context: &web_sys::AudioContext) {
         let _ = volume.connect_with_audio_node(&context.destination());
         let _ = tone.start_with_when(at);
         let _ = tone.stop_with_when(at + 0.12);
+    }
+}
+
+/// The agent's switches for desktop notifications and sound. The desktop
+/// box shows what the browser allows, not only what was wished: ticked only
+/// when alerts will come, and saying how to allow them when it refused.
+#[component]
+pub fn AlertChoices(agent_id: String) -> impl IntoView {
+    let id = StoredValue::new(agent_id);
+    let permission = RwSignal::new(permission());
+    // The browser asks the person; what they answer is what the box shows.
+    let ask = Action::new_local(|_: &()| ask_permission());
+    Effect::new(move |_| {
+        if let Some(answer) = ask.value().get() {
+            permission.set(answer);
+        }
+    });
+    let wished = RwSignal::new(id.with_value(|id| wanted(id, Kind::Desktop)));
+    let desktop_on = move || wished.get() && permission.get() == Permission::Granted;
+    let choose_desktop = move |ev: leptos::ev::Event| {
+        let chosen = event_target_checked(&ev);
+        wished.set(chosen);
+        id.with_value(|id| choose(id, Kind::Desktop, chosen));
+        if chosen {
+            ask.dispatch_local(());
+        }
+    };
+    let sound = RwSignal::new(id.with_value(|id| wanted(id, Kind::Sound)));
+    let hint = move || match permission.get() {
+        Permission::Denied => Some(
+            "This browser blocks notifications from this site: allow them in its site settings (the icon left of the address), then reload.",
+        ),
+        Permission::Unsupported => Some("This browser has no desktop notifications."),
+        Permission::Ask if wished.get() => Some("Allow notifications when the browser asks."),
+        _ => None,
+    };
+    view! {
+        <span class="alerts">
+            <label class="alert-choice">
+                <input type="checkbox" prop:checked=desktop_on on:change=choose_desktop
+                    disabled=move || matches!(permission.get(), Permission::Denied | Permission::Unsupported) />
+                "Desktop alerts"
+            </label>
+            <label class="alert-choice">
+                <input type="checkbox" prop:checked=move || sound.get()
+                    on:change=move |ev| {
+                        let chosen = event_target_checked(&ev);
+                        sound.set(chosen);
+                        id.with_value(|id| choose(id, Kind::Sound, chosen));
+                    } />
+                "Sound"
+            </label>
+            <span class="alert-hint" role="status">{hint}</span>
+        </span>
     }
 }

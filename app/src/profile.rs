@@ -2,10 +2,11 @@
 //! or only stated), their browser, every conversation with its outcome, and
 //! the notes and attribute edits agents share. Agent-only.
 
-use gloo_net::http::Request;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use protocol::{AttributeEdit, ConversationState, CustomerProfile, ErrorBody, NewContactNote};
+use protocol::{AttributeEdit, ConversationState, CustomerProfile, NewContactNote};
+
+use crate::api;
 
 /// Loads the profile of `conversation_id` into `profile`, unless the agent
 /// has opened another conversation by the time it comes.
@@ -15,10 +16,8 @@ fn load(
     profile: RwSignal<Option<CustomerProfile>>,
 ) {
     spawn_local(async move {
-        let url = format!("/api/conversations/{conversation_id}/profile");
-        if let Ok(response) = Request::get(&url).send().await
-            && response.ok()
-            && let Ok(loaded) = response.json::<CustomerProfile>().await
+        let path = format!("/api/conversations/{conversation_id}/profile");
+        if let Ok(loaded) = api::call::<CustomerProfile>("GET", &path, api::NONE).await
             && open.with_untracked(|o| o.as_ref().is_some_and(|(id, _)| *id == conversation_id))
         {
             profile.set(Some(loaded));
@@ -28,26 +27,19 @@ fn load(
 
 /// Sends a change and reloads; the server's reason is shown if it refuses.
 fn change(
-    request: Result<gloo_net::http::Request, gloo_net::Error>,
+    (method, path, body): (&'static str, String, serde_json::Value),
     conversation_id: String,
     open: Memo<Option<(String, i64)>>,
     profile: RwSignal<Option<CustomerProfile>>,
     problem: RwSignal<Option<String>>,
 ) {
     spawn_local(async move {
-        let Ok(request) = request else { return };
-        match request.send().await {
-            Ok(response) if response.ok() => {
+        match api::call_empty(method, &path, Some(&body)).await {
+            Ok(()) => {
                 problem.set(None);
                 load(conversation_id, open, profile);
             }
-            Ok(response) => {
-                problem.set(Some(response.json::<ErrorBody>().await.map_or_else(
-                    |_| "That did not work.".to_owned(),
-                    |b| b.error.message,
-                )))
-            }
-            Err(_) => problem.set(Some("Could not reach the server.".to_owned())),
+            Err(reason) => problem.set(Some(reason)),
         }
     });
 }
@@ -93,7 +85,11 @@ pub fn Profile(
             body: note.get_untracked(),
         };
         change(
-            Request::post(&format!("/api/contacts/{contact}/notes")).json(&body),
+            (
+                "POST",
+                format!("/api/contacts/{contact}/notes"),
+                serde_json::to_value(&body).unwrap_or_default(),
+            ),
             conversation,
             open,
             profile,
@@ -111,7 +107,11 @@ pub fn Profile(
             value: (!text.trim().is_empty()).then_some(text),
         };
         change(
-            Request::put(&format!("/api/contacts/{contact}/attributes")).json(&edit),
+            (
+                "PUT",
+                format!("/api/contacts/{contact}/attributes"),
+                serde_json::to_value(&edit).unwrap_or_default(),
+            ),
             conversation,
             open,
             profile,
