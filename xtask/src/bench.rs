@@ -41,7 +41,7 @@ const USAGE: &str =
 /// allows exactly this one, as a real shop's would.
 pub const BENCH_ORIGIN: &str = "http://shop.bench";
 
-struct Options {
+pub(crate) struct Options {
     shoppers: usize,
     agents: usize,
     rate: u32,
@@ -58,7 +58,7 @@ struct Options {
     smoke: bool,
 }
 
-fn parse(args: &[String]) -> Result<Options> {
+pub(crate) fn parse(args: &[String]) -> Result<Options> {
     let mut options = Options {
         shoppers: 1000,
         agents: 50,

@@ -16,7 +16,7 @@ const USAGE: &str = "cargo xtask chaos [--mode kill|storm|lost-node] [--kills N]
                   [--shoppers N] [--agents N] [--rate MSG_PER_SEC] [--duration SECS]
                   [--database-url URL] [--smoke]";
 
-struct Options {
+pub(crate) struct Options {
     mode: String,
     kills: u32,
     cycles: u32,
@@ -29,7 +29,7 @@ struct Options {
     smoke: bool,
 }
 
-fn parse(args: &[String]) -> Result<Options> {
+pub(crate) fn parse(args: &[String]) -> Result<Options> {
     let mut options = Options {
         mode: "kill".to_owned(),
         kills: 50,

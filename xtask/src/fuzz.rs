@@ -19,7 +19,8 @@ const TARGETS: [&str; 6] = [
     "inbound_mail",
 ];
 
-pub fn run(args: &[String]) -> Result<()> {
+/// `[--runs N] [TARGET…]`: inputs per target, and the targets (all by default).
+pub fn parse(args: &[String]) -> Result<(u64, Vec<String>)> {
     let mut runs: u64 = 2_500_000;
     let mut targets = Vec::new();
     let mut args = args.iter();
@@ -38,6 +39,11 @@ pub fn run(args: &[String]) -> Result<()> {
     if targets.is_empty() {
         targets = TARGETS.iter().map(|t| (*t).to_owned()).collect();
     }
+    Ok((runs, targets))
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let (runs, targets) = parse(args)?;
     let installed = Command::new("cargo")
         .args(["fuzz", "--version"])
         .output()

@@ -4,6 +4,8 @@
 mod bench;
 mod chaos;
 mod dist;
+#[cfg(test)]
+mod docs;
 mod fuzz;
 mod setup;
 mod test;

@@ -16,6 +16,7 @@ mod cluster;
 mod cluster_notices;
 mod console;
 mod deadlines;
+mod docs_commands;
 mod email;
 mod first_run;
 mod group_commit;
