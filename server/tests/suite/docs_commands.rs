@@ -1,7 +1,7 @@
 //! Every `rapport` command the README and docs/ show, run as written (its
 //! placeholders filled) against the real binary, each on a fresh SQLite
 //! database holding what the docs assume exists: the first run's owner,
-//! Ada and Bob, a site, the Billing team. xtask's own test checks the
+//! Ada and Bob where it names them, a site, the Billing team. xtask's own test checks the
 //! `cargo xtask` commands with the parsers that run them.
 #![allow(clippy::unwrap_used)]
 
@@ -103,7 +103,10 @@ fn seeded(database: &str, command: &[String]) -> String {
         _ => after("--new-email"),
     };
     for (email, name) in people {
-        if created == Some(email) {
+        // The account's first owner always; the others where the command
+        // names them (each is an Argon2 hash at the real cost).
+        let first = email == "owner@example.com";
+        if created == Some(email) || !(first || command.iter().any(|w| w == email)) {
             continue;
         }
         let role = if name == "Bob" { "agent" } else { "owner" };
@@ -117,16 +120,7 @@ fn seeded(database: &str, command: &[String]) -> String {
     }
     if command[0] != "add-team" {
         ok(
-            rapport(
-                database,
-                &[
-                    "add-team",
-                    "--name",
-                    "Billing",
-                    "--member",
-                    "bob@shop.example",
-                ],
-            ),
+            rapport(database, &["add-team", "--name", "Billing"]),
             "seeding a team",
         );
     }
