@@ -8,7 +8,9 @@
   var site = script.getAttribute('data-site') || '';
   var base = new URL(script.src).origin;
   var queued = (w.Rapport && w.Rapport.q) || [];
-  var host, root, frame, launcher, badge, config, loading, mounted, ready, chat, extras, context = {};
+  var host, root, frame, launcher, badge, config, loading, mounted, ready, chat, extras, files, context = {};
+  /* The page's own overflow while a phone's screen is the chat's. */
+  var scroll, phone = w.matchMedia && matchMedia('(max-width: 640px)');
   /* Rapport('on', name, fn) listeners; the unread count and the words
      for it ("New message"); the page's own title while ours flashes. */
   var listeners = {}, unread = 0, words, title, flashing;
@@ -102,10 +104,20 @@
      agent's picture) are a module of their own, fetched the first time the
      chat shows one. */
   function extra(name, value, text, more) {
+    if (name == 'files') return attach(value, more);
     if (value == null && !extras) return;
     (extras = extras || import(base + '__EXTRAS__')).then(function (m) {
       m.show(frame, name, value, text, more, chat, config);
     }, function (e) { extras = 0; log('a part of the chat failed to load: ' + e); });
+  }
+
+  /* Files (picked, pasted, dropped) are uploaded by a module of their
+     own, fetched the first time a shopper attaches one. */
+  function attach(action, list) {
+    if (action == 'sent' && !files) return;
+    (files = files || import(base + '__FILES__')).then(function (m) {
+      m.files(frame, action, list, chat, config, base, site);
+    }, function (e) { files = 0; log('attaching files failed to load: ' + e); });
   }
 
   function mount() {
@@ -115,15 +127,33 @@
         chat = m;
         // The panel's styles come with its code (`css`, added by dist).
         root.firstChild.append(m.css);
+        // On a touch screen Enter makes a new line; the button sends.
+        config.touch = !!(w.matchMedia && matchMedia('(pointer: coarse)').matches);
         tell();
         m.mount(frame, base, site, config, close, notify, extra);
         track();
+        m.dress(frame, config, attach);
       }
     }, function (e) { loading = 0; log('the chat failed to load: ' + e); });
   }
 
+  /* On a phone the chat is the screen: the page under it stays still, and
+     the panel ends where the on-screen keyboard begins. */
+  function fit() {
+    var view = w.visualViewport;
+    frame.style.height = phone && phone.matches && view ? view.height + 'px' : '';
+    frame.style.top = phone && phone.matches && view ? view.offsetTop + 'px' : '';
+  }
+  w.visualViewport && visualViewport.addEventListener('resize', fit);
+  w.visualViewport && visualViewport.addEventListener('scroll', fit);
+
   function open() {
     frame.hidden = false;
+    if (phone && phone.matches && scroll == null) {
+      scroll = d.documentElement.style.overflow;
+      d.documentElement.style.overflow = 'hidden';
+    }
+    fit();
     launcher.setAttribute('aria-expanded', 'true');
     emit('open');
     mount().then(function () {
@@ -142,6 +172,10 @@
 
   function close() {
     frame.hidden = true;
+    if (scroll != null) {
+      d.documentElement.style.overflow = scroll;
+      scroll = null;
+    }
     seen();
     emit('close');
     launcher.setAttribute('aria-expanded', 'false');
@@ -156,12 +190,17 @@
     // The server checked the accent is #rrggbb: safe inside a style.
     root.innerHTML = '<style>__CSS__:host{--rp-accent:' + (look.accent || '#2563eb') + ' !important}' +
       (look.position == 'left' ? ':host{right:auto !important;left:20px !important}.rp-frame{right:auto;left:0}' : '') +
+      // Lifted by the owner's offset, clear of a bar of the shop's own.
+      (look.offset ? ':host{bottom:' + (20 + (look.offset | 0)) + 'px !important}' : '') +
       '</style><div class="rp-frame" hidden></div>' +
       '<button class="rp-launcher" type="button" aria-expanded="false" aria-haspopup="dialog">' +
       '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16v12H7l-3 3z"/></svg></button>';
     frame = root.firstChild.nextSibling;
     launcher = frame.nextSibling;
-    launcher.append(look.label || 'Chat');
+    var label = d.createElement('span');
+    label.className = 'rp-label';
+    label.textContent = look.label || 'Chat';
+    launcher.append(label);
     badge = d.createElement('span');
     badge.className = 'rp-badge';
     badge.hidden = true;

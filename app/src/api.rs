@@ -38,6 +38,27 @@ pub async fn call_empty(
     send(method, path, body).await.map(|_| ())
 }
 
+/// Uploads a file as the body of `POST /api/files?name=…`; the file as
+/// the server kept it (its type decided from its content), or why not.
+pub async fn upload(file: &web_sys::File) -> Result<protocol::FileRef, String> {
+    let path = format!(
+        "/api/files?name={}",
+        js_sys::encode_uri_component(&file.name())
+    );
+    let request = Request::post(&path)
+        .body(wasm_bindgen::JsValue::from(file.clone()))
+        .map_err(|_| "Could not prepare the upload.".to_owned())?;
+    let response = request
+        .send()
+        .await
+        .map_err(|_| "The server cannot be reached; try again.".to_owned())?;
+    let response = refused(response).await?;
+    response
+        .json()
+        .await
+        .map_err(|_| "Unexpected answer from the server.".to_owned())
+}
+
 async fn send(
     method: &str,
     path: &str,
@@ -55,6 +76,11 @@ async fn send(
         .send()
         .await
         .map_err(|_| "The server cannot be reached; try again.".to_owned())?;
+    refused(response).await
+}
+
+/// The answer if it is a success, else the server's reason.
+async fn refused(response: gloo_net::http::Response) -> Result<gloo_net::http::Response, String> {
     if response.ok() {
         return Ok(response);
     }

@@ -50,6 +50,10 @@ pub enum AgentRequest {
         conversation_id: String,
         client_id: String,
         body: String,
+        /// Files uploaded first (`POST /api/files`), by id; the body is
+        /// then their caption and may be empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        files: Vec<String>,
     },
     /// An agent-only note on the conversation; never reaches the shopper.
     Note {
@@ -238,6 +242,7 @@ impl FrameSet for AgentRequest {
                     conversation_id: conversation_id(),
                     client_id: "client-1".into(),
                     body: "On its way".into(),
+                    files: vec!["file-2".into()],
                 }],
                 AgentRequestKind::Note => vec![AgentRequest::Note {
                     conversation_id: conversation_id(),

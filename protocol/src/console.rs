@@ -62,6 +62,17 @@ pub struct SiteSettings {
     /// shoppers do not expect their unsent words to be read.
     #[serde(default)]
     pub typing_preview: bool,
+    /// What shoppers may attach; empty: no files from shoppers.
+    #[serde(default = "default_file_kinds")]
+    pub file_kinds: Vec<crate::FileKind>,
+    /// Pixels between the launcher and the bottom of the page, to clear a
+    /// bar of the shop's own (a cookie banner, a sticky basket).
+    #[serde(default)]
+    pub launcher_offset: u16,
+}
+
+fn default_file_kinds() -> Vec<crate::FileKind> {
+    crate::FileKind::DEFAULT.to_vec()
 }
 
 impl Default for SiteSettings {
@@ -77,6 +88,8 @@ impl Default for SiteSettings {
             language: None,
             hours: None,
             typing_preview: false,
+            file_kinds: default_file_kinds(),
+            launcher_offset: 0,
         }
     }
 }

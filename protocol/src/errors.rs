@@ -61,6 +61,18 @@ pub enum ErrorCode {
     Unavailable,
     /// Something failed on our side; nothing was half-stored.
     Internal,
+    /// A message carries more than [`MAX_FILES_PER_MESSAGE`] files.
+    TooManyFiles,
+    /// A file's content (whatever its name says) is of a type this site
+    /// does not take.
+    FileTypeNotAllowed,
+    /// Over the files allowance of this visitor or site; nothing stored.
+    QuotaExceeded,
+    /// A message refers to a file that is not the sender's to attach
+    /// (unknown, someone else's, or already in another message).
+    UnknownFile,
+    /// A file link past its time; the conversation gives a fresh one.
+    LinkExpired,
 }
 
 impl ErrorCode {

@@ -34,8 +34,11 @@ pub enum Author {
     strum(serialize_all = "snake_case")
 )]
 pub enum EventBody {
+    /// Text, files, or both (the text is then the files' caption).
     Message {
         text: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        files: Vec<crate::FileRef>,
     },
     /// Agent-only; never sent to a shopper.
     Note {
@@ -77,6 +80,14 @@ impl EventKind {
 }
 
 impl EventBody {
+    /// A message of text alone.
+    pub fn message(text: impl Into<String>) -> EventBody {
+        EventBody::Message {
+            text: text.into(),
+            files: Vec::new(),
+        }
+    }
+
     /// Whether a shopper may ever see this event (see [`EventKind`]).
     pub fn is_shopper_visible(&self) -> bool {
         EventKind::from(self).shopper_visible()
@@ -97,7 +108,15 @@ impl EventBody {
         EventKind::iter()
             .map(|kind| match kind {
                 EventKind::Message => EventBody::Message {
-                    text: "Where is my order? \u{1F4E6} \"quoted\" <b>".into(),
+                    text: "Where is my order? \u{1F4E6} \"quoted\" <b> https://shop.example/o/1"
+                        .into(),
+                    files: vec![crate::FileRef {
+                        id: "file-1".into(),
+                        name: "parcel.jpg".into(),
+                        content_type: "image/jpeg".into(),
+                        size: 2_450_000,
+                        url: "/files/file-1?e=1&s=x".into(),
+                    }],
                 },
                 EventKind::Note => EventBody::Note {
                     text: "Agents only".into(),

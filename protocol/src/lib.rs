@@ -9,6 +9,7 @@ mod agent;
 mod console;
 mod errors;
 mod events;
+mod files;
 mod http;
 mod limits;
 mod widget;
@@ -18,6 +19,7 @@ pub use agent::*;
 pub use console::*;
 pub use errors::*;
 pub use events::*;
+pub use files::*;
 pub use http::*;
 pub use limits::*;
 pub use widget::*;
@@ -105,6 +107,7 @@ mod tests {
             client_id: "c1".into(),
             body: "hi".into(),
             topic: None,
+            files: Vec::new(),
         })
         .expect("serialize");
         assert_eq!(json, r#"{"type":"send","client_id":"c1","body":"hi"}"#);
@@ -127,9 +130,7 @@ mod tests {
             conversation_id: "c".into(),
             seq: 3,
             author: Author::Visitor,
-            body: EventBody::Message {
-                text: "hello".into(),
-            },
+            body: EventBody::message("hello"),
             client_id: None,
             created_at_ms: 1,
             via: Channel::Chat,
@@ -185,7 +186,7 @@ mod tests {
                         id: "a".into(),
                         name: "Ada".into(),
                     },
-                    body: EventBody::Message { text: "hi".into() },
+                    body: EventBody::message("hi"),
                     client_id: Some("k".into()),
                     created_at_ms: 5,
                     via: Channel::Email,
@@ -231,7 +232,7 @@ mod tests {
     #[test]
     fn notes_are_not_shopper_visible() {
         assert!(!EventBody::Note { text: "x".into() }.is_shopper_visible());
-        assert!(EventBody::Message { text: "x".into() }.is_shopper_visible());
+        assert!(EventBody::message("x").is_shopper_visible());
         assert!(EventBody::Closed.is_shopper_visible());
     }
 

@@ -52,6 +52,29 @@ pub fn check_body(body: &str) -> Result<(), (ErrorCode, String)> {
     if body.trim().is_empty() {
         return Err((ErrorCode::EmptyBody, "A message cannot be empty.".into()));
     }
+    check_caption(body)
+}
+
+/// Why a message of `files` (ids) with `body` as its caption cannot be
+/// sent, if it cannot: with files, the text may be empty.
+pub fn check_message(body: &str, files: &[String]) -> Result<(), (ErrorCode, String)> {
+    if files.is_empty() {
+        return check_body(body);
+    }
+    if files.len() > crate::MAX_FILES_PER_MESSAGE {
+        return Err((
+            ErrorCode::TooManyFiles,
+            format!(
+                "A message can carry at most {} files; this one has {}.",
+                crate::MAX_FILES_PER_MESSAGE,
+                files.len()
+            ),
+        ));
+    }
+    check_caption(body)
+}
+
+fn check_caption(body: &str) -> Result<(), (ErrorCode, String)> {
     let chars = body.chars().count();
     if chars > MAX_BODY_CHARS {
         return Err((

@@ -40,6 +40,10 @@ pub enum WidgetRequest {
         body: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         topic: Option<String>,
+        /// Files uploaded first (`POST /api/widget/files`), by id; the body
+        /// is then their caption and may be empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        files: Vec<String>,
     },
     /// The page the widget was loaded on, once per page load, with the
     /// browser's time zone; agents see where the shopper is and has been.
@@ -249,6 +253,7 @@ impl FrameSet for WidgetRequest {
                     client_id: "client-1".into(),
                     body: "Hello".into(),
                     topic: Some("billing".into()),
+                    files: vec!["file-1".into()],
                 }],
                 WidgetRequestKind::Page => vec![WidgetRequest::Page {
                     url: "https://shop.example/checkout".into(),
@@ -461,6 +466,10 @@ pub struct WidgetConfig {
     /// says so, rather than whether the widget's socket is connected).
     #[serde(default)]
     pub agents_online: bool,
+    /// Whether the shopper may attach files (`POST /api/widget/files`);
+    /// the server checks each file's kind.
+    #[serde(default)]
+    pub files: bool,
 }
 
 /// How the loader draws the launcher.
@@ -469,6 +478,9 @@ pub struct Launcher {
     pub accent: String,
     pub position: WidgetPosition,
     pub label: String,
+    /// Pixels above the page's bottom edge (to clear the shop's own bar).
+    #[serde(default)]
+    pub offset: u16,
 }
 
 /// Outside business hours: what to say and when the team is back.

@@ -64,6 +64,14 @@ pub enum WidgetText {
     ConfirmSent,
     /// `{n}`: the shopper's rating of the chat, out of 5.
     Rated,
+    /// The composer's button that attaches a file (or takes a photo).
+    AttachFile,
+    /// Beside a file on its way up.
+    Uploading,
+    /// Beside a file that could not be sent (with the server's reason).
+    UploadFailed,
+    /// Takes a file back out of the message before it is sent.
+    Remove,
 }
 
 impl WidgetText {

@@ -109,6 +109,11 @@ async fn main() {
         std::sync::Arc::new(rapport_server::limits::Limits::new(
             rapport_server::limits::LimitSettings::off(),
         )),
+        rapport_server::files::Files::new(
+            store.clone(),
+            rapport_server::files::Blobs::database(store.clone()),
+            rapport_server::files::FileSettings::default(),
+        ),
     );
     let dispatcher = Dispatcher::start(Parts {
         store: store.clone(),

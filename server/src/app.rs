@@ -14,6 +14,7 @@ use crate::cluster::{self, Incoming, Notice};
 use crate::config::Config;
 use crate::conversations::{Conversations, MailSettings};
 use crate::dispatch::{Deadlines, Dispatcher, Parts};
+use crate::files::Files;
 use crate::http::{AppState, connections, router};
 use crate::hub::{Frame, Hub, Topic};
 use crate::limits::Limits;
@@ -23,6 +24,9 @@ use crate::signin::SignInGuard;
 use crate::store::{Backend, SessionRecords, Store};
 use crate::visitors::Visitors;
 use crate::{StartError, cli, mailroom};
+
+/// How often files nobody can reach are forgotten and erased bytes go.
+const FILE_SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// Opens the database, creates the first-run account if there is none, and
 /// serves on `listener` until `shutdown` resolves; then open sockets are
@@ -114,8 +118,20 @@ async fn start(
         public_url: config.public_url(),
     };
     let limits = Arc::new(Limits::new(config.limits.clone()));
-    let (conversations, nudges) =
-        Conversations::new(store.conversation_book(), hub.clone(), mail, limits.clone());
+    let files = Files::new(
+        store.clone(),
+        config.files.blobs(&store, &config.database_url)?,
+        config.files.settings(),
+    );
+    tracing::info!(store = %files.blobs().describe(), "attached files are kept in");
+    files.clone().keep_swept(FILE_SWEEP_EVERY);
+    let (conversations, nudges) = Conversations::new(
+        store.conversation_book(),
+        hub.clone(),
+        mail,
+        limits.clone(),
+        files.clone(),
+    );
     let dispatcher = Dispatcher::start(Parts {
         store: store.clone(),
         conversations: conversations.clone(),
@@ -161,6 +177,7 @@ async fn start(
         config.visitor_idle_days,
     );
     Ok(AppState {
+        files,
         devices,
         visitors,
         store,

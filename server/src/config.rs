@@ -255,6 +255,8 @@ pub struct Config {
     pub sqlite_synchronous: crate::store::Synchronous,
     #[command(flatten)]
     pub limits: crate::limits::LimitSettings,
+    #[command(flatten)]
+    pub files: crate::files::FileConfig,
 }
 
 impl Config {
@@ -286,6 +288,7 @@ impl Config {
             visitor_idle_days: 30,
             cluster_key: None,
             sqlite_synchronous: crate::store::Synchronous::Normal,
+            files: crate::files::FileConfig::default(),
         }
     }
 

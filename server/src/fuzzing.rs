@@ -15,13 +15,14 @@ use crate::http::socket::decode;
 pub type Target = fn(&[u8]);
 
 /// Every target, by the name its fuzzer binary has.
-pub const TARGETS: [(&str, Target); 6] = [
+pub const TARGETS: [(&str, Target); 7] = [
     ("widget_frame", widget_frame),
     ("agent_frame", agent_frame),
     ("identity_token", identity_token),
     ("cluster_reassembly", cluster_reassembly),
     ("outgoing_mail", outgoing_mail),
     ("inbound_mail", inbound_mail),
+    ("uploaded_file", uploaded_file),
 ];
 
 /// A letter built from anything people may have typed: a site's name, an
@@ -118,6 +119,68 @@ pub fn inbound_mail(data: &[u8]) {
         assert!(mail.text.chars().count() <= protocol::MAX_BODY_CHARS);
     }
     let _ = crate::mail::reply::fresh_text(&String::from_utf8_lossy(data));
+}
+
+/// A file as the upload door takes it: a name, then NUL, then the bytes.
+/// Its type comes from the bytes alone, and only one of the kept types;
+/// its name is clean (no folders, no control characters, bounded, ending
+/// as the type does); a picture stripped once strips to itself again (no
+/// metadata is left to take) and never grows by more than the orientation
+/// it keeps. The message's text around it splits into links and text that
+/// put together are the text.
+pub fn uploaded_file(data: &[u8]) {
+    use crate::files::{sniff, strip};
+    let split = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+    let name = String::from_utf8_lossy(&data[..split]);
+    let bytes = data.get(split + 1..).unwrap_or_default();
+    let joined: String = protocol::segments(&name)
+        .iter()
+        .map(|segment| match segment {
+            protocol::Segment::Text(t) => *t,
+            protocol::Segment::Link(l) => {
+                assert!(l.to_ascii_lowercase().starts_with("http"), "{l:?}");
+                *l
+            }
+        })
+        .collect();
+    assert_eq!(joined, name);
+    let head = &bytes[..bytes.len().min(sniff::SNIFF_BYTES)];
+    let Ok(sniffed) = sniff::sniff(head) else {
+        return;
+    };
+    let clean = sniff::clean_name(&name, &sniffed);
+    assert!(!clean.is_empty() && clean.chars().count() <= protocol::MAX_FILE_NAME_CHARS);
+    assert!(
+        !clean
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '/' | '\\' | '"')),
+        "{clean:?}"
+    );
+    let mut once = Vec::new();
+    if strip::strip(
+        sniffed.content_type,
+        &mut std::io::Cursor::new(bytes),
+        &mut once,
+    )
+    .is_ok()
+    {
+        assert!(
+            once.len() <= bytes.len() + 34,
+            "grew from {} to {}",
+            bytes.len(),
+            once.len()
+        );
+        let mut twice = Vec::new();
+        if strip::strip(
+            sniffed.content_type,
+            &mut std::io::Cursor::new(&once),
+            &mut twice,
+        )
+        .is_ok()
+        {
+            assert_eq!(once, twice, "stripping left something to strip");
+        }
+    }
 }
 
 /// What a widget socket does with a text frame; a frame it takes reads
@@ -218,6 +281,21 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
             body.replace('\n', "\r\n")
         );
         seeds.push(("inbound_mail", mail.into_bytes()));
+    }
+    let photo: &[u8] = include_bytes!("../tests/fixtures/gps-photo.jpg");
+    for (name, bytes) in [
+        ("IMG_0001.JPG", photo),
+        (
+            "see https://shop.example/a.(b).",
+            b"\x89PNG\r\n\x1a\n\0\0\0\x04tEXtabcd1234\0\0\0\0IEND\xae\x42\x60\x82".as_slice(),
+        ),
+        (
+            "../../x.html",
+            b"<html><script>alert(1)</script>".as_slice(),
+        ),
+        ("notes.txt", "Order 1042 — café\n".as_bytes()),
+    ] {
+        seeds.push(("uploaded_file", [name.as_bytes(), b"\0", bytes].concat()));
     }
     for notice in [r#"{"agent_changed":{"agent_id":"a1"}}"#, &"x".repeat(9000)] {
         seeds.push((

@@ -16,6 +16,7 @@ pub mod contact_token;
 pub mod conversations;
 pub mod dispatch;
 pub mod domain;
+pub mod files;
 // Fuzz targets' bodies: built for the tests and the fuzzers only.
 #[cfg(any(test, fuzzing))]
 pub mod fuzzing;
@@ -54,6 +55,8 @@ pub enum StartError {
     Mail(#[from] mail::MailError),
     #[error(transparent)]
     Invalid(#[from] domain::Invalid),
+    #[error(transparent)]
+    Files(#[from] files::BlobError),
     #[error("{0}")]
     Input(String),
 }

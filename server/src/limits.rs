@@ -152,6 +152,13 @@ pub struct LimitSettings {
         default_value_t = 4
     )]
     pub smtp_connections_per_ip: u32,
+    /// Files uploaded per client address per minute (shoppers' and agents').
+    #[arg(
+        long = "limit-uploads-per-ip",
+        env = "RAPPORT_LIMIT_UPLOADS_PER_IP",
+        default_value_t = 20
+    )]
+    pub uploads_per_ip: u32,
 }
 
 impl Default for LimitSettings {
@@ -174,6 +181,7 @@ impl Default for LimitSettings {
             mail_per_recipient_per_day: 10,
             shopper_mail_per_site_per_day: 500,
             smtp_connections_per_ip: 4,
+            uploads_per_ip: 20,
         }
     }
 }
@@ -199,6 +207,7 @@ impl LimitSettings {
             mail_per_recipient_per_day: 0,
             shopper_mail_per_site_per_day: 0,
             smtp_connections_per_ip: 0,
+            uploads_per_ip: 0,
         }
     }
 }
@@ -217,6 +226,8 @@ pub enum Door {
     MailAsks,
     /// A new conversation soon after an agent closed the last one.
     AfterClose,
+    /// Files uploaded.
+    Uploads,
 }
 
 /// Too busy for this now, whoever asks: try again in a second (503).
@@ -253,6 +264,7 @@ impl Refused {
             Door::Requests => "requests from this network",
             Door::SignIn => "failed sign-ins",
             Door::MailAsks => "emails asked for from this network",
+            Door::Uploads => "files sent from this network",
             Door::AfterClose => {
                 return format!(
                     "Your last chat was just closed; please wait {} s before starting a new one.",
@@ -352,6 +364,7 @@ pub struct Limits {
     messages_per_conversation: Keyed<String>,
     requests_per_ip: Keyed<ClientKey>,
     mail_asks_per_ip: Keyed<ClientKey>,
+    uploads_per_ip: Keyed<ClientKey>,
     /// Slots for sockets being opened (`None`: no limit); see
     /// [`LimitSettings::opening_sockets`].
     opening: Option<Arc<Semaphore>>,
@@ -381,6 +394,7 @@ impl Limits {
                 Door::MailAsks,
                 NonZeroU32::new(settings.mail_asks_per_ip).map(Quota::per_hour),
             ),
+            uploads_per_ip: Keyed::new(Door::Uploads, per_minute(settings.uploads_per_ip)),
             opening: (settings.opening_sockets > 0)
                 .then(|| Arc::new(Semaphore::new(settings.opening_sockets as usize))),
             settings,
@@ -450,6 +464,11 @@ impl Limits {
         self.mail_asks_per_ip.check(&ip.into())
     }
 
+    /// A file uploaded from `ip`.
+    pub fn upload(&self, ip: IpAddr) -> Result<(), Refused> {
+        self.uploads_per_ip.check(&ip.into())
+    }
+
     /// The frame limit of one new socket.
     pub fn frames(&self) -> FrameLimit {
         FrameLimit(
@@ -472,6 +491,7 @@ impl Limits {
         self.messages_per_conversation.forget_quiet_keys();
         self.requests_per_ip.forget_quiet_keys();
         self.mail_asks_per_ip.forget_quiet_keys();
+        self.uploads_per_ip.forget_quiet_keys();
     }
 
     /// How many keys are counted now (for logs and tests).

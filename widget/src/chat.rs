@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use protocol::{
-    Author, Channel, ConversationState, ErrorCode, Event, EventBody, Seq, WidgetFrame,
+    Author, Channel, ConversationState, ErrorCode, Event, EventBody, FileRef, Seq, WidgetFrame,
     WidgetRequest, WidgetText, fill_placeholders, text,
 };
 
@@ -28,7 +28,12 @@ pub struct Line {
     /// Its place in the log (0 until stored) and when it was written (Unix ms).
     pub seq: Seq,
     pub at_ms: i64,
+    /// Files it carries (the text is then their caption).
+    pub files: Vec<FileRef>,
 }
+
+/// A message sent and not yet acknowledged: (client_id, body, file ids).
+pub type Unsent = (String, String, Vec<String>);
 
 /// One row of the log as drawn.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,6 +44,65 @@ pub struct Row {
     pub meta: String,
     /// The client id to resend, under a message that failed.
     pub retry: Option<String>,
+    pub files: Vec<FileRef>,
+}
+
+impl Row {
+    /// The row's text as markup, with `http`/`https` links made links (a
+    /// new tab, the linked page told nothing) and its files after it:
+    /// pictures as thumbnails opening full size, other files as a named
+    /// link with their size. Everything taken from the message is escaped,
+    /// so nothing in it is ever markup; `base` is the server's address.
+    pub fn html(&self, base: &str) -> String {
+        let mut out = String::new();
+        for segment in protocol::segments(&self.text) {
+            match segment {
+                protocol::Segment::Text(text) => escape(text, &mut out),
+                protocol::Segment::Link(link) => {
+                    out.push_str("<a href=\"");
+                    escape(link, &mut out);
+                    out.push_str("\" target=\"_blank\" rel=\"noopener noreferrer nofollow\">");
+                    escape(link, &mut out);
+                    out.push_str("</a>");
+                }
+            }
+        }
+        for file in &self.files {
+            out.push_str("<a class=\"rp-file\" href=\"");
+            escape(base, &mut out);
+            escape(&file.url, &mut out);
+            out.push_str("\" target=\"_blank\" rel=\"noopener noreferrer\">");
+            if file.is_image() {
+                out.push_str("<img loading=\"lazy\" src=\"");
+                escape(base, &mut out);
+                escape(&file.url, &mut out);
+                out.push_str("\" alt=\"");
+                escape(&file.name, &mut out);
+                out.push_str("\">");
+            } else {
+                escape(&file.name, &mut out);
+                out.push_str(" (");
+                out.push_str(&file.size_text());
+                out.push(')');
+            }
+            out.push_str("</a>");
+        }
+        out
+    }
+}
+
+/// `text` safe inside markup and inside a double-quoted attribute.
+fn escape(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -59,8 +123,9 @@ pub struct Chat {
     pub last_seq: Seq,
     pub state: Option<ConversationState>,
     pub lines: Vec<Line>,
-    /// (client_id, body) sent but not yet acknowledged; resent on reconnect.
-    pub unacked: Vec<(String, String)>,
+    /// (client_id, body, file ids) sent but not yet acknowledged; resent
+    /// on reconnect.
+    pub unacked: Vec<Unsent>,
     pub notice: Option<String>,
     /// Where the shopper stands while waiting for an agent.
     pub queue: Option<Queue>,
@@ -184,9 +249,11 @@ impl Chat {
         &mut self,
         client_id: String,
         body: String,
+        files: Vec<FileRef>,
         topic: Option<String>,
         now_ms: i64,
     ) -> WidgetRequest {
+        let ids: Vec<String> = files.iter().map(|f| f.id.clone()).collect();
         self.lines.push(Line {
             key: client_id.clone(),
             speaker: Speaker::Me,
@@ -195,12 +262,15 @@ impl Chat {
             by_email: false,
             seq: 0,
             at_ms: now_ms,
+            files,
         });
-        self.unacked.push((client_id.clone(), body.clone()));
+        self.unacked
+            .push((client_id.clone(), body.clone(), ids.clone()));
         WidgetRequest::Send {
             client_id,
             body,
             topic,
+            files: ids,
         }
     }
 
@@ -213,12 +283,15 @@ impl Chat {
             .find(|line| line.key == client_id && line.status == Delivery::Failed)?;
         line.status = Delivery::Sending;
         let body = line.text.clone();
-        self.unacked.push((client_id.to_owned(), body.clone()));
+        let files: Vec<String> = line.files.iter().map(|f| f.id.clone()).collect();
+        self.unacked
+            .push((client_id.to_owned(), body.clone(), files.clone()));
         self.notice = None;
         Some(WidgetRequest::Send {
             client_id: client_id.to_owned(),
             body,
             topic,
+            files,
         })
     }
 
@@ -263,6 +336,7 @@ impl Chat {
                     text: day_label(line.at_ms),
                     meta: String::new(),
                     retry: None,
+                    files: Vec::new(),
                 });
                 last_day = this_day;
             }
@@ -284,6 +358,7 @@ impl Chat {
                 text: line.text.clone(),
                 meta,
                 retry: (line.status == Delivery::Failed).then(|| line.key.clone()),
+                files: line.files.clone(),
             });
         }
         rows
@@ -337,7 +412,7 @@ impl Chat {
                 conversation_id,
                 seq,
             } => {
-                self.unacked.retain(|(id, _)| *id != client_id);
+                self.unacked.retain(|(id, ..)| *id != client_id);
                 self.set_status(&client_id, Delivery::Stored);
                 if let Some(line) = self.lines.iter_mut().find(|line| line.key == client_id) {
                     line.seq = seq;
@@ -373,7 +448,7 @@ impl Chat {
                 if let Some(client_id) = client_id {
                     // Refused for what it is (or for now): not resent by
                     // itself; the shopper may retry.
-                    self.unacked.retain(|(id, _)| *id != client_id);
+                    self.unacked.retain(|(id, ..)| *id != client_id);
                     self.set_status(&client_id, Delivery::Failed);
                 }
                 self.notice = Some(if code == ErrorCode::RateLimited {
@@ -477,21 +552,27 @@ impl Chat {
         self.last_seq = event.seq;
         let mut unseen = None;
         match &event.body {
-            EventBody::Message { text } => {
+            EventBody::Message { text, files } => {
                 if event.author == Author::Visitor
                     && let Some(client_id) = event.client_id.as_deref()
                     && let Some(line) = self.lines.iter_mut().find(|line| line.key == client_id)
                 {
-                    // Our own message, shown since it was typed: now stored.
+                    // Our own message, shown since it was typed: now stored
+                    // (its files with the links they are read by).
                     line.seq = event.seq;
                     line.at_ms = event.created_at_ms;
                     line.status = Delivery::Stored;
+                    line.files.clone_from(files);
                     return Outcome::None;
                 }
                 if matches!(event.author, Author::Agent { .. }) {
                     self.typing = None;
                     if event.seq > self.read_sent {
-                        unseen = Some(text.clone());
+                        unseen = Some(
+                            files
+                                .first()
+                                .map_or_else(|| text.clone(), |f| f.name.clone()),
+                        );
                     }
                 }
             }
@@ -526,15 +607,22 @@ impl Chat {
         let key = event
             .client_id
             .unwrap_or_else(|| format!("seq-{}", event.seq));
+        let mut files = Vec::new();
         let (speaker, text) = match event.body {
-            EventBody::Message { text } => (
-                match event.author {
-                    Author::Visitor => Speaker::Me,
-                    Author::Agent { name, .. } => Speaker::Agent(name),
-                    Author::System => Speaker::System,
-                },
+            EventBody::Message {
                 text,
-            ),
+                files: carried,
+            } => {
+                files = carried;
+                (
+                    match event.author {
+                        Author::Visitor => Speaker::Me,
+                        Author::Agent { name, .. } => Speaker::Agent(name),
+                        Author::System => Speaker::System,
+                    },
+                    text,
+                )
+            }
             EventBody::Assigned { agent_name, .. } => (
                 Speaker::System,
                 fill_placeholders(self.text(WidgetText::AgentJoined), &|key| {
@@ -558,6 +646,7 @@ impl Chat {
             by_email: event.via == Channel::Email,
             seq: event.seq,
             at_ms: event.created_at_ms,
+            files,
         })
     }
 
@@ -578,7 +667,7 @@ mod tests {
                 conversation_id: "c".into(),
                 seq,
                 author,
-                body: EventBody::Message { text: body.into() },
+                body: EventBody::message(body),
                 client_id: client_id.map(Into::into),
                 created_at_ms: 0,
                 via: protocol::Channel::Chat,
@@ -589,7 +678,7 @@ mod tests {
     #[test]
     fn own_message_is_shown_once_whatever_arrives_first() {
         let mut chat = Chat::default();
-        chat.compose("k1".into(), "hi".into(), None, 0);
+        chat.compose("k1".into(), "hi".into(), Vec::new(), None, 0);
         chat.apply(message(1, Author::Visitor, "hi", Some("k1")));
         chat.apply(WidgetFrame::Ack {
             client_id: "k1".into(),
@@ -599,6 +688,100 @@ mod tests {
         assert_eq!(chat.lines.len(), 1);
         assert_eq!(chat.lines[0].status, Delivery::Stored);
         assert!(chat.unacked.is_empty());
+    }
+
+    #[test]
+    fn a_message_with_files_is_shown_with_them_and_resent_with_them() {
+        let photo = FileRef {
+            id: "f1".into(),
+            name: "parcel.jpg".into(),
+            content_type: "image/jpeg".into(),
+            size: 2_000,
+            url: "/files/f1?e=1&s=preview".into(),
+        };
+        let mut chat = Chat::default();
+        let sent = chat.compose("k1".into(), String::new(), vec![photo.clone()], None, 0);
+        assert!(matches!(&sent, WidgetRequest::Send { files, .. } if files == &["f1".to_owned()]));
+        assert_eq!(chat.unacked[0].2, vec!["f1".to_owned()]);
+        chat.apply(WidgetFrame::Error {
+            code: ErrorCode::Internal,
+            message: "x".into(),
+            client_id: Some("k1".into()),
+        });
+        let again = chat.retry("k1", None);
+        assert!(
+            matches!(again, Some(WidgetRequest::Send { files, .. }) if files == ["f1".to_owned()])
+        );
+        // Stored: the line takes the links the server signed for readers.
+        let stored = FileRef {
+            url: "/files/f1?e=2&s=fresh".into(),
+            ..photo
+        };
+        chat.apply(WidgetFrame::Event {
+            event: Event {
+                conversation_id: "c".into(),
+                seq: 1,
+                author: Author::Visitor,
+                body: EventBody::Message {
+                    text: String::new(),
+                    files: vec![stored.clone()],
+                },
+                client_id: Some("k1".into()),
+                created_at_ms: 0,
+                via: Channel::Chat,
+            },
+        });
+        assert_eq!(chat.lines.len(), 1);
+        assert_eq!(chat.lines[0].files, vec![stored]);
+        let rows = chat.rows(|_| "d".into(), |_| "Today".into(), |_| "10:00".into());
+        assert_eq!(rows[1].files.len(), 1);
+    }
+
+    #[test]
+    fn a_message_is_markup_only_where_the_widget_wrote_it() {
+        let row = Row {
+            class: "rp-line rp-agent",
+            text: "<script>alert(1)</script> see https://shop.example/a?b=1&c=\"x\" or javascript:alert(2) <img src=x onerror=alert(3)>".into(),
+            meta: String::new(),
+            retry: None,
+            files: vec![
+                FileRef {
+                    id: "f1".into(),
+                    name: "a\"><script>.jpg".into(),
+                    content_type: "image/jpeg".into(),
+                    size: 10,
+                    url: "/files/f1?e=1&s=x".into(),
+                },
+                FileRef {
+                    id: "f2".into(),
+                    name: "Invoice <1042>.pdf".into(),
+                    content_type: "application/pdf".into(),
+                    size: 2_450_000,
+                    url: "/files/f2?e=1&s=y".into(),
+                },
+            ],
+        };
+        let html = row.html("https://chat.example");
+        assert_eq!(
+            html,
+            "&lt;script&gt;alert(1)&lt;/script&gt; see \
+             <a href=\"https://shop.example/a?b=1&amp;c=\" target=\"_blank\" rel=\"noopener noreferrer nofollow\">https://shop.example/a?b=1&amp;c=</a>&quot;x&quot; \
+             or javascript:alert(2) &lt;img src=x onerror=alert(3)&gt;\
+             <a class=\"rp-file\" href=\"https://chat.example/files/f1?e=1&amp;s=x\" target=\"_blank\" rel=\"noopener noreferrer\">\
+             <img loading=\"lazy\" src=\"https://chat.example/files/f1?e=1&amp;s=x\" alt=\"a&quot;&gt;&lt;script&gt;.jpg\"></a>\
+             <a class=\"rp-file\" href=\"https://chat.example/files/f2?e=1&amp;s=y\" target=\"_blank\" rel=\"noopener noreferrer\">\
+             Invoice &lt;1042&gt;.pdf (2.4 MB)</a>"
+        );
+        // Only the widget's own tags are tags.
+        let tags: Vec<&str> = html
+            .split('<')
+            .skip(1)
+            .map(|t| t.split([' ', '>']).next().unwrap_or(""))
+            .collect();
+        assert!(
+            tags.iter().all(|t| ["a", "/a", "img"].contains(t)),
+            "{tags:?}"
+        );
     }
 
     #[test]
@@ -617,7 +800,7 @@ mod tests {
     #[test]
     fn unacknowledged_messages_survive_a_reconnect() {
         let mut chat = Chat::default();
-        chat.compose("k1".into(), "are you there?".into(), None, 0);
+        chat.compose("k1".into(), "are you there?".into(), Vec::new(), None, 0);
         let effect = chat.apply(WidgetFrame::Welcome {
             visitor_token: "t".into(),
             conversation_id: Some("c".into()),
@@ -631,7 +814,7 @@ mod tests {
         assert_eq!(effect, Outcome::Welcomed);
         assert_eq!(
             chat.unacked,
-            vec![("k1".to_owned(), "are you there?".to_owned())]
+            vec![("k1".to_owned(), "are you there?".to_owned(), Vec::new())]
         );
         assert_eq!(chat.lines.len(), 1);
     }
@@ -806,7 +989,7 @@ mod tests {
         assert_eq!(chat.conversation_id, None);
         assert_eq!(chat.token.as_deref(), Some("t"), "the same shopper");
         // The next message opens a new conversation, shown from its seq 1.
-        chat.compose("k1".into(), "one more thing".into(), None, 0);
+        chat.compose("k1".into(), "one more thing".into(), Vec::new(), None, 0);
         chat.apply(WidgetFrame::Ack {
             client_id: "k1".into(),
             conversation_id: "c2".into(),
@@ -863,8 +1046,8 @@ mod tests {
     #[test]
     fn seen_goes_under_the_last_message_the_agent_read_and_never_back() {
         let mut chat = Chat::default();
-        chat.compose("k1".into(), "first".into(), None, 0);
-        chat.compose("k2".into(), "second".into(), None, 0);
+        chat.compose("k1".into(), "first".into(), Vec::new(), None, 0);
+        chat.compose("k2".into(), "second".into(), Vec::new(), None, 0);
         chat.apply(message(1, Author::Visitor, "first", Some("k1")));
         chat.apply(message(2, Author::Visitor, "second", Some("k2")));
         assert_eq!(chat.seen_key(), None);
@@ -886,7 +1069,7 @@ mod tests {
     #[test]
     fn a_refused_message_can_be_retried_with_its_client_id() {
         let mut chat = Chat::default();
-        chat.compose("k1".into(), "hi".into(), None, 0);
+        chat.compose("k1".into(), "hi".into(), Vec::new(), None, 0);
         chat.apply(WidgetFrame::Error {
             code: ErrorCode::Internal,
             message: "Slow down".into(),
@@ -901,7 +1084,8 @@ mod tests {
             Some(WidgetRequest::Send {
                 client_id: "k1".into(),
                 body: "hi".into(),
-                topic: None
+                topic: None,
+                files: Vec::new(),
             })
         );
         assert_eq!(chat.lines[0].status, Delivery::Sending);
@@ -923,9 +1107,7 @@ mod tests {
                 conversation_id: "c".into(),
                 seq,
                 author,
-                body: EventBody::Message {
-                    text: format!("m{seq}"),
-                },
+                body: EventBody::message(format!("m{seq}")),
                 client_id: None,
                 created_at_ms: ms,
                 via,
@@ -938,7 +1120,7 @@ mod tests {
             conversation_id: "c".into(),
             seq: 3,
         });
-        chat.compose("k9".into(), "later".into(), None, day_ms + 9);
+        chat.compose("k9".into(), "later".into(), Vec::new(), None, day_ms + 9);
         chat.apply(WidgetFrame::Error {
             code: ErrorCode::Internal,
             message: String::new(),
@@ -981,7 +1163,7 @@ mod tests {
             texts: texts.into(),
             ..Chat::default()
         };
-        chat.compose("k1".into(), "hi".into(), None, 0);
+        chat.compose("k1".into(), "hi".into(), Vec::new(), None, 0);
         chat.apply(WidgetFrame::Error {
             code: ErrorCode::RateLimited,
             message: "Too many messages in this conversation just now".into(),
@@ -998,7 +1180,7 @@ mod tests {
         for seq in 1..=3 {
             chat.apply(message(seq, Author::Visitor, "old", None));
         }
-        chat.compose("k9".into(), "typed offline".into(), None, 0);
+        chat.compose("k9".into(), "typed offline".into(), Vec::new(), None, 0);
         // 500 events later, only the newest page is replayed (from 301).
         chat.apply(WidgetFrame::Welcome {
             visitor_token: "t".into(),

@@ -35,6 +35,20 @@ impl Object {
         }
     }
 
+    /// An array of strings; left out when empty.
+    fn list(mut self, key: &str, values: &[String]) -> Object {
+        if values.is_empty() {
+            return self;
+        }
+        self.key(key);
+        for (i, value) in values.iter().enumerate() {
+            self.0.push(if i == 0 { '[' } else { ',' });
+            quote(value, &mut self.0);
+        }
+        self.0.push(']');
+        self
+    }
+
     fn number(mut self, key: &str, value: i64) -> Object {
         self.key(key);
         self.0.push_str(&value.to_string());
@@ -117,10 +131,12 @@ pub(crate) fn encode(request: &WidgetRequest) -> String {
             client_id,
             body,
             topic,
+            files,
         } => Object::new("send")
             .text("client_id", client_id)
             .text("body", body)
-            .maybe("topic", topic.as_deref()),
+            .maybe("topic", topic.as_deref())
+            .list("files", files),
         WidgetRequest::Page {
             url,
             title,
@@ -179,6 +195,7 @@ mod tests {
             client_id: "c".into(),
             body: "quotes \" backslash \\ newline \n tab \t bell \u{7} unicode é 😀".into(),
             topic: None,
+            files: vec!["a".into(), "b\"c".into()],
         });
         for request in examples {
             let text = encode(&request);

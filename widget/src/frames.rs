@@ -5,7 +5,8 @@
 
 use js_sys::JSON;
 use protocol::{
-    Author, Channel, ConversationState, ErrorCode, Event, EventBody, EventKind, WidgetFrame,
+    Author, Channel, ConversationState, ErrorCode, Event, EventBody, EventKind, FileRef,
+    WidgetFrame,
 };
 
 use crate::js_object::{JsonView, flag, object, string};
@@ -54,6 +55,12 @@ fn body<J: JsonView>(value: &J) -> Option<EventBody> {
     Some(match name.parse::<EventKind>().ok()? {
         EventKind::Message => EventBody::Message {
             text: string(&inner, "text")?,
+            files: inner
+                .field("files")
+                .list()
+                .iter()
+                .filter_map(file)
+                .collect(),
         },
         EventKind::Note => EventBody::Note {
             text: string(&inner, "text")?,
@@ -67,6 +74,17 @@ fn body<J: JsonView>(value: &J) -> Option<EventBody> {
             score: u8::try_from(whole(&inner, "score")?).ok()?,
             comment: string(&inner, "comment"),
         },
+    })
+}
+
+/// A file as a message or an upload's answer describes it.
+pub(crate) fn file<J: JsonView>(value: &J) -> Option<FileRef> {
+    Some(FileRef {
+        id: string(value, "id")?,
+        name: string(value, "name")?,
+        content_type: string(value, "content_type")?,
+        size: u64::try_from(whole(value, "size")?).ok()?,
+        url: string(value, "url").unwrap_or_default(),
     })
 }
 

@@ -20,6 +20,8 @@ pub(crate) trait JsonView: Sized {
     fn is_object(&self) -> bool;
     /// The first key of an object.
     fn first_key(&self) -> Option<String>;
+    /// The items of an array; none if it is not one.
+    fn list(&self) -> Vec<Self>;
 }
 
 impl JsonView for JsValue {
@@ -48,6 +50,12 @@ impl JsonView for JsValue {
             .get(0)
             .as_string()
     }
+
+    fn list(&self) -> Vec<JsValue> {
+        self.dyn_ref::<Array>()
+            .map(|array| array.iter().collect())
+            .unwrap_or_default()
+    }
 }
 
 /// `object[key]` if it is a string.
@@ -67,11 +75,7 @@ pub(crate) fn object<J: JsonView>(object: &J, key: &str) -> Option<J> {
 
 /// The items of the array `object[key]`; none if it is not an array.
 pub(crate) fn items(object: &JsValue, key: &str) -> Vec<JsValue> {
-    object
-        .field(key)
-        .dyn_into::<Array>()
-        .map(|array| array.iter().collect())
-        .unwrap_or_default()
+    object.field(key).list()
 }
 
 /// The strings of the array `object[key]`, other items skipped.
@@ -106,5 +110,9 @@ impl JsonView for serde_json::Value {
 
     fn first_key(&self) -> Option<String> {
         self.as_object()?.keys().next().cloned()
+    }
+
+    fn list(&self) -> Vec<serde_json::Value> {
+        self.as_array().cloned().unwrap_or_default()
     }
 }

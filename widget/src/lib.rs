@@ -56,7 +56,16 @@ thread_local! {
     static EXTRA: std::cell::RefCell<Option<js_sys::Function>> = const { std::cell::RefCell::new(None) };
     /// The address typed in the composer outside business hours (extras' box).
     static AWAY_EMAIL: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    /// Files the files module uploaded for the next message, and whether
+    /// one is still on its way.
+    /// (Plain, not reactive: nothing is drawn from it, and a signal of
+    /// its own type cost the core 2 KB.)
+    static ATTACHED: std::cell::RefCell<Attached> =
+        const { std::cell::RefCell::new((Vec::new(), false)) };
 }
+
+/// Files uploaded for the next message, and whether one is on its way.
+type Attached = (Vec<protocol::FileRef>, bool);
 
 /// Sends a request on the live socket; false while it is down. One plain
 /// function rather than a closure handed around: each copy of a closure
@@ -135,6 +144,12 @@ struct Config {
     typing_preview: bool,
     /// Someone could answer when the page loaded (within business hours).
     agents_online: bool,
+    /// The shopper may attach files.
+    files: bool,
+    /// The server's address, before a file's link.
+    base: String,
+    /// A touch screen (the loader asks): Enter makes a new line there.
+    touch: bool,
 }
 
 impl Config {
@@ -157,6 +172,9 @@ impl Config {
             site_query: format!("?site={}", js_sys::encode_uri_component(site_key)),
             email_replies: js_object::flag(config, "email_replies"),
             typing_preview: js_object::flag(config, "typing_preview"),
+            files: js_object::flag(config, "files"),
+            base: base_url.trim_end_matches('/').to_owned(),
+            touch: js_object::flag(config, "touch"),
             agents_online: js_object::flag(config, "agents_online")
                 && js_object::object(config, "away").is_none(),
         }
@@ -284,6 +302,23 @@ pub fn start_afresh() {
     if let Some((chat, _)) = mounted() {
         chat.update(Chat::start_afresh);
     }
+}
+
+/// The files module says which uploaded files go with the next message
+/// (as the upload answered them) and whether one is still on its way.
+#[wasm_bindgen]
+pub fn files_ready(list: JsValue, busy: bool) {
+    let files = js_object::JsonView::list(&list)
+        .iter()
+        .filter_map(frames::file)
+        .collect();
+    ATTACHED.with(|a| *a.borrow_mut() = (files, busy));
+}
+
+/// The shopper's token, for the files module's uploads.
+#[wasm_bindgen]
+pub fn visitor_token() -> Option<String> {
+    mounted().and_then(|(chat, _)| chat.with_untracked(|c| c.token.clone()))
 }
 
 /// The identity waiting to be sent, taken.
@@ -421,11 +456,12 @@ pub fn mount(
                         SOCKET.with(|s| {
                             if let Some(s) = &*s.borrow() {
                                 s.connected_ok();
-                                for (client_id, body) in unacked {
+                                for (client_id, body, files) in unacked {
                                     let resend = WidgetRequest::Send {
                                         client_id,
                                         body,
                                         topic: topic(picked),
+                                        files,
                                     };
                                     s.send(&encode::encode(&resend));
                                 }
@@ -572,7 +608,12 @@ fn Panel(
     };
     let submit = move || {
         let body = draft.get_untracked();
-        if body.trim().is_empty() {
+        let (files, busy) = ATTACHED.with(|a| a.borrow().clone());
+        if busy {
+            chat.update(|c| c.notice = Some(c.text(WidgetText::Uploading).to_owned()));
+            return;
+        }
+        if body.trim().is_empty() && files.is_empty() {
             return;
         }
         if ask_email() {
@@ -589,6 +630,7 @@ fn Panel(
             let frame = c.compose(
                 new_client_id(),
                 body,
+                files,
                 topic(picked),
                 js_sys::Date::now() as i64,
             );
@@ -600,6 +642,9 @@ fn Panel(
         });
         if let Some(frame) = frame {
             send(&frame);
+        }
+        if ATTACHED.with(|a| !std::mem::take(&mut *a.borrow_mut()).0.is_empty()) {
+            extra("files", Some("sent".into()), "", "");
         }
         draft.set(String::new());
         // A sent message ends a spell of typing: the next keystroke is told at once.
@@ -702,6 +747,8 @@ fn Panel(
         }
     };
     let waiting_text = t(WidgetText::WaitingForAgent);
+    let base = config.base.clone();
+    let touch = config.touch;
     let retry_label = t(WidgetText::Retry);
     // What the shopper types tells the agent they are typing (the draft
     // itself only where the site lets agents see it), every few seconds at most.
@@ -762,6 +809,10 @@ fn Panel(
                     // One shape for every row (a day, a message, its time
                     // and state): each distinct shape costs the widget code.
                     rows.into_iter().map(|row| {
+                        // Text, links and files as markup the widget wrote
+                        // itself, every piece of the message escaped: one
+                        // shape for all rows costs the core the least.
+                        let html = row.html(&base);
                         let retry = row.retry.map(|key| view! {
                             <button class="rp-retry" type="button" on:click=move |_| {
                                 if let Some(frame) = chat.try_update(|c| c.retry(&key, topic(picked))).flatten() {
@@ -769,7 +820,7 @@ fn Panel(
                                 }
                             }>{retry_label.clone()}</button>
                         });
-                        view! { <li class=row.class>{row.text}<small>{row.meta}</small>{retry}</li> }
+                        view! { <li class=row.class><span inner_html=html></span><small>{row.meta}</small>{retry}</li> }
                     }).collect_view()
                 })}
                 // Empty (and so not shown) unless an agent is typing.
@@ -794,7 +845,8 @@ fn Panel(
                         draft.set(text);
                     }
                     on:keydown=move |ev| {
-                        if ev.key() == "Enter" && !ev.shift_key() {
+                        // On a touch screen Enter makes a new line; the button sends.
+                        if ev.key() == "Enter" && !ev.shift_key() && !touch {
                             ev.prevent_default();
                             submit();
                         }

@@ -10,13 +10,14 @@ use std::process::Command;
 
 use crate::{Result, cargo, check, root};
 
-const TARGETS: [&str; 6] = [
+const TARGETS: [&str; 7] = [
     "widget_frame",
     "agent_frame",
     "identity_token",
     "cluster_reassembly",
     "outgoing_mail",
     "inbound_mail",
+    "uploaded_file",
 ];
 
 /// `[--runs N] [TARGET…]`: inputs per target, and the targets (all by default).

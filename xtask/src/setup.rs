@@ -75,3 +75,57 @@ fn installed(package: &str) -> bool {
         .output()
         .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("install ok installed"))
 }
+
+/// The S3-compatible server the bucket store is tested against: moto's
+/// server mode, from PyPI, in a virtual environment of its own under
+/// `target/` (pinned, so every machine tests against the same one).
+const MOTO: &str = "moto[server]==5.2.1";
+
+/// A running S3-compatible server; stopped when dropped.
+pub struct S3Server {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Installs (once) and starts moto's S3 server on a free loopback port.
+pub fn s3_server() -> Result<S3Server> {
+    let venv = root().join("target/s3-server");
+    let server = venv.join("bin/moto_server");
+    if !server.exists() {
+        check(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+        check(Command::new(venv.join("bin/pip")).args([
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            MOTO,
+        ]))?;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let child = Command::new(&server)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let running = S3Server {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if std::time::Instant::now() > deadline {
+            return Err("the S3 test server did not start within 30 s".into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    eprintln!("xtask: S3 test server (moto) at {}", running.url);
+    Ok(running)
+}

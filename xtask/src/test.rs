@@ -80,11 +80,15 @@ pub fn all() -> Result<()> {
             "xtask: WARNING no PostgreSQL on 127.0.0.1:5432 and RAPPORT_TEST_POSTGRES_URL unset: PostgreSQL tests will be SKIPPED"
         ),
     }
+    // The bucket file store is tested against a real S3-compatible server.
+    let s3 = setup::s3_server()?;
+    tests.env("RAPPORT_TEST_S3_URL", &s3.url);
     // The integration tests are one binary (`server/tests/suite`) whose
     // tests wait on sockets and timers far more than on the CPU: more of
     // them side by side than there are cores.
     tests.args(["--", "--test-threads", "8"]);
     check(&mut tests)?;
+    drop(s3);
 
     dist::build()?;
     // The README's bench command, in seconds: it cannot break unseen. It

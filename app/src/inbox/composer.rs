@@ -9,6 +9,7 @@ use protocol::{
 };
 
 use super::InboxContext;
+use super::attachments::{Tray, TrayView};
 use super::state::Pending;
 
 #[component]
@@ -27,23 +28,37 @@ pub fn Composer(
     // When the agent last told they were typing (ms); a sent message ends
     // that spell, so the next keystroke is told at once.
     let last_typing = StoredValue::new(0.0_f64);
+    let tray = Tray::new();
     let reply = move || {
         let body = draft.get_untracked();
         let Some(conversation_id) = state.with_untracked(|s| s.open.clone()) else {
             return;
         };
-        if body.trim().is_empty() {
+        let note = private.get_untracked();
+        // Notes are words only; files go to the shopper.
+        let files = if note { Vec::new() } else { tray.ready() };
+        if tray.busy() && !note {
+            state.update(|s| {
+                s.notice = Some("A file is still uploading; send when it is done.".to_owned())
+            });
+            return;
+        }
+        if body.trim().is_empty() && files.is_empty() {
             return;
         }
         let pending = Pending {
             client_id: new_client_id(),
             conversation_id,
             body,
-            note: private.get_untracked(),
+            note,
+            files: files.clone(),
         };
         state.update(|s| s.pending.push(pending.clone()));
         socket.send(&pending.request());
         draft.set(String::new());
+        if !files.is_empty() {
+            tray.items.set(Vec::new());
+        }
         last_typing.set_value(0.0);
     };
     // The agent types: the shopper (or, for a note, colleagues) see it,
@@ -62,7 +77,12 @@ pub fn Composer(
         }
     };
     view! {
-        <form class="reply" hidden=closed class:private=move || private.get() on:submit=move |ev| { ev.prevent_default(); reply(); }>
+        <form class="reply" hidden=closed class:private=move || private.get() on:submit=move |ev| { ev.prevent_default(); reply(); }
+            on:dragover=move |ev| ev.prevent_default()
+            on:drop=move |ev| {
+                ev.prevent_default();
+                tray.add(ev.data_transfer().and_then(|d| d.files()));
+            }>
             <label class="private-toggle">
                 <input type="checkbox" prop:checked=move || private.get()
                     on:change=move |ev| private.set(event_target_checked(&ev)) />
@@ -76,9 +96,18 @@ pub fn Composer(
                         <code>{shortcut}</code> " " {preview}</button></li> }
                 }).collect_view()}
             </ul>
+            <TrayView tray />
             <textarea aria-label="Reply"
                 placeholder=move || if private.get() { "A note only agents see…" } else { "Write a reply… (/ for canned replies)" }
                 prop:value=move || draft.get()
+                on:paste=move |ev| {
+                    // A pasted screenshot becomes a file of the reply.
+                    let files = ev.clipboard_data().and_then(|d| d.files());
+                    if files.as_ref().is_some_and(|f| f.length() > 0) {
+                        ev.prevent_default();
+                        tray.add(files);
+                    }
+                }
                 on:input=move |ev| {
                     draft.set(event_target_value(&ev));
                     typing();
@@ -93,6 +122,15 @@ pub fn Composer(
                         reply();
                     }
                 }></textarea>
+            <label class="attach" title="Attach files (or paste a screenshot, or drop files here)">
+                "Attach"
+                <input type="file" multiple class="sr-only"
+                    on:change=move |ev| {
+                        let input: web_sys::HtmlInputElement = event_target(&ev);
+                        tray.add(input.files());
+                        input.set_value("");
+                    } />
+            </label>
             <button type="submit">"Send"</button>
         </form>
     }

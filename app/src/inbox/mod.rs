@@ -4,6 +4,7 @@
 //! (a pure reducer, tested on the host); the team's presence and teams are
 //! resources, the agent's changes over HTTP are actions.
 
+mod attachments;
 mod composer;
 mod list;
 mod socket;

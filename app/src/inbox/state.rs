@@ -13,6 +13,8 @@ pub struct Pending {
     pub conversation_id: String,
     pub body: String,
     pub note: bool,
+    /// Files uploaded for it (a reply only).
+    pub files: Vec<protocol::FileRef>,
 }
 
 impl Pending {
@@ -28,6 +30,7 @@ impl Pending {
                 conversation_id: self.conversation_id,
                 client_id: self.client_id,
                 body: self.body,
+                files: self.files.into_iter().map(|f| f.id).collect(),
             }
         }
     }
@@ -385,7 +388,7 @@ mod tests {
     }
 
     fn message(text: &str) -> EventBody {
-        EventBody::Message { text: text.into() }
+        EventBody::message(text)
     }
 
     #[test]
@@ -471,6 +474,7 @@ mod tests {
                 conversation_id: "c".into(),
                 body: "hello".into(),
                 note: false,
+                files: Vec::new(),
             });
         }
         inbox.apply(

@@ -4,19 +4,33 @@
 use leptos::prelude::*;
 use protocol::{
     AgentRequest, Author, Availability, CannedReply, Channel, CustomerProfile, Event, EventBody,
-    Team, TeamMember,
+    FileRef, Team, TeamMember,
 };
 
 use super::InboxContext;
+use super::attachments;
 use super::composer::{Composer, HandOver};
 use super::state::InboxState;
 use crate::clock;
 
-/// One event as the agent reads it: (class, who, text).
-fn describe(event: Event, shopper: &str, my_id: &str) -> (&'static str, String, String) {
+/// One event as the agent reads it: (class, who, text, files).
+fn describe(
+    event: Event,
+    shopper: &str,
+    my_id: &str,
+) -> (&'static str, String, String, Vec<FileRef>) {
+    let files = match &event.body {
+        EventBody::Message { files, .. } => files.clone(),
+        _ => Vec::new(),
+    };
+    let (class, who, text) = describe_text(event, shopper, my_id);
+    (class, who, text, files)
+}
+
+fn describe_text(event: Event, shopper: &str, my_id: &str) -> (&'static str, String, String) {
     let by_email = event.via == Channel::Email;
     match (event.author, event.body) {
-        (Author::Visitor, EventBody::Message { text }) => {
+        (Author::Visitor, EventBody::Message { text, .. }) => {
             let shopper = if shopper.is_empty() {
                 "Visitor"
             } else {
@@ -29,7 +43,7 @@ fn describe(event: Event, shopper: &str, my_id: &str) -> (&'static str, String, 
             };
             ("line visitor", who, text)
         }
-        (Author::Agent { id, name }, EventBody::Message { text }) => (
+        (Author::Agent { id, name }, EventBody::Message { text, .. }) => (
             if id == my_id { "line me" } else { "line agent" },
             name,
             text,
@@ -54,7 +68,7 @@ fn describe(event: Event, shopper: &str, my_id: &str) -> (&'static str, String, 
                 None => format!("The shopper rated the chat {score}/5"),
             },
         ),
-        (Author::System, EventBody::Message { text }) => ("line system", String::new(), text),
+        (Author::System, EventBody::Message { text, .. }) => ("line system", String::new(), text),
     }
 }
 
@@ -98,7 +112,7 @@ pub fn Transcript(
     let line = move |(event, day, seen): (Event, Option<String>, bool)| {
         let at = event.created_at_ms;
         let shopper = state.with_untracked(|s| s.open_shopper.clone());
-        let (class, who, text) = describe(event, &shopper, &my_id);
+        let (class, who, text, files) = describe(event, &shopper, &my_id);
         let day = day.map(|day| view! { <li class="day" role="separator">{day}</li> });
         let seen = seen.then(|| view! { <span class="seen">"Seen"</span> });
         view! {
@@ -106,7 +120,8 @@ pub fn Transcript(
             <li class=class>
                 <span class="who">{who}</span>
                 <time class="at">{clock::time_of_day(at, None)}</time>
-                <span class="text">{text}</span>
+                <span class="text">{attachments::linked(&text)}</span>
+                {attachments::shown(files)}
                 {seen}
             </li>
         }
@@ -157,7 +172,8 @@ pub fn Transcript(
                     <For each=move || state.with(|s| s.pending.clone()) key=|p| p.client_id.clone()
                         children=|p| {
                             let class = if p.note { "line note sending" } else { "line me sending" };
-                            view! { <li class=class><span class="text">{p.body}</span></li> }
+                            let names = p.files.iter().map(|f| f.name.clone()).collect::<Vec<_>>().join(", ");
+                            view! { <li class=class><span class="text">{p.body}</span><span class="files">{names}</span></li> }
                         } />
                 </ol>
                 <p class="typing" aria-live="polite">{move || state.with(|s| s.typing.clone().map(|typing| view! {

@@ -285,6 +285,7 @@ async fn session(
                     conversation_id,
                     client_id: client_id.clone(),
                     body: client_id.clone(),
+                    files: Vec::new(),
                 };
                 let Ok(frame) = serde_json::to_string(&request) else { continue };
                 if !me.pending.send_new(client_id, frame, &connection, ledger) {

@@ -288,11 +288,12 @@ impl Conversations {
             .store
             .address_is_proved(&conversation.visitor_id, &email)
             .await?;
+        let links = self.mail_links();
         let earlier = events
             .iter()
             .filter(|e| proved && e.seq < first.seq && e.author == Author::Visitor)
             .rev()
-            .find_map(|e| message_text(e).map(|text| (e, text)))
+            .find_map(|e| message_text(e, &links).map(|text| (e, text)))
             .map(|(e, text)| Line {
                 who: String::new(),
                 when: compose::clock(e.created_at_ms, zone),
@@ -301,7 +302,7 @@ impl Conversations {
         let words = words_for(&site, &conversation);
         let lines = replies
             .iter()
-            .filter_map(|e| shopper_line(e, &conversation, words, zone))
+            .filter_map(|e| shopper_line(e, &conversation, words, zone, &links))
             .collect::<Vec<_>>();
         let sender = lines.first().map(|line| line.who.clone());
         let count = replies.len();
@@ -487,9 +488,10 @@ impl Conversations {
             .await?;
         let (page, zone) = self.store.last_page(&conversation.visitor_id).await?;
         let words = words_for(site, conversation);
+        let links = self.mail_links();
         let lines: Vec<Line> = events
             .iter()
-            .filter_map(|e| shopper_line(e, conversation, words, zone.as_deref()))
+            .filter_map(|e| shopper_line(e, conversation, words, zone.as_deref(), &links))
             .collect();
         let mail_id = Uuid::new_v4();
         let built = self
@@ -647,6 +649,16 @@ impl Conversations {
     }
 }
 
+impl Conversations {
+    fn mail_links(&self) -> MailLinks<'_> {
+        MailLinks {
+            public_url: &self.mail.public_url,
+            links: self.store.file_links(),
+            now: crate::store::now_ms(),
+        }
+    }
+}
+
 /// A mail's recipient, by the mail library's own rule.
 pub(super) fn recipient(email: &str) -> Result<Mailbox, NotBuilt> {
     email
@@ -659,10 +671,41 @@ fn is_agent_reply(event: &protocol::Event) -> bool {
     matches!(event.author, Author::Agent { .. }) && matches!(event.body, EventBody::Message { .. })
 }
 
-fn message_text(event: &protocol::Event) -> Option<String> {
+fn message_text(event: &protocol::Event, links: &MailLinks<'_>) -> Option<String> {
     match &event.body {
-        EventBody::Message { text } => Some(text.clone()),
+        EventBody::Message { text, files } => Some(links.with_files(text, files)),
         _ => None,
+    }
+}
+
+/// How a mail names a message's files: by a link each (valid for weeks,
+/// as mail is read late), never the files themselves.
+pub(super) struct MailLinks<'a> {
+    pub(super) public_url: &'a str,
+    pub(super) links: &'a crate::store::FileLinks,
+    pub(super) now: i64,
+}
+
+/// Days a file's link in a mail stays valid.
+const MAIL_LINK_DAYS: i64 = 30;
+
+impl MailLinks<'_> {
+    /// `text`, then a line per file: its name, size and link.
+    fn with_files(&self, text: &str, files: &[protocol::FileRef]) -> String {
+        let mut out = text.to_owned();
+        for file in files {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&format!(
+                "\u{1F4CE} {} ({}): {}{}",
+                file.name,
+                file.size_text(),
+                self.public_url,
+                self.links.link_for_days(&file.id, self.now, MAIL_LINK_DAYS)
+            ));
+        }
+        out
     }
 }
 
@@ -689,18 +732,19 @@ fn shopper_line(
     conversation: &Conversation,
     words: &MailWords,
     zone: Option<&str>,
+    links: &MailLinks<'_>,
 ) -> Option<Line> {
     let event = for_shopper(event, conversation)?;
     let when = compose::clock(event.created_at_ms, zone);
     Some(match event.body {
-        EventBody::Message { text } => Line {
+        EventBody::Message { text, files } => Line {
             who: match event.author {
                 Author::Visitor => words.you.to_owned(),
                 Author::Agent { name, .. } => name,
                 Author::System => conversation.site_name.clone(),
             },
             when,
-            text,
+            text: links.with_files(&text, &files),
         },
         EventBody::Assigned { agent_name, .. } => Line {
             who: String::new(),

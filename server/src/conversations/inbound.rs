@@ -154,14 +154,8 @@ impl Conversations {
             }
             None => {}
         }
-        let mut body = mail.text.clone();
-        for (name, size) in &mail.attachments {
-            if !body.is_empty() {
-                body.push('\n');
-            }
-            body.push_str(&format!("[attachment not kept: {name}, {size} bytes]"));
-        }
-        if body.trim().is_empty() {
+        let body = mail.text.clone();
+        if body.trim().is_empty() && mail.attachments.is_empty() {
             self.mail_note(&conversation.id, "An email reply came with no new text.")
                 .await?;
             return Ok(Received::Empty { conversation_id });
@@ -194,6 +188,14 @@ impl Conversations {
             tracing::info!(%not_now, "email reply over the shopper's allowance");
             return Err(Refused::NotNow(not_now));
         }
+        let (files, not_kept) = self
+            .keep_attachments(&site, &conversation.visitor_id, &mail.attachments)
+            .await?;
+        if body.trim().is_empty() && files.is_empty() {
+            self.mail_note(&conversation.id, &not_kept_note(&not_kept))
+                .await?;
+            return Ok(Received::Empty { conversation_id });
+        }
         // A mail server that delivers twice must not make two messages.
         let fingerprint = Sha256::digest(mail.message_id.as_deref().map_or(raw, str::as_bytes));
         let client_id = format!("email-{}", hex(&fingerprint[..20]));
@@ -209,6 +211,7 @@ impl Conversations {
             },
             client_id,
             body,
+            files,
             via: Channel::Email,
         };
         let posted = match self.writer.append(append).await? {
@@ -238,9 +241,74 @@ impl Conversations {
                 .await?;
             self.publish(&change, Audience::Everyone, &turn);
         }
+        if !not_kept.is_empty() {
+            self.mail_note(&conversation_id, &not_kept_note(&not_kept))
+                .await?;
+        }
         tracing::info!(conversation = %conversation_id, "email reply stored");
         Ok(Received::Message { conversation_id })
     }
+}
+
+impl Conversations {
+    /// Keeps an email's attachments as a chat upload would be kept (the
+    /// same types, limits and stripping, counted against the same
+    /// allowances); returns those kept and, for the agents, why the others
+    /// were not.
+    async fn keep_attachments(
+        &self,
+        site: &crate::store::Site,
+        visitor_id: &str,
+        attachments: &[parse::MailAttachment],
+    ) -> Result<(Vec<protocol::FileRef>, Vec<String>), Refused> {
+        let mut kept = Vec::new();
+        let mut not_kept = Vec::new();
+        for attachment in attachments.iter().take(protocol::MAX_FILES_PER_MESSAGE) {
+            let upload = crate::files::Upload {
+                account_id: &site.account_id,
+                uploader: crate::store::Uploader::Visitor {
+                    site_id: site.id.clone(),
+                    visitor_id: visitor_id.to_owned(),
+                },
+                name: &attachment.name,
+                allowed: &site.settings.file_kinds,
+                declared_len: Some(attachment.bytes.len() as u64),
+            };
+            let bytes = bytes::Bytes::copy_from_slice(&attachment.bytes);
+            let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
+            match self.files.upload(upload, body).await {
+                Ok(mut file) => {
+                    file.url.clear();
+                    kept.push(file);
+                }
+                Err(crate::files::FileError::Store(err)) => return Err(err.into()),
+                Err(crate::files::FileError::Blob(err)) => {
+                    tracing::error!(%err, "an email attachment could not be stored");
+                    return Err(Refused::Unavailable);
+                }
+                Err(refused) => not_kept.push(format!("{} ({refused})", attachment.name)),
+            }
+        }
+        for attachment in attachments.iter().skip(protocol::MAX_FILES_PER_MESSAGE) {
+            not_kept.push(format!(
+                "{} (a message carries at most {} files)",
+                attachment.name,
+                protocol::MAX_FILES_PER_MESSAGE
+            ));
+        }
+        Ok((kept, not_kept))
+    }
+}
+
+/// The agents' note on attachments an email brought that were not kept.
+fn not_kept_note(not_kept: &[String]) -> String {
+    if not_kept.is_empty() {
+        return "An email reply came with no new text.".to_owned();
+    }
+    format!(
+        "Attachments of this email were not kept: {}.",
+        not_kept.join("; ")
+    )
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -8,6 +8,7 @@
 //! themselves (`tests/architecture.rs` checks that).
 
 mod allowance;
+mod attachments;
 mod confirm;
 mod email;
 mod fanout;
@@ -17,6 +18,7 @@ mod signals;
 mod writer;
 
 pub use allowance::{NotNow, PostedFrom};
+pub use attachments::UnknownFile;
 pub use confirm::{ConfirmRefused, Confirmed};
 pub use email::{Asker, MailSettings, NotBuilt, TranscriptRefused, TranscriptSent, Unseen};
 pub(crate) use fanout::{for_shopper, initials, state_for_shopper};
@@ -35,7 +37,7 @@ use crate::hours::{self, Availability};
 use crate::hub::Hub;
 use crate::store::{
     Agent, Append, AppendRefused, AppendTo, Change, Conversation, ConversationBook,
-    HandOverRefused, Identified, Posted, Site, StoreError, Visitor, now_ms,
+    HandOverRefused, Identified, Posted, Site, StoreError, Uploader, Visitor, now_ms,
 };
 
 /// The note on a conversation opened outside business hours.
@@ -77,6 +79,8 @@ pub enum ChangeError {
     #[error("no such conversation")]
     NotFound,
     #[error(transparent)]
+    UnknownFile(#[from] UnknownFile),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -94,6 +98,8 @@ pub struct Conversations {
     mail_queued: Arc<Notify>,
     /// Messages go through the group-commit writer.
     writer: writer::Writer,
+    /// Where an email reply's attachments are kept.
+    files: crate::files::Files,
     /// Held from a change's commit until it is published, by every change
     /// of this process (see [`InOrder`]).
     order: Arc<Mutex<()>>,
@@ -113,6 +119,7 @@ impl Conversations {
         hub: Arc<Hub>,
         mail: MailSettings,
         limits: Arc<crate::limits::Limits>,
+        files: crate::files::Files,
     ) -> (Conversations, mpsc::UnboundedReceiver<Nudge>) {
         let (nudges, receiver) = mpsc::unbounded_channel();
         let order = Arc::new(Mutex::new(()));
@@ -131,6 +138,7 @@ impl Conversations {
             mail_queued: Arc::new(Notify::new()),
             writer,
             order,
+            files,
         };
         (conversations, receiver)
     }
@@ -191,8 +199,20 @@ impl Conversations {
         topic: Option<&str>,
         client_id: &ClientId,
         body: &str,
+        files: &[String],
         may_open: bool,
-    ) -> Result<Option<Posted>, StoreError> {
+    ) -> Result<Result<Option<Posted>, UnknownFile>, StoreError> {
+        let uploader = Uploader::Visitor {
+            site_id: site.id.clone(),
+            visitor_id: visitor_id.to_owned(),
+        };
+        let files = match self
+            .attachable(&uploader, &site.account_id, files, client_id.as_str())
+            .await?
+        {
+            Ok(files) => files,
+            Err(unknown) => return Ok(Err(unknown)),
+        };
         let away = site.settings.hours.as_ref().is_some_and(|h| {
             matches!(
                 hours::availability(h, now_ms()),
@@ -211,11 +231,12 @@ impl Conversations {
             },
             client_id: client_id.as_str().to_owned(),
             body: body.to_owned(),
+            files,
             via: protocol::Channel::Chat,
         };
         match self.writer.append(append).await? {
-            Ok(posted) => Ok(Some(posted)),
-            Err(AppendRefused::Closed) if !may_open => Ok(None),
+            Ok(posted) => Ok(Ok(Some(posted))),
+            Err(AppendRefused::Closed) if !may_open => Ok(Ok(None)),
             Err(refused) => Err(StoreError::Corrupt(format!(
                 "a shopper's message refused: {refused}"
             ))),
@@ -230,8 +251,15 @@ impl Conversations {
         conversation: &ConversationId,
         client_id: &ClientId,
         body: &str,
+        files: &[String],
     ) -> Result<Posted, ChangeError> {
-        self.agent_writes(agent, conversation, client_id, body, false)
+        let uploader = Uploader::Agent {
+            agent_id: agent.id.clone(),
+        };
+        let files = self
+            .attachable(&uploader, &agent.account_id, files, client_id.as_str())
+            .await??;
+        self.agent_writes(agent, conversation, client_id, body, files, false)
             .await
     }
 
@@ -244,7 +272,7 @@ impl Conversations {
         client_id: &ClientId,
         body: &str,
     ) -> Result<Posted, ChangeError> {
-        self.agent_writes(agent, conversation, client_id, body, true)
+        self.agent_writes(agent, conversation, client_id, body, Vec::new(), true)
             .await
     }
 
@@ -254,6 +282,7 @@ impl Conversations {
         conversation: &ConversationId,
         client_id: &ClientId,
         body: &str,
+        files: Vec<protocol::FileRef>,
         note: bool,
     ) -> Result<Posted, ChangeError> {
         let append = Append {
@@ -264,6 +293,7 @@ impl Conversations {
             },
             client_id: client_id.as_str().to_owned(),
             body: body.to_owned(),
+            files,
             via: protocol::Channel::Chat,
         };
         match self.writer.append(append).await? {

@@ -8,6 +8,7 @@ mod contacts_api;
 mod devices;
 pub mod error;
 mod extract;
+mod files_api;
 mod mail_api;
 mod pages;
 mod password_api;
@@ -63,6 +64,23 @@ pub fn router(state: AppState) -> Router {
                 .allow_methods([Method::GET]),
         )
         .route("/ws/widget", get(ws_widget::upgrade));
+
+    // Files come in with a deadline of their own (below).
+    let widget_uploads = Router::new()
+        .route("/api/widget/files", post(files_api::widget_upload))
+        .layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::mirror_request())
+                .allow_methods([Method::POST])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+        );
+    let agent_uploads = Router::new()
+        .route("/api/files", post(files_api::agent_upload))
+        .layer(sessions.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            same_origin::changes_from_own_pages,
+        ));
 
     let agent = Router::new()
         .route("/api/auth/login", post(agent_api::login))
@@ -149,21 +167,35 @@ pub fn router(state: AppState) -> Router {
             get(mail_api::confirm_page).post(mail_api::confirm),
         );
 
+    // A photo from a slow phone takes longer than any other request may;
+    // its size is counted as it comes (the upload refused past the
+    // limit), so axum's body limit is not the one that holds.
+    let uploads = Router::new()
+        .merge(widget_uploads)
+        .merge(agent_uploads)
+        .layer(DefaultBodyLimit::disable())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.config.files.upload_timeout(),
+        ));
+
     Router::new()
         .merge(widget)
         .merge(agent)
         .merge(mail)
+        .route("/files/{id}", get(files_api::download))
         .merge(pages::static_routes(&state))
-        // Every answer is what its type says; nothing is sniffed into script.
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
         // A request (its body too) that takes longer is answered 408; a
         // WebSocket is past this once upgraded.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             std::time::Duration::from_secs(state.config.request_timeout_secs),
+        ))
+        .merge(uploads)
+        // Every answer is what its type says; nothing is sniffed into script.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
         ))
         .layer(TraceLayer::new_for_http().on_failure(log_failure))
         .with_state(state)

@@ -17,6 +17,9 @@ use crate::widget_texts::{self, or_default};
 
 const MAX_SITE_KEY_LEN: usize = 64;
 
+/// The launcher is lifted at most this far (pixels), whatever is stored.
+const MAX_LAUNCHER_OFFSET: u16 = 400;
+
 /// Longest page URL kept for the console's "installed?" indicator.
 const MAX_PAGE_URL_LEN: usize = 2048;
 
@@ -172,12 +175,14 @@ pub(super) fn widget_config(
             accent: settings.accent.clone(),
             position: settings.position,
             label: or_default(&settings.launcher_label, language.launcher),
+            offset: settings.launcher_offset.min(MAX_LAUNCHER_OFFSET),
         },
         away,
         email_replies,
         typing_preview: settings.typing_preview,
         agent_avatars: settings.agent_display == AgentDisplay::Avatar,
         agents_online: false,
+        files: !settings.file_kinds.is_empty(),
     }
 }
 

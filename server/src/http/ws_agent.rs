@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use protocol::{AgentFrame, AgentRequest, ErrorCode, REPLAY_PAGE, Seq, check_body};
+use protocol::{AgentFrame, AgentRequest, ErrorCode, REPLAY_PAGE, Seq, check_message};
 use tower_sessions::Session;
 use tracing::Instrument;
 
@@ -196,11 +196,13 @@ impl AgentSocket {
     }
 
     /// A reply to the shopper, or (`as_note`) a note only agents see.
+    #[allow(clippy::too_many_arguments)]
     async fn send(
         &mut self,
         conversation_id: String,
         client_id: String,
         body: String,
+        files: Vec<String>,
         as_note: bool,
         subscriber: &Subscriber,
         replies: &mut Vec<Frame>,
@@ -214,7 +216,7 @@ impl AgentSocket {
         };
         let answer =
             |code, message: &str| error(code, message, Some(client_id.as_str().to_owned()));
-        if let Err((code, message)) = check_body(&body) {
+        if let Err((code, message)) = check_message(&body, &files) {
             replies.push(answer(code, &message));
             return Ok(());
         }
@@ -242,7 +244,7 @@ impl AgentSocket {
                 .await
         } else {
             conversations
-                .post_from_agent(&self.agent, &id, &client_id, &body)
+                .post_from_agent(&self.agent, &id, &client_id, &body, &files)
                 .await
         };
         let posted = match posted {
@@ -259,6 +261,10 @@ impl AgentSocket {
                 return Ok(());
             }
             Err(ChangeError::Store(err)) => return Err(err),
+            Err(ChangeError::UnknownFile(unknown)) => {
+                replies.push(answer(ErrorCode::UnknownFile, &unknown.0));
+                return Ok(());
+            }
             Err(other) => {
                 replies.push(answer(ErrorCode::BadRequest, &other.to_string()));
                 return Ok(());
@@ -285,7 +291,7 @@ impl AgentSocket {
         note: String,
         replies: &mut Vec<Frame>,
     ) -> Result<(), StoreError> {
-        if let Err((code, message)) = check_body(&note) {
+        if let Err((code, message)) = protocol::check_body(&note) {
             let message = if code == ErrorCode::EmptyBody {
                 "Say why you hand it over; the receiving agent sees this note.".to_owned()
             } else {
@@ -347,6 +353,9 @@ impl AgentSocket {
                 format!("{name} has no room for another conversation right now."),
                 None,
             )),
+            Err(ChangeError::UnknownFile(unknown)) => {
+                replies.push(error(ErrorCode::UnknownFile, unknown.0, None));
+            }
             Err(ChangeError::Store(err)) => return Err(err),
         }
         Ok(())
@@ -497,20 +506,37 @@ impl Endpoint for AgentSocket {
                 conversation_id,
                 client_id,
                 body,
+                files,
             } => {
                 // A message ends a spell of typing: the next keystroke starts
                 // another, told at once.
                 self.last_typing = None;
-                self.send(conversation_id, client_id, body, false, subscriber, replies)
-                    .await
+                self.send(
+                    conversation_id,
+                    client_id,
+                    body,
+                    files,
+                    false,
+                    subscriber,
+                    replies,
+                )
+                .await
             }
             AgentRequest::Note {
                 conversation_id,
                 client_id,
                 body,
             } => {
-                self.send(conversation_id, client_id, body, true, subscriber, replies)
-                    .await
+                self.send(
+                    conversation_id,
+                    client_id,
+                    body,
+                    Vec::new(),
+                    true,
+                    subscriber,
+                    replies,
+                )
+                .await
             }
             AgentRequest::HandOver {
                 conversation_id,

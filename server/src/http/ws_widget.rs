@@ -13,7 +13,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use protocol::{ConversationState, ErrorCode, Seq, WidgetFrame, WidgetRequest, check_body};
+use protocol::{ConversationState, ErrorCode, Seq, WidgetFrame, WidgetRequest, check_message};
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -446,11 +446,18 @@ impl WidgetSocket {
                 client_id,
                 body,
                 topic,
+                files,
             } => {
                 // A message ends a spell of typing: the next keystroke
                 // starts another, told at once.
                 shopper.last_typing = None;
-                let ack = send(&arrival, state, shopper, client_id, body, topic).await?;
+                let message = Outgoing {
+                    client_id,
+                    body,
+                    topic,
+                    files,
+                };
+                let ack = send(&arrival, state, shopper, message).await?;
                 replies.push(ack);
                 Ok(())
             }
@@ -525,18 +532,31 @@ async fn transcript(
 }
 
 /// A shopper's message, within their allowance: the ack.
+/// A shopper's message as it came over the socket.
+struct Outgoing {
+    client_id: String,
+    body: String,
+    topic: Option<String>,
+    /// Ids of files uploaded first.
+    files: Vec<String>,
+}
+
 async fn send(
     arrival: &Arrival<'_>,
     state: &AppState,
     shopper: &mut Shopper,
-    client_id: String,
-    body: String,
-    topic: Option<String>,
+    message: Outgoing,
 ) -> VisitorResult<Frame> {
+    let Outgoing {
+        client_id,
+        body,
+        topic,
+        files,
+    } = message;
     let client_id = ClientId::parse(&client_id)
         .map_err(|invalid| Refusal::new(ErrorCode::BadClientId, invalid.0))?;
     let about = |refusal: Refusal| refusal.about(client_id.as_str());
-    check_body(&body).map_err(|(code, message)| about(Refusal::new(code, message)))?;
+    check_message(&body, &files).map_err(|(code, message)| about(Refusal::new(code, message)))?;
     // The same allowance whatever the channel (see the service). Into the
     // conversation this socket knows, while it is open; if an agent closed
     // it meanwhile, the writer says so (nothing stored) and the message is
@@ -563,9 +583,11 @@ async fn send(
                 topic.as_deref(),
                 &client_id,
                 &body,
+                &files,
                 open.is_none(),
             )
-            .await?;
+            .await?
+            .map_err(|unknown| about(Refusal::new(ErrorCode::UnknownFile, unknown.0)))?;
         match posted {
             Some(posted) => break posted,
             None if open.is_some() => open = None,

@@ -29,11 +29,29 @@ pub struct Inbound {
     /// Addresses it was sent to (`To`, `Cc`, `Delivered-To`), lower case.
     pub recipients: Vec<String>,
     pub message_id: Option<String>,
-    /// What the person wrote in this mail, history and signature cut, and
-    /// the attachments listed by name and size.
+    /// What the person wrote in this mail, history and signature cut.
     pub text: String,
-    pub attachments: Vec<(String, usize)>,
+    /// The files attached, as they came (checked where they are kept).
+    pub attachments: Vec<MailAttachment>,
     pub automatic: Option<Automatic>,
+}
+
+/// A file attached to a mail.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MailAttachment {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for MailAttachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "MailAttachment({:?}, {} bytes)",
+            self.name,
+            self.bytes.len()
+        )
+    }
 }
 
 /// Why a mail could not be read.
@@ -76,11 +94,11 @@ pub fn read(raw: &[u8], envelope_from: Option<&str>) -> Result<Inbound, Unreadab
             recipients.push(value.trim().trim_matches(['<', '>']).to_lowercase());
         }
     }
-    let attachments: Vec<(String, usize)> = message
+    let attachments: Vec<MailAttachment> = message
         .attachments()
-        .map(|part| {
-            let name = part.attachment_name().unwrap_or("attachment").to_owned();
-            (name, part.len())
+        .map(|part| MailAttachment {
+            name: part.attachment_name().unwrap_or("attachment").to_owned(),
+            bytes: part.contents().to_vec(),
         })
         .collect();
     let body = message.body_text(0).unwrap_or_default();
@@ -159,7 +177,13 @@ mod tests {
         let with_file = "From: g@example.com\r\nTo: reply+abc@r.example\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nPhoto attached\r\n--b\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=receipt.png\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n--b--\r\n";
         let mail = read(with_file.as_bytes(), None).expect("reads");
         assert_eq!(mail.text, "Photo attached");
-        assert_eq!(mail.attachments, vec![("receipt.png".to_owned(), 5)]);
+        assert_eq!(
+            mail.attachments,
+            vec![MailAttachment {
+                name: "receipt.png".to_owned(),
+                bytes: b"hello".to_vec()
+            }]
+        );
         assert_eq!(read(b"", None), Err(Unreadable::Malformed));
         assert_eq!(read(&[0xff, 0xfe, 0x00], None), Err(Unreadable::Malformed));
         let huge = vec![b'a'; MAX_MAIL_BYTES + 1];

@@ -425,6 +425,12 @@ impl ConversationBook {
         let visitors = self.visitors_of_contact(contact_id).await?;
         let mut tx = self.write.begin().await?;
         for visitor in &visitors {
+            super::files::forget_files_where(
+                &mut tx,
+                "visitor_id = $1 OR conversation_id IN (SELECT id FROM conversations WHERE visitor_id = $1)",
+                super::files::Param::Id(visitor),
+            )
+            .await?;
             sqlx::query(
                 "DELETE FROM events WHERE conversation_id IN (SELECT id FROM conversations WHERE visitor_id = $1)",
             )

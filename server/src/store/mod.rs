@@ -5,6 +5,7 @@
 mod blocks;
 mod contacts;
 mod conversations;
+mod files;
 mod mail;
 mod mail_guard;
 mod passwords;
@@ -24,6 +25,7 @@ pub use conversations::{
     Append, AppendRefused, AppendTo, Appended, Change, Conversation, Folded, HandOverRefused,
     MailState, NewMessage, Opening, Posted,
 };
+pub use files::{Allowance, FileLinks, LinkRefused, NewFile, OverAllowance, StoredFile, Uploader};
 pub use mail::{ClaimedMail, MailCause, MailKind, NewMail};
 pub use mail_guard::{Confirmation, NewConfirmation};
 pub use people::OpenInvite;
@@ -86,6 +88,8 @@ pub struct Store {
     /// SQLite: the connection that checkpoints the log.
     checkpoints: Option<AnyPool>,
     backend: Backend,
+    /// Signs the links files are fetched by (with the installation's key).
+    file_links: FileLinks,
 }
 
 /// The writes to the shopper's side (tokens, what their browser told,
@@ -168,6 +172,7 @@ impl Store {
                     write,
                     checkpoints: Some(checkpoints),
                     backend,
+                    file_links: FileLinks::new(""),
                 }
             }
             Backend::Postgres => {
@@ -181,10 +186,13 @@ impl Store {
                     write: pool,
                     checkpoints: None,
                     backend,
+                    file_links: FileLinks::new(""),
                 }
             }
         };
         store.migrate().await?;
+        let mut store = store;
+        store.file_links = FileLinks::new(&store.server_key("files").await?);
         Ok(store)
     }
 

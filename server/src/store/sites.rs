@@ -160,10 +160,19 @@ impl ConversationBook {
     /// Deletes a site with everything under it (visitors, contacts,
     /// conversations, topics, secrets): the schema cascades.
     pub async fn delete_site(&self, id: &str) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
+        // Files have no cascade (their bytes must be erased too).
+        super::files::forget_files_where(
+            &mut tx,
+            "site_id = $1 OR conversation_id IN (SELECT id FROM conversations WHERE site_id = $1)",
+            super::files::Param::Id(id),
+        )
+        .await?;
         sqlx::query("DELETE FROM sites WHERE id = $1")
             .bind(id)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

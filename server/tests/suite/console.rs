@@ -79,7 +79,7 @@ on_both_backends!(
             "settings": {
                 "accent": "#aa3300", "position": "left", "launcher_label": "Vragen?",
                 "greeting": "Welkom bij de theewinkel!", "greeting_known": "Dag {first_name}!",
-                "language": "nl"
+                "language": "nl", "launcher_offset": 72, "file_kinds": ["images", "pdf"]
             }
         });
         let (status, site) = app
@@ -102,8 +102,9 @@ on_both_backends!(
         assert_eq!(config["greeting_known"], "Dag {first_name}!");
         assert_eq!(
             config["launcher"],
-            json!({"accent": "#aa3300", "position": "left", "label": "Vragen?"})
+            json!({"accent": "#aa3300", "position": "left", "label": "Vragen?", "offset": 72})
         );
+        assert_eq!(config["files"], true, "pictures and PDFs are taken");
         assert_eq!(config["texts"][11], "Versturen");
 
         // Following the browser: Russian and Bengali shoppers get their own words.

@@ -168,7 +168,7 @@ fn texts(events: &[protocol::Event]) -> Vec<String> {
     events
         .iter()
         .filter_map(|e| match &e.body {
-            protocol::EventBody::Message { text } | protocol::EventBody::Note { text } => {
+            protocol::EventBody::Message { text, .. } | protocol::EventBody::Note { text } => {
                 Some(text.clone())
             }
             _ => None,
@@ -797,5 +797,119 @@ with_mail!(
         assert_eq!(from.name(), Some("Shop"));
         assert_eq!(from.address(), Some("chat@shop.test"));
         assert!(text_of(&mail).contains("Het is onderweg."));
+    }
+);
+
+/// A reply with files attached, as a phone's mail app sends it.
+fn reply_with_files(to: &str, text: &str, files: &[(&str, &str, &[u8])]) -> String {
+    use base64::Engine as _;
+    let mut mail = format!(
+        "From: {GRACE}\r\nTo: {to}\r\nSubject: Re: Your conversation\r\nMessage-ID: <files-1@example.com>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+    );
+    for (name, content_type, bytes) in files {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+        mail.push_str(&format!(
+            "--b1\r\nContent-Type: {content_type}; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{encoded}\r\n"
+        ));
+    }
+    mail.push_str("--b1--\r\n");
+    mail
+}
+
+with_mail!(
+    files_come_in_by_email_and_go_out_as_links,
+    1,
+    |room: Mailroom| async move {
+        let Mailroom { app, smtp, .. } = room;
+        let (shopper, mut agent, id) = a_chat(&app).await;
+        drop(shopper);
+        // The agent's reply carries a PDF; the unseen-reply mail links to it.
+        let cookie = app.login(&app.agent.email).await;
+        let pdf: &[u8] = b"%PDF-1.4\n%%EOF\n";
+        let uploaded: Value = reqwest::Client::new()
+            .post(app.url("/api/files?name=label.pdf"))
+            .header("cookie", cookie)
+            .body(pdf.to_vec())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        agent
+            .send(json!({"type": "send", "conversation_id": id, "client_id": "a1", "body": "Your return label", "files": [uploaded["id"]]}))
+            .await;
+        agent.until("ack", |f| f["client_id"] == "a1").await;
+        let mail = smtp.mail_to(GRACE).await;
+        let text = text_of(&mail);
+        let link_start = text.find("/files/").expect("a link to the file");
+        assert!(text.contains("label.pdf"), "{text}");
+        let link: String = text[link_start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        let message = parse(&mail);
+        assert_eq!(message.attachment_count(), 0, "links, never the files");
+        let fetched = reqwest::get(app.url(&link)).await.unwrap();
+        assert_eq!(fetched.status(), 200, "{link}");
+        assert_eq!(fetched.bytes().await.unwrap().as_ref(), pdf);
+
+        // Grace answers with a photo, a PDF and a program.
+        let reply_to = reply_to_of(&mail);
+        let photo = include_bytes!("../fixtures/gps-photo.jpg");
+        let raw = reply_with_files(
+            &reply_to,
+            "Here is the parcel",
+            &[
+                ("parcel.jpg", "image/jpeg", photo.as_slice()),
+                ("receipt.pdf", "application/pdf", pdf),
+                (
+                    "setup.exe",
+                    "application/octet-stream",
+                    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00",
+                ),
+            ],
+        );
+        let (status, body) = webhook(&app, &raw, Some(&reply_to)).await;
+        assert_eq!(status, 202, "{body}");
+        let live = agent.until("event", |f| f["event"]["via"] == "email").await;
+        let message = &live["event"]["body"]["message"];
+        assert_eq!(message["text"], "Here is the parcel");
+        let names: Vec<&str> = message["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["parcel.jpg", "receipt.pdf"]);
+        let kept = reqwest::get(app.url(message["files"][0]["url"].as_str().unwrap()))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert!(
+            !kept.windows(10).any(|w| w == b"PhoneMaker"),
+            "stripped as in chat"
+        );
+        let note = agent
+            .until("event", |f| {
+                f["event"]["body"]["note"]["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("setup.exe"))
+            })
+            .await;
+        assert!(
+            note["event"]["body"]["note"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("not kept"),
+            "{note}"
+        );
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM files WHERE name = 'setup.exe'")
+                .await,
+            0
+        );
     }
 );

@@ -266,7 +266,7 @@ on_both_backends_with!(
             assert_eq!(seqs, (1..=events.len() as i64).collect::<Vec<_>>());
             let mut by_sender: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
             for event in &events {
-                let (Some(client_id), protocol::EventBody::Message { text }) =
+                let (Some(client_id), protocol::EventBody::Message { text, .. }) =
                     (&event.client_id, &event.body)
                 else {
                     continue;

@@ -18,6 +18,7 @@ mod console;
 mod deadlines;
 mod docs_commands;
 mod email;
+mod files;
 mod first_run;
 mod group_commit;
 mod handover;

@@ -7,7 +7,7 @@ use protocol::{Author, Channel, Event, EventBody, EventKind, REPLAY_PAGE, Seq};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use crate::store::{Conversation, Store, StoreError, StoreResult, now_ms};
+use crate::store::{Conversation, FileLinks, Store, StoreError, StoreResult, now_ms};
 
 pub(super) const EVENT_SELECT: &str = "SELECT e.conversation_id, e.seq, e.kind, e.author_kind, e.author_id, \
      au.name AS author_name, e.subject_id, su.name AS subject_name, e.body, e.client_id, e.created_at, \
@@ -15,7 +15,8 @@ pub(super) const EVENT_SELECT: &str = "SELECT e.conversation_id, e.seq, e.kind, 
      FROM events e LEFT JOIN agents au ON au.id = e.author_id \
      LEFT JOIN agents su ON su.id = e.subject_id";
 
-pub(super) fn event_from_row(row: &AnyRow) -> StoreResult<Event> {
+/// An event as stored, its files' links signed for whoever reads it now.
+pub(super) fn event_from_row(row: &AnyRow, links: &FileLinks) -> StoreResult<Event> {
     let author_kind: String = row.try_get("author_kind")?;
     let author = match author_kind.as_str() {
         "visitor" => Author::Visitor,
@@ -42,7 +43,20 @@ pub(super) fn event_from_row(row: &AnyRow) -> StoreResult<Event> {
     // Exhaustive: a new kind does not compile until it is read back here
     // (and `columns` below says how it is written).
     let body = match kind {
-        EventKind::Message => EventBody::Message { text: text()? },
+        EventKind::Message => {
+            // A message's files (without links) are its payload.
+            let payload: Option<String> = row.try_get("payload")?;
+            let mut files: Vec<protocol::FileRef> = match payload.as_deref() {
+                None | Some("") => Vec::new(),
+                Some(json) => serde_json::from_str(json)
+                    .map_err(|e| StoreError::Corrupt(format!("message files: {e}")))?,
+            };
+            links.sign_all(&mut files, now_ms());
+            EventBody::Message {
+                text: text()?,
+                files,
+            }
+        }
         EventKind::Note => EventBody::Note { text: text()? },
         EventKind::Assigned => EventBody::Assigned {
             agent_id: row
@@ -86,7 +100,23 @@ pub(super) fn event_from_row(row: &AnyRow) -> StoreResult<Event> {
 /// column) of an event.
 fn columns(body: &EventBody) -> (Option<&str>, Option<&str>, Option<String>) {
     match body {
-        EventBody::Message { text } | EventBody::Note { text } => (None, Some(text.as_str()), None),
+        EventBody::Message { text, files } if !files.is_empty() => {
+            let unsigned: Vec<protocol::FileRef> = files
+                .iter()
+                .map(|file| protocol::FileRef {
+                    url: String::new(),
+                    ..file.clone()
+                })
+                .collect();
+            (
+                None,
+                Some(text.as_str()),
+                serde_json::to_string(&unsigned).ok(),
+            )
+        }
+        EventBody::Message { text, .. } | EventBody::Note { text } => {
+            (None, Some(text.as_str()), None)
+        }
         EventBody::Assigned { agent_id, .. } => (Some(agent_id.as_str()), None, None),
         EventBody::Closed => (None, None, None),
         EventBody::Rated { .. } => (None, None, serde_json::to_string(body).ok()),
@@ -98,8 +128,8 @@ fn columns(body: &EventBody) -> (Option<&str>, Option<&str>, Option<String>) {
 /// shopper to see an agent's reply, the agents' unread count.
 pub(super) fn effects(author: &Author, body: &EventBody) -> (Option<String>, bool, bool) {
     match body {
-        EventBody::Message { text } => (
-            Some(text.clone()),
+        EventBody::Message { text, files } => (
+            Some(preview(text, files)),
             matches!(author, Author::Agent { .. }),
             *author == Author::Visitor,
         ),
@@ -107,6 +137,20 @@ pub(super) fn effects(author: &Author, body: &EventBody) -> (Option<String>, boo
         | EventBody::Assigned { .. }
         | EventBody::Closed
         | EventBody::Rated { .. } => (None, false, false),
+    }
+}
+
+/// What the inbox shows of a message: its text, or the names of its files
+/// when it is files alone.
+pub(super) fn preview(text: &str, files: &[protocol::FileRef]) -> String {
+    if text.trim().is_empty() && !files.is_empty() {
+        files
+            .iter()
+            .map(|file| file.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else {
+        text.to_owned()
     }
 }
 
@@ -245,7 +289,9 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.read)
         .await?;
-        rows.iter().map(event_from_row).collect()
+        rows.iter()
+            .map(|row| event_from_row(row, &self.file_links))
+            .collect()
     }
 
     /// Up to `limit` events just before `before_seq`, oldest first.
@@ -281,7 +327,7 @@ impl Store {
         .await?;
         let mut events = rows
             .iter()
-            .map(event_from_row)
+            .map(|row| event_from_row(row, &self.file_links))
             .collect::<StoreResult<Vec<_>>>()?;
         events.reverse();
         Ok(events)
@@ -392,6 +438,16 @@ mod tests {
         }
         tx.commit().await.unwrap();
         let read = store.events_after(&conversation, 1, 1000).await.unwrap();
+        // Files come back with their links signed for the reader, never
+        // with the link they were written with.
+        for event in &mut written {
+            if let EventBody::Message { files, .. } = &mut event.body {
+                for file in files.iter_mut() {
+                    assert_eq!(file.url, "/files/file-1?e=1&s=x");
+                }
+                store.file_links().sign_all(files, crate::store::now_ms());
+            }
+        }
         assert_eq!(read, written);
         let kinds: std::collections::BTreeSet<&str> =
             read.iter().map(|e| e.body.kind_name()).collect();

@@ -55,6 +55,9 @@ pub struct Append {
     pub to: AppendTo,
     pub client_id: String,
     pub body: String,
+    /// Files the service checked are the sender's to attach (a message
+    /// only; without their links).
+    pub files: Vec<protocol::FileRef>,
     pub via: Channel,
 }
 
@@ -112,7 +115,10 @@ impl Append {
         let text = self.body.clone();
         match &self.to {
             AppendTo::Agent { note: true, .. } => EventBody::Note { text },
-            _ => EventBody::Message { text },
+            _ => EventBody::Message {
+                text,
+                files: self.files.clone(),
+            },
         }
     }
 
@@ -294,8 +300,33 @@ impl Store {
             .collect();
         ids.sort_unstable();
         ids.dedup();
+        for (i, outcome) in &outcomes {
+            if let Ok(written) = outcome
+                && !batch[*i].files.is_empty()
+            {
+                crate::store::files::attach_files(
+                    &mut tx,
+                    &written.conversation_id,
+                    &batch[*i].client_id,
+                    &batch[*i].files,
+                )
+                .await?;
+            }
+        }
         let conversations = conversations_in(&mut tx, &ids).await?;
         tx.commit().await?;
+        let now = now_ms();
+        for (_, outcome) in &mut outcomes {
+            if let Ok(written) = outcome {
+                for event in
+                    std::iter::once(&mut written.message).chain(written.new_events.iter_mut())
+                {
+                    if let EventBody::Message { files, .. } = &mut event.body {
+                        self.file_links.sign_all(files, now);
+                    }
+                }
+            }
+        }
         let mut stored = Vec::with_capacity(outcomes.len());
         for (i, outcome) in outcomes {
             let appended = match outcome {
@@ -329,7 +360,11 @@ impl Store {
         .bind(client_id)
         .fetch_optional(&self.read)
         .await?;
-        let Some(message) = row.as_ref().map(event_from_row).transpose()? else {
+        let Some(message) = row
+            .as_ref()
+            .map(|row| event_from_row(row, &self.file_links))
+            .transpose()?
+        else {
             return Ok(None);
         };
         let conversation = self.reload(&message.conversation_id).await?;
@@ -420,7 +455,7 @@ async fn bump_named(
                 if matches!(append.to, AppendTo::Agent { note: true, .. }) {
                     continue;
                 }
-                preview = Some(append.body.as_str());
+                preview = Some(super::log::preview(&append.body, &append.files));
                 match append.to {
                     AppendTo::Shopper { .. } => shopper_messages += 1,
                     AppendTo::Agent { .. } => agent_at = Some(offset as i64 + 1),
@@ -600,6 +635,7 @@ impl ConversationBook {
             to,
             client_id: message.client_id.to_owned(),
             body: message.body.to_owned(),
+            files: Vec::new(),
             via: message.via,
         };
         let outcome = self.append_batch(std::slice::from_ref(&append)).await?;
@@ -765,6 +801,7 @@ mod tests {
             },
             client_id: client_id.to_owned(),
             body: format!("text of {client_id}"),
+            files: Vec::new(),
             via: Channel::Chat,
         }
     }
@@ -785,6 +822,7 @@ mod tests {
             },
             client_id: client_id.to_owned(),
             body: format!("text of {client_id}"),
+            files: Vec::new(),
             via: Channel::Chat,
         }
     }

@@ -244,7 +244,7 @@ pub(in crate::store) async fn fold_in(
         .continuing_events
         .push(append_event(tx, continuing_id, Author::System, None, note, None).await?);
     for text in carried {
-        let message = EventBody::Message { text };
+        let message = EventBody::message(text);
         outcome.continuing_events.push(
             append_event(
                 tx,
