@@ -29,6 +29,14 @@ const LANGUAGES: [(&str, &str); 5] = [
     ("bn", "বাংলা"),
 ];
 
+/// The kinds of file a site may take, as the console names them.
+const FILE_KINDS: [(protocol::FileKind, &str); 4] = [
+    (protocol::FileKind::Images, "Pictures and photos (JPEG, PNG, GIF, WebP, iPhone HEIC)"),
+    (protocol::FileKind::Pdf, "PDF documents"),
+    (protocol::FileKind::Text, "Plain text (.txt, .csv, logs)"),
+    (protocol::FileKind::Office, "Office documents (Word, Excel, PowerPoint, OpenDocument)"),
+];
+
 #[component]
 pub fn Console() -> impl IntoView {
     let sites = RwSignal::new(Vec::<SiteView>::new());
@@ -278,6 +286,11 @@ fn SiteEditor(
                     </select>
                 </label>
                 <label>"Launcher label" <input name="launcher-label" placeholder="Chat" prop:value=label on:input=on_label /></label>
+                <label>"Launcher height above the page's bottom (px, to clear a bar of your own, like a cookie banner)"
+                    <input type="number" name="launcher-offset" min="0" max="400"
+                        prop:value=move || settings.with(|s| s.launcher_offset.to_string())
+                        on:input=move |ev| settings.update(|s| s.launcher_offset = event_target_value(&ev).parse().unwrap_or(0)) />
+                </label>
                 <label>"Show agents as"
                     <select name="agent-display" on:change=move |ev| settings.update(|s| s.agent_display = match event_target_value(&ev).as_str() {
                             "first_name" => AgentDisplay::FirstName,
@@ -324,6 +337,21 @@ fn SiteEditor(
                     on:change=move |ev| settings.update(|s| s.typing_preview = event_target_checked(&ev)) />
                     " Agents see what shoppers type before they send it"</label>
                 <p class="hint">"Off by default: shoppers do not expect their unsent words to be read. Agents always see that someone is typing; with this on, they also see the draft."</p>
+            </fieldset>
+            <fieldset class="file-kinds">
+                <legend>"Files shoppers may send"</legend>
+                {FILE_KINDS.iter().map(|&(kind, label)| view! {
+                    <label><input type="checkbox"
+                        prop:checked=move || settings.with(|s| s.file_kinds.contains(&kind))
+                        on:change=move |ev| settings.update(|s| {
+                            s.file_kinds.retain(|k| *k != kind);
+                            if event_target_checked(&ev) {
+                                s.file_kinds.push(kind);
+                            }
+                        }) />
+                        " " {label}</label>
+                }).collect_view()}
+                <p class="hint">"Each file's kind is decided from its content, whatever its name says. Photos lose their location and other hidden details before they are kept. None ticked: the chat takes no files."</p>
             </fieldset>
             <Mail mail=site.mail.clone() email_delay />
             <Hours hours_on hours />

@@ -5,6 +5,7 @@
 pub mod chaos;
 pub mod load;
 pub mod memory;
+pub mod uploads;
 pub mod net;
 pub mod relay;
 pub mod stats;

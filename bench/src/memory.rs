@@ -56,7 +56,7 @@ fn socket_url(params: &Params) -> String {
 
 /// A widget socket whose receive buffer is small, so that a reader that
 /// never reads really stops the server's sends.
-async fn connect(params: &Params, small_buffer: bool) -> Result<Socket, BenchError> {
+pub(crate) async fn connect(params: &Params, small_buffer: bool) -> Result<Socket, BenchError> {
     let mut request = socket_url(params).into_client_request().map_err(socket)?;
     request.headers_mut().insert(
         "origin",
@@ -84,7 +84,7 @@ fn socket(err: impl std::fmt::Display) -> BenchError {
     BenchError::Socket(err.to_string())
 }
 
-async fn next_json(ws: &mut Socket) -> Result<Value, BenchError> {
+pub(crate) async fn next_json(ws: &mut Socket) -> Result<Value, BenchError> {
     loop {
         let message = tokio::time::timeout(Duration::from_secs(30), ws.next())
             .await

@@ -17,7 +17,7 @@ use crate::{Result, cargo, check, number, root, value_of};
 /// the per-address and per-socket limits are off (0) for the measurement.
 /// Flags rather than environment variables: a renamed one stops the server
 /// with an error instead of silently measuring the limits.
-pub const NO_LIMITS: [&str; 12] = [
+pub const NO_LIMITS: [&str; 13] = [
     "--limit-open-conversations-per-ip=0",
     "--limit-after-close-secs=0",
     "--limit-sockets-per-ip=0",
@@ -30,6 +30,7 @@ pub const NO_LIMITS: [&str; 12] = [
     "--limit-frames-per-second=0",
     "--limit-requests-per-ip=0",
     "--limit-connections-per-ip=0",
+    "--limit-uploads-per-ip=0",
 ];
 
 const USAGE: &str =
@@ -207,6 +208,10 @@ pub fn run(args: &[String]) -> Result<()> {
     let _ = std::fs::remove_dir_all(&work);
     print_report(&options, &database_url, &rapport, relay.as_ref());
     print_memory(&memory);
+    let uploads = &memory["uploads"];
+    if options.smoke && uploads["stored"] != uploads["count"] {
+        return Err(format!("uploads were refused: {uploads}").into());
+    }
     let readers = memory["readers"].as_u64().unwrap_or(0);
     if options.smoke && memory["closed"].as_u64() != Some(readers) {
         return Err(format!(
@@ -297,10 +302,10 @@ fn memory(bin: &Path, options: &Options, database_url: &str, site_key: &str) -> 
             .spawn()?,
     );
     wait_healthy(port)?;
-    let (messages, readers, watch) = if options.smoke {
-        ("200", "5", "14")
+    let (messages, readers, watch, uploads) = if options.smoke {
+        ("200", "5", "14", "4")
     } else {
-        ("2000", "30", "20")
+        ("2000", "30", "20", "20")
     };
     let output = Command::new(bin.join("rapport-memgen"))
         .args(["--url", &format!("http://127.0.0.1:{port}")])
@@ -314,6 +319,8 @@ fn memory(bin: &Path, options: &Options, database_url: &str, site_key: &str) -> 
             readers,
             "--watch",
             watch,
+            "--uploads",
+            uploads,
         ])
         .stderr(Stdio::inherit())
         .output()?;
@@ -352,6 +359,24 @@ fn print_memory(memory: &Value) {
     eprintln!(
         "  closed by the server within the watch: {} of {}",
         memory["closed"], memory["readers"]
+    );
+    let uploads = &memory["uploads"];
+    let kib = |key: &str| uploads[key].as_u64().unwrap_or(0);
+    let count = kib("count").max(1);
+    let growth = kib("rss_peak_kib").saturating_sub(kib("rss_before_kib"));
+    eprintln!(
+        "Uploads: {} files of {:.1} MB at once, by as many shoppers ({} stored in {:.1} s)",
+        count,
+        kib("bytes") as f64 / 1e6,
+        kib("stored"),
+        uploads["seconds"].as_f64().unwrap_or(0.0)
+    );
+    eprintln!(
+        "  server RSS {:.1} MB before, {:.1} MB at peak: +{:.2} MB per upload in flight ({:.3}x the file)",
+        kib("rss_before_kib") as f64 / 1024.0,
+        kib("rss_peak_kib") as f64 / 1024.0,
+        growth as f64 / 1024.0 / count as f64,
+        growth as f64 * 1024.0 / count as f64 / kib("bytes").max(1) as f64
     );
 }
 

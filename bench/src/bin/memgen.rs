@@ -27,15 +27,21 @@ struct Args {
     /// Seconds the stalled readers are watched.
     #[arg(long, default_value_t = 20)]
     watch: u64,
+    /// Files uploaded at once, by as many shoppers, after the readers.
+    #[arg(long, default_value_t = 20)]
+    uploads: usize,
+    /// Bytes of each (the server's default largest file is 10 MB).
+    #[arg(long, default_value_t = 10_000_000)]
+    upload_bytes: usize,
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let report = memory::run(Params {
-        base_url: args.url,
-        site_key: args.site,
-        origin: args.origin,
+        base_url: args.url.clone(),
+        site_key: args.site.clone(),
+        origin: args.origin.clone(),
         server_pid: args.server_pid,
         messages: args.messages,
         body_chars: args.body_chars,
@@ -43,7 +49,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         watch: Duration::from_secs(args.watch),
     })
     .await?;
+    let uploads = rapport_bench::uploads::run(rapport_bench::uploads::Params {
+        base_url: args.url,
+        site_key: args.site,
+        origin: args.origin,
+        server_pid: args.server_pid,
+        count: args.uploads,
+        bytes: args.upload_bytes,
+    })
+    .await?;
+    let mut result = serde_json::to_value(&report)?;
+    result["uploads"] = serde_json::to_value(&uploads)?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "RESULT {}", serde_json::to_string(&report)?)?;
+    writeln!(out, "RESULT {result}")?;
     Ok(())
 }
