@@ -31,10 +31,16 @@ const LANGUAGES: [(&str, &str); 5] = [
 
 /// The kinds of file a site may take, as the console names them.
 const FILE_KINDS: [(protocol::FileKind, &str); 4] = [
-    (protocol::FileKind::Images, "Pictures and photos (JPEG, PNG, GIF, WebP, iPhone HEIC)"),
+    (
+        protocol::FileKind::Images,
+        "Pictures and photos (JPEG, PNG, GIF, WebP, iPhone HEIC)",
+    ),
     (protocol::FileKind::Pdf, "PDF documents"),
     (protocol::FileKind::Text, "Plain text (.txt, .csv, logs)"),
-    (protocol::FileKind::Office, "Office documents (Word, Excel, PowerPoint, OpenDocument)"),
+    (
+        protocol::FileKind::Office,
+        "Office documents (Word, Excel, PowerPoint, OpenDocument)",
+    ),
 ];
 
 #[component]

@@ -5,10 +5,10 @@
 pub mod chaos;
 pub mod load;
 pub mod memory;
-pub mod uploads;
 pub mod net;
 pub mod relay;
 pub mod stats;
+pub mod uploads;
 
 /// Why a benchmark run could not go on.
 #[derive(Debug, thiserror::Error)]

@@ -191,6 +191,13 @@ mod tests {
             Ok(FileKind::Text)
         );
         assert!(sniff(b"\0\x01\x02binary").is_err());
+        // An iPhone photo the browser could not turn into a JPEG: kept, as a download.
+        let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic";
+        let kept = sniff(heic).expect("an iPhone photo is taken");
+        assert!(kept.content_type.starts_with("image/hei") && kept.kind == FileKind::Images);
+        assert!(!protocol::is_inline_image(kept.content_type));
+        // A PDF and a Word file, whatever they are called.
+        assert_eq!(sniff(b"%PDF-1.7\n").map(|s| s.kind), Ok(FileKind::Pdf));
         assert!(sniff(b"").is_err());
     }
 

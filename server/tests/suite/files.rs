@@ -593,3 +593,48 @@ async fn a_bucket_keeps_files_as_the_folder_does() {
     sweeper.sweep().await.unwrap();
     assert_eq!(objects_in_bucket(&files).await, 0);
 }
+
+on_both_backends!(
+    an_upload_no_message_took_is_forgotten_after_a_day,
+    |app: TestApp| async move {
+        let (mut shopper, token) = app.new_shopper().await;
+        let (_, kept) = shopper_upload(&app, &token, "sent.txt", b"Sent with a message").await;
+        let (_, left) = shopper_upload(&app, &token, "left.txt", b"Never sent").await;
+        shopper
+            .send(json!({"type": "send", "client_id": "k1", "body": "", "files": [kept["id"]]}))
+            .await;
+        shopper.until("ack", |_| true).await;
+        files_of(&app).sweep().await.unwrap();
+        assert_eq!(
+            stored_blobs(&app).await,
+            2,
+            "a fresh upload waits for its message"
+        );
+        let day_and_more = 25 * 3600 * 1000;
+        app.sql(
+            &format!("UPDATE files SET created_at = created_at - {day_and_more}"),
+            &format!("UPDATE files SET created_at = created_at - {day_and_more}"),
+        )
+        .await;
+        files_of(&app).sweep().await.unwrap();
+        assert_eq!(
+            stored_blobs(&app).await,
+            1,
+            "the one no message took is gone"
+        );
+        assert!(
+            app.store
+                .file_by_id(left["id"].as_str().unwrap())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            app.store
+                .file_by_id(kept["id"].as_str().unwrap())
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+);
