@@ -17,6 +17,9 @@ use crate::store::{Store, StoreError};
 /// Bytes read or written per step (and per database row).
 pub const CHUNK_BYTES: usize = 256 * 1024;
 
+/// The smallest part S3 takes (but the last).
+const S3_PART_BYTES: usize = 5 * 1024 * 1024;
+
 /// Why the file store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
@@ -46,6 +49,10 @@ pub enum Blobs {
         store: Arc<dyn ObjectStore>,
         /// What the store is, for logs (`folder data/files`, `bucket s3://x`).
         described: String,
+        /// Bytes held before each part is written: S3 takes parts of
+        /// 5 MiB at least (but the last); a folder takes any, so an upload
+        /// in flight holds little.
+        part_bytes: usize,
     },
     Database(Store),
 }
@@ -65,6 +72,7 @@ impl Blobs {
                 folder,
             )?),
             described: format!("the folder {}", folder.display()),
+            part_bytes: CHUNK_BYTES,
         })
     }
 
@@ -90,6 +98,7 @@ impl Blobs {
         Ok(Blobs::Objects {
             store: Arc::new(store),
             described: format!("the bucket {url}"),
+            part_bytes: S3_PART_BYTES,
         })
     }
 
@@ -111,9 +120,11 @@ impl Blobs {
         file.seek(std::io::SeekFrom::Start(0)).await?;
         let mut buffer = vec![0u8; CHUNK_BYTES];
         match self {
-            Blobs::Objects { store, .. } => {
+            Blobs::Objects {
+                store, part_bytes, ..
+            } => {
                 let upload = store.put_multipart(&ObjectPath::from(key)).await?;
-                let mut writer = WriteMultipart::new_with_chunk_size(upload, 5 * 1024 * 1024);
+                let mut writer = WriteMultipart::new_with_chunk_size(upload, *part_bytes);
                 loop {
                     let read = read_full(&mut file, &mut buffer).await?;
                     if read == 0 {
