@@ -144,8 +144,6 @@ struct Config {
     typing_preview: bool,
     /// Someone could answer when the page loaded (within business hours).
     agents_online: bool,
-    /// The shopper may attach files.
-    files: bool,
     /// The server's address, before a file's link.
     base: String,
     /// A touch screen (the loader asks): Enter makes a new line there.
@@ -172,7 +170,6 @@ impl Config {
             site_query: format!("?site={}", js_sys::encode_uri_component(site_key)),
             email_replies: js_object::flag(config, "email_replies"),
             typing_preview: js_object::flag(config, "typing_preview"),
-            files: js_object::flag(config, "files"),
             base: base_url.trim_end_matches('/').to_owned(),
             touch: js_object::flag(config, "touch"),
             agents_online: js_object::flag(config, "agents_online")
