@@ -13,6 +13,13 @@ async function openConversation(ada, text) {
   await ada.getByRole('button', { name: text }).click();
 }
 
+/** The agent closes the open conversation: the tests share one server,
+    and a chat left open would come back to the next test's agent. */
+async function closeIt(ada) {
+  await ada.getByRole('button', { name: 'Close conversation' }).click();
+  await expect(ada.getByText('This conversation is closed')).toBeVisible();
+}
+
 test('a pasted screenshot reaches the agent as a picture that opens full size', async ({ browser }) => {
   const ada = await signIn(browser, setup.email);
   await goOnline(ada);
@@ -54,6 +61,7 @@ test('a pasted screenshot reaches the agent as a picture that opens full size', 
   ]);
   const response = await full.waitForLoadState().then(() => full.request.get(full.url()));
   expect(response.headers()['content-type']).toBe('image/png');
+  await closeIt(ada);
 });
 
 test('an agent sends a PDF and the shopper downloads it', async ({ browser }) => {
@@ -79,6 +87,7 @@ test('an agent sends a PDF and the shopper downloads it', async ({ browser }) =>
   expect(download.headers()['content-type']).toBe('application/pdf');
   expect(download.headers()['content-disposition']).toMatch(/^attachment;/);
   expect(Buffer.compare(await download.body(), pdf)).toBe(0);
+  await closeIt(ada);
 });
 
 test('a web address in a message is a link, and nothing else is', async ({ browser }) => {
@@ -103,6 +112,7 @@ test('a web address in a message is a link, and nothing else is', async ({ brows
   await expect(shopper.transcript.locator('b')).toHaveCount(0);
   await expect(ada.locator('.events b')).toHaveCount(0);
   await expect(ada.locator('.events .line.me a')).toHaveCount(1);
+  await closeIt(ada);
 });
 
 test('on a phone the chat takes the screen, does not zoom, stays above the keyboard and sends with the button', async ({ browser }) => {
@@ -146,4 +156,6 @@ test('on a phone the chat takes the screen, does not zoom, stays above the keybo
   // Closed: the page scrolls again.
   await phone.getByRole('button', { name: 'Close chat' }).tap();
   expect(await phone.evaluate(() => document.documentElement.style.overflow)).toBe('');
+  await openConversation(ada, /second line/);
+  await closeIt(ada);
 });
