@@ -293,7 +293,7 @@ fn SiteEditor(
                 </label>
                 <label>"Launcher label" <input name="launcher-label" placeholder="Chat" prop:value=label on:input=on_label /></label>
                 <label>"Launcher height above the page's bottom (px, to clear a bar of your own, like a cookie banner)"
-                    <input type="number" name="launcher-offset" min="0" max="400"
+                    <input type="number" name="launcher-offset" min="0" max=protocol::MAX_LAUNCHER_OFFSET.to_string()
                         prop:value=move || settings.with(|s| s.launcher_offset.to_string())
                         on:input=move |ev| settings.update(|s| s.launcher_offset = event_target_value(&ev).parse().unwrap_or(0)) />
                 </label>

@@ -71,6 +71,9 @@ pub struct SiteSettings {
     pub launcher_offset: u16,
 }
 
+/// The launcher is lifted at most this far (pixels) above the page's bottom.
+pub const MAX_LAUNCHER_OFFSET: u16 = 400;
+
 fn default_file_kinds() -> Vec<crate::FileKind> {
     crate::FileKind::DEFAULT.to_vec()
 }

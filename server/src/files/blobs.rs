@@ -204,15 +204,6 @@ impl Blobs {
             Blobs::Database(store) => Ok(store.delete_chunks(key).await?),
         }
     }
-
-    /// Whether anything is stored under `key` (for tests and checks).
-    pub async fn exists(&self, key: &str) -> Result<bool, BlobError> {
-        match self.get(key).await {
-            Ok(_) => Ok(true),
-            Err(BlobError::Missing(_)) => Ok(false),
-            Err(other) => Err(other),
-        }
-    }
 }
 
 /// Fills `buffer` as far as the file goes; 0 at its end.

@@ -10,6 +10,12 @@ use crate::store::{Backend, Store};
 
 const MB: u64 = 1000 * 1000;
 
+/// Uploads read at once by one process; more are told to try again.
+const UPLOADS_AT_ONCE: usize = 64;
+
+/// An upload no message refers to within this long is forgotten.
+const UNATTACHED_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// Where files live and what they may be. Every flag can also be given as
 /// its environment variable.
 #[derive(Debug, Clone, Args)]
@@ -97,7 +103,8 @@ impl FileConfig {
             max_file_bytes: self.max_file_mb.saturating_mul(MB),
             per_uploader_per_day: self.per_person_per_day_mb.saturating_mul(MB),
             per_site_per_day: self.per_site_per_day_mb.saturating_mul(MB),
-            ..FileSettings::default()
+            uploads_at_once: UPLOADS_AT_ONCE,
+            unattached_after: UNATTACHED_AFTER,
         }
     }
 

@@ -47,14 +47,9 @@ pub struct FileSettings {
 }
 
 impl Default for FileSettings {
+    /// The defaults of the flags (see [`FileConfig`]).
     fn default() -> FileSettings {
-        FileSettings {
-            max_file_bytes: 10 * 1000 * 1000,
-            per_uploader_per_day: 100 * 1000 * 1000,
-            per_site_per_day: 5 * 1000 * 1000 * 1000,
-            uploads_at_once: 64,
-            unattached_after: Duration::from_secs(24 * 60 * 60),
-        }
+        FileConfig::default().settings()
     }
 }
 
@@ -128,10 +123,6 @@ impl Files {
             slots: Arc::new(Semaphore::new(settings.uploads_at_once.max(1))),
             settings: Arc::new(settings),
         }
-    }
-
-    pub fn settings(&self) -> &FileSettings {
-        &self.settings
     }
 
     pub fn blobs(&self) -> &Blobs {

@@ -157,16 +157,14 @@ pub(super) fn check_settings(settings: &SiteSettings) -> Result<(), ApiError> {
     if let Some(hours) = &settings.hours {
         crate::hours::validate(hours).map_err(ApiError::bad_request)?;
     }
-    if settings.launcher_offset > MAX_LAUNCHER_OFFSET {
+    if settings.launcher_offset > protocol::MAX_LAUNCHER_OFFSET {
         return Err(ApiError::bad_request(format!(
-            "The launcher can be lifted at most {MAX_LAUNCHER_OFFSET} px above the page's bottom."
+            "The launcher can be lifted at most {} px above the page's bottom.",
+            protocol::MAX_LAUNCHER_OFFSET
         )));
     }
     Ok(())
 }
-
-/// Pixels the launcher may be lifted (a bar of the shop's own is lower).
-const MAX_LAUNCHER_OFFSET: u16 = 400;
 
 /// `GET /api/admin/sites`.
 pub(super) async fn list(

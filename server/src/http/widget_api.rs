@@ -17,9 +17,6 @@ use crate::widget_texts::{self, or_default};
 
 const MAX_SITE_KEY_LEN: usize = 64;
 
-/// The launcher is lifted at most this far (pixels), whatever is stored.
-const MAX_LAUNCHER_OFFSET: u16 = 400;
-
 /// Longest page URL kept for the console's "installed?" indicator.
 const MAX_PAGE_URL_LEN: usize = 2048;
 
@@ -175,7 +172,7 @@ pub(super) fn widget_config(
             accent: settings.accent.clone(),
             position: settings.position,
             label: or_default(&settings.launcher_label, language.launcher),
-            offset: settings.launcher_offset.min(MAX_LAUNCHER_OFFSET),
+            offset: settings.launcher_offset.min(protocol::MAX_LAUNCHER_OFFSET),
         },
         away,
         email_replies,

@@ -355,15 +355,7 @@ impl Store {
     /// Bytes stored that no row will ever point at (an upload that failed
     /// after its bytes were written): erased by the same queue.
     pub async fn erase_unrecorded_bytes(&self, storage_key: &str) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO file_erasures (storage_key, queued_at) VALUES ($1, $2) \
-             ON CONFLICT (storage_key) DO NOTHING",
-        )
-        .bind(storage_key)
-        .bind(now_ms())
-        .execute(&self.write)
-        .await?;
-        Ok(())
+        queue_erasure(&self.write, storage_key, now_ms()).await
     }
 
     /// Forgets files nobody can reach any more and queues their bytes for
@@ -411,14 +403,7 @@ pub(super) async fn forget_files_where(
     }
     let now = now_ms();
     for key in &keys {
-        sqlx::query(
-            "INSERT INTO file_erasures (storage_key, queued_at) VALUES ($1, $2) \
-             ON CONFLICT (storage_key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+        queue_erasure(&mut **tx, key, now).await?;
     }
     let delete = format!("DELETE FROM files WHERE {condition}");
     let query = sqlx::query(&delete);
@@ -429,6 +414,23 @@ pub(super) async fn forget_files_where(
     .execute(&mut **tx)
     .await?;
     Ok(keys.len() as u64)
+}
+
+/// Queues `storage_key`'s bytes for the file store to erase.
+async fn queue_erasure<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    storage_key: &str,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO file_erasures (storage_key, queued_at) VALUES ($1, $2) \
+         ON CONFLICT (storage_key) DO NOTHING",
+    )
+    .bind(storage_key)
+    .bind(now)
+    .execute(executor)
+    .await?;
+    Ok(())
 }
 
 /// Ties the files of a stored message to it, in the transaction that

@@ -35,6 +35,11 @@ async fn shopper_upload(app: &TestApp, token: &str, name: &str, bytes: &[u8]) ->
         .send()
         .await
         .unwrap();
+    answer(response).await
+}
+
+/// A response's status and JSON body (null if none).
+async fn answer(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
@@ -48,8 +53,7 @@ async fn agent_upload(app: &TestApp, cookie: &str, name: &str, bytes: &[u8]) -> 
         .send()
         .await
         .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    answer(response).await
 }
 
 fn url_encode(text: &str) -> String {
