@@ -93,9 +93,20 @@ on_both_backends!(
                 .count()
                 >= sockets - allowed - refilled(defaults.visitors_per_ip)
         );
-        // Past the sockets an address may open in a minute, no socket at all.
-        let Hello::NoSocket(status, retry_after) = &outcomes[299] else {
-            panic!("{:?}", outcomes[299]);
+        // Past the sockets an address may open in a minute, no socket at all
+        // (but for the few the minute refilled while this ran).
+        let past = &outcomes[sockets..];
+        let sockets_refilled = past
+            .iter()
+            .filter(|o| !matches!(o, Hello::NoSocket(..)))
+            .count();
+        assert!(
+            sockets_refilled <= refilled(defaults.sockets_per_ip),
+            "{sockets_refilled} sockets past the allowance in {:?}",
+            started.elapsed()
+        );
+        let Some(Hello::NoSocket(status, retry_after)) = past.last() else {
+            panic!("{:?}", past.last());
         };
         assert_eq!(*status, 429);
         let retry_after: u64 = retry_after.as_deref().unwrap().parse().unwrap();
@@ -299,7 +310,7 @@ on_both_backends_with!(
     |app: TestApp| async move {
         let mut open = Vec::new();
         for _ in 0..3 {
-            open.push(app.new_shopper().await.0);
+            open.push(socket_once_the_address_is_free(&app).await);
         }
         let fourth = app
             .widget_socket_from(&app.site.site_key, SHOP_ORIGIN)
@@ -307,14 +318,26 @@ on_both_backends_with!(
         assert!(fourth.is_err(), "the fourth connection is closed at once");
         // One leaves: room for another.
         drop(open.pop());
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        assert!(
-            app.widget_socket_from(&app.site.site_key, SHOP_ORIGIN)
-                .await
-                .is_ok()
-        );
+        socket_once_the_address_is_free(&app).await;
     }
 );
+
+/// A widget socket from the test's address once it holds no other
+/// connection: a connection just dropped (the harness's health check, a
+/// probe) is the address's until the server has seen it hang up, which on
+/// a loaded machine takes a while.
+async fn socket_once_the_address_is_free(app: &TestApp) -> common::Ws {
+    for _ in 0..100 {
+        if let Ok(socket) = app
+            .widget_socket_from(&app.site.site_key, SHOP_ORIGIN)
+            .await
+        {
+            return socket;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the address's other connections were never let go");
+}
 
 on_both_backends_with!(
     a_shopper_who_leaves_while_their_hello_waits_frees_their_connection_at_once,
@@ -322,10 +345,7 @@ on_both_backends_with!(
     |app: TestApp| async move {
         // The database is busy: a new visitor's hello waits for it.
         let held = app.hold_new_visitors().await;
-        let mut waiting = app
-            .widget_socket_from(&app.site.site_key, SHOP_ORIGIN)
-            .await
-            .unwrap();
+        let mut waiting = socket_once_the_address_is_free(&app).await;
         waiting.send(json!({"type": "hello"})).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         // The shopper gives up (their browser drops the connection): the
@@ -349,8 +369,10 @@ on_both_backends_with!(
         );
         held.release().await;
         // Nothing is stuck: the next shopper is welcomed.
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        assert_eq!(anonymous_hello(&app).await, Hello::Welcome);
+        let mut next = socket_once_the_address_is_free(&app).await;
+        next.send(json!({"type": "hello"})).await;
+        let welcome = next.next().await;
+        assert_eq!(welcome["type"], "welcome", "{welcome}");
     }
 );
 
