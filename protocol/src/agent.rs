@@ -91,10 +91,18 @@ pub enum AgentRequest {
     SendTranscript {
         conversation_id: String,
     },
-    /// End the conversation; the shopper sees it ended, and a new message
-    /// from them opens a new one. Closing a closed conversation does nothing.
+    /// End the conversation; the shopper sees it ended. A message from
+    /// them within the site's reopen window opens it again. Closing a
+    /// closed conversation does nothing.
     Close {
         conversation_id: String,
+    },
+    /// Set a conversation aside (pending: waiting on the customer; snoozed:
+    /// until a time, or until the customer writes) or open it again
+    /// (`open`: also a closed one, which goes back to the line).
+    ChangeStatus {
+        conversation_id: String,
+        status: crate::Status,
     },
     Ping,
 }
@@ -283,6 +291,20 @@ impl FrameSet for AgentRequest {
                 AgentRequestKind::Close => vec![AgentRequest::Close {
                     conversation_id: conversation_id(),
                 }],
+                AgentRequestKind::ChangeStatus => [
+                    crate::Status::Open,
+                    crate::Status::Pending,
+                    crate::Status::Snoozed { until_ms: None },
+                    crate::Status::Snoozed {
+                        until_ms: Some(1_764_700_000_000),
+                    },
+                ]
+                .into_iter()
+                .map(|status| AgentRequest::ChangeStatus {
+                    conversation_id: conversation_id(),
+                    status,
+                })
+                .collect(),
                 AgentRequestKind::Ping => vec![AgentRequest::Ping],
             })
             .collect()
@@ -320,6 +342,12 @@ impl ConversationSummary {
                     time_zone: Some("Europe/Amsterdam".into()),
                     number: Some(1042),
                 },
+                status: if index == 1 {
+                    crate::Status::Pending
+                } else {
+                    crate::Status::Open
+                },
+                previous_id: (index == 0).then(|| "conversation-earlier".into()),
             })
             .collect()
     }

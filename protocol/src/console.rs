@@ -69,6 +69,19 @@ pub struct SiteSettings {
     /// bar of the shop's own (a cookie banner, a sticky basket).
     #[serde(default)]
     pub launcher_offset: u16,
+    /// Days after a close in which the customer's next message (by chat or
+    /// email) opens the same conversation again; after them it starts a
+    /// new one, linked to it. 0: never reopen.
+    #[serde(default = "default_reopen_days")]
+    pub reopen_days: u16,
+}
+
+/// A closed conversation reopens on the customer's word for at most this
+/// many days.
+pub const MAX_REOPEN_DAYS: u16 = 90;
+
+fn default_reopen_days() -> u16 {
+    7
 }
 
 /// The launcher is lifted at most this far (pixels) above the page's bottom.
@@ -93,6 +106,7 @@ impl Default for SiteSettings {
             typing_preview: false,
             file_kinds: default_file_kinds(),
             launcher_offset: 0,
+            reopen_days: default_reopen_days(),
         }
     }
 }

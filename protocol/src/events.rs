@@ -55,6 +55,48 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
+    /// An open conversation set aside, or back from being set aside
+    /// (agents only): see [`Status`].
+    Status {
+        status: Status,
+        /// Why it changed.
+        why: StatusWhy,
+    },
+    /// A closed conversation open again (agents only): the customer wrote
+    /// within the site's reopen window, or an agent reopened it.
+    Reopened {
+        why: StatusWhy,
+    },
+}
+
+/// Where an open conversation stands for its agents: `"open"`,
+/// `"pending"` or `{"snoozed": {"until_ms": …}}`. A set-aside conversation
+/// (pending or snoozed) stays with its agent but holds none of their seats.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Being worked on.
+    Open,
+    /// Waiting on the customer's answer; open again when they write.
+    Pending,
+    /// Put aside until a time, or (without one) until the customer writes;
+    /// open again by itself then, and the agent is told.
+    Snoozed {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until_ms: Option<i64>,
+    },
+}
+
+/// Why a conversation's status changed.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusWhy {
+    /// An agent chose it.
+    Agent,
+    /// The customer wrote (by chat or by email).
+    CustomerWrote,
+    /// The time it was snoozed until came.
+    SnoozeEnded,
 }
 
 /// What each kind of event means to the rest of the system, decided once
@@ -66,6 +108,7 @@ impl EventKind {
         match self {
             EventKind::Note => false,
             EventKind::Message | EventKind::Assigned | EventKind::Closed | EventKind::Rated => true,
+            EventKind::Status | EventKind::Reopened => false,
         }
     }
 
@@ -73,7 +116,11 @@ impl EventKind {
     /// account hears of it, and whoever waits may be served.
     pub fn changes_hands(self) -> bool {
         match self {
-            EventKind::Assigned | EventKind::Closed => true,
+            // A set-aside conversation frees its agent's seat, and one
+            // open again takes one (or goes to the line).
+            EventKind::Assigned | EventKind::Closed | EventKind::Status | EventKind::Reopened => {
+                true
+            }
             EventKind::Message | EventKind::Note | EventKind::Rated => false,
         }
     }
@@ -129,6 +176,15 @@ impl EventBody {
                 EventKind::Rated => EventBody::Rated {
                     score: 4,
                     comment: Some("Quick and kind \u{2764}".into()),
+                },
+                EventKind::Status => EventBody::Status {
+                    status: Status::Snoozed {
+                        until_ms: Some(1_764_700_000_000),
+                    },
+                    why: StatusWhy::Agent,
+                },
+                EventKind::Reopened => EventBody::Reopened {
+                    why: StatusWhy::CustomerWrote,
                 },
             })
             .collect()
@@ -271,6 +327,25 @@ pub struct ConversationSummary {
     /// Who the shopper is, as far as agents can tell.
     #[serde(default)]
     pub customer: CustomerLabel,
+    /// Open, pending or snoozed (a closed one is `Open` here: its state
+    /// says it is closed).
+    #[serde(default = "Status::open")]
+    pub status: Status,
+    /// The conversation this one follows: the customer wrote again after
+    /// the previous one had been closed longer than the reopen window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_id: Option<String>,
+}
+
+impl Status {
+    pub fn open() -> Status {
+        Status::Open
+    }
+
+    /// Set aside: pending or snoozed.
+    pub fn is_set_aside(&self) -> bool {
+        !matches!(self, Status::Open)
+    }
 }
 
 /// What the inbox calls a shopper: their name if known (verified or only

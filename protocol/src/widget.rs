@@ -353,13 +353,16 @@ impl FrameSet for WidgetFrame {
                     }));
                     welcomes
                 }
+                // A shopper is only ever sent what a shopper may see.
                 WidgetFrameKind::Event => Event::examples()
                     .into_iter()
+                    .filter(|event| event.body.is_shopper_visible())
                     .map(|event| WidgetFrame::Event { event })
                     .collect(),
                 WidgetFrameKind::Earlier => {
                     let mut pages: Vec<WidgetFrame> = Event::examples()
                         .into_iter()
+                        .filter(|event| event.body.is_shopper_visible())
                         .map(|event| WidgetFrame::Earlier {
                             conversation_id: "conversation-1".into(),
                             from_seq: 101,

@@ -124,6 +124,7 @@ async fn main() {
         deadlines: Deadlines {
             reply: long,
             offline_grace: long,
+            clock: rapport_server::clock::Clock::default(),
         },
     });
     for (i, agent) in agents.iter().enumerate() {

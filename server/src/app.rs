@@ -141,6 +141,7 @@ async fn start(
         deadlines: Deadlines {
             reply: Duration::from_secs(config.reply_timeout_secs),
             offline_grace: Duration::from_secs(config.offline_grace_secs),
+            clock: config.clock.clone(),
         },
     });
     if let Some(notices) = notices {

@@ -257,6 +257,9 @@ pub struct Config {
     pub limits: crate::limits::LimitSettings,
     #[command(flatten)]
     pub files: crate::files::FileConfig,
+    /// The time the dispatcher acts by; tests move it forward.
+    #[arg(skip)]
+    pub clock: crate::clock::Clock,
 }
 
 impl Config {
@@ -289,6 +292,7 @@ impl Config {
             cluster_key: None,
             sqlite_synchronous: crate::store::Synchronous::Normal,
             files: crate::files::FileConfig::default(),
+            clock: crate::clock::Clock::default(),
         }
     }
 

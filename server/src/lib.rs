@@ -10,6 +10,7 @@
 
 mod app;
 pub mod cli;
+pub mod clock;
 pub mod cluster;
 pub mod config;
 pub mod contact_token;

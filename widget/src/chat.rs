@@ -418,8 +418,11 @@ impl Chat {
                     line.seq = seq;
                 }
                 if self.conversation_id.as_deref() != Some(conversation_id.as_str()) {
+                    // A new conversation, or a closed one this message
+                    // reopened: what came before it is an earlier page.
                     self.conversation_id = Some(conversation_id);
                     self.last_seq = 0;
+                    self.earliest = seq.max(1);
                     self.state = Some(ConversationState::Waiting);
                 }
                 Outcome::None
@@ -553,6 +556,11 @@ impl Chat {
         let mut unseen = None;
         match &event.body {
             EventBody::Message { text, files } => {
+                // A closed conversation takes a message only once the
+                // shopper's word reopened it.
+                if self.state == Some(ConversationState::Closed) {
+                    self.state = Some(ConversationState::Waiting);
+                }
                 if event.author == Author::Visitor
                     && let Some(client_id) = event.client_id.as_deref()
                     && let Some(line) = self.lines.iter_mut().find(|line| line.key == client_id)
@@ -594,7 +602,7 @@ impl Chat {
             // Shown as a line; changes nothing else.
             EventBody::Rated { .. } => {}
             // Never sent to shoppers; ignore if it ever were.
-            EventBody::Note { .. } => {}
+            EventBody::Note { .. } | EventBody::Status { .. } | EventBody::Reopened { .. } => {}
         }
         if let Some(line) = self.line_of(event) {
             self.lines.push(line);
@@ -636,7 +644,9 @@ impl Chat {
                     (key == "n").then(|| score.to_string())
                 }),
             ),
-            EventBody::Note { .. } => return None,
+            EventBody::Note { .. } | EventBody::Status { .. } | EventBody::Reopened { .. } => {
+                return None;
+            }
         };
         Some(Line {
             key,
@@ -997,6 +1007,38 @@ mod tests {
         });
         assert_eq!(chat.conversation_id.as_deref(), Some("c2"));
         assert_eq!(chat.state, Some(ConversationState::Waiting));
+    }
+
+    #[test]
+    fn a_message_after_the_close_is_a_reopened_chat_with_its_history_a_page_away() {
+        let mut chat = Chat::default();
+        chat.apply(message(1, Author::Visitor, "hello", None));
+        chat.apply(WidgetFrame::Event {
+            event: Event {
+                conversation_id: "c".into(),
+                seq: 2,
+                author: Author::System,
+                body: EventBody::Closed,
+                client_id: None,
+                created_at_ms: 0,
+                via: Channel::Chat,
+            },
+        });
+        assert_eq!(chat.state, Some(ConversationState::Closed));
+        // Replayed after a reload: the shopper wrote again, so it is open.
+        chat.apply(message(4, Author::Visitor, "one more thing", None));
+        assert_eq!(chat.state, Some(ConversationState::Waiting));
+        // Started afresh, the shopper's word reopens the same conversation:
+        // what came before is an earlier page.
+        chat.start_afresh();
+        chat.compose("k9".into(), "and another".into(), Vec::new(), None, 0);
+        chat.apply(WidgetFrame::Ack {
+            client_id: "k9".into(),
+            conversation_id: "c".into(),
+            seq: 7,
+        });
+        assert_eq!(chat.state, Some(ConversationState::Waiting));
+        assert_eq!(chat.earliest, 7);
     }
 
     #[test]

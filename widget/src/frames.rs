@@ -62,9 +62,6 @@ fn body<J: JsonView>(value: &J) -> Option<EventBody> {
                 .filter_map(file)
                 .collect(),
         },
-        EventKind::Note => EventBody::Note {
-            text: string(&inner, "text")?,
-        },
         EventKind::Assigned => EventBody::Assigned {
             agent_id: string(&inner, "agent_id")?,
             agent_name: string(&inner, "agent_name")?,
@@ -74,6 +71,8 @@ fn body<J: JsonView>(value: &J) -> Option<EventBody> {
             score: u8::try_from(whole(&inner, "score")?).ok()?,
             comment: string(&inner, "comment"),
         },
+        // Agents only: never sent to a shopper.
+        EventKind::Note | EventKind::Status | EventKind::Reopened => return None,
     })
 }
 

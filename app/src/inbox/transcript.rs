@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use protocol::{
     AgentRequest, Author, Availability, CannedReply, Channel, CustomerProfile, Event, EventBody,
-    FileRef, Team, TeamMember,
+    FileRef, Status, StatusWhy, Team, TeamMember,
 };
 
 use super::InboxContext;
@@ -69,6 +69,40 @@ fn describe_text(event: Event, shopper: &str, my_id: &str) -> (&'static str, Str
             },
         ),
         (Author::System, EventBody::Message { text, .. }) => ("line system", String::new(), text),
+        (author, EventBody::Status { status, why }) => (
+            "line system status",
+            String::new(),
+            status_line(&author, &status, why),
+        ),
+        (author, EventBody::Reopened { why }) => (
+            "line system status",
+            String::new(),
+            match (why, author) {
+                (StatusWhy::Agent, Author::Agent { name, .. }) => format!("Reopened by {name}"),
+                (StatusWhy::CustomerWrote, _) => "Reopened: the customer wrote again".to_owned(),
+                _ => "Reopened".to_owned(),
+            },
+        ),
+    }
+}
+
+/// How a change of status reads in the history.
+fn status_line(author: &Author, status: &Status, why: StatusWhy) -> String {
+    let by = match author {
+        Author::Agent { name, .. } => format!(" by {name}"),
+        _ => String::new(),
+    };
+    match (status, why) {
+        (Status::Pending, _) => format!("Pending{by}: waiting on the customer"),
+        (Status::Snoozed { until_ms: Some(at) }, _) => {
+            format!("Snoozed{by} until {}", clock::date_and_time(*at))
+        }
+        (Status::Snoozed { until_ms: None }, _) => {
+            format!("Snoozed{by} until the customer writes")
+        }
+        (Status::Open, StatusWhy::CustomerWrote) => "Open again: the customer wrote".to_owned(),
+        (Status::Open, StatusWhy::SnoozeEnded) => "Open again: the snooze ended".to_owned(),
+        (Status::Open, StatusWhy::Agent) => format!("Open again{by}"),
     }
 }
 

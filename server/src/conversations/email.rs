@@ -767,6 +767,9 @@ fn shopper_line(
                 None => words.rated.replace("{n}", &score.to_string()),
             },
         },
-        EventBody::Note { .. } => return None,
+        // Agents' own business.
+        EventBody::Note { .. } | EventBody::Status { .. } | EventBody::Reopened { .. } => {
+            return None;
+        }
     })
 }

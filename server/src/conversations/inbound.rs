@@ -208,6 +208,7 @@ impl Conversations {
                 topic: None,
                 note: None,
                 may_open: true,
+                reopen_days: site.settings.reopen_days,
             },
             client_id,
             body,
@@ -226,6 +227,7 @@ impl Conversations {
         if posted.is_duplicate() {
             return Ok(Received::Duplicate { conversation_id });
         }
+        self.customer_wrote(&posted).await?;
         if let (Some(from), Some(known)) = (&mail.from, &known)
             && from != known
         {

@@ -15,6 +15,7 @@ mod fanout;
 mod inbound;
 mod rating;
 mod signals;
+mod status;
 mod writer;
 
 pub use allowance::{NotNow, PostedFrom};
@@ -228,6 +229,7 @@ impl Conversations {
                 topic: topic.map(str::to_owned),
                 note: away.then(|| LEFT_OUTSIDE_HOURS.to_owned()),
                 may_open,
+                reopen_days: site.settings.reopen_days,
             },
             client_id: client_id.as_str().to_owned(),
             body: body.to_owned(),
@@ -235,7 +237,10 @@ impl Conversations {
             via: protocol::Channel::Chat,
         };
         match self.writer.append(append).await? {
-            Ok(posted) => Ok(Ok(Some(posted))),
+            Ok(posted) => {
+                self.customer_wrote(&posted).await?;
+                Ok(Ok(Some(posted)))
+            }
             Err(AppendRefused::Closed) if !may_open => Ok(Ok(None)),
             Err(refused) => Err(StoreError::Corrupt(format!(
                 "a shopper's message refused: {refused}"

@@ -1,6 +1,7 @@
 //! Acting for people who are gone or silent: an agent gone longer than the
 //! grace period goes offline and their chats back to the line; so does a
 //! chat whose agent did not reply in time. Both agents see why in a note.
+//! And snoozes whose time came end.
 
 use std::time::Duration;
 
@@ -17,12 +18,14 @@ use crate::store::{Agent, StoreError, now_ms};
 const ABSENCE_CHECK_TICKS: u32 = 5;
 
 /// How long people get before the dispatcher acts for them.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Deadlines {
     /// From assignment to the agent's first reply.
     pub reply: Duration,
     /// From an agent's last inbox closing to treating them as offline.
     pub offline_grace: Duration,
+    /// What snoozes end by.
+    pub clock: crate::clock::Clock,
 }
 
 impl State {
@@ -55,6 +58,11 @@ impl State {
         if self.ticks.is_multiple_of(ABSENCE_CHECK_TICKS) {
             self.requeue_absent_holders().await?;
         }
+        // Woken conversations reach their agent or the line through the
+        // service's nudges.
+        self.conversations
+            .wake_snoozed(self.deadlines.clock.now_ms())
+            .await?;
         let reply_ms = i64::try_from(self.deadlines.reply.as_millis()).unwrap_or(i64::MAX);
         for (conversation_id, agent_id, account_id) in self
             .store

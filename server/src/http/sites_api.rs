@@ -163,6 +163,12 @@ pub(super) fn check_settings(settings: &SiteSettings) -> Result<(), ApiError> {
             protocol::MAX_LAUNCHER_OFFSET
         )));
     }
+    if settings.reopen_days > protocol::MAX_REOPEN_DAYS {
+        return Err(ApiError::bad_request(format!(
+            "A closed conversation reopens on the customer's word for at most {} days.",
+            protocol::MAX_REOPEN_DAYS
+        )));
+    }
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use protocol::{AgentFrame, AgentRequest, ErrorCode, REPLAY_PAGE, Seq, check_message};
+use protocol::{AgentFrame, AgentRequest, ErrorCode, REPLAY_PAGE, Seq, Status, check_message};
 use tower_sessions::Session;
 use tracing::Instrument;
 
@@ -18,7 +18,7 @@ use super::state::AppState;
 use crate::conversations::{Asker, ChangeError};
 use crate::domain::{AgentId, ClientId, ConversationId, TeamId};
 use crate::hub::{Frame, Subscriber, Topic, encode};
-use crate::store::{Agent, Conversation, StoreError, session_key};
+use crate::store::{Agent, Conversation, StoreError, now_ms, session_key};
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -410,6 +410,48 @@ impl AgentSocket {
 }
 
 impl AgentSocket {
+    /// Sets a conversation aside or opens it again; a snooze ends in the
+    /// future, within a year.
+    async fn change_status(
+        &self,
+        conversation_id: String,
+        status: Status,
+        replies: &mut Vec<Frame>,
+    ) -> Result<(), StoreError> {
+        if let Status::Snoozed {
+            until_ms: Some(until),
+        } = status
+        {
+            let now = now_ms();
+            if until <= now || until > now + MAX_SNOOZE_MS {
+                replies.push(error(
+                    ErrorCode::BadRequest,
+                    "A snooze ends in the future, within a year.",
+                    None,
+                ));
+                return Ok(());
+            }
+        }
+        let Some(conversation) = self.own_conversation(&conversation_id).await? else {
+            replies.push(error(ErrorCode::NotFound, "No such conversation.", None));
+            return Ok(());
+        };
+        if let Err(refused) = self
+            .state
+            .conversations
+            .change_status(&self.agent, &stored_id(&conversation)?, &status)
+            .await?
+        {
+            replies.push(error(ErrorCode::BadRequest, refused.to_string(), None));
+        }
+        Ok(())
+    }
+}
+
+/// A snooze lasts at most a year.
+const MAX_SNOOZE_MS: i64 = 366 * 24 * 60 * 60 * 1000;
+
+impl AgentSocket {
     /// The agent is typing: relayed (not stored) at most every second or so.
     async fn typing(&mut self, conversation_id: String, private: bool) -> Result<(), StoreError> {
         if self
@@ -571,6 +613,10 @@ impl Endpoint for AgentSocket {
                 self.hand_over(conversation_id, to, note, replies).await
             }
             AgentRequest::Close { conversation_id } => self.close(conversation_id, replies).await,
+            AgentRequest::ChangeStatus {
+                conversation_id,
+                status,
+            } => self.change_status(conversation_id, status, replies).await,
             AgentRequest::Typing {
                 conversation_id,
                 private,

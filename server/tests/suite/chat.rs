@@ -288,6 +288,11 @@ on_both_backends!(
 on_both_backends!(
     closing_ends_the_chat_and_the_next_message_opens_a_new_one,
     |app: TestApp| async move {
+        let settings = protocol::SiteSettings {
+            reopen_days: 0,
+            ..app.site.settings.clone()
+        };
+        app.set_site_settings(&settings).await;
         let (mut agent, _) = app.agent_socket().await;
         agent
             .send(json!({"type": "set_status", "status": "online"}))
@@ -320,8 +325,10 @@ on_both_backends!(
         agent.drain().await;
         assert_eq!(app.counts().await, before);
 
-        // The shopper writes again: a new conversation, seqs from 1, and the
-        // agent's freed seat takes it at once.
+        // The shopper writes again: on a site that never reopens a closed
+        // conversation (`statuses.rs` has the reopening ones), a new
+        // conversation, seqs from 1, and the agent's freed seat takes it at
+        // once.
         shopper
             .send(json!({"type": "send", "client_id": "m2", "body": "One more thing"}))
             .await;

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::smtp::{Mail, SmtpListener, deliver, free_addr};
-use common::{TestApp, Ws};
+use common::{TestApp, Ws, is_assigned};
 use mail_parser::MessageParser;
 use rapport_server::mail::tokens::{MailKey, Purpose};
 use rapport_server::store::{SiteUpdate, now_ms};
@@ -910,6 +910,84 @@ with_mail!(
             app.count("SELECT COUNT(*) FROM files WHERE name = 'setup.exe'")
                 .await,
             0
+        );
+    }
+);
+
+with_mail!(
+    an_email_reply_to_a_closed_chat_reopens_it_within_the_window_and_after_it_starts_anew,
+    1,
+    |room: Mailroom| async move {
+        let Mailroom { app, smtp, .. } = room;
+        let (shopper, mut agent, id) = a_chat(&app).await;
+        drop(shopper);
+        reply(&mut agent, &id, "a1", "It left our warehouse today.").await;
+        let reply_to = reply_to_of(&smtp.mail_to(GRACE).await);
+        agent
+            .send(json!({"type": "close", "conversation_id": id}))
+            .await;
+        agent
+            .until("event", |f| f["event"]["body"] == "closed")
+            .await;
+        // Within the window: the same conversation, open again, back to the
+        // agent who had it.
+        let answer = email_reply(GRACE, &reply_to, "It never came.", "late-1@example.com");
+        let (status, body) = webhook(&app, &answer, Some(&reply_to)).await;
+        assert_eq!(status, 202, "{body}");
+        let reopened = agent
+            .until("event", |f| f["event"]["body"]["reopened"].is_object())
+            .await;
+        assert_eq!(reopened["event"]["conversation_id"], id.as_str());
+        assert_eq!(
+            reopened["event"]["body"]["reopened"]["why"],
+            "customer_wrote"
+        );
+        let message = agent.until("event", |f| f["event"]["via"] == "email").await;
+        assert_eq!(message["event"]["conversation_id"], id.as_str());
+        agent
+            .until("event", |f| {
+                f["event"]["conversation_id"] == id.as_str() && is_assigned(f)
+            })
+            .await;
+        assert_eq!(
+            app.holder_of(&id).await.as_deref(),
+            Some(app.agent.id.as_str())
+        );
+        // Closed longer than the window: a new conversation, linked.
+        agent
+            .send(json!({"type": "close", "conversation_id": id}))
+            .await;
+        agent
+            .until("event", |f| {
+                f["event"]["conversation_id"] == id.as_str() && f["event"]["body"] == "closed"
+            })
+            .await;
+        app.sql(
+            "UPDATE conversations SET closed_at = closed_at - 8 * 86400000",
+            "UPDATE conversations SET closed_at = closed_at - 8 * 86400000",
+        )
+        .await;
+        let later = email_reply(
+            GRACE,
+            &reply_to,
+            "A week on: still nothing.",
+            "late-2@example.com",
+        );
+        let (status, body) = webhook(&app, &later, Some(&reply_to)).await;
+        assert_eq!(status, 202, "{body}");
+        let summary = agent
+            .until("conversation", |f| {
+                f["conversation"]["last_message"] == "A week on: still nothing."
+            })
+            .await;
+        assert_eq!(summary["conversation"]["previous_id"], id.as_str());
+        let newer = summary["conversation"]["id"].as_str().unwrap();
+        assert_ne!(newer, id);
+        let newer = app.store.conversation(newer).await.unwrap().unwrap();
+        assert_eq!(newer.previous_id.as_deref(), Some(id.as_str()));
+        assert_eq!(
+            app.store.conversation(&id).await.unwrap().unwrap().state,
+            protocol::ConversationState::Closed
         );
     }
 );

@@ -521,6 +521,13 @@ on_both_backends!(
         shopper
             .until("event", |f| f["event"]["body"] == "closed")
             .await;
+        // Two conversations: the first closed longer ago than the window in
+        // which the customer's word reopens it.
+        app.sql(
+            "UPDATE conversations SET closed_at = closed_at - 8 * 86400000",
+            "UPDATE conversations SET closed_at = closed_at - 8 * 86400000",
+        )
+        .await;
         let second = shopper.say("m2", "Back again").await["conversation_id"]
             .as_str()
             .unwrap()

@@ -32,4 +32,5 @@ mod ratings;
 mod setup_and_assets;
 mod signin;
 mod signs_of_life;
+mod statuses;
 mod tenants;

@@ -68,7 +68,7 @@ pub(super) fn event_from_row(row: &AnyRow, links: &FileLinks) -> StoreResult<Eve
         },
         EventKind::Closed => EventBody::Closed,
         // Newer kinds carry what they say in the payload, whole.
-        EventKind::Rated => {
+        EventKind::Rated | EventKind::Status | EventKind::Reopened => {
             let payload: Option<String> = row.try_get("payload")?;
             let body: EventBody = serde_json::from_str(payload.as_deref().unwrap_or_default())
                 .map_err(|e| StoreError::Corrupt(format!("{kind:?} event payload: {e}")))?;
@@ -119,7 +119,9 @@ fn columns(body: &EventBody) -> (Option<&str>, Option<&str>, Option<String>) {
         }
         EventBody::Assigned { agent_id, .. } => (Some(agent_id.as_str()), None, None),
         EventBody::Closed => (None, None, None),
-        EventBody::Rated { .. } => (None, None, serde_json::to_string(body).ok()),
+        EventBody::Rated { .. } | EventBody::Status { .. } | EventBody::Reopened { .. } => {
+            (None, None, serde_json::to_string(body).ok())
+        }
     }
 }
 
@@ -136,7 +138,9 @@ pub(super) fn effects(author: &Author, body: &EventBody) -> (Option<String>, boo
         EventBody::Note { .. }
         | EventBody::Assigned { .. }
         | EventBody::Closed
-        | EventBody::Rated { .. } => (None, false, false),
+        | EventBody::Rated { .. }
+        | EventBody::Status { .. }
+        | EventBody::Reopened { .. } => (None, false, false),
     }
 }
 

@@ -18,10 +18,11 @@ pub use channels::MailState;
 pub(in crate::store) use posting::open_conversation_of;
 pub use posting::{Append, AppendRefused, AppendTo, Appended, NewMessage, Opening, Posted};
 pub(in crate::store) use transitions::fold_in;
-pub use transitions::{Folded, HandOverRefused};
+pub use transitions::{Folded, HandOverRefused, StatusRefused};
 
 use protocol::{
-    AgentDisplay, ConversationState, ConversationSummary, CustomerLabel, Event, Seq, TeamRef,
+    AgentDisplay, ConversationState, ConversationSummary, CustomerLabel, Event, Seq, Status,
+    TeamRef,
 };
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -60,6 +61,10 @@ pub struct Conversation {
     /// The agent who last let it go back to the line; not offered it again
     /// until someone else has taken it.
     pub passed_over_by: Option<String>,
+    /// Open, or set aside by its agent (pending, snoozed).
+    pub status: Status,
+    /// The closed conversation this one follows.
+    pub previous_id: Option<String>,
 }
 
 impl Conversation {
@@ -82,6 +87,8 @@ impl Conversation {
             shopper_read_seq: self.shopper_read_seq,
             agent_read_seq: self.agent_read_seq,
             customer: self.customer.clone(),
+            status: self.status.clone(),
+            previous_id: self.previous_id.clone(),
         }
     }
 
@@ -106,7 +113,8 @@ const CONVERSATION_SELECT: &str = "SELECT c.id, c.site_id, s.name AS site_name, 
      c.last_message, c.created_at, c.updated_at, s.agent_capacity, c.language, c.team_id, \
      t.name AS team_name, s.settings AS site_settings, c.shopper_read_seq, c.agent_read_seq, \
      c.unread_for_agents, c.passed_over_by, ct.name AS contact_name, v.unverified AS stated, v.user_agent, \
-     v.time_zone AS visitor_time_zone, v.last_page, v.number AS visitor_number \
+     v.time_zone AS visitor_time_zone, v.last_page, v.number AS visitor_number, \
+     c.hold, c.snoozed_until, c.previous_id \
      FROM conversations c JOIN sites s ON s.id = c.site_id \
      JOIN visitors v ON v.id = c.visitor_id \
      LEFT JOIN contacts ct ON ct.id = v.contact_id \
@@ -207,7 +215,34 @@ fn conversation_from_row(row: &AnyRow) -> StoreResult<Conversation> {
         unread_for_agents: row.try_get("unread_for_agents")?,
         customer: customer_label(row)?,
         passed_over_by: row.try_get("passed_over_by")?,
+        status: status_from_columns(
+            row.try_get::<Option<String>, _>("hold")?.as_deref(),
+            row.try_get("snoozed_until")?,
+        )?,
+        previous_id: row.try_get("previous_id")?,
     })
+}
+
+/// A conversation's status from its `hold` and `snoozed_until` columns.
+pub(super) fn status_from_columns(
+    hold: Option<&str>,
+    until_ms: Option<i64>,
+) -> StoreResult<Status> {
+    match hold {
+        None => Ok(Status::Open),
+        Some("pending") => Ok(Status::Pending),
+        Some("snoozed") => Ok(Status::Snoozed { until_ms }),
+        Some(other) => Err(StoreError::Corrupt(format!("conversation hold {other:?}"))),
+    }
+}
+
+/// The `hold` and `snoozed_until` columns of a status.
+pub(super) fn status_columns(status: &Status) -> (Option<&'static str>, Option<i64>) {
+    match status {
+        Status::Open => (None, None),
+        Status::Pending => (Some("pending"), None),
+        Status::Snoozed { until_ms } => (Some("snoozed"), *until_ms),
+    }
 }
 
 impl Store {

@@ -7,7 +7,8 @@
 //! holds, any for a note): one `UPDATE` of all those conversations takes
 //! their next seqs (and their row locks), one multi-row `INSERT` stores
 //! the events. The rest go one at a time: a shopper's open conversation
-//! found or opened, a waiting one claimed by the agent who replies. Then
+//! found, reopened (closed within the site's window) or opened, a waiting
+//! one claimed by the agent who replies. Then
 //! one read of the conversations as they now stand, and one commit.
 //!
 //! A retry's `client_id` is refused by the database's unique index, never
@@ -16,11 +17,11 @@
 
 use std::collections::HashMap;
 
-use protocol::{Author, Channel, Event, EventBody, Seq};
+use protocol::{Author, Channel, Event, EventBody, Seq, StatusWhy};
 use sqlx::{Any, Row, Transaction};
 
 use super::log::{EVENT_SELECT, append_event, append_event_via, event_from_row, insert_events};
-use super::transitions::assign_in;
+use super::transitions::{assign_in, reopen_in};
 use super::{CONVERSATION_SELECT, Conversation, conversation_from_row};
 use crate::store::{
     Agent, ConversationBook, Store, StoreError, StoreResult, chunks, new_id, now_ms, placeholders,
@@ -82,6 +83,10 @@ pub enum AppendTo {
         /// (`Closed`, nothing stored), so that a new conversation is
         /// counted against its own allowance first.
         may_open: bool,
+        /// Days after a close in which the shopper's message opens their
+        /// closed conversation again (the one named in `current`, else
+        /// their latest) rather than a new one; 0: never.
+        reopen_days: u16,
     },
     /// An agent's reply (a waiting conversation is claimed by the
     /// replier), or with `note` one only agents see (also on a closed
@@ -486,16 +491,38 @@ async fn append_one(tx: &mut Transaction<'static, Any>, append: &Append) -> Stor
         AppendTo::Shopper {
             site_id,
             visitor_id,
+            current,
             language,
             topic,
             may_open,
+            reopen_days,
             ..
         } => match open_conversation_of(tx, visitor_id).await? {
             Some(id) => id,
             None if !may_open => return Ok(One::Refused(AppendRefused::Closed)),
             None => {
                 opened = true;
-                open_conversation(tx, site_id, visitor_id, language, topic).await?
+                let window_ms = i64::from(*reopen_days) * 24 * 60 * 60 * 1000;
+                match last_closed(tx, visitor_id, current.as_deref()).await? {
+                    Some((id, closed_at))
+                        if closed_at >= now_ms() - window_ms
+                            && *reopen_days > 0
+                            && reopen_in(tx, &id).await? =>
+                    {
+                        let reopened = EventBody::Reopened {
+                            why: StatusWhy::CustomerWrote,
+                        };
+                        new_events.push(
+                            append_event(tx, &id, Author::System, None, reopened, None).await?,
+                        );
+                        id
+                    }
+                    previous => {
+                        let previous = previous.map(|(id, _)| id);
+                        open_conversation(tx, site_id, visitor_id, language, topic, previous)
+                            .await?
+                    }
+                }
             }
         },
         AppendTo::Agent {
@@ -561,11 +588,12 @@ async fn open_conversation(
     visitor_id: &str,
     language: &Option<String>,
     topic: &Option<String>,
+    previous_id: Option<String>,
 ) -> StoreResult<String> {
     let opened: Option<String> = sqlx::query_scalar(
-        "INSERT INTO conversations (id, site_id, visitor_id, state, last_seq, created_at, updated_at, language, team_id) \
+        "INSERT INTO conversations (id, site_id, visitor_id, state, last_seq, created_at, updated_at, language, team_id, previous_id) \
          VALUES ($1, $2, $3, 'waiting', 0, $4, $4, $5, \
-         (SELECT team_id FROM site_topics WHERE site_id = $2 AND topic = $6)) \
+         (SELECT team_id FROM site_topics WHERE site_id = $2 AND topic = $6), $7) \
          ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(new_id())
@@ -574,6 +602,7 @@ async fn open_conversation(
     .bind(now_ms())
     .bind(language.as_deref())
     .bind(topic.as_deref())
+    .bind(previous_id)
     .fetch_optional(&mut **tx)
     .await?;
     match opened {
@@ -614,6 +643,27 @@ fn is_transient(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .and_then(|db| db.code())
         .is_some_and(|code| code == "40P01" || code == "40001")
+}
+
+/// The visitor's closed conversation a new message would continue: the
+/// one their socket or the mail they answered names, else their latest
+/// close; with when it closed.
+async fn last_closed(
+    tx: &mut Transaction<'static, Any>,
+    visitor_id: &str,
+    named: Option<&str>,
+) -> StoreResult<Option<(String, i64)>> {
+    let row = sqlx::query(
+        "SELECT id, COALESCE(closed_at, updated_at) AS closed_at FROM conversations \
+         WHERE visitor_id = $1 AND state = 'closed' \
+         ORDER BY CASE WHEN id = $2 THEN 0 ELSE 1 END, closed_at DESC, id DESC LIMIT 1",
+    )
+    .bind(visitor_id)
+    .bind(named.unwrap_or_default())
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|row| Ok((row.try_get("id")?, row.try_get("closed_at")?)))
+        .transpose()
 }
 
 pub(in crate::store) async fn open_conversation_of(
@@ -741,6 +791,7 @@ impl ConversationBook {
             topic: opening.topic.map(str::to_owned),
             note: opening.note.map(str::to_owned),
             may_open: true,
+            reopen_days: 0,
         };
         self.post_one(to, message).await
     }
@@ -798,6 +849,7 @@ mod tests {
                 topic: None,
                 note: None,
                 may_open: true,
+                reopen_days: 0,
             },
             client_id: client_id.to_owned(),
             body: format!("text of {client_id}"),

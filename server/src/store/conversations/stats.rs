@@ -11,7 +11,7 @@ impl Store {
             "SELECT c.assigned_agent_id, COUNT(*) AS open FROM conversations c \
              JOIN sites s ON s.id = c.site_id \
              WHERE s.account_id = $1 AND c.state = 'assigned' AND c.assigned_agent_id IS NOT NULL \
-             GROUP BY c.assigned_agent_id",
+             AND c.hold IS NULL GROUP BY c.assigned_agent_id",
         )
         .bind(account_id)
         .fetch_all(&self.read)
@@ -29,7 +29,8 @@ impl Store {
         let rows = sqlx::query(
             "SELECT c.id, c.assigned_agent_id, s.account_id FROM conversations c \
              JOIN sites s ON s.id = c.site_id \
-             WHERE c.state = 'assigned' AND c.assigned_at IS NOT NULL AND c.assigned_at < $1 \
+             WHERE c.state = 'assigned' AND c.hold IS NULL \
+             AND c.assigned_at IS NOT NULL AND c.assigned_at < $1 \
              AND NOT EXISTS (SELECT 1 FROM events e WHERE e.conversation_id = c.id \
                AND e.kind = 'message' AND e.author_kind = 'agent' AND e.created_at >= c.assigned_at) \
              ORDER BY c.assigned_at LIMIT 100",
@@ -77,7 +78,7 @@ impl Store {
     pub async fn holders(&self) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar(
             "SELECT DISTINCT assigned_agent_id FROM conversations \
-             WHERE state = 'assigned' AND assigned_agent_id IS NOT NULL",
+             WHERE state = 'assigned' AND assigned_agent_id IS NOT NULL AND hold IS NULL",
         )
         .fetch_all(&self.read)
         .await?)
@@ -86,25 +87,28 @@ impl Store {
     /// Ids of the conversations an agent holds.
     pub async fn conversations_held_by(&self, agent_id: &str) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar(
-            "SELECT id FROM conversations WHERE assigned_agent_id = $1 AND state = 'assigned' ORDER BY assigned_at",
+            "SELECT id FROM conversations WHERE assigned_agent_id = $1 AND state = 'assigned' \
+             AND hold IS NULL ORDER BY assigned_at",
         )
         .bind(agent_id)
         .fetch_all(&self.read)
         .await?)
     }
-    /// The agent who most recently served this visitor in another conversation.
+    /// The agent who last held this conversation (it was reopened, or
+    /// came back from being set aside), else who most recently served this
+    /// visitor in another one.
     pub async fn previous_agent_of_visitor(
         &self,
         visitor_id: &str,
-        except_conversation: &str,
+        conversation_id: &str,
     ) -> StoreResult<Option<String>> {
         Ok(sqlx::query_scalar(
             "SELECT assigned_agent_id FROM conversations \
-             WHERE visitor_id = $1 AND id <> $2 AND assigned_agent_id IS NOT NULL \
-             ORDER BY created_at DESC, id DESC LIMIT 1",
+             WHERE visitor_id = $1 AND assigned_agent_id IS NOT NULL \
+             ORDER BY CASE WHEN id = $2 THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1",
         )
         .bind(visitor_id)
-        .bind(except_conversation)
+        .bind(conversation_id)
         .fetch_optional(&self.read)
         .await?)
     }
@@ -128,6 +132,18 @@ impl Store {
         let count = i64::try_from(durations.len()).unwrap_or(i64::MAX);
         Ok((count > 0).then(|| durations.iter().sum::<i64>() / count))
     }
+    /// Conversations snoozed until `now_ms` or before, soonest first.
+    pub async fn snoozes_due(&self, now_ms: i64, limit: i64) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM conversations WHERE hold = 'snoozed' AND snoozed_until IS NOT NULL \
+             AND snoozed_until <= $1 ORDER BY snoozed_until, id LIMIT $2",
+        )
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
     pub async fn count_conversations(&self) -> StoreResult<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM conversations")
             .fetch_one(&self.read)

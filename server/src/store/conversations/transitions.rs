@@ -3,7 +3,7 @@
 //! or a team's line), requeue, and folding a browser's open conversation
 //! into a customer's when the shopper signs in.
 
-use protocol::{Author, ConversationState, EventBody, Seq};
+use protocol::{Author, ConversationState, EventBody, Seq, Status, StatusWhy};
 use sqlx::{Any, Row, Transaction};
 
 use super::log::{append_event, insert_events};
@@ -64,7 +64,8 @@ fn agent_author(agent: &Agent) -> Author {
 /// Open → closed; whether this call closed it.
 async fn close_in(tx: &mut Transaction<'static, Any>, conversation_id: &str) -> StoreResult<bool> {
     let closed = sqlx::query(
-        "UPDATE conversations SET state = 'closed', closed_at = $2 WHERE id = $1 AND state <> 'closed'",
+        "UPDATE conversations SET state = 'closed', closed_at = $2, hold = NULL, snoozed_until = NULL \
+         WHERE id = $1 AND state <> 'closed'",
     )
     .bind(conversation_id)
     .bind(now_ms())
@@ -86,8 +87,9 @@ async fn has_room(
     agent_id: &str,
     capacity: i64,
 ) -> StoreResult<bool> {
-    const COUNT: &str =
-        "SELECT COUNT(*) FROM conversations WHERE assigned_agent_id = $1 AND state = 'assigned'";
+    // A set-aside conversation (pending, snoozed) holds no seat.
+    const COUNT: &str = "SELECT COUNT(*) FROM conversations \
+         WHERE assigned_agent_id = $1 AND state = 'assigned' AND hold IS NULL";
     if backend == Backend::Sqlite {
         let taken = sqlx::query(&format!(
             "UPDATE agents SET last_assigned_at = $2 WHERE id = $1 AND ({COUNT}) < $3"
@@ -460,5 +462,176 @@ impl ConversationBook {
         self.finish(tx, conversation_id, vec![event])
             .await
             .map(Some)
+    }
+}
+
+/// Why a conversation's status was not changed. Nothing was stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StatusRefused {
+    /// Only a conversation someone holds can be set aside.
+    #[error("nobody holds the conversation yet: take it first")]
+    NotHeld,
+    /// It is closed: reopen it first.
+    #[error("the conversation is closed")]
+    Closed,
+    /// It already stands so.
+    #[error("the conversation already has that status")]
+    Unchanged,
+}
+
+/// The seats its holder may fill: their own capacity, else the site's.
+async fn holders_capacity(
+    tx: &mut Transaction<'static, Any>,
+    conversation_id: &str,
+) -> StoreResult<Option<(String, i64)>> {
+    let row = sqlx::query(
+        "SELECT c.assigned_agent_id, COALESCE(a.capacity, s.agent_capacity) AS capacity \
+         FROM conversations c JOIN sites s ON s.id = c.site_id \
+         JOIN agents a ON a.id = c.assigned_agent_id WHERE c.id = $1",
+    )
+    .bind(conversation_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|row| Ok((row.try_get("assigned_agent_id")?, row.try_get("capacity")?)))
+        .transpose()
+}
+
+/// Closed → waiting in the line, as a customer's new message or an agent
+/// reopens it. Whoever held it stays named (not holding it), so the
+/// dispatcher offers it back to them first if they are online with room.
+pub(super) async fn reopen_in(
+    tx: &mut Transaction<'static, Any>,
+    conversation_id: &str,
+) -> StoreResult<bool> {
+    let reopened = sqlx::query(
+        "UPDATE conversations SET state = 'waiting', assigned_at = NULL, closed_at = NULL, \
+         hold = NULL, snoozed_until = NULL, passed_over_by = NULL, reopened_at = $2 \
+         WHERE id = $1 AND state = 'closed'",
+    )
+    .bind(conversation_id)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(reopened.rows_affected() > 0)
+}
+
+/// Statuses (see [`ConversationBook`]).
+impl ConversationBook {
+    /// Sets a held conversation aside (pending, snoozed), or opens one again
+    /// (`Status::Open`): a set-aside one goes back to its agent if they
+    /// have a free seat, else to the line; a closed one (reopened by `by`)
+    /// goes to `by` if they have room, else to the line. `by` is `None`
+    /// when the customer's message or the clock woke it.
+    pub async fn set_status(
+        &self,
+        conversation_id: &str,
+        by: Option<&Agent>,
+        status: &Status,
+        why: StatusWhy,
+    ) -> StoreResult<Result<Change, StatusRefused>> {
+        let mut tx = self.write.begin().await?;
+        let Some(row) =
+            sqlx::query("SELECT state, hold, snoozed_until FROM conversations WHERE id = $1")
+                .bind(conversation_id)
+                .fetch_optional(&mut *tx)
+                .await?
+        else {
+            tx.rollback().await?;
+            return Ok(Err(StatusRefused::NotHeld));
+        };
+        let state: String = row.try_get("state")?;
+        let hold: Option<String> = row.try_get("hold")?;
+        let now = super::status_from_columns(hold.as_deref(), row.try_get("snoozed_until")?)?;
+        let author = by.map_or(Author::System, agent_author);
+        let author_id = by.map(|agent| agent.id.as_str());
+        let mut events = Vec::new();
+        match (state.as_str(), status) {
+            ("closed", Status::Open) => {
+                let Some(by) = by else {
+                    tx.rollback().await?;
+                    return Ok(Err(StatusRefused::Closed));
+                };
+                reopen_in(&mut tx, conversation_id).await?;
+                let reopened = EventBody::Reopened { why };
+                events.push(
+                    append_event(&mut tx, conversation_id, author, author_id, reopened, None)
+                        .await?,
+                );
+                let capacity = by.capacity.unwrap_or(
+                    sqlx::query_scalar(
+                        "SELECT s.agent_capacity FROM conversations c \
+                         JOIN sites s ON s.id = c.site_id WHERE c.id = $1",
+                    )
+                    .bind(conversation_id)
+                    .fetch_one(&mut *tx)
+                    .await?,
+                );
+                if has_room(&mut tx, self.backend, &by.id, capacity).await?
+                    && let Some((assigned, _)) = assign_in(&mut tx, conversation_id, by).await?
+                {
+                    events.push(assigned);
+                }
+            }
+            ("closed", _) => {
+                tx.rollback().await?;
+                return Ok(Err(StatusRefused::Closed));
+            }
+            (_, Status::Open) => {
+                if !now.is_set_aside() {
+                    tx.rollback().await?;
+                    return Ok(Err(StatusRefused::Unchanged));
+                }
+                // Counted before the hold is lifted: a set-aside
+                // conversation holds no seat, so "room" is room for it.
+                let keeps_agent = match holders_capacity(&mut tx, conversation_id).await? {
+                    Some((agent_id, capacity)) if state == "assigned" => {
+                        has_room(&mut tx, self.backend, &agent_id, capacity).await?
+                    }
+                    _ => false,
+                };
+                sqlx::query(
+                    "UPDATE conversations SET hold = NULL, snoozed_until = NULL, \
+                     state = CASE WHEN $2 = 1 THEN state ELSE 'waiting' END, \
+                     assigned_at = CASE WHEN $2 = 1 THEN assigned_at ELSE NULL END \
+                     WHERE id = $1",
+                )
+                .bind(conversation_id)
+                .bind(i64::from(keeps_agent))
+                .execute(&mut *tx)
+                .await?;
+                let body = EventBody::Status {
+                    status: Status::Open,
+                    why,
+                };
+                events.push(
+                    append_event(&mut tx, conversation_id, author, author_id, body, None).await?,
+                );
+            }
+            ("waiting", _) => {
+                tx.rollback().await?;
+                return Ok(Err(StatusRefused::NotHeld));
+            }
+            (_, aside) => {
+                if now == *aside {
+                    tx.rollback().await?;
+                    return Ok(Err(StatusRefused::Unchanged));
+                }
+                let (hold, until) = super::status_columns(aside);
+                sqlx::query("UPDATE conversations SET hold = $2, snoozed_until = $3 WHERE id = $1")
+                    .bind(conversation_id)
+                    .bind(hold)
+                    .bind(until)
+                    .execute(&mut *tx)
+                    .await?;
+                let body = EventBody::Status {
+                    status: aside.clone(),
+                    why,
+                };
+                events.push(
+                    append_event(&mut tx, conversation_id, author, author_id, body, None).await?,
+                );
+            }
+        }
+        self.finish(tx, conversation_id, events).await.map(Ok)
     }
 }

@@ -175,6 +175,8 @@ pub struct TestApp {
     pub site: Site,
     pub agent: Agent,
     pub database_url: String,
+    /// The server's clock (what snoozes end by), to move forward.
+    pub clock: rapport_server::clock::Clock,
     stop: watch::Sender<bool>,
     /// Last: dropped after the server was told to stop.
     database: TestDatabase,
@@ -215,6 +217,7 @@ impl TestApp {
         let (stop, stopped) = watch::channel(false);
         let mut config = TestApp::test_config(&database_url);
         configure(&mut config);
+        let clock = config.clock.clone();
         let addr = spawn_server(config, stopped).await;
         Some(TestApp {
             addr,
@@ -222,6 +225,7 @@ impl TestApp {
             site,
             agent,
             database_url,
+            clock,
             stop,
             database,
         })
