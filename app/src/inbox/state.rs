@@ -357,6 +357,8 @@ mod tests {
                 number: Some(7),
                 ..CustomerLabel::default()
             },
+            status: protocol::Status::Open,
+            previous_id: None,
         }
     }
 
