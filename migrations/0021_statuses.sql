@@ -13,10 +13,6 @@ ALTER TABLE conversations ADD COLUMN reopened_at BIGINT;
 -- Snoozes that end by the clock, soonest first.
 CREATE INDEX conversations_snoozed_until ON conversations(snoozed_until)
     WHERE hold = 'snoozed' AND snoozed_until IS NOT NULL;
--- The inbox's views, newest activity first, read in keyset pages.
-CREATE INDEX conversations_view ON conversations(site_id, state, updated_at, id);
-CREATE INDEX conversations_set_aside ON conversations(site_id, hold, updated_at, id)
-    WHERE hold IS NOT NULL;
 -- A customer's most recent close, for reopening.
 CREATE INDEX conversations_visitor_closed ON conversations(visitor_id, closed_at)
     WHERE state = 'closed';

@@ -348,6 +348,11 @@ impl ConversationSummary {
                     crate::Status::Open
                 },
                 previous_id: (index == 0).then(|| "conversation-earlier".into()),
+                labels: if index == 1 {
+                    vec!["refund".into(), "vip".into()]
+                } else {
+                    Vec::new()
+                },
             })
             .collect()
     }

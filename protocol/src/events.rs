@@ -335,6 +335,9 @@ pub struct ConversationSummary {
     /// the previous one had been closed longer than the reopen window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_id: Option<String>,
+    /// Its labels, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
 }
 
 impl Status {

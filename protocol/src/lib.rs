@@ -12,6 +12,7 @@ mod events;
 mod files;
 mod http;
 mod limits;
+mod views;
 mod widget;
 mod widget_text;
 
@@ -22,6 +23,7 @@ pub use events::*;
 pub use files::*;
 pub use http::*;
 pub use limits::*;
+pub use views::*;
 pub use widget::*;
 pub use widget_text::{WidgetText, text};
 

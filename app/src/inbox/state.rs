@@ -359,6 +359,7 @@ mod tests {
             },
             status: protocol::Status::Open,
             previous_id: None,
+            labels: Vec::new(),
         }
     }
 

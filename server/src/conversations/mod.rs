@@ -13,6 +13,7 @@ mod confirm;
 mod email;
 mod fanout;
 mod inbound;
+mod labels;
 mod rating;
 mod signals;
 mod status;

@@ -18,6 +18,7 @@ mod same_origin;
 mod sites_api;
 pub mod socket;
 mod state;
+mod views_api;
 mod widget_api;
 mod ws_agent;
 mod ws_widget;
@@ -143,6 +144,17 @@ pub fn router(state: AppState) -> Router {
             put(replies_api::update).delete(replies_api::delete),
         )
         .route("/api/conversations", get(agent_api::conversations))
+        .route("/api/views", get(views_api::counts))
+        .route("/api/views/{view}", get(views_api::page))
+        .route("/api/labels", get(views_api::labels))
+        .route(
+            "/api/conversations/{id}/labels/{name}",
+            put(views_api::put_conversation_label).delete(views_api::delete_conversation_label),
+        )
+        .route(
+            "/api/contacts/{id}/labels/{name}",
+            put(views_api::put_contact_label).delete(views_api::delete_contact_label),
+        )
         .route("/api/conversations/{id}/events", get(agent_api::events))
         .route("/ws/agent", get(ws_agent::upgrade))
         .layer(sessions)

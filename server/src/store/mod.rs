@@ -23,7 +23,7 @@ pub use blocks::NewBlock;
 pub use contacts::{ContactRecord, Identified};
 pub use conversations::{
     Append, AppendRefused, AppendTo, Appended, Change, Conversation, Folded, HandOverRefused,
-    MailState, NewMessage, Opening, Posted, StatusRefused,
+    LabelName, LabelRefused, MailState, NewMessage, Opening, Posted, StatusRefused, ViewCursor,
 };
 pub use files::{Allowance, FileLinks, LinkRefused, NewFile, OverAllowance, StoredFile, Uploader};
 pub use mail::{ClaimedMail, MailCause, MailKind, NewMail};

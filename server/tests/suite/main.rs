@@ -34,3 +34,4 @@ mod signin;
 mod signs_of_life;
 mod statuses;
 mod tenants;
+mod views;

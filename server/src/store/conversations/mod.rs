@@ -9,16 +9,20 @@
 //! writing half; it publishes what was stored.
 
 mod channels;
+mod labels;
 mod log;
 mod posting;
 mod stats;
 mod transitions;
+mod views;
 
 pub use channels::MailState;
+pub use labels::{LabelName, LabelRefused};
 pub(in crate::store) use posting::open_conversation_of;
 pub use posting::{Append, AppendRefused, AppendTo, Appended, NewMessage, Opening, Posted};
 pub(in crate::store) use transitions::fold_in;
 pub use transitions::{Folded, HandOverRefused, StatusRefused};
+pub use views::ViewCursor;
 
 use protocol::{
     AgentDisplay, ConversationState, ConversationSummary, CustomerLabel, Event, Seq, Status,
@@ -65,6 +69,8 @@ pub struct Conversation {
     pub status: Status,
     /// The closed conversation this one follows.
     pub previous_id: Option<String>,
+    /// Its labels' names, sorted.
+    pub labels: Vec<String>,
 }
 
 impl Conversation {
@@ -89,6 +95,7 @@ impl Conversation {
             customer: self.customer.clone(),
             status: self.status.clone(),
             previous_id: self.previous_id.clone(),
+            labels: self.labels.clone(),
         }
     }
 
@@ -114,7 +121,7 @@ const CONVERSATION_SELECT: &str = "SELECT c.id, c.site_id, s.name AS site_name, 
      t.name AS team_name, s.settings AS site_settings, c.shopper_read_seq, c.agent_read_seq, \
      c.unread_for_agents, c.passed_over_by, ct.name AS contact_name, v.unverified AS stated, v.user_agent, \
      v.time_zone AS visitor_time_zone, v.last_page, v.number AS visitor_number, \
-     c.hold, c.snoozed_until, c.previous_id \
+     c.hold, c.snoozed_until, c.previous_id, c.labels \
      FROM conversations c JOIN sites s ON s.id = c.site_id \
      JOIN visitors v ON v.id = c.visitor_id \
      LEFT JOIN contacts ct ON ct.id = v.contact_id \
@@ -220,6 +227,11 @@ fn conversation_from_row(row: &AnyRow) -> StoreResult<Conversation> {
             row.try_get("snoozed_until")?,
         )?,
         previous_id: row.try_get("previous_id")?,
+        labels: match row.try_get::<Option<String>, _>("labels")?.as_deref() {
+            None | Some("") => Vec::new(),
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| StoreError::Corrupt(format!("conversation labels: {e}")))?,
+        },
     })
 }
 

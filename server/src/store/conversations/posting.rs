@@ -591,9 +591,10 @@ async fn open_conversation(
     previous_id: Option<String>,
 ) -> StoreResult<String> {
     let opened: Option<String> = sqlx::query_scalar(
-        "INSERT INTO conversations (id, site_id, visitor_id, state, last_seq, created_at, updated_at, language, team_id, previous_id) \
+        "INSERT INTO conversations (id, site_id, visitor_id, state, last_seq, created_at, updated_at, language, team_id, previous_id, account_id) \
          VALUES ($1, $2, $3, 'waiting', 0, $4, $4, $5, \
-         (SELECT team_id FROM site_topics WHERE site_id = $2 AND topic = $6), $7) \
+         (SELECT team_id FROM site_topics WHERE site_id = $2 AND topic = $6), $7, \
+         (SELECT account_id FROM sites WHERE id = $2)) \
          ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(new_id())
