@@ -2,7 +2,7 @@
 //! the filters over them, their counts, and one page of one view.
 
 use serde::{Deserialize, Serialize};
-use strum::{EnumIter, IntoStaticStr};
+use strum::{EnumIter, IntoEnumIterator, IntoStaticStr};
 
 use crate::{ConversationSummary, TeamRef};
 
@@ -27,6 +27,16 @@ pub enum View {
 }
 
 impl View {
+    /// Every view, in the inbox's order.
+    pub fn all() -> Vec<View> {
+        View::iter().collect()
+    }
+
+    /// The view named so in a path (`"all_open"`).
+    pub fn named(name: &str) -> Option<View> {
+        View::iter().find(|view| view.as_str() == name)
+    }
+
     /// How the inbox names it.
     pub fn title(self) -> &'static str {
         match self {

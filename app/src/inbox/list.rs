@@ -2,7 +2,7 @@
 //! conversations, and the team's presence and load.
 
 use leptos::prelude::*;
-use protocol::{Availability, ConversationState, ConversationSummary, TeamMember};
+use protocol::{Availability, ConversationState, ConversationSummary, Status, TeamMember};
 
 use super::InboxContext;
 use super::state::{minutes_since, shopper_name};
@@ -72,17 +72,37 @@ pub fn WaitingLines() -> impl IntoView {
     }
 }
 
+/// How a set-aside conversation's status reads in a list.
+fn status_badge(status: &Status) -> Option<String> {
+    match status {
+        Status::Open => None,
+        Status::Pending => Some("pending".to_owned()),
+        Status::Snoozed { until_ms: Some(at) } => {
+            Some(format!("snoozed until {}", clock::date_and_time(*at)))
+        }
+        Status::Snoozed { until_ms: None } => Some("snoozed until they write".to_owned()),
+    }
+}
+
 #[component]
-fn ConversationItem(c: ConversationSummary) -> impl IntoView {
+pub(super) fn ConversationItem(c: ConversationSummary) -> impl IntoView {
     let context: InboxContext = expect_context();
     let InboxContext { state, now, .. } = context;
     let id = c.id.clone();
     let selected_id = c.id.clone();
     let selected = move || state.with(|s| s.open.as_deref() == Some(selected_id.as_str()));
+    let listed = c.clone();
+    let closed = matches!(c.state, ConversationState::Closed);
     view! {
         <li>
-            <button class="conversation" class:selected=selected on:click=move |_| context.open(id.clone())>
+            <button class="conversation" class:selected=selected
+                on:click=move |_| context.open_listed(id.clone(), Some(&listed))>
                 <span class="label">{customer_label(&c)}</span>
+                {status_badge(&c.status).map(|badge| view! { <span class="status-badge">{badge}</span> })}
+                {closed.then(|| view! { <span class="status-badge">"closed"</span> })}
+                {(!c.labels.is_empty()).then(|| view! {
+                    <span class="labels">{c.labels.iter().map(|l| view! { <span class="tag">{l.clone()}</span> }).collect_view()}</span>
+                })}
                 {(c.unread > 0).then(|| view! {
                     <span class="unread" title="Unread messages">{c.unread}</span>
                 })}

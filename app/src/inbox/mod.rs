@@ -9,7 +9,9 @@ mod composer;
 mod list;
 mod socket;
 pub mod state;
+mod statuses;
 mod transcript;
+mod views;
 
 use leptos::prelude::*;
 use protocol::{
@@ -40,7 +42,12 @@ pub(crate) struct InboxContext {
 impl InboxContext {
     /// Opens a conversation: its history comes from the server.
     pub fn open(&self, id: String) {
-        self.state.update(|s| s.open(&id));
+        self.open_listed(id, None);
+    }
+
+    /// Like [`InboxContext::open`], for a conversation a view listed.
+    pub fn open_listed(&self, id: String, listed: Option<&ConversationSummary>) {
+        self.state.update(|s| s.open(&id, listed));
         self.socket.send(&AgentRequest::Open {
             conversation_id: id,
             after_seq: 0,
@@ -175,6 +182,9 @@ pub fn Inbox(
         })
     };
     let profile = RwSignal::new(None::<CustomerProfile>);
+    // The view shown on the left (`None`: the live inbox) and its label filter.
+    let chosen_view = RwSignal::new(None::<protocol::View>);
+    let label_filter = RwSignal::new(String::new());
     view! {
         <div class="inbox">
             <header class="topbar">
@@ -210,9 +220,15 @@ pub fn Inbox(
                 <button class="signout" on:click=move |_| { sign_out.dispatch_local(()); }>"Sign out"</button>
             </header>
             <nav class="list" aria-label="Conversations">
-                <WaitingLines />
-                <ConversationList title="Mine"
-                    filter=|c: &ConversationSummary| matches!(c.state, ConversationState::Assigned { .. }) />
+                <views::Views chosen=chosen_view label=label_filter />
+                {move || match chosen_view.get() {
+                    None => view! {
+                        <WaitingLines />
+                        <ConversationList title="Mine"
+                            filter=|c: &ConversationSummary| matches!(c.state, ConversationState::Assigned { .. }) />
+                    }.into_any(),
+                    Some(view) => view! { <views::ViewList view label=label_filter /> }.into_any(),
+                }}
                 <list::Team team />
             </nav>
             <Transcript team teams replies profile />

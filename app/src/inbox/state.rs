@@ -3,7 +3,8 @@
 
 use protocol::{
     AgentFrame, AgentProfile, AgentRequest, Author, Availability, ConversationState,
-    ConversationSummary, CustomerLabel, Event, EventBody, Reader, TYPING_EXPIRES_SECS, Typist,
+    ConversationSummary, CustomerLabel, Event, EventBody, Reader, Status, TYPING_EXPIRES_SECS,
+    Typist,
 };
 
 /// A reply or note typed here, until the server confirms it.
@@ -72,6 +73,11 @@ pub struct InboxState {
     pub earliest: i64,
     /// What the open conversation's shopper is called.
     pub open_shopper: String,
+    /// The open conversation's labels.
+    pub open_labels: Vec<String>,
+    /// Grows with every change of a conversation heard of: what the views'
+    /// counts and pages follow.
+    pub changes: u64,
 }
 
 impl InboxState {
@@ -83,18 +89,41 @@ impl InboxState {
         }
     }
 
-    /// Opens a conversation: what was shown of another goes.
-    pub fn open(&mut self, id: &str) {
-        let listed = self.conversations.iter().find(|c| c.id == id);
+    /// Opens a conversation: what was shown of another goes. `listed`: its
+    /// summary, when it came from a view rather than the live lists.
+    pub fn open(&mut self, id: &str, listed: Option<&ConversationSummary>) {
+        let listed = listed.or_else(|| self.conversations.iter().find(|c| c.id == id));
         *self = InboxState {
             shopper_read_seq: listed.map_or(0, |c| c.shopper_read_seq),
             open_shopper: listed.map_or_else(String::new, |c| shopper_name(&c.customer)),
+            open_labels: listed.map(|c| c.labels.clone()).unwrap_or_default(),
             open: Some(id.to_owned()),
             conversations: std::mem::take(&mut self.conversations),
             status: self.status,
             pending: std::mem::take(&mut self.pending),
+            changes: self.changes,
             ..InboxState::default()
         };
+    }
+
+    /// Where the open conversation stands, from its history: closed, or
+    /// open with a status (its last change of status since it was opened
+    /// or reopened).
+    pub fn open_status(&self) -> Option<Status> {
+        if self.open_is_closed() {
+            return None;
+        }
+        Some(
+            self.events
+                .iter()
+                .rev()
+                .find_map(|e| match &e.body {
+                    EventBody::Status { status, .. } => Some(status.clone()),
+                    EventBody::Reopened { .. } | EventBody::Closed => Some(Status::Open),
+                    _ => None,
+                })
+                .unwrap_or(Status::Open),
+        )
     }
 
     /// Takes a summary; says what the agent should be alerted to: a
@@ -117,9 +146,11 @@ impl InboxState {
         } else {
             Some(Attention::NewChat(conversation.clone()))
         };
+        self.changes = self.changes.wrapping_add(1);
         if self.open.as_deref() == Some(conversation.id.as_str()) {
             self.shopper_read_seq = self.shopper_read_seq.max(conversation.shopper_read_seq);
             self.open_shopper = shopper_name(&conversation.customer);
+            self.open_labels.clone_from(&conversation.labels);
         }
         self.conversations.retain(|c| c.id != conversation.id);
         if Self::visible_to(me, &conversation) {
@@ -142,7 +173,7 @@ impl InboxState {
             .rev()
             .find_map(|e| match e.body {
                 EventBody::Closed => Some(true),
-                EventBody::Assigned { .. } => Some(false),
+                EventBody::Assigned { .. } | EventBody::Reopened { .. } => Some(false),
                 _ => None,
             })
             .unwrap_or(false)
@@ -446,7 +477,7 @@ mod tests {
     fn only_the_open_conversation_s_events_are_kept_once_each_in_order() {
         let mut inbox = InboxState::default();
         let me = me();
-        inbox.open("c");
+        inbox.open("c", None);
         inbox.apply(&me, event("c", 1, Author::Visitor, message("one")), 0.0);
         inbox.apply(
             &me,
@@ -470,7 +501,7 @@ mod tests {
     fn a_reply_is_pending_until_acknowledged_or_refused() {
         let mut inbox = InboxState::default();
         let me = me();
-        inbox.open("c");
+        inbox.open("c", None);
         for id in ["k1", "k2"] {
             inbox.pending.push(Pending {
                 client_id: id.into(),
@@ -501,7 +532,7 @@ mod tests {
         assert!(inbox.pending.is_empty());
         assert_eq!(inbox.notice.as_deref(), Some("Slow down"));
         // Opening another conversation clears what was said about this one.
-        inbox.open("d");
+        inbox.open("d", None);
         assert_eq!(inbox.notice, None);
     }
 
@@ -509,7 +540,7 @@ mod tests {
     fn a_replay_past_a_gap_replaces_the_events_and_earlier_pages_go_before_them() {
         let mut inbox = InboxState::default();
         let me = me();
-        inbox.open("c");
+        inbox.open("c", None);
         inbox.apply(&me, event("c", 1, Author::Visitor, message("old")), 0.0);
         inbox.apply(
             &me,
@@ -549,7 +580,7 @@ mod tests {
     fn typing_shows_others_not_me_and_lapses() {
         let mut inbox = InboxState::default();
         let me = me();
-        inbox.open("c");
+        inbox.open("c", None);
         let typing = |typist| AgentFrame::Typing {
             conversation_id: "c".into(),
             typist,
@@ -587,7 +618,7 @@ mod tests {
     fn a_conversation_is_closed_when_its_last_change_of_hands_is_a_close() {
         let mut inbox = InboxState::default();
         let me = me();
-        inbox.open("c");
+        inbox.open("c", None);
         let assigned = EventBody::Assigned {
             agent_id: "ada".into(),
             agent_name: "Ada".into(),

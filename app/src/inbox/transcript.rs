@@ -190,9 +190,11 @@ pub fn Transcript(
                             socket.send(&AgentRequest::SendTranscript { conversation_id });
                         }
                     }>"Email transcript"</button>
+                    <super::statuses::StatusActions />
                     <HandOver team teams closed />
                     <crate::blocks::BlockShopper conversation=Signal::derive(move || state.with(|s| s.open.clone())) />
                 </div>
+                <super::statuses::Labels />
                 {move || state.with(|s| (s.earliest > 1).then(|| (s.open.clone(), s.earliest))).and_then(|(id, earliest)| {
                     let id = id?;
                     Some(view! {
@@ -216,7 +218,7 @@ pub fn Transcript(
                 }))}</p>
                 <p class="error" role="alert">{move || state.with(|s| s.notice.clone())}</p>
                 <p class="closed-note" role="status" hidden=move || !closed.get()>
-                    "This conversation is closed: nothing more can be sent in it. If the shopper writes again, a new conversation starts and comes to the inbox."
+                    "This conversation is closed: nothing more can be sent in it. If the shopper writes again within the site's reopen window (7 days unless the site says otherwise) it opens again and comes back to you if you have room; later, a new conversation starts, linked to this one. “Reopen” opens it now."
                 </p>
                 <Composer replies profile closed />
             </Show>

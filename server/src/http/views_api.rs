@@ -7,7 +7,6 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use protocol::{ConversationSummary, Label, VIEW_PAGE, View, ViewCounts, ViewFilter, ViewPage};
 use serde::Deserialize;
-use strum::IntoEnumIterator;
 
 use super::agent_api::own_conversation;
 use super::error::ApiError;
@@ -76,7 +75,7 @@ pub(super) async fn page(
     Path(view): Path<String>,
     Query(query): Query<FilterQuery>,
 ) -> Result<Json<ViewPage>, ApiError> {
-    let Some(view) = View::iter().find(|v| v.as_str() == view) else {
+    let Some(view) = View::named(&view) else {
         return Err(ApiError::not_found("view"));
     };
     let filter = query.filter()?;
