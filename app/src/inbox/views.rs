@@ -28,7 +28,8 @@ fn view_path(view: View, label: &str, after: Option<&str>) -> String {
     path
 }
 
-/// The view buttons with their counts; `None` chosen: the live inbox.
+/// The view buttons with their counts; `None` chosen: the live lists
+/// (waiting lines and the agent's own, as the socket tells them).
 #[component]
 pub fn Views(chosen: RwSignal<Option<View>>, label: RwSignal<String>) -> impl IntoView {
     let InboxContext { state, .. } = expect_context();
@@ -54,7 +55,7 @@ pub fn Views(chosen: RwSignal<Option<View>>, label: RwSignal<String>) -> impl In
                 <li>
                     <button type="button" class="view" data-view="inbox"
                         aria-pressed=move || chosen.get().is_none().to_string()
-                        on:click=move |_| chosen.set(None)>"Inbox"</button>
+                        on:click=move |_| chosen.set(None)>"Live"</button>
                 </li>
                 {View::all().into_iter().map(|view| view! {
                     <li>
