@@ -297,7 +297,7 @@ fn SiteEditor(
                         prop:value=move || settings.with(|s| s.launcher_offset.to_string())
                         on:input=move |ev| settings.update(|s| s.launcher_offset = event_target_value(&ev).parse().unwrap_or(0)) />
                 </label>
-                <label>"Days in which a customer's reply reopens a closed conversation (0: always a new one)"
+                <label>"Reopen window: days after a close in which the customer's next word opens the same conversation again (0: always a new one)"
                     <input type="number" name="reopen-days" min="0" max=protocol::MAX_REOPEN_DAYS.to_string()
                         prop:value=move || settings.with(|s| s.reopen_days.to_string())
                         on:input=move |ev| settings.update(|s| s.reopen_days = event_target_value(&ev).parse().unwrap_or(0)) />

@@ -58,12 +58,14 @@ test('a known customer is greeted, recognised, followed across devices and forgo
   await ada.getByRole('button', { name: 'Close conversation' }).click();
   await expect(laptop.transcript).toContainText('This chat has ended');
 
-  // Back with another question: the agent sees the earlier conversation too.
+  // Back with another question within the site's reopen window: the same
+  // conversation opens again, its earlier part on the agent's screen.
   await laptop.page.getByRole('button', { name: 'Start a new conversation' }).click();
   await laptop.say('One more thing');
   await ada.getByRole('button', { name: /One more thing/ }).click();
-  await expect(profile).toContainText('Conversations (2)');
-  await expect(profile).toContainText('closed · Hi Grace, order #1042 left our warehouse today.');
+  await expect(ada.locator('.events')).toContainText('Hi Grace, order #1042 left our warehouse today.');
+  await expect(ada.locator('.events')).toContainText('Reopened: the customer wrote again');
+  await expect(profile).toContainText('Conversations (1)');
 
   // The phone: the shop identifies the same customer there.
   const phone = await openShop(browser, '/account?token=' + signIdentity(customer));

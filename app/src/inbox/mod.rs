@@ -224,8 +224,10 @@ pub fn Inbox(
                 {move || match chosen_view.get() {
                     None => view! {
                         <WaitingLines />
+                        // Set-aside ones are in the Pending and Snoozed views.
                         <ConversationList title="Mine"
-                            filter=|c: &ConversationSummary| matches!(c.state, ConversationState::Assigned { .. }) />
+                            filter=|c: &ConversationSummary| matches!(c.state, ConversationState::Assigned { .. })
+                                && !c.status.is_set_aside() />
                     }.into_any(),
                     Some(view) => view! { <views::ViewList view label=label_filter /> }.into_any(),
                 }}

@@ -42,9 +42,7 @@ fn status_text(status: &Option<Status>) -> String {
         Some(Status::Snoozed { until_ms: Some(at) }) => {
             format!("Snoozed until {}", clock::date_and_time(*at))
         }
-        Some(Status::Snoozed { until_ms: None }) => {
-            "Snoozed until the customer writes".to_owned()
-        }
+        Some(Status::Snoozed { until_ms: None }) => "Snoozed until the customer writes".to_owned(),
     }
 }
 
@@ -61,7 +59,8 @@ pub fn StatusActions() -> impl IntoView {
         }
     };
     let is_open = move || status.with(|s| matches!(s, Some(Status::Open)));
-    let set_aside = move || status.with(|s| matches!(s, Some(Status::Pending | Status::Snoozed { .. })));
+    let set_aside =
+        move || status.with(|s| matches!(s, Some(Status::Pending | Status::Snoozed { .. })));
     let closed = move || status.with(Option::is_none);
     view! {
         <span class="conversation-status" role="status">{move || status_text(&status.get())}</span>
