@@ -128,3 +128,35 @@ pub struct Label {
 
 /// The longest name of a conversation's or contact's label, in characters.
 pub const MAX_LABEL_NAME_CHARS: usize = 40;
+
+/// What a search found in the account: messages and notes (newest first),
+/// and customers.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SearchResults {
+    pub messages: Vec<MessageHit>,
+    pub customers: Vec<CustomerHit>,
+}
+
+/// A message or note that matched, with its conversation.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct MessageHit {
+    pub conversation: ConversationSummary,
+    pub event: crate::Event,
+    /// Where the matching words are in the event's text: `[start, end)`
+    /// byte offsets, to highlight.
+    pub highlights: Vec<[usize; 2]>,
+}
+
+/// A customer whose name, email or shop id matched.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct CustomerHit {
+    pub contact_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub external_id: String,
+    /// Their most recent conversation, if they have one.
+    pub conversation_id: Option<String>,
+}
+
+/// Messages a search returns at most.
+pub const SEARCH_RESULTS: i64 = 20;

@@ -31,6 +31,7 @@ pub mod mailroom;
 pub mod matcher;
 pub mod signin;
 pub mod store;
+pub mod text_search;
 pub mod visitors;
 pub mod widget_texts;
 

@@ -15,6 +15,7 @@ mod password_api;
 mod people_api;
 mod replies_api;
 mod same_origin;
+mod search_api;
 mod sites_api;
 pub mod socket;
 mod state;
@@ -147,6 +148,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/views", get(views_api::counts))
         .route("/api/views/{view}", get(views_api::page))
         .route("/api/labels", get(views_api::labels))
+        .route("/api/search", get(search_api::search))
         .route(
             "/api/conversations/{id}/labels/{name}",
             put(views_api::put_conversation_label).delete(views_api::delete_conversation_label),

@@ -431,6 +431,7 @@ impl ConversationBook {
                 super::files::Param::Id(visitor),
             )
             .await?;
+            super::search::forget_where(&mut tx, "visitor_id = $1", visitor).await?;
             sqlx::query(
                 "DELETE FROM events WHERE conversation_id IN (SELECT id FROM conversations WHERE visitor_id = $1)",
             )

@@ -12,6 +12,7 @@ mod passwords;
 mod people;
 mod profiles;
 mod replies;
+mod search;
 mod seats;
 mod sessions;
 mod sites;
@@ -191,6 +192,7 @@ impl Store {
             }
         };
         store.migrate().await?;
+        store.prepare_search().await?;
         let mut store = store;
         store.file_links = FileLinks::new(&store.server_key("files").await?);
         Ok(store)
@@ -206,7 +208,18 @@ impl Store {
     pub fn backend(&self) -> Backend {
         self.backend
     }
+}
 
+/// The backend a transaction runs on.
+pub(crate) fn backend_of(tx: &sqlx::Transaction<'static, sqlx::Any>) -> Backend {
+    if tx.backend_name() == "PostgreSQL" {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
+}
+
+impl Store {
     /// Cheap liveness probe for `/healthz`.
     pub async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.read).await?;

@@ -168,6 +168,7 @@ impl ConversationBook {
             super::files::Param::Id(id),
         )
         .await?;
+        super::search::forget_where(&mut tx, "site_id = $1", id).await?;
         sqlx::query("DELETE FROM sites WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)

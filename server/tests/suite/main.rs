@@ -29,6 +29,7 @@ mod matching;
 mod origins;
 mod paging;
 mod ratings;
+mod search;
 mod setup_and_assets;
 mod signin;
 mod signs_of_life;

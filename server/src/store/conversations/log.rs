@@ -245,9 +245,22 @@ pub(super) async fn insert_events(
                 })
                 .bind(payload);
         }
+        let mut inserted = HashSet::with_capacity(chunk.len());
         for row in query.fetch_all(&mut **tx).await? {
-            stored.insert((row.try_get("conversation_id")?, row.try_get("seq")?));
+            inserted.insert((
+                row.try_get::<String, _>("conversation_id")?,
+                row.try_get::<Seq, _>("seq")?,
+            ));
         }
+        // Searchable from the same commit on.
+        let entries = crate::store::search::entries_of(
+            chunk
+                .iter()
+                .map(|(event, _)| *event)
+                .filter(|event| inserted.contains(&(event.conversation_id.clone(), event.seq))),
+        );
+        crate::store::search::index_events(tx, crate::store::backend_of(tx), &entries).await?;
+        stored.extend(inserted);
     }
     Ok(stored)
 }

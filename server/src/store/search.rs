@@ -1,0 +1,297 @@
+//! Full-text search over an account's messages and notes (email replies
+//! among them) in each database's own engine: an FTS5 table on SQLite, a
+//! `tsvector` with a GIN index on PostgreSQL. Both hold the tokens
+//! [`crate::text_search`] makes of a text (its words and their stems, and
+//! the account's token), so both find the same. An entry is written with
+//! its event, in the same transaction; erasing a contact or a site erases
+//! theirs. Results are joined to the log, so nothing erased is ever shown.
+
+use protocol::{Author, Channel, Event, EventBody, Seq};
+use sqlx::{Any, Row, Transaction};
+
+use super::{Backend, Store, StoreResult, now_ms};
+use crate::text_search::{Query, index_terms};
+
+/// The index's table on SQLite (schema in code: FTS5 has no spelling
+/// PostgreSQL accepts, and migrations are one set of files).
+const SQLITE_SCHEMA: &[&str] = &[
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_entries USING fts5(\
+     terms, conversation_id UNINDEXED, seq UNINDEXED, created_at UNINDEXED, \
+     tokenize = 'unicode61')",
+];
+const POSTGRES_SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS search_entries (conversation_id TEXT NOT NULL, \
+     seq BIGINT NOT NULL, created_at BIGINT NOT NULL, terms TSVECTOR NOT NULL, \
+     PRIMARY KEY (conversation_id, seq))",
+    "CREATE INDEX IF NOT EXISTS search_entries_terms ON search_entries USING GIN (terms)",
+];
+
+/// Entries written per statement.
+const INSERT_ROWS: usize = 64;
+/// Events read per page while the index is first built.
+const BUILD_PAGE: i64 = 2000;
+
+/// The text an event is found by, if it is a kind that is searched.
+fn searchable(body: &EventBody) -> Option<&str> {
+    match body {
+        EventBody::Message { text, .. } | EventBody::Note { text } => {
+            (!text.trim().is_empty()).then_some(text.as_str())
+        }
+        EventBody::Assigned { .. }
+        | EventBody::Closed
+        | EventBody::Rated { .. }
+        | EventBody::Status { .. }
+        | EventBody::Reopened { .. } => None,
+    }
+}
+
+/// Writes the entries of `events` (those searched) inside `tx`: each with
+/// its conversation's account token.
+pub(super) async fn index_events(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    events: &[(&str, Seq, i64, &str)],
+) -> StoreResult<()> {
+    for chunk in super::chunks(events.len(), INSERT_ROWS) {
+        let chunk = &events[chunk];
+        let terms = match backend {
+            Backend::Sqlite => "'a' || replace(c.account_id, '-', '') || ' ' || v.terms",
+            Backend::Postgres => {
+                "to_tsvector('simple', 'a' || replace(c.account_id, '-', '') || ' ' || v.terms)"
+            }
+        };
+        let sql = format!(
+            "WITH v (conversation_id, seq, created_at, terms) AS (VALUES {}) \
+             INSERT INTO search_entries (terms, conversation_id, seq, created_at) \
+             SELECT {terms}, v.conversation_id, v.seq, v.created_at \
+             FROM v JOIN conversations c ON c.id = v.conversation_id",
+            super::placeholders(chunk.len(), 4)
+        );
+        let mut query = sqlx::query(&sql);
+        for (conversation_id, seq, created_at, text) in chunk {
+            query = query
+                .bind(*conversation_id)
+                .bind(*seq)
+                .bind(*created_at)
+                .bind(index_terms(text));
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The searched ones of `events`, as [`index_events`] takes them.
+pub(super) fn entries_of<'e>(
+    events: impl IntoIterator<Item = &'e Event>,
+) -> Vec<(&'e str, Seq, i64, &'e str)> {
+    events
+        .into_iter()
+        .filter_map(|event| {
+            searchable(&event.body).map(|text| {
+                (
+                    event.conversation_id.as_str(),
+                    event.seq,
+                    event.created_at_ms,
+                    text,
+                )
+            })
+        })
+        .collect()
+}
+
+/// Erases the entries of the conversations `where_clause` picks (`$1`).
+pub(super) async fn forget_where(
+    tx: &mut Transaction<'static, Any>,
+    where_clause: &str,
+    id: &str,
+) -> StoreResult<()> {
+    sqlx::query(&format!(
+        "DELETE FROM search_entries WHERE conversation_id IN (SELECT id FROM conversations WHERE {where_clause})"
+    ))
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Makes the index if it is not there, and fills it from the log if it
+    /// was made after messages were stored (once, before serving).
+    pub(super) async fn prepare_search(&self) -> StoreResult<()> {
+        let schema = match self.backend {
+            Backend::Sqlite => SQLITE_SCHEMA,
+            Backend::Postgres => POSTGRES_SCHEMA,
+        };
+        for statement in schema {
+            sqlx::query(statement).execute(&self.write).await?;
+        }
+        let built: Option<i64> =
+            sqlx::query_scalar("SELECT built_at FROM search_index_state WHERE id = 1")
+                .fetch_optional(&self.write)
+                .await?;
+        if built.is_some() {
+            return Ok(());
+        }
+        let mut tx = self.write.begin().await?;
+        sqlx::query("DELETE FROM search_entries")
+            .execute(&mut *tx)
+            .await?;
+        let mut after: (String, Seq) = (String::new(), 0);
+        let mut indexed = 0_usize;
+        loop {
+            let rows = sqlx::query(
+                "SELECT conversation_id, seq, created_at, body FROM events \
+                 WHERE kind IN ('message', 'note') AND body IS NOT NULL AND body <> '' \
+                 AND (conversation_id > $1 OR (conversation_id = $1 AND seq > $2)) \
+                 ORDER BY conversation_id, seq LIMIT $3",
+            )
+            .bind(&after.0)
+            .bind(after.1)
+            .bind(BUILD_PAGE)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after = (last.try_get("conversation_id")?, last.try_get("seq")?);
+            let page: Vec<(String, Seq, i64, String)> = rows
+                .iter()
+                .map(|row| {
+                    Ok((
+                        row.try_get("conversation_id")?,
+                        row.try_get("seq")?,
+                        row.try_get("created_at")?,
+                        row.try_get("body")?,
+                    ))
+                })
+                .collect::<StoreResult<_>>()?;
+            let entries: Vec<(&str, Seq, i64, &str)> = page
+                .iter()
+                .map(|(c, s, at, text)| (c.as_str(), *s, *at, text.as_str()))
+                .collect();
+            index_events(&mut tx, self.backend, &entries).await?;
+            indexed += entries.len();
+        }
+        sqlx::query("INSERT INTO search_index_state (id, built_at) VALUES (1, $1)")
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        if indexed > 0 {
+            tracing::info!(indexed, "search index built from the log");
+        }
+        Ok(())
+    }
+
+    /// The account's messages and notes matching `query`, newest first.
+    pub async fn search_messages(
+        &self,
+        account_id: &str,
+        query: &Query,
+        limit: i64,
+    ) -> StoreResult<Vec<Event>> {
+        let (matching, expression) = match self.backend {
+            Backend::Sqlite => ("search_entries MATCH $1", query.fts5(account_id)),
+            Backend::Postgres => (
+                "s.terms @@ to_tsquery('simple', $1)",
+                query.tsquery(account_id),
+            ),
+        };
+        let table = match self.backend {
+            Backend::Sqlite => "search_entries",
+            Backend::Postgres => "search_entries s",
+        };
+        let entry = match self.backend {
+            Backend::Sqlite => "search_entries",
+            Backend::Postgres => "s",
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT e.conversation_id, e.seq, e.kind, e.author_kind, e.author_id, e.body, \
+             e.created_at, e.channel, a.name AS author_name FROM {table} \
+             JOIN events e ON e.conversation_id = {entry}.conversation_id AND e.seq = {entry}.seq \
+             LEFT JOIN agents a ON e.author_kind = 'agent' AND a.id = e.author_id \
+             WHERE {matching} ORDER BY {entry}.created_at DESC LIMIT $2"
+        ))
+        .bind(expression)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let text: String = row
+                    .try_get::<Option<String>, _>("body")?
+                    .unwrap_or_default();
+                let kind: String = row.try_get("kind")?;
+                let author = match row.try_get::<String, _>("author_kind")?.as_str() {
+                    "visitor" => Author::Visitor,
+                    "agent" => Author::Agent {
+                        id: row
+                            .try_get::<Option<String>, _>("author_id")?
+                            .unwrap_or_default(),
+                        name: row
+                            .try_get::<Option<String>, _>("author_name")?
+                            .unwrap_or_else(|| "Former agent".to_owned()),
+                    },
+                    _ => Author::System,
+                };
+                Ok(Event {
+                    conversation_id: row.try_get("conversation_id")?,
+                    seq: row.try_get("seq")?,
+                    author,
+                    body: if kind == "note" {
+                        EventBody::Note { text }
+                    } else {
+                        EventBody::message(text)
+                    },
+                    client_id: None,
+                    created_at_ms: row.try_get("created_at")?,
+                    via: match row.try_get::<Option<String>, _>("channel")?.as_deref() {
+                        Some("email") => Channel::Email,
+                        _ => Channel::Chat,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// The account's contacts whose name or email contains `text`, or
+    /// whose shop id is `text`.
+    pub async fn search_contacts(
+        &self,
+        account_id: &str,
+        text: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<protocol::CustomerHit>> {
+        let needle = text.trim().to_lowercase();
+        let pattern = format!(
+            "%{}%",
+            needle
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let rows = sqlx::query(
+            "SELECT ct.id, ct.name, ct.email, ct.external_id, ct.site_id, \
+             (SELECT c.id FROM visitors v JOIN conversations c ON c.visitor_id = v.id \
+              WHERE v.contact_id = ct.id ORDER BY c.updated_at DESC LIMIT 1) AS latest \
+             FROM contacts ct JOIN sites s ON s.id = ct.site_id WHERE s.account_id = $1 \
+             AND (LOWER(ct.name) LIKE $2 ESCAPE '\\' OR LOWER(ct.email) LIKE $2 ESCAPE '\\' \
+             OR ct.external_id = $3) ORDER BY ct.name, ct.id LIMIT $4",
+        )
+        .bind(account_id)
+        .bind(pattern)
+        .bind(text.trim())
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(protocol::CustomerHit {
+                    contact_id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    email: row.try_get("email")?,
+                    external_id: row.try_get("external_id")?,
+                    conversation_id: row.try_get("latest")?,
+                })
+            })
+            .collect()
+    }
+}
