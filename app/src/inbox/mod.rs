@@ -7,6 +7,7 @@
 mod attachments;
 mod composer;
 mod list;
+mod search;
 mod socket;
 pub mod state;
 mod statuses;
@@ -185,6 +186,25 @@ pub fn Inbox(
     // The view shown on the left (`None`: the live inbox) and its label filter.
     let chosen_view = RwSignal::new(None::<protocol::View>);
     let label_filter = RwSignal::new(String::new());
+    // What the search box found, shown instead of the lists while it holds.
+    let search_results = RwSignal::new(None::<protocol::SearchResults>);
+    // A message a search opened: brought into view once it is drawn.
+    Effect::new(move |_| {
+        let seq = state.with(|s| {
+            s.focus
+                .as_ref()
+                .filter(|focus| s.events.iter().any(|e| e.seq == focus.seq))
+                .map(|focus| focus.seq)
+        });
+        if let Some(seq) = seq {
+            // After the line is drawn.
+            request_animation_frame(move || {
+                if let Some(line) = document().get_element_by_id(&format!("event-{seq}")) {
+                    line.scroll_into_view();
+                }
+            });
+        }
+    });
     view! {
         <div class="inbox">
             <header class="topbar">
@@ -220,16 +240,18 @@ pub fn Inbox(
                 <button class="signout" on:click=move |_| { sign_out.dispatch_local(()); }>"Sign out"</button>
             </header>
             <nav class="list" aria-label="Conversations">
+                <search::SearchBox results=search_results />
                 <views::Views chosen=chosen_view label=label_filter />
-                {move || match chosen_view.get() {
-                    None => view! {
+                {move || match (search_results.with(Option::is_some), chosen_view.get()) {
+                    (true, _) => view! { <search::SearchResultsList results=search_results /> }.into_any(),
+                    (false, None) => view! {
                         <WaitingLines />
                         // Set-aside ones are in the Pending and Snoozed views.
                         <ConversationList title="Mine"
                             filter=|c: &ConversationSummary| matches!(c.state, ConversationState::Assigned { .. })
                                 && !c.status.is_set_aside() />
                     }.into_any(),
-                    Some(view) => view! { <views::ViewList view label=label_filter /> }.into_any(),
+                    (false, Some(view)) => view! { <views::ViewList view label=label_filter /> }.into_any(),
                 }}
                 <list::Team team />
             </nav>

@@ -78,6 +78,16 @@ pub struct InboxState {
     /// Grows with every change of a conversation heard of: what the views'
     /// counts and pages follow.
     pub changes: u64,
+    /// The message a search opened the conversation at, and its words.
+    pub focus: Option<Focus>,
+}
+
+/// A message to show marked, as a search found it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Focus {
+    pub seq: i64,
+    /// `[start, end)` byte ranges of its text.
+    pub highlights: Vec<[usize; 2]>,
 }
 
 impl InboxState {

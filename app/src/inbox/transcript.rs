@@ -145,16 +145,26 @@ pub fn Transcript(
     let my_id = me.with_value(|me| me.id.clone());
     let line = move |(event, day, seen): (Event, Option<String>, bool)| {
         let at = event.created_at_ms;
+        let seq = event.seq;
         let shopper = state.with_untracked(|s| s.open_shopper.clone());
         let (class, who, text, files) = describe(event, &shopper, &my_id);
+        // The message a search opened this at: marked, and scrolled to.
+        let focus = state
+            .with_untracked(|s| s.focus.clone())
+            .filter(|focus| focus.seq == seq);
+        let found = focus.is_some();
+        let shown_text = match focus {
+            Some(focus) => super::search::marked(&text, &focus.highlights).into_any(),
+            None => attachments::linked(&text).into_any(),
+        };
         let day = day.map(|day| view! { <li class="day" role="separator">{day}</li> });
         let seen = seen.then(|| view! { <span class="seen">"Seen"</span> });
         view! {
             {day}
-            <li class=class>
+            <li class=class class:found=found id=format!("event-{seq}")>
                 <span class="who">{who}</span>
                 <time class="at">{clock::time_of_day(at, None)}</time>
-                <span class="text">{attachments::linked(&text)}</span>
+                <span class="text">{shown_text}</span>
                 {attachments::shown(files)}
                 {seen}
             </li>
