@@ -71,13 +71,6 @@ pub fn index_terms(text: &str) -> String {
     all.into_iter().collect::<Vec<_>>().join(" ")
 }
 
-/// The token that scopes an entry to its account.
-pub fn account_token(account_id: &str) -> String {
-    let mut token = String::from("a");
-    token.extend(account_id.chars().filter(char::is_ascii_alphanumeric));
-    token
-}
-
 /// A query: each word must match, by any of its forms.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Query {
@@ -94,29 +87,22 @@ impl Query {
         (!words.is_empty()).then_some(Query { words })
     }
 
-    /// As an FTS5 `MATCH` expression within the account.
-    pub fn fts5(&self, account_id: &str) -> String {
-        let mut parts = vec![account_token(account_id)];
-        parts.extend(self.words.iter().map(|forms| {
-            format!(
-                "({})",
-                forms.iter().cloned().collect::<Vec<_>>().join(" OR ")
-            )
-        }));
-        parts.join(" AND ")
+    /// As an FTS5 `MATCH` expression.
+    pub fn fts5(&self) -> String {
+        self.joined(" OR ", " AND ")
     }
 
-    /// As a PostgreSQL `tsquery` (for `to_tsquery('simple', …)`) within the
-    /// account.
-    pub fn tsquery(&self, account_id: &str) -> String {
-        let mut parts = vec![account_token(account_id)];
-        parts.extend(self.words.iter().map(|forms| {
-            format!(
-                "({})",
-                forms.iter().cloned().collect::<Vec<_>>().join(" | ")
-            )
-        }));
-        parts.join(" & ")
+    /// As a PostgreSQL `tsquery`, for `to_tsquery('simple', …)`.
+    pub fn tsquery(&self) -> String {
+        self.joined(" | ", " & ")
+    }
+
+    fn joined(&self, any: &str, all: &str) -> String {
+        self.words
+            .iter()
+            .map(|forms| format!("({})", forms.iter().cloned().collect::<Vec<_>>().join(any)))
+            .collect::<Vec<_>>()
+            .join(all)
     }
 
     /// Where a text's words match the query (bytes), to highlight.
@@ -184,16 +170,16 @@ mod tests {
     }
 
     #[test]
-    fn queries_are_scoped_to_the_account_and_safe_for_both_engines() {
+    fn queries_are_safe_for_both_engines() {
         let query = Query::parse("refund \"OR\" NEAR( x) ; drop").expect("words");
-        let fts = query.fts5("0b9e-11");
-        assert!(fts.starts_with("a0b9e11 AND ("), "{fts}");
+        let fts = query.fts5();
+        assert!(fts.starts_with("(refund) AND ("), "{fts}");
         assert!(
             fts.chars()
                 .all(|c| c.is_ascii_alphanumeric() || " ()".contains(c)),
             "{fts}"
         );
-        let ts = query.tsquery("0b9e-11");
+        let ts = query.tsquery();
         assert!(
             ts.chars()
                 .all(|c| c.is_ascii_alphanumeric() || " ()|&".contains(c)),

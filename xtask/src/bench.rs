@@ -549,3 +549,21 @@ pub fn assign(args: &[String]) -> Result<()> {
             .args(args),
     )
 }
+
+/// `cargo xtask bench-search`: the search and views benchmark (a release
+/// build of `server/examples/bench_search.rs`).
+pub fn search(args: &[String]) -> Result<()> {
+    check(
+        cargo()
+            .args([
+                "run",
+                "--release",
+                "-p",
+                "rapport-server",
+                "--example",
+                "bench_search",
+                "--",
+            ])
+            .args(args),
+    )
+}

@@ -24,6 +24,8 @@ const USAGE: &str = "usage: cargo xtask <command>
                --shoppers N --agents N --rate MSG_PER_SEC --duration SECS --database-url URL
   bench-assign [ARGS…] time one assignment decision and its store write; ARGS:
                --waiting N --agents N --capacity N --database-url URL
+  bench-search [ARGS…] search and the inbox's views on a large history (release
+               build); ARGS: --messages N (default 1,000,000) --runs N --database-url URL
   chaos [ARGS…] resuming clients while the server is killed (kill), their
                connections dropped (storm) or a node lost (lost-node); checks
                nothing acknowledged is lost; ARGS: --mode --kills N --cycles N
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         Some("test") => test::all(),
         Some("bench") => bench::run(&args.collect::<Vec<_>>()),
         Some("bench-assign") => bench::assign(&args.collect::<Vec<_>>()),
+        Some("bench-search") => bench::search(&args.collect::<Vec<_>>()),
         Some("chaos") => chaos::run(&args.collect::<Vec<_>>()),
         Some("fuzz") => fuzz::run(&args.collect::<Vec<_>>()),
         _ => {

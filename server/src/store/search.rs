@@ -1,10 +1,12 @@
 //! Full-text search over an account's messages and notes (email replies
 //! among them) in each database's own engine: an FTS5 table on SQLite, a
 //! `tsvector` with a GIN index on PostgreSQL. Both hold the tokens
-//! [`crate::text_search`] makes of a text (its words and their stems, and
-//! the account's token), so both find the same. An entry is written with
-//! its event, in the same transaction; erasing a contact or a site erases
-//! theirs. Results are joined to the log, so nothing erased is ever shown.
+//! [`crate::text_search`] makes of a text (its words and their stems), so
+//! both find the same, with its account beside them. An entry is written
+//! with its event, in the same transaction; erasing a contact or a site
+//! erases theirs. Results are joined to the log, so nothing erased is ever
+//! shown. Newest first: FTS5 walks its matches backwards by rowid (the
+//! order entries were written) and stops at the page's end.
 
 use protocol::{Author, Channel, Event, EventBody, Seq};
 use sqlx::{Any, Row, Transaction};
@@ -16,14 +18,17 @@ use crate::text_search::{Query, index_terms};
 /// PostgreSQL accepts, and migrations are one set of files).
 const SQLITE_SCHEMA: &[&str] = &[
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_entries USING fts5(\
-     terms, conversation_id UNINDEXED, seq UNINDEXED, created_at UNINDEXED, \
-     tokenize = 'unicode61')",
+     terms, account_id UNINDEXED, conversation_id UNINDEXED, seq UNINDEXED, \
+     created_at UNINDEXED, tokenize = 'unicode61')",
 ];
 const POSTGRES_SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS search_entries (conversation_id TEXT NOT NULL, \
-     seq BIGINT NOT NULL, created_at BIGINT NOT NULL, terms TSVECTOR NOT NULL, \
-     PRIMARY KEY (conversation_id, seq))",
+    "CREATE TABLE IF NOT EXISTS search_entries (account_id TEXT NOT NULL, \
+     conversation_id TEXT NOT NULL, seq BIGINT NOT NULL, created_at BIGINT NOT NULL, \
+     terms TSVECTOR NOT NULL, PRIMARY KEY (conversation_id, seq))",
     "CREATE INDEX IF NOT EXISTS search_entries_terms ON search_entries USING GIN (terms)",
+    // For a common word, walking an account's entries newest first and
+    // stopping at the page's end beats reading every match.
+    "CREATE INDEX IF NOT EXISTS search_entries_recent ON search_entries (account_id, created_at)",
 ];
 
 /// Entries written per statement.
@@ -55,15 +60,13 @@ pub(super) async fn index_events(
     for chunk in super::chunks(events.len(), INSERT_ROWS) {
         let chunk = &events[chunk];
         let terms = match backend {
-            Backend::Sqlite => "'a' || replace(c.account_id, '-', '') || ' ' || v.terms",
-            Backend::Postgres => {
-                "to_tsvector('simple', 'a' || replace(c.account_id, '-', '') || ' ' || v.terms)"
-            }
+            Backend::Sqlite => "v.terms",
+            Backend::Postgres => "to_tsvector('simple', v.terms)",
         };
         let sql = format!(
             "WITH v (conversation_id, seq, created_at, terms) AS (VALUES {}) \
-             INSERT INTO search_entries (terms, conversation_id, seq, created_at) \
-             SELECT {terms}, v.conversation_id, v.seq, v.created_at \
+             INSERT INTO search_entries (terms, account_id, conversation_id, seq, created_at) \
+             SELECT {terms}, c.account_id, v.conversation_id, v.seq, v.created_at \
              FROM v JOIN conversations c ON c.id = v.conversation_id",
             super::placeholders(chunk.len(), 4)
         );
@@ -188,32 +191,35 @@ impl Store {
         query: &Query,
         limit: i64,
     ) -> StoreResult<Vec<Event>> {
-        let (matching, expression) = match self.backend {
-            Backend::Sqlite => ("search_entries MATCH $1", query.fts5(account_id)),
-            Backend::Postgres => (
-                "s.terms @@ to_tsquery('simple', $1)",
-                query.tsquery(account_id),
-            ),
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT e.conversation_id, e.seq, e.kind, e.author_kind, e.author_id, e.body, \
+                 e.created_at, e.channel, a.name AS author_name FROM search_entries \
+                 JOIN events e ON e.conversation_id = search_entries.conversation_id \
+                 AND e.seq = search_entries.seq \
+                 LEFT JOIN agents a ON e.author_kind = 'agent' AND a.id = e.author_id \
+                 WHERE search_entries MATCH $1 AND search_entries.account_id = $2 \
+                 ORDER BY search_entries.rowid DESC LIMIT $3"
+            }
+            Backend::Postgres => {
+                "SELECT e.conversation_id, e.seq, e.kind, e.author_kind, e.author_id, e.body, \
+                 e.created_at, e.channel, a.name AS author_name FROM search_entries s \
+                 JOIN events e ON e.conversation_id = s.conversation_id AND e.seq = s.seq \
+                 LEFT JOIN agents a ON e.author_kind = 'agent' AND a.id = e.author_id \
+                 WHERE s.terms @@ to_tsquery('simple', $1) AND s.account_id = $2 \
+                 ORDER BY s.created_at DESC LIMIT $3"
+            }
         };
-        let table = match self.backend {
-            Backend::Sqlite => "search_entries",
-            Backend::Postgres => "search_entries s",
+        let expression = match self.backend {
+            Backend::Sqlite => query.fts5(),
+            Backend::Postgres => query.tsquery(),
         };
-        let entry = match self.backend {
-            Backend::Sqlite => "search_entries",
-            Backend::Postgres => "s",
-        };
-        let rows = sqlx::query(&format!(
-            "SELECT e.conversation_id, e.seq, e.kind, e.author_kind, e.author_id, e.body, \
-             e.created_at, e.channel, a.name AS author_name FROM {table} \
-             JOIN events e ON e.conversation_id = {entry}.conversation_id AND e.seq = {entry}.seq \
-             LEFT JOIN agents a ON e.author_kind = 'agent' AND a.id = e.author_id \
-             WHERE {matching} ORDER BY {entry}.created_at DESC LIMIT $2"
-        ))
-        .bind(expression)
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?;
+        let rows = sqlx::query(sql)
+            .bind(expression)
+            .bind(account_id)
+            .bind(limit)
+            .fetch_all(&self.read)
+            .await?;
         rows.iter()
             .map(|row| {
                 let text: String = row
