@@ -15,7 +15,7 @@ use crate::http::socket::decode;
 pub type Target = fn(&[u8]);
 
 /// Every target, by the name its fuzzer binary has.
-pub const TARGETS: [(&str, Target); 7] = [
+pub const TARGETS: [(&str, Target); 8] = [
     ("widget_frame", widget_frame),
     ("agent_frame", agent_frame),
     ("identity_token", identity_token),
@@ -23,6 +23,7 @@ pub const TARGETS: [(&str, Target); 7] = [
     ("outgoing_mail", outgoing_mail),
     ("inbound_mail", inbound_mail),
     ("uploaded_file", uploaded_file),
+    ("search_query", search_query),
 ];
 
 /// A letter built from anything people may have typed: a site's name, an
@@ -243,6 +244,37 @@ pub fn cluster_reassembly(data: &[u8]) {
     crate::cluster::fuzz_reassembly(&String::from_utf8_lossy(data));
 }
 
+/// A search box's text (before NUL) and a message (after it): the query
+/// the engines get is made of tokens and their own operators only, whatever
+/// was typed (no quote, no column filter, no `NEAR`, nothing to inject); the
+/// marked words lie inside the message on character boundaries, in order.
+pub fn search_query(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (typed, message) = text.split_once('\0').unwrap_or((&text, ""));
+    let Some(query) = crate::text_search::Query::parse(typed) else {
+        return;
+    };
+    let fts = query.fts5();
+    assert!(
+        fts.chars()
+            .all(|c| c.is_ascii_alphanumeric() || " ()".contains(c)),
+        "{fts}"
+    );
+    let ts = query.tsquery();
+    assert!(
+        ts.chars()
+            .all(|c| c.is_ascii_alphanumeric() || " ()|&".contains(c)),
+        "{ts}"
+    );
+    let mut end = 0;
+    for range in query.highlights(message) {
+        assert!(range.start >= end && range.end > range.start, "{range:?}");
+        assert!(message.get(range.clone()).is_some(), "{range:?}");
+        end = range.end;
+    }
+    assert!(!crate::text_search::index_terms(message).contains(['"', '\'', '(', ':']));
+}
+
 /// Starting inputs for each target: every example of the protocol, good
 /// and near-miss tokens, and notices split as a process splits them.
 pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
@@ -296,6 +328,14 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         ("notes.txt", "Order 1042 — café\n".as_bytes()),
     ] {
         seeds.push(("uploaded_file", [name.as_bytes(), b"\0", bytes].concat()));
+    }
+    for search in [
+        "returning shoes\0I returned the shoes",
+        "заказа\0Где мой заказ?",
+        "অর্ডার\0আমার অর্ডার কোথায়?",
+        "\"x\" OR NEAR(a b) col:y *\0x",
+    ] {
+        seeds.push(("search_query", search.as_bytes().to_vec()));
     }
     for notice in [r#"{"agent_changed":{"agent_id":"a1"}}"#, &"x".repeat(9000)] {
         seeds.push((

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use crate::{Result, cargo, check, root};
 
-const TARGETS: [&str; 7] = [
+const TARGETS: [&str; 8] = [
     "widget_frame",
     "agent_frame",
     "identity_token",
@@ -18,6 +18,7 @@ const TARGETS: [&str; 7] = [
     "outgoing_mail",
     "inbound_mail",
     "uploaded_file",
+    "search_query",
 ];
 
 /// `[--runs N] [TARGET…]`: inputs per target, and the targets (all by default).
