@@ -116,6 +116,8 @@ struct Params {
     messages: usize,
     runs: usize,
     database_url: Option<String>,
+    /// Time the history an earlier run seeded in `database_url`.
+    existing: bool,
 }
 
 fn params() -> Params {
@@ -123,8 +125,16 @@ fn params() -> Params {
         messages: 1_000_000,
         runs: 30,
         database_url: None,
+        existing: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args = args.as_slice();
+    if let Some((first, rest)) = args.split_first()
+        && first == "--existing"
+    {
+        p.existing = true;
+        args = rest;
+    }
     for pair in args.chunks(2) {
         let value = pair.get(1).map(String::as_str).unwrap_or_default();
         match pair[0].as_str() {
@@ -191,90 +201,34 @@ async fn main() {
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.path().display()));
     let store = Store::connect(&url).await.unwrap();
-    let account = store.create_account("Search bench").await.unwrap();
-    let site = store.create_site(&account, "Bench", &[]).await.unwrap();
-    let book = store.conversation_book();
-    let mut rng = StdRng::seed_from_u64(7);
-    let per_conversation = 10;
-    let conversations = p.messages.div_ceil(per_conversation);
-    let seeding = Instant::now();
-    // Visitors first, then each one's first message (which opens their
-    // conversation), then the rest naming it (the writer's fast way).
-    let mut visitors = Vec::with_capacity(conversations);
-    for c in 0..conversations {
-        let visitor = store
-            .visitor_book()
-            .create_visitor(&site.id, &format!("bench-{c}"))
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    let (account, conversations, written, seeded) = if p.existing {
+        let account: String =
+            sqlx::query_scalar("SELECT id FROM accounts WHERE name = 'Search bench'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        let conversations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM conversations")
+            .fetch_one(&pool)
             .await
             .unwrap();
-        visitors.push(visitor.id);
+        let written: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        (
+            account,
+            usize::try_from(conversations).unwrap(),
+            usize::try_from(written).unwrap(),
+            Duration::ZERO,
+        )
+    } else {
+        seed(&store, &pool, &p).await
+    };
+    // What autovacuum does on a live PostgreSQL: the planner's statistics.
+    if !url.starts_with("sqlite") {
+        sqlx::query("ANALYZE").execute(&pool).await.unwrap();
     }
-    let shopper =
-        |visitor: &str, current: Option<String>, client_id: String, body: String| Append {
-            to: AppendTo::Shopper {
-                site_id: site.id.clone(),
-                visitor_id: visitor.to_owned(),
-                current,
-                language: None,
-                topic: None,
-                note: None,
-                may_open: true,
-                reopen_days: 0,
-            },
-            client_id,
-            body,
-            files: Vec::new(),
-            via: Channel::Chat,
-        };
-    let mut written = 0;
-    let mut opened = Vec::with_capacity(conversations);
-    for chunk in visitors.chunks(500) {
-        let batch: Vec<Append> = chunk
-            .iter()
-            .map(|visitor| {
-                written += 1;
-                shopper(
-                    visitor,
-                    None,
-                    format!("{visitor}-0"),
-                    sentence(&mut rng, written),
-                )
-            })
-            .collect();
-        for outcome in book.append_batch(&batch).await.unwrap() {
-            opened.push(outcome.unwrap().conversation.id);
-        }
-    }
-    let mut batch = Vec::new();
-    'seeding: for m in 1..per_conversation {
-        for (visitor, conversation) in visitors.iter().zip(&opened) {
-            if written >= p.messages {
-                break 'seeding;
-            }
-            written += 1;
-            batch.push(shopper(
-                visitor,
-                Some(conversation.clone()),
-                format!("{visitor}-{m}"),
-                sentence(&mut rng, written),
-            ));
-            if batch.len() == 500 {
-                book.append_batch(&batch).await.unwrap();
-                batch.clear();
-            }
-        }
-    }
-    book.append_batch(&batch).await.unwrap();
-    let seeded = seeding.elapsed();
-    // Nine in ten conversations are history.
-    let close = "UPDATE conversations SET state = 'closed', closed_at = updated_at \
-                 WHERE id IN (SELECT id FROM conversations ORDER BY id LIMIT $1)";
-    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-    sqlx::query(close)
-        .bind((conversations * 9 / 10) as i64)
-        .execute(&pool)
-        .await
-        .unwrap();
     pool.close().await;
 
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
@@ -390,4 +344,92 @@ async fn main() {
         ms(p95)
     );
     store.close().await;
+}
+
+/// Seeds the history; (account, conversations, messages, how long it took).
+async fn seed(store: &Store, pool: &sqlx::AnyPool, p: &Params) -> (String, usize, usize, Duration) {
+    let account = store.create_account("Search bench").await.unwrap();
+    let site = store.create_site(&account, "Bench", &[]).await.unwrap();
+    let book = store.conversation_book();
+    let mut rng = StdRng::seed_from_u64(7);
+    let per_conversation = 10;
+    let conversations = p.messages.div_ceil(per_conversation);
+    let seeding = Instant::now();
+    // Visitors first, then each one's first message (which opens their
+    // conversation), then the rest naming it (the writer's fast way).
+    let mut visitors = Vec::with_capacity(conversations);
+    for c in 0..conversations {
+        let visitor = store
+            .visitor_book()
+            .create_visitor(&site.id, &format!("bench-{c}"))
+            .await
+            .unwrap();
+        visitors.push(visitor.id);
+    }
+    let shopper =
+        |visitor: &str, current: Option<String>, client_id: String, body: String| Append {
+            to: AppendTo::Shopper {
+                site_id: site.id.clone(),
+                visitor_id: visitor.to_owned(),
+                current,
+                language: None,
+                topic: None,
+                note: None,
+                may_open: true,
+                reopen_days: 0,
+            },
+            client_id,
+            body,
+            files: Vec::new(),
+            via: Channel::Chat,
+        };
+    let mut written = 0;
+    let mut opened = Vec::with_capacity(conversations);
+    for chunk in visitors.chunks(500) {
+        let batch: Vec<Append> = chunk
+            .iter()
+            .map(|visitor| {
+                written += 1;
+                shopper(
+                    visitor,
+                    None,
+                    format!("{visitor}-0"),
+                    sentence(&mut rng, written),
+                )
+            })
+            .collect();
+        for outcome in book.append_batch(&batch).await.unwrap() {
+            opened.push(outcome.unwrap().conversation.id);
+        }
+    }
+    let mut batch = Vec::new();
+    'seeding: for m in 1..per_conversation {
+        for (visitor, conversation) in visitors.iter().zip(&opened) {
+            if written >= p.messages {
+                break 'seeding;
+            }
+            written += 1;
+            batch.push(shopper(
+                visitor,
+                Some(conversation.clone()),
+                format!("{visitor}-{m}"),
+                sentence(&mut rng, written),
+            ));
+            if batch.len() == 500 {
+                book.append_batch(&batch).await.unwrap();
+                batch.clear();
+            }
+        }
+    }
+    book.append_batch(&batch).await.unwrap();
+    let seeded = seeding.elapsed();
+    // Nine in ten conversations are history.
+    let close = "UPDATE conversations SET state = 'closed', closed_at = updated_at \
+                 WHERE id IN (SELECT id FROM conversations ORDER BY id LIMIT $1)";
+    sqlx::query(close)
+        .bind((conversations * 9 / 10) as i64)
+        .execute(pool)
+        .await
+        .unwrap();
+    (account, conversations, written, seeded)
 }
