@@ -535,24 +535,16 @@ fn random_password() -> String {
 
 /// The older micro-benchmark of one assignment decision and its store write.
 pub fn assign(args: &[String]) -> Result<()> {
-    check(
-        cargo()
-            .args([
-                "run",
-                "--release",
-                "-p",
-                "rapport-server",
-                "--example",
-                "bench_assign",
-                "--",
-            ])
-            .args(args),
-    )
+    server_example("bench_assign", args)
 }
 
-/// `cargo xtask bench-search`: the search and views benchmark (a release
-/// build of `server/examples/bench_search.rs`).
+/// `cargo xtask bench-search`: the search and views benchmark.
 pub fn search(args: &[String]) -> Result<()> {
+    server_example("bench_search", args)
+}
+
+/// A release build of one of `server/examples/`, run with `args`.
+fn server_example(name: &str, args: &[String]) -> Result<()> {
     check(
         cargo()
             .args([
@@ -561,7 +553,7 @@ pub fn search(args: &[String]) -> Result<()> {
                 "-p",
                 "rapport-server",
                 "--example",
-                "bench_search",
+                name,
                 "--",
             ])
             .args(args),

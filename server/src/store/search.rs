@@ -8,9 +8,10 @@
 //! shown. Newest first: FTS5 walks its matches backwards by rowid (the
 //! order entries were written) and stops at the page's end.
 
-use protocol::{Author, Channel, Event, EventBody, Seq};
+use protocol::{Event, EventBody, Seq};
 use sqlx::{Any, Row, Transaction};
 
+use super::conversations::{EVENT_SELECT, event_from_row};
 use super::{Backend, Store, StoreResult, now_ms};
 use crate::text_search::{Query, index_terms};
 
@@ -191,70 +192,33 @@ impl Store {
         query: &Query,
         limit: i64,
     ) -> StoreResult<Vec<Event>> {
+        // Read as the log reads its events (authors' names, files' links).
         let sql = match self.backend {
-            Backend::Sqlite => {
-                "SELECT e.conversation_id, e.seq, e.kind, e.author_kind, e.author_id, e.body, \
-                 e.created_at, e.channel, a.name AS author_name FROM search_entries \
-                 JOIN events e ON e.conversation_id = search_entries.conversation_id \
-                 AND e.seq = search_entries.seq \
-                 LEFT JOIN agents a ON e.author_kind = 'agent' AND a.id = e.author_id \
+            Backend::Sqlite => format!(
+                "{EVENT_SELECT} JOIN search_entries ON search_entries.conversation_id = e.conversation_id \
+                 AND search_entries.seq = e.seq \
                  WHERE search_entries MATCH $1 AND search_entries.account_id = $2 \
                  ORDER BY search_entries.rowid DESC LIMIT $3"
-            }
-            Backend::Postgres => {
-                "SELECT e.conversation_id, e.seq, e.kind, e.author_kind, e.author_id, e.body, \
-                 e.created_at, e.channel, a.name AS author_name FROM search_entries s \
-                 JOIN events e ON e.conversation_id = s.conversation_id AND e.seq = s.seq \
-                 LEFT JOIN agents a ON e.author_kind = 'agent' AND a.id = e.author_id \
+            ),
+            Backend::Postgres => format!(
+                "{EVENT_SELECT} JOIN search_entries s ON s.conversation_id = e.conversation_id \
+                 AND s.seq = e.seq \
                  WHERE s.terms @@ to_tsquery('simple', $1) AND s.account_id = $2 \
                  ORDER BY s.created_at DESC LIMIT $3"
-            }
+            ),
         };
         let expression = match self.backend {
             Backend::Sqlite => query.fts5(),
             Backend::Postgres => query.tsquery(),
         };
-        let rows = sqlx::query(sql)
+        let rows = sqlx::query(&sql)
             .bind(expression)
             .bind(account_id)
             .bind(limit)
             .fetch_all(&self.read)
             .await?;
         rows.iter()
-            .map(|row| {
-                let text: String = row
-                    .try_get::<Option<String>, _>("body")?
-                    .unwrap_or_default();
-                let kind: String = row.try_get("kind")?;
-                let author = match row.try_get::<String, _>("author_kind")?.as_str() {
-                    "visitor" => Author::Visitor,
-                    "agent" => Author::Agent {
-                        id: row
-                            .try_get::<Option<String>, _>("author_id")?
-                            .unwrap_or_default(),
-                        name: row
-                            .try_get::<Option<String>, _>("author_name")?
-                            .unwrap_or_else(|| "Former agent".to_owned()),
-                    },
-                    _ => Author::System,
-                };
-                Ok(Event {
-                    conversation_id: row.try_get("conversation_id")?,
-                    seq: row.try_get("seq")?,
-                    author,
-                    body: if kind == "note" {
-                        EventBody::Note { text }
-                    } else {
-                        EventBody::message(text)
-                    },
-                    client_id: None,
-                    created_at_ms: row.try_get("created_at")?,
-                    via: match row.try_get::<Option<String>, _>("channel")?.as_deref() {
-                        Some("email") => Channel::Email,
-                        _ => Channel::Chat,
-                    },
-                })
-            })
+            .map(|row| event_from_row(row, &self.file_links))
             .collect()
     }
 

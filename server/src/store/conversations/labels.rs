@@ -66,6 +66,49 @@ async fn label_id(
     )
 }
 
+/// What carries a label.
+#[derive(Clone, Copy)]
+enum Tagged {
+    Conversation,
+    Contact,
+}
+
+/// Puts `label` on the conversation or contact `id` (`on`), or takes it off.
+async fn tag(
+    tx: &mut Transaction<'static, Any>,
+    tagged: Tagged,
+    id: &str,
+    label: &str,
+    by: &str,
+    on: bool,
+) -> StoreResult<()> {
+    let (table, column) = match tagged {
+        Tagged::Conversation => ("conversation_labels", "conversation_id"),
+        Tagged::Contact => ("contact_labels", "contact_id"),
+    };
+    if on {
+        sqlx::query(&format!(
+            "INSERT INTO {table} ({column}, label_id, added_by, added_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
+        ))
+        .bind(id)
+        .bind(label)
+        .bind(by)
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await?;
+    } else {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE {column} = $1 AND label_id = $2"
+        ))
+        .bind(id)
+        .bind(label)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Labels (see [`ConversationBook`]).
 impl ConversationBook {
     /// Puts the label on a conversation of the account (`on`) or takes it
@@ -90,26 +133,15 @@ impl ConversationBook {
             return Ok(Err(LabelRefused::NoSuchConversation));
         }
         let label = label_id(&mut tx, account_id, name).await?;
-        if on {
-            sqlx::query(
-                "INSERT INTO conversation_labels (conversation_id, label_id, added_by, added_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            )
-            .bind(conversation_id)
-            .bind(&label)
-            .bind(by)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-        } else {
-            sqlx::query(
-                "DELETE FROM conversation_labels WHERE conversation_id = $1 AND label_id = $2",
-            )
-            .bind(conversation_id)
-            .bind(&label)
-            .execute(&mut *tx)
-            .await?;
-        }
+        tag(
+            &mut tx,
+            Tagged::Conversation,
+            conversation_id,
+            &label,
+            by,
+            on,
+        )
+        .await?;
         let names: Vec<String> = sqlx::query_scalar(
             "SELECT l.name FROM conversation_labels cl JOIN labels l ON l.id = cl.label_id \
              WHERE cl.conversation_id = $1 ORDER BY l.name",
@@ -176,24 +208,7 @@ impl Store {
             return Ok(Err(LabelRefused::NoSuchContact));
         }
         let label = label_id(&mut tx, account_id, name).await?;
-        if on {
-            sqlx::query(
-                "INSERT INTO contact_labels (contact_id, label_id, added_by, added_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            )
-            .bind(contact_id)
-            .bind(&label)
-            .bind(by)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-        } else {
-            sqlx::query("DELETE FROM contact_labels WHERE contact_id = $1 AND label_id = $2")
-                .bind(contact_id)
-                .bind(&label)
-                .execute(&mut *tx)
-                .await?;
-        }
+        tag(&mut tx, Tagged::Contact, contact_id, &label, by, on).await?;
         tx.commit().await?;
         self.contact_labels(contact_id).await.map(Ok)
     }

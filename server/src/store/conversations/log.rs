@@ -9,14 +9,14 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::store::{Conversation, FileLinks, Store, StoreError, StoreResult, now_ms};
 
-pub(super) const EVENT_SELECT: &str = "SELECT e.conversation_id, e.seq, e.kind, e.author_kind, e.author_id, \
+pub(in crate::store) const EVENT_SELECT: &str = "SELECT e.conversation_id, e.seq, e.kind, e.author_kind, e.author_id, \
      au.name AS author_name, e.subject_id, su.name AS subject_name, e.body, e.client_id, e.created_at, \
      e.channel, e.payload \
      FROM events e LEFT JOIN agents au ON au.id = e.author_id \
      LEFT JOIN agents su ON su.id = e.subject_id";
 
 /// An event as stored, its files' links signed for whoever reads it now.
-pub(super) fn event_from_row(row: &AnyRow, links: &FileLinks) -> StoreResult<Event> {
+pub(in crate::store) fn event_from_row(row: &AnyRow, links: &FileLinks) -> StoreResult<Event> {
     let author_kind: String = row.try_get("author_kind")?;
     let author = match author_kind.as_str() {
         "visitor" => Author::Visitor,

@@ -18,6 +18,7 @@ mod views;
 
 pub use channels::MailState;
 pub use labels::{LabelName, LabelRefused};
+pub(in crate::store) use log::{EVENT_SELECT, event_from_row};
 pub(in crate::store) use posting::open_conversation_of;
 pub use posting::{Append, AppendRefused, AppendTo, Appended, NewMessage, Opening, Posted};
 pub(in crate::store) use transitions::fold_in;
