@@ -49,7 +49,65 @@ pub struct CustomerProfile {
     /// The shopper's number in the site ("Visitor 1042"), for one with no name.
     #[serde(default)]
     pub number: Option<i64>,
+    /// The contact's labels (`vip`), sorted.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// Contacts merged into this one, newest first: the audit of merges.
+    #[serde(default)]
+    pub merges: Vec<ContactMerge>,
+    /// The anonymous visitor this page is about (`None` for a contact):
+    /// their page is `GET /api/visitors/{id}`.
+    #[serde(default)]
+    pub visitor_id: Option<String>,
 }
+
+/// A contact merged into another: who, by whom, when and why
+/// (`by_hand`: an owner merged them; `same_shop_id`: one shop id on two of
+/// the account's sites).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ContactMerge {
+    pub merged_contact_id: String,
+    pub merged_external_id: String,
+    pub merged_name: Option<String>,
+    pub merged_email: Option<String>,
+    pub agent_name: Option<String>,
+    pub reason: String,
+    pub at_ms: i64,
+}
+
+/// `POST /api/contacts/{id}/merge`: the contact to merge into this one.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct MergeRequest {
+    pub merged_contact_id: String,
+}
+
+/// One line of the account's customer list, `GET /api/customers`: a
+/// verified contact, or an anonymous visitor who left an email address.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct CustomerLine {
+    /// Set for a verified contact (page: `GET /api/contacts/{id}`).
+    pub contact_id: Option<String>,
+    /// Set for an anonymous visitor (page: `GET /api/visitors/{id}`).
+    pub visitor_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// The shop's id, for a contact.
+    pub external_id: Option<String>,
+    pub labels: Vec<String>,
+    /// When they last wrote or were written to (Unix ms), if ever.
+    pub last_active_ms: Option<i64>,
+    pub conversations: i64,
+}
+
+/// A page of the customer list; `next` continues it (`?after=`).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct CustomerList {
+    pub customers: Vec<CustomerLine>,
+    pub next: Option<String>,
+}
+
+/// Customers a page of the list holds at most.
+pub const CUSTOMER_PAGE: i64 = 50;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct PageVisit {

@@ -38,8 +38,8 @@ use crate::domain::{ClientId, ConversationId, LanguageTag, TeamId};
 use crate::hours::{self, Availability};
 use crate::hub::Hub;
 use crate::store::{
-    Agent, Append, AppendRefused, AppendTo, Change, Conversation, ConversationBook,
-    HandOverRefused, Identified, Posted, Site, StoreError, Uploader, Visitor, now_ms,
+    Agent, Append, AppendRefused, AppendTo, Change, Conversation, ConversationBook, Folded,
+    HandOverRefused, Identified, MergeRefused, Posted, Site, StoreError, Uploader, Visitor, now_ms,
 };
 
 /// The note on a conversation opened outside business hours.
@@ -440,32 +440,39 @@ impl Conversations {
         let identified = self.store.identify_visitor(visitor, claims).await?;
         if let Some(folded) = &identified.folded {
             tracing::info!(folded = %folded.folded_id, into = %folded.continuing_id, "folded on sign-in");
-            let parts = [
-                (&folded.folded_id, &folded.folded_events, Audience::Agents),
-                (
-                    &folded.continuing_id,
-                    &folded.continuing_events,
-                    Audience::Everyone,
-                ),
-            ];
-            for (id, events, audience) in parts {
-                if events.is_empty() {
-                    continue;
-                }
-                let Some(conversation) = self.store.conversation(id).await? else {
-                    continue;
-                };
-                let change = Change {
-                    conversation,
-                    events: events.clone(),
-                };
-                self.publish(&change, audience, &turn);
-                if folded.freed_a_seat && audience == Audience::Agents {
-                    self.serve(&change.conversation);
-                }
-            }
+            self.publish_folded(folded, &turn).await?;
         }
         Ok(identified)
+    }
+
+    /// Tells whoever follows the two conversations of a fold: the folded
+    /// one's agents see it end, everyone the continuing one's news.
+    async fn publish_folded(&self, folded: &Folded, turn: &InOrder<'_>) -> Result<(), StoreError> {
+        let parts = [
+            (&folded.folded_id, &folded.folded_events, Audience::Agents),
+            (
+                &folded.continuing_id,
+                &folded.continuing_events,
+                Audience::Everyone,
+            ),
+        ];
+        for (id, events, audience) in parts {
+            if events.is_empty() {
+                continue;
+            }
+            let Some(conversation) = self.store.conversation(id).await? else {
+                continue;
+            };
+            let change = Change {
+                conversation,
+                events: events.clone(),
+            };
+            self.publish(&change, audience, turn);
+            if folded.freed_a_seat && audience == Audience::Agents {
+                self.serve(&change.conversation);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -479,6 +486,41 @@ impl Conversations {
         self.close_before_erasing(by, &open).await?;
         self.store.delete_contact(contact_id).await?;
         Ok(())
+    }
+
+    /// Deletes an anonymous visitor with everything of theirs, their open
+    /// conversations ended first; `false` if there is no such visitor.
+    #[tracing::instrument(name = "erase_visitor", skip_all, fields(by = %by.id, visitor = visitor_id))]
+    pub async fn erase_visitor(&self, by: &Agent, visitor_id: &str) -> Result<bool, StoreError> {
+        let open = self.store.open_conversations_of_visitor(visitor_id).await?;
+        self.close_before_erasing(by, &open).await?;
+        self.store.delete_visitor(visitor_id).await
+    }
+
+    /// An owner makes contact `merged` part of `kept`: one person, one
+    /// history. Where both were chatting on the same site, the merged
+    /// one's chat folds into the kept one's, as on a sign-in.
+    #[tracing::instrument(name = "merge_contacts", skip_all, fields(by = %by.id, kept, merged))]
+    pub async fn merge_contacts(
+        &self,
+        by: &Agent,
+        kept: &str,
+        merged: &str,
+    ) -> Result<Result<(), MergeRefused>, StoreError> {
+        let turn = self.in_order().await;
+        let folds = match self
+            .store
+            .merge_contacts(&by.account_id, kept, merged, &by.id)
+            .await?
+        {
+            Ok(folds) => folds,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        for folded in &folds {
+            self.publish_folded(folded, &turn).await?;
+        }
+        tracing::info!(folds = folds.len(), "contacts merged");
+        Ok(Ok(()))
     }
 
     /// Deletes a site with its conversations, closing the open ones first.

@@ -1,22 +1,25 @@
-//! Contacts over HTTP. Any agent of the account: the customer profile of a
+//! Customers over HTTP. Any agent of the account: the customer list, a
+//! contact's or an anonymous visitor's page, the customer profile of a
 //! conversation, shared notes, attribute edits (audited). Owners only: find
-//! a contact by the shop's own id, export everything stored about them,
-//! delete them for good. Other accounts' contacts do not exist (404).
+//! a contact by the shop's own id, merge two contacts (audited), export
+//! everything stored about one, erase one for good. Other accounts'
+//! customers do not exist (404).
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use protocol::{
-    AttributeEdit, ContactNote, CustomerProfile, MAX_ATTRIBUTE_NAME_CHARS, NewContactNote,
-    check_body,
+    AttributeEdit, ContactNote, CustomerList, CustomerProfile, MAX_ATTRIBUTE_NAME_CHARS,
+    MergeRequest, NewContactNote, check_body,
 };
 use serde::Deserialize;
 
 use super::agent_api::own_conversation;
 use super::error::ApiError;
 use super::extract::{ApiJson, CurrentAgent, CurrentOwner};
+use super::search_api::MAX_QUERY_CHARS;
 use super::state::AppState;
-use crate::store::{Agent, ContactRecord};
+use crate::store::{Agent, ContactRecord, MergeRefused};
 
 /// A contact of the agent's own account, or 404.
 async fn own_contact(state: &AppState, agent: &Agent, id: &str) -> Result<ContactRecord, ApiError> {
@@ -24,6 +27,104 @@ async fn own_contact(state: &AppState, agent: &Agent, id: &str) -> Result<Contac
         Some(contact) if contact.account_id == agent.account_id => Ok(contact),
         _ => Err(ApiError::not_found("contact")),
     }
+}
+
+/// An anonymous visitor of the agent's own account, or 404.
+async fn own_visitor(state: &AppState, agent: &Agent, id: &str) -> Result<(), ApiError> {
+    match state.store.anonymous_visitor_account(id).await? {
+        Some(account) if account == agent.account_id => Ok(()),
+        _ => Err(ApiError::not_found("visitor")),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ListQuery {
+    #[serde(default)]
+    q: String,
+    after: Option<String>,
+}
+
+/// `GET /api/customers?q=&after=`: the account's contacts and anonymous
+/// visitors who left an email, most recently seen first.
+pub(super) async fn list(
+    State(state): State<AppState>,
+    CurrentAgent(agent): CurrentAgent,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<CustomerList>, ApiError> {
+    if query.q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "A search is at most {MAX_QUERY_CHARS} characters."
+        )));
+    }
+    Ok(Json(
+        state
+            .store
+            .customers_of_account(&agent.account_id, &query.q, query.after.as_deref())
+            .await?,
+    ))
+}
+
+/// `GET /api/contacts/{id}`: the contact's page (every conversation on
+/// every site, notes, labels, merges).
+pub(super) async fn page(
+    State(state): State<AppState>,
+    CurrentAgent(agent): CurrentAgent,
+    Path(id): Path<String>,
+) -> Result<Json<CustomerProfile>, ApiError> {
+    let contact = own_contact(&state, &agent, &id).await?;
+    Ok(Json(state.store.contact_profile(&contact.id).await?))
+}
+
+/// `GET /api/visitors/{id}`: an anonymous visitor's page.
+pub(super) async fn visitor_page(
+    State(state): State<AppState>,
+    CurrentAgent(agent): CurrentAgent,
+    Path(id): Path<String>,
+) -> Result<Json<CustomerProfile>, ApiError> {
+    own_visitor(&state, &agent, &id).await?;
+    Ok(Json(state.store.visitor_profile(&id).await?))
+}
+
+/// `DELETE /api/visitors/{id}`: an anonymous visitor and everything of
+/// theirs (conversations, files, their email address in the mail records).
+pub(super) async fn delete_visitor(
+    State(state): State<AppState>,
+    CurrentOwner(owner): CurrentOwner,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    own_visitor(&state, &owner, &id).await?;
+    if !state.conversations.erase_visitor(&owner, &id).await? {
+        return Err(ApiError::not_found("visitor"));
+    }
+    tracing::info!(visitor = %id, by = %owner.id, "visitor erased");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/contacts/{id}/merge`: the contact named in the body becomes
+/// part of this one; returns this one's page.
+pub(super) async fn merge(
+    State(state): State<AppState>,
+    CurrentOwner(owner): CurrentOwner,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<MergeRequest>,
+) -> Result<Json<CustomerProfile>, ApiError> {
+    let kept = own_contact(&state, &owner, &id).await?;
+    let merged = own_contact(&state, &owner, request.merged_contact_id.trim()).await?;
+    match state
+        .conversations
+        .merge_contacts(&owner, &kept.id, &merged.id)
+        .await?
+    {
+        Ok(()) => {}
+        Err(MergeRefused::SameContact) => {
+            return Err(ApiError::bad_request(
+                "A contact cannot be merged into itself.",
+            ));
+        }
+        Err(MergeRefused::NoSuchContact) => return Err(ApiError::not_found("contact")),
+    }
+    tracing::info!(kept = %kept.id, merged = %merged.id, by = %owner.id, "contacts merged");
+    Ok(Json(state.store.contact_profile(&kept.id).await?))
 }
 
 #[derive(Debug, Deserialize)]

@@ -97,8 +97,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/agents/{id}/capacity", put(agent_api::set_capacity))
         .route("/api/teams", get(agent_api::teams))
         .route("/api/contacts", get(contacts_api::find))
+        .route("/api/customers", get(contacts_api::list))
+        .route(
+            "/api/visitors/{id}",
+            get(contacts_api::visitor_page).delete(contacts_api::delete_visitor),
+        )
         .route("/api/contacts/{id}/export", get(contacts_api::export))
-        .route("/api/contacts/{id}", delete(contacts_api::delete))
+        .route("/api/contacts/{id}/merge", post(contacts_api::merge))
+        .route(
+            "/api/contacts/{id}",
+            get(contacts_api::page).delete(contacts_api::delete),
+        )
         .route("/api/contacts/{id}/notes", post(contacts_api::add_note))
         .route(
             "/api/contacts/{id}/attributes",

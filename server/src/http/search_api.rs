@@ -17,7 +17,7 @@ use super::state::AppState;
 use crate::text_search;
 
 /// The longest search, in characters.
-const MAX_QUERY_CHARS: usize = 200;
+pub(super) const MAX_QUERY_CHARS: usize = 200;
 
 #[derive(Debug, Deserialize)]
 pub(super) struct SearchQuery {

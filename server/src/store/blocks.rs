@@ -39,20 +39,18 @@ impl Store {
         Ok(blocked.is_some())
     }
 
-    /// Whether the site's customer with the shop's id `external_id` is
-    /// blocked in the account (on whatever browser it was).
+    /// Whether the account's customer with the shop's id `external_id` is
+    /// blocked (on whatever site and browser it was).
     pub async fn is_blocked_customer(
         &self,
         account_id: &str,
-        site_id: &str,
         external_id: &str,
     ) -> StoreResult<bool> {
-        let blocked: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM blocks b JOIN contacts c ON c.id = b.contact_id \
-             WHERE b.account_id = $1 AND c.site_id = $2 AND c.external_id = $3 LIMIT 1",
-        )
+        let blocked: Option<i64> = sqlx::query_scalar(&format!(
+            "SELECT 1 FROM blocks WHERE account_id = $1 AND contact_id = ({}) LIMIT 1",
+            super::contacts::CONTACT_OF_SHOP_ID
+        ))
         .bind(account_id)
-        .bind(site_id)
         .bind(external_id)
         .fetch_optional(&self.read)
         .await?;

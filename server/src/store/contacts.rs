@@ -1,11 +1,12 @@
 //! Contacts: a shop's own customers, as their signed identity tokens
 //! describe them, and the site secrets those tokens are checked with.
 //!
-//! A contact has one primary visitor that holds its conversations. A browser
-//! that identifies as the contact is merged into the primary (its token then
-//! stands for it); an anonymous browser brings its conversations along. Two
-//! different contacts are never merged, and unsigned details stay on the
-//! visitor that gave them.
+//! A contact is the account's: the same shop id on any of its sites is one
+//! person. On each site they have one primary visitor that holds that site's
+//! conversations; a browser that identifies as them there is merged into it
+//! (its token then stands for it), and an anonymous browser brings its
+//! conversations along. Two different contacts merge only by an owner's hand
+//! (`merges`), and unsigned details stay on the visitor that gave them.
 
 use sqlx::Row;
 
@@ -112,6 +113,13 @@ impl Store {
     }
 }
 
+/// The id of the account's (`$1`) contact with the shop id `$2`: its own, or
+/// one an owner merged into it.
+pub(super) const CONTACT_OF_SHOP_ID: &str = "SELECT COALESCE(\
+     (SELECT id FROM contacts WHERE account_id = $1 AND external_id = $2), \
+     (SELECT kept_contact_id FROM contact_merges WHERE account_id = $1 \
+      AND merged_external_id = $2 ORDER BY created_at DESC LIMIT 1))";
+
 /// A contact as the owner's console and exports show it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ContactRecord {
@@ -128,9 +136,8 @@ pub struct ContactRecord {
     pub updated_at_ms: i64,
 }
 
-const CONTACT_SELECT: &str = "SELECT c.id, c.site_id, s.account_id, c.external_id, c.name, c.email, \
-     c.phone, c.language, c.attributes, c.created_at, c.updated_at \
-     FROM contacts c JOIN sites s ON s.id = c.site_id";
+const CONTACT_SELECT: &str = "SELECT c.id, c.site_id, c.account_id, c.external_id, c.name, \
+     c.email, c.phone, c.language, c.attributes, c.created_at, c.updated_at FROM contacts c";
 
 fn contact_from_row(row: &sqlx::any::AnyRow) -> StoreResult<ContactRecord> {
     Ok(ContactRecord {
@@ -158,14 +165,15 @@ impl Store {
         row.as_ref().map(contact_from_row).transpose()
     }
 
-    /// The account's contacts with this shop-side id (one per site at most).
+    /// The account's contact with this shop-side id (or one merged into
+    /// it), as a list: none or one.
     pub async fn contacts_by_external_id(
         &self,
         account_id: &str,
         external_id: &str,
     ) -> StoreResult<Vec<ContactRecord>> {
         let rows = sqlx::query(&format!(
-            "{CONTACT_SELECT} WHERE s.account_id = $1 AND c.external_id = $2 ORDER BY c.created_at, c.id"
+            "{CONTACT_SELECT} WHERE c.id = ({CONTACT_OF_SHOP_ID})"
         ))
         .bind(account_id)
         .bind(external_id)
@@ -292,21 +300,30 @@ impl ConversationBook {
     ) -> StoreResult<Identified> {
         let now = now_ms();
         let mut tx = self.write.begin().await?;
-        let existing = sqlx::query(
-            "SELECT id, attributes FROM contacts WHERE site_id = $1 AND external_id = $2",
-        )
-        .bind(&visitor.site_id)
+        // Contacts are the account's: the same shop id on another of its
+        // sites is this person.
+        let account_id: String = sqlx::query_scalar("SELECT account_id FROM sites WHERE id = $1")
+            .bind(&visitor.site_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let existing = sqlx::query(&format!(
+            "SELECT id, attributes FROM contacts WHERE id = ({CONTACT_OF_SHOP_ID})"
+        ))
+        .bind(&account_id)
         .bind(claims.sub.trim())
         .fetch_optional(&mut *tx)
         .await?;
         let contact_id = match existing {
             None => {
-                let id = new_id();
+                // Another site's sign-in may make them at the same moment:
+                // whichever is first, both go on with that one.
                 sqlx::query(
-                    "INSERT INTO contacts (id, site_id, external_id, name, email, phone, language, attributes, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                    "INSERT INTO contacts (id, site_id, account_id, external_id, name, email, phone, \
+                     language, attributes, created_at, updated_at) \
+                     VALUES ($1, $2, $10, $3, $4, $5, $6, $7, $8, $9, $9) \
+                     ON CONFLICT (account_id, external_id) DO NOTHING",
                 )
-                .bind(&id)
+                .bind(new_id())
                 .bind(&visitor.site_id)
                 .bind(claims.sub.trim())
                 .bind(claims.name.as_deref())
@@ -315,9 +332,16 @@ impl ConversationBook {
                 .bind(claims.language.as_deref())
                 .bind(serde_json::Value::Object(claims.attributes.clone()).to_string())
                 .bind(now)
+                .bind(&account_id)
                 .execute(&mut *tx)
                 .await?;
-                id
+                sqlx::query_scalar(
+                    "SELECT id FROM contacts WHERE account_id = $1 AND external_id = $2",
+                )
+                .bind(&account_id)
+                .bind(claims.sub.trim())
+                .fetch_one(&mut *tx)
+                .await?
             }
             Some(row) => {
                 let id: String = row.try_get("id")?;
@@ -345,9 +369,11 @@ impl ConversationBook {
             }
         };
         let primary: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM visitors WHERE contact_id = $1 AND merged_into IS NULL ORDER BY created_at, id LIMIT 1",
+            "SELECT id FROM visitors WHERE contact_id = $1 AND site_id = $2 AND merged_into IS NULL \
+             ORDER BY created_at, id LIMIT 1",
         )
         .bind(&contact_id)
+        .bind(&visitor.site_id)
         .fetch_optional(&mut *tx)
         .await?;
         let anonymous = visitor.contact_id.is_none();
@@ -417,50 +443,5 @@ impl ConversationBook {
             new_token,
             folded,
         })
-    }
-
-    /// Deletes the contact with every conversation, event and browser
-    /// record of theirs: the rows are gone, not hidden.
-    pub async fn delete_contact(&self, contact_id: &str) -> StoreResult<bool> {
-        let visitors = self.visitors_of_contact(contact_id).await?;
-        let mut tx = self.write.begin().await?;
-        for visitor in &visitors {
-            super::files::forget_files_where(
-                &mut tx,
-                "visitor_id = $1 OR conversation_id IN (SELECT id FROM conversations WHERE visitor_id = $1)",
-                super::files::Param::Id(visitor),
-            )
-            .await?;
-            super::search::forget_where(&mut tx, "visitor_id = $1", visitor).await?;
-            sqlx::query(
-                "DELETE FROM events WHERE conversation_id IN (SELECT id FROM conversations WHERE visitor_id = $1)",
-            )
-            .bind(visitor)
-            .execute(&mut *tx)
-            .await?;
-            for table in ["conversations", "page_views", "tracked_events"] {
-                sqlx::query(&format!("DELETE FROM {table} WHERE visitor_id = $1"))
-                    .bind(visitor)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        // Merged browsers first: they point at the primary.
-        sqlx::query(
-            "DELETE FROM visitors WHERE merged_into IN (SELECT id FROM visitors WHERE contact_id = $1)",
-        )
-        .bind(contact_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM visitors WHERE contact_id = $1")
-            .bind(contact_id)
-            .execute(&mut *tx)
-            .await?;
-        let deleted = sqlx::query("DELETE FROM contacts WHERE id = $1")
-            .bind(contact_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(deleted.rows_affected() > 0)
     }
 }

@@ -5,9 +5,12 @@
 mod blocks;
 mod contacts;
 mod conversations;
+mod customers;
+mod erasure;
 mod files;
 mod mail;
 mod mail_guard;
+mod merges;
 mod passwords;
 mod people;
 mod profiles;
@@ -29,6 +32,7 @@ pub use conversations::{
 pub use files::{Allowance, FileLinks, LinkRefused, NewFile, OverAllowance, StoredFile, Uploader};
 pub use mail::{ClaimedMail, MailCause, MailKind, NewMail};
 pub use mail_guard::{Confirmation, NewConfirmation};
+pub use merges::{MergeReason, MergeRefused};
 pub use people::OpenInvite;
 pub use profiles::{MAX_PAGES_PER_VISITOR, MAX_TRACKS_PER_VISITOR};
 pub use replies::StoredReply;
@@ -192,6 +196,7 @@ impl Store {
             }
         };
         store.migrate().await?;
+        store.run_data_migrations().await?;
         store.prepare_search().await?;
         let mut store = store;
         store.file_links = FileLinks::new(&store.server_key("files").await?);

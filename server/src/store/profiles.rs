@@ -63,24 +63,102 @@ async fn keep_newest(
     Ok(())
 }
 
+/// Whose history a profile gathers, as a subquery of visitor ids (`$1`
+/// the id): one browser with those merged into it, or every browser of a
+/// contact on every site of the account.
+#[derive(Clone, Copy)]
+enum Whose<'a> {
+    Visitor(&'a str),
+    Contact(&'a str),
+}
+
+impl Whose<'_> {
+    fn id(&self) -> &str {
+        match self {
+            Whose::Visitor(id) | Whose::Contact(id) => id,
+        }
+    }
+
+    fn visitors(&self) -> &'static str {
+        match self {
+            Whose::Visitor(_) => "SELECT id FROM visitors WHERE id = $1 OR merged_into = $1",
+            Whose::Contact(_) => {
+                "SELECT id FROM visitors WHERE contact_id = $1 \
+                 OR merged_into IN (SELECT id FROM visitors WHERE contact_id = $1)"
+            }
+        }
+    }
+}
+
+/// Conversations a profile lists at most, newest first.
+const PROFILE_CONVERSATIONS: i64 = 200;
+
 impl Store {
     /// Everything an agent of the account may know about this
-    /// conversation's shopper.
+    /// conversation's shopper: the contact's whole history if the shop
+    /// vouched for them, else this browser's.
     pub async fn customer_profile(
         &self,
         conversation: &Conversation,
     ) -> StoreResult<CustomerProfile> {
+        let (mut profile, contact_id) = self.browser_details(&conversation.visitor_id).await?;
+        match contact_id {
+            Some(contact_id) => {
+                self.gather(&mut profile, Whose::Contact(&contact_id))
+                    .await?
+            }
+            None => {
+                self.gather(&mut profile, Whose::Visitor(&conversation.visitor_id))
+                    .await?
+            }
+        }
+        Ok(profile)
+    }
+
+    /// A contact's page, without a conversation: their profile, every
+    /// conversation on every site, notes, labels and merges.
+    pub async fn contact_profile(&self, contact_id: &str) -> StoreResult<CustomerProfile> {
+        // The browser they were last seen on tells their language and zone.
+        let latest: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM visitors WHERE contact_id = $1 AND merged_into IS NULL \
+             ORDER BY last_seen_at DESC, id LIMIT 1",
+        )
+        .bind(contact_id)
+        .fetch_optional(&self.read)
+        .await?;
+        let mut profile = match latest {
+            Some(visitor_id) => self.browser_details(&visitor_id).await?.0,
+            None => CustomerProfile::default(),
+        };
+        self.gather(&mut profile, Whose::Contact(contact_id))
+            .await?;
+        Ok(profile)
+    }
+
+    /// An anonymous visitor's page (one who is not a verified contact).
+    pub async fn visitor_profile(&self, visitor_id: &str) -> StoreResult<CustomerProfile> {
+        let (mut profile, _) = self.browser_details(visitor_id).await?;
+        profile.visitor_id = Some(visitor_id.to_owned());
+        self.gather(&mut profile, Whose::Visitor(visitor_id))
+            .await?;
+        Ok(profile)
+    }
+
+    /// What one browser told and stated, and the contact it is.
+    async fn browser_details(
+        &self,
+        visitor_id: &str,
+    ) -> StoreResult<(CustomerProfile, Option<String>)> {
         let visitor = sqlx::query(
             "SELECT contact_id, unverified, stated_email, user_agent, language, time_zone, number \
              FROM visitors WHERE id = $1",
         )
-        .bind(&conversation.visitor_id)
+        .bind(visitor_id)
         .fetch_optional(&self.read)
         .await?
         .ok_or_else(|| StoreError::Corrupt("conversation without visitor".into()))?;
-        let contact_id: Option<String> = visitor.try_get("contact_id")?;
         let unverified: Option<String> = visitor.try_get("unverified")?;
-        let mut profile = CustomerProfile {
+        let profile = CustomerProfile {
             unverified: stated(
                 unverified.and_then(|u| serde_json::from_str::<StatedDetails>(&u).ok()),
                 visitor.try_get("stated_email")?,
@@ -91,13 +169,18 @@ impl Store {
             number: visitor.try_get("number")?,
             ..CustomerProfile::default()
         };
-        // This browser and every other one merged into it.
-        let pages = sqlx::query(
+        Ok((profile, visitor.try_get("contact_id")?))
+    }
+
+    /// Pages, tracked events and conversations of `whose`, and for a
+    /// contact what the shop and the agents know of them.
+    async fn gather(&self, profile: &mut CustomerProfile, whose: Whose<'_>) -> StoreResult<()> {
+        let visitors = whose.visitors();
+        let pages = sqlx::query(&format!(
             "SELECT url, title, created_at FROM page_views WHERE created_at > $2 AND visitor_id IN \
-             (SELECT id FROM visitors WHERE id = $1 OR merged_into = $1) \
-             ORDER BY created_at DESC, id DESC LIMIT 20",
-        )
-        .bind(&conversation.visitor_id)
+             ({visitors}) ORDER BY created_at DESC, id DESC LIMIT 20"
+        ))
+        .bind(whose.id())
         .bind(now_ms() - 24 * 3600 * 1000)
         .fetch_all(&self.read)
         .await?;
@@ -108,12 +191,11 @@ impl Store {
                 at_ms: row.try_get("created_at")?,
             });
         }
-        let tracked = sqlx::query(
-            "SELECT name, data, created_at FROM tracked_events WHERE visitor_id IN \
-             (SELECT id FROM visitors WHERE id = $1 OR merged_into = $1) \
-             ORDER BY created_at DESC, id DESC LIMIT 50",
-        )
-        .bind(&conversation.visitor_id)
+        let tracked = sqlx::query(&format!(
+            "SELECT name, data, created_at FROM tracked_events WHERE visitor_id IN ({visitors}) \
+             ORDER BY created_at DESC, id DESC LIMIT 50"
+        ))
+        .bind(whose.id())
         .fetch_all(&self.read)
         .await?;
         for row in tracked {
@@ -123,10 +205,12 @@ impl Store {
                 at_ms: row.try_get("created_at")?,
             });
         }
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM conversations WHERE visitor_id = $1 ORDER BY created_at DESC, id LIMIT 50",
-        )
-        .bind(&conversation.visitor_id)
+        let ids: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT id FROM conversations WHERE visitor_id IN ({visitors}) \
+             ORDER BY created_at DESC, id LIMIT $2"
+        ))
+        .bind(whose.id())
+        .bind(PROFILE_CONVERSATIONS)
         .fetch_all(&self.read)
         .await?;
         for id in ids {
@@ -134,10 +218,10 @@ impl Store {
                 profile.conversations.push(past.summary());
             }
         }
-        let Some(contact_id) = contact_id else {
-            return Ok(profile);
+        let Whose::Contact(contact_id) = whose else {
+            return Ok(());
         };
-        if let Some(contact) = self.contact(&contact_id).await? {
+        if let Some(contact) = self.contact(contact_id).await? {
             profile.contact = Some(ContactView {
                 id: contact.id,
                 external_id: contact.external_id,
@@ -157,7 +241,7 @@ impl Store {
              LEFT JOIN agents a ON a.id = n.agent_id WHERE n.contact_id = $1 \
              ORDER BY n.created_at DESC, n.id LIMIT 200",
         )
-        .bind(&contact_id)
+        .bind(contact_id)
         .fetch_all(&self.read)
         .await?;
         for row in notes {
@@ -173,7 +257,7 @@ impl Store {
              FROM attribute_changes c LEFT JOIN agents a ON a.id = c.agent_id \
              WHERE c.contact_id = $1 ORDER BY c.created_at DESC, c.id LIMIT 200",
         )
-        .bind(&contact_id)
+        .bind(contact_id)
         .fetch_all(&self.read)
         .await?;
         for row in changes {
@@ -185,7 +269,9 @@ impl Store {
                 created_at_ms: row.try_get("created_at")?,
             });
         }
-        Ok(profile)
+        profile.labels = self.contact_labels(contact_id).await?;
+        profile.merges = self.merges_into(contact_id).await?;
+        Ok(())
     }
 
     pub async fn add_contact_note(

@@ -239,10 +239,10 @@ impl Store {
                 .replace('_', "\\_")
         );
         let rows = sqlx::query(
-            "SELECT ct.id, ct.name, ct.email, ct.external_id, ct.site_id, \
+            "SELECT ct.id, ct.name, ct.email, ct.external_id, \
              (SELECT c.id FROM visitors v JOIN conversations c ON c.visitor_id = v.id \
               WHERE v.contact_id = ct.id ORDER BY c.updated_at DESC LIMIT 1) AS latest \
-             FROM contacts ct JOIN sites s ON s.id = ct.site_id WHERE s.account_id = $1 \
+             FROM contacts ct WHERE ct.account_id = $1 \
              AND (LOWER(ct.name) LIKE $2 ESCAPE '\\' OR LOWER(ct.email) LIKE $2 ESCAPE '\\' \
              OR ct.external_id = $3) ORDER BY ct.name, ct.id LIMIT $4",
         )

@@ -169,6 +169,18 @@ impl ConversationBook {
         )
         .await?;
         super::search::forget_where(&mut tx, "site_id = $1", id).await?;
+        // A contact is the account's: one first seen here who also came to
+        // another of its sites stays, as that site's (the cascade takes
+        // only those known here alone).
+        sqlx::query(
+            "UPDATE contacts SET site_id = (SELECT MIN(v.site_id) FROM visitors v \
+             WHERE v.contact_id = contacts.id AND v.site_id <> $1) \
+             WHERE site_id = $1 AND EXISTS (SELECT 1 FROM visitors v \
+             WHERE v.contact_id = contacts.id AND v.site_id <> $1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM sites WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)

@@ -90,7 +90,7 @@ impl Visitors {
         // identifying as them changes nothing, and ends.
         if self
             .book
-            .is_blocked_customer(&site.account_id, &site.id, &claims.sub)
+            .is_blocked_customer(&site.account_id, &claims.sub)
             .await?
         {
             return Err(blocked().into());

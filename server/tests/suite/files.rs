@@ -22,7 +22,12 @@ const PHOTO: &[u8] = include_bytes!("../fixtures/gps-photo.jpg");
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
 /// `POST /api/widget/files` as the shopper holding `token`, from the shop.
-async fn shopper_upload(app: &TestApp, token: &str, name: &str, bytes: &[u8]) -> (u16, Value) {
+pub(crate) async fn shopper_upload(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    bytes: &[u8],
+) -> (u16, Value) {
     let response = reqwest::Client::new()
         .post(app.url(&format!(
             "/api/widget/files?site={}&name={}",
@@ -60,12 +65,12 @@ fn url_encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
-async fn fetch(app: &TestApp, link: &str) -> reqwest::Response {
+pub(crate) async fn fetch(app: &TestApp, link: &str) -> reqwest::Response {
     reqwest::get(app.url(link)).await.unwrap()
 }
 
 /// Bytes kept in the file store, whichever it is.
-async fn stored_blobs(app: &TestApp) -> i64 {
+pub(crate) async fn stored_blobs(app: &TestApp) -> i64 {
     match app.store.backend() {
         rapport_server::store::Backend::Postgres => {
             app.count("SELECT COUNT(DISTINCT storage_key) FROM file_chunks")
@@ -85,7 +90,7 @@ async fn stored_blobs(app: &TestApp) -> i64 {
 }
 
 /// The server's file service, as the test's own handle (to sweep now).
-fn files_of(app: &TestApp) -> Files {
+pub(crate) fn files_of(app: &TestApp) -> Files {
     let config = FileConfig::default();
     Files::new(
         app.store.clone(),

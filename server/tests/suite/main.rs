@@ -15,6 +15,7 @@ mod chat;
 mod cluster;
 mod cluster_notices;
 mod console;
+mod customers;
 mod deadlines;
 mod docs_commands;
 mod email;

@@ -159,9 +159,9 @@ on_both_backends!(
     |app: TestApp| async move {
         let cookie = app.owner_cookie().await;
         let insert = format!(
-            "INSERT INTO contacts (id, site_id, external_id, name, email, created_at, updated_at) \
-             VALUES ('contact-7', '{}', 'cust-7', 'Grace Hopper', 'grace@example.com', 0, 0)",
-            app.site.id
+            "INSERT INTO contacts (id, site_id, account_id, external_id, name, email, created_at, updated_at) \
+             VALUES ('contact-7', '{}', '{}', 'cust-7', 'Grace Hopper', 'grace@example.com', 0, 0)",
+            app.site.id, app.agent.account_id
         );
         app.sql(&insert, &insert).await;
         let (mut shopper, _) = app.new_shopper().await;

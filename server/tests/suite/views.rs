@@ -284,9 +284,9 @@ on_both_backends!(
         assert_eq!(summary["labels"], json!(["refund"]));
         // Contacts carry labels too.
         let insert = format!(
-            "INSERT INTO contacts (id, site_id, external_id, name, created_at, updated_at) \
-             VALUES ('contact-9', '{}', 'cust-9', 'Grace', 0, 0)",
-            app.site.id
+            "INSERT INTO contacts (id, site_id, account_id, external_id, name, created_at, updated_at) \
+             VALUES ('contact-9', '{}', '{}', 'cust-9', 'Grace', 0, 0)",
+            app.site.id, app.agent.account_id
         );
         app.sql(&insert, &insert).await;
         let contact = "contact-9";

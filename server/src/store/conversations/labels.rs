@@ -195,14 +195,12 @@ impl Store {
         on: bool,
     ) -> StoreResult<Result<Vec<String>, LabelRefused>> {
         let mut tx = self.write.begin().await?;
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM contacts c JOIN sites s ON s.id = c.site_id \
-             WHERE c.id = $1 AND s.account_id = $2",
-        )
-        .bind(contact_id)
-        .bind(account_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM contacts WHERE id = $1 AND account_id = $2")
+                .bind(contact_id)
+                .bind(account_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         if found.is_none() {
             tx.rollback().await?;
             return Ok(Err(LabelRefused::NoSuchContact));

@@ -64,6 +64,20 @@ impl Store {
         .await?)
     }
 
+    /// Ids of an anonymous visitor's open conversations.
+    pub async fn open_conversations_of_visitor(
+        &self,
+        visitor_id: &str,
+    ) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM conversations WHERE state <> 'closed' AND visitor_id IN \
+             (SELECT id FROM visitors WHERE id = $1 OR merged_into = $1) ORDER BY created_at, id",
+        )
+        .bind(visitor_id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
     /// Ids of a site's open conversations.
     pub async fn open_conversations_of_site(&self, site_id: &str) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar(
