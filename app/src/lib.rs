@@ -8,6 +8,7 @@ mod api;
 mod blocks;
 mod clock;
 mod console;
+mod customers;
 mod inbox;
 mod people;
 mod profile;
@@ -81,8 +82,32 @@ fn forget_link() {
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
     Inbox,
+    Customers,
     Replies,
     Console,
+}
+
+/// Moving between the pages: which one shows, the customer whose page is
+/// open, and a conversation to open in the inbox (from a customer's page).
+#[derive(Clone, Copy)]
+pub(crate) struct Navigation {
+    mode: RwSignal<Mode>,
+    pub customer: RwSignal<Option<customers::CustomerKey>>,
+    pub to_open: RwSignal<Option<String>>,
+}
+
+impl Navigation {
+    /// Shows the conversation in the inbox.
+    pub fn open_conversation(&self, id: String) {
+        self.to_open.set(Some(id));
+        self.mode.set(Mode::Inbox);
+    }
+
+    /// Shows a contact's page.
+    pub fn open_contact(&self, id: String) {
+        self.customer.set(Some(customers::CustomerKey::Contact(id)));
+        self.mode.set(Mode::Customers);
+    }
 }
 
 /// The inbox, canned replies, and for owners the console.
@@ -92,6 +117,11 @@ fn SignedIn(
     on_signed_out: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let mode = RwSignal::new(Mode::Inbox);
+    provide_context(Navigation {
+        mode,
+        customer: RwSignal::new(None),
+        to_open: RwSignal::new(None),
+    });
     let myself = RwSignal::new(me.clone());
     let owner = me.role == Role::Owner;
     let replies = RwSignal::new(Vec::new());
@@ -119,6 +149,7 @@ fn SignedIn(
         {warned}
         <nav class="modes" aria-label="Rapport">
             {tab(Mode::Inbox, "Inbox")}
+            {tab(Mode::Customers, "Customers")}
             {tab(Mode::Replies, "Replies")}
             {owner.then(|| tab(Mode::Console, "Console"))}
         </nav>
@@ -127,6 +158,9 @@ fn SignedIn(
         // the site being edited.
         <div hidden=move || mode.get() != Mode::Inbox>
             <inbox::Inbox me=me.clone() myself on_signed_out replies />
+        </div>
+        <div hidden=move || mode.get() != Mode::Customers>
+            <customers::Customers owner />
         </div>
         <div hidden=move || mode.get() != Mode::Replies>
             <replies::RepliesPanel replies owner />

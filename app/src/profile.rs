@@ -52,6 +52,7 @@ pub fn Profile(
     /// Shared with the reply box, which fills canned replies from it.
     profile: RwSignal<Option<CustomerProfile>>,
 ) -> impl IntoView {
+    let nav: crate::Navigation = expect_context();
     let problem = RwSignal::new(None::<String>);
     let note = RwSignal::new(String::new());
     let attribute = RwSignal::new(String::new());
@@ -167,6 +168,13 @@ pub fn Profile(
                             }).collect_view()}
                         </ul>
                     })}
+                    {p.contact.as_ref().map(|c| {
+                        let id = c.id.clone();
+                        view! {
+                            <button type="button" class="customer-page-link"
+                                on:click=move |_| nav.open_contact(id.clone())>"Customer page"</button>
+                        }
+                    })}
                     <h3>"Conversations (" {p.conversations.len()} ")"</h3>
                     <ul class="history">
                         {p.conversations.iter().map(|c| {
@@ -176,7 +184,15 @@ pub fn Profile(
                                 ConversationState::Closed => "closed".to_owned(),
                             };
                             let day = crate::clock::date_only(c.created_at_ms);
-                            view! { <li>{day} " · " {outcome} " · " {c.last_message.clone().unwrap_or_default()}</li> }
+                            let id = c.id.clone();
+                            let text = format!("{day} · {} · {outcome} · {}", c.site_name,
+                                c.last_message.clone().unwrap_or_default());
+                            // The one open now is not a link to itself.
+                            let current = open.with_untracked(|o| o.as_ref().is_some_and(|(open, _)| *open == id));
+                            view! {
+                                <li><button type="button" class="open-conversation" disabled=current
+                                    on:click=move |_| nav.open_conversation(id.clone())>{text}</button></li>
+                            }
                         }).collect_view()}
                     </ul>
                     {verified.then(|| view! {

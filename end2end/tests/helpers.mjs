@@ -4,6 +4,7 @@ import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 
 export const setup = JSON.parse(readFileSync(join(process.env.RAPPORT_E2E_STATE, 'setup.json'), 'utf8'));
 
@@ -73,4 +74,28 @@ export function signIdentity(claims) {
     aud: setup.siteKey, exp: Math.floor(Date.now() / 1000) + 600, ...claims,
   })}`;
   return `${body}.${createHmac('sha256', setup.identitySecret).update(body).digest('base64url')}`;
+}
+
+/**
+ * Moves the conversation holding a message with `text` `days` into the
+ * past, as if it had happened then: its times, its events' and its search
+ * entries' (the server's SQLite file, written beside the running server,
+ * which waits for the lock; Python's sqlite3 is on every machine the tests
+ * run on, as the S3 test server needs it).
+ */
+export function ageConversation(text, days) {
+  const db = join(process.env.RAPPORT_E2E_STATE, 'e2e.db');
+  const script = `
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=30)
+shift = int(sys.argv[3]) * 86400000
+ids = [r[0] for r in db.execute("SELECT DISTINCT conversation_id FROM events WHERE body LIKE ?", ('%' + sys.argv[2] + '%',))]
+assert ids, 'no conversation holds the text'
+for cid in ids:
+    db.execute("UPDATE events SET created_at = created_at - ? WHERE conversation_id = ?", (shift, cid))
+    db.execute("UPDATE conversations SET created_at = created_at - ?, updated_at = updated_at - ?, closed_at = closed_at - ? WHERE id = ?", (shift, shift, shift, cid))
+    db.execute("UPDATE search_entries SET created_at = created_at - ? WHERE conversation_id = ?", (shift, cid))
+db.commit()
+`;
+  execFileSync('python3', ['-c', script, db, text, String(days)]);
 }

@@ -84,6 +84,14 @@ pub fn Inbox(
     };
     opener.set_value(Some(context));
     provide_context(context);
+    // A conversation a customer's page asked to open.
+    let nav: crate::Navigation = expect_context();
+    Effect::new(move |_| {
+        if let Some(id) = nav.to_open.get() {
+            nav.to_open.set(None);
+            context.open(id);
+        }
+    });
 
     // What is on screen in a focused inbox is read: the shopper sees "Seen"
     // and the unread count goes.

@@ -1,6 +1,7 @@
 //! Search: a box above the lists; what it finds in the account's messages,
 //! notes and email replies (newest first, the words marked) and customers.
-//! A message opens its conversation at that message, marked.
+//! A message opens its conversation at that message, marked; a customer
+//! opens their page.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -74,11 +75,8 @@ pub fn SearchResultsList(results: RwSignal<Option<SearchResults>>) -> impl IntoV
             });
         });
     };
-    let open_customer = move |customer: CustomerHit| {
-        if let Some(id) = customer.conversation_id {
-            context.open(id);
-        }
-    };
+    let nav: crate::Navigation = expect_context();
+    let open_customer = move |customer: CustomerHit| nav.open_contact(customer.contact_id);
     view! {
         <section class="search-results" aria-label="Search results">
             <h2>"Found"</h2>
@@ -90,10 +88,9 @@ pub fn SearchResultsList(results: RwSignal<Option<SearchResults>>) -> impl IntoV
                         {found.customers.into_iter().map(|customer| {
                             let label = customer.name.clone().unwrap_or_else(|| customer.external_id.clone());
                             let detail = customer.email.clone().unwrap_or_default();
-                            let can_open = customer.conversation_id.is_some();
                             view! {
                                 <li>
-                                    <button type="button" class="customer-hit" disabled=!can_open
+                                    <button type="button" class="customer-hit"
                                         on:click=move |_| open_customer(customer.clone())>
                                         <span class="label">{label}</span>
                                         <span class="detail">{detail}</span>
