@@ -118,6 +118,10 @@ pub(super) async fn forget_where(
     Ok(())
 }
 
+/// Matches PostgreSQL gathers by the GIN index and sorts itself; a word
+/// matched more often is searched newest first (see `search_postgres`).
+const FEW_MATCHES: i64 = 2000;
+
 impl Store {
     /// Makes the index if it is not there, and fills it from the log if it
     /// was made after messages were stored (once, before serving).
@@ -193,33 +197,68 @@ impl Store {
         limit: i64,
     ) -> StoreResult<Vec<Event>> {
         // Read as the log reads its events (authors' names, files' links).
-        let sql = match self.backend {
-            Backend::Sqlite => format!(
-                "{EVENT_SELECT} JOIN search_entries ON search_entries.conversation_id = e.conversation_id \
-                 AND search_entries.seq = e.seq \
-                 WHERE search_entries MATCH $1 AND search_entries.account_id = $2 \
-                 ORDER BY search_entries.rowid DESC LIMIT $3"
-            ),
-            Backend::Postgres => format!(
+        let rows = match self.backend {
+            Backend::Sqlite => {
+                sqlx::query(&format!(
+                    "{EVENT_SELECT} JOIN search_entries ON search_entries.conversation_id = e.conversation_id \
+                     AND search_entries.seq = e.seq \
+                     WHERE search_entries MATCH $1 AND search_entries.account_id = $2 \
+                     ORDER BY search_entries.rowid DESC LIMIT $3"
+                ))
+                .bind(query.fts5())
+                .bind(account_id)
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?
+            }
+            Backend::Postgres => self.search_postgres(account_id, &query.tsquery(), limit).await?,
+        };
+        rows.iter()
+            .map(|row| event_from_row(row, &self.file_links))
+            .collect()
+    }
+
+    /// PostgreSQL's planner, asked for the newest matches, walks the
+    /// account's entries newest first and tests each: fast for a common
+    /// word, a walk through most of the history for a rare one. So the GIN
+    /// index is asked first for at most [`FEW_MATCHES`]; when there are no
+    /// more than that, they are sorted by time; only a word found more
+    /// often (whose newest matches lie close) is searched by the walk.
+    async fn search_postgres(
+        &self,
+        account_id: &str,
+        tsquery: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<sqlx::any::AnyRow>> {
+        let few = format!(
+            "WITH hits AS MATERIALIZED (SELECT conversation_id, seq, created_at FROM search_entries \
+             WHERE terms @@ to_tsquery('simple', $1) AND account_id = $2 LIMIT {}) ",
+            FEW_MATCHES + 1
+        );
+        let found: i64 = sqlx::query_scalar(&format!("{few} SELECT COUNT(*) FROM hits"))
+            .bind(tsquery)
+            .bind(account_id)
+            .fetch_one(&self.read)
+            .await?;
+        let sql = if found <= FEW_MATCHES {
+            format!(
+                "{few}{EVENT_SELECT} JOIN hits s ON s.conversation_id = e.conversation_id \
+                 AND s.seq = e.seq ORDER BY s.created_at DESC LIMIT $3"
+            )
+        } else {
+            format!(
                 "{EVENT_SELECT} JOIN search_entries s ON s.conversation_id = e.conversation_id \
                  AND s.seq = e.seq \
                  WHERE s.terms @@ to_tsquery('simple', $1) AND s.account_id = $2 \
                  ORDER BY s.created_at DESC LIMIT $3"
-            ),
+            )
         };
-        let expression = match self.backend {
-            Backend::Sqlite => query.fts5(),
-            Backend::Postgres => query.tsquery(),
-        };
-        let rows = sqlx::query(&sql)
-            .bind(expression)
+        Ok(sqlx::query(&sql)
+            .bind(tsquery)
             .bind(account_id)
             .bind(limit)
             .fetch_all(&self.read)
-            .await?;
-        rows.iter()
-            .map(|row| event_from_row(row, &self.file_links))
-            .collect()
+            .await?)
     }
 
     /// The account's contacts whose name or email contains `text`, or

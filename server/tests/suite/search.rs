@@ -217,3 +217,58 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    a_rare_word_and_a_common_one_both_come_newest_first,
+    |app: TestApp| async move {
+        let cookie = app.owner_cookie().await;
+        let (mut shopper, _) = app.new_shopper().await;
+        let ack = shopper.say("s1", "Hello").await;
+        let visitor = app
+            .store
+            .conversation(ack["conversation_id"].as_str().unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .visitor_id;
+        // A long history: "parcel" in 2,100 messages (more than PostgreSQL
+        // gathers by its word index, so it walks newest first), "zeppelin"
+        // in three old ones (gathered, then sorted).
+        let history = format!(
+            "INSERT INTO conversations (id, site_id, account_id, visitor_id, state, created_at, updated_at, closed_at) \
+             VALUES ('bulk', '{site}', '{account}', '{visitor}', 'closed', 1000, 2100000, 2100000); \
+             WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 2100) \
+             INSERT INTO events (conversation_id, seq, kind, author_kind, body, created_at) \
+             SELECT 'bulk', n, 'message', 'visitor', \
+             CASE WHEN n IN (5, 17, 1999) THEN 'zeppelin parcel ' || n ELSE 'parcel update ' || n END, \
+             n * 1000 FROM g; \
+             DELETE FROM search_index_state; DELETE FROM search_entries;",
+            site = app.site.id,
+            account = app.agent.account_id,
+        );
+        app.sql(&history, &history).await;
+        // A server starting on this database builds the index from the log.
+        rapport_server::store::Store::connect(&app.database_url)
+            .await
+            .unwrap();
+
+        let newest: Vec<String> = (2081..=2100)
+            .rev()
+            .map(|n| format!("parcel update {n}"))
+            .collect();
+        assert_eq!(found(&search(&app, &cookie, "parcels").await), newest);
+        assert_eq!(
+            found(&search(&app, &cookie, "zeppelin").await),
+            [
+                "zeppelin parcel 1999",
+                "zeppelin parcel 17",
+                "zeppelin parcel 5"
+            ]
+        );
+        assert_eq!(
+            found(&search(&app, &cookie, "zeppelin parcel").await).len(),
+            3,
+            "every word must match"
+        );
+    }
+);
