@@ -319,8 +319,8 @@ fn CustomerPage(
                             let text = format!("{} · {} · {} · {}", clock::date_only(c.created_at_ms), c.site_name,
                                 outcome, c.last_message.clone().unwrap_or_default());
                             view! {
-                                <li><button type="button" class="open-conversation"
-                                    on:click=move |_| nav.open_conversation(id.clone())>{text}</button></li>
+                                <li><a class="open-conversation" href=format!("#conversation-{id}")
+                                    on:click=move |ev| { ev.prevent_default(); nav.open_conversation(id.clone()); }>{text}</a></li>
                             }
                         }).collect_view()}
                     </ul>

@@ -189,9 +189,15 @@ pub fn Profile(
                                 c.last_message.clone().unwrap_or_default());
                             // The one open now is not a link to itself.
                             let current = open.with_untracked(|o| o.as_ref().is_some_and(|(open, _)| *open == id));
-                            view! {
-                                <li><button type="button" class="open-conversation" disabled=current
-                                    on:click=move |_| nav.open_conversation(id.clone())>{text}</button></li>
+                            // A link (it goes to the conversation), so it is not
+                            // taken for the inbox list's buttons.
+                            if current {
+                                view! { <li class="current">{text}</li> }.into_any()
+                            } else {
+                                view! {
+                                    <li><a class="open-conversation" href=format!("#conversation-{id}")
+                                        on:click=move |ev| { ev.prevent_default(); nav.open_conversation(id.clone()); }>{text}</a></li>
+                                }.into_any()
                             }
                         }).collect_view()}
                     </ul>

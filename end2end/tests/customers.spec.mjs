@@ -38,7 +38,7 @@ test('an agent finds a customer in the list, labels them, opens a past chat from
   await expect(page.locator('.notes')).toContainText('Wants a longer scarf in blue');
 
   // The past conversation opens in the inbox.
-  await page.getByRole('button', { name: /My scarf is too short/ }).click();
+  await page.getByRole('link', { name: /My scarf is too short/ }).click();
   await expect(ada.locator('.events')).toContainText('My scarf is too short');
   const profile = ada.getByRole('complementary', { name: 'Customer' });
   await expect(profile).toContainText('Wants a longer scarf in blue');
