@@ -82,12 +82,29 @@ pub struct ViewCounts {
     pub all_open: i64,
     pub pending: i64,
     pub snoozed: i64,
+    /// Closed conversations, counted up to [`CLOSED_COUNT_CAP`] + 1: a
+    /// count above the cap means "more than the cap" (the closed pile only
+    /// grows, and counting it whole would grow with it).
     pub closed: i64,
     /// Unassigned, per team line (`None`: the account's own line).
     pub lines: Vec<LineCount>,
 }
 
+/// Closed conversations counted exactly up to this many (see
+/// [`ViewCounts::closed`]).
+pub const CLOSED_COUNT_CAP: i64 = 10_000;
+
 impl ViewCounts {
+    /// A view's count as shown: "10000+" past the cap.
+    pub fn shown(&self, view: View) -> String {
+        let count = self.of(view);
+        if view == View::Closed && count > CLOSED_COUNT_CAP {
+            format!("{CLOSED_COUNT_CAP}+")
+        } else {
+            count.to_string()
+        }
+    }
+
     pub fn of(&self, view: View) -> i64 {
         match view {
             View::Mine => self.mine,

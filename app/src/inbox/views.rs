@@ -64,7 +64,7 @@ pub fn Views(chosen: RwSignal<Option<View>>, label: RwSignal<String>) -> impl In
                             on:click=move |_| chosen.set(Some(view))>
                             {view.title()}
                             <span class="count">{move || counts.get().and_then(Result::ok)
-                                .map(|c| c.of(view).to_string()).unwrap_or_default()}</span>
+                                .map(|c| c.shown(view)).unwrap_or_default()}</span>
                         </button>
                     </li>
                 }).collect_view()}

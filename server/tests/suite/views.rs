@@ -330,3 +330,40 @@ on_both_backends!(
         assert_eq!(get(&app, &eve, "/api/labels").await, json!([]));
     }
 );
+
+on_both_backends!(
+    the_closed_pile_is_counted_up_to_its_cap,
+    |app: TestApp| async move {
+        let cookie = app.login(&app.agent.email).await;
+        let pile = |n: i64, prefix: &str| {
+            format!(
+                "INSERT INTO visitors (id, site_id, token_hash, created_at, last_seen_at) \
+                 VALUES ('{prefix}-v', '{site}', '{prefix}-h', 1, 1); \
+                 WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {n}) \
+                 INSERT INTO conversations (id, site_id, account_id, visitor_id, state, created_at, updated_at, closed_at) \
+                 SELECT '{prefix}-' || n, '{site}', '{account}', '{prefix}-v', 'closed', n, n, n FROM g;",
+                site = app.site.id,
+                account = app.agent.account_id,
+            )
+        };
+        let first = pile(protocol::CLOSED_COUNT_CAP, "a");
+        app.sql(&first, &first).await;
+        let counts = get(&app, &cookie, "/api/views").await;
+        assert_eq!(
+            counts["closed"],
+            protocol::CLOSED_COUNT_CAP,
+            "exact up to the cap"
+        );
+        let more = pile(50, "b");
+        app.sql(&more, &more).await;
+        let counts = get(&app, &cookie, "/api/views").await;
+        assert_eq!(
+            counts["closed"],
+            protocol::CLOSED_COUNT_CAP + 1,
+            "past it: more than the cap"
+        );
+        let counts: protocol::ViewCounts = serde_json::from_value(counts).unwrap();
+        assert_eq!(counts.shown(protocol::View::Closed), "10000+");
+        assert_eq!(counts.shown(protocol::View::Mine), "0");
+    }
+);

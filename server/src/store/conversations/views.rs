@@ -209,8 +209,9 @@ impl Store {
         let mut closed = Conditions::new(account_id).filtered(filter);
         closed.and(in_view(View::Closed, ""));
         let sql = format!(
-            "SELECT COUNT(*) FROM conversations c WHERE {}",
-            closed.sql()
+            "SELECT COUNT(*) FROM (SELECT 1 FROM conversations c WHERE {} LIMIT {}) capped",
+            closed.sql(),
+            protocol::CLOSED_COUNT_CAP + 1
         );
         let closed_count: i64 = closed.query(&sql).fetch_one(&self.read).await?.try_get(0)?;
         let mut lines = Conditions::new(account_id).filtered(filter);
