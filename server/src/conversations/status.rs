@@ -74,6 +74,29 @@ impl Conversations {
         Ok(())
     }
 
+    /// Opens again every set-aside conversation its customer wrote in
+    /// after it was set aside, whose opening a stop between the message's
+    /// commit and the status change lost; how many.
+    pub async fn resume_answered_holds(&self) -> Result<usize, StoreError> {
+        let answered = self.store.holds_answered(WAKE_BATCH).await?;
+        let mut resumed = 0;
+        for conversation_id in answered {
+            let opened = self
+                .set_status(
+                    &conversation_id,
+                    None,
+                    &Status::Open,
+                    StatusWhy::CustomerWrote,
+                )
+                .await?;
+            resumed += usize::from(opened.is_ok());
+        }
+        if resumed > 0 {
+            tracing::info!(resumed, "conversations the customer wrote in opened again");
+        }
+        Ok(resumed)
+    }
+
     /// Opens again every conversation snoozed until `now_ms` or before;
     /// how many woke.
     pub async fn wake_snoozed(&self, now_ms: i64) -> Result<usize, StoreError> {

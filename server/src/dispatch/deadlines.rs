@@ -57,6 +57,7 @@ impl State {
         }
         if self.ticks.is_multiple_of(ABSENCE_CHECK_TICKS) {
             self.requeue_absent_holders().await?;
+            self.conversations.resume_answered_holds().await?;
         }
         // Woken conversations reach their agent or the line through the
         // service's nudges.

@@ -318,3 +318,39 @@ on_both_backends!(
         assert_eq!(newer_row.previous_id.as_deref(), Some(id.as_str()));
     }
 );
+
+on_both_backends!(
+    a_customer_message_whose_reopening_a_stop_lost_reopens_the_conversation_afterwards,
+    |app: TestApp| async move {
+        let mut ada = app.online_inbox_of(&app.agent.email).await;
+        let (_shopper, id) = served_shopper(&app, "c1").await;
+        ada.send(json!({"type": "open", "conversation_id": id}))
+            .await;
+        change_status(&mut ada, &id, json!("pending")).await;
+        ada.until("event", |f| status_is(f, &json!("pending")))
+            .await;
+        // The customer's answer was committed, then the process stopped
+        // before the conversation was opened again: as the database holds
+        // it after such a stop.
+        let stored = format!(
+            "INSERT INTO events (conversation_id, seq, kind, author_kind, body, created_at) \
+             SELECT id, last_seq + 1, 'message', 'visitor', 'Found it: order 1042', {now} \
+             FROM conversations WHERE id = '{id}'; \
+             UPDATE conversations SET last_seq = last_seq + 1 WHERE id = '{id}';",
+            now = rapport_server::store::now_ms()
+        );
+        app.sql(&stored, &stored).await;
+        assert_eq!(state_of(&app, &id).await.1, Status::Pending);
+        // Within a few of the server's ticks it is open again, said why.
+        let opened = tokio::time::timeout(
+            Duration::from_secs(15),
+            ada.until("event", |f| {
+                f["event"]["conversation_id"] == id.as_str() && status_is(f, &json!("open"))
+            }),
+        )
+        .await
+        .expect("opened again within 15 s");
+        assert_eq!(opened["event"]["body"]["status"]["why"], "customer_wrote");
+        assert_eq!(state_of(&app, &id).await.1, Status::Open);
+    }
+);

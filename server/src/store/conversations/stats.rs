@@ -158,6 +158,22 @@ impl Store {
         .await?)
     }
 
+    /// Set-aside conversations whose customer wrote after they were set
+    /// aside: the status change that follows the message did not happen
+    /// (the process stopped between the two).
+    pub async fn holds_answered(&self, limit: i64) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT c.id FROM conversations c WHERE c.hold IS NOT NULL AND EXISTS \
+             (SELECT 1 FROM events m WHERE m.conversation_id = c.id AND m.kind = 'message' \
+              AND m.author_kind = 'visitor' AND m.seq > COALESCE((SELECT MAX(s.seq) FROM events s \
+              WHERE s.conversation_id = c.id AND s.kind = 'status'), 0)) \
+             ORDER BY c.id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
     pub async fn count_conversations(&self) -> StoreResult<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM conversations")
             .fetch_one(&self.read)
