@@ -3,7 +3,12 @@
 -- first seen on; each site keeps its own browsers (visitors) of them.
 ALTER TABLE contacts ADD COLUMN account_id TEXT REFERENCES accounts(id) ON DELETE CASCADE;
 UPDATE contacts SET account_id = (SELECT s.account_id FROM sites s WHERE s.id = contacts.site_id);
-CREATE INDEX contacts_account_name ON contacts(account_id, name, id);
+-- The customer list: an account's contacts, most recently seen first, and
+-- its anonymous visitors who left an address (a few of all its visitors).
+CREATE INDEX contacts_account_seen ON contacts(account_id, updated_at, id);
+CREATE INDEX visitors_with_email ON visitors(site_id, last_seen_at, id)
+    WHERE contact_id IS NULL AND merged_into IS NULL
+    AND (confirmed_email IS NOT NULL OR stated_email IS NOT NULL);
 
 -- Two contacts made one: by an owner's hand, or (reason 'same_shop_id')
 -- because their shop id was the same on two sites. The kept contact

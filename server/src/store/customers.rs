@@ -10,16 +10,30 @@ use sqlx::Row;
 use super::{Store, StoreResult};
 
 /// Both kinds of customer as rows of one shape; `key` is unique across
-/// both (`c:` or `v:` and the id) and breaks ties of `at`.
-const PEOPLE: &str = "SELECT 'c:' || ct.id AS key, ct.id AS contact_id, NULL AS visitor_id, \
-     ct.name, ct.email, ct.external_id, NULL AS unverified, ct.updated_at AS at \
-     FROM contacts ct WHERE ct.account_id = $1 \
+/// both (`c:` or `v:` and the id) and breaks ties of `at`. Each kind is
+/// read newest first along its own index, only past the cursor and only as
+/// far as a page needs (`{filter}` and `{limit}` filled in), then the two
+/// are merged.
+const PEOPLE: &str = "SELECT * FROM (SELECT 'c:' || ct.id AS key, ct.id AS contact_id, \
+     NULL AS visitor_id, ct.name, ct.email, ct.external_id, NULL AS unverified, ct.updated_at AS at \
+     FROM contacts ct WHERE ct.account_id = $1 AND {filter_c} \
+     AND (ct.updated_at < $5 OR (ct.updated_at = $5 AND 'c:' || ct.id > $6)) \
+     ORDER BY ct.updated_at DESC, ct.id LIMIT {limit}) contacts_page \
      UNION ALL \
-     SELECT 'v:' || v.id AS key, NULL AS contact_id, v.id AS visitor_id, NULL AS name, \
+     SELECT * FROM (SELECT 'v:' || v.id AS key, NULL AS contact_id, v.id AS visitor_id, NULL AS name, \
      COALESCE(v.confirmed_email, v.stated_email) AS email, NULL AS external_id, v.unverified, \
-     v.last_seen_at AS at FROM visitors v JOIN sites s ON s.id = v.site_id \
-     WHERE s.account_id = $1 AND v.contact_id IS NULL AND v.merged_into IS NULL \
-     AND COALESCE(v.confirmed_email, v.stated_email) IS NOT NULL";
+     v.last_seen_at AS at FROM visitors v \
+     WHERE v.site_id IN (SELECT id FROM sites WHERE account_id = $1) \
+     AND v.contact_id IS NULL AND v.merged_into IS NULL \
+     AND (v.confirmed_email IS NOT NULL OR v.stated_email IS NOT NULL) AND {filter_v} \
+     AND (v.last_seen_at < $5 OR (v.last_seen_at = $5 AND 'v:' || v.id > $6)) \
+     ORDER BY v.last_seen_at DESC, v.id LIMIT {limit}) visitors_page";
+
+/// What a search matches: a name or email containing it, or the shop id.
+const MATCH_CONTACT: &str = "($2 = '' OR LOWER(ct.name) LIKE $3 ESCAPE '\\' \
+     OR LOWER(ct.email) LIKE $3 ESCAPE '\\' OR ct.external_id = $4)";
+const MATCH_VISITOR: &str = "($2 = '' OR LOWER(COALESCE(v.confirmed_email, v.stated_email)) \
+     LIKE $3 ESCAPE '\\')";
 
 /// Where a page of the list ends: the last line's `at` and `key`.
 fn cursor(at: i64, key: &str) -> String {
@@ -51,11 +65,12 @@ impl Store {
         let (after_at, after_key) = after
             .and_then(parse_cursor)
             .unwrap_or((i64::MAX, String::new()));
+        let people = PEOPLE
+            .replace("{filter_c}", MATCH_CONTACT)
+            .replace("{filter_v}", MATCH_VISITOR)
+            .replace("{limit}", &(CUSTOMER_PAGE + 1).to_string());
         let rows = sqlx::query(&format!(
-            "SELECT p.* FROM ({PEOPLE}) p WHERE ($2 = '' OR LOWER(p.name) LIKE $3 ESCAPE '\\' \
-             OR LOWER(p.email) LIKE $3 ESCAPE '\\' OR p.external_id = $4) \
-             AND (p.at < $5 OR (p.at = $5 AND p.key > $6)) \
-             ORDER BY p.at DESC, p.key LIMIT $7"
+            "SELECT p.* FROM ({people}) p ORDER BY p.at DESC, p.key LIMIT $7"
         ))
         .bind(account_id)
         .bind(&needle)
