@@ -4,6 +4,8 @@
 //! a time by keyset (`at`, then `key`), so the thousandth page costs what
 //! the first does.
 
+use std::collections::HashMap;
+
 use protocol::{CUSTOMER_PAGE, CustomerLine, CustomerList, StatedDetails};
 use sqlx::Row;
 
@@ -69,8 +71,18 @@ impl Store {
             .replace("{filter_c}", MATCH_CONTACT)
             .replace("{filter_v}", MATCH_VISITOR)
             .replace("{limit}", &(CUSTOMER_PAGE + 1).to_string());
+        // Conversations were moved to the primary browser when others
+        // merged into it, so a contact's are its browsers', a visitor's its own.
         let rows = sqlx::query(&format!(
-            "SELECT p.* FROM ({people}) p ORDER BY p.at DESC, p.key LIMIT $7"
+            "SELECT p.*, CASE WHEN p.contact_id IS NOT NULL THEN \
+             (SELECT COUNT(*) FROM conversations cv WHERE cv.visitor_id IN \
+              (SELECT id FROM visitors WHERE contact_id = p.contact_id)) \
+             ELSE (SELECT COUNT(*) FROM conversations cv WHERE cv.visitor_id = p.visitor_id) \
+             END AS conversations, CASE WHEN p.contact_id IS NOT NULL THEN \
+             (SELECT MAX(cv.updated_at) FROM conversations cv WHERE cv.visitor_id IN \
+              (SELECT id FROM visitors WHERE contact_id = p.contact_id)) \
+             ELSE (SELECT MAX(cv.updated_at) FROM conversations cv WHERE cv.visitor_id = p.visitor_id) \
+             END AS last_active FROM ({people}) p ORDER BY p.at DESC, p.key LIMIT $7"
         ))
         .bind(account_id)
         .bind(&needle)
@@ -81,42 +93,35 @@ impl Store {
         .bind(CUSTOMER_PAGE + 1)
         .fetch_all(&self.read)
         .await?;
+        let page = &rows[..rows.len().min(CUSTOMER_PAGE as usize)];
+        let contacts: Vec<String> = page
+            .iter()
+            .filter_map(|row| {
+                row.try_get::<Option<String>, _>("contact_id")
+                    .ok()
+                    .flatten()
+            })
+            .collect();
+        let mut labels = self.labels_of_contacts(&contacts).await?;
         let mut list = CustomerList::default();
-        for row in rows.iter().take(CUSTOMER_PAGE as usize) {
+        for row in page {
             let contact_id: Option<String> = row.try_get("contact_id")?;
-            let visitor_id: Option<String> = row.try_get("visitor_id")?;
             let unverified: Option<String> = row.try_get("unverified")?;
             let stated_name = unverified
                 .and_then(|json| serde_json::from_str::<StatedDetails>(&json).ok())
                 .and_then(|details| details.name);
-            let (labels, (conversations, last_active_ms)) = match (&contact_id, &visitor_id) {
-                (Some(contact), _) => (
-                    self.contact_labels(contact).await?,
-                    self.conversation_activity(
-                        "SELECT id FROM visitors WHERE contact_id = $1",
-                        contact,
-                    )
-                    .await?,
-                ),
-                (None, Some(visitor)) => (
-                    Vec::new(),
-                    self.conversation_activity(
-                        "SELECT id FROM visitors WHERE id = $1 OR merged_into = $1",
-                        visitor,
-                    )
-                    .await?,
-                ),
-                (None, None) => continue,
-            };
             list.customers.push(CustomerLine {
+                labels: contact_id
+                    .as_ref()
+                    .and_then(|id| labels.remove(id))
+                    .unwrap_or_default(),
                 contact_id,
-                visitor_id,
+                visitor_id: row.try_get("visitor_id")?,
                 name: row.try_get::<Option<String>, _>("name")?.or(stated_name),
                 email: row.try_get("email")?,
                 external_id: row.try_get("external_id")?,
-                labels,
-                last_active_ms,
-                conversations,
+                last_active_ms: row.try_get("last_active")?,
+                conversations: row.try_get("conversations")?,
             });
         }
         if rows.len() > CUSTOMER_PAGE as usize
@@ -130,21 +135,32 @@ impl Store {
         Ok(list)
     }
 
-    /// How many conversations the visitors of `visitors` (a subquery of
-    /// ids, `$1` the id) have, and when the latest last changed.
-    async fn conversation_activity(
+    /// The labels of these contacts, by contact, each sorted.
+    async fn labels_of_contacts(
         &self,
-        visitors: &str,
-        id: &str,
-    ) -> StoreResult<(i64, Option<i64>)> {
-        let row = sqlx::query(&format!(
-            "SELECT COUNT(*) AS count, MAX(updated_at) AS latest FROM conversations \
-             WHERE visitor_id IN ({visitors})"
-        ))
-        .bind(id)
-        .fetch_one(&self.read)
-        .await?;
-        Ok((row.try_get("count")?, row.try_get("latest")?))
+        contacts: &[String],
+    ) -> StoreResult<HashMap<String, Vec<String>>> {
+        let mut labels: HashMap<String, Vec<String>> = HashMap::new();
+        if contacts.is_empty() {
+            return Ok(labels);
+        }
+        let placeholders: Vec<String> = (1..=contacts.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT cl.contact_id, l.name FROM contact_labels cl JOIN labels l ON l.id = cl.label_id \
+             WHERE cl.contact_id IN ({}) ORDER BY l.name",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for contact in contacts {
+            query = query.bind(contact);
+        }
+        for row in query.fetch_all(&self.read).await? {
+            labels
+                .entry(row.try_get("contact_id")?)
+                .or_default()
+                .push(row.try_get("name")?);
+        }
+        Ok(labels)
     }
 
     /// The account of an anonymous visitor (one who is no contact, and no

@@ -154,6 +154,15 @@ on_both_backends!(
         assert_eq!(status, 200);
         assert_eq!(conversation_ids(&page), both);
         assert!(!page.to_string().contains(&on_far));
+        let (status, _) = app
+            .call(
+                Method::PUT,
+                &format!("/api/contacts/{id}/labels/vip"),
+                &ada,
+                None,
+            )
+            .await;
+        assert_eq!(status, 200);
         let (status, list) = app
             .call(Method::GET, "/api/customers?q=grace", &ada, None)
             .await;
@@ -161,6 +170,8 @@ on_both_backends!(
         assert_eq!(list["customers"].as_array().unwrap().len(), 1, "{list}");
         assert_eq!(list["customers"][0]["contact_id"], id.as_str());
         assert_eq!(list["customers"][0]["conversations"], 2);
+        assert_eq!(list["customers"][0]["labels"], json!(["vip"]));
+        assert!(list["customers"][0]["last_active_ms"].as_i64().unwrap() > 0);
 
         // Nobody of another account reaches it.
         let stranger = owner(&app, "owner@else.test", &elsewhere).await;
