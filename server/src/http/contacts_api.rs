@@ -56,6 +56,13 @@ pub(super) async fn list(
             "A search is at most {MAX_QUERY_CHARS} characters."
         )));
     }
+    if let Some(after) = &query.after
+        && crate::store::parse_customer_cursor(after).is_none()
+    {
+        return Err(ApiError::bad_request(
+            "`after` is the `next` of the page before.",
+        ));
+    }
     Ok(Json(
         state
             .store

@@ -42,9 +42,11 @@ fn cursor(at: i64, key: &str) -> String {
     format!("{at}:{key}")
 }
 
-fn parse_cursor(text: &str) -> Option<(i64, String)> {
+/// A page's `next`, read back; `None` if it is not one.
+pub fn parse_cursor(text: &str) -> Option<(i64, String)> {
     let (at, key) = text.split_once(':')?;
-    Some((at.parse().ok()?, key.to_owned()))
+    let well_formed = (key.starts_with("c:") || key.starts_with("v:")) && key.len() <= 100;
+    well_formed.then_some((at.parse().ok()?, key.to_owned()))
 }
 
 impl Store {

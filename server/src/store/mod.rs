@@ -29,6 +29,7 @@ pub use conversations::{
     Append, AppendRefused, AppendTo, Appended, Change, Conversation, Folded, HandOverRefused,
     LabelName, LabelRefused, MailState, NewMessage, Opening, Posted, StatusRefused, ViewCursor,
 };
+pub use customers::parse_cursor as parse_customer_cursor;
 pub use files::{Allowance, FileLinks, LinkRefused, NewFile, OverAllowance, StoredFile, Uploader};
 pub use mail::{ClaimedMail, MailCause, MailKind, NewMail};
 pub use mail_guard::{Confirmation, NewConfirmation};

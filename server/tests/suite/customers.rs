@@ -659,6 +659,21 @@ on_both_backends!(
             expected.sort_unstable();
             assert_eq!(ids, expected, "{query}");
         }
+        for cursor in ["nonsense", "12:x:1", "abc:c:1"] {
+            let (status, refusal) = app
+                .call(
+                    Method::GET,
+                    &format!("/api/customers?after={cursor}"),
+                    &ada,
+                    None,
+                )
+                .await;
+            assert_eq!(
+                (status, refusal["error"]["code"].as_str()),
+                (400, Some("bad_request")),
+                "{cursor}"
+            );
+        }
         let (status, refusal) = app
             .call(
                 Method::GET,
