@@ -99,6 +99,32 @@ pub enum StatusWhy {
     SnoozeEnded,
 }
 
+/// Why a conversation went back to a line (kept for the reports).
+#[derive(
+    Serialize,
+    Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum RequeueReason {
+    /// Its agent did not reply within the site's deadline.
+    NoReply,
+    /// Its agent went offline, or was connected nowhere for the grace period.
+    WentOffline,
+    /// Its agent was deactivated.
+    Deactivated,
+    /// Its agent handed it to a team's line.
+    HandedBack,
+}
+
 /// What each kind of event means to the rest of the system, decided once
 /// per kind by exhaustive matches: a new kind does not compile until it is
 /// decided here.

@@ -30,6 +30,8 @@ pub use writer::MAX_BATCH;
 
 use std::sync::Arc;
 
+use protocol::RequeueReason;
+
 use tokio::sync::{Mutex, MutexGuard, Notify, mpsc};
 
 use self::fanout::Audience;
@@ -358,20 +360,20 @@ impl Conversations {
         &self,
         conversation_id: &str,
         agent_id: &str,
-        reason: &str,
+        (why, reason): (RequeueReason, &str),
         pass_over: bool,
     ) -> Result<bool, StoreError> {
         let turn = self.in_order().await;
         let Some(change) = self
             .store
-            .requeue(conversation_id, agent_id, reason, pass_over)
+            .requeue(conversation_id, agent_id, (why, reason), pass_over)
             .await?
         else {
             return Ok(false);
         };
         self.publish(&change, Audience::Everyone, &turn);
         drop(turn);
-        tracing::info!(reason, "requeued");
+        tracing::info!(reason, why = <&'static str>::from(why), "requeued");
         self.serve(&change.conversation);
         Ok(true)
     }

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use protocol::{AgentFrame, Availability};
+use protocol::{AgentFrame, Availability, RequeueReason};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -242,7 +242,10 @@ impl State {
                         agent_id: agent.id.clone(),
                     });
                 }
-                if let Err(err) = self.requeue_all_of(&agent, "was deactivated").await {
+                if let Err(err) = self
+                    .requeue_all_of(&agent, (RequeueReason::Deactivated, "was deactivated"))
+                    .await
+                {
                     tracing::error!(%err, agent = %agent.id, "requeueing a deactivated agent's chats failed");
                 }
                 agent.account_id

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use protocol::Availability;
+use protocol::{Availability, RequeueReason};
 
 use tokio::time::Instant;
 
@@ -52,7 +52,8 @@ impl State {
             tracing::info!(agent = %agent.id, "offline after the grace period");
             // An inbox still open on another process holds on to them.
             if !self.connected_elsewhere(&agent.id) {
-                self.requeue_all_of(&agent, "went offline").await?;
+                self.requeue_all_of(&agent, (RequeueReason::WentOffline, "went offline"))
+                    .await?;
             }
         }
         if self.ticks.is_multiple_of(ABSENCE_CHECK_TICKS) {
@@ -81,7 +82,12 @@ impl State {
                 describe(self.deadlines.reply)
             );
             self.conversations
-                .requeue(&conversation_id, &agent_id, &reason, true)
+                .requeue(
+                    &conversation_id,
+                    &agent_id,
+                    (RequeueReason::NoReply, &reason),
+                    true,
+                )
                 .await?;
         }
         Ok(())
@@ -121,18 +127,26 @@ impl State {
             self.absent.remove(&agent_id);
             if let Some(agent) = self.store.agent_by_id(&agent_id).await? {
                 tracing::info!(agent = %agent.id, "not connected anywhere after the grace period");
-                self.requeue_all_of(&agent, "is not connected").await?;
+                self.requeue_all_of(&agent, (RequeueReason::WentOffline, "is not connected"))
+                    .await?;
             }
         }
         Ok(())
     }
 
     /// Every conversation the agent holds goes back to the line, with why.
-    pub(super) async fn requeue_all_of(&self, agent: &Agent, why: &str) -> Result<(), StoreError> {
+    pub(super) async fn requeue_all_of(
+        &self,
+        agent: &Agent,
+        (why, what): (RequeueReason, &str),
+    ) -> Result<(), StoreError> {
         for conversation_id in self.store.conversations_held_by(&agent.id).await? {
-            let reason = format!("{} {why}; offered to the next available agent.", agent.name);
+            let reason = format!(
+                "{} {what}; offered to the next available agent.",
+                agent.name
+            );
             self.conversations
-                .requeue(&conversation_id, &agent.id, &reason, false)
+                .requeue(&conversation_id, &agent.id, (why, &reason), false)
                 .await?;
         }
         Ok(())

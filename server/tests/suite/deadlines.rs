@@ -56,6 +56,19 @@ on_both_backends_with!(
             why.contains(&format!("{first} did not reply within 1 second")),
             "{why}"
         );
+        // Kept for the reports: whose it was and why it went back.
+        let first_id = if first == "Ada" {
+            &app.agent.id
+        } else {
+            &bob.id
+        };
+        let recorded = app
+            .count(&format!(
+                "SELECT COUNT(*) FROM requeues WHERE conversation_id = '{id}' \
+                 AND agent_id = '{first_id}' AND reason = 'no_reply'"
+            ))
+            .await;
+        assert!(recorded >= 1, "the requeue is recorded with its reason");
         // The shopper saw who took over, never why.
         assert!(
             shopper
@@ -119,6 +132,15 @@ on_both_backends_with!(
                 .as_str()
                 .unwrap()
                 .contains("Ada went offline")
+        );
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM requeues WHERE conversation_id = '{id}' \
+                 AND agent_id = '{}' AND reason = 'went_offline'",
+                app.agent.id
+            ))
+            .await,
+            1
         );
     }
 );

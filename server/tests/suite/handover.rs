@@ -240,6 +240,16 @@ on_both_backends!(
             "Handed over to the Billing team: Invoice question",
         )
         .await;
+        // Kept for the reports: Ada handed it back to a line.
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM requeues WHERE conversation_id = '{id}' \
+                 AND agent_id = '{}' AND reason = 'handed_back'",
+                app.agent.id
+            ))
+            .await,
+            1
+        );
     }
 );
 

@@ -3,7 +3,7 @@
 //! or a team's line), requeue, and folding a browser's open conversation
 //! into a customer's when the shopper signs in.
 
-use protocol::{Author, ConversationState, EventBody, Seq, Status, StatusWhy};
+use protocol::{Author, ConversationState, EventBody, RequeueReason, Seq, Status, StatusWhy};
 use sqlx::{Any, Row, Transaction};
 
 use super::log::{append_event, insert_events};
@@ -396,6 +396,12 @@ impl ConversationBook {
         note: &str,
     ) -> StoreResult<Option<Change>> {
         let mut tx = self.write.begin().await?;
+        let holder: Option<String> =
+            sqlx::query_scalar("SELECT assigned_agent_id FROM conversations WHERE id = $1")
+                .bind(conversation_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .flatten();
         let moved = sqlx::query(
             "UPDATE conversations SET state = 'waiting', assigned_agent_id = NULL, assigned_at = NULL, \
              passed_over_by = COALESCE(assigned_agent_id, passed_over_by), team_id = $2 WHERE id = $1 AND state <> 'closed' AND EXISTS (SELECT 1 FROM teams t \
@@ -408,6 +414,15 @@ impl ConversationBook {
         if moved.rows_affected() == 0 {
             tx.rollback().await?;
             return Ok(None);
+        }
+        if let Some(holder) = &holder {
+            record_requeue(
+                &mut tx,
+                conversation_id,
+                Some(holder),
+                RequeueReason::HandedBack,
+            )
+            .await?;
         }
         let team_name: String = sqlx::query_scalar("SELECT name FROM teams WHERE id = $1")
             .bind(team_id)
@@ -437,7 +452,7 @@ impl ConversationBook {
         &self,
         conversation_id: &str,
         agent_id: &str,
-        reason: &str,
+        (why, reason): (RequeueReason, &str),
         pass_over: bool,
     ) -> StoreResult<Option<Change>> {
         let mut tx = self.write.begin().await?;
@@ -454,6 +469,7 @@ impl ConversationBook {
             tx.rollback().await?;
             return Ok(None);
         }
+        record_requeue(&mut tx, conversation_id, Some(agent_id), why).await?;
         let note = EventBody::Note {
             text: reason.to_owned(),
         };
@@ -463,6 +479,27 @@ impl ConversationBook {
             .await
             .map(Some)
     }
+}
+
+/// Keeps why the conversation went back to a line, for the reports.
+async fn record_requeue(
+    tx: &mut Transaction<'static, Any>,
+    conversation_id: &str,
+    agent_id: Option<&str>,
+    why: RequeueReason,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO requeues (id, conversation_id, account_id, agent_id, reason, created_at) \
+         SELECT $1, id, account_id, $3, $4, $5 FROM conversations WHERE id = $2",
+    )
+    .bind(crate::store::new_id())
+    .bind(conversation_id)
+    .bind(agent_id)
+    .bind(<&'static str>::from(why))
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Why a conversation's status was not changed. Nothing was stored.
