@@ -102,9 +102,20 @@ pub(super) async fn upgrade(
             shutdown,
             state.config.socket_quiet_limit(),
         )
-        .instrument(span)
+        .instrument(span.clone())
         .await;
         state.hub.disconnect(&subscriber);
+        // The shopper's last widget here closed: if they were waiting in a
+        // line, they left it (for the reports).
+        if let Connection::Ready(shopper) = &endpoint.connection
+            && state
+                .hub
+                .subscriber_count(&Topic::Visitor(shopper.visitor.id.clone()))
+                == 0
+            && let Err(err) = state.visitors.left(&shopper.visitor).instrument(span).await
+        {
+            tracing::warn!(error = %err, "a shopper leaving the line was not recorded");
+        }
     }))
 }
 

@@ -14,6 +14,7 @@ mod merges;
 mod passwords;
 mod people;
 mod profiles;
+mod queue_exits;
 mod replies;
 mod search;
 mod seats;

@@ -38,6 +38,21 @@ pub struct Welcomed {
 }
 
 impl Visitors {
+    /// Every widget of `visitor` on this process closed: if their
+    /// conversation waits in a line, they left it.
+    pub async fn left(&self, visitor: &Visitor) -> VisitorResult<()> {
+        if let Some(conversation) = self
+            .book
+            .current_conversation_of_visitor(&visitor.id)
+            .await?
+            && conversation.state == ConversationState::Waiting
+            && self.book.left_the_line(&conversation.id).await?
+        {
+            tracing::info!(conversation = %conversation.id, "a shopper left the line");
+        }
+        Ok(())
+    }
+
     /// A browser says hello: with a "continue in the chat" link (which
     /// signs it in as that conversation's shopper), else its token, else
     /// as a new visitor. It then follows its visitor's events.
@@ -199,6 +214,8 @@ impl Visitors {
         })];
         if let Some(conversation) = &conversation {
             if conversation.state == ConversationState::Waiting {
+                // Back in the line, if they had left it.
+                self.book.back_in_the_line(&conversation.id).await?;
                 // Tells this shopper where they stand (or serves them).
                 self.dispatcher
                     .waiting(&conversation.account_id, &conversation.id);

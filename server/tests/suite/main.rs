@@ -30,6 +30,7 @@ mod matching;
 mod origins;
 mod paging;
 mod ratings;
+mod report_signals;
 mod search;
 mod setup_and_assets;
 mod signin;

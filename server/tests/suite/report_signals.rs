@@ -1,0 +1,91 @@
+//! What the reports will need that the log alone does not say, recorded as
+//! it happens, on both backends: a shopper who leaves the line (every
+//! widget of theirs closed while they waited), how long they had waited,
+//! and whether they came back.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use crate::common;
+
+use common::{TestApp, is_assigned};
+use serde_json::json;
+
+/// Waits until `query` (a `SELECT COUNT(*)`) answers `expected`.
+async fn until_count(app: &TestApp, query: &str, expected: i64) {
+    for _ in 0..200 {
+        if app.count(query).await == expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(app.count(query).await, expected, "{query}");
+}
+
+on_both_backends!(
+    a_shopper_who_leaves_the_line_is_recorded_with_their_wait_and_their_return,
+    |app: TestApp| async move {
+        // Nobody is online: the shopper waits.
+        let (mut tab, token) = app.new_shopper().await;
+        let id = tab.say("w1", "Anyone there?").await["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut second_tab = app.widget_socket().await;
+        second_tab
+            .send(json!({"type": "hello", "token": token}))
+            .await;
+        second_tab.expect("welcome").await;
+        let exits = format!("SELECT COUNT(*) FROM queue_exits WHERE conversation_id = '{id}'");
+        // One tab closing is not leaving: another is still open.
+        drop(tab);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(app.count(&exits).await, 0);
+        drop(second_tab);
+        until_count(&app, &exits, 1).await;
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM queue_exits WHERE conversation_id = '{id}' \
+                 AND returned_at IS NULL AND waiting_since <= left_at \
+                 AND waiting_since = (SELECT created_at FROM conversations WHERE id = '{id}')"
+            ))
+            .await,
+            1,
+            "waited since the chat began, not back"
+        );
+        // They come back while it still waits.
+        let mut back = app.widget_socket().await;
+        back.send(json!({"type": "hello", "token": token})).await;
+        back.expect("welcome").await;
+        until_count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM queue_exits WHERE conversation_id = '{id}' \
+                 AND returned_at >= left_at"
+            ),
+            1,
+        )
+        .await;
+
+        // A shopper an agent holds is not in a line: leaving is no exit.
+        let _ada = app.online_inbox_of(&app.agent.email).await;
+        back.until("event", is_assigned).await;
+        drop(back);
+        let (mut served, _) = app.new_shopper().await;
+        let served_id = served.say("s1", "Hello").await["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        served.until("event", is_assigned).await;
+        drop(served);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM queue_exits WHERE conversation_id IN ('{id}', '{served_id}')"
+            ))
+            .await,
+            1,
+            "only the one exit from the line"
+        );
+    }
+);
