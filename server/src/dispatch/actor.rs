@@ -41,6 +41,8 @@ pub(super) struct State {
     /// Agents who hold conversations and have no inbox open anywhere,
     /// since when.
     pub(super) absent: HashMap<String, Instant>,
+    /// Who was online when, as written for the reports.
+    pub(super) presence_log: super::presence_log::PresenceLog,
 }
 
 /// Runs until every handle and the service are gone.
@@ -61,7 +63,12 @@ pub(super) async fn run(
         peers,
         deadlines,
     } = parts;
+    // This process among the others, in the presence it writes.
+    let node = peers
+        .as_ref()
+        .map_or_else(crate::store::new_id, |link| link.node().to_owned());
     let mut state = State {
+        presence_log: super::presence_log::PresenceLog::new(node),
         store,
         conversations,
         hub,
@@ -96,6 +103,9 @@ pub(super) async fn run(
                 state.heartbeat();
                 if let Err(err) = state.enforce_deadlines().await {
                     tracing::error!(%err, "checking deadlines failed");
+                }
+                if let Err(err) = state.log_presence().await {
+                    tracing::warn!(%err, "writing who is online failed");
                 }
             }
         }

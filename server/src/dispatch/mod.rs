@@ -12,6 +12,7 @@ mod actor;
 mod assignment;
 mod deadlines;
 mod presence;
+mod presence_log;
 mod queue;
 
 pub use deadlines::Deadlines;

@@ -13,6 +13,7 @@ mod mail_guard;
 mod merges;
 mod passwords;
 mod people;
+mod presence;
 mod profiles;
 mod queue_exits;
 mod replies;

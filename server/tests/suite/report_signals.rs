@@ -1,7 +1,7 @@
 //! What the reports will need that the log alone does not say, recorded as
 //! it happens, on both backends: a shopper who leaves the line (every
 //! widget of theirs closed while they waited), how long they had waited,
-//! and whether they came back.
+//! and whether they came back; and who was online when, as spans.
 #![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
@@ -13,7 +13,7 @@ use serde_json::json;
 
 /// Waits until `query` (a `SELECT COUNT(*)`) answers `expected`.
 async fn until_count(app: &TestApp, query: &str, expected: i64) {
-    for _ in 0..200 {
+    for _ in 0..400 {
         if app.count(query).await == expected {
             return;
         }
@@ -86,6 +86,48 @@ on_both_backends!(
             .await,
             1,
             "only the one exit from the line"
+        );
+    }
+);
+
+on_both_backends!(
+    an_agents_statuses_are_kept_as_spans_of_time,
+    |app: TestApp| async move {
+        let agent = &app.agent.id;
+        let spans = |status: &str, open: bool| {
+            format!(
+                "SELECT COUNT(*) FROM agent_presence WHERE agent_id = '{agent}' AND status = '{status}' \
+                 AND ended_at IS {} NULL AND seen_at >= started_at",
+                if open { "" } else { "NOT" }
+            )
+        };
+        let mut inbox = app.online_inbox_of(&app.agent.email).await;
+        until_count(&app, &spans("online", true), 1).await;
+        inbox
+            .send(json!({"type": "set_status", "status": "away"}))
+            .await;
+        until_count(&app, &spans("away", true), 1).await;
+        assert_eq!(app.count(&spans("online", false)).await, 1, "online ended");
+        assert_eq!(app.count(&spans("online", true)).await, 0);
+        // The inbox closes: nobody is there, whatever they chose.
+        drop(inbox);
+        until_count(&app, &spans("away", false), 1).await;
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM agent_presence WHERE agent_id = '{agent}' AND ended_at IS NULL"
+            ))
+            .await,
+            0
+        );
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM agent_presence a JOIN agent_presence b \
+                 ON a.agent_id = b.agent_id AND a.status = 'online' AND b.status = 'away' \
+                 WHERE a.agent_id = '{agent}' AND a.ended_at = b.started_at"
+            ))
+            .await,
+            1,
+            "away began where online ended"
         );
     }
 );
