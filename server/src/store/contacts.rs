@@ -299,7 +299,7 @@ impl ConversationBook {
         claims: &Claims,
     ) -> StoreResult<Identified> {
         let now = now_ms();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Contacts are the account's: the same shop id on another of its
         // sites is this person.
         let account_id: String = sqlx::query_scalar("SELECT account_id FROM sites WHERE id = $1")

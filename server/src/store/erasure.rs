@@ -21,7 +21,7 @@ const VISITOR_VISITORS: &str =
 impl ConversationBook {
     /// Deletes the contact with everything of theirs (see the module doc).
     pub async fn delete_contact(&self, contact_id: &str) -> StoreResult<bool> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let found = sqlx::query("SELECT account_id, email FROM contacts WHERE id = $1")
             .bind(contact_id)
             .fetch_optional(&mut *tx)
@@ -51,7 +51,7 @@ impl ConversationBook {
     /// Deletes an anonymous visitor with everything of theirs; `false` if
     /// there is none (a contact's browser is erased with the contact).
     pub async fn delete_visitor(&self, visitor_id: &str) -> StoreResult<bool> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let account_id: Option<String> = sqlx::query_scalar(
             "SELECT s.account_id FROM visitors v JOIN sites s ON s.id = v.site_id \
              WHERE v.id = $1 AND v.contact_id IS NULL AND v.merged_into IS NULL",

@@ -190,7 +190,7 @@ impl ConversationBook {
         if kept == merged {
             return Ok(Err(MergeRefused::SameContact));
         }
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let found: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM contacts WHERE account_id = $1 AND id IN ($2, $3)",
         )
@@ -240,7 +240,7 @@ impl Store {
     /// Contacts of one account with the same shop id become the oldest of
     /// them, in one transaction; then no two can share one again.
     pub async fn merge_contacts_sharing_a_shop_id(&self) -> StoreResult<u64> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let groups = sqlx::query(
             "SELECT account_id, external_id FROM contacts GROUP BY account_id, external_id \
              HAVING COUNT(*) > 1",

@@ -216,6 +216,21 @@ impl Store {
     pub fn backend(&self) -> Backend {
         self.backend
     }
+
+    /// Begins a transaction that reads before it writes. On SQLite it takes
+    /// the write lock first, waiting for it as any write does: a deferred
+    /// transaction's upgrade from reading to writing fails at once with
+    /// SQLITE_BUSY if another process wrote meanwhile (several processes on
+    /// one SQLite file; within one, writes share a connection).
+    pub(crate) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.write.begin().await?;
+        if self.backend == Backend::Sqlite {
+            sqlx::query("UPDATE data_migrations SET done_at = done_at WHERE 1 = 0")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
 }
 
 /// The backend a transaction runs on.

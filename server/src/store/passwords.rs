@@ -156,7 +156,7 @@ impl Store {
     /// The wrong passwords tried since this person last signed in; the
     /// count starts again.
     pub async fn take_failed_sign_ins(&self, agent_id: &str) -> StoreResult<i64> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let failed: Option<i64> =
             sqlx::query_scalar("SELECT failed_sign_ins FROM agents WHERE id = $1")
                 .bind(agent_id)

@@ -10,8 +10,8 @@ impl VisitorBook {
     /// The shopper of `conversation_id` left; kept only while it waits in
     /// a line (not held, not set aside, not closed). Returns whether it was.
     pub async fn left_the_line(&self, conversation_id: &str) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
         let now = now_ms();
-        let mut tx = self.write.begin().await?;
         let row = sqlx::query(
             "SELECT account_id, created_at, reopened_at, \
              (SELECT MAX(r.created_at) FROM requeues r WHERE r.conversation_id = c.id) AS requeued_at \
