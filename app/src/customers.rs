@@ -6,9 +6,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use protocol::{
-    ConversationState, CustomerLine, CustomerList, CustomerProfile, MergeRequest, NewContactNote,
-};
+use protocol::{CustomerLine, CustomerList, CustomerProfile, MergeRequest, NewContactNote};
 
 use crate::{Navigation, api, clock};
 
@@ -126,7 +124,6 @@ fn CustomerPage(
     owner: bool,
     on_gone: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let nav: Navigation = expect_context();
     let page = RwSignal::new(None::<CustomerProfile>);
     let problem = RwSignal::new(None::<String>);
     let path = StoredValue::new(key.path());
@@ -269,21 +266,9 @@ fn CustomerPage(
                     None => p.unverified.as_ref().and_then(|u| u.name.clone().or_else(|| u.email.clone()))
                         .unwrap_or_else(|| "Anonymous visitor".to_owned()),
                 };
-                let contact = p.contact.clone();
                 view! {
                     <h2>{title}<span class="badge" class:verified=verified>{if verified { "verified" } else { "not verified" }}</span></h2>
-                    {contact.map(|c| view! {
-                        <dl class="details">
-                            <dt>"Shop id"</dt><dd>{c.external_id}</dd>
-                            <dt>"Email"</dt><dd>{c.email.unwrap_or_default()}</dd>
-                            <dt>"Phone"</dt><dd>{c.phone.unwrap_or_default()}</dd>
-                            {c.attributes.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
-                        </dl>
-                    })}
-                    {p.unverified.clone().map(|u| view! {
-                        <p class="unverified">"Stated, not verified: "
-                            {[u.name, u.email, u.phone].into_iter().flatten().collect::<Vec<_>>().join(", ")}</p>
-                    })}
+                    {crate::profile::details(&p)}
                     {verified.then(|| view! {
                         <div class="labels-editor">
                             <ul class="labels" aria-label="Customer labels">
@@ -307,23 +292,7 @@ fn CustomerPage(
                             </form>
                         </div>
                     })}
-                    <h3>"Conversations (" {p.conversations.len()} ")"</h3>
-                    <ul class="history">
-                        {p.conversations.iter().map(|c| {
-                            let outcome = match &c.state {
-                                ConversationState::Waiting => "waiting".to_owned(),
-                                ConversationState::Assigned { agent_name, .. } => format!("with {agent_name}"),
-                                ConversationState::Closed => "closed".to_owned(),
-                            };
-                            let id = c.id.clone();
-                            let text = format!("{} · {} · {} · {}", clock::date_only(c.created_at_ms), c.site_name,
-                                outcome, c.last_message.clone().unwrap_or_default());
-                            view! {
-                                <li><a class="open-conversation" href=format!("#conversation-{id}")
-                                    on:click=move |ev| { ev.prevent_default(); nav.open_conversation(id.clone()); }>{text}</a></li>
-                            }
-                        }).collect_view()}
-                    </ul>
+                    {crate::profile::history(&p.conversations, None)}
                     {verified.then(|| view! {
                         <h3>"Notes"</h3>
                         <ul class="notes">

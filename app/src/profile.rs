@@ -4,7 +4,9 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use protocol::{AttributeEdit, ConversationState, CustomerProfile, NewContactNote};
+use protocol::{
+    AttributeEdit, ConversationState, ConversationSummary, CustomerProfile, NewContactNote,
+};
 
 use crate::api;
 
@@ -42,6 +44,58 @@ fn change(
             Err(reason) => problem.set(Some(reason)),
         }
     });
+}
+
+/// What the shop vouched for (shop id, email, phone, attributes) and what a
+/// page merely stated, apart.
+pub fn details(p: &CustomerProfile) -> impl IntoView + use<> {
+    view! {
+        {p.contact.clone().map(|c| view! {
+            <dl class="details">
+                <dt>"Customer id"</dt><dd>{c.external_id}</dd>
+                <dt>"Email"</dt><dd>{c.email.unwrap_or_default()}</dd>
+                <dt>"Phone"</dt><dd>{c.phone.unwrap_or_default()}</dd>
+                {c.attributes.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+            </dl>
+        })}
+        {p.unverified.clone().map(|u| view! {
+            <p class="unverified">"Stated by the page, not verified: "
+                {[u.name, u.email, u.phone].into_iter().flatten().collect::<Vec<_>>().join(", ")}</p>
+        })}
+    }
+}
+
+/// The customer's conversations, each a link that opens it in the inbox
+/// (a link, as it goes there, so it is not taken for the inbox list's
+/// buttons); the one `open` now is plain text.
+pub fn history(
+    conversations: &[ConversationSummary],
+    open: Option<String>,
+) -> impl IntoView + use<> {
+    let nav: crate::Navigation = expect_context();
+    view! {
+        <h3>"Conversations (" {conversations.len()} ")"</h3>
+        <ul class="history">
+            {conversations.iter().map(|c| {
+                let outcome = match &c.state {
+                    ConversationState::Waiting => "waiting".to_owned(),
+                    ConversationState::Assigned { agent_name, .. } => format!("with {agent_name}"),
+                    ConversationState::Closed => "closed".to_owned(),
+                };
+                let text = format!("{} · {} · {outcome} · {}", crate::clock::date_only(c.created_at_ms),
+                    c.site_name, c.last_message.clone().unwrap_or_default());
+                let id = c.id.clone();
+                if open.as_deref() == Some(id.as_str()) {
+                    view! { <li class="current">{text}</li> }.into_any()
+                } else {
+                    view! {
+                        <li><a class="open-conversation" href=format!("#conversation-{id}")
+                            on:click=move |ev| { ev.prevent_default(); nav.open_conversation(id.clone()); }>{text}</a></li>
+                    }.into_any()
+                }
+            }).collect_view()}
+        </ul>
+    }
 }
 
 #[component]
@@ -138,18 +192,7 @@ pub fn Profile(
                             {if verified { "verified" } else if p.unverified.is_some() { "unverified" } else { "anonymous" }}
                         </span>
                     </h2>
-                    {p.contact.clone().map(|c| view! {
-                        <dl class="details">
-                            <dt>"Customer id"</dt><dd>{c.external_id}</dd>
-                            <dt>"Email"</dt><dd>{c.email.unwrap_or_default()}</dd>
-                            <dt>"Phone"</dt><dd>{c.phone.unwrap_or_default()}</dd>
-                            {c.attributes.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
-                        </dl>
-                    })}
-                    {p.unverified.clone().map(|u| view! {
-                        <p class="unverified">"Stated by the page, not verified: "
-                            {[u.name, u.email, u.phone].into_iter().flatten().collect::<Vec<_>>().join(", ")}</p>
-                    })}
+                    {details(&p)}
                     <p class="browser">{p.language.clone().unwrap_or_default()} " · " {p.browser.clone().unwrap_or_default()}</p>
                     {p.time_zone.clone().map(|zone| view! { <p class="local-time">"Local time: " {crate::clock::now_in(&zone)} " (" {zone} ")"</p> })}
                     {(!p.pages.is_empty()).then(|| view! {
@@ -175,32 +218,7 @@ pub fn Profile(
                                 on:click=move |_| nav.open_contact(id.clone())>"Customer page"</button>
                         }
                     })}
-                    <h3>"Conversations (" {p.conversations.len()} ")"</h3>
-                    <ul class="history">
-                        {p.conversations.iter().map(|c| {
-                            let outcome = match &c.state {
-                                ConversationState::Waiting => "waiting".to_owned(),
-                                ConversationState::Assigned { agent_name, .. } => format!("with {agent_name}"),
-                                ConversationState::Closed => "closed".to_owned(),
-                            };
-                            let day = crate::clock::date_only(c.created_at_ms);
-                            let id = c.id.clone();
-                            let text = format!("{day} · {} · {outcome} · {}", c.site_name,
-                                c.last_message.clone().unwrap_or_default());
-                            // The one open now is not a link to itself.
-                            let current = open.with_untracked(|o| o.as_ref().is_some_and(|(open, _)| *open == id));
-                            // A link (it goes to the conversation), so it is not
-                            // taken for the inbox list's buttons.
-                            if current {
-                                view! { <li class="current">{text}</li> }.into_any()
-                            } else {
-                                view! {
-                                    <li><a class="open-conversation" href=format!("#conversation-{id}")
-                                        on:click=move |ev| { ev.prevent_default(); nav.open_conversation(id.clone()); }>{text}</a></li>
-                                }.into_any()
-                            }
-                        }).collect_view()}
-                    </ul>
+                    {history(&p.conversations, open_id_untracked())}
                     {verified.then(|| view! {
                         <h3>"Notes"</h3>
                         <ul class="notes">

@@ -113,6 +113,11 @@ impl Store {
     }
 }
 
+/// Ids of every browser of the contact `$1`: its primaries on each site and
+/// those merged into them.
+pub(super) const VISITORS_OF_CONTACT: &str = "SELECT id FROM visitors WHERE contact_id = $1 \
+     OR merged_into IN (SELECT id FROM visitors WHERE contact_id = $1)";
+
 /// The id of the account's (`$1`) contact with the shop id `$2`: its own, or
 /// one an owner merged into it.
 pub(super) const CONTACT_OF_SHOP_ID: &str = "SELECT COALESCE(\
@@ -184,13 +189,12 @@ impl Store {
 
     /// Ids of every visitor that is or was merged into the contact.
     async fn visitors_of_contact(&self, contact_id: &str) -> StoreResult<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM visitors WHERE contact_id = $1 \
-             OR merged_into IN (SELECT id FROM visitors WHERE contact_id = $1) ORDER BY created_at, id",
+        Ok(
+            sqlx::query_scalar(&format!("{VISITORS_OF_CONTACT} ORDER BY created_at, id"))
+                .bind(contact_id)
+                .fetch_all(&self.read)
+                .await?,
         )
-        .bind(contact_id)
-        .fetch_all(&self.read)
-        .await?)
     }
 
     /// Everything stored about a contact, for the owner to hand over: the
@@ -232,11 +236,10 @@ impl Store {
         }
         let mut pages = Vec::new();
         let mut tracked = Vec::new();
-        for row in sqlx::query(
+        for row in sqlx::query(&format!(
             "SELECT visitor_id, url, title, created_at FROM page_views WHERE visitor_id IN \
-             (SELECT id FROM visitors WHERE contact_id = $1 OR merged_into IN \
-              (SELECT id FROM visitors WHERE contact_id = $1)) ORDER BY created_at, id",
-        )
+             ({VISITORS_OF_CONTACT}) ORDER BY created_at, id"
+        ))
         .bind(&contact.id)
         .fetch_all(&self.read)
         .await?
@@ -247,11 +250,10 @@ impl Store {
                 "at_ms": row.try_get::<i64, _>("created_at")?,
             }));
         }
-        for row in sqlx::query(
+        for row in sqlx::query(&format!(
             "SELECT name, data, created_at FROM tracked_events WHERE visitor_id IN \
-             (SELECT id FROM visitors WHERE contact_id = $1 OR merged_into IN \
-              (SELECT id FROM visitors WHERE contact_id = $1)) ORDER BY created_at, id",
-        )
+             ({VISITORS_OF_CONTACT}) ORDER BY created_at, id"
+        ))
         .bind(&contact.id)
         .fetch_all(&self.read)
         .await?

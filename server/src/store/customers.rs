@@ -59,13 +59,7 @@ impl Store {
         after: Option<&str>,
     ) -> StoreResult<CustomerList> {
         let needle = query.trim().to_lowercase();
-        let pattern = format!(
-            "%{}%",
-            needle
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = super::contains_pattern(query);
         let (after_at, after_key) = after
             .and_then(parse_cursor)
             .unwrap_or((i64::MAX, String::new()));

@@ -8,11 +8,8 @@
 
 use sqlx::{Any, Row, Transaction};
 
+use super::contacts::VISITORS_OF_CONTACT;
 use super::{ConversationBook, StoreResult};
-
-/// The browsers of a contact on every site, and those merged into them.
-const CONTACT_VISITORS: &str = "SELECT id FROM visitors WHERE contact_id = $1 \
-     OR merged_into IN (SELECT id FROM visitors WHERE contact_id = $1)";
 
 /// The browsers of an anonymous visitor: itself and those merged into it.
 const VISITOR_VISITORS: &str =
@@ -30,7 +27,7 @@ impl ConversationBook {
             tx.rollback().await?;
             return Ok(false);
         };
-        let visitors = ids(&mut tx, CONTACT_VISITORS, contact_id).await?;
+        let visitors = ids(&mut tx, VISITORS_OF_CONTACT, contact_id).await?;
         let mut addresses = addresses_of(&mut tx, &visitors).await?;
         addresses.extend(found.try_get::<Option<String>, _>("email")?);
         erase_browsers(&mut tx, &visitors).await?;

@@ -233,6 +233,18 @@ impl Store {
     }
 }
 
+/// `%text%` for `LIKE … ESCAPE '\'`, lower-cased, its own `%`, `_` and
+/// `\` taken literally.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// The backend a transaction runs on.
 pub(crate) fn backend_of(tx: &sqlx::Transaction<'static, sqlx::Any>) -> Backend {
     if tx.backend_name() == "PostgreSQL" {

@@ -82,10 +82,7 @@ impl Whose<'_> {
     fn visitors(&self) -> &'static str {
         match self {
             Whose::Visitor(_) => "SELECT id FROM visitors WHERE id = $1 OR merged_into = $1",
-            Whose::Contact(_) => {
-                "SELECT id FROM visitors WHERE contact_id = $1 \
-                 OR merged_into IN (SELECT id FROM visitors WHERE contact_id = $1)"
-            }
+            Whose::Contact(_) => super::contacts::VISITORS_OF_CONTACT,
         }
     }
 }

@@ -269,14 +269,7 @@ impl Store {
         text: &str,
         limit: i64,
     ) -> StoreResult<Vec<protocol::CustomerHit>> {
-        let needle = text.trim().to_lowercase();
-        let pattern = format!(
-            "%{}%",
-            needle
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = super::contains_pattern(text);
         let rows = sqlx::query(
             "SELECT ct.id, ct.name, ct.email, ct.external_id, \
              (SELECT c.id FROM visitors v JOIN conversations c ON c.visitor_id = v.id \

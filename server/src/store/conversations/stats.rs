@@ -54,11 +54,11 @@ impl Store {
         &self,
         contact_id: &str,
     ) -> StoreResult<Vec<String>> {
-        Ok(sqlx::query_scalar(
+        Ok(sqlx::query_scalar(&format!(
             "SELECT id FROM conversations WHERE state <> 'closed' AND visitor_id IN \
-             (SELECT id FROM visitors WHERE contact_id = $1 OR merged_into IN \
-              (SELECT id FROM visitors WHERE contact_id = $1)) ORDER BY created_at, id",
-        )
+             ({}) ORDER BY created_at, id",
+            crate::store::contacts::VISITORS_OF_CONTACT
+        ))
         .bind(contact_id)
         .fetch_all(&self.read)
         .await?)
