@@ -273,6 +273,25 @@ pub fn search_query(data: &[u8]) {
         end = range.end;
     }
     assert!(!crate::text_search::index_terms(message).contains(['"', '\'', '(', ':']));
+    // The customer list's box takes the same text: its LIKE pattern holds
+    // the typed text literally (every `%`, `_`, `\` escaped) and a cursor
+    // is read back only in its own shape.
+    let pattern = crate::store::contains_pattern(typed);
+    let inner = &pattern[1..pattern.len() - 1];
+    let mut unescaped = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => unescaped.push(chars.next().expect("an escape escapes something")),
+            '%' | '_' => panic!("an unescaped wildcard in {pattern}"),
+            other => unescaped.push(other),
+        }
+    }
+    assert_eq!(unescaped, typed.trim().to_lowercase());
+    if let Some((at, key)) = crate::store::parse_customer_cursor(typed) {
+        let again = format!("{at}:{key}");
+        assert_eq!(crate::store::parse_customer_cursor(&again), Some((at, key)));
+    }
 }
 
 /// Starting inputs for each target: every example of the protocol, good
