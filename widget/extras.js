@@ -1,16 +1,21 @@
 /* Rapport widget extras: parts of the panel few shoppers need, loaded on
    first use so the core (loader, glue, WASM) stays small. The core decides
    when each is shown and does what it asks; this only draws.
-   show(frame, name, value, text, more, core, config):
+   show(frame, name, value, text, more, core, config, emit, base, site):
      name   'topics' | 'ask' | 'transcript' | 'avatar' | 'earlier' | 'away' |
             'away_email' | 'new'
      value  null to remove it; else its state (the picked topic key, the
-            picture's URL, the away note, or '')
+            picture's URL, the away note, the ended conversation's id, or '')
      text, more  the words it shows, in the shopper's language
      core   the chat's exports: pick_topic(key), save_email(address),
-            transcript(), earlier(), away_email(address), start_afresh()
-   Placeholder __CSS__ is filled in by `cargo xtask dist`. */
-var drawn = {}, styled;
+            transcript(), earlier(), away_email(address), start_afresh(),
+            visitor_token()
+     emit   tells the page (Rapport('on', name, fn))
+   Placeholders __CSS__ and __RATE_WORDS__ (the indexes of the rating's
+   words in config.texts) are filled in by `cargo xtask dist`. */
+var drawn = {}, styled, at = {};
+/* Faces from Unicode 6.0, which even old phones' fonts draw. */
+var FACES = ['\u{1F61E}', '\u{1F612}', '\u{1F610}', '\u{1F60A}', '\u{1F604}'];
 
 function el(tag, className, text) {
   var e = document.createElement(tag);
@@ -76,12 +81,16 @@ var parts = {
     box.oninput = function () { core.away_email(box.value); };
     return box;
   },
-  /* After a chat ended: start another, typing at once. */
+  /* After a chat ended: how was it (where the site asks), and start
+     another, typing at once. */
   new: function (value, text, more, core, config, frame) {
-    return button('rp-new', text, function () {
+    var end = el('div', 'rp-end');
+    end.append(button('rp-new', text, function () {
       core.start_afresh();
       setTimeout(function () { frame.querySelector('.rp-input').focus(); });
-    });
+    }));
+    rating(end, value, core, config);
+    return end;
   },
   avatar: function (value) {
     var img = el('img', 'rp-avatar');
@@ -105,7 +114,73 @@ function place(frame, name, part) {
   else q('.rp-header').prepend(part);
 }
 
-export function show(frame, name, value, text, more, core, config) {
+/* "How was your chat?" on the site's scale (config.rating: 'faces' or
+   'stars'), with a comment if the shopper likes. The server says whether
+   this conversation is asked (the site rates chats, its agent did not
+   close it without asking) and what was given; a rating may be changed
+   for a day. Native radio buttons: arrows move, a screen reader names each
+   point. */
+function rating(end, id, core, config) {
+  var token = core.visitor_token(), scale = config.rating;
+  if (!id || !token || !scale || scale == 'off') return;
+  var words = __RATE_WORDS__.map(function (i) { return (config.texts || [])[i] || ''; });
+  var url = at.base + '/api/widget/rating?site=' + encodeURIComponent(at.site) +
+    '&conversation=' + encodeURIComponent(id);
+  function ask(method, body) {
+    return fetch(url, {
+      method: method,
+      headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' },
+      body: body && JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().then(function (answer) {
+        if (!r.ok) throw answer.error || {};
+        return answer;
+      });
+    });
+  }
+  ask('GET').then(function (state) {
+    if (!state.asked || !state.changeable) return;
+    var form = el('form', 'rp-rate'), set = el('fieldset'), points = el('div', 'rp-scale rp-' + state.scale);
+    var comment = el('textarea', 'rp-comment'), note = el('label', '', words[6]);
+    var send = el('button', 'rp-rate-send', words[7]), status = el('p', 'rp-rate-status');
+    set.append(el('legend', '', words[0]), points);
+    for (var n = 1; n <= 5; n++) {
+      var point = el('label'), input = el('input');
+      input.type = 'radio';
+      input.name = 'rp-score';
+      input.value = n;
+      input.required = true;
+      input.checked = state.score == n;
+      var mark = el('span', 'rp-mark', state.scale == 'stars' ? '\u2605' : FACES[n - 1]);
+      mark.setAttribute('aria-hidden', 'true');
+      point.append(input, mark, el('span', 'rp-sr', words[n]));
+      point.title = words[n];
+      points.append(point);
+    }
+    comment.rows = 2;
+    comment.maxLength = 1000;
+    comment.value = state.comment || '';
+    note.append(comment);
+    send.type = 'submit';
+    status.setAttribute('role', 'status');
+    form.append(set, note, send, status);
+    form.onsubmit = function (e) {
+      e.preventDefault();
+      var picked = form.querySelector('input:checked');
+      send.disabled = true;
+      ask('POST', { score: +picked.value, comment: comment.value }).then(function (given) {
+        status.textContent = words[8];
+        at.emit('rated', { conversation: id, score: given.score, comment: given.comment || null });
+      }, function (error) {
+        status.textContent = error.message || '';
+      }).then(function () { send.disabled = false; });
+    };
+    end.prepend(form);
+  }, function () {});
+}
+
+export function show(frame, name, value, text, more, core, config, emit, base, site) {
+  at = { emit: emit, base: base, site: site };
   if (!styled) {
     styled = el('style', '', '__CSS__');
     frame.append(styled);

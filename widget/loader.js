@@ -107,7 +107,7 @@
     if (name == 'files') return attach(value, more);
     if (value == null && !extras) return;
     (extras = extras || import(base + '__EXTRAS__')).then(function (m) {
-      m.show(frame, name, value, text, more, chat, config);
+      m.show(frame, name, value, text, more, chat, config, emit, base, site);
     }, function (e) { extras = 0; log('a part of the chat failed to load: ' + e); });
   }
 

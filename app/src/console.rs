@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::{
     AgentDisplay, BusinessHours, EnforceIdentity, IdentitySettings, MAX_EMAIL_DELAY_MINUTES,
-    MailSetup, NewSite, OpeningSpan, SecretRotation, SiteChange, SiteSettings, SiteView,
-    WidgetPosition,
+    MailSetup, NewSite, OpeningSpan, RatingScale, SecretRotation, SiteChange, SiteSettings,
+    SiteView, WidgetPosition,
 };
 
 use crate::api::{NONE, call, call_empty};
@@ -301,6 +301,22 @@ fn SiteEditor(
                     <input type="number" name="reopen-days" min="0" max=protocol::MAX_REOPEN_DAYS.to_string()
                         prop:value=move || settings.with(|s| s.reopen_days.to_string())
                         on:input=move |ev| settings.update(|s| s.reopen_days = event_target_value(&ev).parse().unwrap_or(0)) />
+                </label>
+                <label>"After a chat, ask the shopper how it was"
+                    <select name="rating" on:change=move |ev| settings.update(|s| s.rating = match event_target_value(&ev).as_str() {
+                            "stars" => RatingScale::Stars,
+                            "off" => RatingScale::Off,
+                            _ => RatingScale::Faces,
+                        })
+                        prop:value=move || settings.with(|s| match s.rating {
+                            RatingScale::Faces => "faces",
+                            RatingScale::Stars => "stars",
+                            RatingScale::Off => "off",
+                        })>
+                        <option value="faces">"With five faces"</option>
+                        <option value="stars">"With five stars"</option>
+                        <option value="off">"Do not ask"</option>
+                    </select>
                 </label>
                 <label>"Show agents as"
                     <select name="agent-display" on:change=move |ev| settings.update(|s| s.agent_display = match event_target_value(&ev).as_str() {

@@ -96,6 +96,10 @@ pub enum AgentRequest {
     /// closed conversation does nothing.
     Close {
         conversation_id: String,
+        /// Close without asking the shopper to rate the chat (spam, an
+        /// "ok thanks").
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        skip_rating: bool,
     },
     /// Set a conversation aside (pending: waiting on the customer; snoozed:
     /// until a time, or until the customer writes) or open it again
@@ -288,9 +292,12 @@ impl FrameSet for AgentRequest {
                 AgentRequestKind::SendTranscript => vec![AgentRequest::SendTranscript {
                     conversation_id: conversation_id(),
                 }],
-                AgentRequestKind::Close => vec![AgentRequest::Close {
-                    conversation_id: conversation_id(),
-                }],
+                AgentRequestKind::Close => [false, true]
+                    .map(|skip_rating| AgentRequest::Close {
+                        conversation_id: conversation_id(),
+                        skip_rating,
+                    })
+                    .to_vec(),
                 AgentRequestKind::ChangeStatus => [
                     crate::Status::Open,
                     crate::Status::Pending,

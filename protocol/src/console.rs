@@ -74,6 +74,21 @@ pub struct SiteSettings {
     /// new one, linked to it. 0: never reopen.
     #[serde(default = "default_reopen_days")]
     pub reopen_days: u16,
+    /// How a shopper rates a chat that ended, or not at all.
+    #[serde(default)]
+    pub rating: RatingScale,
+}
+
+/// How the widget asks "How was your chat?" after a chat ended: five
+/// faces, five stars, or not at all. Either way a rating is 1 to 5.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RatingScale {
+    #[default]
+    Faces,
+    Stars,
+    /// The site does not ask for ratings.
+    Off,
 }
 
 /// A closed conversation reopens on the customer's word for at most this
@@ -107,6 +122,7 @@ impl Default for SiteSettings {
             file_kinds: default_file_kinds(),
             launcher_offset: 0,
             reopen_days: default_reopen_days(),
+            rating: RatingScale::Faces,
         }
     }
 }

@@ -473,6 +473,9 @@ pub struct WidgetConfig {
     /// the server checks each file's kind.
     #[serde(default)]
     pub files: bool,
+    /// How a chat that ended is rated (read by the extras module only).
+    #[serde(default)]
+    pub rating: crate::RatingScale,
 }
 
 /// How the loader draws the launcher.
@@ -503,4 +506,31 @@ pub struct Away {
 pub struct TopicChoice {
     pub key: String,
     pub label: String,
+}
+
+/// `GET /api/widget/rating?site=KEY&conversation=ID`, and the answer to a
+/// rating given: whether the shopper is asked to rate this ended chat, and
+/// what they gave.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct RatingState {
+    pub scale: crate::RatingScale,
+    /// Whether the widget asks: the site rates chats, the chat ended, and
+    /// its agent did not close it without asking.
+    pub asked: bool,
+    /// The rating given, 1 to 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Whether a rating may still be given or changed (for a day after
+    /// the first).
+    pub changeable: bool,
+}
+
+/// `POST /api/widget/rating?site=KEY&conversation=ID`: the shopper's rating.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct RatingGiven {
+    pub score: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }

@@ -72,6 +72,20 @@ pub enum WidgetText {
     UploadFailed,
     /// Takes a file back out of the message before it is sent.
     Remove,
+    /// After a chat ended: the rating's question.
+    RateAsk,
+    /// The five points of the rating, worst first (each button's name).
+    RateWorst,
+    RateBad,
+    RateOkay,
+    RateGood,
+    RateBest,
+    /// The optional comment's label.
+    RateComment,
+    /// The button that sends the rating.
+    RateSend,
+    /// Once the rating is taken.
+    RateThanks,
 }
 
 impl WidgetText {

@@ -65,6 +65,7 @@ pub fn outgoing_mail(data: &[u8]) {
             text: message.to_owned(),
         }],
         continue_url: "https://shop.example/#rapport-continue=x".to_owned(),
+        ask_rating: true,
         unsubscribe_url: "https://chat.example/mail/unsubscribe/y".to_owned(),
     };
     let Ok(bytes) = compose::compose(&letter) else {

@@ -710,8 +710,14 @@ fn Panel(
             "",
         );
         extra("away", away_note.clone(), "", "");
-        // A chat that ended takes no more messages: the shopper starts another.
-        extra("new", closed().then(String::new), &new_label, "");
+        // A chat that ended takes no more messages: the shopper starts
+        // another (or first rates this one, which the extras ask the server about).
+        extra(
+            "new",
+            closed().then(|| chat.with(|c| c.conversation_id.clone().unwrap_or_default())),
+            &new_label,
+            "",
+        );
         extra(
             "away_email",
             ask_email().then(String::new),

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use protocol::WidgetText;
 use sha2::{Digest, Sha256};
 
 use crate::setup::{self, WASM_TARGET};
@@ -105,7 +106,23 @@ pub fn build() -> Result<Report> {
     let launcher_css = minify_css(&fs::read_to_string(root().join("style/launcher.css"))?);
     let extras_css = minify_css(&fs::read_to_string(root().join("style/widget-extras.css"))?);
     let extras_source = fs::read_to_string(root().join("widget/extras.js"))?
-        .replace("__CSS__", &in_js_string(&extras_css));
+        .replace("__CSS__", &in_js_string(&extras_css))
+        .replace(
+            "__RATE_WORDS__",
+            // The order extras.js reads them in: the question, the five
+            // points worst first, the comment's label, the button, the thanks.
+            &word_indexes(&[
+                WidgetText::RateAsk,
+                WidgetText::RateWorst,
+                WidgetText::RateBad,
+                WidgetText::RateOkay,
+                WidgetText::RateGood,
+                WidgetText::RateBest,
+                WidgetText::RateComment,
+                WidgetText::RateSend,
+                WidgetText::RateThanks,
+            ]),
+        );
     let extras = hashed(
         &dist,
         "extras",
@@ -116,7 +133,16 @@ pub fn build() -> Result<Report> {
     let files_css = minify_css(&fs::read_to_string(root().join("style/widget-files.css"))?);
     let files_source = fs::read_to_string(root().join("widget/files.js"))?
         .replace("__CSS__", &in_js_string(&files_css))
-        .replace("__WORDS__", &file_words());
+        .replace(
+            "__WORDS__",
+            // The order files.js reads them in.
+            &word_indexes(&[
+                WidgetText::Uploading,
+                WidgetText::UploadFailed,
+                WidgetText::Remove,
+                WidgetText::Retry,
+            ]),
+        );
     let files = hashed(
         &dist,
         "files",
@@ -465,17 +491,10 @@ fn minify_js(name: &str, source: &str, module: bool) -> Result<String> {
     Ok(fs::read_to_string(&output)?)
 }
 
-/// Where the files module's words are in the config's texts (the same
-/// order as the protocol's `WidgetText`): uploading, failed, remove, retry.
-fn file_words() -> String {
-    use protocol::WidgetText;
-    let indexes = [
-        WidgetText::Uploading,
-        WidgetText::UploadFailed,
-        WidgetText::Remove,
-        WidgetText::Retry,
-    ]
-    .map(|text| (text as u8).to_string());
+/// Where a lazy module's words are in the config's texts, as a JS array
+/// of indexes (the texts travel in the config, in the shopper's language).
+fn word_indexes(texts: &[protocol::WidgetText]) -> String {
+    let indexes: Vec<String> = texts.iter().map(|&text| (text as u8).to_string()).collect();
     format!("[{}]", indexes.join(","))
 }
 

@@ -191,9 +191,16 @@ pub fn Transcript(
                 <div class="transcript-actions">
                     <button class="close-conversation" type="button" hidden=closed on:click=move |_| {
                         if let Some(conversation_id) = open_id() {
-                            socket.send(&AgentRequest::Close { conversation_id });
+                            socket.send(&AgentRequest::Close { conversation_id, skip_rating: false });
                         }
                     }>"Close conversation"</button>
+                    <button class="close-quietly" type="button" hidden=closed
+                        title="Close without asking the shopper to rate the chat (spam, an ok-thanks)"
+                        on:click=move |_| {
+                        if let Some(conversation_id) = open_id() {
+                            socket.send(&AgentRequest::Close { conversation_id, skip_rating: true });
+                        }
+                    }>"Close without rating"</button>
                     <button class="send-transcript" type="button" title="Email the conversation so far to the shopper"
                         on:click=move |_| {
                         if let Some(conversation_id) = open_id() {

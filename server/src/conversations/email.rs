@@ -307,6 +307,7 @@ impl Conversations {
         let sender = lines.first().map(|line| line.who.clone());
         let count = replies.len();
         let mail_id = Uuid::new_v4();
+        let ask_rating = self.asks_rating(&site, &conversation).await?;
         let built = self
             .letter(
                 LetterKind::Unseen,
@@ -317,7 +318,7 @@ impl Conversations {
                 page,
                 sender,
                 earlier,
-                lines,
+                (lines, ask_rating),
             )
             .and_then(|letter| {
                 compose::compose(&letter)
@@ -494,6 +495,7 @@ impl Conversations {
             .filter_map(|e| shopper_line(e, conversation, words, zone.as_deref(), &links))
             .collect();
         let mail_id = Uuid::new_v4();
+        let ask_rating = self.asks_rating(site, conversation).await?;
         let built = self
             .letter(
                 LetterKind::Transcript,
@@ -504,7 +506,7 @@ impl Conversations {
                 page,
                 None,
                 None,
-                lines,
+                (lines, ask_rating),
             )
             .and_then(|letter| {
                 compose::compose(&letter)
@@ -574,7 +576,7 @@ impl Conversations {
         page: Option<String>,
         sender: Option<String>,
         earlier: Option<Line>,
-        lines: Vec<Line>,
+        (lines, ask_rating): (Vec<Line>, bool),
     ) -> Result<Letter, NotBuilt> {
         let words = words_for(site, conversation);
         let to = recipient(email)?;
@@ -612,8 +614,30 @@ impl Conversations {
             earlier,
             lines,
             continue_url: self.continue_url(site, page.as_deref(), &continue_token),
+            ask_rating,
             unsubscribe_url: self.unsubscribe_url(mail_id),
         })
+    }
+
+    /// Whether a letter asks the shopper how the chat was (its link opens
+    /// the chat, where the widget asks): the chat ended, the site rates
+    /// chats, its agent did not close it without asking, and it is not
+    /// rated yet.
+    async fn asks_rating(
+        &self,
+        site: &Site,
+        conversation: &Conversation,
+    ) -> Result<bool, StoreError> {
+        if conversation.state != protocol::ConversationState::Closed
+            || site.settings.rating == protocol::RatingScale::Off
+        {
+            return Ok(false);
+        }
+        Ok(self
+            .store
+            .rating_record(&conversation.id)
+            .await?
+            .is_some_and(|record| record.asked && record.given.is_none()))
     }
 
     /// The link in a mail that stops the site's mail to its recipient.

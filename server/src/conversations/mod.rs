@@ -318,11 +318,12 @@ impl Conversations {
         &self,
         agent: &Agent,
         conversation: &ConversationId,
+        ask_rating: bool,
     ) -> Result<bool, StoreError> {
         let turn = self.in_order().await;
         let Some(change) = self
             .store
-            .close_conversation(conversation.as_str(), agent)
+            .close_conversation(conversation.as_str(), agent, ask_rating)
             .await?
         else {
             return Ok(false);
@@ -537,7 +538,7 @@ impl Conversations {
     async fn close_before_erasing(&self, by: &Agent, open: &[String]) -> Result<(), StoreError> {
         for id in open {
             let turn = self.in_order().await;
-            if let Some(change) = self.store.close_conversation(id, by).await? {
+            if let Some(change) = self.store.close_conversation(id, by, false).await? {
                 self.publish(&change, Audience::Everyone, &turn);
             }
         }

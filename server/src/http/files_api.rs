@@ -15,10 +15,8 @@ use serde::Deserialize;
 use super::error::ApiError;
 use super::extract::{ClientIp, CurrentAgent};
 use super::state::AppState;
-use super::widget_api::{SiteQuery, authorize_site};
+use super::widget_api::{SiteQuery, authorize_site, widget_visitor};
 use crate::files::{FileError, Upload};
-use crate::identity;
-use crate::limits::ClientKey;
 use crate::store::Uploader;
 
 #[derive(Debug, Deserialize)]
@@ -57,36 +55,7 @@ pub(super) async fn widget_upload(
             "This shop does not take files in its chat.",
         ));
     }
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            not_yours("Send the widget's visitor token as Authorization: Bearer TOKEN.")
-        })?;
-    let visitor = state
-        .store
-        .visitor_by_token_hash(
-            &identity::token_hash(token),
-            state.config.visitor_tokens_used_since(),
-        )
-        .await?
-        .filter(|visitor| visitor.site_id == site.id)
-        .ok_or_else(|| not_yours("This visitor token is not valid for this site."))?;
-    let address = ClientKey::from(ip).to_string();
-    if state
-        .store
-        .is_blocked(&site.account_id, Some(&visitor.id), Some(&address))
-        .await?
-    {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            ErrorCode::Blocked,
-            "This shop no longer takes messages from you.",
-        ));
-    }
+    let visitor = widget_visitor(&state, &site, &headers, ip).await?;
     let upload = Upload {
         account_id: &site.account_id,
         uploader: Uploader::Visitor {
@@ -203,14 +172,6 @@ fn ascii_name(name: &str) -> String {
             }
         })
         .collect()
-}
-
-fn not_yours(message: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        ErrorCode::InvalidVisitorToken,
-        message,
-    )
 }
 
 impl From<FileError> for ApiError {

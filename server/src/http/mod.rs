@@ -13,6 +13,7 @@ mod mail_api;
 mod pages;
 mod password_api;
 mod people_api;
+mod rating_api;
 mod replies_api;
 mod same_origin;
 mod search_api;
@@ -74,6 +75,18 @@ pub fn router(state: AppState) -> Router {
             CorsLayer::new()
                 .allow_origin(AllowOrigin::mirror_request())
                 .allow_methods([Method::POST])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+        );
+    // The rating prompt's door, with the same check as uploads.
+    let widget_ratings = Router::new()
+        .route(
+            "/api/widget/rating",
+            get(rating_api::state).post(rating_api::rate),
+        )
+        .layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::mirror_request())
+                .allow_methods([Method::GET, Method::POST])
                 .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
         );
     let agent_uploads = Router::new()
@@ -204,6 +217,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(widget)
+        .merge(widget_ratings)
         .merge(agent)
         .merge(mail)
         .route("/files/{id}", get(files_api::download))

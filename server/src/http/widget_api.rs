@@ -11,9 +11,10 @@ use serde::Deserialize;
 use super::error::ApiError;
 use super::extract::Counted;
 use super::state::AppState;
-use crate::hours;
-use crate::store::{Site, now_ms};
+use crate::limits::ClientKey;
+use crate::store::{Site, Visitor, now_ms};
 use crate::widget_texts::{self, or_default};
+use crate::{hours, identity};
 
 const MAX_SITE_KEY_LEN: usize = 64;
 
@@ -29,6 +30,54 @@ pub(super) struct SiteQuery {
     pub page: Option<String>,
     /// The shopper's IANA time zone, to tell opening times on their clock.
     pub tz: Option<String>,
+}
+
+/// The shopper behind `Authorization: Bearer VISITOR_TOKEN` on `site`,
+/// unless the shop blocked them or their address.
+pub(super) async fn widget_visitor(
+    state: &AppState,
+    site: &Site,
+    headers: &HeaderMap,
+    ip: std::net::IpAddr,
+) -> Result<Visitor, ApiError> {
+    let not_yours = |message: &str| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::InvalidVisitorToken,
+            message,
+        )
+    };
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            not_yours("Send the widget's visitor token as Authorization: Bearer TOKEN.")
+        })?;
+    let visitor = state
+        .store
+        .visitor_by_token_hash(
+            &identity::token_hash(token),
+            state.config.visitor_tokens_used_since(),
+        )
+        .await?
+        .filter(|visitor| visitor.site_id == site.id)
+        .ok_or_else(|| not_yours("This visitor token is not valid for this site."))?;
+    let address = ClientKey::from(ip).to_string();
+    if state
+        .store
+        .is_blocked(&site.account_id, Some(&visitor.id), Some(&address))
+        .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Blocked,
+            "This shop no longer takes messages from you.",
+        ));
+    }
+    Ok(visitor)
 }
 
 /// The site named by `?site=`, if it exists and allows the request's `Origin`.
@@ -180,6 +229,7 @@ pub(super) fn widget_config(
         agent_avatars: settings.agent_display == AgentDisplay::Avatar,
         agents_online: false,
         files: !settings.file_kinds.is_empty(),
+        rating: settings.rating,
     }
 }
 

@@ -395,6 +395,7 @@ impl AgentSocket {
     async fn close(
         &self,
         conversation_id: String,
+        ask_rating: bool,
         replies: &mut Vec<Frame>,
     ) -> Result<(), StoreError> {
         let Some(conversation) = self.own_conversation(&conversation_id).await? else {
@@ -403,7 +404,7 @@ impl AgentSocket {
         };
         self.state
             .conversations
-            .close(&self.agent, &stored_id(&conversation)?)
+            .close(&self.agent, &stored_id(&conversation)?, ask_rating)
             .await?;
         Ok(())
     }
@@ -612,7 +613,10 @@ impl Endpoint for AgentSocket {
                 };
                 self.hand_over(conversation_id, to, note, replies).await
             }
-            AgentRequest::Close { conversation_id } => self.close(conversation_id, replies).await,
+            AgentRequest::Close {
+                conversation_id,
+                skip_rating,
+            } => self.close(conversation_id, !skip_rating, replies).await,
             AgentRequest::ChangeStatus {
                 conversation_id,
                 status,

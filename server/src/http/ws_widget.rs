@@ -22,7 +22,7 @@ use super::extract::ClientIp;
 use super::socket::{self, Endpoint};
 use super::state::AppState;
 use super::widget_api::{SiteQuery, authorize_site};
-use crate::conversations::{Asker, PostedFrom, RatingRefused, TranscriptRefused};
+use crate::conversations::{Asker, PostedFrom, TranscriptRefused};
 use crate::domain::{ClientId, ConversationId, Email, LanguageTag};
 use crate::hub::{Frame, Subscriber, Topic, encode};
 use crate::limits::{ClientKey, FrameLimit, OPENING_BUSY};
@@ -440,13 +440,8 @@ impl WidgetSocket {
                 .conversations
                 .rate(&shopper.visitor.id, &conversation_id, score, comment)
                 .await?
-                .map_err(|refused| {
-                    let code = match refused {
-                        RatingRefused::NotYours => ErrorCode::NotFound,
-                        _ => ErrorCode::BadRequest,
-                    };
-                    Refusal::new(code, refused.to_string()).into()
-                }),
+                .map(|_| ())
+                .map_err(|refused| Refusal::new(refused.code(), refused.to_string()).into()),
             WidgetRequest::Typing { draft } => typing(state, &self.site, shopper, draft).await,
             WidgetRequest::Transcript { email } => {
                 let sent = transcript(state, self.ip, shopper, email).await?;

@@ -50,6 +50,8 @@ pub struct Letter {
     pub earlier: Option<Line>,
     pub lines: Vec<Line>,
     pub continue_url: String,
+    /// The chat ended unrated: the letter asks how it was, by the same link.
+    pub ask_rating: bool,
     pub unsubscribe_url: String,
 }
 
@@ -166,6 +168,12 @@ fn plain(letter: &Letter) -> String {
     });
     out.push('\n');
     out.push_str(&letter.continue_url);
+    if letter.ask_rating {
+        out.push_str("\n\n");
+        out.push_str(words.rate_ask);
+        out.push('\n');
+        out.push_str(&letter.continue_url);
+    }
     out.push_str("\n\n-- \n");
     out.push_str(&fill(words.unsubscribe, letter));
     out.push_str(":\n");
@@ -234,6 +242,14 @@ fn html(letter: &Letter) -> String {
         e(&letter.continue_url),
         e(words.continue_in_chat)
     ));
+    if letter.ask_rating {
+        out.push_str(&format!(
+            "<p>{} <a href=\"{}\">{}</a></p>",
+            e(words.rate_ask),
+            e(&letter.continue_url),
+            e(words.rate_link)
+        ));
+    }
     out.push_str(&format!(
         "<p style=\"color:#888;font-size:12px\"><a href=\"{}\" style=\"color:#888\">{}</a></p></body></html>",
         e(&letter.unsubscribe_url),
@@ -378,6 +394,7 @@ mod tests {
                 text: "It left today.\n<script>alert(1)</script>".to_owned(),
             }],
             continue_url: "https://shop.example/cart#rapport-continue=x".to_owned(),
+            ask_rating: false,
             unsubscribe_url: "https://chat.example/mail/unsubscribe/y".to_owned(),
         }
     }

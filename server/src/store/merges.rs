@@ -225,8 +225,12 @@ impl Store {
                 .fetch_all(&self.write)
                 .await?;
         for name in pending {
-            if name == "contacts_per_account" {
-                self.merge_contacts_sharing_a_shop_id().await?;
+            match name.as_str() {
+                "contacts_per_account" => {
+                    self.merge_contacts_sharing_a_shop_id().await?;
+                }
+                "ratings_from_log" => self.ratings_from_log().await?,
+                _ => {}
             }
             sqlx::query("UPDATE data_migrations SET done_at = $2 WHERE name = $1")
                 .bind(&name)

@@ -54,7 +54,7 @@ impl Visitors {
             )));
         }
         if let Ok(id) = ConversationId::parse(&conversation.id) {
-            self.conversations.close(agent, &id).await?;
+            self.conversations.close(agent, &id, false).await?;
         }
         Ok(())
     }

@@ -991,3 +991,46 @@ with_mail!(
         );
     }
 );
+
+with_mail!(
+    a_shopper_who_left_is_asked_by_mail_how_the_chat_was_unless_closed_without_asking,
+    1,
+    |room: Mailroom| async move {
+        let Mailroom { app, smtp, .. } = room;
+        let rate_ask = "How was your chat? Tell us in the chat, with one click:";
+        let (shopper, mut agent, id) = a_chat(&app).await;
+        // The shopper leaves; the agent answers and ends the chat.
+        drop(shopper);
+        reply(&mut agent, &id, "a1", "It left our warehouse today.").await;
+        agent
+            .send(json!({"type": "close", "conversation_id": id}))
+            .await;
+        let mail = smtp.mail_to(GRACE).await;
+        let text = text_of(&mail);
+        assert!(text.contains("It left our warehouse today."), "{text}");
+        let asked = text.split_once(rate_ask).map(|(_, after)| after.trim());
+        let link = asked
+            .and_then(|after| after.lines().next())
+            .unwrap_or_else(|| panic!("no rating asked: {text}"));
+        assert!(link.contains("#rapport-continue="), "{link}");
+        let html = parse(&mail).body_html(0).unwrap_or_default().into_owned();
+        assert!(html.contains("Rate this chat"), "{html}");
+
+        // Closed without asking: the letter does not ask.
+        let (shopper, mut agent, other) = a_chat(&app).await;
+        drop(shopper);
+        reply(&mut agent, &other, "b1", "Spam, closing.").await;
+        agent
+            .send(json!({"type": "close", "conversation_id": other, "skip_rating": true}))
+            .await;
+        for _ in 0..100 {
+            if smtp.mails_to(GRACE).len() == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let quiet = text_of(&smtp.mails_to(GRACE)[1]);
+        assert!(quiet.contains("Spam, closing."), "{quiet}");
+        assert!(!quiet.contains(rate_ask), "{quiet}");
+    }
+);

@@ -185,7 +185,9 @@ on_both_backends!(
         let mut closed = Vec::new();
         for i in 0..7 {
             let (_shopper, id) = shopper_asks(&app, &format!("k{i}"), "hello").await;
-            book.close_conversation(&id, &app.agent).await.unwrap();
+            book.close_conversation(&id, &app.agent, true)
+                .await
+                .unwrap();
             closed.push(id);
         }
         let mut seen = Vec::new();

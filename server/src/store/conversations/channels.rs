@@ -225,6 +225,16 @@ impl ConversationBook {
         rating: EventBody,
     ) -> StoreResult<Change> {
         let mut tx = self.write.begin().await?;
+        if let EventBody::Rated { score, comment } = &rating {
+            crate::store::ratings::keep_rating(
+                &mut tx,
+                conversation_id,
+                *score,
+                comment.as_deref(),
+                crate::store::now_ms(),
+            )
+            .await?;
+        }
         let event = append_event(
             &mut tx,
             conversation_id,

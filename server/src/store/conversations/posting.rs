@@ -928,7 +928,7 @@ mod tests {
         assert!(
             store
                 .conversation_book()
-                .close_conversation(&closed, &ada)
+                .close_conversation(&closed, &ada, true)
                 .await
                 .unwrap()
                 .is_some()

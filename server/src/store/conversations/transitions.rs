@@ -61,14 +61,20 @@ fn agent_author(agent: &Agent) -> Author {
     }
 }
 
-/// Open → closed; whether this call closed it.
-async fn close_in(tx: &mut Transaction<'static, Any>, conversation_id: &str) -> StoreResult<bool> {
+/// Open → closed, asking the shopper to rate it or not; whether this
+/// call closed it.
+async fn close_in(
+    tx: &mut Transaction<'static, Any>,
+    conversation_id: &str,
+    ask_rating: bool,
+) -> StoreResult<bool> {
     let closed = sqlx::query(
-        "UPDATE conversations SET state = 'closed', closed_at = $2, hold = NULL, snoozed_until = NULL \
-         WHERE id = $1 AND state <> 'closed'",
+        "UPDATE conversations SET state = 'closed', closed_at = $2, hold = NULL, snoozed_until = NULL, \
+         rating_asked = $3 WHERE id = $1 AND state <> 'closed'",
     )
     .bind(conversation_id)
     .bind(now_ms())
+    .bind(ask_rating)
     .execute(&mut **tx)
     .await?;
     Ok(closed.rows_affected() > 0)
@@ -223,7 +229,7 @@ pub(in crate::store) async fn fold_in(
         freed_a_seat: holder.is_some(),
         ..Folded::default()
     };
-    if !close_in(tx, folded_id).await? {
+    if !close_in(tx, folded_id, false).await? {
         return Ok(outcome);
     }
     let note = EventBody::Note {
@@ -270,9 +276,10 @@ impl ConversationBook {
         &self,
         conversation_id: &str,
         agent: &Agent,
+        ask_rating: bool,
     ) -> StoreResult<Option<Change>> {
         let mut tx = self.write.begin().await?;
-        if !close_in(&mut tx, conversation_id).await? {
+        if !close_in(&mut tx, conversation_id, ask_rating).await? {
             tx.rollback().await?;
             return Ok(None);
         }
