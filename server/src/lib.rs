@@ -29,6 +29,7 @@ pub mod limits;
 pub mod mail;
 pub mod mailroom;
 pub mod matcher;
+pub mod reports;
 pub mod signin;
 pub mod store;
 pub mod text_search;

@@ -43,6 +43,9 @@ pub(super) struct State {
     pub(super) absent: HashMap<String, Instant>,
     /// Who was online when, as written for the reports.
     pub(super) presence_log: super::presence_log::PresenceLog,
+    /// Waiting conversations whose first promised wait is kept (see
+    /// `queue.rs`).
+    pub(super) promised: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// Runs until every handle and the service are gone.
@@ -81,6 +84,7 @@ pub(super) async fn run(
         ticks: 0,
         started: Instant::now(),
         absent: HashMap::new(),
+        promised: std::sync::Mutex::default(),
     };
     state.announce();
     let mut tick = tokio::time::interval(TICK);

@@ -13,6 +13,9 @@ use crate::store::{Conversation, StoreError};
 /// Closed conversations the wait estimate averages over.
 const HANDLING_SAMPLE: i64 = 20;
 
+/// Conversations whose promise this process remembers having kept.
+const PROMISES_REMEMBERED: usize = 10_000;
+
 /// Waiting shoppers told their place when the line moves: the first of
 /// each line. Those further back learn theirs when they arrive or come back
 /// (and their place only ever improves).
@@ -48,7 +51,8 @@ impl State {
                 line.first().map_or(0, |c| c.site_agent_capacity),
             );
             for (index, conversation) in line.iter().enumerate() {
-                self.tell(conversation, index + 1, seats, handling_ms);
+                let estimate = self.tell(conversation, index + 1, seats, handling_ms);
+                self.keep_promise(conversation, estimate).await?;
             }
         }
         Ok(waiting.into_iter().map(|c| c.id).collect())
@@ -81,12 +85,42 @@ impl State {
             teams,
             conversation.site_agent_capacity,
         );
-        self.tell(
+        let estimate = self.tell(
             &conversation,
             usize::try_from(place).unwrap_or(usize::MAX),
             seats,
             handling_ms,
         );
+        self.keep_promise(&conversation, estimate).await
+    }
+
+    /// Keeps the first wait the line promised a conversation, for the
+    /// reports; written once (the set spares the database a write per move
+    /// of the line).
+    async fn keep_promise(
+        &self,
+        conversation: &Conversation,
+        estimate_secs: Option<u32>,
+    ) -> Result<(), StoreError> {
+        let Some(secs) = estimate_secs else {
+            return Ok(());
+        };
+        let first = {
+            let mut promised = self
+                .promised
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Forgetting is safe: the store keeps only the first promise.
+            if promised.len() >= PROMISES_REMEMBERED {
+                promised.clear();
+            }
+            promised.insert(conversation.id.clone())
+        };
+        if first {
+            self.store
+                .keep_queue_promise(&conversation.id, i64::from(secs) * 1000)
+                .await?;
+        }
         Ok(())
     }
 
@@ -105,23 +139,26 @@ impl State {
             .sum()
     }
 
+    /// Tells the shopper their place; returns the wait estimated, if any.
     fn tell(
         &self,
         conversation: &Conversation,
         place: usize,
         seats: i64,
         handling_ms: Option<i64>,
-    ) {
+    ) -> Option<u32> {
         let position = u32::try_from(place).unwrap_or(u32::MAX);
+        let estimate_secs = estimate_wait_secs(position, seats, handling_ms);
         let frame = WidgetFrame::Queue {
             position,
-            estimate_secs: estimate_wait_secs(position, seats, handling_ms),
+            estimate_secs,
             agents_online: seats > 0,
         };
         self.hub.publish(
             &Topic::Visitor(conversation.visitor_id.clone()),
             encode(&frame),
         );
+        estimate_secs
     }
 }
 

@@ -15,6 +15,7 @@ mod password_api;
 mod people_api;
 mod rating_api;
 mod replies_api;
+mod reports_api;
 mod same_origin;
 mod search_api;
 mod sites_api;
@@ -171,6 +172,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/views/{view}", get(views_api::page))
         .route("/api/labels", get(views_api::labels))
         .route("/api/search", get(search_api::search))
+        .route("/api/reports", get(reports_api::report))
+        .route("/api/reports/conversations.csv", get(reports_api::csv))
         .route(
             "/api/conversations/{id}/labels/{name}",
             put(views_api::put_conversation_label).delete(views_api::delete_conversation_label),

@@ -18,6 +18,7 @@ mod profiles;
 mod queue_exits;
 mod ratings;
 mod replies;
+mod reports;
 mod search;
 mod seats;
 mod sessions;
@@ -41,6 +42,9 @@ pub use people::OpenInvite;
 pub use profiles::{MAX_PAGES_PER_VISITOR, MAX_TRACKS_PER_VISITOR};
 pub use ratings::RatingRecord;
 pub use replies::StoredReply;
+pub use reports::{
+    ConversationFacts, ExitFacts, OpeningEvent, PresenceSpan, ReportFacts, ReportScope,
+};
 pub use sessions::{SessionRecords, session_key};
 pub use sites::SiteUpdate;
 pub use tenancy::{Agent, Site};

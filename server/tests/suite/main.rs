@@ -31,6 +31,7 @@ mod origins;
 mod paging;
 mod ratings;
 mod report_signals;
+mod reports;
 mod search;
 mod setup_and_assets;
 mod signin;

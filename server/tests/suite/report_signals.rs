@@ -1,7 +1,8 @@
 //! What the reports will need that the log alone does not say, recorded as
 //! it happens, on both backends: a shopper who leaves the line (every
 //! widget of theirs closed while they waited), how long they had waited,
-//! and whether they came back; and who was online when, as spans.
+//! and whether they came back; who was online when, as spans; and the
+//! line's first promise of a wait.
 #![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
@@ -129,5 +130,63 @@ on_both_backends!(
             1,
             "away began where online ended"
         );
+    }
+);
+
+on_both_backends!(
+    the_lines_first_promise_to_a_waiting_shopper_is_kept_once,
+    |app: TestApp| async move {
+        app.store
+            .set_agent_capacity(&app.agent.id, Some(1))
+            .await
+            .unwrap();
+        let (mut agent, _) = app.agent_socket().await;
+        agent.go_online().await;
+        // A chat handled and closed: the line has history to estimate from.
+        let (mut first, _) = app.new_shopper().await;
+        let first_id = first.say("a", "First").await["conversation_id"].clone();
+        first.until("event", is_assigned).await;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        agent
+            .send(json!({"type": "close", "conversation_id": first_id}))
+            .await;
+        let (mut second, _) = app.new_shopper().await;
+        second.say("b", "Second").await;
+        second.until("event", is_assigned).await;
+        // The seat is taken: the third waits, with an estimate.
+        let (mut third, _) = app.new_shopper().await;
+        let third_id = third.say("c", "Third").await["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let told = third
+            .until("queue", |f| f["estimate_secs"].is_number())
+            .await;
+        let promised = told["estimate_secs"].as_i64().unwrap() * 1000;
+        let stored = |column: &'static str| {
+            let app = &app;
+            let id = third_id.clone();
+            async move {
+                app.count(&format!(
+                    "SELECT {column} FROM conversations WHERE id = '{id}'"
+                ))
+                .await
+            }
+        };
+        let mut kept = 0;
+        for _ in 0..50 {
+            kept = stored("COALESCE(promised_wait_ms, -1)").await;
+            if kept >= 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(kept, promised);
+        let said_at = stored("promised_at").await;
+        // The line moves (a fourth joins behind): the first promise stands.
+        let (mut fourth, _) = app.new_shopper().await;
+        fourth.say("d", "Fourth").await;
+        fourth.until("queue", |_| true).await;
+        assert_eq!(stored("promised_at").await, said_at);
     }
 );
