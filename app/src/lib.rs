@@ -13,6 +13,7 @@ mod inbox;
 mod people;
 mod profile;
 mod replies;
+mod reports;
 
 use account::{Accept, ChooseNewPassword, SignIn};
 use leptos::prelude::*;
@@ -84,6 +85,7 @@ enum Mode {
     Inbox,
     Customers,
     Replies,
+    Reports,
     Console,
 }
 
@@ -151,6 +153,7 @@ fn SignedIn(
             {tab(Mode::Inbox, "Inbox")}
             {tab(Mode::Customers, "Customers")}
             {tab(Mode::Replies, "Replies")}
+            {owner.then(|| tab(Mode::Reports, "Reports"))}
             {owner.then(|| tab(Mode::Console, "Console"))}
         </nav>
         // Every page stays mounted and is only hidden while another shows:
@@ -165,6 +168,11 @@ fn SignedIn(
         <div hidden=move || mode.get() != Mode::Replies>
             <replies::RepliesPanel replies owner />
         </div>
+        {owner.then(|| view! {
+            <div hidden=move || mode.get() != Mode::Reports>
+                <reports::Reports />
+            </div>
+        })}
         {owner.then(|| view! {
             <div hidden=move || mode.get() != Mode::Console>
                 <console::Console />

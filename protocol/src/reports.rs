@@ -78,6 +78,8 @@ pub struct ReportRow {
     /// `chat` or `email`: how it started.
     pub channel: String,
     pub started_at_ms: i64,
+    /// When it started, on the report's clock: `YYYY-MM-DD HH:MM`.
+    pub started_local: String,
     /// When it started, on the report's clock: 0 = Monday.
     pub weekday: u8,
     pub hour: u8,
@@ -86,6 +88,12 @@ pub struct ReportRow {
     pub in_business_hours: bool,
     /// Times it was opened again after a close.
     pub reopens: u32,
+    /// Its openings (its start and each reopen) an agent answered, that
+    /// were closed, and that were closed unanswered: what it adds to the
+    /// period's first response, time to close and unanswered counts.
+    pub answered_openings: u32,
+    pub closed_openings: u32,
+    pub unanswered_openings: u32,
     /// From its start to an agent's first reply (its first opening).
     pub first_response_ms: Option<i64>,
     /// From its start to its first close.

@@ -562,7 +562,7 @@ on_both_backends!(
         );
         assert!(
             lines[2].starts_with(
-                "c2,Shop,,Ada,chat,2026-01-05 23:30:00,0,23,false,0,120,900,10,,false,0,,3,"
+                "c2,Shop,,Ada,chat,2026-01-05 23:30,0,23,false,0,0,120,900,10,,false,0,,3,"
             ),
             "{}",
             lines[2]
@@ -573,7 +573,7 @@ on_both_backends!(
             lines[2]
         );
         assert!(
-            lines[5].starts_with("c6,Shop,,Ada,chat,2026-01-06 12:00:00,1,12,true,1,,60,5,"),
+            lines[5].starts_with("c6,Shop,,Ada,chat,2026-01-06 12:00,1,12,true,1,1,,60,5,"),
             "{}",
             lines[5]
         );

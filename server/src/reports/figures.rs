@@ -1,16 +1,14 @@
-//! The owner's reports, computed from the recorded history the store reads
-//! ([`crate::store::ReportFacts`]): figures per conversation first (one
-//! row each, the CSV's), then the period's figures from those rows, so a
-//! figure and the conversations it counts always agree. Days and hours are
-//! on the report's clock (an IANA time zone), daylight saving included.
+//! A report's figures: per conversation its openings (its start and each
+//! reopen, each measured from itself), then the period's spreads, counts,
+//! ratings, hours of the week and the line's promises from those rows.
 
 use std::collections::HashMap;
 
+use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use jiff::{Timestamp, ToSpan, civil::Date};
 use protocol::{
-    BusinessHours, GaveUp, HourOfWeek, MAX_REPORT_DAYS, PromiseSummary, RatingSummary, Report,
-    ReportRow, RequeueCount, RequeueReason, Spread,
+    BusinessHours, GaveUp, HourOfWeek, PromiseSummary, RatingSummary, Report, ReportRow,
+    RequeueCount, RequeueReason, Spread,
 };
 use strum::IntoEnumIterator;
 
@@ -24,45 +22,6 @@ const PROMISE_GRACE_MS: i64 = 60_000;
 const SLICE_MS: i64 = 15 * 60 * 1000;
 #[cfg(test)]
 const HOUR_MS: i64 = 3_600_000;
-
-/// Why a report was not made.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ReportRefused {
-    #[error("a day is written YYYY-MM-DD")]
-    Day,
-    #[error("the first day comes before the last")]
-    Order,
-    #[error("a report covers at most {MAX_REPORT_DAYS} days")]
-    TooLong,
-    #[error("not a time zone: {0}")]
-    Zone(String),
-}
-
-/// The period's bounds: from the first day's midnight to the midnight after
-/// the last day, on `zone`'s clock, as Unix ms.
-pub fn period(from: &str, to: &str, zone: &TimeZone) -> Result<(i64, i64), ReportRefused> {
-    let from: Date = from.parse().map_err(|_| ReportRefused::Day)?;
-    let to: Date = to.parse().map_err(|_| ReportRefused::Day)?;
-    if to < from {
-        return Err(ReportRefused::Order);
-    }
-    let days = from.until(to).map_err(|_| ReportRefused::Day)?.get_days();
-    if i64::from(days) >= MAX_REPORT_DAYS {
-        return Err(ReportRefused::TooLong);
-    }
-    let midnight = |date: Date| {
-        date.to_zoned(zone.clone())
-            .map(|z| z.timestamp().as_millisecond())
-            .map_err(|_| ReportRefused::Day)
-    };
-    let after = to.checked_add(1.day()).map_err(|_| ReportRefused::Day)?;
-    Ok((midnight(from)?, midnight(after)?))
-}
-
-/// A time zone by its IANA name.
-pub fn zone(name: &str) -> Result<TimeZone, ReportRefused> {
-    TimeZone::get(name).map_err(|_| ReportRefused::Zone(name.to_owned()))
-}
 
 /// What a report needs besides the facts.
 pub struct ReportContext<'a> {
@@ -120,6 +79,11 @@ fn openings_of(conversation: &ConversationFacts, events: &[&OpeningEvent]) -> Ve
         }
     }
     openings
+}
+
+/// An opening closed before any agent replied in it.
+fn unanswered(opening: &Opening) -> bool {
+    opening.close.is_some() && opening.reply.is_none()
 }
 
 /// The value at rank `ceil(share × n)` of `values` (sorted here).
@@ -248,6 +212,9 @@ pub fn compute(facts: ReportFacts, context: &ReportContext<'_>) -> Report {
             .get(conversation.id.as_str())
             .filter(|exit| !exit.returned);
         let (weekday, hour) = weekday_hour(conversation.created_at, zone);
+        let count = |pick: &dyn Fn(&Opening) -> bool| {
+            u32::try_from(its_openings.iter().filter(|o| pick(o)).count()).unwrap_or(u32::MAX)
+        };
         let name_of = |names: &HashMap<String, String>, id: &Option<String>| {
             id.as_ref()
                 .map(|id| names.get(id).cloned().unwrap_or_else(|| id.clone()))
@@ -266,10 +233,20 @@ pub fn compute(facts: ReportFacts, context: &ReportContext<'_>) -> Report {
                 .clone()
                 .unwrap_or_else(|| "chat".to_owned()),
             started_at_ms: conversation.created_at,
+            started_local: Timestamp::from_millisecond(conversation.created_at)
+                .map(|at| {
+                    at.to_zoned(zone.clone())
+                        .strftime("%Y-%m-%d %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default(),
             weekday,
             hour,
             in_business_hours,
             reopens: u32::try_from(conversation.reopens).unwrap_or(u32::MAX),
+            answered_openings: count(&|o| o.reply.is_some()),
+            closed_openings: count(&|o| o.close.is_some()),
+            unanswered_openings: count(&unanswered),
             first_response_ms: first.reply.map(|at| at - first.start),
             time_to_close_ms: first.close.map(|at| at - first.start),
             waited_ms: conversation
@@ -311,10 +288,7 @@ fn summarise(
     };
     let first_response = durations(&|o| o.reply.map(|at| at - o.start));
     let time_to_close = durations(&|o| o.close.map(|at| at - o.start));
-    let unanswered = openings
-        .iter()
-        .filter(|o| o.close.is_some() && o.reply.is_none_or(|r| Some(r) > o.close))
-        .count() as u64;
+    let unanswered = openings.iter().filter(|o| unanswered(o)).count() as u64;
     let waited: Vec<i64> = rows.iter().filter_map(|r| r.waited_ms).collect();
     let gave_up: Vec<i64> = rows.iter().filter_map(|r| r.gave_up_after_ms).collect();
 
@@ -414,91 +388,10 @@ fn summarise(
     }
 }
 
-/// The CSV's columns, one row per conversation.
-const CSV_HEADER: [&str; 21] = [
-    "conversation_id",
-    "site",
-    "team",
-    "agent",
-    "channel",
-    "started_at",
-    "weekday",
-    "hour",
-    "in_business_hours",
-    "reopens",
-    "first_response_secs",
-    "time_to_close_secs",
-    "waited_secs",
-    "gave_up_after_secs",
-    "answered_by_email",
-    "requeues",
-    "requeue_reasons",
-    "rating",
-    "rating_comment",
-    "promised_wait_secs",
-    "waited_after_promise_secs",
-];
-
-/// Words people typed, safe in a spreadsheet: a cell that would start a
-/// formula (`=`, `+`, `-`, `@`, a tab or a return) is kept as text.
-fn inert(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
-}
-
-fn secs(ms: Option<i64>) -> String {
-    ms.map(|ms| format!("{}", ms.div_euclid(1000)))
-        .unwrap_or_default()
-}
-
-/// The report's conversations as CSV, started time on the report's clock.
-pub fn csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
-    let zone = zone(&report.time_zone).unwrap_or(TimeZone::UTC);
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(CSV_HEADER)?;
-    for row in &report.rows {
-        let started = Timestamp::from_millisecond(row.started_at_ms)
-            .map(|at| {
-                at.to_zoned(zone.clone())
-                    .strftime("%Y-%m-%d %H:%M:%S")
-                    .to_string()
-            })
-            .unwrap_or_default();
-        let reasons: Vec<&'static str> = row.requeues.iter().map(|r| (*r).into()).collect();
-        out.write_record([
-            row.conversation_id.clone(),
-            inert(&row.site),
-            inert(row.team.as_deref().unwrap_or_default()),
-            inert(row.agent.as_deref().unwrap_or_default()),
-            row.channel.clone(),
-            started,
-            row.weekday.to_string(),
-            row.hour.to_string(),
-            row.in_business_hours.to_string(),
-            row.reopens.to_string(),
-            secs(row.first_response_ms),
-            secs(row.time_to_close_ms),
-            secs(row.waited_ms),
-            secs(row.gave_up_after_ms),
-            row.answered_by_email.to_string(),
-            row.requeues.len().to_string(),
-            reasons.join(";"),
-            row.rating.map(|r| r.to_string()).unwrap_or_default(),
-            inert(row.rating_comment.as_deref().unwrap_or_default()),
-            secs(row.promised_wait_ms),
-            secs(row.waited_after_promise_ms),
-        ])?;
-    }
-    out.into_inner()
-        .map_err(|e| csv::Error::from(e.into_error()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reports::{ReportRefused, period, zone};
 
     #[test]
     fn nearest_rank_is_hand_checkable() {
