@@ -5,3 +5,6 @@ ALTER TABLE conversations ADD COLUMN promised_at BIGINT;
 
 -- Reports read an account's conversations by when they started.
 CREATE INDEX conversations_account_created ON conversations(account_id, created_at);
+
+-- "Answered by email after they left": a conversation's letters.
+CREATE INDEX mail_outbox_conversation ON mail_outbox(conversation_id, created_at);

@@ -171,6 +171,7 @@
   d.addEventListener('visibilitychange', seen);
 
   function close() {
+    frame.hidden || chat && chat.panel_closed();
     frame.hidden = true;
     if (scroll != null) {
       d.documentElement.style.overflow = scroll;

@@ -23,6 +23,7 @@ enum Focus {
     Waited,
     GaveUp,
     AnsweredByEmail,
+    ClosedPanel,
     Requeued(RequeueReason),
     AnyRating,
     Rated(u8),
@@ -41,6 +42,7 @@ impl Focus {
             Focus::Waited => row.waited_ms.is_some(),
             Focus::GaveUp => row.gave_up_after_ms.is_some(),
             Focus::AnsweredByEmail => row.answered_by_email,
+            Focus::ClosedPanel => row.closed_panel_after_ms.is_some(),
             Focus::Requeued(reason) => row.requeues.contains(&reason),
             Focus::AnyRating => row.rating.is_some(),
             Focus::Rated(score) => row.rating == Some(score),
@@ -61,6 +63,7 @@ impl Focus {
             Focus::Waited => "Waited in the line".to_owned(),
             Focus::GaveUp => "Gave up waiting".to_owned(),
             Focus::AnsweredByEmail => "Gave up, answered by email".to_owned(),
+            Focus::ClosedPanel => "Closed the chat while waiting".to_owned(),
             Focus::Requeued(reason) => format!("Requeued: {}", reason_label(reason)),
             Focus::AnyRating => "Rated".to_owned(),
             Focus::Rated(score) => format!("Rated {score}"),
@@ -308,6 +311,16 @@ fn ReportView(report: Report, focus: RwSignal<Focus>) -> impl IntoView {
             r.gave_up.answered_by_email.to_string(),
             "of those answered by email".to_owned(),
             Focus::AnsweredByEmail,
+        )
+        .into_any(),
+        figure(
+            focus,
+            r.closed_panel_waiting.count.to_string(),
+            format!(
+                "closed the chat while waiting, after {} (median)",
+                duration(r.closed_panel_waiting.median_ms)
+            ),
+            Focus::ClosedPanel,
         )
         .into_any(),
         figure(

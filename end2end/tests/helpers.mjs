@@ -99,3 +99,19 @@ db.commit()
 `;
   execFileSync('python3', ['-c', script, db, text, String(days)]);
 }
+
+/**
+ * How the line's exits of the conversation holding a message with `text`
+ * were kept: `left` or `closed_panel`, one entry per exit (read from the
+ * server's SQLite file, as `ageConversation` writes it).
+ */
+export function lineExits(text) {
+  const db = join(process.env.RAPPORT_E2E_STATE, 'e2e.db');
+  const script = `
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=30)
+rows = db.execute("SELECT x.how FROM queue_exits x WHERE x.conversation_id IN (SELECT conversation_id FROM events WHERE body LIKE ?) ORDER BY x.left_at", ('%' + sys.argv[2] + '%',)).fetchall()
+print(','.join(r[0] for r in rows))
+`;
+  return execFileSync('python3', ['-c', script, db, text]).toString().trim();
+}

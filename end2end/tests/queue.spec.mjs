@@ -1,7 +1,7 @@
 // A shopper who has to wait is told their place in line and about how long,
 // and is connected the moment an agent frees up, without reloading.
 import { test, expect } from '@playwright/test';
-import { setup, signIn, openShop, goOnline, closeContexts } from './helpers.mjs';
+import { setup, signIn, openShop, goOnline, closeContexts, lineExits } from './helpers.mjs';
 
 test.afterEach(closeContexts);
 
@@ -36,6 +36,13 @@ test('a waiting shopper sees their place in line and is connected when an agent 
   const third = await openShop(browser);
   await third.say('I am third');
   await expect(third.status).toContainText(/You are number 2 in line, about \d+ min\./);
+
+  // The third closes the chat while waiting, the page still open: kept for
+  // the reports (once), and their place is kept.
+  await third.page.getByRole('button', { name: 'Close chat' }).click();
+  await expect.poll(() => lineExits('I am third')).toBe('closed_panel');
+  await third.page.getByRole('button', { name: 'Chat' }).click();
+  await expect(third.status).toContainText('You are number 2 in line');
 
   // Cy finishes with the first shopper: the second is connected, the third moves up.
   await closeConversation(inbox, 'I am first');

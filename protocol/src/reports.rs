@@ -104,6 +104,9 @@ pub struct ReportRow {
     pub gave_up_after_ms: Option<i64>,
     /// Answered by email after the shopper left the line.
     pub answered_by_email: bool,
+    /// The shopper closed the chat panel while waiting (the page still
+    /// open), after this long in the line.
+    pub closed_panel_after_ms: Option<i64>,
     /// Why it went back to a line, once per time.
     pub requeues: Vec<RequeueReason>,
     pub rating: Option<u8>,
@@ -132,6 +135,9 @@ pub struct Report {
     /// Openings closed without an agent's reply.
     pub unanswered: u64,
     pub waited: Spread,
+    /// Shoppers who closed the chat panel while waiting (the page still
+    /// open), and how long they had waited then.
+    pub closed_panel_waiting: Spread,
     pub gave_up: GaveUp,
     pub requeues: Vec<RequeueCount>,
     pub ratings: RatingSummary,

@@ -109,6 +109,9 @@ pub enum WidgetRequest {
     /// `Rapport('logout')`: this browser's visitor token stops working on
     /// the server too; the widget starts afresh as a new visitor.
     Forget,
+    /// The shopper closed the chat panel while waiting in the line (the
+    /// page still open); kept for the reports.
+    PanelClosed,
     Ping,
 }
 
@@ -314,6 +317,7 @@ impl FrameSet for WidgetRequest {
                     },
                 ],
                 WidgetRequestKind::Forget => vec![WidgetRequest::Forget],
+                WidgetRequestKind::PanelClosed => vec![WidgetRequest::PanelClosed],
                 WidgetRequestKind::Ping => vec![WidgetRequest::Ping],
             })
             .collect()

@@ -7,6 +7,9 @@
 //! event by its key.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
+#[path = "shared/timing.rs"]
+mod timing;
+
 use std::time::{Duration, Instant};
 
 use protocol::{Channel, View, ViewFilter};
@@ -14,6 +17,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rapport_server::store::{Append, AppendTo, Store, ViewCursor};
 use rapport_server::text_search::Query;
+use timing::{ms, time};
 
 const ENGLISH: &[&str] = &[
     "please",
@@ -169,27 +173,6 @@ fn sentence(rng: &mut StdRng, index: usize) -> String {
         text.push("zeppelin");
     }
     text.join(" ")
-}
-
-/// p50 and p95 of `runs` timings of `work`.
-async fn time<F, Fut>(runs: usize, mut work: F) -> (Duration, Duration)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let started = Instant::now();
-        work().await;
-        times.push(started.elapsed());
-    }
-    times.sort();
-    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
-    (at(0.5), at(0.95))
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }
 
 #[tokio::main]

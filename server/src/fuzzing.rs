@@ -15,7 +15,7 @@ use crate::http::socket::decode;
 pub type Target = fn(&[u8]);
 
 /// Every target, by the name its fuzzer binary has.
-pub const TARGETS: [(&str, Target); 8] = [
+pub const TARGETS: [(&str, Target); 9] = [
     ("widget_frame", widget_frame),
     ("agent_frame", agent_frame),
     ("identity_token", identity_token),
@@ -24,6 +24,7 @@ pub const TARGETS: [(&str, Target); 8] = [
     ("inbound_mail", inbound_mail),
     ("uploaded_file", uploaded_file),
     ("search_query", search_query),
+    ("report_query", report_query),
 ];
 
 /// A letter built from anything people may have typed: a site's name, an
@@ -295,10 +296,106 @@ pub fn search_query(data: &[u8]) {
     }
 }
 
+/// The reports' and the rating's doors: a period (`from\0to\0zone`) is
+/// refused or bounded (start before end, at most a year and a day, which
+/// daylight saving may lengthen by an hour); a rating's body is read or
+/// refused, never a panic; and words a shopper typed come back out of the
+/// CSV whole, never as a spreadsheet formula.
+pub fn report_query(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.split('\0');
+    let (from, to, zone) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or("UTC"),
+    );
+    if let Ok(zone) = crate::reports::zone(zone)
+        && let Ok((start, end)) = crate::reports::period(from, to, &zone)
+    {
+        assert!(start < end, "{from}..{to}");
+        let most = (protocol::MAX_REPORT_DAYS + 1) * 24 * 3_600_000;
+        assert!(end - start <= most, "{from}..{to}: {}", end - start);
+    }
+    let _ = serde_json::from_slice::<protocol::RatingGiven>(data);
+    let comment = text.to_string();
+    let report = protocol::Report {
+        from: String::new(),
+        to: String::new(),
+        time_zone: "UTC".to_owned(),
+        business_hours: false,
+        started: 1,
+        started_by_chat: 1,
+        started_by_email: 0,
+        first_response: protocol::Spread::default(),
+        time_to_close: protocol::Spread::default(),
+        unanswered: 0,
+        waited: protocol::Spread::default(),
+        closed_panel_waiting: protocol::Spread::default(),
+        gave_up: protocol::GaveUp::default(),
+        requeues: Vec::new(),
+        ratings: protocol::RatingSummary::default(),
+        hours: Vec::new(),
+        promise: protocol::PromiseSummary::default(),
+        rows: vec![protocol::ReportRow {
+            conversation_id: "c1".to_owned(),
+            site: comment.clone(),
+            team: None,
+            agent: None,
+            channel: "chat".to_owned(),
+            started_at_ms: 0,
+            started_local: String::new(),
+            weekday: 0,
+            hour: 0,
+            in_business_hours: true,
+            reopens: 0,
+            answered_openings: 0,
+            closed_openings: 0,
+            unanswered_openings: 0,
+            first_response_ms: None,
+            time_to_close_ms: None,
+            waited_ms: None,
+            gave_up_after_ms: None,
+            answered_by_email: false,
+            closed_panel_after_ms: None,
+            requeues: Vec::new(),
+            rating: Some(3),
+            rating_comment: Some(comment.clone()),
+            promised_wait_ms: None,
+            waited_after_promise_ms: None,
+        }],
+    };
+    let bytes = crate::reports::csv(&report).expect("a CSV");
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let headers = reader.headers().expect("a header").clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).expect(name);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+    assert_eq!(rows.len(), 1);
+    for name in ["site", "rating_comment"] {
+        let cell = &rows[0][column(name)];
+        let formula = |c: &str| c.starts_with(['=', '+', '-', '@', '\t', '\r']);
+        assert!(!formula(cell), "{cell:?}");
+        let kept = if formula(&comment) {
+            format!("'{comment}")
+        } else {
+            comment.clone()
+        };
+        assert_eq!(cell, kept);
+    }
+}
+
 /// Starting inputs for each target: every example of the protocol, good
 /// and near-miss tokens, and notices split as a process splits them.
 pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     let mut seeds = Vec::new();
+    for query in [
+        "2026-01-05\x002026-01-06\x00America/New_York",
+        "2026-10-19\x002026-10-25\x00Europe/Amsterdam",
+        "2025-01-01\x002025-12-31\x00Asia/Kathmandu",
+        "{\"score\": 4, \"comment\": \"=HYPERLINK(1)\"}",
+        "@SUM(A1)\0-1\0+1",
+    ] {
+        seeds.push(("report_query", query.as_bytes().to_vec()));
+    }
     for request in WidgetRequest::examples() {
         seeds.push(("widget_frame", json(&request)));
     }

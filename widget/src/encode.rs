@@ -177,6 +177,7 @@ pub(crate) fn encode(request: &WidgetRequest) -> String {
             .number("score", i64::from(*score))
             .maybe("comment", comment.as_deref()),
         WidgetRequest::Forget => Object::new("forget"),
+        WidgetRequest::PanelClosed => Object::new("panel_closed"),
         WidgetRequest::Ping => Object::new("ping"),
     }
     .end()

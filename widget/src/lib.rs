@@ -200,6 +200,17 @@ pub fn set_open(open: bool) {
     }
 }
 
+/// The shopper closed the panel (the loader's close button or
+/// `Rapport('close')`): told while they wait in the line, for the reports.
+#[wasm_bindgen]
+pub fn panel_closed() {
+    if mounted().is_some_and(|(chat, _)| {
+        chat.with_untracked(|c| c.state == Some(ConversationState::Waiting))
+    }) {
+        send(&WidgetRequest::PanelClosed);
+    }
+}
+
 /// `Rapport('logout')`: forget this browser's shopper; the next one to use
 /// it sees nothing of them.
 #[wasm_bindgen]

@@ -543,6 +543,11 @@ pub fn search(args: &[String]) -> Result<()> {
     server_example("bench_search", args)
 }
 
+/// `cargo xtask bench-reports`: the reports benchmark.
+pub fn reports(args: &[String]) -> Result<()> {
+    server_example("bench_reports", args)
+}
+
 /// A release build of one of `server/examples/`, run with `args`.
 fn server_example(name: &str, args: &[String]) -> Result<()> {
     check(

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use crate::{Result, cargo, check, root};
 
-const TARGETS: [&str; 8] = [
+const TARGETS: [&str; 9] = [
     "widget_frame",
     "agent_frame",
     "identity_token",
@@ -19,6 +19,7 @@ const TARGETS: [&str; 8] = [
     "inbound_mail",
     "uploaded_file",
     "search_query",
+    "report_query",
 ];
 
 /// `[--runs N] [TARGET…]`: inputs per target, and the targets (all by default).

@@ -26,6 +26,8 @@ const USAGE: &str = "usage: cargo xtask <command>
                --waiting N --agents N --capacity N --database-url URL
   bench-search [ARGS…] search and the inbox's views on a large history (release
                build); ARGS: --messages N (default 1,000,000) --runs N --database-url URL
+  bench-reports [ARGS…] each owner's report on a large history (release build);
+               ARGS: --events N (default 1,000,000) --runs N --database-url URL
   chaos [ARGS…] resuming clients while the server is killed (kill), their
                connections dropped (storm) or a node lost (lost-node); checks
                nothing acknowledged is lost; ARGS: --mode --kills N --cycles N
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args.collect::<Vec<_>>()),
         Some("bench-assign") => bench::assign(&args.collect::<Vec<_>>()),
         Some("bench-search") => bench::search(&args.collect::<Vec<_>>()),
+        Some("bench-reports") => bench::reports(&args.collect::<Vec<_>>()),
         Some("chaos") => chaos::run(&args.collect::<Vec<_>>()),
         Some("fuzz") => fuzz::run(&args.collect::<Vec<_>>()),
         _ => {

@@ -26,7 +26,7 @@ use crate::conversations::{Asker, PostedFrom, TranscriptRefused};
 use crate::domain::{ClientId, ConversationId, Email, LanguageTag};
 use crate::hub::{Frame, Subscriber, Topic, encode};
 use crate::limits::{ClientKey, FrameLimit, OPENING_BUSY};
-use crate::store::{Conversation, Site, StoreError, Visitor};
+use crate::store::{Conversation, LineExit, Site, StoreError, Visitor};
 use crate::visitors::{
     Activity, Arrival, BLOCKED, Ending, Failure, Identity, Refusal, VisitorResult, Welcomed,
 };
@@ -112,7 +112,11 @@ pub(super) async fn upgrade(
                 .hub
                 .subscriber_count(&Topic::Visitor(shopper.visitor.id.clone()))
                 == 0
-            && let Err(err) = state.visitors.left(&shopper.visitor).instrument(span).await
+            && let Err(err) = state
+                .visitors
+                .left(&shopper.visitor, LineExit::Left)
+                .instrument(span)
+                .await
         {
             tracing::warn!(error = %err, "a shopper leaving the line was not recorded");
         }
@@ -352,6 +356,13 @@ impl WidgetSocket {
         let state = &self.state;
         match request {
             WidgetRequest::Hello { .. } | WidgetRequest::Ping => Ok(()),
+            WidgetRequest::PanelClosed => {
+                state
+                    .visitors
+                    .left(&shopper.visitor, LineExit::ClosedPanel)
+                    .await?;
+                Ok(())
+            }
             WidgetRequest::Forget => {
                 state.visitors.forget(&shopper.token).await?;
                 self.end = Some(Ending::SessionEnded);

@@ -4,7 +4,7 @@
 use protocol::Report;
 
 /// The CSV's columns, one row per conversation.
-const CSV_HEADER: [&str; 22] = [
+const CSV_HEADER: [&str; 23] = [
     "conversation_id",
     "site",
     "team",
@@ -21,6 +21,7 @@ const CSV_HEADER: [&str; 22] = [
     "waited_secs",
     "gave_up_after_secs",
     "answered_by_email",
+    "closed_panel_after_secs",
     "requeues",
     "requeue_reasons",
     "rating",
@@ -67,6 +68,7 @@ pub fn csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
             secs(row.waited_ms),
             secs(row.gave_up_after_ms),
             row.answered_by_email.to_string(),
+            secs(row.closed_panel_after_ms),
             row.requeues.len().to_string(),
             reasons.join(";"),
             row.rating.map(|r| r.to_string()).unwrap_or_default(),

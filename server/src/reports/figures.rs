@@ -182,10 +182,16 @@ pub fn compute(facts: ReportFacts, context: &ReportContext<'_>) -> Report {
             requeues.entry(conversation).or_default().push(reason);
         }
     }
-    // The last time each shopper left the line decides whether they gave up.
+    // The last time each shopper left the line decides whether they gave
+    // up; closing the panel (the page still open) is counted apart.
     let mut exits: HashMap<&str, &crate::store::ExitFacts> = HashMap::new();
+    let mut panel_closes: HashMap<&str, i64> = HashMap::new();
     for exit in &facts.exits {
-        exits.insert(&exit.conversation_id, exit);
+        if exit.closed_panel {
+            panel_closes.insert(&exit.conversation_id, exit.left_at - exit.waiting_since);
+        } else {
+            exits.insert(&exit.conversation_id, exit);
+        }
     }
 
     let mut rows = Vec::new();
@@ -253,6 +259,7 @@ pub fn compute(facts: ReportFacts, context: &ReportContext<'_>) -> Report {
                 .first_assigned_at
                 .map(|at| at - conversation.created_at),
             gave_up_after_ms: gave_up.map(|exit| exit.left_at - exit.waiting_since),
+            closed_panel_after_ms: panel_closes.get(conversation.id.as_str()).copied(),
             answered_by_email: gave_up.is_some_and(|exit| exit.mailed_after),
             requeues: requeues
                 .remove(conversation.id.as_str())
@@ -291,6 +298,10 @@ fn summarise(
     let unanswered = openings.iter().filter(|o| unanswered(o)).count() as u64;
     let waited: Vec<i64> = rows.iter().filter_map(|r| r.waited_ms).collect();
     let gave_up: Vec<i64> = rows.iter().filter_map(|r| r.gave_up_after_ms).collect();
+    let closed_panel: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| r.closed_panel_after_ms)
+        .collect();
 
     let mut by_score = [0_u64; 5];
     for score in rows.iter().filter_map(|r| r.rating) {
@@ -357,6 +368,7 @@ fn summarise(
         time_to_close: spread(&time_to_close),
         unanswered,
         waited: spread(&waited),
+        closed_panel_waiting: spread(&closed_panel),
         gave_up: GaveUp {
             waited: spread(&gave_up),
             answered_by_email: rows.iter().filter(|r| r.answered_by_email).count() as u64,

@@ -40,6 +40,7 @@ pub use mail_guard::{Confirmation, NewConfirmation};
 pub use merges::{MergeReason, MergeRefused};
 pub use people::OpenInvite;
 pub use profiles::{MAX_PAGES_PER_VISITOR, MAX_TRACKS_PER_VISITOR};
+pub use queue_exits::LineExit;
 pub use ratings::RatingRecord;
 pub use replies::StoredReply;
 pub use reports::{

@@ -6,18 +6,41 @@ use sqlx::Row;
 
 use super::{StoreResult, VisitorBook, new_id, now_ms};
 
+/// How a shopper left the line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineExit {
+    /// Every widget of theirs closed.
+    Left,
+    /// They closed the chat panel, the page still open.
+    ClosedPanel,
+}
+
+impl LineExit {
+    fn as_str(self) -> &'static str {
+        match self {
+            LineExit::Left => "left",
+            LineExit::ClosedPanel => "closed_panel",
+        }
+    }
+}
+
 impl VisitorBook {
-    /// The shopper of `conversation_id` left; kept only while it waits in
-    /// a line (not held, not set aside, not closed). Returns whether it was.
-    pub async fn left_the_line(&self, conversation_id: &str) -> StoreResult<bool> {
+    /// The shopper of `conversation_id` left (every widget closed, or the
+    /// panel closed: `how`); kept only while it waits in a line (not held,
+    /// not set aside, not closed), and a closed panel once per
+    /// conversation. Returns whether it was kept.
+    pub async fn left_the_line(&self, conversation_id: &str, how: LineExit) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
         let now = now_ms();
         let row = sqlx::query(
             "SELECT account_id, created_at, reopened_at, \
              (SELECT MAX(r.created_at) FROM requeues r WHERE r.conversation_id = c.id) AS requeued_at \
-             FROM conversations c WHERE c.id = $1 AND c.state = 'waiting'",
+             FROM conversations c WHERE c.id = $1 AND c.state = 'waiting' \
+             AND NOT ($2 = 'closed_panel' AND EXISTS (SELECT 1 FROM queue_exits x \
+               WHERE x.conversation_id = c.id AND x.how = 'closed_panel'))",
         )
         .bind(conversation_id)
+        .bind(how.as_str())
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else {
@@ -35,14 +58,15 @@ impl VisitorBook {
         .max()
         .unwrap_or(now);
         sqlx::query(
-            "INSERT INTO queue_exits (id, conversation_id, account_id, waiting_since, left_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO queue_exits (id, conversation_id, account_id, waiting_since, left_at, how) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(new_id())
         .bind(conversation_id)
         .bind(row.try_get::<String, _>("account_id")?)
         .bind(since.min(now))
         .bind(now)
+        .bind(how.as_str())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

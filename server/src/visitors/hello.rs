@@ -12,7 +12,7 @@ use crate::conversations::{for_shopper, state_for_shopper};
 use crate::domain::LanguageTag;
 use crate::hub::{Frame, Subscriber, Topic, encode};
 use crate::identity;
-use crate::store::{Conversation, Site, Visitor};
+use crate::store::{Conversation, LineExit, Site, Visitor};
 
 /// Where a browser came from: the site its page belongs to, its address,
 /// and what it says of itself.
@@ -38,17 +38,18 @@ pub struct Welcomed {
 }
 
 impl Visitors {
-    /// Every widget of `visitor` on this process closed: if their
-    /// conversation waits in a line, they left it.
-    pub async fn left(&self, visitor: &Visitor) -> VisitorResult<()> {
+    /// Every widget of `visitor` on this process closed (`LineExit::Left`),
+    /// or they closed the chat panel (`LineExit::ClosedPanel`): if their
+    /// conversation waits in a line, that is kept for the reports.
+    pub async fn left(&self, visitor: &Visitor, how: LineExit) -> VisitorResult<()> {
         if let Some(conversation) = self
             .book
             .current_conversation_of_visitor(&visitor.id)
             .await?
             && conversation.state == ConversationState::Waiting
-            && self.book.left_the_line(&conversation.id).await?
+            && self.book.left_the_line(&conversation.id, how).await?
         {
-            tracing::info!(conversation = %conversation.id, "a shopper left the line");
+            tracing::info!(conversation = %conversation.id, ?how, "a shopper left the line");
         }
         Ok(())
     }

@@ -190,3 +190,39 @@ on_both_backends!(
         assert_eq!(stored("promised_at").await, said_at);
     }
 );
+
+on_both_backends!(
+    a_shopper_who_closes_the_panel_while_waiting_is_recorded_once,
+    |app: TestApp| async move {
+        let (mut tab, _) = app.new_shopper().await;
+        let id = tab.say("p1", "Hello?").await["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let closes = format!(
+            "SELECT COUNT(*) FROM queue_exits WHERE conversation_id = '{id}' AND how = 'closed_panel'"
+        );
+        tab.send(json!({"type": "panel_closed"})).await;
+        until_count(&app, &closes, 1).await;
+        // Again: still the first close.
+        tab.send(json!({"type": "panel_closed"})).await;
+        tab.send(json!({"type": "ping"})).await;
+        tab.until("pong", |_| true).await;
+        assert_eq!(app.count(&closes).await, 1);
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM queue_exits WHERE conversation_id = '{id}'"
+            ))
+            .await,
+            1,
+            "the page is still open: not left"
+        );
+        // Served, the panel closing is no exit from a line.
+        let _ada = app.online_inbox_of(&app.agent.email).await;
+        tab.until("event", is_assigned).await;
+        tab.send(json!({"type": "panel_closed"})).await;
+        tab.send(json!({"type": "ping"})).await;
+        tab.until("pong", |_| true).await;
+        assert_eq!(app.count(&closes).await, 1);
+    }
+);

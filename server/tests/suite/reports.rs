@@ -63,6 +63,12 @@ async fn seed(app: &TestApp, seed: &Seed<'_>) {
          'closed', '{agent_id}', {start}, {start}, '{account_id}', {reopened}, {start})"
     ))
     .await;
+    // As the log keeps it: chat is no channel of its own.
+    let channel = if channel == "email" {
+        "'email'"
+    } else {
+        "NULL"
+    };
     for (seq, (kind, author, at)) in events.iter().enumerate() {
         let payload = match *kind {
             "reopened" => "'{\"reopened\":{\"why\":\"customer_wrote\"}}'",
@@ -76,12 +82,23 @@ async fn seed(app: &TestApp, seed: &Seed<'_>) {
         both(format!(
             "INSERT INTO events (conversation_id, seq, kind, author_kind, author_id, body, \
              created_at, channel, payload) VALUES ('{id}', {}, '{kind}', '{author}', {author_id}, \
-             'words', {}, '{channel}', {payload})",
+             'words', {}, {channel}, {payload})",
             seq + 1,
             start + at * SEC
         ))
         .await;
     }
+}
+
+/// The report's row for conversation `id`.
+fn row_of(report: &Value, id: &str) -> Value {
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["conversation_id"] == id)
+        .unwrap()
+        .clone()
 }
 
 /// Seconds as the JSON's milliseconds.
@@ -282,6 +299,13 @@ on_both_backends!(
                 t(TUE + 11 * HOUR),
                 t(TUE + 11 * HOUR + 120 * SEC)
             ),
+            // c4's shopper closed the panel after 100 s, the page still open.
+            format!(
+                "INSERT INTO queue_exits (id, conversation_id, account_id, waiting_since, left_at, how) \
+                     VALUES ('e3', 'c4', '{account}', {}, {}, 'closed_panel')",
+                t(TUE + 10 * HOUR),
+                t(TUE + 10 * HOUR + 100 * SEC)
+            ),
             // c1 came back after leaving: it did not give up.
             format!(
                 "INSERT INTO queue_exits (id, conversation_id, account_id, waiting_since, left_at, returned_at) \
@@ -443,15 +467,17 @@ on_both_backends!(
         assert_eq!(cell(0, 17)["agents_online"], 0.0);
         assert_eq!(cell(1, 11)["agents_online"], 1.0);
         assert_eq!(cell(1, 12)["agents_online"], 0.0, "away is not online");
-        let row = |id: &str| {
-            all["rows"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|r| r["conversation_id"] == id)
-                .unwrap()
-                .clone()
-        };
+        let row = |id: &str| row_of(&all, id);
+        assert_eq!(
+            all["closed_panel_waiting"],
+            json!({"count": 1, "median_ms": ms(100), "p90_ms": ms(100)})
+        );
+        assert_eq!(row("c4")["closed_panel_after_ms"], ms(100));
+        assert_eq!(
+            row("c4")["gave_up_after_ms"],
+            Value::Null,
+            "closing the panel is not giving up"
+        );
         assert_eq!(
             (
                 row("c6")["reopens"].clone(),
@@ -562,7 +588,7 @@ on_both_backends!(
         );
         assert!(
             lines[2].starts_with(
-                "c2,Shop,,Ada,chat,2026-01-05 23:30,0,23,false,0,0,120,900,10,,false,0,,3,"
+                "c2,Shop,,Ada,chat,2026-01-05 23:30,0,23,false,0,0,120,900,10,,false,,0,,3,"
             ),
             "{}",
             lines[2]
