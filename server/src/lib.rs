@@ -9,6 +9,7 @@
 #![warn(unreachable_pub)]
 
 mod app;
+pub mod articles;
 pub mod cli;
 pub mod clock;
 pub mod cluster;

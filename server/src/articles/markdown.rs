@@ -1,0 +1,112 @@
+//! An article's Markdown as safe HTML, rendered on the server: parsed by
+//! pulldown-cmark (CommonMark, with tables and strikethrough), then cleaned
+//! by ammonia's allow-list. Whatever an author (or someone who stole their
+//! session) writes: no script, no style, no event handler, no frame or
+//! form; links only to `http`, `https` and `mailto` (relative links are
+//! dropped: an article is shown on many origins), each opening apart from
+//! the page (`rel="noopener noreferrer nofollow"`); images only from
+//! `https`.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use ammonia::{Builder, UrlRelative};
+use pulldown_cmark::{Options, Parser, html};
+
+/// The cleaner, built once.
+static CLEANER: LazyLock<Builder<'static>> = LazyLock::new(|| {
+    let mut builder = Builder::default();
+    builder
+        .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        .url_relative(UrlRelative::Deny)
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .attribute_filter(|element, attribute, value| {
+            // An image may only come from a secure address (a page on
+            // https must not mix in plain http, nor a `data:` blob).
+            if element == "img" && attribute == "src" && !value.starts_with("https://") {
+                None
+            } else {
+                Some(value.into())
+            }
+        });
+    builder
+});
+
+/// `markdown` as HTML safe to put in any page.
+pub fn render(markdown: &str) -> String {
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let mut raw = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut raw, Parser::new_ext(markdown, options));
+    CLEANER.clean(&raw).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+
+    #[test]
+    fn markdown_becomes_html() {
+        let html =
+            render("# Returns\n\nSend **shoes** back within *30 days*.\n\n- unworn\n- boxed\n");
+        assert!(html.contains("<h1>Returns</h1>"), "{html}");
+        assert!(html.contains("<strong>shoes</strong>"), "{html}");
+        assert!(html.contains("<li>unworn</li>"), "{html}");
+    }
+
+    #[test]
+    fn script_handlers_and_frames_are_inert() {
+        for hostile in [
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+            "<a href=\"#\" onclick=\"alert(1)\">x</a>",
+            "<iframe src=\"https://evil.example\"></iframe>",
+            "<svg><script>alert(1)</script></svg>",
+            "<style>body{display:none}</style>",
+            "<form action=\"https://evil.example\"><input name=card></form>",
+            "<div style=\"position:fixed\">cover</div>",
+        ] {
+            let html = render(hostile).to_lowercase();
+            for bad in [
+                "<script", "onerror", "onclick", "<iframe", "<style", "<form", "<input", "style=",
+            ] {
+                assert!(!html.contains(bad), "{hostile} → {html}");
+            }
+        }
+    }
+
+    #[test]
+    fn links_only_to_the_web_and_mail() {
+        for hostile in [
+            "[x](javascript:alert(1))",
+            "[x](JaVaScRiPt:alert(1))",
+            "[x](data:text/html;base64,PHNjcmlwdD4=)",
+            "[x](vbscript:msgbox)",
+            "<a href=\"javascript&colon;alert(1)\">x</a>",
+            "[x](/relative/path)",
+        ] {
+            let html = render(hostile);
+            assert!(!html.contains("href"), "{hostile} → {html}");
+        }
+        let html =
+            render("[Returns](https://shop.example/returns) or [mail](mailto:help@shop.example)");
+        assert!(
+            html.contains("href=\"https://shop.example/returns\""),
+            "{html}"
+        );
+        assert!(html.contains("href=\"mailto:help@shop.example\""), "{html}");
+        assert!(
+            html.contains("rel=\"noopener noreferrer nofollow\""),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn images_only_from_secure_addresses() {
+        assert!(
+            render("![box](https://cdn.example/box.png)")
+                .contains("src=\"https://cdn.example/box.png\"")
+        );
+        assert!(!render("![box](http://cdn.example/box.png)").contains("src="));
+        assert!(!render("![x](data:image/png;base64,AAAA)").contains("src="));
+    }
+}
