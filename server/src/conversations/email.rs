@@ -318,7 +318,8 @@ impl Conversations {
                 page,
                 sender,
                 earlier,
-                (lines, ask_rating),
+                lines,
+                ask_rating,
             )
             .and_then(|letter| {
                 compose::compose(&letter)
@@ -506,7 +507,8 @@ impl Conversations {
                 page,
                 None,
                 None,
-                (lines, ask_rating),
+                lines,
+                ask_rating,
             )
             .and_then(|letter| {
                 compose::compose(&letter)
@@ -576,7 +578,8 @@ impl Conversations {
         page: Option<String>,
         sender: Option<String>,
         earlier: Option<Line>,
-        (lines, ask_rating): (Vec<Line>, bool),
+        lines: Vec<Line>,
+        ask_rating: bool,
     ) -> Result<Letter, NotBuilt> {
         let words = words_for(site, conversation);
         let to = recipient(email)?;

@@ -8,7 +8,7 @@ use protocol::{ConversationState, ErrorCode, EventBody, RatingScale, RatingState
 
 use super::Conversations;
 use super::fanout::Audience;
-use crate::store::{Conversation, StoreError, now_ms};
+use crate::store::{StoreError, now_ms};
 
 /// Longest comment kept with a rating.
 pub const MAX_RATING_COMMENT_CHARS: usize = 1000;
@@ -55,7 +55,25 @@ impl Conversations {
         visitor_id: &str,
         conversation_id: &str,
     ) -> Result<Result<RatingState, RatingRefused>, StoreError> {
-        let Some(conversation) = self.rated_by(visitor_id, conversation_id).await? else {
+        Ok(self
+            .standing(visitor_id, conversation_id)
+            .await?
+            .map(|(state, _)| state))
+    }
+
+    /// The rating's state, and whether the chat ended (to tell "not ended
+    /// yet" from "not asked").
+    async fn standing(
+        &self,
+        visitor_id: &str,
+        conversation_id: &str,
+    ) -> Result<Result<(RatingState, bool), RatingRefused>, StoreError> {
+        let Some(conversation) = self
+            .store
+            .conversation(conversation_id)
+            .await?
+            .filter(|c| c.visitor_id == visitor_id)
+        else {
             return Ok(Err(RatingRefused::NotYours));
         };
         let scale = self
@@ -74,13 +92,14 @@ impl Conversations {
             Some((score, comment, first_at)) => (Some(score), comment, Some(first_at)),
             None => (None, None, None),
         };
-        Ok(Ok(RatingState {
+        let state = RatingState {
             scale,
             asked,
             score,
             comment,
             changeable: asked && first_at.is_none_or(|at| now_ms() - at <= CHANGEABLE_MS),
-        }))
+        };
+        Ok(Ok((state, ended)))
     }
 
     /// `visitor_id` rates their conversation `conversation_id`.
@@ -104,16 +123,11 @@ impl Conversations {
         {
             return Ok(Err(RatingRefused::Comment));
         }
-        let before = match self.rating_state(visitor_id, conversation_id).await? {
-            Ok(state) => state,
+        let (before, ended) = match self.standing(visitor_id, conversation_id).await? {
+            Ok(standing) => standing,
             Err(refused) => return Ok(Err(refused)),
         };
         if !before.asked {
-            let ended = self
-                .store
-                .conversation(conversation_id)
-                .await?
-                .is_some_and(|c| c.state == ConversationState::Closed);
             return Ok(Err(if ended {
                 RatingRefused::NotAsked
             } else {
@@ -141,17 +155,5 @@ impl Conversations {
             comment,
             ..before
         }))
-    }
-
-    async fn rated_by(
-        &self,
-        visitor_id: &str,
-        conversation_id: &str,
-    ) -> Result<Option<Conversation>, StoreError> {
-        Ok(self
-            .store
-            .conversation(conversation_id)
-            .await?
-            .filter(|c| c.visitor_id == visitor_id))
     }
 }

@@ -54,6 +54,18 @@ impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
     }
+
+    /// A service's refusal with its code, over HTTP: the status follows
+    /// the code (not found, forbidden or blocked, over a limit, else bad input).
+    pub fn refused(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        let status = match code {
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::Blocked | ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError::new(status, code, message)
+    }
 }
 
 /// A value refused at the edge: 400 saying why.
@@ -68,13 +80,7 @@ impl From<crate::visitors::Failure> for ApiError {
     fn from(failure: crate::visitors::Failure) -> ApiError {
         match failure {
             crate::visitors::Failure::Refused(refusal) => {
-                let status = match refusal.code {
-                    ErrorCode::NotFound => StatusCode::NOT_FOUND,
-                    ErrorCode::Blocked | ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-                    ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-                    _ => StatusCode::BAD_REQUEST,
-                };
-                ApiError::new(status, refusal.code, refusal.message)
+                ApiError::refused(refusal.code, refusal.message)
             }
             crate::visitors::Failure::Store(err) => err.into(),
         }

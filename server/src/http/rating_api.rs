@@ -6,7 +6,7 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use protocol::{RatingGiven, RatingState};
 use serde::Deserialize;
 
@@ -80,12 +80,5 @@ async fn shopper(
 }
 
 fn refused(refused: RatingRefused) -> ApiError {
-    let status = match refused {
-        RatingRefused::NotYours => StatusCode::NOT_FOUND,
-        RatingRefused::NotAsked | RatingRefused::Settled => StatusCode::FORBIDDEN,
-        RatingRefused::NotEnded | RatingRefused::Score | RatingRefused::Comment => {
-            StatusCode::BAD_REQUEST
-        }
-    };
-    ApiError::new(status, refused.code(), refused.to_string())
+    ApiError::refused(refused.code(), refused.to_string())
 }

@@ -14,15 +14,7 @@ on_both_backends!(
     the_shopper_rates_an_ended_chat_and_the_agent_sees_it,
     |app: TestApp| async move {
         let mut agent = app.online_inbox_of(&app.agent.email).await;
-        let (mut shopper, _) = app.new_shopper().await;
-        let id = shopper.say("m1", "Thanks for the help").await["conversation_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        shopper.until("event", is_assigned).await;
-        agent
-            .send(json!({"type": "open", "conversation_id": id}))
-            .await;
+        let (mut shopper, _, id) = served(&app, &mut agent).await;
         let rate = |score: u8, comment: Option<&str>| json!({"type": "rate", "conversation_id": id, "score": score, "comment": comment});
         // Not before it ended.
         shopper.send(rate(5, None)).await;
