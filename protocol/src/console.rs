@@ -77,6 +77,10 @@ pub struct SiteSettings {
     /// How a shopper rates a chat that ended, or not at all.
     #[serde(default)]
     pub rating: RatingScale,
+    /// Agents may write and publish this site's help articles (owners
+    /// always may).
+    #[serde(default)]
+    pub agents_write_articles: bool,
 }
 
 /// How the widget asks "How was your chat?" after a chat ended: five
@@ -123,6 +127,7 @@ impl Default for SiteSettings {
             launcher_offset: 0,
             reopen_days: default_reopen_days(),
             rating: RatingScale::Faces,
+            agents_write_articles: false,
         }
     }
 }

@@ -59,6 +59,9 @@ pub struct CustomerProfile {
     /// their page is `GET /api/visitors/{id}`.
     #[serde(default)]
     pub visitor_id: Option<String>,
+    /// Help articles the shopper opened in the widget, newest first.
+    #[serde(default)]
+    pub articles: Vec<crate::ArticleRead>,
 }
 
 /// A contact merged into another: who, by whom, when and why

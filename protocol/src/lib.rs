@@ -6,6 +6,7 @@
 //! flat, so users write `protocol::WidgetFrame` whatever file it lives in.
 
 mod agent;
+mod articles;
 mod console;
 mod errors;
 mod events;
@@ -18,6 +19,7 @@ mod widget;
 mod widget_text;
 
 pub use agent::*;
+pub use articles::*;
 pub use console::*;
 pub use errors::*;
 pub use events::*;

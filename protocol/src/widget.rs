@@ -480,6 +480,11 @@ pub struct WidgetConfig {
     /// How a chat that ended is rated (read by the extras module only).
     #[serde(default)]
     pub rating: crate::RatingScale,
+    /// The site has published help articles in the shopper's language:
+    /// the loader offers the help view (its own module, loaded on first
+    /// use). Never read by the widget's core, so not parsed by it.
+    #[serde(default, skip_deserializing)]
+    pub help: bool,
 }
 
 /// How the loader draws the launcher.

@@ -86,6 +86,22 @@ pub enum WidgetText {
     RateSend,
     /// Once the rating is taken.
     RateThanks,
+    /// The panel's button that opens the help articles.
+    Help,
+    /// The help view's search box.
+    HelpSearch,
+    /// A search that found nothing.
+    HelpNone,
+    /// Above the articles offered after a shopper's first question.
+    MightHelp,
+    /// Under an article: it was enough.
+    HelpAnswered,
+    /// Under an article: it was not; the shopper still wants a person.
+    HelpTalk,
+    /// Back from an article to the chat or the list.
+    HelpBack,
+    /// After "This answered my question".
+    HelpThanks,
 }
 
 impl WidgetText {

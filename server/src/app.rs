@@ -178,6 +178,7 @@ async fn start(
         config.visitor_idle_days,
     );
     Ok(AppState {
+        articles: crate::articles::Articles::new(store.clone(), config.public_url()),
         files,
         devices,
         visitors,

@@ -40,9 +40,41 @@ pub fn render(markdown: &str) -> String {
     CLEANER.clean(&raw).to_string()
 }
 
+/// The words of `markdown` as a reader sees them, without markup or link
+/// targets: what search indexes and what a missing description is cut from.
+pub fn plain_text(markdown: &str) -> String {
+    use pulldown_cmark::{Event, TagEnd};
+    let mut text = String::with_capacity(markdown.len());
+    for event in Parser::new_ext(
+        markdown,
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
+    ) {
+        match event {
+            Event::Text(words) | Event::Code(words) => text.push_str(&words),
+            Event::SoftBreak
+            | Event::HardBreak
+            | Event::End(
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableCell,
+            ) => text.push(' '),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::render;
+    use super::{plain_text, render};
+
+    #[test]
+    fn plain_text_keeps_words_not_markup() {
+        assert_eq!(
+            plain_text(
+                "# Returns\n\nSend **shoes** [back](https://x.example/secret-path)\n\n- unworn\n- boxed"
+            ),
+            "Returns Send shoes back unworn boxed"
+        );
+    }
 
     #[test]
     fn markdown_becomes_html() {

@@ -2,6 +2,7 @@
 //! inbox (session required), their sockets, and static pages.
 
 mod agent_api;
+mod articles_api;
 mod blocks_api;
 pub mod connections;
 mod contacts_api;
@@ -9,6 +10,8 @@ mod devices;
 pub mod error;
 mod extract;
 mod files_api;
+mod help_api;
+mod help_pages;
 mod mail_api;
 mod pages;
 mod password_api;
@@ -90,6 +93,25 @@ pub fn router(state: AppState) -> Router {
                 .allow_methods([Method::GET, Method::POST])
                 .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
         );
+    // The help view's door, with the same check.
+    let widget_help = Router::new()
+        .route("/api/widget/help", get(help_api::list))
+        .route("/api/widget/help/suggest", get(help_api::suggest))
+        .route("/api/widget/help/read", post(help_api::read))
+        .route("/api/widget/help/verdict", post(help_api::verdict))
+        .layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::mirror_request())
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+        );
+    // The public help center: plain pages, no session, no origin.
+    let help_center = Router::new()
+        .route("/help/{key}", get(help_pages::start))
+        .route("/help/{key}/sitemap.xml", get(help_pages::sitemap))
+        .route("/help/{key}/{lang}", get(help_pages::index))
+        .route("/help/{key}/{lang}/search", get(help_pages::search))
+        .route("/help/{key}/{lang}/{id}", get(help_pages::article));
     let agent_uploads = Router::new()
         .route("/api/files", post(files_api::agent_upload))
         .layer(sessions.clone())
@@ -175,6 +197,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/reports", get(reports_api::report))
         .route("/api/reports/conversations.csv", get(reports_api::csv))
         .route(
+            "/api/articles",
+            get(articles_api::list).post(articles_api::create),
+        )
+        .route("/api/articles/search", get(articles_api::search))
+        .route("/api/articles/preview", post(articles_api::preview))
+        .route(
+            "/api/articles/{id}",
+            get(articles_api::one).delete(articles_api::delete),
+        )
+        .route("/api/articles/{id}/history", get(articles_api::history))
+        .route("/api/articles/{id}/{lang}", put(articles_api::save))
+        .route(
             "/api/conversations/{id}/labels/{name}",
             put(views_api::put_conversation_label).delete(views_api::delete_conversation_label),
         )
@@ -221,6 +255,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(widget)
         .merge(widget_ratings)
+        .merge(widget_help)
+        .merge(help_center)
         .merge(agent)
         .merge(mail)
         .route("/files/{id}", get(files_api::download))

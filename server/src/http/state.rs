@@ -34,6 +34,8 @@ pub struct AppState {
     /// Signs the cookie of browsers that signed in before.
     pub devices: crate::identity::DeviceKey,
     pub mailer: Mailer,
+    /// Help articles: written, found, read.
+    pub articles: crate::articles::Articles,
     /// Attached files: uploads, links, the file store.
     pub files: crate::files::Files,
     /// Flips to true when the server is shutting down; sockets close politely.

@@ -171,6 +171,7 @@ pub(super) async fn config(
         now_ms(),
         email_replies,
     );
+    config.help = !state.store.published_languages(&site.id).await?.is_empty();
     config.agents_online = state
         .dispatcher
         .statuses(&site.account_id)
@@ -230,6 +231,7 @@ pub(super) fn widget_config(
         agents_online: false,
         files: !settings.file_kinds.is_empty(),
         rating: settings.rating,
+        help: false,
     }
 }
 

@@ -2,6 +2,7 @@
 //! queries are runtime-checked text written in the SQL both accept, run
 //! through sqlx's `Any` driver, and every store test runs on both backends.
 
+mod articles;
 mod blocks;
 mod contacts;
 mod conversations;
@@ -27,6 +28,7 @@ mod teams;
 mod tenancy;
 mod visitors;
 
+pub use articles::{ArticleRecord, NewArticleText, PublishedPage, PublishedText, ReadingRecord};
 pub use blocks::NewBlock;
 pub use contacts::{ContactRecord, Identified};
 pub use conversations::{

@@ -202,6 +202,7 @@ impl Store {
                 at_ms: row.try_get("created_at")?,
             });
         }
+        profile.articles = self.readings_of(visitors, whose.id()).await?;
         let ids: Vec<String> = sqlx::query_scalar(&format!(
             "SELECT id FROM conversations WHERE visitor_id IN ({visitors}) \
              ORDER BY created_at DESC, id LIMIT $2"

@@ -9,6 +9,7 @@
 mod common;
 
 mod architecture;
+mod articles;
 mod bad_input;
 mod blocks;
 mod chat;
