@@ -8,7 +8,7 @@
   var site = script.getAttribute('data-site') || '';
   var base = new URL(script.src).origin;
   var queued = (w.Rapport && w.Rapport.q) || [];
-  var host, root, frame, launcher, badge, config, loading, mounted, ready, chat, extras, files, context = {};
+  var host, root, frame, launcher, badge, config, loading, mounted, ready, chat, modules = {}, context = {};
   /* The page's own overflow while a phone's screen is the chat's. */
   var scroll, phone = w.matchMedia && matchMedia('(max-width: 640px)');
   /* Rapport('on', name, fn) listeners; the unread count and the words
@@ -100,24 +100,36 @@
     }));
   }
 
-  /* Parts of the panel few shoppers need (topics, email ask, transcript,
-     agent's picture) are a module of their own, fetched the first time the
-     chat shows one. */
-  function extra(name, value, text, more) {
-    if (name == 'files') return attach(value, more);
-    if (value == null && !extras) return;
-    (extras = extras || import(base + '__EXTRAS__')).then(function (m) {
-      m.show(frame, name, value, text, more, chat, config, emit, base, site);
-    }, function (e) { extras = 0; log('a part of the chat failed to load: ' + e); });
+  /* Parts few shoppers need are modules of their own, each fetched the
+     first time it is used (again after a failed fetch), then called. */
+  function use(name, path, call) {
+    (modules[name] = modules[name] || import(base + path)).then(call, function (e) {
+      modules[name] = 0;
+      log(name + ' failed to load: ' + e);
+    });
   }
 
-  /* Files (picked, pasted, dropped) are uploaded by a module of their
-     own, fetched the first time a shopper attaches one. */
+  /* Parts of the panel few shoppers need (topics, email ask, transcript,
+     agent's picture, rating) are the extras module; files (picked, pasted,
+     dropped) are uploaded by the files module; help articles (the help
+     view, suggestions after a first question, an agent's card) are the
+     help module. */
+  function extra(name, value, text, more) {
+    if (name == 'files') return attach(value, more);
+    if (name == 'help') return value && config.help && help('suggest', value);
+    if (value != null || modules.extras) use('extras', '__EXTRAS__', function (m) {
+      m.show(frame, name, value, text, more, chat, config, emit, base, site);
+    });
+  }
+
   function attach(action, list) {
-    if (action == 'sent' && !files) return;
-    (files = files || import(base + '__FILES__')).then(function (m) {
+    if (action != 'sent' || modules.files) use('files', '__FILES__', function (m) {
       m.files(frame, action, list, chat, config, base, site);
-    }, function (e) { files = 0; log('attaching files failed to load: ' + e); });
+    });
+  }
+
+  function help(action, value) {
+    use('help', '__HELP__', function (m) { m.help(frame, action, value, chat, config, emit, base, site); });
   }
 
   function mount() {
@@ -132,7 +144,7 @@
         tell();
         m.mount(frame, base, site, config, close, notify, extra);
         track();
-        m.dress(frame, config, attach);
+        m.dress(frame, config, attach, help);
       }
     }, function (e) { loading = 0; log('the chat failed to load: ' + e); });
   }

@@ -2,9 +2,25 @@
    panel needs from plain JS, kept out of the loader every page runs.
    Files: the attach button, a screenshot pasted into the chat and files
    dropped on it go to `attach` (the loader's), which fetches the files
-   module the first time. Placeholder __ATTACH__ is the index of the
-   button's words in config.texts. */
-export function dress(frame, config, attach) {
+   module the first time. Help (where the site has articles): the button
+   that opens the help view, and an agent's article card read in the
+   panel, both through `help` (the loader's), which fetches the help
+   module the first time. Placeholders __ATTACH__ and __HELP__ are the
+   indexes of the buttons' words in config.texts. */
+export function dress(frame, config, attach, help) {
+  if (config.help) {
+    // A button like the close button beside it.
+    var close = frame.querySelector('.rp-close'), ask = close.cloneNode();
+    ask.textContent = '?';
+    ask.setAttribute('aria-label', config.texts[__HELP__]);
+    ask.onclick = function () { help('open'); };
+    close.before(ask);
+    // An agent's article card (a link to its page) opens in the panel.
+    frame.addEventListener('click', function (e) {
+      var a = e.target.closest('.rp-line a[href*="/help/"]');
+      a && (e.preventDefault(), help('card', a.href));
+    });
+  }
   if (!config.files) return;
   var send = frame.querySelector('.rp-send'), clip = document.createElement('button');
   clip.type = 'button';

@@ -318,6 +318,12 @@ fn SiteEditor(
                         <option value="off">"Do not ask"</option>
                     </select>
                 </label>
+                <label>
+                    <input type="checkbox" name="agents-write-articles"
+                        prop:checked=move || settings.with(|s| s.agents_write_articles)
+                        on:change=move |ev| settings.update(|s| s.agents_write_articles = event_target_checked(&ev)) />
+                    " Agents may write and publish help articles (owners always may)"
+                </label>
                 <label>"Show agents as"
                     <select name="agent-display" on:change=move |ev| settings.update(|s| s.agent_display = match event_target_value(&ev).as_str() {
                             "first_name" => AgentDisplay::FirstName,

@@ -5,6 +5,7 @@
 mod account;
 mod alerts;
 mod api;
+mod articles;
 mod blocks;
 mod clock;
 mod console;
@@ -85,6 +86,7 @@ enum Mode {
     Inbox,
     Customers,
     Replies,
+    Articles,
     Reports,
     Console,
 }
@@ -153,6 +155,7 @@ fn SignedIn(
             {tab(Mode::Inbox, "Inbox")}
             {tab(Mode::Customers, "Customers")}
             {tab(Mode::Replies, "Replies")}
+            {tab(Mode::Articles, "Help articles")}
             {owner.then(|| tab(Mode::Reports, "Reports"))}
             {owner.then(|| tab(Mode::Console, "Console"))}
         </nav>
@@ -167,6 +170,9 @@ fn SignedIn(
         </div>
         <div hidden=move || mode.get() != Mode::Replies>
             <replies::RepliesPanel replies owner />
+        </div>
+        <div hidden=move || mode.get() != Mode::Articles>
+            <articles::Articles />
         </div>
         {owner.then(|| view! {
             <div hidden=move || mode.get() != Mode::Reports>

@@ -203,6 +203,14 @@ pub fn Profile(
                             }).collect_view()}
                         </ul>
                     })}
+                    {(!p.articles.is_empty()).then(|| view! {
+                        <h3>"Help articles read"</h3>
+                        <ul class="articles-read">
+                            {p.articles.iter().map(|read| view! {
+                                <li>{read_line(read)}</li>
+                            }).collect_view()}
+                        </ul>
+                    })}
                     {(!p.timeline.is_empty()).then(|| view! {
                         <h3>"Timeline"</h3>
                         <ul class="timeline">
@@ -252,4 +260,23 @@ pub fn Profile(
             })}
         </aside>
     }
+}
+
+/// "Returning shoes (offered after their question): answered their question".
+fn read_line(read: &protocol::ArticleRead) -> String {
+    let how = match read.source.as_str() {
+        "suggested" => "offered after their question",
+        "card" => "sent by an agent",
+        _ => "from the help view",
+    };
+    let verdict = match read.verdict {
+        Some(protocol::ArticleVerdict::Answered) => ": answered their question",
+        Some(protocol::ArticleVerdict::Talk) => ": still wanted a person",
+        None => "",
+    };
+    format!(
+        "{} ({how}, {}){verdict}",
+        read.title,
+        crate::clock::when(read.at_ms)
+    )
 }

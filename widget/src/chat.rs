@@ -495,7 +495,7 @@ impl Chat {
                 name,
             } => {
                 if self.conversation_id.as_deref() != Some(conversation_id.as_str())
-                    || self.state == Some(ConversationState::Closed)
+                    || matches!(self.state, Some(ConversationState::Closed))
                 {
                     return Outcome::None;
                 }
@@ -558,7 +558,7 @@ impl Chat {
             EventBody::Message { text, files } => {
                 // A closed conversation takes a message only once the
                 // shopper's word reopened it.
-                if self.state == Some(ConversationState::Closed) {
+                if matches!(self.state, Some(ConversationState::Closed)) {
                     self.state = Some(ConversationState::Waiting);
                 }
                 if event.author == Author::Visitor

@@ -205,7 +205,7 @@ pub fn set_open(open: bool) {
 #[wasm_bindgen]
 pub fn panel_closed() {
     if mounted().is_some_and(|(chat, _)| {
-        chat.with_untracked(|c| c.state == Some(ConversationState::Waiting))
+        chat.with_untracked(|c| matches!(c.state, Some(ConversationState::Waiting)))
     }) {
         send(&WidgetRequest::PanelClosed);
     }
@@ -580,7 +580,9 @@ fn Panel(
     // They closed the panel or left the page while waiting: they may go.
     let leaving = RwSignal::new(false);
     Effect::new(move |_| {
-        if !open.get() && chat.with_untracked(|c| c.state == Some(ConversationState::Waiting)) {
+        if !open.get()
+            && chat.with_untracked(|c| matches!(c.state, Some(ConversationState::Waiting)))
+        {
             leaving.set(true);
         }
     });
@@ -606,7 +608,7 @@ fn Panel(
             && chat.with(|c| {
                 !c.email_known
                     && (c.want_transcript
-                        || leaving.get() && c.state == Some(ConversationState::Waiting)
+                        || leaving.get() && matches!(c.state, Some(ConversationState::Waiting))
                         || c.queue.is_some_and(|q| {
                             !q.agents_online
                                 || q.position >= 3
@@ -679,7 +681,7 @@ fn Panel(
     // conversation's earlier part, and outside business hours the away
     // note and an address box in the composer.
     let has_topics = config.has_topics;
-    let closed = move || chat.with(|c| c.state == Some(ConversationState::Closed));
+    let closed = move || chat.with(|c| matches!(c.state, Some(ConversationState::Closed)));
     let (avatars, site_query) = (config.avatars.clone(), config.site_query.clone());
     let new_label = t(WidgetText::NewConversation);
     let (what_about, email_ask, email_save, transcript_label, earlier_label, email_label) = (
@@ -691,7 +693,9 @@ fn Panel(
         t(WidgetText::EmailLabel),
     );
     Effect::new(move |_| {
-        let (state, conversation) = chat.with(|c| (c.state.clone(), c.conversation_id.is_some()));
+        let (state, conversation, earlier) =
+            chat.with(|c| (c.state.clone(), c.conversation_id.clone(), c.earliest > 1));
+        let ended = matches!(state, Some(ConversationState::Closed));
         let topics_shown = has_topics && state.is_none() && page_topic().is_none();
         extra(
             "topics",
@@ -702,7 +706,7 @@ fn Panel(
         extra("ask", ask_live().then(String::new), &email_ask, &email_save);
         extra(
             "transcript",
-            (email_replies && conversation).then(String::new),
+            (email_replies && conversation.is_some()).then(String::new),
             &transcript_label,
             "",
         );
@@ -714,18 +718,13 @@ fn Panel(
             _ => None,
         };
         extra("avatar", picture, "", "");
-        extra(
-            "earlier",
-            chat.with(|c| c.earliest > 1).then(String::new),
-            &earlier_label,
-            "",
-        );
+        extra("earlier", earlier.then(String::new), &earlier_label, "");
         extra("away", away_note.clone(), "", "");
         // A chat that ended takes no more messages: the shopper starts
         // another (or first rates this one, which the extras ask the server about).
         extra(
             "new",
-            closed().then(|| chat.with(|c| c.conversation_id.clone().unwrap_or_default())),
+            ended.then(|| conversation.clone().unwrap_or_default()),
             &new_label,
             "",
         );
@@ -735,6 +734,9 @@ fn Panel(
             &email_label,
             "",
         );
+        // Where the site has help articles, the loader's help module asks
+        // the server for some matching the conversation's first question.
+        extra("help", conversation, "", "");
     });
     let (status_online, status_connecting, status_away) = (
         t(WidgetText::Online),

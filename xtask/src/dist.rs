@@ -56,6 +56,8 @@ pub struct Report {
     pub widget_extras: Sizes,
     /// The files module, fetched only when a shopper first attaches a file.
     pub widget_files: Sizes,
+    /// The help view, suggestions and articles (loaded on first use).
+    pub widget_help: Sizes,
     pub app_total: Sizes,
 }
 
@@ -96,10 +98,12 @@ pub fn build() -> Result<Report> {
         &format!(
             "export const css = '{}';\n{}",
             in_js_string(&panel_css),
-            fs::read_to_string(root().join("widget/panel.js"))?.replace(
-                "__ATTACH__",
-                &(protocol::WidgetText::AttachFile as u8).to_string()
-            )
+            fs::read_to_string(root().join("widget/panel.js"))?
+                .replace(
+                    "__ATTACH__",
+                    &(protocol::WidgetText::AttachFile as u8).to_string()
+                )
+                .replace("__HELP__", &(WidgetText::Help as u8).to_string())
         ),
     )?;
     let loader_source = fs::read_to_string(root().join("widget/loader.js"))?;
@@ -150,9 +154,34 @@ pub fn build() -> Result<Report> {
         minify_js("files", &files_source, true)?.into_bytes(),
     )?;
     let files_sizes = compress(&dist.join("assets").join(&files))?;
+    let help_css = minify_css(&fs::read_to_string(root().join("style/widget-help.css"))?);
+    let help_source = fs::read_to_string(root().join("widget/help.js"))?
+        .replace("__CSS__", &in_js_string(&help_css))
+        .replace(
+            "__WORDS__",
+            // The order help.js reads them in.
+            &word_indexes(&[
+                WidgetText::Help,
+                WidgetText::HelpSearch,
+                WidgetText::HelpNone,
+                WidgetText::MightHelp,
+                WidgetText::HelpAnswered,
+                WidgetText::HelpTalk,
+                WidgetText::HelpBack,
+                WidgetText::HelpThanks,
+            ]),
+        );
+    let help = hashed(
+        &dist,
+        "help",
+        "js",
+        minify_js("help", &help_source, true)?.into_bytes(),
+    )?;
+    let help_sizes = compress(&dist.join("assets").join(&help))?;
     let loader = minify_loader(&loader_source)?
         .replace("__EXTRAS__", &format!("/assets/{extras}"))
         .replace("__FILES__", &format!("/assets/{files}"))
+        .replace("__HELP__", &format!("/assets/{help}"))
         .replace("__GLUE__", &format!("/assets/{}", widget.js))
         .replace("__WASM__", &format!("/assets/{}", widget.wasm))
         .replace("__CSS__", &in_js_string(&launcher_css));
@@ -202,6 +231,7 @@ pub fn build() -> Result<Report> {
         widget_total: loader_sizes + widget.sizes,
         widget_extras: extras_sizes,
         widget_files: files_sizes,
+        widget_help: help_sizes,
         app_total: app.sizes + app_css,
     };
     print_report(&report);
@@ -511,7 +541,14 @@ fn in_js_string(text: &str) -> String {
 /// as they are.
 fn minify_loader(source: &str) -> Result<String> {
     let minified = minify_js("loader", source, false)?;
-    for placeholder in ["__GLUE__", "__WASM__", "__CSS__", "__EXTRAS__", "__FILES__"] {
+    for placeholder in [
+        "__GLUE__",
+        "__WASM__",
+        "__CSS__",
+        "__EXTRAS__",
+        "__FILES__",
+        "__HELP__",
+    ] {
         if !minified.contains(placeholder) {
             return Err(format!("terser lost the loader's {placeholder} placeholder").into());
         }
@@ -560,6 +597,7 @@ fn print_report(report: &Report) {
     row("widget total (loader+JS+WASM+CSS)", report.widget_total);
     row("widget extras (on first use)", report.widget_extras);
     row("widget files (on first attachment)", report.widget_files);
+    row("widget help (on first use)", report.widget_help);
     row("inbox app (JS+WASM+CSS)", report.app_total);
     eprintln!(
         "  until the shopper can type the widget fetches 4 files: widget.js, /api/widget/config, \

@@ -12,6 +12,13 @@ use super::InboxContext;
 use super::attachments::{Tray, TrayView};
 use super::state::Pending;
 
+/// A help article found for `/a`, as `GET /api/articles/search` gives it.
+#[derive(Clone, Debug, serde::Deserialize)]
+struct ArticleCard {
+    title: String,
+    url: String,
+}
+
 #[component]
 pub fn Composer(
     replies: RwSignal<Vec<CannedReply>>,
@@ -24,6 +31,44 @@ pub fn Composer(
     let use_reply = move |reply: &CannedReply| {
         draft.set(profile.with_untracked(|p| crate::replies::fill(&reply.body, p.as_ref())));
     };
+    // `/a words`: the site's published help articles, each sent as a card
+    // (its title and the link the widget opens it from).
+    let articles = RwSignal::new(Vec::<ArticleCard>::new());
+    Effect::new(move |_| {
+        let Some(words) = draft.with(|d| d.strip_prefix("/a ").map(str::to_owned)) else {
+            articles.set(Vec::new());
+            return;
+        };
+        let site = state.with_untracked(|s| {
+            s.open.as_ref().and_then(|id| {
+                s.conversations
+                    .iter()
+                    .find(|c| &c.id == id)
+                    .map(|c| c.site_id.clone())
+            })
+        });
+        let language = profile.with_untracked(|p| {
+            p.as_ref()
+                .and_then(|p| p.language.clone())
+                .unwrap_or_default()
+        });
+        let Some(site) = site else { return };
+        leptos::task::spawn_local(async move {
+            let path = format!(
+                "/api/articles/search?site={}&lang={}&q={}",
+                js_sys::encode_uri_component(&site),
+                js_sys::encode_uri_component(&language),
+                js_sys::encode_uri_component(&words)
+            );
+            if let Ok(found) =
+                crate::api::call::<Vec<ArticleCard>>("GET", &path, crate::api::NONE).await
+                && draft.with_untracked(|d| d.strip_prefix("/a ") == Some(words.as_str()))
+            {
+                articles.set(found);
+            }
+        });
+    });
+    let use_article = move |card: &ArticleCard| draft.set(format!("{}\n{}", card.title, card.url));
     let private = RwSignal::new(false);
     // When the agent last told they were typing (ms); a sent message ends
     // that spell, so the next keystroke is told at once.
@@ -96,9 +141,16 @@ pub fn Composer(
                         <code>{shortcut}</code> " " {preview}</button></li> }
                 }).collect_view()}
             </ul>
+            <ul class="suggestions" aria-label="Help articles">
+                {move || articles.get().into_iter().map(|card| {
+                    let title = card.title.clone();
+                    view! { <li><button type="button" class="suggestion" on:click=move |_| use_article(&card)>
+                        "📄 " {title}</button></li> }
+                }).collect_view()}
+            </ul>
             <TrayView tray />
             <textarea aria-label="Reply"
-                placeholder=move || if private.get() { "A note only agents see…" } else { "Write a reply… (/ for canned replies)" }
+                placeholder=move || if private.get() { "A note only agents see…" } else { "Write a reply… (/ for canned replies, /a for help articles)" }
                 prop:value=move || draft.get()
                 on:paste=move |ev| {
                     // A pasted screenshot becomes a file of the reply.
@@ -113,10 +165,13 @@ pub fn Composer(
                     typing();
                 }
                 on:keydown=move |ev| {
-                    // Tab takes the first canned reply offered.
+                    // Tab takes the first canned reply (or article) offered.
                     if ev.key() == "Tab" && let Some(first) = offered().first() {
                         ev.prevent_default();
                         use_reply(first);
+                    } else if ev.key() == "Tab" && let Some(first) = articles.with_untracked(|a| a.first().cloned()) {
+                        ev.prevent_default();
+                        use_article(&first);
                     } else if ev.key() == "Enter" && !ev.shift_key() {
                         ev.prevent_default();
                         reply();

@@ -269,6 +269,13 @@ impl Articles {
     /// has articles in it, else English, else the first it has.
     pub async fn language_for(&self, site: &Site, wanted: &str) -> StoreResult<Option<String>> {
         let languages = self.store.published_languages(&site.id).await?;
+        // A browser's tag ("nl-BE") by its language.
+        let wanted = wanted
+            .split(['-', '_'])
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let wanted = wanted.as_str();
         Ok(["", "en"]
             .iter()
             .map(|fallback| {

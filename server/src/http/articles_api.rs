@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::error::ApiError;
 use super::extract::{ApiJson, CurrentAgent};
 use super::state::AppState;
-use crate::articles::{ArticleRefused, markdown};
+use crate::articles::{ArticleRefused, Articles, markdown};
 use crate::store::{Agent, Site};
 
 #[derive(Debug, Deserialize)]
@@ -31,6 +31,35 @@ pub(super) struct ArticleCard {
     summary: ArticleSummary,
     language: String,
     url: String,
+}
+
+/// A site whose articles the agent sees, and whether they may write them.
+#[derive(Debug, Serialize)]
+pub(super) struct ArticleSite {
+    id: String,
+    name: String,
+    /// Its public help center.
+    help_url: String,
+    may_write: bool,
+}
+
+/// `GET /api/articles/sites`: the account's sites, for the articles page.
+pub(super) async fn sites(
+    State(state): State<AppState>,
+    CurrentAgent(agent): CurrentAgent,
+) -> Result<Json<Vec<ArticleSite>>, ApiError> {
+    let sites = state.store.sites_of_account(&agent.account_id).await?;
+    Ok(Json(
+        sites
+            .into_iter()
+            .map(|site| ArticleSite {
+                help_url: state.articles.center_url(&site),
+                may_write: Articles::may_write(&agent, &site),
+                id: site.id,
+                name: site.name,
+            })
+            .collect(),
+    ))
 }
 
 /// A site of the agent's account, by `?site=`.

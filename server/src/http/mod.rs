@@ -201,6 +201,7 @@ pub fn router(state: AppState) -> Router {
             get(articles_api::list).post(articles_api::create),
         )
         .route("/api/articles/search", get(articles_api::search))
+        .route("/api/articles/sites", get(articles_api::sites))
         .route("/api/articles/preview", post(articles_api::preview))
         .route(
             "/api/articles/{id}",
