@@ -366,6 +366,10 @@ fn ReportView(report: Report, focus: RwSignal<Focus>) -> impl IntoView {
             if r.business_hours { " · business hours only" } else { "" })}</p>
         <div class="figures">{figures}</div>
         <div class="figures requeues">{requeues}</div>
+        <p class="help-figures">{format!(
+            "Help articles: {} read in the chat, {} answered the shopper's question, {} still asked for a person, {} read and never asked.",
+            r.help.views, r.help.answered, r.help.talked, r.help.self_served
+        )}</p>
         <div class="charts">
             <RatingChart by_score=r.ratings.by_score focus />
             <HourCharts hours=r.hours.clone() focus />

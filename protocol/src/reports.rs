@@ -144,6 +144,10 @@ pub struct Report {
     /// 7 × 24 cells, Monday 00:00 first.
     pub hours: Vec<HourOfWeek>,
     pub promise: PromiseSummary,
+    /// Help articles read in the widget in the period (per site when a
+    /// site is picked; teams and agents do not apply).
+    #[serde(default)]
+    pub help: crate::ArticleStats,
     pub rows: Vec<ReportRow>,
 }
 

@@ -15,7 +15,7 @@ use crate::http::socket::decode;
 pub type Target = fn(&[u8]);
 
 /// Every target, by the name its fuzzer binary has.
-pub const TARGETS: [(&str, Target); 9] = [
+pub const TARGETS: [(&str, Target); 10] = [
     ("widget_frame", widget_frame),
     ("agent_frame", agent_frame),
     ("identity_token", identity_token),
@@ -25,6 +25,7 @@ pub const TARGETS: [(&str, Target); 9] = [
     ("uploaded_file", uploaded_file),
     ("search_query", search_query),
     ("report_query", report_query),
+    ("help_article", help_article),
 ];
 
 /// A letter built from anything people may have typed: a site's name, an
@@ -336,6 +337,7 @@ pub fn report_query(data: &[u8]) {
         ratings: protocol::RatingSummary::default(),
         hours: Vec::new(),
         promise: protocol::PromiseSummary::default(),
+        help: protocol::ArticleStats::default(),
         rows: vec![protocol::ReportRow {
             conversation_id: "c1".to_owned(),
             site: comment.clone(),
@@ -383,6 +385,141 @@ pub fn report_query(data: &[u8]) {
     }
 }
 
+/// An article's Markdown, a search and a query a shopper sent, split by
+/// NUL bytes. The Markdown's HTML holds only allowed elements (no script,
+/// style, frame, form or embed), no event handler or style attribute,
+/// links only to http, https and mailto, images only from https, and is
+/// what the cleaner would leave of it again. Ranking never panics, names
+/// only the articles given, each once, best first.
+pub fn help_article(data: &[u8]) {
+    use crate::articles::{markdown, search};
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.split('\0');
+    let (body, query, language) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or("en"),
+    );
+    let html = markdown::render(body);
+    for (tag, attributes) in tags(&html) {
+        assert!(
+            !matches!(
+                tag.as_str(),
+                "script"
+                    | "style"
+                    | "iframe"
+                    | "frame"
+                    | "object"
+                    | "embed"
+                    | "form"
+                    | "input"
+                    | "button"
+                    | "textarea"
+                    | "select"
+                    | "link"
+                    | "meta"
+                    | "base"
+                    | "svg"
+                    | "math"
+            ),
+            "<{tag}> in {html}"
+        );
+        for (name, value) in attributes {
+            assert!(
+                !name.starts_with("on") && name != "style",
+                "{name} in {html}"
+            );
+            // As a browser reads a URL: tabs and newlines dropped, leading
+            // controls and spaces trimmed.
+            let value: String = value
+                .chars()
+                .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+                .collect::<String>()
+                .trim_start_matches(|c: char| c <= ' ')
+                .to_ascii_lowercase();
+            if name == "href" {
+                assert!(
+                    ["http:", "https:", "mailto:"]
+                        .iter()
+                        .any(|s| value.starts_with(s)),
+                    "href {value} in {html}"
+                );
+            }
+            if name == "src" {
+                assert!(value.starts_with("https://"), "src {value} in {html}");
+            }
+        }
+    }
+    assert_eq!(
+        markdown::render(&html),
+        markdown::render(&markdown::render(&html))
+    );
+    let plain = markdown::plain_text(body);
+    let texts: Vec<crate::store::PublishedText> = [body, plain.as_str(), query]
+        .iter()
+        .enumerate()
+        .map(|(at, words)| crate::store::PublishedText {
+            article_id: at.to_string(),
+            collection: String::new(),
+            title: words.chars().take(40).collect(),
+            description: String::new(),
+            title_terms: crate::text_search::index_terms(
+                &words.chars().take(40).collect::<String>(),
+            ),
+            terms: crate::text_search::index_terms(words),
+            updated_at: 0,
+        })
+        .collect();
+    let ranked = search::rank(&texts, language, query);
+    let mut seen = std::collections::HashSet::new();
+    for pair in ranked.windows(2) {
+        assert!(pair[0].1 >= pair[1].1, "best first: {ranked:?}");
+    }
+    for (at, score) in ranked {
+        assert!(at < texts.len() && seen.insert(at) && score.is_finite() && score > 0.0);
+    }
+}
+
+/// The start tags of HTML as a cleaner writes it (every `<` in text is
+/// `&lt;`, every attribute value double-quoted): names and attributes,
+/// lower-cased names, values with their entities left as they are.
+fn tags(html: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let mut found = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at + 1..];
+        if rest.starts_with('/') || rest.starts_with('!') {
+            continue;
+        }
+        let end = rest.find('>').expect("a tag ends");
+        let inside = &rest[..end];
+        let name_end = inside.find([' ', '/']).unwrap_or(inside.len());
+        let name = inside[..name_end].to_ascii_lowercase();
+        let mut attributes = Vec::new();
+        let mut attrs = inside[name_end..].trim_start_matches('/');
+        loop {
+            attrs = attrs.trim_start_matches([' ', '/']);
+            if attrs.is_empty() {
+                break;
+            }
+            let eq = attrs.find(['=', ' ']).unwrap_or(attrs.len());
+            let attribute = attrs[..eq].to_ascii_lowercase();
+            attrs = &attrs[eq..];
+            let value = if let Some(quoted) = attrs.strip_prefix("=\"") {
+                let close = quoted.find('"').expect("a quoted value ends");
+                attrs = &quoted[close + 1..];
+                quoted[..close].to_owned()
+            } else {
+                String::new()
+            };
+            attributes.push((attribute, value));
+        }
+        found.push((name, attributes));
+        rest = &rest[end..];
+    }
+    found
+}
+
 /// Starting inputs for each target: every example of the protocol, good
 /// and near-miss tokens, and notices split as a process splits them.
 pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
@@ -395,6 +532,15 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         "@SUM(A1)\0-1\0+1",
     ] {
         seeds.push(("report_query", query.as_bytes().to_vec()));
+    }
+    for article in [
+        "# Returns\n\nSend **shoes** back.\0how do I return shoes\0en",
+        "<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\0script\0en",
+        "[a](javascript:alert(1)) [b](JAVASCRIPT&colon;x) [c](data:text/html,x) ![i](http://x/y.png)\0retrun\0en",
+        "| a | b |\n|---|---|\n| <iframe src=x> | ~~c~~ |\0таблица\0ru",
+        "<a href=\"https://ok.example\" onclick=\"x()\" style=\"color:red\">ok</a>\0জুতা ফেরত\0bn",
+    ] {
+        seeds.push(("help_article", article.as_bytes().to_vec()));
     }
     for request in WidgetRequest::examples() {
         seeds.push(("widget_frame", json(&request)));

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use crate::{Result, cargo, check, root};
 
-const TARGETS: [&str; 9] = [
+const TARGETS: [&str; 10] = [
     "widget_frame",
     "agent_frame",
     "identity_token",
@@ -20,6 +20,7 @@ const TARGETS: [&str; 9] = [
     "uploaded_file",
     "search_query",
     "report_query",
+    "help_article",
 ];
 
 /// `[--runs N] [TARGET…]`: inputs per target, and the targets (all by default).

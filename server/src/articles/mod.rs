@@ -30,6 +30,8 @@ pub const LIST_LENGTH: usize = 10;
 /// Suggestions follow a first question for this long; after it an agent
 /// has most likely answered.
 const SUGGEST_WITHIN_MS: i64 = 10 * 60 * 1000;
+/// Articles a site holds at most: every search ranks them all.
+pub const MAX_ARTICLES_PER_SITE: usize = 1000;
 /// Days of readings the console's counts and "most useful" cover.
 pub const STATS_DAYS: i64 = 90;
 
@@ -54,6 +56,8 @@ pub enum ArticleRefused {
     Source,
     #[error("A search is at most {MAX_QUERY_CHARS} characters.")]
     Query,
+    #[error("A site holds at most {MAX_ARTICLES_PER_SITE} articles; delete one first.")]
+    TooMany,
 }
 
 impl ArticleRefused {
@@ -61,6 +65,7 @@ impl ArticleRefused {
         match self {
             ArticleRefused::NotFound => ErrorCode::NotFound,
             ArticleRefused::NotAllowed => ErrorCode::Forbidden,
+            ArticleRefused::TooMany => ErrorCode::QuotaExceeded,
             _ => ErrorCode::BadRequest,
         }
     }
@@ -147,6 +152,9 @@ impl Articles {
             Ok(checked) => checked,
             Err(refused) => return Ok(Err(refused)),
         };
+        if self.store.articles_of_site(&site.id).await?.len() >= MAX_ARTICLES_PER_SITE {
+            return Ok(Err(ArticleRefused::TooMany));
+        }
         let id = self
             .store
             .create_article(&site.account_id, &site.id, &checked.collection)

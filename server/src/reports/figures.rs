@@ -396,6 +396,8 @@ fn summarise(
             kept: overruns.iter().filter(|&&o| o <= PROMISE_GRACE_MS).count() as u64,
             median_overrun_ms: nearest_rank(&overruns, 0.5),
         },
+        // Read apart (see `reports::build`).
+        help: protocol::ArticleStats::default(),
         rows,
     }
 }

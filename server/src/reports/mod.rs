@@ -140,7 +140,10 @@ pub async fn build(
         .collect();
     let team_names = teams.into_iter().map(|t| (t.id, t.name)).collect();
     let agent_names = people.into_iter().map(|p| (p.id, p.name)).collect();
-    Ok(Ok(compute(
+    let help = store
+        .reading_totals(account_id, scope.site_id.as_deref(), from_ms, to_ms)
+        .await?;
+    let mut report = compute(
         facts,
         &ReportContext {
             from,
@@ -155,5 +158,7 @@ pub async fn build(
             team_names: &team_names,
             agent_names: &agent_names,
         },
-    )))
+    );
+    report.help = help;
+    Ok(Ok(report))
 }

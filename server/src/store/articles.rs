@@ -66,6 +66,29 @@ pub struct ReadingRecord {
     pub verdict: Option<ArticleVerdict>,
 }
 
+/// Readings counted: opened, said it answered, still asked for a person,
+/// and answered with no conversation started after it (`r` is
+/// `article_reads`).
+const STATS_COLUMNS: &str = "COUNT(*) AS views, \
+     SUM(CASE WHEN r.verdict = 'answered' THEN 1 ELSE 0 END) AS answered, \
+     SUM(CASE WHEN r.verdict = 'talk' THEN 1 ELSE 0 END) AS talked, \
+     SUM(CASE WHEN r.verdict = 'answered' AND r.conversation_id IS NULL AND NOT EXISTS \
+       (SELECT 1 FROM conversations c WHERE c.visitor_id = r.visitor_id \
+        AND c.created_at >= r.read_at) THEN 1 ELSE 0 END) AS self_served";
+
+fn stats_of(row: &sqlx::any::AnyRow) -> StoreResult<ArticleStats> {
+    let count = |name: &str| -> StoreResult<u64> {
+        let value: Option<i64> = row.try_get(name)?;
+        Ok(u64::try_from(value.unwrap_or(0)).unwrap_or(0))
+    };
+    Ok(ArticleStats {
+        views: count("views")?,
+        answered: count("answered")?,
+        talked: count("talked")?,
+        self_served: count("self_served")?,
+    })
+}
+
 impl Store {
     /// Makes an article (no text yet).
     pub async fn create_article(
@@ -375,37 +398,39 @@ impl Store {
         site_id: &str,
         since: i64,
     ) -> StoreResult<HashMap<String, ArticleStats>> {
-        let rows = sqlx::query(
-            "SELECT r.article_id, COUNT(*) AS views, \
-             SUM(CASE WHEN r.verdict = 'answered' THEN 1 ELSE 0 END) AS answered, \
-             SUM(CASE WHEN r.verdict = 'talk' THEN 1 ELSE 0 END) AS talked, \
-             SUM(CASE WHEN r.verdict = 'answered' AND r.conversation_id IS NULL AND NOT EXISTS \
-               (SELECT 1 FROM conversations c WHERE c.visitor_id = r.visitor_id \
-                AND c.created_at >= r.read_at) THEN 1 ELSE 0 END) AS self_served \
-             FROM article_reads r WHERE r.site_id = $1 AND r.read_at >= $2 \
-             GROUP BY r.article_id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT r.article_id, {STATS_COLUMNS} FROM article_reads r \
+             WHERE r.site_id = $1 AND r.read_at >= $2 GROUP BY r.article_id"
+        ))
         .bind(site_id)
         .bind(since)
         .fetch_all(&self.read)
         .await?;
-        let count = |row: &sqlx::any::AnyRow, name: &str| -> StoreResult<u64> {
-            let value: Option<i64> = row.try_get(name)?;
-            Ok(u64::try_from(value.unwrap_or(0)).unwrap_or(0))
-        };
         rows.iter()
-            .map(|row| {
-                Ok((
-                    row.try_get("article_id")?,
-                    ArticleStats {
-                        views: count(row, "views")?,
-                        answered: count(row, "answered")?,
-                        talked: count(row, "talked")?,
-                        self_served: count(row, "self_served")?,
-                    },
-                ))
-            })
+            .map(|row| Ok((row.try_get("article_id")?, stats_of(row)?)))
             .collect()
+    }
+
+    /// How the account's articles did in `[from, to)` (ms), on one site or all.
+    pub async fn reading_totals(
+        &self,
+        account_id: &str,
+        site_id: Option<&str>,
+        from: i64,
+        to: i64,
+    ) -> StoreResult<ArticleStats> {
+        let row = sqlx::query(&format!(
+            "SELECT {STATS_COLUMNS} FROM article_reads r JOIN sites s ON s.id = r.site_id \
+             WHERE s.account_id = $1 AND r.read_at >= $2 AND r.read_at < $3 \
+             AND ($4 = '' OR r.site_id = $4)"
+        ))
+        .bind(account_id)
+        .bind(from)
+        .bind(to)
+        .bind(site_id.unwrap_or_default())
+        .fetch_one(&self.read)
+        .await?;
+        stats_of(&row)
     }
 
     /// Articles the browsers `visitors` (an `IN (…)` list on `$1`) opened,

@@ -882,6 +882,24 @@ on_both_backends!(
             stats,
             json!({"views": 4, "answered": 3, "talked": 1, "self_served": 1})
         );
+        // The owner's reports count them for the period, per site.
+        let (status, report) = app.call(Method::GET, "/api/reports", &owner, None).await;
+        assert_eq!(status, 200, "{report}");
+        assert_eq!(report["help"], stats);
+        let other = app
+            .store
+            .create_site(&app.agent.account_id, "Second", &[])
+            .await
+            .unwrap();
+        let (_, report) = app
+            .call(
+                Method::GET,
+                &format!("/api/reports?site={}", other.id),
+                &owner,
+                None,
+            )
+            .await;
+        assert_eq!(report["help"]["views"], 0);
 
         // Erasing a shopper erases what they read.
         let visitor = app
