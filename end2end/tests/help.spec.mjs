@@ -50,6 +50,10 @@ test('an owner writes an article; a shopper asking about returns is offered it, 
     })).status()).toBe(201);
 
     const shopper = await openShop(browser);
+    await shopper.page.evaluate(() => {
+      window.heard = [];
+      Rapport('on', 'answered', (value) => window.heard.push(value));
+    });
     await shopper.say('how do I return shoes');
     const offered = shopper.page.getByRole('region', { name: 'This might help' });
     await expect(offered.getByRole('button')).toHaveCount(1);
@@ -60,6 +64,9 @@ test('an owner writes an article; a shopper asking about returns is offered it, 
     await expect(article.locator('script')).toHaveCount(0);
     await article.getByRole('button', { name: 'This answered my question' }).click();
     await expect(article.getByRole('status')).toHaveText('Glad it helped!');
+    expect(await shopper.page.evaluate(() => window.heard)).toEqual([
+      expect.objectContaining({ title: 'Returning shoes' }),
+    ]);
     await shopper.page.screenshot({ path: test.info().outputPath('help-article.png') });
     // Back to the chat: the question is still there.
     await shopper.page.getByRole('button', { name: /Back/ }).click();

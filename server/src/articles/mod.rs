@@ -357,7 +357,7 @@ impl Articles {
 
     /// Up to three articles for the first question the shopper sent in
     /// their conversation, read from the log (never from a draft); none
-    /// once that question is old.
+    /// once that question is old or an agent has replied.
     pub async fn suggest(
         &self,
         site: &Site,
@@ -380,7 +380,9 @@ impl Articles {
         let Some(language) = self.language_for(site, wanted).await? else {
             return Ok(Ok(empty(wanted.to_owned())));
         };
-        if now_ms() - asked_at > SUGGEST_WITHIN_MS {
+        if now_ms() - asked_at > SUGGEST_WITHIN_MS
+            || self.store.agent_replied(conversation_id).await?
+        {
             return Ok(Ok(empty(language)));
         }
         let texts = self.store.published_texts(&site.id, &language).await?;

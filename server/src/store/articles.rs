@@ -464,6 +464,18 @@ impl Store {
             .collect()
     }
 
+    /// Whether an agent has written to the shopper in the conversation.
+    pub async fn agent_replied(&self, conversation_id: &str) -> StoreResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM events WHERE conversation_id = $1 AND kind = 'message' \
+             AND author_kind = 'agent' LIMIT 1",
+        )
+        .bind(conversation_id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(found.is_some())
+    }
+
     /// The first message a shopper sent in a conversation of theirs and
     /// when: what articles are suggested from (never a draft).
     pub async fn first_question(

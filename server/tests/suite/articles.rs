@@ -850,6 +850,54 @@ on_both_backends!(
         assert_eq!(profile["articles"][0]["source"], "suggested");
         assert_eq!(profile["articles"][0]["verdict"], "answered");
 
+        // Once an agent replied, or the question is old, nothing is offered.
+        let (mut late, late_token) = app.new_shopper().await;
+        let late_id = late.say("q3", "returning shoes please").await["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let offered_to = |token: String, id: String| {
+            let app = &app;
+            let key = key.clone();
+            async move {
+                let (status, offered) = help(
+                    app,
+                    Method::GET,
+                    &format!("/api/widget/help/suggest?site={key}&lang=en&conversation={id}"),
+                    Some(&token),
+                    None,
+                )
+                .await;
+                assert_eq!(status, 200, "{offered}");
+                titles(&offered)
+            }
+        };
+        assert_eq!(
+            offered_to(late_token.clone(), late_id.clone()).await.len(),
+            1
+        );
+        app.sql(
+            &format!("UPDATE events SET created_at = created_at - 700000 WHERE conversation_id = '{late_id}'"),
+            &format!("UPDATE events SET created_at = created_at - 700000 WHERE conversation_id = '{late_id}'"),
+        )
+        .await;
+        assert!(offered_to(late_token, late_id).await.is_empty());
+        let mut agent = app.online_inbox_of(&app.agent.email).await;
+        let (mut answered, answered_token) = app.new_shopper().await;
+        let answered_id = answered.say("q4", "returning shoes").await["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        answered.until("event", common::is_assigned).await;
+        agent
+            .send(json!({"type": "open", "conversation_id": answered_id}))
+            .await;
+        agent
+            .send(json!({"type": "send", "conversation_id": answered_id, "client_id": "a1", "body": "Hello!"}))
+            .await;
+        agent.until("ack", |f| f["client_id"] == "a1").await;
+        assert!(offered_to(answered_token, answered_id).await.is_empty());
+
         // One who read it from the help view, said it answered and never
         // asked: self-served. One who did and then asked anyway: not.
         let (_, helped) = app.new_shopper().await;
