@@ -287,6 +287,25 @@ pub fn Articles() -> impl IntoView {
                         <label>"Text (Markdown) "
                             <textarea name="article-body" rows="12" required
                                 prop:value=body on:input=set_body></textarea></label>
+                        <label class="attach">"Add a picture "
+                            <input type="file" accept="image/*" name="article-picture"
+                                on:change=move |ev| {
+                                    let input: web_sys::HtmlInputElement = event_target(&ev);
+                                    let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+                                    input.set_value("");
+                                    let Some(images) = chosen().map(|s| format!("{}/images/", s.help_url)) else { return };
+                                    spawn_local(async move {
+                                        match crate::api::upload(&file).await {
+                                            // Kept for the article, and shown once it is published.
+                                            Ok(uploaded) => fields.update(|f| {
+                                                let label = uploaded.name.replace([']', '[', '\n'], " ");
+                                                f.body.push_str(&format!("\n\n![{label}]({images}{})\n", uploaded.id));
+                                            }),
+                                            Err(message) => problem.set(Some(message)),
+                                        }
+                                    });
+                                } />
+                        </label>
                         <label><input type="checkbox" name="article-published"
                             prop:checked=move || fields.with(|f| f.published)
                             on:change=move |ev| fields.update(|f| f.published = event_target_checked(&ev)) />

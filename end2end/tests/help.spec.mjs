@@ -6,6 +6,7 @@
 // shopper reads it in the chat. The articles are deleted afterwards, so
 // no later test sees a help button.
 import { test, expect } from '@playwright/test';
+import { fileURLToPath } from 'node:url';
 import { setup, signIn, openShop, goOnline, closeContexts } from './helpers.mjs';
 
 test.afterEach(closeContexts);
@@ -35,6 +36,10 @@ test('an owner writes an article; a shopper asking about returns is offered it, 
     await editor.locator('input[name="article-title"]').fill('Returning shoes');
     await editor.locator('textarea[name="article-body"]').fill(
       'Send **unworn** shoes back within 30 days.\n\n1. Print the return label\n2. Drop the box at any post office\n\n<script>alert(1)</script>');
+    // A picture goes through the attachment store, its Markdown added to the text.
+    await editor.locator('input[name="article-picture"]').setInputFiles(
+      fileURLToPath(new URL('../../server/tests/fixtures/gps-photo.jpg', import.meta.url)));
+    await expect(editor.locator('textarea[name="article-body"]')).toHaveValue(/!\[gps-photo\.jpg\]\(http.*\/help\/.*\/images\//);
     await editor.getByRole('button', { name: 'Preview' }).click();
     await expect(editor.locator('.article-preview strong')).toHaveText('unworn');
     await expect(editor.locator('.article-preview script')).toHaveCount(0);
@@ -62,6 +67,8 @@ test('an owner writes an article; a shopper asking about returns is offered it, 
     await expect(article.getByRole('heading', { name: 'Returning shoes' })).toBeFocused();
     await expect(article.locator('strong')).toHaveText('unworn');
     await expect(article.locator('script')).toHaveCount(0);
+    // The picture shows (it was published with the article).
+    await expect.poll(() => article.locator('img').evaluate((img) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
     await article.getByRole('button', { name: 'This answered my question' }).click();
     await expect(article.getByRole('status')).toHaveText('Glad it helped!');
     expect(await shopper.page.evaluate(() => window.heard)).toEqual([

@@ -8,36 +8,47 @@
 //! `https`.
 
 use std::collections::HashSet;
-use std::sync::LazyLock;
 
 use ammonia::{Builder, UrlRelative};
 use pulldown_cmark::{Options, Parser, html};
 
-/// The cleaner, built once.
-static CLEANER: LazyLock<Builder<'static>> = LazyLock::new(|| {
+/// The cleaner: `own_images` is this server's address for article
+/// pictures (`…/help/KEY/images/`), taken even where the server itself is
+/// plain `http` (a test or a private network); any other picture must be
+/// `https`.
+fn cleaner(own_images: Option<&str>) -> Builder<'static> {
+    let own_images = own_images.map(str::to_owned);
     let mut builder = Builder::default();
     builder
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
         .url_relative(UrlRelative::Deny)
         .link_rel(Some("noopener noreferrer nofollow"))
-        .attribute_filter(|element, attribute, value| {
+        .attribute_filter(move |element, attribute, value| {
             // An image may only come from a secure address (a page on
             // https must not mix in plain http, nor a `data:` blob).
-            if element == "img" && attribute == "src" && !value.starts_with("https://") {
+            let own = own_images
+                .as_deref()
+                .is_some_and(|prefix| value.starts_with(prefix));
+            if element == "img" && attribute == "src" && !value.starts_with("https://") && !own {
                 None
             } else {
                 Some(value.into())
             }
         });
     builder
-});
+}
 
 /// `markdown` as HTML safe to put in any page.
 pub fn render(markdown: &str) -> String {
+    render_with(markdown, None)
+}
+
+/// Like [`render`], also taking pictures from `own_images` (see [`cleaner`]).
+pub fn render_with(markdown: &str, own_images: Option<&str>) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     let mut raw = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut raw, Parser::new_ext(markdown, options));
-    CLEANER.clean(&raw).to_string()
+    cleaner(own_images).clean(&raw).to_string()
 }
 
 /// The words of `markdown` as a reader sees them, without markup or link

@@ -159,7 +159,7 @@ impl Articles {
             .store
             .create_article(&site.account_id, &site.id, &checked.collection)
             .await?;
-        self.write(agent, &id, checked).await?;
+        self.write(agent, site, &id, checked).await?;
         self.view(&id, site).await.map(Ok)
     }
 
@@ -183,12 +183,35 @@ impl Articles {
             Ok(checked) => checked,
             Err(refused) => return Ok(Err(refused)),
         };
-        self.write(agent, &article.id, checked).await?;
+        self.write(agent, &site, &article.id, checked).await?;
         self.view(&article.id, &site).await.map(Ok)
     }
 
-    async fn write(&self, agent: &Agent, article_id: &str, text: Checked) -> StoreResult<()> {
-        let html = markdown::render(&text.body);
+    /// Where `site`'s article pictures are served: `…/help/KEY/images/ID`.
+    pub fn images_url(&self, site: &Site) -> String {
+        format!("{}/images/", self.center_url(site))
+    }
+
+    async fn write(
+        &self,
+        agent: &Agent,
+        site: &Site,
+        article_id: &str,
+        text: Checked,
+    ) -> StoreResult<()> {
+        let images = self.images_url(site);
+        let html = markdown::render_with(&text.body, Some(&images));
+        // Pictures uploaded for it (the attachment store) are the site's
+        // from now on: kept, and served with its published articles.
+        let pictures: Vec<&str> = html
+            .split(images.as_str())
+            .skip(1)
+            .filter_map(|rest| rest.split(['"', '?', '#']).next())
+            .filter(|id| !id.is_empty())
+            .collect();
+        self.store
+            .keep_article_images(&site.account_id, &site.id, &pictures)
+            .await?;
         let plain = markdown::plain_text(&text.body);
         let description = if text.description.is_empty() {
             cut(&plain, DESCRIPTION_FROM_BODY_CHARS)

@@ -208,6 +208,36 @@ impl Files {
     }
 
     /// The file a signed link names, and its bytes.
+    /// A picture of one of `site_id`'s published help articles, with its
+    /// bytes: public, as the article is (no signed link).
+    pub async fn open_article_image(
+        &self,
+        site_id: &str,
+        id: &str,
+    ) -> Result<
+        (
+            StoredFile,
+            futures_util::stream::BoxStream<'static, Result<Bytes, BlobError>>,
+        ),
+        FileError,
+    > {
+        if !self.store.is_article_image(site_id, id).await? {
+            return Err(FileError::NotFound);
+        }
+        let file = self
+            .store
+            .file_by_id(id)
+            .await?
+            .filter(|file| protocol::is_inline_image(&file.content_type))
+            .ok_or(FileError::NotFound)?;
+        let bytes = match self.blobs.get(&file.storage_key).await {
+            Ok(bytes) => bytes,
+            Err(BlobError::Missing(_)) => return Err(FileError::NotFound),
+            Err(other) => return Err(other.into()),
+        };
+        Ok((file, bytes))
+    }
+
     pub async fn open(
         &self,
         id: &str,

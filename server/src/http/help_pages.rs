@@ -321,6 +321,41 @@ pub(super) async fn article(
     ))
 }
 
+/// `GET /help/{site_key}/images/{file_id}`: a picture of one of the site's
+/// published articles (uploaded from the editor into the attachment
+/// store). Anything else is not found: a draft's picture, a chat's file.
+pub(super) async fn image(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path((key, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let site = site_of(&state, ip, &key).await?;
+    let (file, bytes) = state.files.open_article_image(&site.id, &id).await?;
+    let mut response = axum::body::Body::from_stream(bytes).into_response();
+    let headers = response.headers_mut();
+    if let Ok(kind) = HeaderValue::from_str(&file.content_type) {
+        headers.insert(header::CONTENT_TYPE, kind);
+    }
+    headers.insert(
+        header::CONTENT_LENGTH,
+        HeaderValue::from(file.size.max(0) as u64),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    // Shown in the chat on the shop's pages, and by any cache: it is public.
+    headers.insert(
+        header::HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("cross-origin"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    Ok(response)
+}
+
 /// `GET /help/{site_key}/sitemap.xml`: every published article in every
 /// language, and each language's index.
 pub(super) async fn sitemap(

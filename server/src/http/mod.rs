@@ -109,6 +109,7 @@ pub fn router(state: AppState) -> Router {
     let help_center = Router::new()
         .route("/help/{key}", get(help_pages::start))
         .route("/help/{key}/sitemap.xml", get(help_pages::sitemap))
+        .route("/help/{key}/images/{id}", get(help_pages::image))
         .route("/help/{key}/{lang}", get(help_pages::index))
         .route("/help/{key}/{lang}/search", get(help_pages::search))
         .route("/help/{key}/{lang}/{id}", get(help_pages::article));

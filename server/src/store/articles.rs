@@ -464,6 +464,47 @@ impl Store {
             .collect()
     }
 
+    /// Pictures an agent of the account uploaded (and no message took),
+    /// now in an article of `site_id`: marked as taken, so the sweep of
+    /// unattached uploads leaves them, and as the site's.
+    pub async fn keep_article_images(
+        &self,
+        account_id: &str,
+        site_id: &str,
+        ids: &[&str],
+    ) -> StoreResult<()> {
+        for id in ids {
+            sqlx::query(
+                "UPDATE files SET attached_at = COALESCE(attached_at, $4), site_id = $2 \
+                 WHERE id = $3 AND account_id = $1 AND agent_id IS NOT NULL \
+                 AND conversation_id IS NULL AND (site_id IS NULL OR site_id = $2)",
+            )
+            .bind(account_id)
+            .bind(site_id)
+            .bind(*id)
+            .bind(now_ms())
+            .execute(&self.write)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Whether file `id` is a picture of one of `site_id`'s published
+    /// articles (kept for it, and shown in one).
+    pub async fn is_article_image(&self, site_id: &str, id: &str) -> StoreResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM files f WHERE f.id = $1 AND f.site_id = $2 \
+             AND f.conversation_id IS NULL AND f.agent_id IS NOT NULL AND f.attached_at IS NOT NULL \
+             AND EXISTS (SELECT 1 FROM article_texts t JOIN articles a ON a.id = t.article_id \
+               WHERE a.site_id = $2 AND t.published AND t.html LIKE '%/images/' || $1 || '%')",
+        )
+        .bind(id)
+        .bind(site_id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(found.is_some())
+    }
+
     /// Whether an agent has written to the shopper in the conversation.
     pub async fn agent_replied(&self, conversation_id: &str) -> StoreResult<bool> {
         let found: Option<i64> = sqlx::query_scalar(

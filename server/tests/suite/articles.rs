@@ -1095,3 +1095,112 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    article_pictures_come_from_the_attachment_store_and_show_once_published,
+    |app: TestApp| async move {
+        let owner = app.owner_cookie().await;
+        let photo = include_bytes!("../fixtures/gps-photo.jpg");
+        let upload = |bytes: Vec<u8>| {
+            let app = &app;
+            let owner = owner.clone();
+            async move {
+                let response = reqwest::Client::new()
+                    .post(app.url("/api/files?name=box.jpg"))
+                    .header("cookie", owner)
+                    .body(bytes)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status().as_u16(), 200);
+                let file: Value = response.json().await.unwrap();
+                file["id"].as_str().unwrap().to_owned()
+            }
+        };
+        let picture = upload(photo.to_vec()).await;
+        let (_, sites) = app
+            .call(Method::GET, "/api/articles/sites", &owner, None)
+            .await;
+        let help_url = sites[0]["help_url"].as_str().unwrap().to_owned();
+        let address = format!("{help_url}/images/{picture}");
+        let body = format!(
+            "Pack them like this:\n\n![The box]({address})\n\n![elsewhere](http://evil.example/x.png)"
+        );
+        let (status, view) = app
+            .call(
+                Method::POST,
+                "/api/articles",
+                &owner,
+                Some(
+                    &json!({"site_id": app.site.id, "language": "en", "title": "Packing a return",
+                             "body": body, "published": false})
+                    .to_string(),
+                ),
+            )
+            .await;
+        assert_eq!(status, 201, "{view}");
+        let id = view["id"].as_str().unwrap().to_owned();
+        let image_path = address.trim_start_matches(&app.url(""));
+        // A draft's picture is nobody's to see.
+        assert_eq!(
+            reqwest::get(&address).await.unwrap().status().as_u16(),
+            404,
+            "{image_path}"
+        );
+        let (status, _) = app
+            .call(
+                Method::PUT,
+                &format!("/api/articles/{id}/en"),
+                &owner,
+                Some(
+                    &json!({"title": "Packing a return", "body": body, "published": true})
+                        .to_string(),
+                ),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let shown = reqwest::get(&address).await.unwrap();
+        assert_eq!(shown.status().as_u16(), 200);
+        assert_eq!(shown.headers()["content-type"], "image/jpeg");
+        assert!(!shown.bytes().await.unwrap().is_empty());
+        // In the article as shoppers get it: ours shown, a plain-http stranger's not.
+        let (_, shopper) = app.new_shopper().await;
+        let (_, reading) = help(
+            &app,
+            Method::POST,
+            &format!("/api/widget/help/read?site={}&lang=en", app.site.site_key),
+            Some(&shopper),
+            Some(json!({"article_id": id, "source": "help"})),
+        )
+        .await;
+        let html = reading["html"].as_str().unwrap();
+        assert!(
+            html.contains(&format!("<img src=\"{address}\" alt=\"The box\">")),
+            "{html}"
+        );
+        assert!(!html.contains("evil.example"), "{html}");
+        // Kept by the sweep of uploads no message took.
+        app.store.sweep_files(0).await.unwrap();
+        assert_eq!(reqwest::get(&address).await.unwrap().status().as_u16(), 200);
+        // Not through another site, and not an upload the article does not show.
+        let other = app
+            .store
+            .create_site(&app.agent.account_id, "Second", &[])
+            .await
+            .unwrap();
+        let elsewhere = address.replace(&app.site.site_key, &other.site_key);
+        assert_eq!(
+            reqwest::get(&elsewhere).await.unwrap().status().as_u16(),
+            404
+        );
+        let unused = upload(photo.to_vec()).await;
+        assert_eq!(
+            reqwest::get(format!("{help_url}/images/{unused}"))
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+            404
+        );
+    }
+);
