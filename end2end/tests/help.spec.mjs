@@ -7,7 +7,7 @@
 // no later test sees a help button.
 import { test, expect } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
-import { setup, signIn, openShop, goOnline, closeContexts } from './helpers.mjs';
+import { setup, signIn, openShop, goOnline, closeContexts, closeConversation } from './helpers.mjs';
 
 test.afterEach(closeContexts);
 
@@ -54,6 +54,8 @@ test('an owner writes an article; a shopper asking about returns is offered it, 
       data: { site_id: site, language: 'en', title: 'Tracking your order', body: 'Every parcel has a tracking link.', published: true },
     })).status()).toBe(201);
 
+    await ada.getByRole('button', { name: 'Inbox' }).click();
+    await goOnline(ada);
     const shopper = await openShop(browser);
     await shopper.page.evaluate(() => {
       window.heard = [];
@@ -85,6 +87,9 @@ test('an owner writes an article; a shopper asking about returns is offered it, 
     const row = ada.locator('.articles-list tr', { hasText: 'Returning shoes' });
     await expect(row.locator('td').nth(3)).toHaveText('1');
     await expect(row.locator('td').nth(4)).toHaveText('1');
+    // No conversation is left open for the tests after this one.
+    await ada.getByRole('button', { name: 'Inbox' }).click();
+    await closeConversation(ada, 'how do I return shoes');
   } finally {
     await deleteArticles(ada);
   }
@@ -132,6 +137,9 @@ test('a shopper searches the help, reads, still talks to a person; the agent see
     expect(shopper.page.url()).toBe(setup.shopUrl + '/');
     await shopper.page.getByRole('button', { name: 'This answered my question' }).click();
     await expect(shopper.page.locator('.rp-article').getByRole('status')).toHaveText('Glad it helped!');
+    // No conversation is left open for the tests after this one.
+    await ada.getByRole('button', { name: 'Close conversation' }).click();
+    await expect(shopper.transcript).toContainText('This chat has ended');
   } finally {
     await deleteArticles(ada);
   }

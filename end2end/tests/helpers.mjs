@@ -115,3 +115,11 @@ print(','.join(r[0] for r in rows))
 `;
   return execFileSync('python3', ['-c', script, db, text]).toString().trim();
 }
+
+/** Opens the conversation holding `text` in the inbox and closes it. */
+export async function closeConversation(inbox, text) {
+  await inbox.getByRole('button', { name: new RegExp(text) }).click();
+  await expect(inbox.locator('.events')).toContainText(text);
+  await inbox.getByRole('button', { name: 'Close conversation' }).click();
+  await expect(inbox.getByRole('button', { name: new RegExp(text) })).toHaveCount(0);
+}

@@ -1,17 +1,9 @@
 // A shopper who has to wait is told their place in line and about how long,
 // and is connected the moment an agent frees up, without reloading.
 import { test, expect } from '@playwright/test';
-import { setup, signIn, openShop, goOnline, closeContexts, lineExits } from './helpers.mjs';
+import { setup, signIn, openShop, goOnline, closeContexts, lineExits, closeConversation } from './helpers.mjs';
 
 test.afterEach(closeContexts);
-
-/** The agent opens the conversation whose last line is `text` and closes it. */
-async function closeConversation(inbox, text) {
-  await inbox.getByRole('button', { name: new RegExp(text) }).click();
-  await expect(inbox.locator('.events')).toContainText(text);
-  await inbox.getByRole('button', { name: 'Close conversation' }).click();
-  await expect(inbox.getByRole('button', { name: new RegExp(text) })).toHaveCount(0);
-}
 
 test('a waiting shopper sees their place in line and is connected when an agent frees up', async ({ browser }) => {
   // Cy holds one conversation at a time.
