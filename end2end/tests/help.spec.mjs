@@ -109,6 +109,12 @@ test('a shopper searches the help, reads, still talks to a person; the agent see
     }
     await goOnline(ada);
     const shopper = await openShop(browser);
+    // The help module comes on first use, not with the chat.
+    const helpModule = [];
+    shopper.page.on('request', (r) => /\/assets\/help-[0-9a-f]+\.js$/.test(r.url()) && helpModule.push(r.url()));
+    await expect(shopper.message).toBeEditable();
+    await shopper.page.waitForTimeout(500);
+    expect(helpModule).toEqual([]);
     await shopper.page.getByRole('button', { name: 'Help' }).click();
     const search = shopper.page.getByRole('searchbox', { name: 'Search help articles' });
     await expect(search).toBeFocused();
@@ -116,6 +122,7 @@ test('a shopper searches the help, reads, still talks to a person; the agent see
     const results = shopper.page.locator('.rp-help-list');
     await expect(results.getByRole('button')).toHaveCount(1);
     await results.getByRole('button', { name: /Tracking your order/ }).click();
+    expect(helpModule).toHaveLength(1);
     await shopper.page.getByRole('button', { name: 'Talk to a person' }).click();
     await expect(shopper.message).toBeFocused();
     await shopper.say('my parcel is late, the link shows nothing');

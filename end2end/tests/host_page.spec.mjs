@@ -11,6 +11,7 @@ const REQUEST_BUDGET = 4;
 
 /** The module of the parts few shoppers need, loaded on first use. */
 const isExtras = (url) => /\/assets\/extras-[0-9a-f]+\.js$/.test(url);
+const isLazyModule = (url) => /\/assets\/(files|help)-[0-9a-f]+\.js$/.test(url);
 
 test('the loader adds no long task and fetches no WASM before interaction or idle', async ({ browser }) => {
   const page = await (await newContext(browser)).newPage();
@@ -72,6 +73,7 @@ test('what few shoppers need is not fetched for a shopper who needs none of it',
   await expect(message).toBeEditable();
   await page.waitForTimeout(1000);
   expect(fromServer.filter(isExtras), 'no extras before they are needed').toEqual([]);
+  expect(fromServer.filter(isLazyModule), 'no files or help module either').toEqual([]);
   await expect(page.getByRole('group', { name: 'What is it about?' })).toHaveCount(0);
 
   // (The first test sees them come when the topics are shown. No message
