@@ -266,10 +266,11 @@ impl Articles {
     /// A site's articles, as the console lists them.
     pub async fn list(&self, site: &Site) -> StoreResult<Vec<ArticleView>> {
         let stats = self.stats(site).await?;
+        let mut texts = self.store.article_texts_of_site(&site.id).await?;
         let mut views = Vec::new();
         for article in self.store.articles_of_site(&site.id).await? {
             views.push(ArticleView {
-                texts: self.store.article_texts(&article.id).await?,
+                texts: texts.remove(&article.id).unwrap_or_default(),
                 stats: stats.get(&article.id).cloned().unwrap_or_default(),
                 id: article.id,
                 site_id: site.id.clone(),

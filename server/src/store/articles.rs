@@ -152,26 +152,62 @@ impl Store {
 
     /// Every language of an article as it stands, by language code.
     pub async fn article_texts(&self, article_id: &str) -> StoreResult<Vec<ArticleText>> {
-        let rows = sqlx::query(
-            "SELECT t.language, t.title, t.description, t.body, \
+        Ok(self
+            .texts_where("t.article_id = $1", article_id)
+            .await?
+            .into_iter()
+            .map(|(_, text)| text)
+            .collect())
+    }
+
+    /// Every text of every article of a site, by article id.
+    pub async fn article_texts_of_site(
+        &self,
+        site_id: &str,
+    ) -> StoreResult<HashMap<String, Vec<ArticleText>>> {
+        let mut texts: HashMap<String, Vec<ArticleText>> = HashMap::new();
+        let all = self
+            .texts_where(
+                "t.article_id IN (SELECT id FROM articles WHERE site_id = $1)",
+                site_id,
+            )
+            .await?;
+        for (article_id, text) in all {
+            texts.entry(article_id).or_default().push(text);
+        }
+        Ok(texts)
+    }
+
+    /// Texts (with their article's id) where `condition` holds on `t`
+    /// (`article_texts`), `$1` bound to `param`; by language.
+    async fn texts_where(
+        &self,
+        condition: &str,
+        param: &str,
+    ) -> StoreResult<Vec<(String, ArticleText)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT t.article_id, t.language, t.title, t.description, t.body, \
              CASE WHEN t.published THEN 1 ELSE 0 END AS published, t.updated_at, \
              a.name AS updated_by FROM article_texts t LEFT JOIN agents a ON a.id = t.updated_by \
-             WHERE t.article_id = $1 ORDER BY t.language",
-        )
-        .bind(article_id)
+             WHERE {condition} ORDER BY t.article_id, t.language"
+        ))
+        .bind(param)
         .fetch_all(&self.read)
         .await?;
         rows.iter()
             .map(|row| {
-                Ok(ArticleText {
-                    language: row.try_get("language")?,
-                    title: row.try_get("title")?,
-                    description: row.try_get("description")?,
-                    body: row.try_get("body")?,
-                    published: row.try_get::<i64, _>("published")? != 0,
-                    updated_at_ms: row.try_get("updated_at")?,
-                    updated_by: row.try_get("updated_by")?,
-                })
+                Ok((
+                    row.try_get("article_id")?,
+                    ArticleText {
+                        language: row.try_get("language")?,
+                        title: row.try_get("title")?,
+                        description: row.try_get("description")?,
+                        body: row.try_get("body")?,
+                        published: row.try_get::<i64, _>("published")? != 0,
+                        updated_at_ms: row.try_get("updated_at")?,
+                        updated_by: row.try_get("updated_by")?,
+                    },
+                ))
             })
             .collect()
     }

@@ -634,8 +634,13 @@ on_both_backends!(
             }
             let share = f64::from(first) / questions.len() as f64;
             report.push(format!(
-                "{language}: {first}/{} found first",
-                questions.len()
+                "{language}: {first}/{} found first{}",
+                questions.len(),
+                if misses.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (missed {})", misses.join(", "))
+                }
             ));
             assert!(questions.len() >= 10);
             assert!(share >= 0.8, "{language}: {share:.2}; missed {misses:#?}");
