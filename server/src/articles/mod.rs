@@ -19,7 +19,6 @@ use protocol::{
 use crate::store::{
     Agent, ArticleRecord, NewArticleText, PublishedText, Site, Store, StoreResult, Visitor, now_ms,
 };
-use crate::text_search::index_terms;
 
 /// A description cut from the body is at most this long (characters).
 const DESCRIPTION_FROM_BODY_CHARS: usize = 160;
@@ -218,8 +217,11 @@ impl Articles {
         } else {
             text.description.clone()
         };
-        let title_terms = index_terms(&text.title);
-        let terms = index_terms(&format!("{} {description} {plain}", text.title));
+        let title_terms = search::terms(&text.title, &text.language);
+        let terms = search::terms(
+            &format!("{} {description} {plain}", text.title),
+            &text.language,
+        );
         self.store
             .save_article_text(&NewArticleText {
                 article_id,

@@ -1,7 +1,7 @@
 //! Finding the article a shopper needs, from a search or from the question
 //! they sent. Words are the inbox search's own ([`crate::text_search`]:
-//! lower-cased, with their Snowball stems in English, Dutch and Russian,
-//! Bengali as written); a site's published articles in one language are
+//! lower-cased, with their Snowball stems in English, Dutch and Russian),
+//! and in Bengali also without their case or plural ending; a site's published articles in one language are
 //! few, so they are ranked here, the same on both databases: each query
 //! word that is not a stop word of the language (NLTK's lists) scores its
 //! rarest matching form's inverse document frequency, twice in a title. An
@@ -9,7 +9,7 @@
 //! one edit away (letters swapped, one missing, added or wrong), at a
 //! discount.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::store::PublishedText;
 use crate::text_search::{forms, words};
@@ -27,6 +27,59 @@ const TYPO_LANGUAGES: [&str; 2] = ["en", "nl"];
 /// Shortest word taken as a typo of another (shorter ones are too
 /// close to too many words).
 const MIN_TYPO_CHARS: usize = 4;
+
+/// Bengali case and plural endings, longest first: neither Snowball nor
+/// either database stems Bengali, and "পার্সেলের" (the parcel's) should
+/// find "পার্সেল". Taken off a word in both the articles and the search.
+const BENGALI_ENDINGS: [&str; 14] = [
+    "গুলোর",
+    "গুলির",
+    "গুলো",
+    "গুলি",
+    "দের",
+    "টির",
+    "টার",
+    "টি",
+    "টা",
+    "কে",
+    "তে",
+    "ের",
+    "রা",
+    "র",
+];
+
+/// A Bengali word without its ending, if it has one and enough is left.
+fn bengali_stem(word: &str) -> Option<&str> {
+    if !word.chars().any(|c| matches!(c, '\u{0980}'..='\u{09FF}')) {
+        return None;
+    }
+    BENGALI_ENDINGS.iter().find_map(|ending| {
+        word.strip_suffix(ending)
+            .filter(|stem| stem.chars().count() >= 2)
+    })
+}
+
+/// A word's forms as searched in `language`: the inbox search's, and in
+/// Bengali the word without its ending.
+fn searched_forms(word: &str, language: &str) -> BTreeSet<String> {
+    let mut all = forms(word);
+    if language == "bn"
+        && let Some(stem) = bengali_stem(word)
+    {
+        all.extend(forms(stem));
+    }
+    all
+}
+
+/// What an article's `text` in `language` is indexed as (see
+/// [`crate::text_search::index_terms`], with Bengali endings taken off).
+pub fn terms(text: &str, language: &str) -> String {
+    let mut all = BTreeSet::new();
+    for (_, word) in words(text) {
+        all.extend(searched_forms(&word, language));
+    }
+    all.into_iter().collect::<Vec<_>>().join(" ")
+}
 
 /// An article's indexed words, as sets.
 struct Indexed<'a> {
@@ -71,7 +124,10 @@ pub fn rank(texts: &[PublishedText], language: &str, query: &str) -> Vec<(usize,
     };
     let mut scores = vec![0.0_f64; texts.len()];
     for word in &query_words {
-        let mut wanted: Vec<(String, f64)> = forms(word).into_iter().map(|f| (f, 1.0)).collect();
+        let mut wanted: Vec<(String, f64)> = searched_forms(word, language)
+            .into_iter()
+            .map(|f| (f, 1.0))
+            .collect();
         let known = wanted
             .iter()
             .any(|(form, _)| frequency.contains_key(form.as_str()));
@@ -170,6 +226,24 @@ mod tests {
             rank(&texts, "en", "how do I").is_empty(),
             "stop words alone find nothing"
         );
+    }
+
+    #[test]
+    fn a_bengali_word_finds_its_inflected_forms() {
+        let mut text = article(
+            "parcel",
+            "অর্ডার ট্র্যাক করা",
+            "প্রতিটি পার্সেলের ট্র্যাকিং লিঙ্ক ইমেলে থাকে।",
+        );
+        text.terms = terms("অর্ডার ট্র্যাক করা প্রতিটি পার্সেলের ট্র্যাকিং লিঙ্ক ইমেলে থাকে।", "bn");
+        let texts = [text, article("cards", "গিফট কার্ড", "মেয়াদ শেষ হয় না।")];
+        assert_eq!(
+            first(&texts, "bn", "আমার পার্সেল কোথায়").as_deref(),
+            Some("parcel")
+        );
+        assert_eq!(bengali_stem("কার্ডের"), Some("কার্ড"));
+        assert_eq!(bengali_stem("শুজ"), None, "nothing to take off");
+        assert_eq!(bengali_stem("shoes"), None);
     }
 
     #[test]

@@ -695,6 +695,7 @@ on_both_backends!(
             ("ru", "заказа", "Доставка заказов"),
             ("ru", "доставку", "Доставка заказов"),
             ("bn", "জুতা", "জুতা ফেরত"),
+            ("bn", "জুতার", "জুতা ফেরত"),
         ] {
             let query_text: String =
                 url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
