@@ -3,7 +3,8 @@
    with articles, an agent's article card clicked), so the core stays small.
    - The help view: the most useful articles and a search.
    - "This might help": after the shopper's first question, up to three
-     articles the server found from that sent question (never a draft).
+     articles the server found from that sent question (never a draft),
+     until an agent replies.
    - An article read in the panel, with "This answered my question" and
      "Talk to a person" (back to the chat: the question stays sent, the
      place in line is kept).
@@ -138,6 +139,11 @@ function suggest(conversation) {
     box.append(el('h3', '', words[3]), items(answer.articles, 'suggested', conversation));
     var log = at.frame.querySelector('.rp-log');
     log && log.after(box);
+    // Once a person answers, the offer has done its part.
+    window.Rapport('on', 'message', function gone() {
+      box && box.remove();
+      window.Rapport('off', 'message', gone);
+    });
   }, function () { offered[conversation] = 0; });
 }
 

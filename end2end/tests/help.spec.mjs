@@ -7,7 +7,7 @@
 // no later test sees a help button.
 import { test, expect } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
-import { setup, signIn, openShop, goOnline, closeContexts, closeConversation } from './helpers.mjs';
+import { setup, signIn, openShop, goOnline, closeContexts } from './helpers.mjs';
 
 test.afterEach(closeContexts);
 
@@ -87,9 +87,17 @@ test('an owner writes an article; a shopper asking about returns is offered it, 
     const row = ada.locator('.articles-list tr', { hasText: 'Returning shoes' });
     await expect(row.locator('td').nth(3)).toHaveText('1');
     await expect(row.locator('td').nth(4)).toHaveText('1');
-    // No conversation is left open for the tests after this one.
+    // Once the agent answers, the offer goes; no conversation is left open
+    // for the tests after this one.
     await ada.getByRole('button', { name: 'Inbox' }).click();
-    await closeConversation(ada, 'how do I return shoes');
+    await ada.getByRole('button', { name: /how do I return shoes/ }).click();
+    await expect(offered).toBeVisible();
+    await ada.getByLabel('Reply').fill('Glad the article helped!');
+    await ada.getByLabel('Reply').press('Enter');
+    await expect(shopper.transcript).toContainText('Glad the article helped!');
+    await expect(offered).toHaveCount(0);
+    await ada.getByRole('button', { name: 'Close conversation' }).click();
+    await expect(shopper.transcript).toContainText('This chat has ended');
   } finally {
     await deleteArticles(ada);
   }
