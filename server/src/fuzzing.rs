@@ -450,10 +450,7 @@ pub fn help_article(data: &[u8]) {
             }
         }
     }
-    assert_eq!(
-        markdown::render(&html),
-        markdown::render(&markdown::render(&html))
-    );
+    assert_eq!(markdown::clean(&html), html, "cleaned again, it changed");
     let plain = markdown::plain_text(body);
     let texts: Vec<crate::store::PublishedText> = [body, plain.as_str(), query]
         .iter()
