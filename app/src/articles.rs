@@ -38,15 +38,6 @@ struct Fields {
     published: bool,
 }
 
-fn language_name(code: &str) -> &'static str {
-    match code {
-        "nl" => "Nederlands",
-        "ru" => "Русский",
-        "bn" => "বাংলা",
-        _ => "English",
-    }
-}
-
 #[component]
 pub fn Articles() -> impl IntoView {
     let sites = RwSignal::new(Vec::<ArticleSite>::new());
@@ -274,7 +265,7 @@ pub fn Articles() -> impl IntoView {
                         <label>"Language "
                             <select name="article-language" prop:value=language.clone()
                                 on:change=move |ev| edit(id_for_language.clone(), event_target_value(&ev))>
-                                {WIDGET_LANGUAGES.iter().map(|code| view! { <option value=*code>{language_name(code)}</option> }).collect_view()}
+                                {WIDGET_LANGUAGES.iter().map(|code| view! { <option value=*code>{protocol::language_name(code)}</option> }).collect_view()}
                             </select>
                         </label>
                         <label>"Collection " <input name="article-collection" placeholder="Returns and refunds"

@@ -7,6 +7,16 @@ use crate::Role;
 
 /// Languages the widget speaks, as primary subtags.
 pub const WIDGET_LANGUAGES: [&str; 4] = ["en", "nl", "ru", "bn"];
+
+/// A widget language's name in itself ("Nederlands"); English otherwise.
+pub fn language_name(code: &str) -> &'static str {
+    match code {
+        "nl" => "Nederlands",
+        "ru" => "Русский",
+        "bn" => "বাংলা",
+        _ => "English",
+    }
+}
 /// Longest site name, launcher label or shortcut, in characters.
 pub const MAX_LABEL_CHARS: usize = 80;
 /// Longest greeting, away message or canned reply, in characters.

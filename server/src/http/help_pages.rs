@@ -79,15 +79,6 @@ fn words(language: &str) -> Words {
     }
 }
 
-fn language_name(code: &str) -> &'static str {
-    match code {
-        "nl" => "Nederlands",
-        "ru" => "Русский",
-        "bn" => "বাংলা",
-        _ => "English",
-    }
-}
-
 /// A page of the help center, or a plain "not found".
 async fn site_of(state: &AppState, ip: std::net::IpAddr, key: &str) -> Result<Site, ApiError> {
     state.limits.request(ip)?;
@@ -140,7 +131,7 @@ pub(super) async fn start(
         .language_for(&site, &wanted)
         .await?
         .unwrap_or_else(|| "en".to_owned());
-    Ok(Redirect::to(&format!("{}/{language}", state.articles.center_url(&site))).into_response())
+    Ok(Redirect::to(&language_url(&state, &site, &language)).into_response())
 }
 
 /// `GET /help/{site_key}/{lang}`: the articles by collection.
@@ -181,17 +172,10 @@ pub(super) async fn index(
         body.push_str(&article_list(&state, &site, language, list));
         body.push_str("</section>");
     }
-    let url = format!("{}/{language}", state.articles.center_url(&site));
+    let url = language_url(&state, &site, language);
     let title = format!("{} · {}", words.help, site.name);
     Ok(page(
-        &site,
-        &format!("{}/{language}", state.articles.center_url(&site)),
-        language,
-        &title,
-        &title,
-        &url,
-        "",
-        &body,
+        &state, &site, language, &title, &title, &url, "", &body,
     ))
 }
 
@@ -230,14 +214,7 @@ pub(super) async fn search(
     // Results pages are not for indexes.
     let head = "<meta name=\"robots\" content=\"noindex\">";
     Ok(page(
-        &site,
-        &format!("{}/{language}", state.articles.center_url(&site)),
-        language,
-        &title,
-        &title,
-        &url,
-        head,
-        &body,
+        &state, &site, language, &title, &title, &url, head, &body,
     ))
 }
 
@@ -282,7 +259,7 @@ pub(super) async fn article(
                 others,
                 " <a href=\"{}\" hreflang=\"{other}\" lang=\"{other}\">{}</a>",
                 esc(&url),
-                language_name(other)
+                protocol::language_name(other)
             );
         }
     }
@@ -294,7 +271,7 @@ pub(super) async fn article(
         body,
         "<nav><a href=\"{}\">{}</a>{}</nav><article><h1>{}</h1>{html}</article>\
          <p class=\"meta\">{} <time datetime=\"{updated}\">{updated}</time></p>",
-        esc(&format!("{}/{language}", state.articles.center_url(&site))),
+        esc(&language_url(&state, &site, language)),
         esc(words.help),
         if collection.is_empty() {
             String::new()
@@ -310,8 +287,8 @@ pub(super) async fn article(
     let url = state.articles.page_url(&site, &id, language);
     let full_title = format!("{title} · {}", site.name);
     Ok(page(
+        &state,
         &site,
-        &format!("{}/{language}", state.articles.center_url(&site)),
         language,
         &full_title,
         &description,
@@ -372,7 +349,7 @@ pub(super) async fn sitemap(
         let _ = writeln!(
             xml,
             "<url><loc>{}</loc></url>",
-            esc(&format!("{}/{language}", state.articles.center_url(&site)))
+            esc(&language_url(&state, &site, &language))
         );
         for text in state.store.published_texts(&site.id, &language).await? {
             let modified = jiff::Timestamp::from_millisecond(text.updated_at)
@@ -391,6 +368,11 @@ pub(super) async fn sitemap(
         xml,
     )
         .into_response())
+}
+
+/// A language's index page.
+fn language_url(state: &AppState, site: &Site, language: &str) -> String {
+    format!("{}/{language}", state.articles.center_url(site))
 }
 
 fn search_form(state: &AppState, site: &Site, language: &str, query: &str) -> String {
@@ -424,8 +406,8 @@ fn article_list(state: &AppState, site: &Site, language: &str, list: &[ArticleSu
 /// A whole page in the site's look.
 #[allow(clippy::too_many_arguments)]
 fn page(
+    state: &AppState,
     site: &Site,
-    home: &str,
     language: &str,
     title: &str,
     description: &str,
@@ -458,7 +440,7 @@ fn page(
         esc(title),
         esc(description),
         esc(canonical),
-        esc(home),
+        esc(&language_url(state, site, language)),
         esc(&site.name),
     );
     let mut response = (StatusCode::OK, html).into_response();
